@@ -1,0 +1,36 @@
+//! wirelab makes HTTP's behaviour on the wire visible and testable.
+//!
+//! Its core lab reproduces "curl: (56) Recv failure: Connection reset by peer": a
+//! server that answers and closes without reading the request makes the kernel
+//! abort the connection with RST instead of closing it with FIN (RFC 1122
+//! §4.2.2.13, RFC 2525 §2.17). A hand-written HTTP/1.x server with switchable read
+//! modes causes it, a packet analyzer proves it from the packets.
+//!
+//! # Layout
+//!
+//! Data flows one way through the analyzer:
+//! [`capture`] (frames from a file or an interface) → [`wire`] (link, IP and TCP
+//! decoding) → [`flow`] (connection table and per-endpoint TCP state, Zeek's
+//! `conn_state` and `history`) → [`teardown`] (how each connection ended) →
+//! [`report`] (table, JSON, Zeek conn.log).
+//!
+//! The teaching server lives in [`http`] (pure, incremental request parsing and
+//! response encoding) and [`server`] (a single-threaded mio event loop with read
+//! modes); [`client`] is the scripted raw client the tests and labs drive it with.
+//!
+//! # Reading order
+//!
+//! Start with the walkthroughs in `labs/`, then [`server::ReadMode`], then
+//! [`flow`] and [`teardown`].
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod analyze;
+pub mod capture;
+pub mod client;
+pub mod flow;
+pub mod http;
+pub mod report;
+pub mod server;
+pub mod teardown;
+pub mod wire;

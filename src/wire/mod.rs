@@ -1,0 +1,220 @@
+//! Frames to TCP segments: link layer → IPv4/IPv6 → TCP.
+//!
+//! The second stage of the analyzer pipeline (capture → **wire** → flow →
+//! teardown → report). [`decode`] takes one captured frame with its link type
+//! and returns a [`Decoded`] value: a [`TcpSegment`] (a small owned summary plus a
+//! borrowed view of the captured payload), a TCP packet whose header is damaged
+//! (Zeek still creates the connection for it), or the reason the frame carries
+//! no TCP we analyze. Raw flag bits never leave this module: [`TcpFlags`] answers
+//! questions about them.
+//!
+//! Contract: decoding never panics and never allocates; what it cannot decode it
+//! names in a [`Skip`] so the caller can count it as an anomaly.
+
+mod seq;
+
+pub use seq::SeqNum;
+
+use std::net::IpAddr;
+
+/// One side of a TCP connection: an address and a port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Endpoint {
+    /// IPv4 or IPv6 address.
+    pub addr: IpAddr,
+    /// TCP port.
+    pub port: u16,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.addr {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.port),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.port),
+        }
+    }
+}
+
+/// The control bits of a TCP header (RFC 9293 §3.1), behind named questions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct TcpFlags(u8);
+
+impl TcpFlags {
+    const FIN: u8 = 0x01;
+    const SYN: u8 = 0x02;
+    const RST: u8 = 0x04;
+    const PSH: u8 = 0x08;
+    const ACK: u8 = 0x10;
+    const URG: u8 = 0x20;
+
+    /// Flags from the low byte of the TCP flags field (CWR/ECE are kept but unused).
+    pub fn from_bits(bits: u8) -> Self {
+        TcpFlags(bits)
+    }
+
+    /// Builds flags from named bits; used by tests and generators.
+    pub fn new(syn: bool, ack: bool, fin: bool, rst: bool) -> Self {
+        let mut b = 0;
+        if syn {
+            b |= Self::SYN;
+        }
+        if ack {
+            b |= Self::ACK;
+        }
+        if fin {
+            b |= Self::FIN;
+        }
+        if rst {
+            b |= Self::RST;
+        }
+        TcpFlags(b)
+    }
+
+    /// SYN: synchronize sequence numbers.
+    pub fn syn(self) -> bool {
+        self.0 & Self::SYN != 0
+    }
+    /// ACK: the acknowledgement field is significant.
+    pub fn ack(self) -> bool {
+        self.0 & Self::ACK != 0
+    }
+    /// FIN: no more data from the sender (an orderly close).
+    pub fn fin(self) -> bool {
+        self.0 & Self::FIN != 0
+    }
+    /// RST: reset (an abort; never an orderly close).
+    pub fn rst(self) -> bool {
+        self.0 & Self::RST != 0
+    }
+    /// PSH: push.
+    pub fn psh(self) -> bool {
+        self.0 & Self::PSH != 0
+    }
+    /// URG: urgent pointer significant.
+    pub fn urg(self) -> bool {
+        self.0 & Self::URG != 0
+    }
+}
+
+impl std::fmt::Display for TcpFlags {
+    /// tcpdump's letters: `S`, `F`, `R`, `P`, `U`, and `.` for ACK.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut any = false;
+        for (on, c) in [
+            (self.syn(), 'S'),
+            (self.fin(), 'F'),
+            (self.rst(), 'R'),
+            (self.psh(), 'P'),
+            (self.urg(), 'U'),
+            (self.ack(), '.'),
+        ] {
+            if on {
+                write!(f, "{c}")?;
+                any = true;
+            }
+        }
+        if !any {
+            write!(f, "none")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a TCP checksum check said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checksum {
+    /// Not checked (the default, like `zeek -C`: loopback and offloading NICs
+    /// capture packets before the checksum is filled in).
+    Unchecked,
+    /// Checked and correct.
+    Valid,
+    /// Checked and wrong.
+    Invalid,
+    /// Could not be checked: the frame was cut by the snap length.
+    Truncated,
+}
+
+/// One decoded TCP segment: what the flow stage needs, nothing more.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpSegment<'a> {
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// Sequence number of the first octet (or of the SYN).
+    pub seq: SeqNum,
+    /// Acknowledgement number (meaningful only when `flags.ack()`).
+    pub ack: SeqNum,
+    /// Control bits.
+    pub flags: TcpFlags,
+    /// Advertised receive window, unscaled.
+    pub window: u16,
+    /// Payload length as the IP header states it (not cut by the snap length,
+    /// Ethernet padding excluded).
+    pub payload_len: u32,
+    /// IP datagram length as the IP header states it (for `orig_ip_bytes`).
+    pub ip_len: u32,
+    /// The captured part of the payload (may be shorter than `payload_len`).
+    pub payload: &'a [u8],
+    /// Checksum verdict.
+    pub checksum: Checksum,
+}
+
+/// The outcome of decoding one frame.
+#[derive(Clone, Copy, Debug)]
+pub enum Decoded<'a> {
+    /// A TCP segment.
+    Tcp(TcpSegment<'a>),
+    /// A TCP packet whose header is shorter than 20 bytes or does not fit in
+    /// the packet. Zeek creates the connection but counts nothing for it.
+    TcpBadHeader {
+        /// Sender.
+        src: Endpoint,
+        /// Receiver.
+        dst: Endpoint,
+    },
+    /// Not analyzed; the reason is counted as an anomaly or a skip.
+    Skip(Skip),
+}
+
+/// Why a frame produced no TCP segment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Skip {
+    /// An IP packet of another protocol (UDP, ICMP, ...): the protocol number.
+    NotTcp(u8),
+    /// A link-layer frame that carries no IP (ARP, LLDP, ...).
+    NotIp,
+    /// A tunnel that is not decapsulated (GRE, VXLAN, Geneve, Teredo, ...).
+    Tunnel(TunnelKind),
+    /// A link type this decoder does not know: the LINKTYPE_ value.
+    UnknownLinkType(u32),
+    /// The frame ends before the headers do (snap length or damage).
+    Truncated,
+    /// Headers that contradict themselves (bad version, length below header size, ...).
+    Malformed,
+    /// A non-first IP fragment: it carries no TCP header.
+    Fragment,
+    /// An IPv4 header with a bad checksum (only when checksums are validated).
+    BadIpChecksum,
+}
+
+/// Tunnels that are recognised and counted but not decapsulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TunnelKind {
+    /// GRE (IP protocol 47).
+    Gre,
+    /// IP in IP (IP protocols 4 and 41).
+    IpInIp,
+    /// VXLAN (UDP 4789).
+    Vxlan,
+    /// Geneve (UDP 6081).
+    Geneve,
+    /// Teredo (UDP 3544).
+    Teredo,
+    /// GTP-U (UDP 2152).
+    Gtp,
+    /// AYIYA (UDP 5072).
+    Ayiya,
+}
