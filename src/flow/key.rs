@@ -1,0 +1,116 @@
+//! Connection keys: the 4-tuple without direction, and a cheap hash for it.
+//!
+//! Zeek finds a connection by its 5-tuple regardless of direction
+//! (`zeek-conn-state.md` §1, step 1), so both directions of a TCP
+//! connection must land on one key. [`FlowKey`] orders its two endpoints, and
+//! [`FlowKey::hash32`] hashes that canonical form; the flow table keeps
+//! orientation (who is originator) in the connection, not in the key.
+
+use std::net::IpAddr;
+
+use crate::wire::Endpoint;
+
+/// The two endpoints of a TCP connection, in canonical (sorted) order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowKey {
+    lo: Endpoint,
+    hi: Endpoint,
+}
+
+impl FlowKey {
+    /// The key shared by both directions of `a` ↔ `b`.
+    pub fn new(a: Endpoint, b: Endpoint) -> Self {
+        if a <= b {
+            FlowKey { lo: a, hi: b }
+        } else {
+            FlowKey { lo: b, hi: a }
+        }
+    }
+
+    /// The lower endpoint in canonical order.
+    pub fn lo(&self) -> Endpoint {
+        self.lo
+    }
+
+    /// The higher endpoint in canonical order.
+    pub fn hi(&self) -> Endpoint {
+        self.hi
+    }
+
+    /// A 32-bit hash of the canonical key (FNV-1a over the addresses and
+    /// ports, then a final mix). Deterministic across runs, so the table's
+    /// behaviour and its output never depend on a random seed.
+    pub fn hash32(&self) -> u32 {
+        let mut h = Fnv::new();
+        h.endpoint(&self.lo);
+        h.endpoint(&self.hi);
+        h.finish()
+    }
+}
+
+/// FNV-1a, 64-bit, folded to 32 bits with a murmur-style finaliser so the low
+/// bits (used as the table index) depend on every input byte.
+struct Fnv(u64);
+
+impl Fnv {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    fn new() -> Self {
+        Fnv(Self::OFFSET)
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        for &x in b {
+            self.0 ^= u64::from(x);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+
+    fn endpoint(&mut self, e: &Endpoint) {
+        match e.addr {
+            IpAddr::V4(a) => self.bytes(&a.octets()),
+            IpAddr::V6(a) => self.bytes(&a.octets()),
+        }
+        self.bytes(&e.port.to_be_bytes());
+    }
+
+    fn finish(&self) -> u32 {
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn ep(last: u8, port: u16) -> Endpoint {
+        Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)),
+            port,
+        }
+    }
+
+    #[test]
+    fn key_is_the_same_in_both_directions() {
+        let a = ep(1, 40000);
+        let b = ep(2, 80);
+        assert_eq!(FlowKey::new(a, b), FlowKey::new(b, a));
+        assert_eq!(FlowKey::new(a, b).hash32(), FlowKey::new(b, a).hash32());
+        assert_eq!(FlowKey::new(a, b).lo(), a);
+    }
+
+    #[test]
+    fn key_differs_by_port() {
+        let a = ep(1, 40000);
+        let b = ep(2, 80);
+        let c = ep(2, 81);
+        assert_ne!(FlowKey::new(a, b), FlowKey::new(a, c));
+        assert_ne!(FlowKey::new(a, b).hash32(), FlowKey::new(a, c).hash32());
+    }
+}

@@ -1,0 +1,1 @@
+//! Per-state and per-event tests of the tracker and the table.
