@@ -3,3 +3,4 @@
 
 pub mod counters;
 pub mod netns;
+pub mod scenarios;
