@@ -2,5 +2,6 @@
 //! gather independent witnesses of what happened on the wire.
 
 pub mod counters;
+pub mod ladder;
 pub mod netns;
 pub mod scenarios;
