@@ -2,6 +2,7 @@
 //! gather independent witnesses of what happened on the wire.
 
 pub mod counters;
+pub mod curl;
 pub mod ladder;
 pub mod netns;
 pub mod scenarios;
