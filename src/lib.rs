@@ -30,6 +30,7 @@ pub mod capture;
 pub mod client;
 pub mod flow;
 pub mod http;
+pub mod labs;
 pub mod report;
 pub mod server;
 pub mod teardown;

@@ -4,6 +4,25 @@
 //! teardown → report). A [`Frame`] borrows the captured bytes and keeps its
 //! provenance: the 1-based frame number Wireshark shows ("Go to packet"), the
 //! timestamp, the link type, and both lengths, so snap-length cuts are visible.
+//!
+//! Two sources produce frames through [`FrameSource`]: [`FileReader`] (pcap and
+//! pcapng, own streaming code, any [`std::io::Read`]) and [`LiveCapture`]
+//! (libpcap on an interface). What a source cannot read it counts in
+//! [`CaptureAnomalies`] and goes on; only what makes reading impossible is an
+//! [`Error`].
+
+mod classic;
+mod file;
+mod input;
+mod live;
+mod pcapng;
+#[cfg(test)]
+mod tests;
+
+pub use file::{FileReader, Format, open_file};
+pub use live::{LiveCapture, LiveStats};
+
+use std::path::PathBuf;
 
 /// A capture timestamp in nanoseconds since the Unix epoch.
 ///
@@ -73,4 +92,188 @@ pub struct Frame<'a> {
     pub data: &'a [u8],
     /// The length the frame had on the wire.
     pub orig_len: u32,
+}
+
+/// Anything that yields frames one at a time.
+pub trait FrameSource {
+    /// The next frame. For a file, `None` means the end; for a live capture
+    /// it means nothing arrived within the read timeout (see [`Self::is_live`]).
+    ///
+    /// # Errors
+    ///
+    /// Read failures of the underlying file or interface.
+    fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error>;
+
+    /// What was counted instead of read so far.
+    fn anomalies(&self) -> &CaptureAnomalies;
+
+    /// True for a live capture, whose `None` is a timeout and not the end.
+    fn is_live(&self) -> bool {
+        false
+    }
+}
+
+/// Damage found in a capture and passed over; each count is a place where
+/// the rest of the input was still read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CaptureAnomalies {
+    /// A record or block cut off by the end of the input (it ends the stream).
+    pub truncated_records: u64,
+    /// Record or block headers that cannot be right (a captured length above
+    /// any snap length, pcapng length fields that disagree, a block whose
+    /// contents overrun it).
+    pub damaged_records: u64,
+    /// Bytes passed over while searching for the next good record after damage.
+    pub skipped_bytes: u64,
+    /// pcapng blocks of a type this reader does not know, skipped.
+    pub unknown_blocks: u64,
+    /// pcapng packets that name an interface no description block introduced.
+    pub unknown_interface: u64,
+}
+
+impl CaptureAnomalies {
+    /// True when nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        *self == CaptureAnomalies::default()
+    }
+}
+
+/// Why a capture cannot be read (or written) at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The file cannot be opened.
+    #[error("cannot open {}: {source}", path.display())]
+    Open {
+        /// The path given.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Reading failed part-way.
+    #[error("read error after byte {offset} of the capture: {source}")]
+    Read {
+        /// Input offset of the record being read.
+        offset: u64,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Zero bytes of input.
+    #[error("the capture is empty (0 bytes): expected a pcap or pcapng file")]
+    Empty,
+    /// The first bytes are no capture magic.
+    #[error(
+        "not a capture file: it starts with {magic}, but pcap files start with d4 c3 b2 a1, a1 b2 c3 d4, 4d 3c b2 a1 or a1 b2 3c 4d and pcapng files with 0a 0d 0d 0a"
+    )]
+    NotACapture {
+        /// The first bytes, in hex.
+        magic: String,
+    },
+    /// A compressed capture.
+    #[error(
+        "the capture is {kind}-compressed: decompress it first, e.g. `{tool} -dc FILE | lab analyze -`"
+    )]
+    Compressed {
+        /// The compression format.
+        kind: &'static str,
+        /// The tool that undoes it.
+        tool: &'static str,
+    },
+    /// The file header itself is cut short.
+    #[error("the {format} file header is cut short ({len} of {need} bytes): the file is truncated")]
+    TruncatedHeader {
+        /// `pcap` or `pcapng`.
+        format: &'static str,
+        /// Bytes present.
+        len: usize,
+        /// Bytes needed.
+        need: usize,
+    },
+    /// A format version this reader does not know.
+    #[error(
+        "unsupported {format} version {major}.{minor}: only pcap 2.x and pcapng 1.x can be read"
+    )]
+    UnsupportedVersion {
+        /// `pcap` or `pcapng`.
+        format: &'static str,
+        /// Major version.
+        major: u16,
+        /// Minor version.
+        minor: u16,
+    },
+    /// The first pcapng block is not a usable section header.
+    #[error("damaged pcapng section header at byte {offset}: {reason}")]
+    BadSectionHeader {
+        /// Input offset of the damage.
+        offset: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Capturing needs privileges this process lacks.
+    #[error(
+        "no permission to capture on {interface}: run as root, or give the binary the capabilities: sudo setcap cap_net_raw,cap_net_admin+eip {binary}"
+    )]
+    Permission {
+        /// The interface.
+        interface: String,
+        /// The running binary's path, for the setcap command.
+        binary: String,
+    },
+    /// The interface does not exist.
+    #[error("no interface named {interface:?}: list them with `ip link`")]
+    NoSuchInterface {
+        /// The interface.
+        interface: String,
+    },
+    /// The BPF filter does not compile.
+    #[error("bad capture filter {filter:?}: {message}")]
+    Filter {
+        /// The filter expression.
+        filter: String,
+        /// libpcap's complaint.
+        message: String,
+    },
+    /// Any other libpcap failure on a live interface.
+    #[error("live capture on {interface} failed: {message}")]
+    Live {
+        /// The interface.
+        interface: String,
+        /// libpcap's message.
+        message: String,
+    },
+    /// The `--write` file cannot be created or written.
+    #[error("cannot write the capture to {}: {message}", path.display())]
+    Write {
+        /// The output path.
+        path: PathBuf,
+        /// libpcap's message.
+        message: String,
+    },
+}
+
+/// Reads a u16 in the given byte order; callers have checked the bounds.
+fn read_u16(b: &[u8], off: usize, big_endian: bool) -> u16 {
+    let v = [b[off], b[off + 1]];
+    if big_endian {
+        u16::from_be_bytes(v)
+    } else {
+        u16::from_le_bytes(v)
+    }
+}
+
+/// Reads a u32 in the given byte order; callers have checked the bounds.
+fn read_u32(b: &[u8], off: usize, big_endian: bool) -> u32 {
+    let v = [b[off], b[off + 1], b[off + 2], b[off + 3]];
+    if big_endian {
+        u32::from_be_bytes(v)
+    } else {
+        u32::from_le_bytes(v)
+    }
+}
+
+/// Bytes as spaced lower-case hex, for messages.
+fn hex(bytes: &[u8]) -> String {
+    let parts: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    parts.join(" ")
 }

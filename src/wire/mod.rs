@@ -11,11 +11,53 @@
 //! Contract: decoding never panics and never allocates; what it cannot decode it
 //! names in a [`Skip`] so the caller can count it as an anomaly.
 
+mod checksum;
+mod ip;
+mod link;
 mod seq;
+mod tcp;
+#[cfg(test)]
+mod tests;
 
 pub use seq::SeqNum;
 
 use std::net::IpAddr;
+
+use crate::capture::Frame;
+
+/// How to decode.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// Verify the IPv4 header checksum (a bad one skips the packet, as Zeek
+    /// drops it) and the TCP checksum (reported in [`TcpSegment::checksum`]).
+    /// Off by default, like `zeek -C`: loopback and NICs with checksum offload
+    /// hand the capture packets whose checksums are not filled in yet.
+    pub validate_checksums: bool,
+}
+
+/// Decodes one frame down to its TCP header.
+///
+/// Walks the link layer of `frame.link` (with VLAN, MPLS, PPPoE and the other
+/// stacked headers Zeek follows), the IPv4 or IPv6 header (options, extension
+/// headers, fragments) and the TCP header. Lengths come from the IP header;
+/// the frame's on-the-wire length bounds them. Never panics, never allocates.
+pub fn decode<'a>(frame: &Frame<'a>, opts: &DecodeOptions) -> Decoded<'a> {
+    let data = frame.data;
+    let off = match link::ip_offset(frame.link, data) {
+        Ok(off) => off,
+        Err(skip) => return Decoded::Skip(skip),
+    };
+    let Some(ip_bytes) = data.get(off..) else {
+        return Decoded::Skip(Skip::Truncated);
+    };
+    // Files written by buggy tools may state an on-the-wire length below the
+    // captured one; the captured bytes are then the better bound.
+    let wire = (frame.orig_len as usize).max(data.len());
+    match ip::decode(ip_bytes, wire.saturating_sub(off), opts.validate_checksums) {
+        Ok(transport) => tcp::decode(transport, opts.validate_checksums),
+        Err(skip) => Decoded::Skip(skip),
+    }
+}
 
 /// One side of a TCP connection: an address and a port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

@@ -1,0 +1,207 @@
+//! Live capture with libpcap (through the `pcap` crate) on one interface.
+//!
+//! Reads return after a short timeout even when nothing arrived, so the
+//! caller can advance its timers and notice a stop request; `--write` copies
+//! every captured packet into a pcap file with libpcap's own writer.
+
+use std::path::{Path, PathBuf};
+
+use super::{CaptureAnomalies, Error, Frame, FrameSource, LinkType, Timestamp};
+
+/// How long one read waits for a packet before returning `None`.
+const READ_TIMEOUT_MS: i32 = 100;
+/// Bytes kept of each packet: libpcap's default, enough for any frame.
+const SNAPLEN: i32 = 262_144;
+/// Kernel buffer: large enough to ride out a burst while the caller works.
+const BUFFER_BYTES: i32 = 16 * 1024 * 1024;
+
+/// libpcap's DLT_RAW values (12, or 14 on OpenBSD) name what files call
+/// LINKTYPE_RAW (101); the decoder is keyed on LINKTYPE_ values.
+fn linktype(dlt: i32) -> LinkType {
+    match dlt {
+        12 | 14 => LinkType::RAW,
+        other => LinkType(other as u32),
+    }
+}
+
+/// libpcap's counters for a live capture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LiveStats {
+    /// Packets the capture received (after the filter).
+    pub received: u32,
+    /// Packets dropped because the buffer was full: the analysis missed them.
+    pub dropped: u32,
+    /// Packets the interface or its driver dropped.
+    pub if_dropped: u32,
+}
+
+/// An open capture on a network interface.
+pub struct LiveCapture {
+    interface: String,
+    capture: pcap::Capture<pcap::Active>,
+    link: LinkType,
+    /// The `--write` copy and its path.
+    savefile: Option<(pcap::Savefile, PathBuf)>,
+    number: u64,
+    anomalies: CaptureAnomalies,
+}
+
+/// Turns libpcap's message into an error that says what to do.
+fn open_error(interface: &str, err: pcap::Error) -> Error {
+    let message = err.to_string();
+    let lower = message.to_lowercase();
+    if lower.contains("permission")
+        || lower.contains("not permitted")
+        || lower.contains("cap_net_raw")
+    {
+        let binary = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "<binary>".to_string());
+        Error::Permission {
+            interface: interface.to_string(),
+            binary,
+        }
+    } else if lower.contains("no such device") || lower.contains("doesn't exist") {
+        Error::NoSuchInterface {
+            interface: interface.to_string(),
+        }
+    } else {
+        Error::Live {
+            interface: interface.to_string(),
+            message,
+        }
+    }
+}
+
+impl LiveCapture {
+    /// Starts capturing on `interface`, optionally with a BPF filter (tcpdump
+    /// syntax) and a pcap file that receives a copy of every packet.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Permission`] without CAP_NET_RAW/CAP_NET_ADMIN (the message
+    /// says how to get them), [`Error::NoSuchInterface`], [`Error::Filter`],
+    /// [`Error::Write`] for the copy, [`Error::Live`] for anything else.
+    pub fn open(
+        interface: &str,
+        bpf_filter: Option<&str>,
+        write: Option<&Path>,
+    ) -> Result<Self, Error> {
+        let capture = pcap::Capture::from_device(interface)
+            .map_err(|e| open_error(interface, e))?
+            .promisc(false)
+            .snaplen(SNAPLEN)
+            .buffer_size(BUFFER_BYTES)
+            .timeout(READ_TIMEOUT_MS)
+            .open()
+            .map_err(|e| open_error(interface, e))?;
+        let mut capture = capture;
+        if let Some(filter) = bpf_filter {
+            capture.filter(filter, true).map_err(|e| Error::Filter {
+                filter: filter.to_string(),
+                message: e.to_string(),
+            })?;
+        }
+        let savefile = match write {
+            Some(path) => {
+                let savefile = capture.savefile(path).map_err(|e| Error::Write {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })?;
+                Some((savefile, path.to_path_buf()))
+            }
+            None => None,
+        };
+        let link = linktype(capture.get_datalink().0);
+        Ok(LiveCapture {
+            interface: interface.to_string(),
+            capture,
+            link,
+            savefile,
+            number: 0,
+            anomalies: CaptureAnomalies::default(),
+        })
+    }
+
+    /// The interface's link type.
+    pub fn link_type(&self) -> LinkType {
+        self.link
+    }
+
+    /// The next packet, or `None` when none arrived within about 100 ms.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Live`] when libpcap fails (the interface went away, ...).
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
+        let packet = match self.capture.next_packet() {
+            Ok(packet) => packet,
+            Err(pcap::Error::TimeoutExpired) => return Ok(None),
+            Err(e) => {
+                return Err(Error::Live {
+                    interface: self.interface.clone(),
+                    message: e.to_string(),
+                });
+            }
+        };
+        if let Some((savefile, _)) = self.savefile.as_mut() {
+            savefile.write(&packet);
+        }
+        self.number += 1;
+        let header = packet.header;
+        let ts = Timestamp::from_micros(header.ts.tv_sec, header.ts.tv_usec);
+        Ok(Some(Frame {
+            number: self.number,
+            ts,
+            link: self.link,
+            data: packet.data,
+            orig_len: header.len,
+        }))
+    }
+
+    /// libpcap's received and dropped counters so far.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Live`] when libpcap cannot report them.
+    pub fn stats(&mut self) -> Result<LiveStats, Error> {
+        let s = self.capture.stats().map_err(|e| Error::Live {
+            interface: self.interface.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(LiveStats {
+            received: s.received,
+            dropped: s.dropped,
+            if_dropped: s.if_dropped,
+        })
+    }
+
+    /// Pushes what `--write` buffered to the file.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Write`] when the file cannot be written.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        match self.savefile.as_mut() {
+            Some((savefile, path)) => savefile.flush().map_err(|e| Error::Write {
+                path: path.clone(),
+                message: e.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+impl FrameSource for LiveCapture {
+    fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
+        LiveCapture::next_frame(self)
+    }
+
+    fn anomalies(&self) -> &CaptureAnomalies {
+        &self.anomalies
+    }
+
+    fn is_live(&self) -> bool {
+        true
+    }
+}

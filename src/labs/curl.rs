@@ -1,0 +1,172 @@
+//! The real client: curl, run as a child process, and what it reported.
+//!
+//! curl is the tool people meet this reset in ("curl: (56) Recv failure:
+//! Connection reset by peer"). It fails only when it still needs bytes after
+//! the RST: a Linux client first reads what was queued before the reset. Its
+//! exit code, its error line, the status and body size it got, and whether it
+//! silently retried on a fresh connection (it does so only on a reused
+//! connection that delivered no response byte) are the client witness.
+
+use std::net::SocketAddr;
+use std::process::Command;
+
+/// How to run curl.
+#[derive(Clone, Debug, Default)]
+pub struct CurlRequest {
+    /// URLs, fetched in order on one connection where curl can reuse it.
+    pub paths: Vec<String>,
+    /// A request body of this many bytes (POST), if any.
+    pub body: Option<usize>,
+    /// Give up after this many seconds.
+    pub max_time_secs: u32,
+}
+
+/// What curl reported.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CurlOutcome {
+    /// curl's exit code: 0 success, 56 receive failure, 52 empty reply, ...
+    pub exit_code: i32,
+    /// curl's error line, e.g. `curl: (56) Recv failure: Connection reset by peer`.
+    pub error: Option<String>,
+    /// The last HTTP status curl saw (0 when none).
+    pub status: u16,
+    /// Body bytes curl received, over all URLs.
+    pub body_bytes: u64,
+    /// How many connections curl opened.
+    pub connects: u32,
+    /// curl's own note that it retried on a fresh connection, if it did.
+    pub retried: Option<String>,
+}
+
+/// Why curl could not be asked.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// curl is not installed or could not start.
+    #[error("cannot run curl ({0}); install it (scripts/setup, or apt-get install curl)")]
+    Spawn(#[source] std::io::Error),
+}
+
+/// Runs curl against `server` and gathers what it said.
+///
+/// # Errors
+///
+/// Only when curl cannot be started; any failure of the transfer is part of
+/// the outcome.
+pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> {
+    let mut cmd = Command::new("curl");
+    // -v shows curl's retry notes; -sS keeps the progress meter away but the
+    // error line in. --write-out speaks once per URL, so each value is last-wins.
+    cmd.args(["-v", "-sS", "-o", "/dev/null"])
+        .args(["--max-time", &req.max_time_secs.max(1).to_string()])
+        .args([
+            "-w",
+            "wirelab %{http_code} %{size_download} %{num_connects}\\n",
+        ]);
+    if let Some(n) = req.body {
+        // No `Expect: 100-continue`: the body goes with the head, as most
+        // clients send small bodies.
+        cmd.args(["-H", "Expect:", "--data-binary", &"x".repeat(n)]);
+    }
+    let paths: Vec<String> = if req.paths.is_empty() {
+        vec!["/".into()]
+    } else {
+        req.paths.clone()
+    };
+    for p in &paths {
+        cmd.arg(format!("http://{server}{p}"));
+    }
+    let out = cmd.output().map_err(Error::Spawn)?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    Ok(parse(out.status.code().unwrap_or(-1), &stdout, &stderr))
+}
+
+fn parse(exit_code: i32, stdout: &str, stderr: &str) -> CurlOutcome {
+    let mut status = 0;
+    let mut body_bytes = 0;
+    let mut connects = 0;
+    for line in stdout.lines().filter_map(|l| l.strip_prefix("wirelab ")) {
+        let mut f = line.split_whitespace();
+        let code: u16 = f.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+        if code != 0 {
+            status = code;
+        }
+        body_bytes += f.next().and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        connects += f.next().and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+    }
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("curl: ("))
+        .map(str::to_string);
+    let retried = stderr
+        .lines()
+        .find(|l| l.contains("retrying a fresh connect"))
+        .map(|l| l.trim_start_matches("* ").to_string());
+    CurlOutcome {
+        exit_code,
+        error,
+        status,
+        body_bytes,
+        connects,
+        retried,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_reset_after_status() {
+        let o = parse(
+            56,
+            "wirelab 200 5 1\n",
+            "* Connected\ncurl: (56) Recv failure: Connection reset by peer\n",
+        );
+        assert_eq!(o.status, 200);
+        assert_eq!(o.body_bytes, 5);
+        assert_eq!(
+            o.error.as_deref(),
+            Some("curl: (56) Recv failure: Connection reset by peer")
+        );
+        assert_eq!(o.retried, None);
+    }
+
+    #[test]
+    fn parse_silent_retry_over_two_urls() {
+        let o = parse(
+            0,
+            "wirelab 200 10 1\nwirelab 200 10 1\n",
+            "* Connection died, retrying a fresh connect (retry count: 1)\n",
+        );
+        assert_eq!((o.status, o.body_bytes, o.connects), (200, 20, 2));
+        assert!(o.retried.unwrap().starts_with("Connection died"));
+        assert_eq!(o.error, None);
+    }
+
+    /// curl against a real listener that answers without reading and closes:
+    /// the RST costs curl the close-delimited body's end, so it exits 56.
+    #[test]
+    fn real_curl_sees_reset_from_unread_close() {
+        use std::io::Write;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let t = std::thread::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            let mut b = [0u8; 1];
+            c.peek(&mut b).unwrap();
+            c.write_all(b"HTTP/1.1 200 OK\r\n\r\nhello").unwrap();
+        });
+        let o = run(
+            addr,
+            &CurlRequest {
+                max_time_secs: 5,
+                ..Default::default()
+            },
+        )
+        .expect("curl must be installed for this test");
+        t.join().unwrap();
+        assert_eq!(o.exit_code, 56, "{o:?}");
+        assert_eq!(o.status, 200);
+    }
+}

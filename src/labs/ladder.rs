@@ -1,0 +1,156 @@
+//! The ladder diagram: one connection's packets as a time-sequence diagram
+//! between client and server, for an 80-column terminal.
+//!
+//! ```text
+//!  frame   time ms  client 127.0.0.1:40000           server 127.0.0.1:8080
+//!      1     0.000  |---S seq=0 ------------------------------------------>|
+//!      2     0.013  |<------------------------------------ S. seq=0 ack=1 ---|
+//! >    9     0.402  |<-------------------------------- R. seq=65 ack=80 ---|
+//! ```
+//!
+//! Sequence and acknowledgement numbers are relative to each side's initial
+//! sequence number, as Wireshark shows them. Frames that decided the verdict
+//! are marked with `>` in the first column.
+
+use std::fmt::Write as _;
+
+use crate::capture::Timestamp;
+use crate::wire::TcpFlags;
+
+/// One packet of the connection, as the diagram needs it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Rung {
+    /// Frame number in the capture.
+    pub frame: u64,
+    /// Capture time.
+    #[serde(skip)]
+    pub ts: Timestamp,
+    /// Milliseconds since the connection's first packet.
+    pub ms: f64,
+    /// Sent by the client (else by the server).
+    pub from_client: bool,
+    /// tcpdump-style flags (`S`, `S.`, `P.`, `F.`, `R.`, `R`).
+    pub flags: String,
+    /// Relative sequence number.
+    pub seq: u32,
+    /// Relative acknowledgement number, when the ACK bit is set.
+    pub ack: Option<u32>,
+    /// Payload length.
+    pub len: u32,
+    /// The first line of HTTP in the payload, when it starts one.
+    pub http: Option<String>,
+    /// This frame decided the verdict.
+    pub deciding: bool,
+}
+
+impl Rung {
+    /// The flags as tcpdump prints them.
+    pub fn flag_text(flags: TcpFlags) -> String {
+        flags.to_string().replace("none", "")
+    }
+}
+
+/// The width of the arrow part of a line.
+const SPAN: usize = 54;
+
+/// Renders the diagram. Lines stay within 80 columns; an HTTP line longer
+/// than the arrow is cut with `…`.
+pub fn render(rungs: &[Rung], client: &str, server: &str) -> String {
+    let mut out = String::new();
+    let head_client = format!("client {client}");
+    let head_server = format!("server {server}");
+    let room = SPAN.saturating_sub(head_client.chars().count());
+    if head_server.chars().count() < room {
+        let _ = writeln!(out, " frame   time ms  {head_client}{head_server:>room$}");
+    } else {
+        // Long (IPv6) endpoints: the server's name goes on a line of its own.
+        let _ = writeln!(out, " frame   time ms  {head_client}");
+        let _ = writeln!(out, "{:18}{head_server:>SPAN$}", "");
+    }
+    for r in rungs {
+        let mark = if r.deciding { '>' } else { ' ' };
+        let mut label = format!("{} seq={}", r.flags, r.seq);
+        if let Some(a) = r.ack {
+            let _ = write!(label, " ack={a}");
+        }
+        if r.len > 0 {
+            let _ = write!(label, " len={}", r.len);
+        }
+        let _ = writeln!(
+            out,
+            "{mark}{:>5}  {:>8.3}  {}",
+            r.frame,
+            r.ms,
+            arrow(&label, r.from_client)
+        );
+        if let Some(h) = &r.http {
+            let text = clip(h, SPAN - 4);
+            let _ = writeln!(out, "{:18}|  {text:<w$}|", "", w = SPAN - 4);
+        }
+    }
+    out
+}
+
+/// `|---label ------>|` for client to server, `|<------ label ---|` back.
+fn arrow(label: &str, to_server: bool) -> String {
+    let label = clip(label, SPAN - 10);
+    let fill = "-".repeat(SPAN - 7 - label.chars().count());
+    if to_server {
+        format!("|---{label} {fill}>|")
+    } else {
+        format!("|<{fill} {label}---|")
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut c: String = s.chars().take(max - 1).collect();
+        c.push('…');
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rung(frame: u64, from_client: bool, flags: &str, len: u32, deciding: bool) -> Rung {
+        Rung {
+            frame,
+            ts: Timestamp(0),
+            ms: frame as f64 * 0.1,
+            from_client,
+            flags: flags.into(),
+            seq: 1,
+            ack: Some(1),
+            len,
+            http: (len > 0).then(|| {
+                "GET /a/very/long/path/that/goes/on/and/on/and/on/forever HTTP/1.1".into()
+            }),
+            deciding,
+        }
+    }
+
+    #[test]
+    fn lines_fit_in_80_columns_and_mark_deciding_frames() {
+        let rungs = [
+            rung(1, true, "S", 0, false),
+            rung(4, true, "P.", 78, false),
+            rung(9, false, "R.", 0, true),
+        ];
+        let text = render(&rungs, "127.0.0.1:40000", "127.0.0.1:8080");
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "too wide: {line:?}");
+        }
+        let last = text.lines().last().unwrap();
+        assert!(last.starts_with('>'), "{text}");
+        assert!(
+            last.contains("|<") && last.contains("R. seq=1 ack=1"),
+            "{text}"
+        );
+        assert!(text.contains("|---P. seq=1 ack=1 len=78 -"), "{text}");
+        assert!(text.contains('…'), "long HTTP line is clipped: {text}");
+    }
+}

@@ -1,0 +1,104 @@
+//! Transport layer: the TCP header (RFC 9293 §3.1), and recognising tunnels
+//! that are counted rather than decapsulated.
+//!
+//! Zeek's order is kept: a TCP packet with fewer than 20 captured header bytes
+//! (or an IP length too small for one) creates nothing; one whose data offset
+//! is below 5 words or runs past the packet creates the connection but is
+//! otherwise ignored ([`Decoded::TcpBadHeader`]).
+
+use super::ip::{Transport, proto};
+use super::{Checksum, Decoded, Endpoint, SeqNum, Skip, TcpFlags, TcpSegment, TunnelKind};
+
+/// The fixed part of a TCP header.
+const TCP_MIN_HEADER: usize = 20;
+/// A UDP header (RFC 768).
+const UDP_HEADER: usize = 8;
+
+fn be16(b: &[u8], off: usize) -> u16 {
+    u16::from_be_bytes([b[off], b[off + 1]])
+}
+
+fn be32(b: &[u8], off: usize) -> u32 {
+    u32::from_be_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
+}
+
+/// Decodes the transport header of `t`.
+pub(super) fn decode(t: Transport<'_>, validate: bool) -> Decoded<'_> {
+    match t.proto {
+        proto::TCP => tcp(t, validate),
+        proto::GRE => Decoded::Skip(Skip::Tunnel(TunnelKind::Gre)),
+        proto::IPIP | proto::IPV6 => Decoded::Skip(Skip::Tunnel(TunnelKind::IpInIp)),
+        proto::UDP => match udp_tunnel(t.captured) {
+            Some(kind) => Decoded::Skip(Skip::Tunnel(kind)),
+            None => Decoded::Skip(Skip::NotTcp(proto::UDP)),
+        },
+        other => Decoded::Skip(Skip::NotTcp(other)),
+    }
+}
+
+/// Tunnels over UDP by their IANA ports (destination first, then source).
+/// Counted only: the inner packets are not analyzed, so nothing is guessed.
+fn udp_tunnel(udp: &[u8]) -> Option<TunnelKind> {
+    if udp.len() < UDP_HEADER {
+        return None;
+    }
+    let by_port = |port: u16| match port {
+        4789 => Some(TunnelKind::Vxlan),  // RFC 7348 §5
+        6081 => Some(TunnelKind::Geneve), // RFC 8926 §3.3
+        3544 => Some(TunnelKind::Teredo), // RFC 4380 §4
+        2152 => Some(TunnelKind::Gtp),    // 3GPP TS 29.281 §4.4.2.3
+        5072 => Some(TunnelKind::Ayiya),  // IANA "ayiya"
+        4754 => Some(TunnelKind::Gre),    // GRE-in-UDP, RFC 8086 §3
+        _ => None,
+    };
+    by_port(be16(udp, 2)).or_else(|| by_port(be16(udp, 0)))
+}
+
+/// The TCP header and payload bounds.
+fn tcp(t: Transport<'_>, validate: bool) -> Decoded<'_> {
+    let seg = t.captured;
+    // With an offloaded (zero) IPv4 length, Zeek's stated TCP length is zero
+    // as well, so no header fits: it ends up a bad-header packet below.
+    let stated = if t.len_from_capture { 0 } else { t.len };
+    if stated != 0 && (stated as usize) < TCP_MIN_HEADER {
+        return Decoded::Skip(Skip::Malformed);
+    }
+    if seg.len() < TCP_MIN_HEADER {
+        return Decoded::Skip(Skip::Truncated);
+    }
+    let src = Endpoint {
+        addr: t.src,
+        port: be16(seg, 0),
+    };
+    let dst = Endpoint {
+        addr: t.dst,
+        port: be16(seg, 2),
+    };
+    // Data offset: header length in 32-bit words (RFC 9293 §3.1).
+    let hdr_len = usize::from(seg[12] >> 4) * 4;
+    if hdr_len < TCP_MIN_HEADER || hdr_len > stated as usize || hdr_len > seg.len() {
+        return Decoded::TcpBadHeader { src, dst };
+    }
+    let payload_len = stated - hdr_len as u32;
+    let checksum = if !validate {
+        Checksum::Unchecked
+    } else if seg.len() < stated as usize {
+        Checksum::Truncated
+    } else if super::checksum::tcp_ok(t.src, t.dst, seg) {
+        Checksum::Valid
+    } else {
+        Checksum::Invalid
+    };
+    Decoded::Tcp(TcpSegment {
+        src,
+        dst,
+        seq: SeqNum(be32(seg, 4)),
+        ack: SeqNum(be32(seg, 8)),
+        flags: TcpFlags::from_bits(seg[13]),
+        window: be16(seg, 14),
+        payload_len,
+        ip_len: t.ip_len,
+        payload: &seg[hdr_len..],
+        checksum,
+    })
+}
