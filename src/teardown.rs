@@ -12,7 +12,8 @@
 //!   listening, RFC 9293 §3.10.7.1); `half-closed` when only one side sent
 //!   FIN; `unanswered` when the client's SYN drew no packet at all from the
 //!   server; `open` otherwise (still open when the capture ended);
-//! - who closed first (first FIN or RST in frame order);
+//! - who closed first: the sender of the first FIN in frame order (an orderly
+//!   close; a RST is reported separately, never as a close);
 //! - who sent RST and in which phase ([`RstPhase`]), decided when the RST
 //!   was seen, from the packets alone:
 //!   - `handshake`: before any handshake completed (a refusal, or an aborted
@@ -159,7 +160,7 @@ pub struct Teardown {
     /// True when the client is known from its SYN; false when it is only
     /// Zeek's originator (the handshake was not captured).
     pub client_from_syn: bool,
-    /// Who sent the first FIN or RST.
+    /// Who sent the first FIN (RSTs are reported separately).
     pub closed_first: Option<Role>,
     /// The first RST by frame order, if any.
     pub first_rst: Option<Reset>,
@@ -209,11 +210,7 @@ impl Teardown {
             server_rst: server.rst_frame,
         };
         let ending = ending(&frames, first_rst, server_rst, server.tcp.pkts());
-        let first_close = |s: &Side<'_>| match (s.fin_frame, s.rst_frame) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let closed_first = match (first_close(&client), first_close(&server)) {
+        let closed_first = match (client.fin_frame, server.fin_frame) {
             (Some(a), Some(b)) => Some(if a <= b { Role::Client } else { Role::Server }),
             (Some(_), None) => Some(Role::Client),
             (None, Some(_)) => Some(Role::Server),

@@ -251,9 +251,7 @@ impl TcpEndpoint {
         let last = (u64::from(self.seq_wraps) << 32) + u64::from(self.last_seq);
         let ack = (u64::from(self.ack_wraps) << 32) + u64::from(self.ack_seq);
         let mut size = last.max(ack).wrapping_sub(u64::from(self.start_seq));
-        if size != 0 {
-            size -= 1;
-        }
+        size = size.saturating_sub(1);
         if self.fin_seen && size != 0 {
             size -= 1;
         }

@@ -325,7 +325,7 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             let slot = ((x >> 33) % 64) as u32;
-            let due = if (x >> 20) % 5 == 0 {
+            let due = if (x >> 20).is_multiple_of(5) {
                 NEVER
             } else {
                 ((x >> 40) % 1000) as i64
