@@ -16,8 +16,8 @@ use crate::wire::Endpoint;
 use super::conn_state::ConnState;
 use super::endpoint::{EndpointState, TcpEndpoint};
 use super::history::{History, Letter, OnceMask};
-use super::key::FlowKey;
-use super::timers::Timers;
+use super::key::{Addrs, FlowKey};
+use super::timers::{TimerBits, Timers};
 
 /// Why the flow table removed a connection (which Zeek rule ended it).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
@@ -58,7 +58,9 @@ impl Removal {
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Frames {
     pub(super) first: u64,
-    pub(super) syn: [u32; 2],
+    /// The first pure SYN of the connection, and which endpoint sent it.
+    pub(super) syn: u32,
+    pub(super) syn_by: u8,
     pub(super) fin: [u32; 2],
     pub(super) rst: [u32; 2],
 }
@@ -78,7 +80,8 @@ impl Frames {
 #[derive(Clone, Debug)]
 pub struct Connection {
     pub(super) id: u64,
-    pub(super) addrs: [Endpoint; 2],
+    pub(super) addrs: Addrs,
+    pub(super) ports: [u16; 2],
     pub(super) ep: [TcpEndpoint; 2],
     pub(super) orig: u8,
     /// `ts`: time of the packet that created the connection (ns).
@@ -89,8 +92,7 @@ pub struct Connection {
     pub(super) once: OnceMask,
     pub(super) frames: Frames,
     pub(super) timers: Timers,
-    /// A payload starting with `SSH-` was seen from each endpoint.
-    pub(super) ssh_banner: [bool; 2],
+    pub(super) timer_bits: TimerBits,
     pub(super) removal: Removal,
 }
 
@@ -115,7 +117,8 @@ impl Connection {
     pub(super) fn new(id: u64, src: Endpoint, dst: Endpoint, t: i64, now: i64, frame: u64) -> Self {
         Connection {
             id,
-            addrs: [src, dst],
+            addrs: Addrs::new(src.addr, dst.addr),
+            ports: [src.port, dst.port],
             ep: [TcpEndpoint::default(), TcpEndpoint::default()],
             orig: 0,
             start: t,
@@ -127,7 +130,7 @@ impl Connection {
                 ..Frames::default()
             },
             timers: Timers::new(now, t),
-            ssh_banner: [false; 2],
+            timer_bits: TimerBits::default(),
             removal: Removal::EndOfInput,
         }
     }
@@ -137,17 +140,32 @@ impl Connection {
         self.id
     }
 
+    /// Address and port of endpoint `i` (0: sender of the first packet).
+    pub(super) fn addr(&self, i: usize) -> Endpoint {
+        Endpoint {
+            addr: self.addrs.get(i),
+            port: self.ports[i & 1],
+        }
+    }
+
     /// The direction-free key.
     pub fn key(&self) -> FlowKey {
-        FlowKey::new(self.addrs[0], self.addrs[1])
+        FlowKey::new(self.addr(0), self.addr(1))
+    }
+
+    /// Whether this connection is between `a` and `b` (either direction).
+    pub(super) fn joins(&self, a: Endpoint, b: Endpoint) -> bool {
+        let (x, y) = (self.addr(0), self.addr(1));
+        (x == a && y == b) || (x == b && y == a)
     }
 
     /// Index of the endpoint that sent from `src`. With both ends on the same
     /// address and port, every packet is the originator's, as in Zeek.
     pub(super) fn sender_index(&self, src: Endpoint) -> usize {
-        if self.addrs[0] == self.addrs[1] {
+        let first = self.addr(0);
+        if first == self.addr(1) {
             usize::from(self.orig)
-        } else if src == self.addrs[0] {
+        } else if src == first {
             0
         } else {
             1
@@ -181,10 +199,12 @@ impl Connection {
     fn side(&self, i: usize) -> Side<'_> {
         let f = &self.frames;
         Side {
-            addr: self.addrs[i],
+            addr: self.addr(i),
             tcp: &self.ep[i],
             bytes: self.ep[i].size(self.ep[1 - i].state),
-            syn_frame: f.get(f.syn[i]),
+            syn_frame: (usize::from(f.syn_by) == i + 1)
+                .then(|| f.get(f.syn))
+                .flatten(),
             fin_frame: f.get(f.fin[i]),
             rst_frame: f.get(f.rst[i]),
         }

@@ -112,14 +112,8 @@ pub struct TcpEndpoint {
     pub(super) state: EndpointState,
     /// State before the last change.
     pub(super) prev_state: EndpointState,
-    /// A close (FIN or RST) from this side has been processed.
-    pub(super) did_close: bool,
-    /// At least one FIN was seen (Zeek's `FIN_cnt > 0`; it shortens the size).
-    pub(super) fin_seen: bool,
-    /// This side sent payload that advanced its sequence space.
-    pub(super) sent_payload: bool,
-    /// The peer sent new payload after this side's FIN.
-    pub(super) data_after_fin: bool,
+    /// One-bit facts, see the `Bit` constants.
+    pub(super) bits: u8,
     /// Phase of this side's first RST.
     pub(super) rst_phase: Option<RstPhase>,
     /// Initial sequence number (Zeek keeps it in a 64-bit field, but every
@@ -129,10 +123,11 @@ pub struct TcpEndpoint {
     pub(super) last_seq: u32,
     /// Highest sequence number the peer acknowledged (§6.2).
     pub(super) ack_seq: u32,
-    /// Wraps of `last_seq` past 2^32, for 64-bit sizes.
-    pub(super) seq_wraps: u32,
+    /// Wraps of `last_seq` past 2^32, for 64-bit sizes (16 bits cover
+    /// 256 TiB per direction).
+    pub(super) seq_wraps: u16,
     /// Wraps of `ack_seq` past 2^32.
-    pub(super) ack_wraps: u32,
+    pub(super) ack_wraps: u16,
     /// Relative position of the last SYN, FIN and RST (§5.4 rule 2). Zeek
     /// keeps 64 bits; only equality is ever asked, and two positions that
     /// differ by an exact multiple of 4 GiB are not a realistic case.
@@ -143,13 +138,35 @@ pub struct TcpEndpoint {
     pub(super) rxmit: Scaled,
     pub(super) zero_win: Scaled,
     pub(super) bad_csum: Scaled,
-    /// Packets processed from this side (Zeek's conn-size analyzer).
-    pub(super) pkts: u64,
+    /// Packets processed from this side (Zeek's conn-size analyzer);
+    /// saturates at 2^32 − 1.
+    pub(super) pkts: u32,
     /// Sum of their IP lengths.
     pub(super) ip_bytes: u64,
 }
 
+/// A close (FIN or RST) from this side has been processed (Zeek's `did_close`).
+pub(super) const DID_CLOSE: u8 = 1;
+/// At least one FIN was seen (Zeek's `FIN_cnt > 0`; it shortens the size).
+pub(super) const FIN_SEEN: u8 = 2;
+/// This side sent payload that advanced its sequence space.
+pub(super) const SENT_PAYLOAD: u8 = 4;
+/// The peer sent new payload after this side's FIN.
+pub(super) const DATA_AFTER_FIN: u8 = 8;
+/// This side sent a payload starting with `SSH-` (a version banner).
+pub(super) const SSH_BANNER: u8 = 16;
+
 impl TcpEndpoint {
+    /// Whether one of the `bits` facts holds.
+    pub(super) fn has(&self, bit: u8) -> bool {
+        self.bits & bit != 0
+    }
+
+    /// Records one of the `bits` facts.
+    pub(super) fn mark(&mut self, bit: u8) {
+        self.bits |= bit;
+    }
+
     /// Current state.
     pub fn state(&self) -> EndpointState {
         self.state
@@ -157,7 +174,7 @@ impl TcpEndpoint {
 
     /// Packets processed from this side.
     pub fn pkts(&self) -> u64 {
-        self.pkts
+        u64::from(self.pkts)
     }
 
     /// Sum of the IP lengths of those packets (`orig_ip_bytes`).
@@ -167,7 +184,7 @@ impl TcpEndpoint {
 
     /// Whether a FIN from this side was seen.
     pub fn fin_seen(&self) -> bool {
-        self.fin_seen
+        self.has(FIN_SEEN)
     }
 
     /// Phase of this side's first RST, if it sent one.
@@ -177,7 +194,7 @@ impl TcpEndpoint {
 
     /// Whether this side sent payload.
     pub fn sent_payload(&self) -> bool {
-        self.sent_payload
+        self.has(SENT_PAYLOAD)
     }
 
     /// Sets initial sequence number, acknowledged and highest sequence at once.
@@ -209,15 +226,15 @@ impl TcpEndpoint {
     /// 2^32 boundary adjusts the wrap count, and with no wraps the plain signed
     /// distance is used (negative values wrap to huge ones, as in Zeek).
     /// The second value is true when that distance is negative ("underflow").
-    pub(super) fn relative(&self, seq: u32, last: u32, wraps: u32) -> (u64, bool) {
+    pub(super) fn relative(&self, seq: u32, last: u32, wraps: u16) -> (u64, bool) {
         let delta = SeqNum(seq).diff(SeqNum(last));
-        let mut w = wraps;
+        let mut w = u32::from(wraps);
         if delta < 0 {
             if w > 0 && seq > last {
                 w -= 1;
             }
         } else if delta > 0 && seq < last {
-            w = w.wrapping_add(1);
+            w += 1;
         }
         if w == 0 {
             let d = SeqNum(seq).diff(SeqNum(self.start_seq));
@@ -252,7 +269,7 @@ impl TcpEndpoint {
         let ack = (u64::from(self.ack_wraps) << 32) + u64::from(self.ack_seq);
         let mut size = last.max(ack).wrapping_sub(u64::from(self.start_seq));
         size = size.saturating_sub(1);
-        if self.fin_seen && size != 0 {
+        if self.has(FIN_SEEN) && size != 0 {
             size -= 1;
         }
         size
@@ -268,7 +285,7 @@ mod tests {
         let mut e = TcpEndpoint::default();
         e.init_seqs(1000, 1000, 1001);
         e.advance_last_seq(1001 + 79);
-        e.fin_seen = true;
+        e.mark(FIN_SEEN);
         e.advance_last_seq(1001 + 79 + 1);
         assert_eq!(e.size(EndpointState::Established), 79);
     }

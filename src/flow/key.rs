@@ -6,9 +6,40 @@
 //! [`FlowKey::hash32`] hashes that canonical form; the flow table keeps
 //! orientation (who is originator) in the connection, not in the key.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::wire::Endpoint;
+
+/// The two addresses of a connection, stored compactly: IPv4 pairs inline
+/// (8 bytes), IPv6 pairs behind one pointer, so a connection record stays
+/// small for the common IPv4 case. Allocation happens once per IPv6
+/// connection, never per packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Addrs {
+    V4([Ipv4Addr; 2]),
+    V6(Box<[Ipv6Addr; 2]>),
+    /// One IPv4 and one IPv6 address: impossible in one packet, kept so that
+    /// no input can make construction fail.
+    Mixed(Box<[IpAddr; 2]>),
+}
+
+impl Addrs {
+    pub(super) fn new(a: IpAddr, b: IpAddr) -> Self {
+        match (a, b) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => Addrs::V4([a, b]),
+            (IpAddr::V6(a), IpAddr::V6(b)) => Addrs::V6(Box::new([a, b])),
+            (a, b) => Addrs::Mixed(Box::new([a, b])),
+        }
+    }
+
+    pub(super) fn get(&self, i: usize) -> IpAddr {
+        match self {
+            Addrs::V4(v) => IpAddr::V4(v[i & 1]),
+            Addrs::V6(v) => IpAddr::V6(v[i & 1]),
+            Addrs::Mixed(v) => v[i & 1],
+        }
+    }
+}
 
 /// The two endpoints of a TCP connection, in canonical (sorted) order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

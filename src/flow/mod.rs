@@ -27,6 +27,7 @@ mod endpoint;
 mod history;
 mod index;
 mod key;
+mod slab;
 mod table;
 mod timers;
 mod tracker;

@@ -2,7 +2,7 @@
 //! originator choice and reuse rules, timers on packet time, and hand-off of
 //! finished connections.
 //!
-//! Records live in a slab (a `Vec` with a free list) and are found through an
+//! Records live in a [`Slab`] (fixed chunks with a free list) and are found through an
 //! open-addressing [`Index`] of 8-byte entries; a [`TimerQueue`] orders the
 //! connections by their next deadline. Ids are assigned in first-seen order.
 //! A removed connection is passed to the caller's `emit` callback by value and
@@ -12,9 +12,10 @@ use crate::capture::Timestamp;
 use crate::wire::{Checksum, Endpoint, TcpFlags, TcpSegment};
 
 use super::conn::{Connection, Removal};
-use super::endpoint::EndpointState as St;
+use super::endpoint::{DID_CLOSE, EndpointState as St};
 use super::index::Index;
 use super::key::FlowKey;
+use super::slab::Slab;
 use super::timers::{FIVE_S, Fired, NEVER, SIX_S, TimerQueue};
 use super::tracker::Ctx;
 use super::{FlowAnomalies, PortSet};
@@ -38,8 +39,7 @@ impl Default for FlowOptions {
 /// All open TCP connections of one capture.
 pub struct FlowTable {
     opts: FlowOptions,
-    slab: Vec<Option<Connection>>,
-    free: Vec<u32>,
+    slab: Slab,
     index: Index,
     queue: TimerQueue,
     next_id: u64,
@@ -53,8 +53,7 @@ impl FlowTable {
     pub fn new(opts: FlowOptions) -> Self {
         FlowTable {
             opts,
-            slab: Vec::new(),
-            free: Vec::new(),
+            slab: Slab::default(),
             index: Index::default(),
             queue: TimerQueue::default(),
             next_id: 1,
@@ -76,10 +75,7 @@ impl FlowTable {
     /// Bytes of heap the table holds (slab, free list, index, timer queue),
     /// not counting histories longer than 23 letters.
     pub fn heap_bytes(&self) -> usize {
-        self.slab.capacity() * std::mem::size_of::<Option<Connection>>()
-            + self.free.capacity() * std::mem::size_of::<u32>()
-            + self.index.heap_bytes()
-            + self.queue.heap_bytes()
+        self.slab.heap_bytes() + self.index.heap_bytes() + self.queue.heap_bytes()
     }
 
     /// Moves network time to `t` (if later) and fires every timer due at or
@@ -121,7 +117,7 @@ impl FlowTable {
             queue,
             ..
         } = self;
-        let Some(conn) = slab.get_mut(slot as usize).and_then(Option::as_mut) else {
+        let Some(conn) = slab.get_mut(slot) else {
             return;
         };
         let i = conn.sender_index(seg.src);
@@ -159,12 +155,7 @@ impl FlowTable {
 
     /// End of input: every open connection is handed out, in id order.
     pub fn finish(&mut self, emit: &mut impl FnMut(Connection)) {
-        let mut open: Vec<(u64, u32)> = self
-            .slab
-            .iter()
-            .enumerate()
-            .filter_map(|(s, c)| c.as_ref().map(|c| (c.id, s as u32)))
-            .collect();
+        let mut open: Vec<(u64, u32)> = self.slab.iter().map(|(s, c)| (c.id, s)).collect();
         open.sort_unstable();
         for (_, slot) in open {
             self.remove(slot, Removal::EndOfInput, emit);
@@ -172,15 +163,12 @@ impl FlowTable {
     }
 
     fn conn(&self, slot: u32) -> Option<&Connection> {
-        self.slab.get(slot as usize).and_then(Option::as_ref)
+        self.slab.get(slot)
     }
 
     fn find(&self, hash: u32, a: Endpoint, b: Endpoint) -> Option<u32> {
-        self.index.find(hash, |s| {
-            self.conn(s).is_some_and(|c| {
-                (c.addrs[0] == a && c.addrs[1] == b) || (c.addrs[0] == b && c.addrs[1] == a)
-            })
-        })
+        self.index
+            .find(hash, |s| self.conn(s).is_some_and(|c| c.joins(a, b)))
     }
 
     fn create(
@@ -199,16 +187,7 @@ impl FlowTable {
             conn.flip();
         }
         let due = conn.timers.next_due();
-        let slot = match self.free.pop() {
-            Some(s) => {
-                self.slab[s as usize] = Some(conn);
-                s
-            }
-            None => {
-                self.slab.push(Some(conn));
-                (self.slab.len() - 1) as u32
-            }
-        };
+        let slot = self.slab.insert(conn);
         self.index.insert(hash, slot);
         self.queue.set(slot, due);
         slot
@@ -234,25 +213,24 @@ impl FlowTable {
     }
 
     fn remove(&mut self, slot: u32, why: Removal, emit: &mut impl FnMut(Connection)) {
-        let Some(mut conn) = self.slab.get_mut(slot as usize).and_then(Option::take) else {
+        let Some(mut conn) = self.slab.take(slot) else {
             return;
         };
         self.index.remove(conn.key().hash32(), slot);
         self.queue.set(slot, NEVER);
-        self.free.push(slot);
         conn.removal = why;
         emit(conn);
     }
 
     fn fire(&mut self, slot: u32, emit: &mut impl FnMut(Connection)) {
         let now = self.now;
-        let Some(conn) = self.slab.get_mut(slot as usize).and_then(Option::as_mut) else {
+        let Some(conn) = self.slab.get_mut(slot) else {
             self.queue.set(slot, NEVER);
             return;
         };
         let removal = conn
             .timers
-            .take_due(now)
+            .take_due(&mut conn.timer_bits, now)
             .and_then(|fired| conn.on_timer(fired, now));
         match removal {
             Some(why) => self.remove(slot, why, emit),
@@ -282,7 +260,7 @@ impl Connection {
         } else {
             orig
         };
-        let closed = orig.did_close || resp.did_close;
+        let closed = orig.has(DID_CLOSE) || resp.has(DID_CLOSE);
         if closed {
             return true;
         }
@@ -303,7 +281,7 @@ impl Connection {
     fn on_timer(&mut self, fired: Fired, now: i64) -> Option<Removal> {
         let (o, r) = (self.orig_ep(), self.resp_ep());
         let (os, rs) = (o.state, r.state);
-        let (oc, rc) = (o.did_close, r.did_close);
+        let (oc, rc) = (o.has(DID_CLOSE), r.has(DID_CLOSE));
         match fired {
             Fired::Attempt => (matches!(os, St::SynSent | St::SynAckSent) && rs == St::Inactive)
                 .then_some(Removal::AttemptTimer),
@@ -320,12 +298,16 @@ impl Connection {
                 if idle && ((some_closed && ended) || never_active) {
                     Some(Removal::ExpireTimer)
                 } else {
-                    self.timers.rearm_expire(shared, now.saturating_add(SIX_S));
+                    self.timers.rearm_expire(
+                        &mut self.timer_bits,
+                        shared,
+                        now.saturating_add(SIX_S),
+                    );
                     None
                 }
             }
             Fired::Inactivity => {
-                let deadline = self.last.saturating_add(self.timers.timeout().nanos());
+                let deadline = self.last.saturating_add(self.timer_bits.timeout().nanos());
                 if deadline <= now {
                     Some(Removal::InactivityTimer)
                 } else {

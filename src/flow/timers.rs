@@ -73,14 +73,28 @@ enum Shared {
     Expire,
 }
 
+/// The small part of a connection's timer state, kept apart from the
+/// deadlines so the connection record packs it with its other bytes: what the
+/// shared slot holds and the inactivity timeout in force.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimerBits {
+    shared: Shared,
+    timeout: Inactivity,
+}
+
+impl TimerBits {
+    /// The inactivity timeout in force.
+    pub fn timeout(&self) -> Inactivity {
+        self.timeout
+    }
+}
+
 /// A connection's deadlines (nanoseconds since the epoch).
 #[derive(Clone, Copy, Debug)]
 pub struct Timers {
     shared: i64,
-    shared_kind: Shared,
     expire: i64,
     inactivity: i64,
-    timeout: Inactivity,
 }
 
 impl Timers {
@@ -90,10 +104,8 @@ impl Timers {
     pub fn new(now: i64, first_packet: i64) -> Self {
         Timers {
             shared: NEVER,
-            shared_kind: Shared::Empty,
             expire: now.saturating_add(FIVE_S),
             inactivity: first_packet.saturating_add(Inactivity::Handshake.nanos()),
-            timeout: Inactivity::Handshake,
         }
     }
 
@@ -102,18 +114,13 @@ impl Timers {
         self.shared.min(self.expire).min(self.inactivity)
     }
 
-    /// The inactivity timeout in force.
-    pub fn timeout(&self) -> Inactivity {
-        self.timeout
-    }
-
     /// Arms the attempt timer. If one is pending (possible only after a role
     /// flip made a second endpoint the originator), the earlier one is kept.
-    pub fn arm_attempt(&mut self, at: i64) {
-        match self.shared_kind {
+    pub fn arm_attempt(&mut self, bits: &mut TimerBits, at: i64) {
+        match bits.shared {
             Shared::Empty => {
                 self.shared = at;
-                self.shared_kind = Shared::Attempt;
+                bits.shared = Shared::Attempt;
             }
             Shared::Attempt => self.shared = self.shared.min(at),
             Shared::Delete | Shared::Expire => {}
@@ -122,38 +129,38 @@ impl Timers {
 
     /// A completed close: cancel attempt and expire timers, (re)arm the
     /// delete timer.
-    pub fn close_completed(&mut self, delete_at: i64) {
+    pub fn close_completed(&mut self, bits: &mut TimerBits, delete_at: i64) {
         self.expire = NEVER;
         self.shared = delete_at;
-        self.shared_kind = Shared::Delete;
+        bits.shared = Shared::Delete;
     }
 
     /// An incomplete close adds a second expire timer.
-    pub fn arm_extra_expire(&mut self, at: i64) {
-        if self.shared_kind != Shared::Delete {
+    pub fn arm_extra_expire(&mut self, bits: &mut TimerBits, at: i64) {
+        if bits.shared != Shared::Delete {
             self.shared = at;
-            self.shared_kind = Shared::Expire;
+            bits.shared = Shared::Expire;
         }
     }
 
     /// Sets a new inactivity timeout; as in Zeek the timer is re-armed from
     /// the connection's last activity only when the value changes.
-    pub fn set_inactivity(&mut self, timeout: Inactivity, last_time: i64) {
-        if timeout != self.timeout {
-            self.timeout = timeout;
+    pub fn set_inactivity(&mut self, bits: &mut TimerBits, timeout: Inactivity, last_time: i64) {
+        if timeout != bits.timeout {
+            bits.timeout = timeout;
             self.inactivity = last_time.saturating_add(timeout.nanos());
         }
     }
 
     /// Takes the earliest deadline if it is due at `now`.
-    pub fn take_due(&mut self, now: i64) -> Option<Fired> {
+    pub fn take_due(&mut self, bits: &mut TimerBits, now: i64) -> Option<Fired> {
         let due = self.next_due();
         if due == NEVER || due > now {
             return None;
         }
         if self.shared == due {
             self.shared = NEVER;
-            Some(match std::mem::take(&mut self.shared_kind) {
+            Some(match std::mem::take(&mut bits.shared) {
                 Shared::Attempt => Fired::Attempt,
                 Shared::Delete => Fired::Delete,
                 Shared::Expire | Shared::Empty => Fired::Expire { shared: true },
@@ -168,10 +175,10 @@ impl Timers {
     }
 
     /// Re-arms the expire chain that just fired.
-    pub fn rearm_expire(&mut self, shared: bool, at: i64) {
+    pub fn rearm_expire(&mut self, bits: &mut TimerBits, shared: bool, at: i64) {
         if shared {
             self.shared = at;
-            self.shared_kind = Shared::Expire;
+            bits.shared = Shared::Expire;
         } else {
             self.expire = at;
         }
@@ -344,25 +351,33 @@ mod tests {
     #[test]
     fn shared_slot_serves_attempt_then_delete() {
         let mut t = Timers::new(0, 0);
-        t.arm_attempt(5 * SEC);
+        let b = &mut TimerBits::default();
+        t.arm_attempt(b, 5 * SEC);
         assert_eq!(t.next_due(), 5 * SEC);
-        assert_eq!(t.take_due(5 * SEC), Some(Fired::Attempt));
-        assert_eq!(t.take_due(5 * SEC), Some(Fired::Expire { shared: false }));
-        t.close_completed(9 * SEC);
-        assert_eq!(t.take_due(8 * SEC), None);
-        assert_eq!(t.take_due(9 * SEC), Some(Fired::Delete));
-        assert_eq!(t.take_due(59 * SEC), None);
-        assert_eq!(t.take_due(60 * SEC), Some(Fired::Inactivity));
+        assert_eq!(t.take_due(b, 5 * SEC), Some(Fired::Attempt));
+        assert_eq!(
+            t.take_due(b, 5 * SEC),
+            Some(Fired::Expire { shared: false })
+        );
+        t.close_completed(b, 9 * SEC);
+        assert_eq!(t.take_due(b, 8 * SEC), None);
+        assert_eq!(t.take_due(b, 9 * SEC), Some(Fired::Delete));
+        assert_eq!(t.take_due(b, 59 * SEC), None);
+        assert_eq!(t.take_due(b, 60 * SEC), Some(Fired::Inactivity));
     }
 
     #[test]
     fn inactivity_rearmed_only_on_change() {
         let mut t = Timers::new(0, 0);
-        t.set_inactivity(Inactivity::Established, 10 * SEC);
-        assert_eq!(t.timeout(), Inactivity::Established);
-        t.set_inactivity(Inactivity::Established, 20 * SEC);
-        assert_eq!(t.take_due(309 * SEC), Some(Fired::Expire { shared: false }));
-        assert_eq!(t.take_due(309 * SEC), None);
-        assert_eq!(t.take_due(310 * SEC), Some(Fired::Inactivity));
+        let b = &mut TimerBits::default();
+        t.set_inactivity(b, Inactivity::Established, 10 * SEC);
+        assert_eq!(b.timeout(), Inactivity::Established);
+        t.set_inactivity(b, Inactivity::Established, 20 * SEC);
+        assert_eq!(
+            t.take_due(b, 309 * SEC),
+            Some(Fired::Expire { shared: false })
+        );
+        assert_eq!(t.take_due(b, 309 * SEC), None);
+        assert_eq!(t.take_due(b, 310 * SEC), Some(Fired::Inactivity));
     }
 }

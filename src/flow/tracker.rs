@@ -17,7 +17,9 @@
 use crate::wire::{SeqNum, TcpSegment};
 
 use super::conn::Connection;
-use super::endpoint::{EndpointState as St, RstPhase};
+use super::endpoint::{
+    DATA_AFTER_FIN, DID_CLOSE, EndpointState as St, FIN_SEEN, RstPhase, SENT_PAYLOAD, SSH_BANNER,
+};
 use super::history::Letter;
 use super::timers::{FIVE_S, Inactivity, SIX_S};
 use super::{Anomaly, FlowAnomalies, PortSet};
@@ -120,11 +122,11 @@ impl Connection {
         self.update_window(i, seg);
 
         // §6.3: last_time moves until both sides have closed.
-        if !(self.ep[0].did_close && self.ep[1].did_close) {
+        if !(self.ep[0].has(DID_CLOSE) && self.ep[1].has(DID_CLOSE)) {
             self.last = t;
         }
         if f.fin() {
-            self.ep[i].fin_seen = true;
+            self.ep[i].mark(FIN_SEEN);
         }
         if f.ack() {
             self.note_ack(j, ack, f.rst());
@@ -140,7 +142,7 @@ impl Connection {
         self.note_banner(i, seg, ctx);
 
         let e = &mut self.ep[i];
-        e.pkts += 1;
+        e.pkts = e.pkts.saturating_add(1);
         e.ip_bytes += u64::from(seg.ip_len);
     }
 
@@ -298,7 +300,7 @@ impl Connection {
         }
         if !new.is_handshake() && old.is_handshake() && self.ep[1 - i].state.is_handshake() {
             self.timers
-                .set_inactivity(Inactivity::Established, self.last);
+                .set_inactivity(&mut self.timer_bits, Inactivity::Established, self.last);
         }
         let e = &mut self.ep[i];
         e.prev_state = old;
@@ -321,14 +323,16 @@ impl Connection {
             // INACTIVE, originator's SYN: the attempt starts (attempt timer).
             (St::Inactive, Event::Syn) if was_orig => {
                 self.set_state(i, St::SynSent);
-                self.timers.arm_attempt(t.saturating_add(FIVE_S));
+                self.timers
+                    .arm_attempt(&mut self.timer_bits, t.saturating_add(FIVE_S));
                 false
             }
             // INACTIVE, originator's first packet is a SYN-ACK (missed SYN or
             // a stealth scan): SYN_ACK_SENT, attempt timer too.
             (St::Inactive, Event::SynAck) if was_orig => {
                 self.set_state(i, St::SynAckSent);
-                self.timers.arm_attempt(t.saturating_add(FIVE_S));
+                self.timers
+                    .arm_attempt(&mut self.timer_bits, t.saturating_add(FIVE_S));
                 false
             }
             // INACTIVE, responder's SYN-ACK or SYN: it is established.
@@ -357,7 +361,8 @@ impl Connection {
                 if was_orig {
                     let s = if ack { St::SynAckSent } else { St::SynSent };
                     self.set_state(i, s);
-                    self.timers.arm_attempt(t.saturating_add(FIVE_S));
+                    self.timers
+                        .arm_attempt(&mut self.timer_bits, t.saturating_add(FIVE_S));
                 } else {
                     self.responder_syn(i, ack, ctx);
                 }
@@ -462,7 +467,7 @@ impl Connection {
                 if peer != St::Closed =>
             {
                 self.set_state(i, St::Reset);
-                !self.ep[i].did_close
+                !self.ep[i].has(DID_CLOSE)
             }
             // CLOSED, retransmitted FIN, ACKs, or a RST after both FINs.
             (St::Closed, Event::Fin | Event::Rst | Event::FinRst | Event::Segment { .. }) => false,
@@ -521,18 +526,21 @@ impl Connection {
         };
         if INTERACTIVE_PORTS.contains(&port) {
             self.timers
-                .set_inactivity(Inactivity::Interactive, self.last);
+                .set_inactivity(&mut self.timer_bits, Inactivity::Interactive, self.last);
         }
     }
 
     /// An approximation of Zeek's SSH analyzer confirmation (which also sets
     /// the 1-hour timeout): both sides sent an `SSH-` version banner.
     fn note_banner(&mut self, i: usize, seg: &TcpSegment<'_>, _ctx: &mut Ctx<'_>) {
-        if seg.payload.starts_with(b"SSH-") && !self.ssh_banner[i] {
-            self.ssh_banner[i] = true;
-            if self.ssh_banner[1 - i] {
-                self.timers
-                    .set_inactivity(Inactivity::Interactive, self.last);
+        if seg.payload.starts_with(b"SSH-") && !self.ep[i].has(SSH_BANNER) {
+            self.ep[i].mark(SSH_BANNER);
+            if self.ep[1 - i].has(SSH_BANNER) {
+                self.timers.set_inactivity(
+                    &mut self.timer_bits,
+                    Inactivity::Interactive,
+                    self.last,
+                );
             }
         }
     }
@@ -542,19 +550,19 @@ impl Connection {
     /// incomplete one adds an expire check 6 s later.
     fn connection_closed(&mut self, i: usize) {
         let j = 1 - i;
-        if self.ep[i].did_close {
+        if self.ep[i].has(DID_CLOSE) {
             return;
         }
-        self.ep[i].did_close = true;
+        self.ep[i].mark(DID_CLOSE);
         let complete = self.ep[i].state == St::Reset
-            || self.ep[j].did_close
+            || self.ep[j].has(DID_CLOSE)
             || self.ep[j].state == St::Inactive;
         if complete {
             self.timers
-                .close_completed(self.last.saturating_add(FIVE_S));
+                .close_completed(&mut self.timer_bits, self.last.saturating_add(FIVE_S));
         } else if self.ep[i].prev_state != St::Inactive {
             self.timers
-                .arm_extra_expire(self.last.saturating_add(SIX_S));
+                .arm_extra_expire(&mut self.timer_bits, self.last.saturating_add(SIX_S));
         }
     }
 
@@ -565,14 +573,15 @@ impl Connection {
         let f = seg.flags;
         let new_payload = seg.payload_len > 0 && !f.rst() && delta_last > 0;
         if new_payload {
-            self.ep[i].sent_payload = true;
+            self.ep[i].mark(SENT_PAYLOAD);
             if self.frames.fin[j] != 0 {
-                self.ep[j].data_after_fin = true;
+                self.ep[j].mark(DATA_AFTER_FIN);
             }
         }
         let off = self.frames.offset(frame);
-        if f.syn() && !f.ack() && !f.fin() && !f.rst() && self.frames.syn[i] == 0 {
-            self.frames.syn[i] = off;
+        if f.syn() && !f.ack() && !f.fin() && !f.rst() && self.frames.syn == 0 {
+            self.frames.syn = off;
+            self.frames.syn_by = i as u8 + 1;
         }
         if f.fin() && self.frames.fin[i] == 0 {
             self.frames.fin[i] = off;
@@ -594,14 +603,14 @@ impl Connection {
         {
             RstPhase::Handshake
         } else if self.frames.fin[i] != 0 {
-            if e.data_after_fin {
+            if e.has(DATA_AFTER_FIN) {
                 RstPhase::DataAfterClose
             } else {
                 RstPhase::AfterOwnFin
             }
         } else if self.frames.fin[j] != 0 {
             RstPhase::AfterPeerFin
-        } else if p.sent_payload {
+        } else if p.has(SENT_PAYLOAD) {
             RstPhase::UnreadData
         } else {
             RstPhase::WithoutFin
