@@ -55,12 +55,15 @@ impl Removal {
 /// Frame numbers kept cheaply: the connection's first frame in full, the
 /// others as offsets from it plus one (0 = none). A connection would have to
 /// span more than 4 billion frames of its capture for an offset to saturate.
+///
+/// Packed to 4-byte alignment so the record does not pad it to 32 bytes; its
+/// fields are only ever read by value.
 #[derive(Clone, Copy, Debug, Default)]
+#[repr(C, packed(4))]
 pub(super) struct Frames {
     pub(super) first: u64,
-    /// The first pure SYN of the connection, and which endpoint sent it.
+    /// The first pure SYN of the connection (its sender is `Connection::syn_by`).
     pub(super) syn: u32,
-    pub(super) syn_by: u8,
     pub(super) fin: [u32; 2],
     pub(super) rst: [u32; 2],
 }
@@ -91,6 +94,8 @@ pub struct Connection {
     pub(super) history: History,
     pub(super) once: OnceMask,
     pub(super) frames: Frames,
+    /// Which endpoint sent the first pure SYN: 0 none, 1 `ep[0]`, 2 `ep[1]`.
+    pub(super) syn_by: u8,
     pub(super) timers: Timers,
     pub(super) timer_bits: TimerBits,
     pub(super) removal: Removal,
@@ -129,6 +134,7 @@ impl Connection {
                 first: frame,
                 ..Frames::default()
             },
+            syn_by: 0,
             timers: Timers::new(now, t),
             timer_bits: TimerBits::default(),
             removal: Removal::EndOfInput,
@@ -202,7 +208,7 @@ impl Connection {
             addr: self.addr(i),
             tcp: &self.ep[i],
             bytes: self.ep[i].size(self.ep[1 - i].state),
-            syn_frame: (usize::from(f.syn_by) == i + 1)
+            syn_frame: (usize::from(self.syn_by) == i + 1)
                 .then(|| f.get(f.syn))
                 .flatten(),
             fin_frame: f.get(f.fin[i]),

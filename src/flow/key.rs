@@ -68,51 +68,36 @@ impl FlowKey {
         self.hi
     }
 
-    /// A 32-bit hash of the canonical key (FNV-1a over the addresses and
-    /// ports, then a final mix). Deterministic across runs, so the table's
-    /// behaviour and its output never depend on a random seed.
+    /// A 32-bit hash of the connection, the same for both directions.
     pub fn hash32(&self) -> u32 {
-        let mut h = Fnv::new();
-        h.endpoint(&self.lo);
-        h.endpoint(&self.hi);
-        h.finish()
+        hash_pair(self.lo, self.hi)
     }
 }
 
-/// FNV-1a, 64-bit, folded to 32 bits with a murmur-style finaliser so the low
-/// bits (used as the table index) depend on every input byte.
-struct Fnv(u64);
-
-impl Fnv {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-
-    fn new() -> Self {
-        Fnv(Self::OFFSET)
-    }
-
-    fn bytes(&mut self, b: &[u8]) {
-        for &x in b {
-            self.0 ^= u64::from(x);
-            self.0 = self.0.wrapping_mul(Self::PRIME);
+/// Hash of one endpoint: the address in 64-bit words and the port, each
+/// folded in with a multiply-and-rotate step (FxHash's scheme).
+fn hash_endpoint(e: Endpoint) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let step = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let h = match e.addr {
+        IpAddr::V4(a) => step(0, u64::from(u32::from(a))),
+        IpAddr::V6(a) => {
+            let v = u128::from(a);
+            step(step(1, (v >> 64) as u64), v as u64)
         }
-    }
+    };
+    step(h, u64::from(e.port))
+}
 
-    fn endpoint(&mut self, e: &Endpoint) {
-        match e.addr {
-            IpAddr::V4(a) => self.bytes(&a.octets()),
-            IpAddr::V6(a) => self.bytes(&a.octets()),
-        }
-        self.bytes(&e.port.to_be_bytes());
-    }
-
-    fn finish(&self) -> u32 {
-        let mut x = self.0;
-        x ^= x >> 33;
-        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        x ^= x >> 33;
-        x as u32
-    }
+/// A direction-free hash of two endpoints (a commutative combination, so no
+/// ordering is needed on the hot path), with a final mix so the low bits,
+/// used as table index, depend on every input bit. Deterministic across runs.
+pub(super) fn hash_pair(a: Endpoint, b: Endpoint) -> u32 {
+    let mut x = hash_endpoint(a).wrapping_add(hash_endpoint(b));
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x as u32
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::wire::{Checksum, Endpoint, TcpFlags, TcpSegment};
 use super::conn::{Connection, Removal};
 use super::endpoint::{DID_CLOSE, EndpointState as St};
 use super::index::Index;
-use super::key::FlowKey;
+use super::key::hash_pair;
 use super::slab::Slab;
 use super::timers::{FIVE_S, Fired, NEVER, SIX_S, TimerQueue};
 use super::tracker::Ctx;
@@ -100,7 +100,7 @@ impl FlowTable {
         emit: &mut impl FnMut(Connection),
     ) {
         self.advance(t, emit);
-        let hash = FlowKey::new(seg.src, seg.dst).hash32();
+        let hash = hash_pair(seg.src, seg.dst);
         let slot = match self.find(hash, seg.src, seg.dst) {
             Some(s) if seg.flags.syn() && self.conn(s).is_some_and(|c| c.is_reuse(seg)) => {
                 // §7.2: the old connection is logged now, a new one starts.
@@ -146,7 +146,7 @@ impl FlowTable {
     ) {
         self.advance(t, emit);
         self.anomalies.tcp_bad_header += 1;
-        let hash = FlowKey::new(src, dst).hash32();
+        let hash = hash_pair(src, dst);
         if self.find(hash, src, dst).is_none() {
             // The flags are not known here, so no port-based flip (§2.2).
             self.create(hash, src, dst, None, t.0, frame);

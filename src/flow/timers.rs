@@ -64,9 +64,8 @@ pub enum Fired {
     Inactivity,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shared {
-    #[default]
     Empty,
     Attempt,
     Delete,
@@ -74,18 +73,48 @@ enum Shared {
 }
 
 /// The small part of a connection's timer state, kept apart from the
-/// deadlines so the connection record packs it with its other bytes: what the
-/// shared slot holds and the inactivity timeout in force.
+/// deadlines (and in one byte) so the connection record packs it with its
+/// other bytes: what the shared slot holds (bits 0–1) and the inactivity
+/// timeout in force (bits 2–3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TimerBits {
-    shared: Shared,
-    timeout: Inactivity,
-}
+pub struct TimerBits(u8);
 
 impl TimerBits {
+    fn shared(self) -> Shared {
+        match self.0 & 3 {
+            1 => Shared::Attempt,
+            2 => Shared::Delete,
+            3 => Shared::Expire,
+            _ => Shared::Empty,
+        }
+    }
+
+    fn set_shared(&mut self, s: Shared) {
+        let v = match s {
+            Shared::Empty => 0,
+            Shared::Attempt => 1,
+            Shared::Delete => 2,
+            Shared::Expire => 3,
+        };
+        self.0 = (self.0 & !3) | v;
+    }
+
     /// The inactivity timeout in force.
     pub fn timeout(&self) -> Inactivity {
-        self.timeout
+        match (self.0 >> 2) & 3 {
+            1 => Inactivity::Established,
+            2 => Inactivity::Interactive,
+            _ => Inactivity::Handshake,
+        }
+    }
+
+    fn set_timeout(&mut self, t: Inactivity) {
+        let v = match t {
+            Inactivity::Handshake => 0,
+            Inactivity::Established => 1,
+            Inactivity::Interactive => 2,
+        };
+        self.0 = (self.0 & !12) | (v << 2);
     }
 }
 
@@ -117,10 +146,10 @@ impl Timers {
     /// Arms the attempt timer. If one is pending (possible only after a role
     /// flip made a second endpoint the originator), the earlier one is kept.
     pub fn arm_attempt(&mut self, bits: &mut TimerBits, at: i64) {
-        match bits.shared {
+        match bits.shared() {
             Shared::Empty => {
                 self.shared = at;
-                bits.shared = Shared::Attempt;
+                bits.set_shared(Shared::Attempt);
             }
             Shared::Attempt => self.shared = self.shared.min(at),
             Shared::Delete | Shared::Expire => {}
@@ -132,22 +161,22 @@ impl Timers {
     pub fn close_completed(&mut self, bits: &mut TimerBits, delete_at: i64) {
         self.expire = NEVER;
         self.shared = delete_at;
-        bits.shared = Shared::Delete;
+        bits.set_shared(Shared::Delete);
     }
 
     /// An incomplete close adds a second expire timer.
     pub fn arm_extra_expire(&mut self, bits: &mut TimerBits, at: i64) {
-        if bits.shared != Shared::Delete {
+        if bits.shared() != Shared::Delete {
             self.shared = at;
-            bits.shared = Shared::Expire;
+            bits.set_shared(Shared::Expire);
         }
     }
 
     /// Sets a new inactivity timeout; as in Zeek the timer is re-armed from
     /// the connection's last activity only when the value changes.
     pub fn set_inactivity(&mut self, bits: &mut TimerBits, timeout: Inactivity, last_time: i64) {
-        if timeout != bits.timeout {
-            bits.timeout = timeout;
+        if timeout != bits.timeout() {
+            bits.set_timeout(timeout);
             self.inactivity = last_time.saturating_add(timeout.nanos());
         }
     }
@@ -160,7 +189,9 @@ impl Timers {
         }
         if self.shared == due {
             self.shared = NEVER;
-            Some(match std::mem::take(&mut bits.shared) {
+            let kind = bits.shared();
+            bits.set_shared(Shared::Empty);
+            Some(match kind {
                 Shared::Attempt => Fired::Attempt,
                 Shared::Delete => Fired::Delete,
                 Shared::Expire | Shared::Empty => Fired::Expire { shared: true },
@@ -178,7 +209,7 @@ impl Timers {
     pub fn rearm_expire(&mut self, bits: &mut TimerBits, shared: bool, at: i64) {
         if shared {
             self.shared = at;
-            bits.shared = Shared::Expire;
+            bits.set_shared(Shared::Expire);
         } else {
             self.expire = at;
         }
@@ -196,17 +227,31 @@ impl Timers {
 /// number, which keeps the firing order deterministic.
 #[derive(Debug, Default)]
 pub struct TimerQueue {
-    heap: Vec<(i64, u32)>,
+    heap: Vec<Entry>,
     /// Position of each slot's entry in `heap`, or `ABSENT`.
     pos: Vec<u32>,
 }
 
 const ABSENT: u32 = u32::MAX;
 
+/// One heap entry, packed to 12 bytes (its fields are only read by value).
+#[derive(Clone, Copy, Debug)]
+#[repr(C, packed(4))]
+struct Entry {
+    due: i64,
+    slot: u32,
+}
+
+impl Entry {
+    fn key(self) -> (i64, u32) {
+        (self.due, self.slot)
+    }
+}
+
 impl TimerQueue {
     /// The earliest (deadline, slot).
     pub fn peek(&self) -> Option<(i64, u32)> {
-        self.heap.first().copied()
+        self.heap.first().map(|e| e.key())
     }
 
     /// Number of connections with a pending deadline.
@@ -217,7 +262,7 @@ impl TimerQueue {
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
-        self.heap.capacity() * std::mem::size_of::<(i64, u32)>()
+        self.heap.capacity() * std::mem::size_of::<Entry>()
             + self.pos.capacity() * std::mem::size_of::<u32>()
     }
 
@@ -235,14 +280,17 @@ impl TimerQueue {
             return;
         }
         if at == ABSENT {
-            self.heap.push((due, slot));
+            self.heap.push(Entry { due, slot });
             let i = self.heap.len() - 1;
             self.pos[s] = i as u32;
             self.sift_up(i);
         } else {
             let i = at as usize;
-            let old = self.heap[i].0;
-            self.heap[i].0 = due;
+            let old = self.heap[i].due;
+            if old == due {
+                return;
+            }
+            self.heap[i].due = due;
             if due < old {
                 self.sift_up(i);
             } else {
@@ -254,8 +302,8 @@ impl TimerQueue {
     fn remove_at(&mut self, i: usize) {
         let last = self.heap.len() - 1;
         self.swap(i, last);
-        if let Some((_, slot)) = self.heap.pop() {
-            self.pos[slot as usize] = ABSENT;
+        if let Some(e) = self.heap.pop() {
+            self.pos[e.slot as usize] = ABSENT;
         }
         if i < self.heap.len() {
             self.sift_down(i);
@@ -265,14 +313,15 @@ impl TimerQueue {
 
     fn swap(&mut self, a: usize, b: usize) {
         self.heap.swap(a, b);
-        self.pos[self.heap[a].1 as usize] = a as u32;
-        self.pos[self.heap[b].1 as usize] = b as u32;
+        let (sa, sb) = (self.heap[a].slot, self.heap[b].slot);
+        self.pos[sa as usize] = a as u32;
+        self.pos[sb as usize] = b as u32;
     }
 
     fn sift_up(&mut self, mut i: usize) {
         while i > 0 {
             let parent = (i - 1) / 2;
-            if self.heap[i] < self.heap[parent] {
+            if self.heap[i].key() < self.heap[parent].key() {
                 self.swap(i, parent);
                 i = parent;
             } else {
@@ -287,10 +336,10 @@ impl TimerQueue {
             let l = 2 * i + 1;
             let r = l + 1;
             let mut m = i;
-            if l < n && self.heap[l] < self.heap[m] {
+            if l < n && self.heap[l].key() < self.heap[m].key() {
                 m = l;
             }
-            if r < n && self.heap[r] < self.heap[m] {
+            if r < n && self.heap[r].key() < self.heap[m].key() {
                 m = r;
             }
             if m == i {

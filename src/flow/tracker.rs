@@ -513,8 +513,8 @@ impl Connection {
     /// Zeek's `connection_established` event: interactive service ports get
     /// the 1-hour inactivity timeout.
     fn connection_established(&mut self, ctx: &mut Ctx<'_>) {
-        let resp_port = self.resp().addr.port;
-        let orig_port = self.orig().addr.port;
+        let o = usize::from(self.orig);
+        let (orig_port, resp_port) = (self.ports[o], self.ports[1 - o]);
         let lsp = ctx.likely_server_ports;
         let port = if self.orig_ep().state == St::Inactive
             && !lsp.contains(resp_port)
@@ -581,7 +581,7 @@ impl Connection {
         let off = self.frames.offset(frame);
         if f.syn() && !f.ack() && !f.fin() && !f.rst() && self.frames.syn == 0 {
             self.frames.syn = off;
-            self.frames.syn_by = i as u8 + 1;
+            self.syn_by = i as u8 + 1;
         }
         if f.fin() && self.frames.fin[i] == 0 {
             self.frames.fin[i] = off;

@@ -7,10 +7,8 @@
 //! decides; unset values are `-` (`zeek-conn-state.md` §5.6, §6.2). Times are
 //! printed with six decimals, as Zeek's `%.6f`.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::io::{self, Write};
-
-use crate::capture::Timestamp;
 
 use super::ZeekRecord;
 
@@ -54,18 +52,32 @@ pub fn header() -> String {
     s
 }
 
-/// A duration as `%.6f` seconds, rounded to the microsecond.
-fn interval(d: Timestamp) -> String {
-    let micros = (d.0 + 500).div_euclid(1_000);
-    format!(
-        "{}.{:06}",
-        micros.div_euclid(1_000_000),
-        micros.rem_euclid(1_000_000)
-    )
+/// Seconds with six decimals (`%.6f`), from nanoseconds rounded to the
+/// microsecond (`round`) or cut to it (timestamps, as [`Timestamp::zeek`]).
+struct Secs(i64);
+
+impl fmt::Display for Secs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let micros = self.0.div_euclid(1_000);
+        write!(
+            f,
+            "{}.{:06}",
+            micros.div_euclid(1_000_000),
+            micros.rem_euclid(1_000_000)
+        )
+    }
 }
 
-fn opt(v: Option<u64>) -> String {
-    v.map_or_else(|| "-".to_string(), |n| n.to_string())
+/// A count, or `-` when unset.
+struct Count(Option<u64>);
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n}"),
+            None => f.write_str("-"),
+        }
+    }
 }
 
 /// One conn.log row (without the newline).
@@ -79,15 +91,24 @@ pub fn row(z: &ZeekRecord) -> String {
     // Writing to a String cannot fail.
     let _ = write!(
         s,
-        "{}\t{}\t{}\t{}\t{}\ttcp\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-        z.ts.zeek(),
+        "{}\t{}\t{}\t{}\t{}\ttcp\t",
+        Secs(z.ts.0),
         z.orig.addr,
         z.orig.port,
         z.resp.addr,
         z.resp.port,
-        z.duration.map_or_else(|| "-".to_string(), interval),
-        opt(z.orig_bytes),
-        opt(z.resp_bytes),
+    );
+    let _ = match z.duration {
+        // Durations are rounded to the microsecond, as `%.6f` of Zeek's
+        // double difference would.
+        Some(d) => write!(s, "{}", Secs(d.0 + 500)),
+        None => write!(s, "-"),
+    };
+    let _ = write!(
+        s,
+        "\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+        Count(z.orig_bytes),
+        Count(z.resp_bytes),
         z.conn_state,
         history,
         z.orig_pkts,
@@ -111,6 +132,7 @@ pub fn write_row(out: &mut impl Write, z: &ZeekRecord) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::Timestamp;
     use crate::flow::ConnState;
     use crate::wire::Endpoint;
 
