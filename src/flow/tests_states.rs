@@ -416,3 +416,62 @@ fn record_sizes() {
         size_of::<crate::wire::Endpoint>()
     );
 }
+
+#[test]
+fn random_segments_never_panic_and_every_packet_is_counted_once() {
+    let mut h = Harness::new();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let ends = [ep(1, 80), ep(2, 40000), ep(2, 40001), ep(3, 22)];
+    let mut good = 0u64;
+    for _ in 0..200_000 {
+        let r = next();
+        let a = ends[(r & 3) as usize];
+        let b = ends[((r >> 2) & 3) as usize];
+        let mut s = seg()
+            .from(a)
+            .to(b)
+            .seq((next() >> 40) as u32)
+            .ack((next() >> 8) as u32);
+        s.syn = r & 16 != 0;
+        s.ackf = r & 32 != 0;
+        s.fin = r & 64 != 0 && r & 0x700 == 0;
+        s.rst = r & 128 != 0 && r & 0x3800 == 0;
+        s.len = if r & 0x4000 != 0 {
+            (r >> 50) as u32 & 0x7ff
+        } else {
+            0
+        };
+        s.window = if r & 0x8000 != 0 { 0 } else { 512 };
+        s.bad_checksum = r & 0xf_0000 == 0;
+        match (r >> 20) & 7 {
+            0 => h.wait(-2 * SEC),
+            1 => h.wait(7 * SEC),
+            2 => h.wait(400 * SEC),
+            _ => {}
+        }
+        if (r >> 23) & 63 == 0 {
+            h.bad_header(a, b);
+        } else {
+            good += u64::from(!s.bad_checksum);
+            h.send(s);
+        }
+    }
+    let conns = h.finish();
+    let counted: u64 = conns
+        .iter()
+        .map(|c| c.orig().tcp.pkts() + c.resp().tcp.pkts())
+        .sum();
+    let bad_headers = conns.iter().filter(|c| c.history().is_empty()).count();
+    assert_eq!(counted, good, "every processed packet counted once");
+    assert!(conns.len() > 100 && bad_headers < conns.len());
+    for c in &conns {
+        let _ = c.conn_state();
+        let _ = crate::teardown::Teardown::of(c);
+    }
+}

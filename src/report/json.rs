@@ -73,7 +73,7 @@ impl<'a> ZeekView<'a> {
             resp_p: z.resp.port,
             proto: "tcp",
             duration: z.duration.map(|d| {
-                let micros = (d.0 + 500).div_euclid(1_000);
+                let micros = d.0.saturating_add(500).div_euclid(1_000);
                 micros as f64 / 1e6
             }),
             orig_bytes: z.orig_bytes,

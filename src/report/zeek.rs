@@ -101,7 +101,7 @@ pub fn row(z: &ZeekRecord) -> String {
     let _ = match z.duration {
         // Durations are rounded to the microsecond, as `%.6f` of Zeek's
         // double difference would.
-        Some(d) => write!(s, "{}", Secs(d.0 + 500)),
+        Some(d) => write!(s, "{}", Secs(d.0.saturating_add(500))),
         None => write!(s, "-"),
     };
     let _ = write!(
