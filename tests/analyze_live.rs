@@ -12,12 +12,24 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// Kills the `lab` child if the test fails before it is stopped.
+struct Reap(std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 #[test]
 fn live_capture_prints_each_connection_as_it_ends() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().unwrap().port();
     let filter = format!("tcp port {port}");
-    let mut child = common::lab()
+    let child = common::lab()
         .args([
             "analyze",
             "--interface",
@@ -31,9 +43,10 @@ fn live_capture_prints_each_connection_as_it_ends() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start lab analyze");
+    let mut child = Reap(child);
 
     // Wait for the capture to be running (or for lab to fail, loudly).
-    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut err = BufReader::new(child.0.stderr.take().unwrap());
     let mut first = String::new();
     err.read_line(&mut first).unwrap();
     assert!(
@@ -41,7 +54,7 @@ fn live_capture_prints_each_connection_as_it_ends() {
         "lab analyze could not capture on lo (run as root or grant CAP_NET_RAW): {first}"
     );
     let (tx, rx) = mpsc::channel::<String>();
-    let out = BufReader::new(child.stdout.take().unwrap());
+    let out = BufReader::new(child.0.stdout.take().unwrap());
     std::thread::spawn(move || {
         for line in out.lines().map_while(Result::ok) {
             if tx.send(line).is_err() {
@@ -92,11 +105,11 @@ fn live_capture_prints_each_connection_as_it_ends() {
 
     // Ctrl-C prints the connection still open, then the summary.
     let sent = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &child.0.id().to_string()])
         .status()
         .expect("run kill");
     assert!(sent.success());
-    let status = child.wait().unwrap();
+    let status = child.0.wait().unwrap();
     assert!(status.success(), "lab exits 0 on Ctrl-C");
     let rest: Vec<String> = rx.try_iter().collect();
     let open: Vec<&String> = rest.iter().filter(|l| !l.starts_with('#')).collect();
