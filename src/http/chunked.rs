@@ -189,7 +189,7 @@ impl ChunkedDecoder {
 }
 
 /// Appends `body` in chunked coding, `chunk` bytes per chunk, then the last chunk.
-pub(crate) fn encode(body: &[u8], chunk: usize, out: &mut Vec<u8>) {
+pub fn encode(body: &[u8], chunk: usize, out: &mut Vec<u8>) {
     for piece in body.chunks(chunk.max(1)) {
         out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
         out.extend_from_slice(piece);

@@ -26,7 +26,7 @@ mod head;
 mod request;
 mod response;
 
-pub use chunked::{ChunkedDecoder, Feed};
+pub use chunked::{ChunkedDecoder, Feed, encode as chunked_encode};
 pub use head::check_head;
 pub use request::{BodyFraming, Field, Method, RequestHead, check_request, persistent};
 pub use response::{
