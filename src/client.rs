@@ -142,6 +142,9 @@ pub enum Step {
     },
     /// Read until this many final responses are complete (or the connection ends).
     AwaitResponses(usize),
+    /// Read until this many interim (1xx) responses arrived, e.g. `100 Continue`
+    /// before sending a body held back with `Expect: 100-continue`.
+    AwaitInterim(usize),
     /// Do nothing for a while (keep-alive race, late bytes).
     Sleep(Duration),
     /// `shutdown(Write)`: send our FIN, keep reading.
@@ -324,6 +327,7 @@ pub fn run(addr: SocketAddr, script: &Script) -> Result<Outcome, ClientError> {
                 }
             }
             Step::AwaitResponses(n) => run.read_until(|r| r.complete_count() >= *n),
+            Step::AwaitInterim(n) => run.read_until(|r| r.interim.len() >= *n),
             Step::Sleep(d) => std::thread::sleep(*d),
             Step::ShutdownWrite => {
                 let _ = run.stream.shutdown(Shutdown::Write);

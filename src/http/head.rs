@@ -57,6 +57,11 @@ pub fn check_head(buf: &[u8], limits: &Limits) -> Result<Check, ParseError> {
                 continue;
             }
             b'\n' => return Err(ParseError::BareLf),
+            // A start line never holds control characters: reject at once rather than
+            // wait for a CRLF that binary input (a TLS ClientHello) may never send.
+            b if line_no == 0 && (b == 0x7f || (b < 0x20 && b != b'\t')) => {
+                return Err(ParseError::MalformedStartLine("control character"));
+            }
             _ => {}
         }
         i += 1;
@@ -150,6 +155,16 @@ mod tests {
             check_head(b"GET / HTTP/1.1\r\nA: b\rc\r\n", &Limits::default()),
             Err(ParseError::BareCr)
         );
+    }
+
+    #[test]
+    fn control_character_in_start_line_is_rejected_at_once() {
+        let err = check_head(&[0x16, 0x03, 0x01, 0x02, 0x00], &Limits::default());
+        assert_eq!(
+            err,
+            Err(ParseError::MalformedStartLine("control character"))
+        );
+        assert_eq!(err.unwrap_err().status(), 400);
     }
 
     #[test]

@@ -557,7 +557,7 @@ impl Conn {
             }
             return Some(self.finish_our_close(Cause::SocketError, cx, false));
         }
-        self.log(cx, Event::HalfClosed);
+        self.log(cx, Event::HalfClosed { cause });
         self.timer = None;
         self.phase = Phase::Lingering {
             idle: cx.now + cx.config.linger_idle,

@@ -214,7 +214,10 @@ pub enum Event {
         keep_alive: bool,
     },
     /// `shutdown(Write)`: our FIN is sent, the lingering close begins.
-    HalfClosed,
+    HalfClosed {
+        /// Why we are closing.
+        cause: Cause,
+    },
     /// The lingering close discarded this many bytes.
     Drained {
         /// Bytes read and discarded after our FIN.
@@ -345,7 +348,7 @@ impl Record {
             } => format!(
                 "event=response status={status} framing={framing} body_bytes={body_bytes} bytes={bytes} keep_alive={keep_alive}"
             ),
-            Event::HalfClosed => "event=half-closed sent=FIN".to_string(),
+            Event::HalfClosed { cause } => format!("event=half-closed sent=FIN cause={cause}"),
             Event::Drained { bytes } => format!("event=drained bytes={bytes}"),
             Event::Timeout { timer } => format!("event=timeout timer={timer}"),
             Event::Closed { end, cause, unread } => {
