@@ -52,10 +52,8 @@ fn reader_frames_length_chunked_and_head_responses_split_anywhere() {
     let c = Response::pattern(200, Framing::Chunked, 5000);
     let stream = [encoded(&a), encoded(&b), encoded(&c)].concat();
     for cut in (0..stream.len()).step_by(7) {
-        let mut r = Reader {
-            heads: vec![false, true, false],
-            ..Reader::default()
-        };
+        let mut r = Reader::default();
+        r.heads = vec![false, true, false];
         r.feed(&stream[..cut]);
         r.feed(&stream[cut..]);
         let r = r.finish(&ReadEnd::Eof);
