@@ -225,3 +225,57 @@ fn peer_fin_and_peer_rst_are_told_apart() {
     let stats = lab.stop();
     assert_eq!((stats.peer_fin, stats.peer_rst), (1, 1));
 }
+
+#[test]
+fn drain_gives_up_after_linger_idle_and_linger_total() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+
+    let mut lab = start_with(Config {
+        linger_idle: Duration::from_millis(300),
+        linger_total: Duration::from_millis(900),
+        ..config(ReadMode::Drain, Framing::Length)
+    });
+    // A client that reads our FIN but never closes: linger-idle ends it.
+    let mut quiet = std::net::TcpStream::connect(lab.addr).unwrap();
+    quiet
+        .write_all(&Request::get("/").connection("close").to_bytes())
+        .unwrap();
+    let mut sink = Vec::new();
+    quiet
+        .read_to_end(&mut sink)
+        .expect("clean EOF from the half-close");
+    let closed = lab.closed(1);
+    assert_eq!(closed[0].end, Ending::WeSentFin);
+    assert_eq!(closed[0].cause, Cause::LingerIdleTimeout);
+
+    // A client that keeps sending after our FIN: linger-total ends it.
+    let mut chatty = std::net::TcpStream::connect(lab.addr).unwrap();
+    chatty
+        .write_all(&Request::get("/").connection("close").to_bytes())
+        .unwrap();
+    lab.wait_for(1, |r| {
+        r.conn == Some(2) && matches!(r.event, Event::HalfClosed { .. })
+    });
+    while lab
+        .records
+        .iter()
+        .all(|r| !(r.conn == Some(2) && matches!(r.event, Event::Closed { .. })))
+    {
+        // Each write lands within linger-idle of the last, so only the total limit
+        // can end the connection; stop once the server has closed.
+        if chatty.write_all(b"more").is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(40));
+        lab.drain_records();
+    }
+    let closed = lab.closed(2);
+    assert_eq!(
+        closed[1].cause,
+        Cause::LingerTotalTimeout,
+        "{}",
+        lab.log_text()
+    );
+    drop((quiet, chatty));
+}

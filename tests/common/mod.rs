@@ -82,6 +82,13 @@ impl Lab {
         }
     }
 
+    /// Takes whatever records have arrived, without waiting.
+    pub fn drain_records(&mut self) {
+        while let Ok(r) = self.rx.try_recv() {
+            self.records.push(r);
+        }
+    }
+
     /// Waits for `n` `closed` records and returns them in order.
     #[track_caller]
     pub fn closed(&mut self, n: usize) -> Vec<Closed> {
