@@ -12,7 +12,7 @@
 //! changed", once. The loop follows mio's documented rules:
 //!
 //! - **Drain**: accept until `WouldBlock`; a connection is driven forward until its
-//!   next operation would block, whatever event woke it ([`conn`]). Events are
+//!   next operation would block, whatever event woke it (`conn/`). Events are
 //!   hints: spurious ones are harmless because every operation is simply tried.
 //! - **Interrupted** is retried; **unknown tokens** are ignored (a connection closed
 //!   earlier in the same batch).

@@ -10,6 +10,9 @@
 //! body is peeked, walked by [`ChunkedDecoder`], and only its bytes read. Whatever
 //! follows (a pipelined request, junk) stays in the kernel, where it decides the
 //! close: FIN when nothing is queued, RST otherwise (RFC 2525 §2.17).
+//!
+//! This file holds the phases, timers and closing; `read.rs` reads requests and
+//! `respond.rs` builds and writes answers.
 
 mod read;
 mod respond;
