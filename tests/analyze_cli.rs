@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Conversation, Pcap, Send, run, stderr, stdout, zeek_rows};
+use common::captures::{Conversation, Pcap, Send, run, stderr, stdout, zeek_rows};
 use serde_json::Value;
 
 fn graceful() -> Conversation {

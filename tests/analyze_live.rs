@@ -29,7 +29,7 @@ fn live_capture_prints_each_connection_as_it_ends() {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().unwrap().port();
     let filter = format!("tcp port {port}");
-    let child = common::lab()
+    let child = common::captures::lab()
         .args([
             "analyze",
             "--interface",

@@ -1,1 +1,391 @@
-//! (to be written)
+//! The teaching server: a single-threaded mio event loop speaking HTTP/1.0 and
+//! HTTP/1.1, whose [`ReadMode`] decides how much of each request it reads and so
+//! whether the kernel ends each connection with FIN or with RST.
+//!
+//! It sits beside the analyzer pipeline, not in it: labs start it in-process with
+//! [`spawn`] on `127.0.0.1:0`, drive it with the [`client`](crate::client) or curl,
+//! read its [event log](log), and stop it with [`ServerHandle::shutdown`].
+//!
+//! # The loop and mio's rules
+//!
+//! mio is edge-triggered on Linux (epoll with `EPOLLET`): an event says "something
+//! changed", once. The loop follows mio's documented rules:
+//!
+//! - **Drain**: accept until `WouldBlock`; a connection is driven forward until its
+//!   next operation would block, whatever event woke it (`conn/`). Events are
+//!   hints: spurious ones are harmless because every operation is simply tried.
+//! - **Interrupted** is retried; **unknown tokens** are ignored (a connection closed
+//!   earlier in the same batch).
+//! - **Interest** is `READABLE | WRITABLE`, registered once at accept: short writes
+//!   stay buffered and resume on WRITABLE, and since interest never changes no
+//!   `reregister` is needed.
+//! - **Deregister before drop**, so no event refers to a closed socket.
+//! - **Shutdown** comes through a [`mio::Waker`] ([`Stopper`]).
+//! - Read and write closed / error readiness are only hints; the truth is what
+//!   `read`, `peek` and `write` return: `Ok(0)` is the peer's FIN, ECONNRESET its RST.
+//!
+//! Two modes break the drain rule on purpose: `no-read` and `partial` leave the
+//! request in the receive queue, because that is the lesson. `full` reads exactly the
+//! request and leaves what follows queued (it peeks to find the end of the head);
+//! it still sees pipelined requests because it parses the queue again right after
+//! each response instead of waiting for an event.
+//!
+//! A production server would add TLS, a timer wheel instead of scanning
+//! connections for deadlines, and accept backoff; this one favours clarity.
+
+mod config;
+mod conn;
+mod handle;
+pub mod log;
+mod read_mode;
+
+pub use config::{Config, ConfigError};
+pub use handle::{ServerHandle, Stopper, spawn};
+pub use log::{Cause, Ending, Event, LogFormat, LogSink, Record};
+pub use read_mode::ReadMode;
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::http::{Response, pattern_byte};
+use conn::{Conn, Cx, Next};
+
+const LISTENER: Token = Token(0);
+const WAKER: Token = Token(1);
+/// Scratch buffer for peeks and discarded reads (nginx lingers with 4 KiB; a larger
+/// buffer lets one peek see a whole head and its pipelined neighbours).
+const SCRATCH: usize = 64 * 1024;
+
+/// Errors that stop the server.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration cannot work.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// Binding or listening failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The poller failed.
+    #[error("event loop failed: {0}")]
+    Poll(#[source] io::Error),
+    /// The server thread panicked.
+    #[error("server thread panicked")]
+    Panicked,
+}
+
+/// Counters over the server's life, returned when it stops.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Connections accepted (refused ones included).
+    pub accepted: u64,
+    /// Connections answered 503 because of `max_conns`.
+    pub refused: u64,
+    /// Request heads parsed.
+    pub requests: u64,
+    /// Final responses written completely.
+    pub responses: u64,
+    /// Requests refused with 4xx/5xx.
+    pub rejected: u64,
+    /// Connections that ended with our FIN.
+    pub we_sent_fin: u64,
+    /// Connections that ended with a RST we provoked.
+    pub we_provoked_rst: u64,
+    /// Connections the peer closed with FIN first.
+    pub peer_fin: u64,
+    /// Connections the peer reset.
+    pub peer_rst: u64,
+}
+
+/// A bound server, ready to [`run`](Server::run).
+pub struct Server {
+    config: Config,
+    poll: Poll,
+    listener: TcpListener,
+    waker: Arc<Waker>,
+    stop: Arc<AtomicBool>,
+    sink: LogSink,
+    start: Instant,
+}
+
+impl Server {
+    /// Validates `config`, binds and listens. Records go to `sink`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`], [`Error::Bind`], or [`Error::Poll`] if epoll cannot start.
+    pub fn bind(config: Config, sink: LogSink) -> Result<Server, Error> {
+        config.validate()?;
+        let poll = Poll::new().map_err(Error::Poll)?;
+        let mut listener = listen(config.bind, config.backlog).map_err(|source| Error::Bind {
+            addr: config.bind,
+            source,
+        })?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)
+            .map_err(Error::Poll)?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(Error::Poll)?);
+        Ok(Server {
+            config,
+            poll,
+            listener,
+            waker,
+            stop: Arc::new(AtomicBool::new(false)),
+            sink,
+            start: Instant::now(),
+        })
+    }
+
+    /// The bound address (with the real port when the config asked for port 0).
+    ///
+    /// # Errors
+    ///
+    /// The socket's error, if it has one.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// A handle that stops [`run`](Server::run) from another thread or a signal
+    /// handler thread.
+    pub fn stopper(&self) -> Stopper {
+        Stopper::new(self.waker.clone(), self.stop.clone())
+    }
+
+    /// Runs the event loop until stopped; closes every connection and returns the
+    /// counters.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Poll`] if epoll fails.
+    pub fn run(mut self) -> Result<Stats, Error> {
+        let mut state = LoopState {
+            conns: HashMap::new(),
+            next_id: 1,
+            scratch: vec![0; SCRATCH],
+            body: (0..self.config.body_size as u64)
+                .map(pattern_byte)
+                .collect(),
+            stats: Stats::default(),
+            events: Vec::new(),
+            accept_paused: false,
+        };
+        if let Ok(addr) = self.listener.local_addr() {
+            let (mode, framing) = (self.config.mode, self.config.framing);
+            self.emit(
+                None,
+                Event::Listening {
+                    addr,
+                    mode,
+                    framing,
+                },
+            );
+        }
+        let mut events = Events::with_capacity(1024);
+        let result = loop {
+            let now = Instant::now();
+            let timeout = state
+                .conns
+                .values()
+                .filter_map(Conn::deadline)
+                .min()
+                .map(|d| d.saturating_duration_since(now));
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                break Err(Error::Poll(e));
+            }
+            let mut stopping = false;
+            for event in events.iter() {
+                match event.token() {
+                    LISTENER => self.accept_all(&mut state),
+                    WAKER => stopping = self.stop.load(Ordering::SeqCst),
+                    token => self.drive(&mut state, token, Conn::drive),
+                }
+            }
+            if stopping {
+                break Ok(());
+            }
+            let now = Instant::now();
+            let due: Vec<Token> = state
+                .conns
+                .iter()
+                .filter(|(_, c)| c.deadline().is_some_and(|d| d <= now))
+                .map(|(t, _)| *t)
+                .collect();
+            for token in due {
+                self.drive(&mut state, token, Conn::on_timer);
+            }
+            if state.accept_paused && state.conns.len() < self.config.max_conns {
+                self.accept_all(&mut state);
+            }
+        };
+        let mut tokens: Vec<Token> = state.conns.keys().copied().collect();
+        tokens.sort();
+        for token in tokens {
+            self.drive(&mut state, token, Conn::stop);
+        }
+        self.emit(None, Event::Stopped);
+        result.map(|()| state.stats)
+    }
+
+    /// Accepts until `WouldBlock` (mio's drain rule for listeners).
+    fn accept_all(&mut self, state: &mut LoopState) {
+        state.accept_paused = false;
+        loop {
+            match self.listener.accept() {
+                Ok((stream, peer)) => self.admit(state, stream, peer),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+                Err(e) => {
+                    // EMFILE and friends: the connection stays in the backlog; try
+                    // again when one of ours closes instead of spinning.
+                    state.accept_paused = true;
+                    self.emit(
+                        None,
+                        Event::AcceptError {
+                            error: e.to_string(),
+                        },
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    fn admit(&mut self, state: &mut LoopState, mut stream: TcpStream, peer: SocketAddr) {
+        let id = state.next_id;
+        state.next_id += 1;
+        state.stats.accepted += 1;
+        if state.conns.len() >= self.config.max_conns {
+            self.refuse(state, id, &mut stream, peer);
+            return;
+        }
+        let token = Token(id as usize + 1);
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if self
+            .poll
+            .registry()
+            .register(&mut stream, token, interest)
+            .is_err()
+        {
+            // Registration failing means the socket is unusable; dropping it closes it.
+            return;
+        }
+        self.emit(Some(id), Event::Accepted { peer });
+        let conn = Conn::new(id, stream, &self.config, Instant::now());
+        state.conns.insert(token, conn);
+    }
+
+    /// Over `max_conns`: answer 503 at once, without reading, and close. The close
+    /// usually finds the request unread, so this ends in RST; it is the cheapest
+    /// clear answer a full server can give (RFC 9110 §15.6.4).
+    fn refuse(&mut self, state: &mut LoopState, id: u64, stream: &mut TcpStream, peer: SocketAddr) {
+        state.stats.refused += 1;
+        self.emit(Some(id), Event::Refused { peer });
+        let mut out = Vec::new();
+        let mut r = Response::text(503, "too many connections");
+        r.extra.push(("Retry-After".into(), "1".into()));
+        r.encode(&mut out);
+        let _ = io::Write::write(stream, &out);
+        let unread = stream.peek(&mut state.scratch).unwrap_or(0);
+        let end = if unread > 0 {
+            Ending::WeProvokedRst
+        } else {
+            Ending::WeSentFin
+        };
+        self.finished(state, id, end, Cause::MaxConns, unread);
+    }
+
+    /// Drives connection `token` with `step`; closes it if it finished.
+    fn drive(
+        &mut self,
+        state: &mut LoopState,
+        token: Token,
+        step: fn(&mut Conn, &mut Cx<'_>) -> Next,
+    ) {
+        let Some(conn) = state.conns.get_mut(&token) else {
+            // Unknown token: the connection was closed earlier in this batch.
+            return;
+        };
+        let mut cx = Cx {
+            config: &self.config,
+            scratch: &mut state.scratch,
+            body: &state.body,
+            stats: &mut state.stats,
+            events: &mut state.events,
+            now: Instant::now(),
+        };
+        let next = step(conn, &mut cx);
+        for (id, event) in std::mem::take(&mut state.events) {
+            self.emit(Some(id), event);
+        }
+        if let Next::Finished { end, cause, unread } = next
+            && let Some(mut conn) = state.conns.remove(&token)
+        {
+            // Deregister before drop (mio's rule); a failure only means the socket
+            // is already unusable, and the drop below closes it either way.
+            let _ = self.poll.registry().deregister(&mut conn.stream);
+            let id = conn.id;
+            drop(conn);
+            self.finished(state, id, end, cause, unread);
+        }
+    }
+
+    fn finished(
+        &mut self,
+        state: &mut LoopState,
+        id: u64,
+        end: Ending,
+        cause: Cause,
+        unread: usize,
+    ) {
+        let s = &mut state.stats;
+        *match end {
+            Ending::WeSentFin => &mut s.we_sent_fin,
+            Ending::WeProvokedRst => &mut s.we_provoked_rst,
+            Ending::PeerFin => &mut s.peer_fin,
+            Ending::PeerRst => &mut s.peer_rst,
+        } += 1;
+        self.emit(Some(id), Event::Closed { end, cause, unread });
+    }
+
+    fn emit(&mut self, conn: Option<u64>, event: Event) {
+        let t = self.start.elapsed().as_secs_f64();
+        self.sink.emit(Record { t, conn, event });
+    }
+}
+
+/// The loop's mutable state, apart from the poller.
+struct LoopState {
+    conns: HashMap<Token, Conn>,
+    next_id: u64,
+    scratch: Vec<u8>,
+    body: Vec<u8>,
+    stats: Stats,
+    events: Vec<(u64, Event)>,
+    accept_paused: bool,
+}
+
+/// A non-blocking listener with SO_REUSEADDR and the configured backlog.
+fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    socket.set_nonblocking(true)?;
+    Ok(TcpListener::from_std(socket.into()))
+}

@@ -1,194 +1,169 @@
-//! Shared helpers for integration tests: a pcap writer for synthetic
-//! conversations (etherparse builds the frames) and a runner for the `lab`
-//! binary.
-
+//! Helpers shared by the integration tests: an in-process server with its event
+//! log as data, the raw client, and real curl (which must be installed).
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+pub mod captures;
 
-use etherparse::PacketBuilder;
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
 
-/// Frames of a classic pcap file (Ethernet, microsecond timestamps).
-#[derive(Default)]
-pub struct Pcap {
-    frames: Vec<(i64, Vec<u8>)>,
+use wirelab::client::{self, Outcome, Script};
+use wirelab::server::{
+    self, Cause, Config, Ending, Event, LogSink, ReadMode, Record, ServerHandle, Stats,
+};
+
+/// A server running on 127.0.0.1:0 whose log records arrive on a channel.
+pub struct Lab {
+    pub handle: Option<ServerHandle>,
+    pub addr: SocketAddr,
+    rx: Receiver<Record>,
+    /// Every record received so far.
+    pub records: Vec<Record>,
 }
 
-impl Pcap {
-    /// Adds one frame captured at `micros` since the epoch.
-    pub fn push(&mut self, micros: i64, frame: Vec<u8>) {
-        self.frames.push((micros, frame));
-    }
-
-    /// The file's bytes.
-    pub fn bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&4u16.to_le_bytes());
-        out.extend_from_slice(&0i32.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&65535u32.to_le_bytes());
-        out.extend_from_slice(&1u32.to_le_bytes()); // LINKTYPE_ETHERNET
-        for (ts, data) in &self.frames {
-            out.extend_from_slice(&((ts / 1_000_000) as u32).to_le_bytes());
-            out.extend_from_slice(&((ts % 1_000_000) as u32).to_le_bytes());
-            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-            out.extend_from_slice(data);
-        }
-        out
-    }
-
-    /// Writes the file into `dir` and returns its path.
-    pub fn write(&self, dir: &Path, name: &str) -> PathBuf {
-        let path = dir.join(name);
-        std::fs::write(&path, self.bytes()).expect("write the test pcap");
-        path
-    }
+/// A `Closed` record, flattened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Closed {
+    pub conn: u64,
+    pub end: Ending,
+    pub cause: Cause,
+    pub unread: usize,
 }
 
-/// What one side sends next.
-#[derive(Clone, Copy, Debug)]
-pub enum Send {
-    Syn,
-    SynAck,
-    Ack,
-    Data(usize),
-    Fin,
-    RstAck,
+#[track_caller]
+pub fn start(mode: ReadMode) -> Lab {
+    start_with(Config {
+        mode,
+        ..Config::default()
+    })
 }
 
-/// A scripted TCP conversation between a client and a server over IPv4,
-/// keeping both sequence numbers; one frame every millisecond.
-pub struct Conversation {
-    pub client: ([u8; 4], u16),
-    pub server: ([u8; 4], u16),
-    next: [u32; 2],
-    pub micros: i64,
-    pub pcap: Pcap,
-}
-
-impl Conversation {
-    pub fn new(client_port: u16, server_port: u16) -> Self {
-        Conversation {
-            client: ([10, 0, 0, 1], client_port),
-            server: ([10, 0, 0, 2], server_port),
-            next: [1_000, 90_000],
-            micros: 1_700_000_000_000_000,
-            pcap: Pcap::default(),
-        }
-    }
-
-    fn send(&mut self, side: usize, what: Send) -> &mut Self {
-        let (src, dst) = if side == 0 {
-            (self.client, self.server)
-        } else {
-            (self.server, self.client)
-        };
-        let seq = self.next[side];
-        let ack = self.next[1 - side];
-        let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, side as u8 + 1], [2, 0, 0, 0, 0, 9])
-            .ipv4(src.0, dst.0, 64)
-            .tcp(src.1, dst.1, seq, 64240);
-        let (b, payload, used) = match what {
-            Send::Syn => (b.syn(), vec![], 1),
-            Send::SynAck => (b.syn().ack(ack), vec![], 1),
-            Send::Ack => (b.ack(ack), vec![], 0),
-            Send::Data(n) => (b.psh().ack(ack), vec![b'x'; n], n as u32),
-            Send::Fin => (b.fin().ack(ack), vec![], 1),
-            Send::RstAck => (b.rst().ack(ack), vec![], 0),
-        };
-        let mut frame = Vec::with_capacity(b.size(payload.len()));
-        b.write(&mut frame, &payload).expect("build frame");
-        self.pcap.push(self.micros, frame);
-        self.micros += 1_000;
-        self.next[side] = self.next[side].wrapping_add(used);
-        self
-    }
-
-    /// The client sends.
-    pub fn c(&mut self, what: Send) -> &mut Self {
-        self.send(0, what)
-    }
-
-    /// The server sends.
-    pub fn s(&mut self, what: Send) -> &mut Self {
-        self.send(1, what)
-    }
-
-    /// Lets time pass.
-    pub fn wait_ms(&mut self, ms: i64) -> &mut Self {
-        self.micros += ms * 1_000;
-        self
-    }
-
-    /// SYN, SYN-ACK, ACK.
-    pub fn handshake(&mut self) -> &mut Self {
-        self.c(Send::Syn).s(Send::SynAck).c(Send::Ack)
-    }
-
-    /// Request and response with their ACKs.
-    pub fn exchange(&mut self, request: usize, response: usize) -> &mut Self {
-        self.c(Send::Data(request))
-            .s(Send::Ack)
-            .s(Send::Data(response))
-            .c(Send::Ack)
+#[track_caller]
+pub fn start_with(config: Config) -> Lab {
+    let (tx, rx) = channel();
+    let handle = server::spawn(config, LogSink::Channel(tx)).expect("server starts");
+    Lab {
+        addr: handle.local_addr(),
+        handle: Some(handle),
+        rx,
+        records: Vec::new(),
     }
 }
 
-/// The `lab` binary built for these tests.
-pub fn lab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_lab"))
-}
-
-/// Runs `lab` with `args` (and `stdin` bytes, if any).
-pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = lab();
-    cmd.args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("run lab");
-    if let Some(bytes) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin pipe");
-        pipe.write_all(bytes).expect("feed stdin");
+impl Lab {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
     }
-    child.wait_with_output().expect("lab finishes")
-}
 
-/// stdout as text.
-pub fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+    /// Runs a raw-client script against the server.
+    #[track_caller]
+    pub fn raw(&self, script: &Script) -> Outcome {
+        client::run(self.addr, script).expect("client connects")
+    }
 
-/// stderr as text.
-pub fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// The rows of Zeek TSV output as maps from field name to value.
-pub fn zeek_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
-    let mut fields: Vec<String> = Vec::new();
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("#fields\t") {
-            fields = rest.split('\t').map(str::to_string).collect();
-        } else if !line.starts_with('#') && !line.is_empty() {
-            rows.push(
-                fields
-                    .iter()
-                    .cloned()
-                    .zip(line.split('\t').map(str::to_string))
-                    .collect(),
-            );
+    /// Waits until `n` records match `pred` (counting those already seen).
+    #[track_caller]
+    pub fn wait_for(&mut self, n: usize, pred: impl Fn(&Record) -> bool) -> Vec<Record> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let found: Vec<Record> = self.records.iter().filter(|r| pred(r)).cloned().collect();
+            if found.len() >= n {
+                return found;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(r) => self.records.push(r),
+                Err(_) => panic!(
+                    "waited 20 s for {n} matching log records, saw {}:\n{}",
+                    found.len(),
+                    self.log_text()
+                ),
+            }
         }
     }
-    rows
+
+    /// Takes whatever records have arrived, without waiting.
+    pub fn drain_records(&mut self) {
+        while let Ok(r) = self.rx.try_recv() {
+            self.records.push(r);
+        }
+    }
+
+    /// Waits for `n` `closed` records and returns them in order.
+    #[track_caller]
+    pub fn closed(&mut self, n: usize) -> Vec<Closed> {
+        self.wait_for(n, |r| matches!(r.event, Event::Closed { .. }))
+            .into_iter()
+            .filter_map(|r| match r.event {
+                Event::Closed { end, cause, unread } => Some(Closed {
+                    conn: r.conn.unwrap_or(0),
+                    end,
+                    cause,
+                    unread,
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The log so far as text lines (for failure messages).
+    pub fn log_text(&self) -> String {
+        self.records
+            .iter()
+            .map(|r| r.to_text())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Stops the server and returns its counters.
+    #[track_caller]
+    pub fn stop(mut self) -> Stats {
+        let stats = self
+            .handle
+            .take()
+            .expect("running")
+            .shutdown()
+            .expect("server stops cleanly");
+        while let Ok(r) = self.rx.try_recv() {
+            self.records.push(r);
+        }
+        stats
+    }
+}
+
+/// What one curl run printed and returned.
+#[derive(Debug)]
+pub struct Curl {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs real curl with `args` plus `-sS --max-time 10`. Fails loudly when curl is
+/// missing: these tests never skip.
+#[track_caller]
+pub fn curl(args: &[&str]) -> Curl {
+    let out = Command::new("curl")
+        .args(["-sS", "--max-time", "10"])
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("curl is required by this test and could not run ({e}): run scripts/setup")
+        });
+    Curl {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// curl `url`, body discarded; stdout is `"<status> <bytes downloaded>"`.
+#[track_caller]
+pub fn curl_status(url: &str, extra: &[&str]) -> Curl {
+    let mut args = vec!["-o", "/dev/null", "-w", "%{http_code} %{size_download}"];
+    args.extend_from_slice(extra);
+    args.push(url);
+    curl(&args)
 }

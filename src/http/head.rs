@@ -1,0 +1,201 @@
+//! Finding the end of a message head, with the limits enforced while scanning.
+//!
+//! Requests and responses share the head grammar of RFC 9112 §2.1: a start line,
+//! field lines, an empty line, every line ending in CRLF. [`check_head`] scans a
+//! buffer once, rejects bare CR and bare LF as it meets them (RFC 9112 §2.2), and
+//! enforces the size limits before the head is complete, so a client cannot make the
+//! server buffer an endless request line or field (slowloris with bytes).
+
+use super::{Check, Limits, ParseError};
+
+/// Scans `buf` for a complete head.
+///
+/// Leading empty lines are skipped and counted in the length: RFC 9112 §2.2 says a
+/// server SHOULD ignore at least one CRLF before the request line (some clients send
+/// one after a POST body).
+///
+/// # Errors
+///
+/// Bare CR or LF, and any limit exceeded, even while the head is still incomplete.
+pub fn check_head(buf: &[u8], limits: &Limits) -> Result<Check, ParseError> {
+    let mut i = 0;
+    while buf.len() >= i + 2 && &buf[i..i + 2] == b"\r\n" {
+        i += 2;
+    }
+    let mut line_start = i;
+    let mut line_no = 0usize;
+    while i < buf.len() {
+        match buf[i] {
+            b'\r' => {
+                let Some(&next) = buf.get(i + 1) else {
+                    // CR is the last byte so far: its LF may come in the next read.
+                    return Ok(Check::Incomplete);
+                };
+                if next != b'\n' {
+                    return Err(ParseError::BareCr);
+                }
+                let line_len = i - line_start;
+                if line_no > 0 && line_len == 0 {
+                    // The empty line that ends the head.
+                    let len = i + 2;
+                    if len > limits.max_head {
+                        return Err(ParseError::HeadTooLarge {
+                            limit: limits.max_head,
+                        });
+                    }
+                    return Ok(Check::Complete(len));
+                }
+                check_line(line_no, line_len, limits)?;
+                if line_no > limits.max_fields {
+                    return Err(ParseError::TooManyFields {
+                        limit: limits.max_fields,
+                    });
+                }
+                line_no += 1;
+                i += 2;
+                line_start = i;
+                continue;
+            }
+            b'\n' => return Err(ParseError::BareLf),
+            // A start line never holds control characters: reject at once rather than
+            // wait for a CRLF that binary input (a TLS ClientHello) may never send.
+            b if line_no == 0 && (b == 0x7f || (b < 0x20 && b != b'\t')) => {
+                return Err(ParseError::MalformedStartLine("control character"));
+            }
+            _ => {}
+        }
+        i += 1;
+        check_line(line_no, i - line_start, limits)?;
+        if i > limits.max_head {
+            return Err(ParseError::HeadTooLarge {
+                limit: limits.max_head,
+            });
+        }
+    }
+    Ok(Check::Incomplete)
+}
+
+/// Line `line_no` (0 = start line) has `len` bytes so far: too long?
+fn check_line(line_no: usize, len: usize, limits: &Limits) -> Result<(), ParseError> {
+    if line_no == 0 && len > limits.max_start_line {
+        return Err(ParseError::StartLineTooLong {
+            limit: limits.max_start_line,
+        });
+    }
+    if line_no > 0 && len > limits.max_field_line {
+        return Err(ParseError::FieldLineTooLong {
+            limit: limits.max_field_line,
+        });
+    }
+    Ok(())
+}
+
+/// The lines of a complete, checked head: start line first, then field lines.
+/// The final empty line and any leading empty lines are left out.
+pub(crate) fn lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    while head.len() >= start + 2 && &head[start..start + 2] == b"\r\n" {
+        start += 2;
+    }
+    head[start..]
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .take_while(|l| !l.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> Limits {
+        Limits {
+            max_start_line: 20,
+            max_field_line: 10,
+            max_fields: 2,
+            max_head: 60,
+        }
+    }
+
+    #[test]
+    fn complete_head_reports_its_length() {
+        let buf = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nBODY";
+        assert_eq!(
+            check_head(buf, &Limits::default()),
+            Ok(Check::Complete(buf.len() - 4))
+        );
+    }
+
+    #[test]
+    fn every_proper_prefix_is_incomplete() {
+        let buf = b"\r\nGET / HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\n";
+        for cut in 0..buf.len() {
+            assert_eq!(
+                check_head(&buf[..cut], &Limits::default()),
+                Ok(Check::Incomplete),
+                "cut at {cut}"
+            );
+        }
+        assert_eq!(
+            check_head(buf, &Limits::default()),
+            Ok(Check::Complete(buf.len()))
+        );
+    }
+
+    #[test]
+    fn bare_cr_and_bare_lf_are_rejected_as_soon_as_seen() {
+        assert_eq!(
+            check_head(b"GET / HTTP/1.1\rX", &Limits::default()),
+            Err(ParseError::BareCr)
+        );
+        assert_eq!(
+            check_head(b"GET / HTTP/1.1\n", &Limits::default()),
+            Err(ParseError::BareLf)
+        );
+        assert_eq!(
+            check_head(b"GET / HTTP/1.1\r\nA: b\rc\r\n", &Limits::default()),
+            Err(ParseError::BareCr)
+        );
+    }
+
+    #[test]
+    fn control_character_in_start_line_is_rejected_at_once() {
+        let err = check_head(&[0x16, 0x03, 0x01, 0x02, 0x00], &Limits::default());
+        assert_eq!(
+            err,
+            Err(ParseError::MalformedStartLine("control character"))
+        );
+        assert_eq!(err.unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn long_request_line_is_414_before_it_ends() {
+        let err = check_head(b"GET /aaaaaaaaaaaaaaaaaaaaaaaa", &small()).unwrap_err();
+        assert_eq!(err.status(), 414);
+    }
+
+    #[test]
+    fn long_field_line_and_too_many_fields_are_431() {
+        let long = check_head(b"GET / HTTP/1.1\r\nA: bbbbbbbbbbbb", &small()).unwrap_err();
+        assert_eq!(long, ParseError::FieldLineTooLong { limit: 10 });
+        let many = check_head(b"GET / HTTP/1.1\r\nA: b\r\nB: c\r\nC: d\r\n", &small());
+        assert_eq!(many, Err(ParseError::TooManyFields { limit: 2 }));
+        assert_eq!(many.unwrap_err().status(), 431);
+    }
+
+    #[test]
+    fn large_head_is_431() {
+        let limits = Limits {
+            max_head: 30,
+            ..Limits::default()
+        };
+        let err = check_head(b"GET / HTTP/1.1\r\nAaaa: b\r\nBbbb: c\r\n\r\n", &limits);
+        assert_eq!(err, Err(ParseError::HeadTooLarge { limit: 30 }));
+    }
+
+    #[test]
+    fn lines_skip_leading_crlf_and_stop_at_empty_line() {
+        let head = b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        let got: Vec<&[u8]> = lines(head).collect();
+        assert_eq!(got, vec![&b"GET / HTTP/1.1"[..], &b"Host: a"[..]]);
+    }
+}

@@ -1,0 +1,167 @@
+//! Every knob of the teaching server, with the default and the reason for it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::http::{Framing, Limits};
+
+use super::ReadMode;
+
+/// Server configuration. `Config::default()` is what `lab serve` uses when no flag
+/// is given, except that it binds an ephemeral port for tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Address to listen on. Port 0 picks a free port ([`ServerHandle::local_addr`]
+    /// says which).
+    ///
+    /// [`ServerHandle::local_addr`]: super::ServerHandle::local_addr
+    pub bind: SocketAddr,
+    /// How much of each request is read before closing: the lab's main knob.
+    pub mode: ReadMode,
+    /// Bytes `partial` reads (default 10).
+    pub partial_bytes: usize,
+    /// Response body framing (default Content-Length).
+    pub framing: Framing,
+    /// Response body size in bytes; the bytes are deterministic (default 128).
+    pub body_size: usize,
+    /// Status of normal responses (default 200; 200-599 except 204 and 304, which
+    /// cannot carry the body).
+    pub status: u16,
+    /// Honour persistence per RFC 9112 §9.3 (default true); false closes after every
+    /// response with `Connection: close`.
+    pub keep_alive: bool,
+    /// Answer as soon as a head with a body is parsed, without reading the body, then
+    /// close: the early-413 pattern whose close leaves the body unread (RST) unless
+    /// the mode drains.
+    pub respond_before_body: bool,
+    /// Largest request body accepted; larger ones get 413 (default 1 MiB, nginx's
+    /// `client_max_body_size`).
+    pub max_body: u64,
+    /// Head size limits (414, 431).
+    pub limits: Limits,
+    /// Time allowed to receive a whole request head, from accept or from the first
+    /// byte of a later request; then 408 and close (slowloris; nginx's
+    /// `client_header_timeout`). Default 10 s.
+    pub header_timeout: Duration,
+    /// Inactivity allowed between keep-alive requests, inside a body, or while a
+    /// response waits to be written; then close (RFC 9112 §9.5). Default 15 s.
+    pub idle_timeout: Duration,
+    /// `drain`: close when the peer sends nothing for this long (nginx
+    /// `lingering_timeout`, 5 s).
+    pub linger_idle: Duration,
+    /// `drain`: close at the latest this long after the half-close (nginx
+    /// `lingering_time`, 30 s).
+    pub linger_total: Duration,
+    /// Most connections open at once; one more is answered 503 at accept and closed.
+    pub max_conns: usize,
+    /// Listen backlog (clamped by the kernel to `net.core.somaxconn`).
+    pub backlog: i32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            mode: ReadMode::Full,
+            partial_bytes: 10,
+            framing: Framing::Length,
+            body_size: 128,
+            status: 200,
+            keep_alive: true,
+            respond_before_body: false,
+            max_body: 1024 * 1024,
+            limits: Limits::default(),
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(15),
+            linger_idle: Duration::from_secs(5),
+            linger_total: Duration::from_secs(30),
+            max_conns: 1024,
+            backlog: 1024,
+        }
+    }
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The status is not a final status that can carry a body.
+    #[error("status {0} is not supported: use 200-599 except 204 and 304")]
+    Status(u16),
+    /// `partial` with 0 bytes would be `no-read`.
+    #[error("--partial-bytes must be at least 1 (0 is what no-read does)")]
+    PartialBytes,
+    /// A zero limit or timeout.
+    #[error("{0} must be greater than zero")]
+    Zero(&'static str),
+}
+
+impl Config {
+    /// Checks the values that cannot work together.
+    ///
+    /// # Errors
+    ///
+    /// The first [`ConfigError`] found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(200..=599).contains(&self.status) || self.status == 204 || self.status == 304 {
+            return Err(ConfigError::Status(self.status));
+        }
+        if self.partial_bytes == 0 {
+            return Err(ConfigError::PartialBytes);
+        }
+        let durations = [
+            ("header timeout", self.header_timeout),
+            ("idle timeout", self.idle_timeout),
+            ("linger idle", self.linger_idle),
+            ("linger total", self.linger_total),
+        ];
+        if let Some((name, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
+            return Err(ConfigError::Zero(name));
+        }
+        let l = &self.limits;
+        let sizes = [
+            ("max conns", self.max_conns),
+            ("max request line", l.max_start_line),
+            ("max field line", l.max_field_line),
+            ("max head", l.max_head),
+        ];
+        if let Some((name, _)) = sizes.iter().find(|(_, n)| *n == 0) {
+            return Err(ConfigError::Zero(name));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid() {
+        assert_eq!(Config::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn bodiless_and_interim_statuses_are_refused() {
+        for status in [100, 204, 304, 600] {
+            let c = Config {
+                status,
+                ..Config::default()
+            };
+            assert_eq!(c.validate(), Err(ConfigError::Status(status)));
+        }
+    }
+
+    #[test]
+    fn zero_partial_bytes_and_zero_timeouts_are_refused() {
+        let c = Config {
+            partial_bytes: 0,
+            ..Config::default()
+        };
+        assert_eq!(c.validate(), Err(ConfigError::PartialBytes));
+        let c = Config {
+            idle_timeout: Duration::ZERO,
+            ..Config::default()
+        };
+        assert_eq!(c.validate(), Err(ConfigError::Zero("idle timeout")));
+    }
+}

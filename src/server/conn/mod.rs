@@ -1,0 +1,337 @@
+//! One connection's state machine: what to read, what to write, when to close.
+//!
+//! [`Conn::drive`] runs the connection forward until it would block or is finished,
+//! whatever event woke it: mio's readiness is a hint, so each phase simply tries its
+//! next operation and treats `WouldBlock` as "wait for the next event".
+//!
+//! The `full`, `drain` and `abort` modes never read a byte beyond the request: the
+//! head is found by *peeking* (`MSG_PEEK`) and only its bytes are then read; a
+//! Content-Length body is read with reads no larger than what remains; a chunked
+//! body is peeked, walked by [`ChunkedDecoder`], and only its bytes read. Whatever
+//! follows (a pipelined request, junk) stays in the kernel, where it decides the
+//! close: FIN when nothing is queued, RST otherwise (RFC 2525 §2.17).
+//!
+//! This file holds the phases, timers and closing; `read.rs` reads requests and
+//! `respond.rs` builds and writes answers.
+
+mod read;
+mod respond;
+
+use std::io::{self, Read};
+use std::net::Shutdown;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+
+use super::log::{Cause, Ending, Event, Timer};
+use super::{Config, ReadMode, Stats};
+use crate::http::ChunkedDecoder;
+
+/// Shared state the loop lends to a connection while driving it.
+pub(super) struct Cx<'a> {
+    pub config: &'a Config,
+    /// Scratch space for peeks and discarded reads.
+    pub scratch: &'a mut [u8],
+    /// The deterministic response body, built once.
+    pub body: &'a [u8],
+    pub stats: &'a mut Stats,
+    /// Events for this connection: (connection id, event).
+    pub events: &'a mut Vec<(u64, Event)>,
+    pub now: Instant,
+}
+
+/// What the loop must do after driving a connection.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Next {
+    /// Wait for the next event or timer.
+    Wait,
+    /// Deregister and drop the socket; log how it ended.
+    Finished {
+        end: Ending,
+        cause: Cause,
+        unread: usize,
+    },
+}
+
+enum Body {
+    Length(u64),
+    Chunked(ChunkedDecoder),
+}
+
+/// What happens once the bytes in `out` are written.
+enum After {
+    NextRequest,
+    ReadBody(Body),
+    Close(Cause),
+}
+
+enum Phase {
+    /// `no-read`/`partial`: waiting for the request's first bytes (`got` read so far).
+    AwaitRequest { got: usize },
+    /// Reading a request head.
+    Head,
+    /// Reading a request body.
+    Body(Body),
+    /// Writing `out`.
+    Writing(After),
+    /// `drain`: our FIN is sent; reading and discarding until the peer's FIN.
+    Lingering {
+        idle: Instant,
+        total: Instant,
+        drained: u64,
+    },
+}
+
+/// The request being answered.
+struct Current {
+    head_only: bool,
+    http10: bool,
+    persistent: bool,
+    target: String,
+}
+
+/// What the response being written will be logged as.
+struct Sending {
+    status: u16,
+    body_bytes: usize,
+    keep_alive: bool,
+}
+
+/// One step's result inside [`Conn::drive`].
+enum Flow {
+    Continue,
+    Wait,
+    Close(Cause),
+    Ended(Ending, Cause),
+}
+
+pub(super) struct Conn {
+    pub id: u64,
+    pub stream: TcpStream,
+    phase: Phase,
+    /// Bytes of the current head consumed so far.
+    head: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+    sending: Option<Sending>,
+    current: Option<Current>,
+    seq: u64,
+    total_read: u64,
+    /// The header or idle timer (lingering keeps its own).
+    timer: Option<(Instant, Timer)>,
+}
+
+impl Conn {
+    pub fn new(id: u64, stream: TcpStream, config: &Config, now: Instant) -> Conn {
+        let phase = if config.mode.reads_requests() {
+            Phase::Head
+        } else {
+            Phase::AwaitRequest { got: 0 }
+        };
+        Conn {
+            id,
+            stream,
+            phase,
+            head: Vec::new(),
+            out: Vec::new(),
+            out_pos: 0,
+            sending: None,
+            current: None,
+            seq: 0,
+            total_read: 0,
+            timer: Some((now + config.header_timeout, Timer::Header)),
+        }
+    }
+
+    /// The earliest instant at which [`Conn::on_timer`] has work.
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Lingering { idle, total, .. } => Some(idle.min(total)),
+            _ => self.timer.map(|(at, _)| at),
+        }
+    }
+
+    /// Runs the connection until it would block or is finished.
+    pub fn drive(&mut self, cx: &mut Cx<'_>) -> Next {
+        loop {
+            let flow = match &mut self.phase {
+                Phase::AwaitRequest { got } => {
+                    let got = *got;
+                    self.await_request(got, cx)
+                }
+                Phase::Head => self.read_head(cx),
+                Phase::Body(_) => self.read_body(cx),
+                Phase::Writing(_) => self.write_out(cx),
+                Phase::Lingering { .. } => self.linger(cx),
+            };
+            match flow {
+                Flow::Continue => {}
+                Flow::Wait => return Next::Wait,
+                Flow::Ended(end, cause) => {
+                    return Next::Finished {
+                        end,
+                        cause,
+                        unread: self.unread(cx),
+                    };
+                }
+                Flow::Close(cause) => {
+                    if let Some(next) = self.close(cause, cx) {
+                        return next;
+                    }
+                }
+            }
+        }
+    }
+
+    /// A timer may have expired at `cx.now`.
+    pub fn on_timer(&mut self, cx: &mut Cx<'_>) -> Next {
+        if let Phase::Lingering { idle, total, .. } = self.phase {
+            let (timer, cause) = if cx.now >= total {
+                (Timer::LingerTotal, Cause::LingerTotalTimeout)
+            } else if cx.now >= idle {
+                (Timer::LingerIdle, Cause::LingerIdleTimeout)
+            } else {
+                return Next::Wait;
+            };
+            self.log(cx, Event::Timeout { timer });
+            self.log_drained(cx);
+            return self.finish_our_close(cause, cx, false);
+        }
+        let Some((at, timer)) = self.timer else {
+            return Next::Wait;
+        };
+        if cx.now < at {
+            return Next::Wait;
+        }
+        self.timer = None;
+        self.log(cx, Event::Timeout { timer });
+        match (timer, &self.phase) {
+            // A request head that never completed: 408 where we parse requests
+            // (RFC 9110 §15.5.9), a plain close where we never read one.
+            (Timer::Header, Phase::Head) => {
+                self.queue_text(408, "request head not received in time", cx);
+                self.phase = Phase::Writing(After::Close(Cause::HeaderTimeout));
+                self.drive(cx)
+            }
+            (Timer::Header, _) => self.close_or_next(Cause::HeaderTimeout, cx),
+            (_, _) => self.close_or_next(Cause::IdleTimeout, cx),
+        }
+    }
+
+    /// The server is stopping: close now, in the mode's way but without lingering.
+    pub fn stop(&mut self, cx: &mut Cx<'_>) -> Next {
+        self.finish_our_close(Cause::ServerStopping, cx, cx.config.mode == ReadMode::Abort)
+    }
+
+    fn close_or_next(&mut self, cause: Cause, cx: &mut Cx<'_>) -> Next {
+        match self.close(cause, cx) {
+            Some(next) => next,
+            None => self.drive(cx),
+        }
+    }
+
+    /// `drain`: read and discard until the peer's FIN (RFC 9112 §9.6).
+    fn linger(&mut self, cx: &mut Cx<'_>) -> Flow {
+        match self.stream.read(cx.scratch) {
+            Ok(0) => {
+                self.log_drained(cx);
+                Flow::Ended(Ending::WeSentFin, Cause::DrainedToPeerFin)
+            }
+            Ok(n) => {
+                if let Phase::Lingering { idle, drained, .. } = &mut self.phase {
+                    *drained += n as u64;
+                    *idle = cx.now + cx.config.linger_idle;
+                }
+                Flow::Continue
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Flow::Wait,
+            Err(e) => {
+                self.log_drained(cx);
+                io_flow(e)
+            }
+        }
+    }
+
+    /// Our side decided to close. `drain` half-closes and lingers (returns `None`
+    /// to keep driving); the other modes close now.
+    fn close(&mut self, cause: Cause, cx: &mut Cx<'_>) -> Option<Next> {
+        if cx.config.mode != ReadMode::Drain || matches!(self.phase, Phase::Lingering { .. }) {
+            let abort = cx.config.mode == ReadMode::Abort;
+            return Some(self.finish_our_close(cause, cx, abort));
+        }
+        if let Err(e) = self.stream.shutdown(Shutdown::Write) {
+            if is_reset(&e) {
+                let unread = self.unread(cx);
+                let (end, cause) = (Ending::PeerRst, Cause::PeerReset);
+                return Some(Next::Finished { end, cause, unread });
+            }
+            return Some(self.finish_our_close(Cause::SocketError, cx, false));
+        }
+        self.log(cx, Event::HalfClosed { cause });
+        self.timer = None;
+        self.phase = Phase::Lingering {
+            idle: cx.now + cx.config.linger_idle,
+            total: cx.now + cx.config.linger_total,
+            drained: 0,
+        };
+        None
+    }
+
+    /// The final close of our own decision: RST if bytes are unread or `abort`
+    /// asks for SO_LINGER {on, 0}; FIN otherwise.
+    fn finish_our_close(&mut self, cause: Cause, cx: &mut Cx<'_>, abort: bool) -> Next {
+        let unread = self.unread(cx);
+        let end = if abort {
+            // RFC 9293 §3.6 ABORT: a zero linger time makes close() send RST
+            // (Linux: tcp_disconnect, counted as TcpExtTCPAbortOnData).
+            match socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO)) {
+                Ok(()) => Ending::WeProvokedRst,
+                Err(_) if unread > 0 => Ending::WeProvokedRst,
+                Err(_) => Ending::WeSentFin,
+            }
+        } else if unread > 0 {
+            Ending::WeProvokedRst
+        } else {
+            Ending::WeSentFin
+        };
+        Next::Finished { end, cause, unread }
+    }
+
+    /// Bytes waiting in the receive queue (up to the scratch size), by peeking.
+    fn unread(&mut self, cx: &mut Cx<'_>) -> usize {
+        self.stream.peek(cx.scratch).unwrap_or(0)
+    }
+
+    fn log_drained(&mut self, cx: &mut Cx<'_>) {
+        if let Phase::Lingering { drained, .. } = self.phase {
+            self.log(cx, Event::Drained { bytes: drained });
+        }
+    }
+
+    fn log(&self, cx: &mut Cx<'_>, event: Event) {
+        cx.events.push((self.id, event));
+    }
+}
+
+/// A socket error as a step result: WouldBlock waits, Interrupted retries (mio's
+/// rules), a reset ends the connection, anything else makes us close it.
+fn io_flow(e: io::Error) -> Flow {
+    match e.kind() {
+        io::ErrorKind::WouldBlock => Flow::Wait,
+        io::ErrorKind::Interrupted => Flow::Continue,
+        _ if is_reset(&e) => Flow::Ended(Ending::PeerRst, Cause::PeerReset),
+        _ => Flow::Close(Cause::SocketError),
+    }
+}
+
+/// ECONNRESET is the peer's RST. EPIPE and ENOTCONN on Linux TCP follow a RST
+/// already reported (we never write after our own shutdown), so they are one too.
+fn is_reset(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::NotConnected
+    )
+}

@@ -1,0 +1,443 @@
+//! The connection event log: one structured record per event, to a sink the
+//! caller chooses (the library never prints).
+//!
+//! Text lines are `key=value` pairs (logfmt), one per event:
+//!
+//! ```text
+//! t=0.000412 conn=1 event=accepted peer=127.0.0.1:40718
+//! t=0.000530 conn=1 event=closed end="we provoked RST" cause=one-shot-mode unread=78
+//! ```
+//!
+//! JSON lines carry the same fields (`--log json`). The `closed` record says how the
+//! connection ended with exactly one of four [`Ending`]s, and FIN is never called a
+//! reset: an EOF is the peer's FIN, ECONNRESET is the peer's RST.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::mpsc::Sender;
+
+use crate::http::{BodyFraming, Framing, Method, Version};
+
+use super::ReadMode;
+
+/// How a connection ended, from the server's side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// We closed (or half-closed) with nothing unread: the kernel sent FIN
+    /// (RFC 9293 §3.6 CLOSE).
+    WeSentFin,
+    /// We closed with unread bytes in the receive queue, or with `SO_LINGER {on, 0}`:
+    /// the kernel sent RST (RFC 1122 §4.2.2.13, RFC 2525 §2.17, RFC 9293 §3.6 ABORT).
+    WeProvokedRst,
+    /// The peer closed first: a read returned 0 (EOF), the peer's FIN.
+    PeerFin,
+    /// The peer aborted: a read or write failed with ECONNRESET, the peer's RST.
+    PeerRst,
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Ending::WeSentFin => "we sent FIN",
+            Ending::WeProvokedRst => "we provoked RST",
+            Ending::PeerFin => "peer FIN (EOF)",
+            Ending::PeerRst => "peer RST (ECONNRESET)",
+        })
+    }
+}
+
+/// Why the server closed (or found closed) a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "status")]
+pub enum Cause {
+    /// `no-read` and `partial` answer once and close.
+    OneShotMode,
+    /// `--keep-alive off`.
+    KeepAliveOff,
+    /// The request asked to close, or HTTP/1.0 without keep-alive (RFC 9112 §9.3).
+    NotPersistent,
+    /// Close-delimited framing: the close ends the body (RFC 9112 §6.3).
+    CloseFraming,
+    /// `--respond-before-body`: the body was left unread.
+    RespondedBeforeBody,
+    /// A request was refused with this status.
+    Rejected(u16),
+    /// The head did not arrive within the header timeout (408).
+    HeaderTimeout,
+    /// No activity within the idle timeout (RFC 9112 §9.5).
+    IdleTimeout,
+    /// `drain`: the peer's FIN arrived after ours.
+    DrainedToPeerFin,
+    /// `drain`: the peer was silent for `linger_idle`.
+    LingerIdleTimeout,
+    /// `drain`: `linger_total` passed.
+    LingerTotalTimeout,
+    /// The peer closed between requests (or before the first).
+    PeerClosed,
+    /// The peer closed in the middle of a request.
+    PeerClosedMidRequest,
+    /// A read or write failed with ECONNRESET or EPIPE.
+    PeerReset,
+    /// Another socket error.
+    SocketError,
+    /// Over `max_conns`: answered 503 without reading.
+    MaxConns,
+    /// The server is stopping.
+    ServerStopping,
+}
+
+impl Cause {
+    /// The cause's name in the text log.
+    fn name(self) -> &'static str {
+        match self {
+            Cause::OneShotMode => "one-shot-mode",
+            Cause::KeepAliveOff => "keep-alive-off",
+            Cause::NotPersistent => "not-persistent",
+            Cause::CloseFraming => "close-framing",
+            Cause::RespondedBeforeBody => "responded-before-body",
+            Cause::Rejected(_) => "rejected",
+            Cause::HeaderTimeout => "header-timeout",
+            Cause::IdleTimeout => "idle-timeout",
+            Cause::DrainedToPeerFin => "drained-to-peer-fin",
+            Cause::LingerIdleTimeout => "linger-idle-timeout",
+            Cause::LingerTotalTimeout => "linger-total-timeout",
+            Cause::PeerClosed => "peer-closed",
+            Cause::PeerClosedMidRequest => "peer-closed-mid-request",
+            Cause::PeerReset => "peer-reset",
+            Cause::SocketError => "socket-error",
+            Cause::MaxConns => "max-conns",
+            Cause::ServerStopping => "server-stopping",
+        }
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Rejected(status) => write!(f, "rejected-{status}"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// A timer that fired.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Timer {
+    /// Header timeout.
+    Header,
+    /// Idle timeout.
+    Idle,
+    /// Lingering close: idle.
+    LingerIdle,
+    /// Lingering close: total.
+    LingerTotal,
+}
+
+impl std::fmt::Display for Timer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Timer::Header => "header",
+            Timer::Idle => "idle",
+            Timer::LingerIdle => "linger-idle",
+            Timer::LingerTotal => "linger-total",
+        })
+    }
+}
+
+/// One event.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// The server is listening.
+    Listening {
+        /// Bound address.
+        addr: SocketAddr,
+        /// Read mode.
+        mode: ReadMode,
+        /// Response framing.
+        framing: Framing,
+    },
+    /// A connection was accepted.
+    Accepted {
+        /// The client's address.
+        peer: SocketAddr,
+    },
+    /// A connection over `max_conns` was answered 503 and closed.
+    Refused {
+        /// The client's address.
+        peer: SocketAddr,
+    },
+    /// Bytes were read (consumed) from the socket.
+    Read {
+        /// Bytes in this read.
+        bytes: usize,
+        /// Bytes read on this connection so far.
+        total: u64,
+    },
+    /// A request head was parsed.
+    Request {
+        /// 1-based request number on this connection.
+        seq: u64,
+        /// Method.
+        method: Method,
+        /// Target.
+        target: String,
+        /// Version.
+        version: Version,
+        /// Body framing.
+        body: BodyFraming,
+        /// The client asked for persistence (RFC 9112 §9.3).
+        persistent: bool,
+    },
+    /// A request was refused.
+    Rejected {
+        /// Status sent.
+        status: u16,
+        /// Why, in words.
+        reason: String,
+    },
+    /// `100 Continue` was queued before reading the body.
+    Continue,
+    /// A response was written completely to the socket.
+    Response {
+        /// Status.
+        status: u16,
+        /// Framing.
+        framing: Framing,
+        /// Body bytes (0 for HEAD).
+        body_bytes: usize,
+        /// Bytes written, head included.
+        bytes: usize,
+        /// The connection stays open for another request.
+        keep_alive: bool,
+    },
+    /// `shutdown(Write)`: our FIN is sent, the lingering close begins.
+    HalfClosed {
+        /// Why we are closing.
+        cause: Cause,
+    },
+    /// The lingering close discarded this many bytes.
+    Drained {
+        /// Bytes read and discarded after our FIN.
+        bytes: u64,
+    },
+    /// A timer fired.
+    Timeout {
+        /// Which.
+        timer: Timer,
+    },
+    /// The connection is closed: how and why.
+    Closed {
+        /// FIN or RST, ours or the peer's.
+        end: Ending,
+        /// Why.
+        cause: Cause,
+        /// Bytes still unread in the receive queue at close (they make the RST).
+        unread: usize,
+    },
+    /// `accept()` failed (for example out of file descriptors); accepting pauses
+    /// until a connection closes.
+    AcceptError {
+        /// The error.
+        error: String,
+    },
+    /// The server stopped.
+    Stopped,
+}
+
+/// One log record.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Record {
+    /// Seconds since the server started.
+    pub t: f64,
+    /// Connection id (1-based, in accept order); `None` for server events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conn: Option<u64>,
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// Text or JSON lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// `key=value` lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Where records go.
+pub enum LogSink {
+    /// Nowhere.
+    Discard,
+    /// Formatted lines to a writer (the binary passes stderr). Write errors are
+    /// ignored: a closed log must not stop the server.
+    Writer(LogFormat, Box<dyn Write + Send>),
+    /// Records to a channel (tests and labs read them as data).
+    Channel(Sender<Record>),
+}
+
+impl LogSink {
+    /// Delivers one record.
+    pub fn emit(&mut self, record: Record) {
+        match self {
+            LogSink::Discard => {}
+            LogSink::Writer(format, out) => {
+                let mut line = match format {
+                    LogFormat::Text => record.to_text(),
+                    LogFormat::Json => serde_json::to_string(&record).unwrap_or_default(),
+                };
+                line.push('\n');
+                // One write per line so concurrent writers do not interleave lines.
+                let _ = out.write_all(line.as_bytes());
+            }
+            LogSink::Channel(tx) => {
+                // A dropped receiver means nobody listens any more; that is fine.
+                let _ = tx.send(record);
+            }
+        }
+    }
+}
+
+impl Record {
+    /// The record as one logfmt line (without newline).
+    pub fn to_text(&self) -> String {
+        let mut s = format!("t={:.6}", self.t);
+        if let Some(c) = self.conn {
+            s += &format!(" conn={c}");
+        }
+        let kv = match &self.event {
+            Event::Listening {
+                addr,
+                mode,
+                framing,
+            } => format!("event=listening addr={addr} mode={mode} framing={framing}"),
+            Event::Accepted { peer } => format!("event=accepted peer={peer}"),
+            Event::Refused { peer } => format!("event=refused peer={peer} reason=max-conns"),
+            Event::Read { bytes, total } => format!("event=read bytes={bytes} total={total}"),
+            Event::Request {
+                seq,
+                method,
+                target,
+                version,
+                body,
+                persistent,
+            } => format!(
+                "event=request seq={seq} method={method} target={} version={version} body={} persistent={persistent}",
+                quote(target),
+                match body {
+                    BodyFraming::None => "none".to_string(),
+                    BodyFraming::Length(n) => format!("length:{n}"),
+                    BodyFraming::Chunked => "chunked".to_string(),
+                }
+            ),
+            Event::Rejected { status, reason } => {
+                format!("event=rejected status={status} reason={}", quote(reason))
+            }
+            Event::Continue => "event=continue status=100".to_string(),
+            Event::Response {
+                status,
+                framing,
+                body_bytes,
+                bytes,
+                keep_alive,
+            } => format!(
+                "event=response status={status} framing={framing} body_bytes={body_bytes} bytes={bytes} keep_alive={keep_alive}"
+            ),
+            Event::HalfClosed { cause } => format!("event=half-closed sent=FIN cause={cause}"),
+            Event::Drained { bytes } => format!("event=drained bytes={bytes}"),
+            Event::Timeout { timer } => format!("event=timeout timer={timer}"),
+            Event::Closed { end, cause, unread } => {
+                format!("event=closed end=\"{end}\" cause={cause} unread={unread}")
+            }
+            Event::AcceptError { error } => format!("event=accept-error error={}", quote(error)),
+            Event::Stopped => "event=stopped".to_string(),
+        };
+        s.push(' ');
+        s + &kv
+    }
+}
+
+/// Quotes a value when it holds spaces, quotes or is empty (logfmt).
+fn quote(v: &str) -> String {
+    if v.is_empty() || v.contains([' ', '"', '=']) {
+        format!("{v:?}")
+    } else {
+        v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closed(end: Ending) -> Record {
+        Record {
+            t: 0.5,
+            conn: Some(3),
+            event: Event::Closed {
+                end,
+                cause: Cause::OneShotMode,
+                unread: 78,
+            },
+        }
+    }
+
+    #[test]
+    fn closed_text_names_the_ending_in_words() {
+        assert_eq!(
+            closed(Ending::WeProvokedRst).to_text(),
+            "t=0.500000 conn=3 event=closed end=\"we provoked RST\" cause=one-shot-mode unread=78"
+        );
+        assert!(
+            closed(Ending::PeerFin)
+                .to_text()
+                .contains("\"peer FIN (EOF)\"")
+        );
+        assert!(
+            closed(Ending::PeerRst)
+                .to_text()
+                .contains("\"peer RST (ECONNRESET)\"")
+        );
+    }
+
+    #[test]
+    fn closed_json_has_flat_fields() {
+        let json = serde_json::to_value(closed(Ending::WeSentFin)).unwrap();
+        assert_eq!(json["event"], "closed");
+        assert_eq!(json["end"], "we_sent_fin");
+        assert_eq!(json["conn"], 3);
+        assert_eq!(json["cause"]["kind"], "one-shot-mode");
+    }
+
+    #[test]
+    fn rejected_cause_carries_status() {
+        assert_eq!(Cause::Rejected(431).to_string(), "rejected-431");
+        assert_eq!(Cause::HeaderTimeout.to_string(), "header-timeout");
+    }
+
+    #[test]
+    fn writer_sink_writes_one_line_per_record() {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut sink = LogSink::Writer(LogFormat::Json, Box::new(Shared(buf.clone())));
+        sink.emit(closed(Ending::PeerRst));
+        sink.emit(closed(Ending::PeerFin));
+        let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.contains("\"end\":\"peer_rst\""));
+    }
+}
