@@ -4,7 +4,7 @@
 //! The third stage of the analyzer pipeline (capture → wire → **flow** →
 //! teardown → report). [`FlowTable`] takes decoded TCP segments in capture
 //! order, finds or creates their connection, runs Zeek's per-packet rules on
-//! it (`tracker.rs`), fires Zeek's timers on packet time, and hands each
+//! it (`tracker.rs`, `machine.rs`), fires Zeek's timers on packet time, and hands each
 //! connection out once, by value, when Zeek would remove it: after its close
 //! timer, attempt timer, expire or inactivity timer, on reuse of the 4-tuple,
 //! or at the end of the input. Memory is therefore bounded by the connections
@@ -27,6 +27,7 @@ mod endpoint;
 mod history;
 mod index;
 mod key;
+mod machine;
 mod slab;
 mod table;
 mod timers;
@@ -117,8 +118,8 @@ pub(super) enum Anomaly {
 
 impl Anomaly {
     /// Classifies an unexpected (state, event) pair.
-    pub(super) fn unexpected(state: EndpointState, ev: tracker::Event) -> Self {
-        use tracker::Event as Ev;
+    pub(super) fn unexpected(state: EndpointState, ev: machine::Event) -> Self {
+        use machine::Event as Ev;
         match (state, ev) {
             (EndpointState::Reset, _) => Anomaly::AfterReset,
             (EndpointState::SynSent | EndpointState::SynAckSent, Ev::Segment { .. }) => {
