@@ -448,7 +448,11 @@ fn zero_ipv4_length_from_offload_follows_zeek() {
     let mut ip = ipv4_data(b"abc");
     ip[2] = 0;
     ip[3] = 0;
-    assert!(matches!(unchecked(101, &ip), Decoded::TcpBadHeader { .. }));
+    // Ignoring checksums, Zeek takes the captured length (the corpus trace
+    // ldap__missing_krbtgt_ldap_request counts such a segment's bytes); the
+    // IP length stays what the header says.
+    let s = segment(unchecked(101, &ip));
+    assert_eq!((s.payload_len, s.ip_len, s.payload), (3, 0, &b"abc"[..]));
     assert!(matches!(
         validated(101, &ip),
         Decoded::Skip(Skip::Malformed)
@@ -528,4 +532,12 @@ fn every_prefix_of_a_frame_decodes_without_panic() {
             other => panic!("prefix {len}: {other:?}"),
         }
     }
+}
+
+#[test]
+fn ipv6_zero_payload_length_is_a_bad_header_like_zeek() {
+    let mut ip = ipv6_data(b"abc");
+    ip[4] = 0;
+    ip[5] = 0;
+    assert!(matches!(unchecked(101, &ip), Decoded::TcpBadHeader { .. }));
 }
