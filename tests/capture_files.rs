@@ -119,6 +119,9 @@ fn corpus_encapsulations_decode_to_the_tcp_wireshark_sees() {
         ("vntag_vlan_sandwich_clean.pcap", 0, 1),
         // Ethernet padding after short segments.
         ("tcp-http-with-padding.pcap", 25, 0),
+        // One segment has an IPv4 total length of 0 (segmentation offload);
+        // Zeek counts it with the captured length.
+        ("ldap__missing_krbtgt_ldap_request.pcapng", 82, 0),
         // BSD loopback (LINKTYPE_NULL).
         ("http__connect-with-header.pcap", 58, 0),
     ];

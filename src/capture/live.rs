@@ -3,13 +3,25 @@
 //! Reads return after a short timeout even when nothing arrived, so the
 //! caller can advance its timers and notice a stop request; `--write` copies
 //! every captured packet into a pcap file with libpcap's own writer.
+//!
+//! libpcap's own read timeout does not fire on Linux while no packet arrives
+//! (TPACKET_V3 leaves the wake-up to the kernel's block timer), so the handle
+//! is non-blocking and the wait is a mio poll on its descriptor with a timeout.
+//! mio's readiness is edge-triggered: the ring is read until empty before
+//! each wait, and a packet that lands between that read and the wait still
+//! leaves its edge queued, so no wake-up is lost.
 
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
 
 use super::{CaptureAnomalies, Error, Frame, FrameSource, LinkType, Timestamp};
 
 /// How long one read waits for a packet before returning `None`.
-const READ_TIMEOUT_MS: i32 = 100;
+const READ_TIMEOUT: Duration = Duration::from_millis(100);
 /// Bytes kept of each packet: libpcap's default, enough for any frame.
 const SNAPLEN: i32 = 262_144;
 /// Kernel buffer: large enough to ride out a burst while the caller works.
@@ -39,11 +51,23 @@ pub struct LiveStats {
 pub struct LiveCapture {
     interface: String,
     capture: pcap::Capture<pcap::Active>,
+    /// Waits for the capture descriptor to become readable.
+    poll: Poll,
+    events: Events,
+    /// The last read found the ring empty: wait before reading again.
+    drained: bool,
     link: LinkType,
     /// The `--write` copy and its path.
     savefile: Option<(pcap::Savefile, PathBuf)>,
     number: u64,
     anomalies: CaptureAnomalies,
+}
+
+fn live_error(interface: &str, message: String) -> Error {
+    Error::Live {
+        interface: interface.to_string(),
+        message,
+    }
 }
 
 /// Turns libpcap's message into an error that says what to do.
@@ -92,10 +116,21 @@ impl LiveCapture {
             .promisc(false)
             .snaplen(SNAPLEN)
             .buffer_size(BUFFER_BYTES)
-            .timeout(READ_TIMEOUT_MS)
+            .timeout(READ_TIMEOUT.as_millis() as i32)
+            .immediate_mode(true)
             .open()
+            .and_then(pcap::Capture::setnonblock)
             .map_err(|e| open_error(interface, e))?;
         let mut capture = capture;
+        let live_err = |e: std::io::Error| live_error(interface, e.to_string());
+        let poll = Poll::new().map_err(live_err)?;
+        poll.registry()
+            .register(
+                &mut SourceFd(&capture.as_raw_fd()),
+                Token(0),
+                Interest::READABLE,
+            )
+            .map_err(live_err)?;
         if let Some(filter) = bpf_filter {
             capture.filter(filter, true).map_err(|e| Error::Filter {
                 filter: filter.to_string(),
@@ -116,6 +151,9 @@ impl LiveCapture {
         Ok(LiveCapture {
             interface: interface.to_string(),
             capture,
+            poll,
+            events: Events::with_capacity(4),
+            drained: true,
             link,
             savefile,
             number: 0,
@@ -128,21 +166,31 @@ impl LiveCapture {
         self.link
     }
 
-    /// The next packet, or `None` when none arrived within about 100 ms.
+    /// The next packet, or `None` when none is there: at once when the
+    /// ring has just been emptied, else after waiting about 100 ms.
     ///
     /// # Errors
     ///
     /// [`Error::Live`] when libpcap fails (the interface went away, ...).
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
+        if self.drained {
+            match self.poll.poll(&mut self.events, Some(READ_TIMEOUT)) {
+                Ok(()) if self.events.is_empty() => return Ok(None),
+                Ok(()) => self.drained = false,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(None),
+                Err(e) => return Err(live_error(&self.interface, e.to_string())),
+            }
+        }
         let packet = match self.capture.next_packet() {
             Ok(packet) => packet,
-            Err(pcap::Error::TimeoutExpired) => return Ok(None),
-            Err(e) => {
-                return Err(Error::Live {
-                    interface: self.interface.clone(),
-                    message: e.to_string(),
-                });
+            // Non-blocking: the ring is empty. Wait on the next call, so the
+            // caller sees this `None` at once and the wait starts from an
+            // empty ring (see the module docs on edge-triggered readiness).
+            Err(pcap::Error::TimeoutExpired) => {
+                self.drained = true;
+                return Ok(None);
             }
+            Err(e) => return Err(live_error(&self.interface, e.to_string())),
         };
         if let Some((savefile, _)) = self.savefile.as_mut() {
             savefile.write(&packet);
@@ -165,10 +213,10 @@ impl LiveCapture {
     ///
     /// [`Error::Live`] when libpcap cannot report them.
     pub fn stats(&mut self) -> Result<LiveStats, Error> {
-        let s = self.capture.stats().map_err(|e| Error::Live {
-            interface: self.interface.clone(),
-            message: e.to_string(),
-        })?;
+        let s = self
+            .capture
+            .stats()
+            .map_err(|e| live_error(&self.interface, e.to_string()))?;
         Ok(LiveStats {
             received: s.received,
             dropped: s.dropped,

@@ -35,13 +35,14 @@ pub(super) struct Transport<'a> {
     pub proto: u8,
     /// The captured transport bytes, cut at the IP-stated end (no padding).
     pub captured: &'a [u8],
+    /// Everything captured after the network headers, padding included:
+    /// Zeek judges whether a transport header is there by this.
+    pub rest: &'a [u8],
     /// Transport length as the IP header states it.
     pub len: u32,
-    /// The IP datagram length as its header states it.
+    /// The IP datagram length as its header states it (zero after
+    /// segmentation offload, see [`ipv4`]).
     pub ip_len: u32,
-    /// True when the IPv4 total length was zero (segmentation offload) and
-    /// the captured length stands in for it.
-    pub len_from_capture: bool,
 }
 
 /// Reads a big-endian u16; callers have checked the bounds.
@@ -66,12 +67,13 @@ fn ipv4(ip: &[u8], wire_left: usize, validate: bool) -> Result<Transport<'_>, Sk
         return Err(Skip::Truncated);
     }
     let hdr_len = usize::from(ip[0] & 0x0f) * 4;
-    let mut total = usize::from(be16(ip, 2));
-    let len_from_capture = total == 0;
-    if len_from_capture {
-        // Segmentation offload can leave the total length zero. Zeek copes
-        // with the captured length when checksums are ignored and drops the
-        // packet when they are validated (its checksum would be wrong too).
+    let stated = usize::from(be16(ip, 2));
+    let mut total = stated;
+    if total == 0 {
+        // Segmentation offload can leave the total length zero (the capture
+        // saw the packet before the NIC split it). Zeek then takes the
+        // captured length when checksums are ignored, and drops the packet
+        // when they are validated (its checksum would be wrong too).
         if validate {
             return Err(Skip::Malformed);
         }
@@ -103,9 +105,9 @@ fn ipv4(ip: &[u8], wire_left: usize, validate: bool) -> Result<Transport<'_>, Sk
         dst: IpAddr::V4(dst),
         proto: ip[9],
         captured: &ip[hdr_len..end],
+        rest: &ip[hdr_len..],
         len: (total - hdr_len) as u32,
-        ip_len: total as u32,
-        len_from_capture,
+        ip_len: stated as u32,
     })
 }
 
@@ -169,9 +171,9 @@ fn ipv6(ip: &[u8], wire_left: usize) -> Result<Transport<'_>, Skip> {
         dst: IpAddr::V6(dst),
         proto: next,
         captured: &ip[off..end],
+        rest: &ip[off..],
         len: (total - off) as u32,
         ip_len: total as u32,
-        len_from_capture: false,
     })
 }
 

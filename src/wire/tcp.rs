@@ -56,33 +56,34 @@ fn udp_tunnel(udp: &[u8]) -> Option<TunnelKind> {
 
 /// The TCP header and payload bounds.
 fn tcp(t: Transport<'_>, validate: bool) -> Decoded<'_> {
-    let seg = t.captured;
-    // With an offloaded (zero) IPv4 length, Zeek's stated TCP length is zero
-    // as well, so no header fits: it ends up a bad-header packet below.
-    let stated = if t.len_from_capture { 0 } else { t.len };
-    if stated != 0 && (stated as usize) < TCP_MIN_HEADER {
+    let stated = t.len as usize;
+    // A stated length of zero (an IPv6 jumbogram, an offloaded segment) is
+    // not judged here; the data offset check below catches it.
+    if stated != 0 && stated < TCP_MIN_HEADER {
         return Decoded::Skip(Skip::Malformed);
     }
-    if seg.len() < TCP_MIN_HEADER {
+    let head = t.rest;
+    if head.len() < TCP_MIN_HEADER {
         return Decoded::Skip(Skip::Truncated);
     }
     let src = Endpoint {
         addr: t.src,
-        port: be16(seg, 0),
+        port: be16(head, 0),
     };
     let dst = Endpoint {
         addr: t.dst,
-        port: be16(seg, 2),
+        port: be16(head, 2),
     };
     // Data offset: header length in 32-bit words (RFC 9293 §3.1).
-    let hdr_len = usize::from(seg[12] >> 4) * 4;
-    if hdr_len < TCP_MIN_HEADER || hdr_len > stated as usize || hdr_len > seg.len() {
+    let hdr_len = usize::from(head[12] >> 4) * 4;
+    if hdr_len < TCP_MIN_HEADER || hdr_len > stated || hdr_len > head.len() {
         return Decoded::TcpBadHeader { src, dst };
     }
-    let payload_len = stated - hdr_len as u32;
+    // `captured` is `rest` cut at the stated end, so it holds the header too.
+    let seg = t.captured;
     let checksum = if !validate {
         Checksum::Unchecked
-    } else if seg.len() < stated as usize {
+    } else if seg.len() < stated {
         Checksum::Truncated
     } else if super::checksum::tcp_ok(t.src, t.dst, seg) {
         Checksum::Valid
@@ -92,11 +93,11 @@ fn tcp(t: Transport<'_>, validate: bool) -> Decoded<'_> {
     Decoded::Tcp(TcpSegment {
         src,
         dst,
-        seq: SeqNum(be32(seg, 4)),
-        ack: SeqNum(be32(seg, 8)),
-        flags: TcpFlags::from_bits(seg[13]),
-        window: be16(seg, 14),
-        payload_len,
+        seq: SeqNum(be32(head, 4)),
+        ack: SeqNum(be32(head, 8)),
+        flags: TcpFlags::from_bits(head[13]),
+        window: be16(head, 14),
+        payload_len: (stated - hdr_len) as u32,
         ip_len: t.ip_len,
         payload: &seg[hdr_len..],
         checksum,
