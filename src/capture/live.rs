@@ -25,7 +25,7 @@ const READ_TIMEOUT: Duration = Duration::from_millis(100);
 /// Bytes kept of each packet: libpcap's default, enough for any frame.
 const SNAPLEN: i32 = 262_144;
 /// Kernel buffer: large enough to ride out a burst while the caller works.
-const BUFFER_BYTES: i32 = 16 * 1024 * 1024;
+const DEFAULT_BUFFER_BYTES: i32 = 16 * 1024 * 1024;
 
 /// libpcap's DLT_RAW values (12, or 14 on OpenBSD) name what files call
 /// LINKTYPE_RAW (101); the decoder is keyed on LINKTYPE_ values.
@@ -111,11 +111,27 @@ impl LiveCapture {
         bpf_filter: Option<&str>,
         write: Option<&Path>,
     ) -> Result<Self, Error> {
+        Self::open_with_buffer(interface, bpf_filter, write, DEFAULT_BUFFER_BYTES)
+    }
+
+    /// [`LiveCapture::open`] with a kernel ring of `buffer_bytes` instead of
+    /// the default 16 MiB: a recorder that must lose nothing during a long
+    /// burst (the benchmark's generator) asks for hundreds of MiB.
+    ///
+    /// # Errors
+    ///
+    /// As [`LiveCapture::open`].
+    pub fn open_with_buffer(
+        interface: &str,
+        bpf_filter: Option<&str>,
+        write: Option<&Path>,
+        buffer_bytes: i32,
+    ) -> Result<Self, Error> {
         let capture = pcap::Capture::from_device(interface)
             .map_err(|e| open_error(interface, e))?
             .promisc(false)
             .snaplen(SNAPLEN)
-            .buffer_size(BUFFER_BYTES)
+            .buffer_size(buffer_bytes)
             .timeout(READ_TIMEOUT.as_millis() as i32)
             .immediate_mode(true)
             .open()

@@ -6,3 +6,5 @@ pub mod curl;
 pub mod ladder;
 pub mod netns;
 pub mod scenarios;
+pub mod traffic;
+pub mod truth;
