@@ -98,19 +98,31 @@ impl Pcap {
         })
     }
 
+    /// Reads a record header. Callers have buffered the whole header (at
+    /// least its 16 bytes of fields); a shorter slice, which they never
+    /// pass, reads as zeros.
+    #[inline]
     fn record_header(&self, h: &[u8]) -> RecordHeader {
-        let u32_at = |o: usize| super::read_u32(h, o, self.big_endian);
+        let Some(b) = h.first_chunk::<16>() else {
+            return RecordHeader {
+                secs: 0,
+                frac: 0,
+                caplen: 0,
+                orig_len: 0,
+            };
+        };
+        let word = |k: usize| {
+            let v = u32::from_le_bytes([b[k], b[k + 1], b[k + 2], b[k + 3]]);
+            if self.big_endian { v.swap_bytes() } else { v }
+        };
         RecordHeader {
-            secs: u32_at(0),
-            frac: u32_at(4),
-            caplen: u32_at(8),
-            orig_len: u32_at(12),
+            secs: word(0),
+            frac: word(4),
+            caplen: word(8),
+            orig_len: word(12),
         }
     }
 
-    /// A header found while searching past damage must look entirely right:
-    /// something captured, no more than was on the wire, a valid fraction,
-    /// and a time near the last good record (at most an hour earlier).
     fn plausible(&self, r: &RecordHeader) -> bool {
         let frac_limit = if self.nanos { 1_000_000_000 } else { 1_000_000 };
         let near = match self.last_secs {

@@ -38,13 +38,24 @@ impl<R: Read> Input<R> {
     }
 
     /// The unconsumed bytes already buffered.
+    #[inline]
     pub(super) fn bytes(&self) -> &[u8] {
         &self.buf[self.start..self.end]
     }
 
     /// Makes `n` bytes available if the input holds that many; returns how
     /// many are available (fewer than `n` only at the end of the input).
+    #[inline]
     pub(super) fn fill(&mut self, n: usize) -> io::Result<usize> {
+        // Nearly every call finds the bytes already buffered.
+        if self.end - self.start >= n {
+            return Ok(n);
+        }
+        self.refill(n)
+    }
+
+    #[inline(never)]
+    fn refill(&mut self, n: usize) -> io::Result<usize> {
         while self.end - self.start < n && !self.eof {
             if self.buf.len() - self.start < n {
                 // Move the partial record to the front; grow only for a
@@ -68,6 +79,7 @@ impl<R: Read> Input<R> {
     }
 
     /// Drops `n` buffered bytes (at most what is buffered).
+    #[inline]
     pub(super) fn consume(&mut self, n: usize) {
         let n = n.min(self.end - self.start);
         self.start += n;
@@ -76,6 +88,7 @@ impl<R: Read> Input<R> {
 
     /// Consumes `n` buffered bytes and returns them; they stay valid until
     /// the next call that takes `&mut self`.
+    #[inline]
     pub(super) fn take(&mut self, n: usize) -> &[u8] {
         let n = n.min(self.end - self.start);
         let from = self.start;

@@ -229,13 +229,14 @@ impl Connection {
     /// The side that sent the first pure SYN (the client of the handshake),
     /// if any SYN was seen; `true` in the pair means it is Zeek's originator.
     pub fn syn_sender_is_orig(&self) -> Option<bool> {
-        let o = self.orig();
-        let r = self.resp();
-        match (o.syn_frame, r.syn_frame) {
-            (Some(a), Some(b)) => Some(a <= b),
-            (Some(_), None) => Some(true),
-            (None, Some(_)) => Some(false),
-            (None, None) => None,
+        // Only one endpoint's first SYN is kept (`syn_by`), so the pair of
+        // frames the sides report has at most one `Some`.
+        if self.frames.syn == 0 {
+            return None;
+        }
+        match self.syn_by {
+            1 | 2 => Some(usize::from(self.syn_by) - 1 == usize::from(self.orig)),
+            _ => None,
         }
     }
 
@@ -263,11 +264,12 @@ impl Connection {
 
     /// Zeek's `conn_state` (§4).
     pub fn conn_state(&self) -> ConnState {
+        let (o, r) = (self.orig_ep(), self.resp_ep());
         ConnState::of(
-            self.orig_ep().state,
-            self.resp_ep().state,
-            self.orig().bytes,
-            self.resp().bytes,
+            o.state,
+            r.state,
+            o.size(r.state),
+            r.size(o.state),
             self.history.as_bytes(),
         )
     }

@@ -6,7 +6,7 @@
 //! closes from either side, resets of each kind, refused ports, unanswered
 //! SYNs, some connections left open) from several worker threads, each with
 //! its own server address (`127.77.W.1`) and client addresses
-//! (`127.78.W.1`–`127.78.W.8`), so client and server never share an address
+//! (`127.78.W.1`–`127.78.W.32`), so client and server never share an address
 //! and the 4-tuple space is large. About one connection in twenty
 //! deliberately reuses the 4-tuple of an earlier one that ended with RST or
 //! was refused (the client binds the same port again): the analyzer must
@@ -37,20 +37,20 @@ pub const BPF_FILTER: &str = "tcp and net 127.77.0.0/16";
 
 /// How often each scenario is picked, per 10 000 connections (the fillers
 /// that keep the unanswered listeners full come on top, labelled left-open).
-/// Graceful closes 72 %, resets 18 % (unread data 6, client abort 5, server
-/// abort 4, data after close 3), refused 4 %, unanswered 2 %, left open 2.5 %,
-/// half-closed 1.5 %.
+/// Graceful closes 73.5 %, resets 18 % (unread data 6, client abort 5,
+/// server abort 4, data after close 3), refused 4 %, unanswered 2 %, left
+/// open 1.5 %, half-closed 1 %.
 pub const MIX: [(Scenario, u32); 10] = [
-    (Scenario::GracefulClientFirst, 3_700),
-    (Scenario::GracefulServerFirst, 3_500),
+    (Scenario::GracefulClientFirst, 3_800),
+    (Scenario::GracefulServerFirst, 3_550),
     (Scenario::ServerRstUnread, 600),
     (Scenario::ClientAbort, 500),
     (Scenario::ServerAbort, 400),
     (Scenario::DataAfterClose, 300),
     (Scenario::Refused, 400),
     (Scenario::Unanswered, 200),
-    (Scenario::LeftOpen, 250),
-    (Scenario::HalfClose, 150),
+    (Scenario::LeftOpen, 150),
+    (Scenario::HalfClose, 100),
 ];
 
 /// Chance, per 10 000, that a connection reuses an earlier 4-tuple when one
@@ -58,7 +58,7 @@ pub const MIX: [(Scenario, u32); 10] = [
 const REUSE_PER_10K: u64 = 600;
 
 /// Client addresses per worker.
-const CLIENT_ADDRS: u8 = 8;
+const CLIENT_ADDRS: u8 = 32;
 
 /// A probe socket is closed this long after its SYN: well inside the 1 s
 /// initial retransmission timeout, so no second SYN is ever sent.
@@ -105,6 +105,16 @@ pub enum Error {
     /// The capture could not be opened, read or written.
     #[error(transparent)]
     Capture(#[from] capture::Error),
+    /// The process may not open enough descriptors for the connections held.
+    #[error(
+        "the plan holds about {needed} sockets open but the descriptor limit is {limit}: raise it (ulimit -n) or make fewer connections"
+    )]
+    Descriptors {
+        /// Descriptors the plan needs.
+        needed: u64,
+        /// The limit that could be reached.
+        limit: u64,
+    },
     /// A worker thread panicked.
     #[error("a generator thread panicked")]
     Panicked,
@@ -150,6 +160,7 @@ pub struct Recorded {
 ///
 /// [`Error::Setup`] or [`Error::Scenario`] when a socket call fails.
 pub fn generate(plan: &Plan) -> Result<Generated, Error> {
+    ensure_descriptors(plan)?;
     let started = Instant::now();
     let results: Vec<Result<(Vec<Labelled>, Held), Error>> = thread::scope(|s| {
         let handles: Vec<_> = (0..plan.workers.max(1))
@@ -190,6 +201,7 @@ fn collect(
 /// As [`generate`], and [`Error::Capture`] when capturing fails (no
 /// permission: the message says how to get it).
 pub fn record(plan: &Plan, pcap: &Path) -> Result<Recorded, Error> {
+    ensure_descriptors(plan)?;
     let mut cap = LiveCapture::open_with_buffer("lo", Some(BPF_FILTER), Some(pcap), RING_BYTES)?;
     let started = Instant::now();
     let mut frames = 0u64;
@@ -223,6 +235,41 @@ pub fn record(plan: &Plan, pcap: &Path) -> Result<Recorded, Error> {
         generated,
         stats,
         frames,
+    })
+}
+
+/// Raises the soft descriptor limit (up to the hard one, or beyond when
+/// privileged) if the held connections of `plan` need it: left-open and
+/// half-closed connections hold two descriptors each until the end.
+fn ensure_descriptors(plan: &Plan) -> Result<(), Error> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let total: u32 = MIX.iter().map(|(_, w)| w).sum();
+    let held: u32 = MIX
+        .iter()
+        .filter(|(s, _)| matches!(s, Scenario::LeftOpen | Scenario::HalfClose))
+        .map(|(_, w)| w)
+        .sum();
+    // 10 % over the expected share covers the random spread (a few
+    // standard deviations at these counts); plus a few per worker
+    // (listeners, filler, probes) and the process's own.
+    let expected = plan.connections as u64 * u64::from(held) / u64::from(total);
+    let needed = expected * 2 * 11 / 10 + 16 * plan.workers as u64 + 256;
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return Ok(());
+    };
+    if soft >= needed {
+        return Ok(());
+    }
+    if setrlimit(Resource::RLIMIT_NOFILE, needed, hard.max(needed)).is_ok() {
+        return Ok(());
+    }
+    // Unprivileged: the hard limit is as far as it goes.
+    if hard >= needed && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        return Ok(());
+    }
+    Err(Error::Descriptors {
+        needed,
+        limit: hard,
     })
 }
 

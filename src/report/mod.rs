@@ -13,6 +13,7 @@
 
 pub mod expect;
 pub mod json;
+mod line;
 pub mod table;
 pub mod zeek;
 

@@ -72,12 +72,26 @@ struct Sink {
     live: bool,
     out: BufWriter<io::Stdout>,
     kept: Vec<ConnectionReport>,
+    /// Reused for each conn.log row.
+    row: Vec<u8>,
     checker: Checker,
     error: Option<io::Error>,
 }
 
 impl Sink {
     fn take(&mut self, c: &Connection, _t: &Teardown) {
+        // The streaming fast path: a conn.log row straight from the record,
+        // with no owned report to build when nothing is checked.
+        if self.format == Format::Zeek && self.checker.is_empty() {
+            self.row.clear();
+            zeek::append_connection(&mut self.row, c);
+            let written = self.out.write_all(&self.row);
+            let flushed = if self.live { self.out.flush() } else { Ok(()) };
+            if let Err(e) = written.and(flushed) {
+                self.error.get_or_insert(e);
+            }
+            return;
+        }
         let report = ConnectionReport::of(c);
         self.checker.check(&report);
         let line = match (self.format, self.live) {
@@ -152,6 +166,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         live,
         out: BufWriter::new(io::stdout()),
         kept: Vec::new(),
+        row: Vec::with_capacity(256),
         checker: Checker::new(args.expect),
         error: None,
     };
