@@ -10,6 +10,8 @@
 //! flip (`zeek-conn-state.md` §2.6) toggles `orig` and appends `^`, and each
 //! endpoint keeps its own counters as it changes role.
 
+use std::net::IpAddr;
+
 use crate::capture::Timestamp;
 use crate::wire::Endpoint;
 
@@ -160,18 +162,33 @@ impl Connection {
     }
 
     /// Whether this connection is between `a` and `b` (either direction).
+    #[inline]
     pub(super) fn joins(&self, a: Endpoint, b: Endpoint) -> bool {
+        let [p0, p1] = self.ports;
+        if let (Addrs::V4([x, y]), IpAddr::V4(aa), IpAddr::V4(bb)) = (&self.addrs, a.addr, b.addr) {
+            // The common IPv4 case without building `IpAddr`s to compare.
+            return (*x == aa && p0 == a.port && *y == bb && p1 == b.port)
+                || (*x == bb && p0 == b.port && *y == aa && p1 == a.port);
+        }
         let (x, y) = (self.addr(0), self.addr(1));
         (x == a && y == b) || (x == b && y == a)
     }
 
     /// Index of the endpoint that sent from `src`. With both ends on the same
     /// address and port, every packet is the originator's, as in Zeek.
+    #[inline]
     pub(super) fn sender_index(&self, src: Endpoint) -> usize {
-        let first = self.addr(0);
-        if first == self.addr(1) {
+        let [p0, p1] = self.ports;
+        let (same, first) = match (&self.addrs, src.addr) {
+            (Addrs::V4([x, y]), IpAddr::V4(s)) => (x == y && p0 == p1, *x == s && p0 == src.port),
+            _ => {
+                let first = self.addr(0);
+                (first == self.addr(1), src == first)
+            }
+        };
+        if same {
             usize::from(self.orig)
-        } else if src == first {
+        } else if first {
             0
         } else {
             1

@@ -155,6 +155,8 @@ impl FlowTable {
 
     /// End of input: every open connection is handed out, in id order.
     pub fn finish(&mut self, emit: &mut impl FnMut(Connection)) {
+        // Every entry goes: no point keeping the heap ordered while it empties.
+        self.queue.clear();
         let mut open: Vec<(u64, u32)> = self.slab.iter().map(|(s, c)| (c.id, s)).collect();
         open.sort_unstable();
         for (_, slot) in open {

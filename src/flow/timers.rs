@@ -221,10 +221,15 @@ impl Timers {
     }
 }
 
-/// A binary min-heap of (deadline, slot) with one entry per slot and a
+/// A 4-ary min-heap of (deadline, slot) with one entry per slot and a
 /// position index, so an entry can be moved or removed in O(log n) when a
 /// connection's deadlines change or it is freed. Ties are broken by slot
 /// number, which keeps the firing order deterministic.
+///
+/// Four children per node halve the depth of a binary heap, and entries are
+/// moved into a hole rather than swapped, so each level costs one write of
+/// an entry and one of its position: with tens of thousands of connections
+/// open these random writes, not the comparisons, are the cost.
 #[derive(Debug, Default)]
 pub struct TimerQueue {
     heap: Vec<Entry>,
@@ -233,6 +238,7 @@ pub struct TimerQueue {
 }
 
 const ABSENT: u32 = u32::MAX;
+const ARITY: usize = 4;
 
 /// One heap entry, packed to 12 bytes (its fields are only read by value).
 #[derive(Clone, Copy, Debug)]
@@ -243,6 +249,7 @@ struct Entry {
 }
 
 impl Entry {
+    #[inline]
     fn key(self) -> (i64, u32) {
         (self.due, self.slot)
     }
@@ -250,6 +257,7 @@ impl Entry {
 
 impl TimerQueue {
     /// The earliest (deadline, slot).
+    #[inline]
     pub fn peek(&self) -> Option<(i64, u32)> {
         self.heap.first().map(|e| e.key())
     }
@@ -266,6 +274,15 @@ impl TimerQueue {
             + self.pos.capacity() * std::mem::size_of::<u32>()
     }
 
+    /// Drops every entry (the end of the input removes every connection).
+    pub fn clear(&mut self) {
+        for e in self.heap.drain(..) {
+            if let Some(p) = self.pos.get_mut(e.slot as usize) {
+                *p = ABSENT;
+            }
+        }
+    }
+
     /// Sets `slot`'s deadline; `NEVER` removes its entry.
     pub fn set(&mut self, slot: u32, due: i64) {
         let s = slot as usize;
@@ -279,75 +296,86 @@ impl TimerQueue {
             }
             return;
         }
+        let entry = Entry { due, slot };
         if at == ABSENT {
-            self.heap.push(Entry { due, slot });
-            let i = self.heap.len() - 1;
-            self.pos[s] = i as u32;
-            self.sift_up(i);
+            self.heap.push(entry);
+            self.sift_up(self.heap.len() - 1, entry);
         } else {
             let i = at as usize;
             let old = self.heap[i].due;
-            if old == due {
-                return;
-            }
-            self.heap[i].due = due;
             if due < old {
-                self.sift_up(i);
-            } else {
-                self.sift_down(i);
+                self.sift_up(i, entry);
+            } else if due > old {
+                self.sift_down(i, entry);
             }
         }
     }
 
     fn remove_at(&mut self, i: usize) {
-        let last = self.heap.len() - 1;
-        self.swap(i, last);
-        if let Some(e) = self.heap.pop() {
-            self.pos[e.slot as usize] = ABSENT;
-        }
-        if i < self.heap.len() {
-            self.sift_down(i);
-            self.sift_up(i);
+        let Some(last) = self.heap.pop() else {
+            return;
+        };
+        if let Some(removed) = self.heap.get(i).copied() {
+            self.pos[removed.slot as usize] = ABSENT;
+            // The last entry fills the hole, moving whichever way it must.
+            if last.key() < removed.key() {
+                self.sift_up(i, last);
+            } else {
+                self.sift_down(i, last);
+            }
+        } else {
+            // The removed entry was the last one.
+            self.pos[last.slot as usize] = ABSENT;
         }
     }
 
-    fn swap(&mut self, a: usize, b: usize) {
-        self.heap.swap(a, b);
-        let (sa, sb) = (self.heap[a].slot, self.heap[b].slot);
-        self.pos[sa as usize] = a as u32;
-        self.pos[sb as usize] = b as u32;
+    /// Writes `e` at `i` and records its position.
+    #[inline]
+    fn place(&mut self, i: usize, e: Entry) {
+        self.heap[i] = e;
+        self.pos[e.slot as usize] = i as u32;
     }
 
-    fn sift_up(&mut self, mut i: usize) {
+    /// Moves `e`, to be stored at `i`, up past later-due parents.
+    fn sift_up(&mut self, mut i: usize, e: Entry) {
         while i > 0 {
-            let parent = (i - 1) / 2;
-            if self.heap[i].key() < self.heap[parent].key() {
-                self.swap(i, parent);
+            let parent = (i - 1) / ARITY;
+            let p = self.heap[parent];
+            if e.key() < p.key() {
+                self.place(i, p);
                 i = parent;
             } else {
                 break;
             }
         }
+        self.place(i, e);
     }
 
-    fn sift_down(&mut self, mut i: usize) {
+    /// Moves `e`, to be stored at `i`, down past earlier-due children.
+    fn sift_down(&mut self, mut i: usize, e: Entry) {
         let n = self.heap.len();
         loop {
-            let l = 2 * i + 1;
-            let r = l + 1;
-            let mut m = i;
-            if l < n && self.heap[l].key() < self.heap[m].key() {
-                m = l;
-            }
-            if r < n && self.heap[r].key() < self.heap[m].key() {
-                m = r;
-            }
-            if m == i {
+            let first = ARITY * i + 1;
+            if first >= n {
                 break;
             }
-            self.swap(i, m);
-            i = m;
+            let mut m = first;
+            let mut best = self.heap[first];
+            for c in first + 1..(first + ARITY).min(n) {
+                let candidate = self.heap[c];
+                if candidate.key() < best.key() {
+                    m = c;
+                    best = candidate;
+                }
+            }
+            if best.key() < e.key() {
+                self.place(i, best);
+                i = m;
+            } else {
+                break;
+            }
         }
+        self.place(i, e);
     }
 }
 
@@ -376,11 +404,11 @@ mod tests {
         let mut q = TimerQueue::default();
         let mut model = std::collections::BTreeMap::new();
         let mut x: u64 = 12345;
-        for _ in 0..5000 {
+        for _ in 0..20_000 {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            let slot = ((x >> 33) % 64) as u32;
+            let slot = ((x >> 33) % 700) as u32;
             let due = if (x >> 20).is_multiple_of(5) {
                 NEVER
             } else {
@@ -395,6 +423,55 @@ mod tests {
             let want = model.iter().map(|(s, d)| (*d, *s)).min();
             assert_eq!(q.peek(), want);
         }
+    }
+
+    #[test]
+    fn queue_drains_in_deadline_then_slot_order() {
+        let mut q = TimerQueue::default();
+        let mut want = Vec::new();
+        let mut x: u64 = 99;
+        for slot in 0..3000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let due = (x % 500) as i64;
+            q.set(slot, due);
+            want.push((due, slot));
+        }
+        // Move a third of them later and a third earlier.
+        for slot in (0..3000u32).step_by(3) {
+            let (due, _) = want[slot as usize];
+            want[slot as usize].0 = due + 250;
+            q.set(slot, due + 250);
+        }
+        for slot in (1..3000u32).step_by(3) {
+            let (due, _) = want[slot as usize];
+            want[slot as usize].0 = due - 250;
+            q.set(slot, due - 250);
+        }
+        want.sort_unstable();
+        let mut got = Vec::new();
+        while let Some((due, slot)) = q.peek() {
+            got.push((due, slot));
+            q.set(slot, NEVER);
+        }
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn queue_clear_then_reuse_slots() {
+        let mut q = TimerQueue::default();
+        for slot in 0..100 {
+            q.set(slot, i64::from(1000 - slot));
+        }
+        q.clear();
+        assert_eq!((q.peek(), q.len()), (None, 0));
+        q.set(7, 70);
+        q.set(3, 30);
+        q.set(7, 10);
+        assert_eq!(q.peek(), Some((10, 7)));
+        q.set(7, NEVER);
+        assert_eq!(q.peek(), Some((30, 3)));
     }
 
     #[test]
