@@ -140,7 +140,47 @@ impl Pcap {
     }
 
     /// Reads the next record.
+    #[inline]
     pub(super) fn next<'a, R: Read>(
+        &mut self,
+        input: &'a mut Input<R>,
+        anomalies: &mut CaptureAnomalies,
+        number: &mut u64,
+    ) -> io::Result<Option<Frame<'a>>> {
+        let hl = self.record_header;
+        // The common case: header and record already buffered and sound.
+        let avail = input.bytes();
+        if avail.len() >= hl {
+            let r = self.record_header(avail);
+            let total = hl + r.caplen as usize;
+            if r.caplen <= self.bound && avail.len() >= total {
+                return Ok(Some(self.frame(r, input.take(total), number)));
+            }
+        }
+        self.next_slow(input, anomalies, number)
+    }
+
+    fn frame<'a>(&mut self, r: RecordHeader, record: &'a [u8], number: &mut u64) -> Frame<'a> {
+        self.last_secs = Some(i64::from(r.secs));
+        let frac_ns = if self.nanos {
+            i64::from(r.frac)
+        } else {
+            i64::from(r.frac) * 1_000
+        };
+        *number += 1;
+        Frame {
+            number: *number,
+            ts: Timestamp(i64::from(r.secs) * Timestamp::SECOND + frac_ns),
+            link: self.link,
+            data: record.get(self.record_header..).unwrap_or_default(),
+            orig_len: r.orig_len,
+        }
+    }
+
+    /// [`Pcap::next`] when the buffer must be refilled, or the record is
+    /// damaged or cut off.
+    #[inline(never)]
+    fn next_slow<'a, R: Read>(
         &mut self,
         input: &'a mut Input<R>,
         anomalies: &mut CaptureAnomalies,
@@ -170,26 +210,10 @@ impl Pcap {
                 input.consume(got);
                 return Ok(None);
             }
-            self.last_secs = Some(i64::from(r.secs));
-            let frac_ns = if self.nanos {
-                i64::from(r.frac)
-            } else {
-                i64::from(r.frac) * 1_000
-            };
-            *number += 1;
-            let record = input.take(total);
-            return Ok(Some(Frame {
-                number: *number,
-                ts: Timestamp(i64::from(r.secs) * Timestamp::SECOND + frac_ns),
-                link: self.link,
-                data: &record[hl..],
-                orig_len: r.orig_len,
-            }));
+            return Ok(Some(self.frame(r, input.take(total), number)));
         }
     }
 
-    /// Skips forward byte by byte until a record header is plausible and is
-    /// followed by another plausible header or by the exact end of the input.
     fn resync<R: Read>(
         &self,
         input: &mut Input<R>,

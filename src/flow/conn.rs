@@ -18,7 +18,7 @@ use crate::wire::Endpoint;
 use super::conn_state::ConnState;
 use super::endpoint::{EndpointState, TcpEndpoint};
 use super::history::{History, Letter, OnceMask};
-use super::key::{Addrs, FlowKey};
+use super::key::{Ends, FlowKey};
 use super::timers::{TimerBits, Timers};
 
 /// Why the flow table removed a connection (which Zeek rule ended it).
@@ -85,8 +85,7 @@ impl Frames {
 #[derive(Clone, Debug)]
 pub struct Connection {
     pub(super) id: u64,
-    pub(super) addrs: Addrs,
-    pub(super) ports: [u16; 2],
+    pub(super) ends: Ends,
     pub(super) ep: [TcpEndpoint; 2],
     pub(super) orig: u8,
     /// `ts`: time of the packet that created the connection (ns).
@@ -101,6 +100,8 @@ pub struct Connection {
     pub(super) timers: Timers,
     pub(super) timer_bits: TimerBits,
     pub(super) removal: Removal,
+    /// The next record in this one's lookup bucket (see `index.rs`).
+    pub(super) chain: u32,
 }
 
 /// Read-only view of one endpoint in its current Zeek role.
@@ -124,8 +125,7 @@ impl Connection {
     pub(super) fn new(id: u64, src: Endpoint, dst: Endpoint, t: i64, now: i64, frame: u64) -> Self {
         Connection {
             id,
-            addrs: Addrs::new(src.addr, dst.addr),
-            ports: [src.port, dst.port],
+            ends: Ends::new(src, dst),
             ep: [TcpEndpoint::default(), TcpEndpoint::default()],
             orig: 0,
             start: t,
@@ -137,9 +137,10 @@ impl Connection {
                 ..Frames::default()
             },
             syn_by: 0,
-            timers: Timers::new(now, t),
+            timers: Timers::new(now),
             timer_bits: TimerBits::default(),
             removal: Removal::EndOfInput,
+            chain: super::index::NONE,
         }
     }
 
@@ -149,11 +150,14 @@ impl Connection {
     }
 
     /// Address and port of endpoint `i` (0: sender of the first packet).
+    #[inline]
     pub(super) fn addr(&self, i: usize) -> Endpoint {
-        Endpoint {
-            addr: self.addrs.get(i),
-            port: self.ports[i & 1],
-        }
+        self.ends.get(i)
+    }
+
+    /// Port of endpoint `i`.
+    pub(super) fn port(&self, i: usize) -> u16 {
+        self.ends.port(i)
     }
 
     /// The direction-free key.
@@ -164,11 +168,18 @@ impl Connection {
     /// Whether this connection is between `a` and `b` (either direction).
     #[inline]
     pub(super) fn joins(&self, a: Endpoint, b: Endpoint) -> bool {
-        let [p0, p1] = self.ports;
-        if let (Addrs::V4([x, y]), IpAddr::V4(aa), IpAddr::V4(bb)) = (&self.addrs, a.addr, b.addr) {
+        if let (
+            Ends::V4 {
+                addrs: [x, y],
+                ports: [p0, p1],
+            },
+            IpAddr::V4(aa),
+            IpAddr::V4(bb),
+        ) = (&self.ends, a.addr, b.addr)
+        {
             // The common IPv4 case without building `IpAddr`s to compare.
-            return (*x == aa && p0 == a.port && *y == bb && p1 == b.port)
-                || (*x == bb && p0 == b.port && *y == aa && p1 == a.port);
+            return (*x == aa && *p0 == a.port && *y == bb && *p1 == b.port)
+                || (*x == bb && *p0 == b.port && *y == aa && *p1 == a.port);
         }
         let (x, y) = (self.addr(0), self.addr(1));
         (x == a && y == b) || (x == b && y == a)
@@ -178,9 +189,14 @@ impl Connection {
     /// address and port, every packet is the originator's, as in Zeek.
     #[inline]
     pub(super) fn sender_index(&self, src: Endpoint) -> usize {
-        let [p0, p1] = self.ports;
-        let (same, first) = match (&self.addrs, src.addr) {
-            (Addrs::V4([x, y]), IpAddr::V4(s)) => (x == y && p0 == p1, *x == s && p0 == src.port),
+        let (same, first) = match (&self.ends, src.addr) {
+            (
+                Ends::V4 {
+                    addrs: [x, y],
+                    ports: [p0, p1],
+                },
+                IpAddr::V4(s),
+            ) => (x == y && p0 == p1, *x == s && *p0 == src.port),
             _ => {
                 let first = self.addr(0);
                 (first == self.addr(1), src == first)
@@ -277,6 +293,12 @@ impl Connection {
     /// The history letters (empty when none; Zeek logs `-`).
     pub fn history(&self) -> &str {
         self.history.as_str()
+    }
+
+    /// The history letters as bytes (ASCII), without the UTF-8 check of
+    /// [`Connection::history`].
+    pub fn history_bytes(&self) -> &[u8] {
+        self.history.as_bytes()
     }
 
     /// Zeek's `conn_state` (§4).

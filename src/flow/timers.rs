@@ -119,28 +119,41 @@ impl TimerBits {
 }
 
 /// A connection's deadlines (nanoseconds since the epoch).
+///
+/// The inactivity deadline is not stored: it is always the connection's
+/// last activity plus the timeout in force. Zeek arms that timer at some
+/// earlier activity plus the timeout and, when it fires before the timeout
+/// has passed since the latest activity, re-arms it at latest activity plus
+/// timeout; so the connection is removed exactly at (last activity +
+/// timeout), and an early firing changes nothing. Computing the deadline
+/// from `last` gives the same removals and saves the record eight bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct Timers {
     shared: i64,
     expire: i64,
-    inactivity: i64,
 }
 
 impl Timers {
     /// The timers of a new connection: the first expire check at `now + 5 s`
-    /// (network time) and the 1-minute inactivity timer from the first
-    /// packet's own time.
-    pub fn new(now: i64, first_packet: i64) -> Self {
+    /// (network time); the 1-minute inactivity timer runs from the first
+    /// packet's own time, the connection's first `last`.
+    pub fn new(now: i64) -> Self {
         Timers {
             shared: NEVER,
             expire: now.saturating_add(FIVE_S),
-            inactivity: first_packet.saturating_add(Inactivity::Handshake.nanos()),
         }
     }
 
-    /// The earliest deadline.
-    pub fn next_due(&self) -> i64 {
-        self.shared.min(self.expire).min(self.inactivity)
+    fn inactivity(bits: TimerBits, last: i64) -> i64 {
+        last.saturating_add(bits.timeout().nanos())
+    }
+
+    /// The earliest deadline, given the connection's last activity.
+    #[inline]
+    pub fn next_due(&self, bits: TimerBits, last: i64) -> i64 {
+        self.shared
+            .min(self.expire)
+            .min(Self::inactivity(bits, last))
     }
 
     /// Arms the attempt timer. If one is pending (possible only after a role
@@ -172,18 +185,15 @@ impl Timers {
         }
     }
 
-    /// Sets a new inactivity timeout; as in Zeek the timer is re-armed from
-    /// the connection's last activity only when the value changes.
-    pub fn set_inactivity(&mut self, bits: &mut TimerBits, timeout: Inactivity, last_time: i64) {
-        if timeout != bits.timeout() {
-            bits.set_timeout(timeout);
-            self.inactivity = last_time.saturating_add(timeout.nanos());
-        }
+    /// Sets a new inactivity timeout (from then on the deadline is the last
+    /// activity plus this timeout, as Zeek re-arms it on a change).
+    pub fn set_inactivity(&mut self, bits: &mut TimerBits, timeout: Inactivity) {
+        bits.set_timeout(timeout);
     }
 
     /// Takes the earliest deadline if it is due at `now`.
-    pub fn take_due(&mut self, bits: &mut TimerBits, now: i64) -> Option<Fired> {
-        let due = self.next_due();
+    pub fn take_due(&mut self, bits: &mut TimerBits, now: i64, last: i64) -> Option<Fired> {
+        let due = self.next_due(*bits, last);
         if due == NEVER || due > now {
             return None;
         }
@@ -200,7 +210,6 @@ impl Timers {
             self.expire = NEVER;
             Some(Fired::Expire { shared: false })
         } else {
-            self.inactivity = NEVER;
             Some(Fired::Inactivity)
         }
     }
@@ -213,11 +222,6 @@ impl Timers {
         } else {
             self.expire = at;
         }
-    }
-
-    /// Re-arms the inactivity timer (its check found recent activity).
-    pub fn rearm_inactivity(&mut self, at: i64) {
-        self.inactivity = at;
     }
 }
 
@@ -238,6 +242,16 @@ pub struct TimerQueue {
 }
 
 const ABSENT: u32 = u32::MAX;
+
+/// Makes room for `needed` items, growing by an eighth rather than doubling,
+/// so the capacity held stays within 12.5 % of the peak (large vectors grow
+/// by `realloc`, which moves pages rather than copying them).
+fn grow_by_eighths<T>(v: &mut Vec<T>, needed: usize) {
+    if needed > v.capacity() {
+        let target = needed.max(v.capacity() + v.capacity() / 8).max(64);
+        v.reserve_exact(target - v.len());
+    }
+}
 const ARITY: usize = 4;
 
 /// One heap entry, packed to 12 bytes (its fields are only read by value).
@@ -283,10 +297,29 @@ impl TimerQueue {
         }
     }
 
+    /// End of input, when no timer can fire any more: empties the queue and
+    /// reuses its storage (one entry per open connection) to sort
+    /// `(key, slot)` pairs, returning the slots in key order.
+    pub fn sorted_slots(
+        &mut self,
+        pairs: impl Iterator<Item = (u64, u32)>,
+    ) -> impl Iterator<Item = u32> + '_ {
+        self.clear();
+        self.pos = Vec::new();
+        // Keys are connection ids, below 2^63.
+        self.heap.extend(pairs.map(|(key, slot)| Entry {
+            due: i64::try_from(key).unwrap_or(i64::MAX),
+            slot,
+        }));
+        self.heap.sort_unstable_by_key(|e| e.key());
+        self.heap.drain(..).map(|e| e.slot)
+    }
+
     /// Sets `slot`'s deadline; `NEVER` removes its entry.
     pub fn set(&mut self, slot: u32, due: i64) {
         let s = slot as usize;
         if self.pos.len() <= s {
+            grow_by_eighths(&mut self.pos, s + 1);
             self.pos.resize(s + 1, ABSENT);
         }
         let at = self.pos[s];
@@ -298,6 +331,8 @@ impl TimerQueue {
         }
         let entry = Entry { due, slot };
         if at == ABSENT {
+            let needed = self.heap.len() + 1;
+            grow_by_eighths(&mut self.heap, needed);
             self.heap.push(entry);
             self.sift_up(self.heap.len() - 1, entry);
         } else {
@@ -476,34 +511,34 @@ mod tests {
 
     #[test]
     fn shared_slot_serves_attempt_then_delete() {
-        let mut t = Timers::new(0, 0);
+        let mut t = Timers::new(0);
         let b = &mut TimerBits::default();
         t.arm_attempt(b, 5 * SEC);
-        assert_eq!(t.next_due(), 5 * SEC);
-        assert_eq!(t.take_due(b, 5 * SEC), Some(Fired::Attempt));
+        assert_eq!(t.next_due(*b, 0), 5 * SEC);
+        assert_eq!(t.take_due(b, 5 * SEC, 0), Some(Fired::Attempt));
         assert_eq!(
-            t.take_due(b, 5 * SEC),
+            t.take_due(b, 5 * SEC, 0),
             Some(Fired::Expire { shared: false })
         );
         t.close_completed(b, 9 * SEC);
-        assert_eq!(t.take_due(b, 8 * SEC), None);
-        assert_eq!(t.take_due(b, 9 * SEC), Some(Fired::Delete));
-        assert_eq!(t.take_due(b, 59 * SEC), None);
-        assert_eq!(t.take_due(b, 60 * SEC), Some(Fired::Inactivity));
+        assert_eq!(t.take_due(b, 8 * SEC, 0), None);
+        assert_eq!(t.take_due(b, 9 * SEC, 0), Some(Fired::Delete));
+        assert_eq!(t.take_due(b, 59 * SEC, 0), None);
+        assert_eq!(t.take_due(b, 60 * SEC, 0), Some(Fired::Inactivity));
     }
 
     #[test]
-    fn inactivity_rearmed_only_on_change() {
-        let mut t = Timers::new(0, 0);
+    fn inactivity_follows_last_activity_and_timeout() {
+        let mut t = Timers::new(0);
         let b = &mut TimerBits::default();
-        t.set_inactivity(b, Inactivity::Established, 10 * SEC);
+        t.set_inactivity(b, Inactivity::Established);
         assert_eq!(b.timeout(), Inactivity::Established);
-        t.set_inactivity(b, Inactivity::Established, 20 * SEC);
         assert_eq!(
-            t.take_due(b, 309 * SEC),
+            t.take_due(b, 309 * SEC, 20 * SEC),
             Some(Fired::Expire { shared: false })
         );
-        assert_eq!(t.take_due(b, 309 * SEC), None);
-        assert_eq!(t.take_due(b, 310 * SEC), Some(Fired::Inactivity));
+        // Last activity at 20 s: due at 320 s, not at 300 s.
+        assert_eq!(t.take_due(b, 319 * SEC, 20 * SEC), None);
+        assert_eq!(t.take_due(b, 320 * SEC, 20 * SEC), Some(Fired::Inactivity));
     }
 }

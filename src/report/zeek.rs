@@ -68,7 +68,7 @@ struct Fields<'a> {
     orig_bytes: Option<u64>,
     resp_bytes: Option<u64>,
     conn_state: ConnState,
-    history: &'a str,
+    history: &'a [u8],
     orig_pkts: u64,
     orig_ip_bytes: u64,
     resp_pkts: u64,
@@ -85,7 +85,7 @@ impl<'a> Fields<'a> {
             orig_bytes: z.orig_bytes,
             resp_bytes: z.resp_bytes,
             conn_state: z.conn_state,
-            history: &z.history,
+            history: z.history.as_bytes(),
             orig_pkts: z.orig_pkts,
             orig_ip_bytes: z.orig_ip_bytes,
             resp_pkts: z.resp_pkts,
@@ -104,7 +104,7 @@ impl<'a> Fields<'a> {
             orig_bytes: duration.map(|_| o.bytes),
             resp_bytes: duration.map(|_| r.bytes),
             conn_state: c.conn_state(),
-            history: c.history(),
+            history: c.history_bytes(),
             orig_pkts: o.tcp.pkts(),
             orig_ip_bytes: o.tcp.ip_bytes(),
             resp_pkts: r.tcp.pkts(),
@@ -142,7 +142,7 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
     if f.history.is_empty() {
         line.byte(b'-');
     } else {
-        line.bytes(f.history.as_bytes());
+        line.bytes(f.history);
     }
     for n in [f.orig_pkts, f.orig_ip_bytes, f.resp_pkts, f.resp_ip_bytes] {
         line.byte(b'\t');
