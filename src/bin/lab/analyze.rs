@@ -66,12 +66,16 @@ pub struct Args {
 }
 
 /// Where finished connections go: printed at once (zeek, live) or kept for
-/// one sorted rendering at the end (table and JSON from a file).
+/// one sorted rendering at the end (table and JSON from a file). JSON keeps
+/// the connection records themselves (224 bytes each) and writes the
+/// document one connection at a time; the table needs every row's text to
+/// size its columns.
 struct Sink {
     format: Format,
     live: bool,
     out: BufWriter<io::Stdout>,
     kept: Vec<ConnectionReport>,
+    kept_records: Vec<Connection>,
     /// Reused for each conn.log row.
     row: Vec<u8>,
     checker: Checker,
@@ -90,6 +94,13 @@ impl Sink {
             if let Err(e) = written.and(flushed) {
                 self.error.get_or_insert(e);
             }
+            return;
+        }
+        if self.format == Format::Json && !self.live {
+            if !self.checker.is_empty() {
+                self.checker.check(&ConnectionReport::of(c));
+            }
+            self.kept_records.push(c.clone());
             return;
         }
         let report = ConnectionReport::of(c);
@@ -113,21 +124,30 @@ impl Sink {
     }
 
     fn end(mut self, summary: Summary) -> anyhow::Result<ExitCode> {
+        if self.format == Format::Json && !self.live {
+            self.kept_records.sort_by_key(|c| c.id());
+            let records = std::mem::take(&mut self.kept_records);
+            let written = json::write_document(
+                &mut self.out,
+                records.iter().map(ConnectionReport::of),
+                &summary,
+            );
+            if let Err(e) = written {
+                self.error.get_or_insert(e);
+            }
+        }
         let text = match (self.format, self.live) {
             (Format::Zeek, _) => format!("#summary\t{}\n", table::summary_line(&summary)),
             (Format::Table, true) => format!("{}\n", table::summary_line(&summary)),
             (Format::Json, true) => format!("{}\n", json::summary_line(&summary)),
-            (Format::Table, false) | (Format::Json, false) => {
+            (Format::Json, false) => "\n".to_string(),
+            (Format::Table, false) => {
                 self.kept.sort_by_key(|c| c.id);
                 let report = Report {
                     connections: std::mem::take(&mut self.kept),
                     summary,
                 };
-                if self.format == Format::Table {
-                    table::render(&report)
-                } else {
-                    format!("{}\n", json::render(&report))
-                }
+                table::render(&report)
             }
         };
         let written = self.out.write_all(text.as_bytes()).and(self.out.flush());
@@ -166,6 +186,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         live,
         out: BufWriter::new(io::stdout()),
         kept: Vec::new(),
+        kept_records: Vec::new(),
         row: Vec::with_capacity(256),
         checker: Checker::new(args.expect),
         error: None,
