@@ -29,7 +29,7 @@ use nix::sys::socket::{setsockopt, sockopt};
 use socket2::{Domain, Socket, Type};
 
 use super::scenarios::{Held, Labelled, Scenario, finish_pair};
-use crate::capture::{self, LiveCapture, LiveStats};
+use crate::capture::{self, LiveCapture, LiveOptions, LiveStats};
 
 /// libpcap filter that keeps exactly the generated traffic: every packet has
 /// a server of `127.77.0.0/16` at one end.
@@ -64,9 +64,14 @@ const CLIENT_ADDRS: u8 = 32;
 /// initial retransmission timeout, so no second SYN is ever sent.
 const PROBE_LIFETIME: Duration = Duration::from_millis(200);
 
-/// Capture ring for [`record`]: big enough to hold the whole burst should
-/// the writer fall behind, so the kernel drops nothing.
+/// Capture ring for [`record`]: big enough to hold a long burst should the
+/// writer fall behind, so the kernel drops nothing.
 const RING_BYTES: i32 = 512 * 1024 * 1024;
+
+/// Bytes kept per packet: the generated packets are all far shorter, so the
+/// file holds them whole, and the ring's fixed-size slots stay small (see
+/// [`LiveOptions`]).
+const SNAPLEN: i32 = 2048;
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -202,7 +207,11 @@ fn collect(
 /// permission: the message says how to get it).
 pub fn record(plan: &Plan, pcap: &Path) -> Result<Recorded, Error> {
     ensure_descriptors(plan)?;
-    let mut cap = LiveCapture::open_with_buffer("lo", Some(BPF_FILTER), Some(pcap), RING_BYTES)?;
+    let opts = LiveOptions {
+        snaplen: SNAPLEN,
+        buffer_bytes: RING_BYTES,
+    };
+    let mut cap = LiveCapture::open_with("lo", Some(BPF_FILTER), Some(pcap), opts)?;
     let started = Instant::now();
     let mut frames = 0u64;
     let results = thread::scope(|s| -> Result<_, Error> {

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use wirelab::analyze::{self, AnalyzeOptions, Scope};
-use wirelab::capture::{self, LiveCapture};
+use wirelab::capture::{self, LiveCapture, LiveOptions};
 use wirelab::flow::Connection;
 use wirelab::report::expect::{Checker, Expectation};
 use wirelab::report::{ConnectionReport, Report, Summary, json, table, zeek};
@@ -195,8 +195,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         sink.out.write_all(zeek::header().as_bytes()).ok();
     }
     let summary = if let Some(interface) = &args.interface {
-        let mut capture =
-            LiveCapture::open(interface, args.filter.as_deref(), args.write.as_deref())?;
+        // Whole packets only where they are used: the saved copy and the
+        // checksums; the analysis itself reads headers.
+        let live_opts = if args.write.is_some() || args.validate_checksums {
+            LiveOptions::WHOLE_PACKETS
+        } else {
+            LiveOptions::HEADERS_ONLY
+        };
+        let mut capture = LiveCapture::open_with(
+            interface,
+            args.filter.as_deref(),
+            args.write.as_deref(),
+            live_opts,
+        )?;
         let stop = Arc::new(AtomicBool::new(false));
         for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
             signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -205,6 +216,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("lab: capturing on {interface}; Ctrl-C to stop");
         let summary = analyze::analyze_live(&mut capture, &opts, &stop, |c, t| sink.take(c, t))?;
         capture.flush()?;
+        // libpcap's own counters: a drop means the analysis missed packets.
+        let stats = capture.stats()?;
+        eprintln!(
+            "lab: libpcap received {} packets, dropped {} (buffer full), {} by the interface",
+            stats.received, stats.dropped, stats.if_dropped
+        );
         summary
     } else {
         opts.filter = args.filter;
