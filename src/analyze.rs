@@ -191,6 +191,7 @@ impl Analyzer {
             // not, and timers fire on it.
             Decoded::Skip(_) => table.advance(frame.ts, &mut emit),
         }
+        summary.peak_open = summary.peak_open.max(table.open_connections() as u64);
         Ok(())
     }
 
