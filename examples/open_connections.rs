@@ -25,23 +25,27 @@ fn main() -> anyhow::Result<()> {
     out.write_all(&1u32.to_le_bytes())?;
     let server = [10, 0, 0, 1];
     let mut frame = Vec::with_capacity(128);
-    let mut micros: u64 = 0;
     for i in 0..n {
         let client = [10, 1 + (i >> 16) as u8, (i >> 8) as u8, i as u8];
-        let steps: [(bool, [u8; 4], [u8; 4], u16, u16, u32, Option<u32>); 3] = [
-            (true, client, server, 40000, 8080, 1000, None),
-            (true, server, client, 8080, 40000, 5000, Some(1001)),
-            (false, client, server, 40000, 8080, 1001, Some(5001)),
-        ];
-        for (syn, src, dst, sp, dp, seq, ack) in steps {
+        let micros = u64::from(i);
+        // SYN, SYN-ACK, ACK: the handshake completes and nothing follows.
+        for step in 0..3 {
             frame.clear();
-            let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-                .ipv4(src, dst, 64)
-                .tcp(sp, dp, seq, 65535);
-            let b = if syn { b.syn() } else { b };
-            let b = match ack {
-                Some(a) => b.ack(a),
-                None => b,
+            let eth = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2]);
+            let b = match step {
+                0 => eth
+                    .ipv4(client, server, 64)
+                    .tcp(40000, 8080, 1000, 65535)
+                    .syn(),
+                1 => eth
+                    .ipv4(server, client, 64)
+                    .tcp(8080, 40000, 5000, 65535)
+                    .syn()
+                    .ack(1001),
+                _ => eth
+                    .ipv4(client, server, 64)
+                    .tcp(40000, 8080, 1001, 65535)
+                    .ack(5001),
             };
             b.write(&mut frame, &[]).context("building a frame")?;
             let secs = 1_700_000_000 + micros / 1_000_000;
@@ -51,7 +55,6 @@ fn main() -> anyhow::Result<()> {
             out.write_all(&(frame.len() as u32).to_le_bytes())?;
             out.write_all(&frame)?;
         }
-        micros += 1;
     }
     out.flush()?;
     Ok(())
