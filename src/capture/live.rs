@@ -113,10 +113,26 @@ impl LiveCapture {
         bpf_filter: Option<&str>,
         write: Option<&Path>,
     ) -> Result<Self, Error> {
+        Self::open_with_snaplen(interface, bpf_filter, write, SNAPLEN)
+    }
+
+    /// As [`LiveCapture::open`], keeping at most `snaplen` bytes of each
+    /// packet: a capture that needs only headers and the first payload
+    /// bytes copies far less and keeps up with bulk transfers.
+    ///
+    /// # Errors
+    ///
+    /// As [`LiveCapture::open`].
+    pub fn open_with_snaplen(
+        interface: &str,
+        bpf_filter: Option<&str>,
+        write: Option<&Path>,
+        snaplen: i32,
+    ) -> Result<Self, Error> {
         let capture = pcap::Capture::from_device(interface)
             .map_err(|e| open_error(interface, e))?
             .promisc(false)
-            .snaplen(SNAPLEN)
+            .snaplen(snaplen)
             .buffer_size(BUFFER_BYTES)
             .timeout(READ_TIMEOUT.as_millis() as i32)
             .immediate_mode(true)

@@ -21,6 +21,7 @@ use crate::serve::{FramingArg, Mode};
 #[command(after_help = "Examples:\n  \
     lab reset --mode no-read                 RST: the request is never read\n  \
     lab reset --mode no-read --client curl   curl: (56) Recv failure\n  \
+    lab reset --mode no-read --client curl --framing length --body-size 4000000 --client-pause 200ms\n  \
     lab reset --mode full                    FIN both ways\n  \
     lab reset --mode full --late-bytes 10    RST for data after close\n  \
     lab reset --mode drain --pipeline 3      FIN both ways, the rest drained\n  \
@@ -63,6 +64,11 @@ pub struct Args {
     /// unread (the early 413; use with --request-body and --status 413).
     #[arg(long)]
     respond_before_body: bool,
+    /// The client stops reading for this long after sending (a slow reader,
+    /// e.g. 200ms): with a large --body-size the response backs up in the
+    /// server's send queue and the server's RST discards that unsent tail.
+    #[arg(long, value_parser = crate::serve::parse_duration)]
+    client_pause: Option<std::time::Duration>,
     /// Assert the verdict: exit 0 when it matches, 1 with one line when not.
     #[arg(long, value_enum)]
     expect: Option<ExpectArg>,
@@ -137,6 +143,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         pipeline: args.pipeline,
         keep_alive: args.keep_alive,
         respond_before_body: args.respond_before_body,
+        client_pause: args.client_pause,
         save_pcap: args.save_pcap,
         isolate: !args.no_netns,
     };

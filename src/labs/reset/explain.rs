@@ -91,7 +91,7 @@ pub fn verdict(
     // A zero-linger abort after reading everything looks like a close with
     // unread data on the wire; the server's log (nothing unread) tells them apart.
     let lab_phase = match phase {
-        Some(RstPhase::UnreadData) if provoked && unread == 0 && opts.mode == ReadMode::Abort => {
+        Some(_) if provoked && unread == 0 && opts.mode == ReadMode::Abort => {
             Some("so_linger_zero".to_string())
         }
         p => p.map(|p| p.name().to_string()),

@@ -66,6 +66,10 @@ pub struct ResetOptions {
     pub keep_alive: bool,
     /// The server answers as soon as the head is parsed (early 413 pattern).
     pub respond_before_body: bool,
+    /// The client stops reading this long after sending (a slow reader): a
+    /// large response then backs up into the server's send queue, and the
+    /// RST of the server's close discards that unsent tail.
+    pub client_pause: Option<std::time::Duration>,
     /// Keep the capture here.
     pub save_pcap: Option<PathBuf>,
     /// Run in a private network namespace when possible (exact counters).
@@ -86,6 +90,7 @@ impl Default for ResetOptions {
             pipeline: 1,
             keep_alive: false,
             respond_before_body: false,
+            client_pause: None,
             save_pcap: None,
             isolate: true,
         }

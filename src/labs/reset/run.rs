@@ -185,6 +185,9 @@ fn server_config(opts: &ResetOptions) -> Config {
             Duration::from_secs(5)
         },
         respond_before_body: opts.respond_before_body,
+        // Room for the whole response, as a server that writes and closes at
+        // once: a large body is then still mostly unsent when close() runs.
+        send_buffer: Some(opts.body_size + 64 * 1024),
         header_timeout: Duration::from_secs(5),
         linger_idle: Duration::from_secs(2),
         linger_total: Duration::from_secs(5),
@@ -225,12 +228,20 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     let pcap_path = opts.save_pcap.clone().unwrap_or_else(temp_pcap);
     let _scratch = Scratch(opts.save_pcap.is_none().then(|| pcap_path.clone()));
     let filter = format!("tcp port {}", addr.port());
-    let mut cap = LiveCapture::open("lo", Some(&filter), Some(&pcap_path))?;
+    // Headers and the first line of HTTP are all the lab reads of a payload.
+    let mut cap = LiveCapture::open_with_snaplen("lo", Some(&filter), Some(&pcap_path), 512)?;
     let before = Counters::read()?;
 
-    let client = drive_client(opts, addr)?;
-
+    // The capture is read while the client runs, so a large response cannot
+    // overflow libpcap's ring; the client thread stays in this namespace.
     let mut watch = Watch::default();
+    let client = std::thread::scope(|s| {
+        let client = s.spawn(|| drive_client(opts, addr));
+        while !client.is_finished() {
+            watch.pump(&mut cap, Duration::from_millis(10))?;
+        }
+        client.join().map_err(|_| Error::Panicked)?
+    })?;
     let teardown_seen = watch.until_over(&mut cap, Instant::now() + TEARDOWN_BOUND)?;
     let dropped = cap.stats().map(|s| s.dropped).unwrap_or(0);
     cap.flush()?;
@@ -356,6 +367,7 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
                     vec!["/".into()]
                 },
                 body: (opts.request_body > 0).then_some(opts.request_body),
+                pause: opts.client_pause,
                 max_time_secs: 5,
             };
             Ok(ClientResult::Curl(curl::run(addr, &req)?))
@@ -379,6 +391,9 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
             }
             let mut script = Script::send(first);
             script.timeout = Duration::from_secs(5);
+            if let Some(pause) = opts.client_pause {
+                script = script.then(Step::Sleep(pause));
+            }
             if opts.keep_alive {
                 script = script
                     .then(Step::AwaitResponses(1))
