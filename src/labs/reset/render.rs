@@ -30,7 +30,7 @@ pub fn text(r: &ResetRun) -> String {
         format!(", frame{s} {}", list.join(" and "))
     };
     let _ = writeln!(out, "VERDICT  {}{who}{frames}", v.ending.to_uppercase());
-    let _ = writeln!(out, "  {} — {}", v.reason, v.citation);
+    wrap(&mut out, &format!("{} — {}", v.reason, v.citation), "  ");
     let _ = writeln!(out);
     let _ = writeln!(out, "LADDER (> marks the deciding frames)");
     out.push_str(&ladder::render_all(&r.ladder));
@@ -42,7 +42,7 @@ pub fn text(r: &ResetRun) -> String {
     };
     let _ = writeln!(
         out,
-        "  packets  {}{packet_who}{frames}; Zeek conn_state {} history {}",
+        "  packets  {}{packet_who}{frames}\n           Zeek conn_state {}, history {}",
         v.ending, v.conn_state, v.history
     );
     let c = &r.client;
@@ -53,26 +53,22 @@ pub fn text(r: &ResetRun) -> String {
     };
     let _ = writeln!(
         out,
-        "  client   {} ({}): {status}, body {} of {} bytes, {}",
-        match c.kind {
-            super::ClientKind::Own => "raw client",
-            super::ClientKind::Curl => "curl",
-        },
+        "  client   {}: {status}, body {} of {} bytes",
         match c.curl_exit {
-            Some(code) => format!("exit {code}"),
-            None => "own".to_string(),
+            Some(code) => format!("curl (exit {code})"),
+            None => "raw client".to_string(),
         },
         c.body_received,
         c.body_expected,
-        c.end
     );
+    let _ = writeln!(out, "           {}", c.end);
     if let Some(retry) = &c.curl_retry {
         let _ = writeln!(out, "           curl: {retry}");
     }
     for s in &r.server_log {
         let _ = writeln!(
             out,
-            "  server   connection {}: {} ({}), {} bytes unread at close",
+            "  server   conn {}: {} ({}), {} bytes unread",
             s.conn, s.end, s.cause, s.unread
         );
     }
@@ -117,4 +113,42 @@ pub fn text(r: &ResetRun) -> String {
         let _ = writeln!(out, "capture saved to {}", p.display());
     }
     out
+}
+
+/// Appends `text` wrapped at 78 columns, every line starting with `indent`.
+fn wrap(out: &mut String, text: &str, indent: &str) {
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        if line.len() > indent.len() && line.chars().count() + 1 + word.chars().count() > 78 {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(indent);
+        }
+        if line.len() > indent.len() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_keeps_lines_within_78_columns_and_every_word() {
+        let text = "the server closed with 79 unread bytes in its receive queue; Linux aborts \
+                    such a close with RST — RFC 1122 §4.2.2.13, RFC 2525 §2.17";
+        let mut out = String::new();
+        wrap(&mut out, text, "  ");
+        assert!(out.lines().count() > 1);
+        assert!(
+            out.lines()
+                .all(|l| l.chars().count() <= 78 && l.starts_with("  "))
+        );
+        let words: Vec<&str> = out.split_whitespace().collect();
+        assert_eq!(words, text.split_whitespace().collect::<Vec<_>>());
+    }
 }
