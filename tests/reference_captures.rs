@@ -31,7 +31,10 @@ fn every_reference_capture_gets_its_recorded_verdict() {
         .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
         .collect();
     pcaps.sort();
-    assert!(pcaps.len() >= 10, "expected a capture per scenario, found {pcaps:?}");
+    assert!(
+        pcaps.len() >= 10,
+        "expected a capture per scenario, found {pcaps:?}"
+    );
     for pcap in pcaps {
         let expect_path = pcap.with_extension("expect");
         let expect = std::fs::read_to_string(&expect_path)
@@ -44,6 +47,10 @@ fn every_reference_capture_gets_its_recorded_verdict() {
             .unwrap_or_else(|e| panic!("{}: {e}", pcap.display()));
         let got: Vec<String> = report.connections.iter().map(fields).collect();
         assert_eq!(got, want, "{}", pcap.display());
-        assert!(report.summary.capture_anomalies.is_empty(), "{}", pcap.display());
+        assert!(
+            report.summary.capture_anomalies.is_empty(),
+            "{}",
+            pcap.display()
+        );
     }
 }

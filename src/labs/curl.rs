@@ -47,7 +47,7 @@ pub struct CurlOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// curl is not installed or could not start.
-    #[error("cannot run curl ({0}); install it (scripts/setup, or apt-get install curl)")]
+    #[error("cannot run curl: {0} (scripts/setup installs it)")]
     Spawn(#[source] std::io::Error),
 }
 
@@ -68,10 +68,12 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
             "-w",
             "%{stderr}wirelab %{http_code} %{size_download} %{num_connects}\\n",
         ]);
-    if let Some(n) = req.body {
-        // No `Expect: 100-continue`: the body goes with the head, as most
-        // clients send small bodies.
-        cmd.args(["-H", "Expect:", "--data-binary", &"x".repeat(n)]);
+    if req.body.is_some() {
+        // curl's own defaults are kept: above 1 MiB it sends
+        // `Expect: 100-continue` and holds the body back until the server
+        // answers (RFC 9110 §10.1.1); below, the body follows the head at once.
+        // The body goes through stdin: a large one would not fit in argv.
+        cmd.args(["--data-binary", "@-"]);
     }
     let paths: Vec<String> = if req.paths.is_empty() {
         vec!["/".into()]
@@ -81,10 +83,22 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
     for p in &paths {
         cmd.arg(format!("http://{server}{p}"));
     }
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(if req.body.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(Error::Spawn)?;
+    if let (Some(n), Some(mut stdin)) = (req.body, child.stdin.take()) {
+        std::thread::spawn(move || {
+            use std::io::Write;
+            // curl may stop reading its input early (an early answer): a
+            // failed write here is part of the experiment, not an error.
+            let _ = stdin.write_all(&vec![b'x'; n]);
+        });
+    }
     let stderr = child.stderr.take().map(|mut e| {
         std::thread::spawn(move || {
             let mut s = String::new();

@@ -29,22 +29,22 @@ pub enum Error {
     #[error("{0}")]
     Options(String),
     /// The server did not start.
-    #[error("server: {0}")]
+    #[error(transparent)]
     Server(#[from] server::Error),
     /// Capturing or reading the capture failed.
-    #[error("capture: {0}")]
+    #[error(transparent)]
     Capture(#[from] capture::Error),
     /// Analyzing the capture failed.
-    #[error("analysis: {0}")]
+    #[error(transparent)]
     Analyze(#[from] analyze::Error),
     /// The kernel counters could not be read.
-    #[error("kernel counters: {0}")]
+    #[error(transparent)]
     Counters(#[from] counters::Error),
     /// The raw client could not connect.
-    #[error("client: {0}")]
+    #[error(transparent)]
     Client(#[from] client::ClientError),
     /// curl could not be run.
-    #[error("{0}")]
+    #[error(transparent)]
     Curl(#[from] curl::Error),
     /// The lab's own thread failed.
     #[error("the lab thread panicked")]
@@ -344,11 +344,12 @@ impl ClientResult {
                         .clone()
                         .unwrap_or_else(|| format!("exit {}", c.exit_code)),
                 },
+                // A retry says the reused connection died, not how: a FIN
+                // (EOF) and a RST both make curl retry.
                 saw_reset: c
                     .error
                     .as_deref()
-                    .is_some_and(|e| e.contains("reset by peer"))
-                    || c.retried.is_some(),
+                    .is_some_and(|e| e.contains("reset by peer")),
                 curl_exit: Some(c.exit_code),
                 curl_error: c.error,
                 curl_retry: c.retried,
