@@ -1,6 +1,6 @@
 //! The reset lab: cause a teardown, capture it, classify it, explain it.
 //!
-//! One [`run`] starts the teaching server in-process on an ephemeral loopback
+//! One [`run()`] starts the teaching server in-process on an ephemeral loopback
 //! port in the chosen read mode, starts a libpcap capture filtered to that
 //! port, runs a client (the scripted raw client or real curl), waits until
 //! the connection is torn down, and then gathers three independent witnesses:
