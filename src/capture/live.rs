@@ -97,6 +97,8 @@ pub struct LiveCapture {
     savefile: Option<(pcap::Savefile, PathBuf)>,
     number: u64,
     anomalies: CaptureAnomalies,
+    /// How long an empty ring is waited on before `next_frame` says `None`.
+    wait: Duration,
 }
 
 fn live_error(interface: &str, message: String) -> Error {
@@ -152,6 +154,26 @@ impl LiveCapture {
             LiveOptions::WHOLE_PACKETS
         } else {
             LiveOptions::HEADERS_ONLY
+        };
+        Self::open_with(interface, bpf_filter, write, opts)
+    }
+
+    /// As [`LiveCapture::open`], keeping at most `snaplen` bytes of each
+    /// packet: a capture that needs only headers and the first payload
+    /// bytes copies far less and keeps up with bulk transfers.
+    ///
+    /// # Errors
+    ///
+    /// As [`LiveCapture::open`].
+    pub fn open_with_snaplen(
+        interface: &str,
+        bpf_filter: Option<&str>,
+        write: Option<&Path>,
+        snaplen: i32,
+    ) -> Result<Self, Error> {
+        let opts = LiveOptions {
+            snaplen,
+            ..LiveOptions::WHOLE_PACKETS
         };
         Self::open_with(interface, bpf_filter, write, opts)
     }
@@ -216,7 +238,14 @@ impl LiveCapture {
             savefile,
             number: 0,
             anomalies: CaptureAnomalies::default(),
+            wait: READ_TIMEOUT,
         })
+    }
+
+    /// Sets how long [`LiveCapture::next_frame`] waits on an empty ring
+    /// (100 ms unless changed). A lab that must notice quiet quickly waits less.
+    pub fn set_wait(&mut self, wait: Duration) {
+        self.wait = wait;
     }
 
     /// The interface's link type.
@@ -232,7 +261,7 @@ impl LiveCapture {
     /// [`Error::Live`] when libpcap fails (the interface went away, ...).
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
         if self.drained {
-            match self.poll.poll(&mut self.events, Some(READ_TIMEOUT)) {
+            match self.poll.poll(&mut self.events, Some(self.wait)) {
                 // The wait ran out: look anyway, in case a wake-up was missed.
                 Ok(()) if self.events.is_empty() => self.drained = false,
                 // A packet arrived: let a few more join it, so a busy wire is

@@ -3,8 +3,8 @@
 
 pub mod counters;
 pub mod curl;
-pub mod ladder;
 pub mod netns;
+pub mod reset;
 pub mod scenarios;
 pub mod traffic;
 pub mod truth;

@@ -34,6 +34,16 @@ pub struct Config {
     /// close: the early-413 pattern whose close leaves the body unread (RST) unless
     /// the mode drains.
     pub respond_before_body: bool,
+    /// Between keep-alive requests, do not read: close when the idle timeout
+    /// fires, whatever arrived meanwhile. This stages the keep-alive race of RFC
+    /// 9112 §9.5 deterministically: the client's next request is already queued
+    /// when the server closes the "idle" connection, so the close sends RST.
+    pub keepalive_race: bool,
+    /// SO_SNDBUF for each connection; `None` leaves Linux's autotuning. A
+    /// buffer that holds the whole response makes `write()` return at once, so
+    /// the close follows while most of a large body is still unsent, and a RST
+    /// then discards that tail (RFC 9293 §3.6: ABORT flushes the send queue).
+    pub send_buffer: Option<usize>,
     /// Largest request body accepted; larger ones get 413 (default 1 MiB, nginx's
     /// `client_max_body_size`).
     pub max_body: u64,
@@ -69,6 +79,8 @@ impl Default for Config {
             status: 200,
             keep_alive: true,
             respond_before_body: false,
+            keepalive_race: false,
+            send_buffer: None,
             max_body: 1024 * 1024,
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),
