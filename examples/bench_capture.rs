@@ -32,6 +32,9 @@ struct Args {
     /// Only generate traffic; do not capture.
     #[arg(long)]
     no_capture: bool,
+    /// Extra keep-alive request/response rounds per established connection.
+    #[arg(long, default_value_t = 0)]
+    extra_rounds: usize,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,6 +43,7 @@ fn main() -> anyhow::Result<()> {
         connections: args.connections,
         workers: args.workers,
         seed: args.seed,
+        extra_rounds: args.extra_rounds,
     };
     if args.no_capture {
         let g = traffic::generate(&plan)?;

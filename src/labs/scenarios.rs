@@ -291,6 +291,25 @@ pub(crate) fn finish_pair(
     Ok(())
 }
 
+/// Request/response rounds on a fresh pair before its scenario: keep-alive
+/// traffic that changes nothing the scenario decides (every byte is read,
+/// and Zeek's once-only letters are already set by the scenario's own
+/// exchange), only the number of packets.
+pub(crate) fn keep_alive_rounds(
+    client: &mut TcpStream,
+    conn: &mut TcpStream,
+    rounds: usize,
+) -> io::Result<()> {
+    let mut buf = [0u8; 64];
+    for _ in 0..rounds {
+        client.write_all(REQUEST)?;
+        conn.read_exact(&mut buf[..REQUEST.len()])?;
+        conn.write_all(RESPONSE)?;
+        client.read_exact(&mut buf[..RESPONSE.len()])?;
+    }
+    Ok(())
+}
+
 /// Binds before connecting so the client's port is known even though the
 /// connection never opens.
 fn bound_socket(server: SocketAddr) -> io::Result<(socket2::Socket, SocketAddr)> {

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use nix::sys::socket::{setsockopt, sockopt};
 use socket2::{Domain, Socket, Type};
 
-use super::scenarios::{Held, Labelled, Scenario, finish_pair};
+use super::scenarios::{Held, Labelled, Scenario, finish_pair, keep_alive_rounds};
 use crate::capture::{self, LiveCapture, LiveOptions, LiveStats};
 
 /// libpcap filter that keeps exactly the generated traffic: every packet has
@@ -82,6 +82,10 @@ pub struct Plan {
     pub workers: usize,
     /// Seed of the scenario choice, so a run can be repeated.
     pub seed: u64,
+    /// Extra keep-alive request/response rounds on every established
+    /// connection before its scenario (0: none): more packets per connection
+    /// for the same verdicts, as a load for live captures.
+    pub extra_rounds: usize,
 }
 
 /// Why generating failed.
@@ -328,6 +332,7 @@ struct Worker {
     reuse_closed: VecDeque<SocketAddr>,
     labels: Vec<Labelled>,
     held: Held,
+    extra_rounds: usize,
 }
 
 /// A client socket bound to `from`. With `defer`, port 0 leaves the port
@@ -385,6 +390,7 @@ impl Worker {
             reuse_closed: VecDeque::new(),
             labels,
             held,
+            extra_rounds: plan.extra_rounds,
         })
     }
 
@@ -519,14 +525,15 @@ impl Worker {
             _ => {
                 let from = self.source(false);
                 let server = self.listener.local_addr()?;
-                let client: TcpStream = self.connect(from, server)?.into();
-                let (conn, peer) = self.listener.accept()?;
+                let mut client: TcpStream = self.connect(from, server)?.into();
+                let (mut conn, peer) = self.listener.accept()?;
                 let client_addr = client.local_addr()?;
                 if peer != client_addr {
                     return Err(io::Error::other(format!(
                         "accepted {peer}, expected {client_addr}"
                     )));
                 }
+                keep_alive_rounds(&mut client, &mut conn, self.extra_rounds)?;
                 finish_pair(scenario, client, conn, &mut self.held)?;
                 self.label(scenario, client_addr, server);
                 if scenario.expected().rst_sender.is_some() {
