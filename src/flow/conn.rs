@@ -165,6 +165,12 @@ impl Connection {
         FlowKey::new(self.addr(0), self.addr(1))
     }
 
+    /// The lookup hash of [`Connection::key`], without ordering the ends
+    /// (the hash combines them commutatively).
+    pub(super) fn hash(&self) -> u32 {
+        super::key::hash_pair(self.addr(0), self.addr(1))
+    }
+
     /// Whether this connection is between `a` and `b` (either direction).
     #[inline]
     pub(super) fn joins(&self, a: Endpoint, b: Endpoint) -> bool {

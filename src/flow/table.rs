@@ -196,7 +196,7 @@ impl FlowTable {
             self.index.rebuild();
             let FlowTable { slab, index, .. } = self;
             for (s, c) in slab.iter_mut().filter(|(s, _)| *s != slot) {
-                let h = c.key().hash32();
+                let h = c.hash();
                 c.chain = index.head(h);
                 index.push_head(h, s);
             }
@@ -278,7 +278,7 @@ impl FlowTable {
         conn.removal = why;
         // Handed out where it lies, then dropped in place: no copy of the record.
         emit(conn);
-        let hash = conn.key().hash32();
+        let hash = conn.hash();
         self.unlink(hash, slot);
         self.queue.set(slot, NEVER);
         self.slab.free(slot);
