@@ -2,6 +2,8 @@
 //! log as data, the raw client, and real curl (which must be installed).
 #![allow(dead_code)]
 
+pub mod hostile;
+
 use std::net::SocketAddr;
 use std::process::Command;
 use std::sync::mpsc::{Receiver, channel};
