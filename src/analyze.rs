@@ -1,1 +1,297 @@
-//! (to be written)
+//! The analyzer pipeline: frames in, finished connections and a summary out.
+//!
+//! Joins the stages (capture → wire → flow → teardown → report) in one
+//! streaming pass: each frame is decoded ([`crate::wire::decode`]), fed to the
+//! [`FlowTable`], and every connection the table finishes is handed to the
+//! caller with its [`Teardown`] verdict, then dropped. Memory therefore
+//! follows the connections open at once, not the size of the capture.
+//!
+//! - [`analyze`] collects a [`Report`] (connections in first-seen order);
+//! - [`analyze_each`] streams, calling back once per finished connection in
+//!   the order Zeek removes them;
+//! - [`analyze_live`] does the same on a live capture until a stop flag is
+//!   set, firing Zeek's timers on the wall clock while no packet arrives.
+//!
+//! Nothing here prints.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::capture::{self, CaptureAnomalies, Frame, FrameSource, Timestamp};
+use crate::flow::{Connection, FlowOptions, FlowTable};
+use crate::report::{ConnectionReport, Report, Summary};
+use crate::teardown::Teardown;
+use crate::wire::{self, DecodeOptions, Decoded};
+
+/// Why an analysis stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The capture could not be read.
+    #[error(transparent)]
+    Capture(#[from] capture::Error),
+    /// The `--filter` expression does not compile for a link type.
+    #[error("bad filter {filter:?} for link type {link}: {message}")]
+    Filter {
+        /// The expression given.
+        filter: String,
+        /// The LINKTYPE_ value it was compiled for.
+        link: u32,
+        /// libpcap's message.
+        message: String,
+    },
+}
+
+/// Which connections to report: all, or those touching one of the ports or
+/// addresses given (either side).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Ports; empty means any.
+    pub ports: Vec<u16>,
+    /// Addresses; empty means any.
+    pub hosts: Vec<IpAddr>,
+}
+
+impl Scope {
+    /// Whether a connection is in scope.
+    pub fn matches(&self, c: &Connection) -> bool {
+        let (o, r) = (c.orig().addr, c.resp().addr);
+        let port_ok =
+            self.ports.is_empty() || self.ports.contains(&o.port) || self.ports.contains(&r.port);
+        let host_ok =
+            self.hosts.is_empty() || self.hosts.contains(&o.addr) || self.hosts.contains(&r.addr);
+        port_ok && host_ok
+    }
+}
+
+/// How to analyze.
+#[derive(Clone, Debug, Default)]
+pub struct AnalyzeOptions {
+    /// Decoding (checksum validation).
+    pub decode: DecodeOptions,
+    /// Flow-table settings.
+    pub flow: FlowOptions,
+    /// A BPF expression (tcpdump syntax) applied to each frame of a file, as
+    /// libpcap would apply it while capturing. Live captures pass it to
+    /// libpcap instead.
+    pub filter: Option<String>,
+    /// Which connections to report.
+    pub scope: Scope,
+}
+
+/// A BPF expression compiled once per link type met in the capture.
+struct PacketFilter {
+    expr: String,
+    programs: Vec<(u32, pcap::BpfProgram)>,
+}
+
+impl PacketFilter {
+    fn accepts(&mut self, frame: &Frame<'_>) -> Result<bool, Error> {
+        let link = frame.link.0;
+        if let Some((_, p)) = self.programs.iter().find(|(l, _)| *l == link) {
+            return Ok(p.filter(frame.data));
+        }
+        let err = |message: String| Error::Filter {
+            filter: self.expr.clone(),
+            link,
+            message,
+        };
+        let linktype = i32::try_from(link).map_err(|e| err(e.to_string()))?;
+        let program = pcap::Capture::dead(pcap::Linktype(linktype))
+            .and_then(|d| d.compile(&self.expr, true))
+            .map_err(|e| err(e.to_string()))?;
+        let ok = program.filter(frame.data);
+        self.programs.push((link, program));
+        Ok(ok)
+    }
+}
+
+/// The streaming engine behind [`analyze`], [`analyze_each`] and
+/// [`analyze_live`], for callers that bring their own loop.
+pub struct Analyzer {
+    table: FlowTable,
+    decode: DecodeOptions,
+    filter: Option<PacketFilter>,
+    scope: Scope,
+    summary: Summary,
+}
+
+/// Counts a finished connection and passes it on when in scope.
+fn deliver(
+    scope: &Scope,
+    summary: &mut Summary,
+    on: &mut impl FnMut(&Connection, &Teardown),
+    c: &Connection,
+) {
+    if scope.matches(c) {
+        let t = Teardown::of(c);
+        summary.connections += 1;
+        summary.verdicts.add(t.ending);
+        on(c, &t);
+    } else {
+        summary.out_of_scope += 1;
+    }
+}
+
+impl Analyzer {
+    /// A fresh engine.
+    pub fn new(opts: &AnalyzeOptions) -> Self {
+        Analyzer {
+            table: FlowTable::new(opts.flow.clone()),
+            decode: opts.decode,
+            filter: opts.filter.as_ref().map(|expr| PacketFilter {
+                expr: expr.clone(),
+                programs: Vec::new(),
+            }),
+            scope: opts.scope.clone(),
+            summary: Summary::default(),
+        }
+    }
+
+    /// Processes one frame; finished connections go to `on`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Filter`] when the filter does not compile for this frame's
+    /// link type.
+    pub fn frame(
+        &mut self,
+        frame: &Frame<'_>,
+        on: &mut impl FnMut(&Connection, &Teardown),
+    ) -> Result<(), Error> {
+        let Analyzer {
+            table,
+            decode,
+            filter,
+            scope,
+            summary,
+        } = self;
+        summary.frames += 1;
+        if let Some(f) = filter
+            && !f.accepts(frame)?
+        {
+            summary.filtered_out += 1;
+            return Ok(());
+        }
+        let decoded = wire::decode(frame, decode);
+        match decoded {
+            Decoded::Tcp(_) | Decoded::TcpBadHeader { .. } => summary.tcp_segments += 1,
+            Decoded::Skip(why) => summary.skipped.add(why),
+        }
+        let mut emit = |c: Connection| deliver(scope, summary, on, &c);
+        match decoded {
+            Decoded::Tcp(seg) => table.segment(frame.number, frame.ts, &seg, &mut emit),
+            Decoded::TcpBadHeader { src, dst } => {
+                table.bad_header(frame.number, frame.ts, src, dst, &mut emit)
+            }
+            // Zeek's network time moves with every packet it reads, TCP or
+            // not, and timers fire on it.
+            Decoded::Skip(_) => table.advance(frame.ts, &mut emit),
+        }
+        Ok(())
+    }
+
+    /// Fires timers due by `now` (wall-clock time in live captures).
+    pub fn tick(&mut self, now: Timestamp, on: &mut impl FnMut(&Connection, &Teardown)) {
+        let Analyzer {
+            table,
+            scope,
+            summary,
+            ..
+        } = self;
+        table.advance(now, &mut |c| deliver(scope, summary, on, &c));
+    }
+
+    /// Connections currently open.
+    pub fn open_connections(&self) -> usize {
+        self.table.open_connections()
+    }
+
+    /// End of input: hands out every open connection and returns the totals.
+    pub fn finish(
+        mut self,
+        capture: &CaptureAnomalies,
+        on: &mut impl FnMut(&Connection, &Teardown),
+    ) -> Summary {
+        let Analyzer {
+            table,
+            scope,
+            summary,
+            ..
+        } = &mut self;
+        table.finish(&mut |c| deliver(scope, summary, on, &c));
+        self.summary.capture_anomalies = capture.clone();
+        self.summary.flow_anomalies = *self.table.anomalies();
+        self.summary
+    }
+}
+
+/// Streams a capture: `on` is called once per finished connection, in the
+/// order Zeek removes them (timers and reuse first, the rest at the end in
+/// first-seen order).
+///
+/// # Errors
+///
+/// A capture that cannot be read at all, or a filter that does not compile.
+pub fn analyze_each<S: FrameSource + ?Sized>(
+    source: &mut S,
+    opts: &AnalyzeOptions,
+    mut on: impl FnMut(&Connection, &Teardown),
+) -> Result<Summary, Error> {
+    let mut engine = Analyzer::new(opts);
+    while let Some(frame) = source.next_frame()? {
+        engine.frame(&frame, &mut on)?;
+    }
+    Ok(engine.finish(source.anomalies(), &mut on))
+}
+
+/// Analyzes a whole capture into a [`Report`], connections in id order.
+///
+/// # Errors
+///
+/// As [`analyze_each`].
+pub fn analyze<S: FrameSource + ?Sized>(
+    source: &mut S,
+    opts: &AnalyzeOptions,
+) -> Result<Report, Error> {
+    let mut connections = Vec::new();
+    let summary = analyze_each(source, opts, |c, _| {
+        connections.push(ConnectionReport::of(c))
+    })?;
+    connections.sort_by_key(|c| c.id);
+    Ok(Report {
+        connections,
+        summary,
+    })
+}
+
+/// The wall clock as a capture timestamp.
+pub fn wall_clock() -> Timestamp {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp(i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
+/// Analyzes a live capture until `stop` is set: each connection is passed to
+/// `on` as soon as Zeek's timers (on the wall clock while the wire is quiet)
+/// remove it; the rest when stopped.
+///
+/// # Errors
+///
+/// As [`analyze_each`].
+pub fn analyze_live<S: FrameSource + ?Sized>(
+    source: &mut S,
+    opts: &AnalyzeOptions,
+    stop: &AtomicBool,
+    mut on: impl FnMut(&Connection, &Teardown),
+) -> Result<Summary, Error> {
+    let mut engine = Analyzer::new(opts);
+    while !stop.load(Ordering::Relaxed) {
+        match source.next_frame()? {
+            Some(frame) => engine.frame(&frame, &mut on)?,
+            None => engine.tick(wall_clock(), &mut on),
+        }
+    }
+    Ok(engine.finish(source.anomalies(), &mut on))
+}

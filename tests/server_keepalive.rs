@@ -221,3 +221,37 @@ fn idle_keep_alive_connection_is_closed_with_fin() {
         (Ending::WeSentFin, Cause::IdleTimeout)
     );
 }
+
+/// The keep-alive race staged: the server closes the "idle" connection with
+/// curl's second request unread, so its close is a RST; curl, having got no
+/// byte of the second response on a reused connection, retries it on a fresh
+/// connection and succeeds (RFC 9112 §9.3.1, §9.5).
+#[test]
+fn keepalive_race_resets_and_curl_retries_silently() {
+    let mut lab = start_with(Config {
+        keepalive_race: true,
+        idle_timeout: Duration::from_millis(100),
+        ..Config::default()
+    });
+    let out = curl(&[
+        "-v",
+        "-o",
+        "/dev/null",
+        "-o",
+        "/dev/null",
+        &lab.url("/a"),
+        &lab.url("/b"),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("Connection died, retrying a fresh connect"),
+        "{}",
+        out.stderr
+    );
+    let closed = lab.closed(2);
+    assert_eq!(closed[0].end, Ending::WeProvokedRst, "{}", lab.log_text());
+    assert_eq!(closed[0].cause, Cause::IdleTimeout);
+    assert!(closed[0].unread > 0);
+    assert_eq!(closed[1].end, Ending::WeSentFin, "{}", lab.log_text());
+}

@@ -1,1 +1,238 @@
-//! (to be written)
+//! What the analyzer found, as data, and its three renderings.
+//!
+//! The last stage of the analyzer pipeline (capture → wire → flow → teardown
+//! → **report**). [`ConnectionReport`] is the owned, serializable record of
+//! one connection: its teaching verdict ([`Teardown`]) and its Zeek conn.log
+//! fields ([`ZeekRecord`]). [`Summary`] counts verdicts, packets and
+//! anomalies. The renderers return strings or write to a caller's writer; the
+//! library never prints:
+//! - [`table`]: one comfy-table row per connection, plus a summary line;
+//! - [`json`]: one JSON document (field names are a stable contract, listed
+//!   in the README);
+//! - [`zeek`]: Zeek conn.log TSV.
+
+pub mod expect;
+pub mod json;
+pub mod table;
+pub mod zeek;
+
+use crate::capture::{CaptureAnomalies, Timestamp};
+use crate::flow::{ConnState, Connection, FlowAnomalies, Removal};
+use crate::teardown::{Ending, Teardown};
+use crate::wire::{Endpoint, Skip, TunnelKind};
+
+/// Zeek's conn.log fields for one TCP connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZeekRecord {
+    /// Time of the first packet.
+    pub ts: Timestamp,
+    /// Originator (`id.orig_h`, `id.orig_p`).
+    pub orig: Endpoint,
+    /// Responder (`id.resp_h`, `id.resp_p`).
+    pub resp: Endpoint,
+    /// `duration`; unset unless positive.
+    pub duration: Option<Timestamp>,
+    /// `orig_bytes`; unset with the duration.
+    pub orig_bytes: Option<u64>,
+    /// `resp_bytes`; unset with the duration.
+    pub resp_bytes: Option<u64>,
+    /// `conn_state`.
+    pub conn_state: ConnState,
+    /// `history`; empty means unset.
+    pub history: String,
+    /// `orig_pkts`.
+    pub orig_pkts: u64,
+    /// `orig_ip_bytes`.
+    pub orig_ip_bytes: u64,
+    /// `resp_pkts`.
+    pub resp_pkts: u64,
+    /// `resp_ip_bytes`.
+    pub resp_ip_bytes: u64,
+}
+
+impl ZeekRecord {
+    /// The conn.log fields of a finished connection.
+    pub fn of(c: &Connection) -> Self {
+        let (o, r) = (c.orig(), c.resp());
+        let duration = c.duration();
+        ZeekRecord {
+            ts: c.ts(),
+            orig: o.addr,
+            resp: r.addr,
+            duration,
+            orig_bytes: duration.map(|_| o.bytes),
+            resp_bytes: duration.map(|_| r.bytes),
+            conn_state: c.conn_state(),
+            history: c.history().to_string(),
+            orig_pkts: o.tcp.pkts(),
+            orig_ip_bytes: o.tcp.ip_bytes(),
+            resp_pkts: r.tcp.pkts(),
+            resp_ip_bytes: r.tcp.ip_bytes(),
+        }
+    }
+}
+
+/// Everything reported about one connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionReport {
+    /// First-seen id (1, 2, …).
+    pub id: u64,
+    /// The teaching verdict.
+    pub teardown: Teardown,
+    /// Zeek's view.
+    pub zeek: ZeekRecord,
+    /// Which rule ended the record.
+    pub removal: Removal,
+}
+
+impl ConnectionReport {
+    /// Builds the report of a finished connection.
+    pub fn of(c: &Connection) -> Self {
+        ConnectionReport {
+            id: c.id(),
+            teardown: Teardown::of(c),
+            zeek: ZeekRecord::of(c),
+            removal: c.removal(),
+        }
+    }
+}
+
+/// Connections per teaching verdict.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct VerdictCounts {
+    /// `fin`.
+    pub fin: u64,
+    /// `rst`.
+    pub rst: u64,
+    /// `refused`.
+    pub refused: u64,
+    /// `half-closed`.
+    #[serde(rename = "half-closed")]
+    pub half_closed: u64,
+    /// `open`.
+    pub open: u64,
+    /// `unanswered`.
+    pub unanswered: u64,
+}
+
+impl VerdictCounts {
+    /// Counts one verdict.
+    pub fn add(&mut self, e: Ending) {
+        let c = match e {
+            Ending::Fin => &mut self.fin,
+            Ending::Rst => &mut self.rst,
+            Ending::Refused => &mut self.refused,
+            Ending::HalfClosed => &mut self.half_closed,
+            Ending::Open => &mut self.open,
+            Ending::Unanswered => &mut self.unanswered,
+        };
+        *c += 1;
+    }
+
+    /// The count for one verdict.
+    pub fn get(&self, e: Ending) -> u64 {
+        match e {
+            Ending::Fin => self.fin,
+            Ending::Rst => self.rst,
+            Ending::Refused => self.refused,
+            Ending::HalfClosed => self.half_closed,
+            Ending::Open => self.open,
+            Ending::Unanswered => self.unanswered,
+        }
+    }
+}
+
+/// Frames that carried no TCP the analyzer could use, by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SkipCounts {
+    /// Cut before the headers ended (snap length or damage).
+    pub truncated: u64,
+    /// A link type the decoder does not know.
+    pub unknown_link_type: u64,
+    /// IP packets of another protocol (UDP, ICMP, ...).
+    pub not_tcp: u64,
+    /// Frames that carry no IP (ARP, LLDP, ...).
+    pub not_ip: u64,
+    /// Headers that contradict themselves.
+    pub malformed: u64,
+    /// Non-first IP fragments.
+    pub fragment: u64,
+    /// IPv4 headers with a bad checksum (with checksum validation only).
+    pub bad_ip_checksum: u64,
+    /// Tunnels recognised but not decapsulated, all kinds.
+    pub tunnels: u64,
+    /// GRE (incl. GRE in UDP).
+    pub tunnel_gre: u64,
+    /// IP in IP.
+    pub tunnel_ip_in_ip: u64,
+    /// VXLAN.
+    pub tunnel_vxlan: u64,
+    /// Geneve.
+    pub tunnel_geneve: u64,
+    /// Teredo.
+    pub tunnel_teredo: u64,
+    /// GTP-U.
+    pub tunnel_gtp: u64,
+    /// AYIYA.
+    pub tunnel_ayiya: u64,
+}
+
+impl SkipCounts {
+    /// Counts one skipped frame.
+    pub fn add(&mut self, s: Skip) {
+        let c = match s {
+            Skip::Truncated => &mut self.truncated,
+            Skip::UnknownLinkType(_) => &mut self.unknown_link_type,
+            Skip::NotTcp(_) => &mut self.not_tcp,
+            Skip::NotIp => &mut self.not_ip,
+            Skip::Malformed => &mut self.malformed,
+            Skip::Fragment => &mut self.fragment,
+            Skip::BadIpChecksum => &mut self.bad_ip_checksum,
+            Skip::Tunnel(kind) => {
+                self.tunnels += 1;
+                match kind {
+                    TunnelKind::Gre => &mut self.tunnel_gre,
+                    TunnelKind::IpInIp => &mut self.tunnel_ip_in_ip,
+                    TunnelKind::Vxlan => &mut self.tunnel_vxlan,
+                    TunnelKind::Geneve => &mut self.tunnel_geneve,
+                    TunnelKind::Teredo => &mut self.tunnel_teredo,
+                    TunnelKind::Gtp => &mut self.tunnel_gtp,
+                    TunnelKind::Ayiya => &mut self.tunnel_ayiya,
+                }
+            }
+        };
+        *c += 1;
+    }
+}
+
+/// Totals for a whole capture.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Frames read from the capture.
+    pub frames: u64,
+    /// Frames left out by a `--filter` expression.
+    pub filtered_out: u64,
+    /// TCP segments analyzed (including those with a damaged header).
+    pub tcp_segments: u64,
+    /// Connections reported (in scope).
+    pub connections: u64,
+    /// Connections seen but outside the `--port`/`--host` scope.
+    pub out_of_scope: u64,
+    /// Connections per verdict.
+    pub verdicts: VerdictCounts,
+    /// Frames skipped, by reason.
+    pub skipped: SkipCounts,
+    /// Damage in the capture file passed over.
+    pub capture_anomalies: CaptureAnomalies,
+    /// Oddities counted by the TCP tracker.
+    pub flow_anomalies: FlowAnomalies,
+}
+
+/// The whole result of one analysis.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Connections in id (first-seen) order.
+    pub connections: Vec<ConnectionReport>,
+    /// Totals.
+    pub summary: Summary,
+}

@@ -34,6 +34,11 @@ pub struct Config {
     /// close: the early-413 pattern whose close leaves the body unread (RST) unless
     /// the mode drains.
     pub respond_before_body: bool,
+    /// Between keep-alive requests, do not read: close when the idle timeout
+    /// fires, whatever arrived meanwhile. This stages the keep-alive race of RFC
+    /// 9112 §9.5 deterministically: the client's next request is already queued
+    /// when the server closes the "idle" connection, so the close sends RST.
+    pub keepalive_race: bool,
     /// Largest request body accepted; larger ones get 413 (default 1 MiB, nginx's
     /// `client_max_body_size`).
     pub max_body: u64,
@@ -69,6 +74,7 @@ impl Default for Config {
             status: 200,
             keep_alive: true,
             respond_before_body: false,
+            keepalive_race: false,
             max_body: 1024 * 1024,
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),

@@ -2,6 +2,7 @@
 //! log as data, the raw client, and real curl (which must be installed).
 #![allow(dead_code)]
 
+pub mod captures;
 pub mod hostile;
 
 use std::net::SocketAddr;

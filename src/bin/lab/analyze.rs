@@ -1,11 +1,180 @@
-//! `lab analyze` (to be written).
+//! `lab analyze`: classify every TCP connection's teardown in a capture file,
+//! standard input, or a live interface.
 
+use std::io::{self, BufWriter, Write};
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context;
+use wirelab::analyze::{self, AnalyzeOptions, Scope};
+use wirelab::capture::{self, LiveCapture};
+use wirelab::flow::Connection;
+use wirelab::report::expect::{Checker, Expectation};
+use wirelab::report::{ConnectionReport, Report, Summary, json, table, zeek};
+use wirelab::teardown::Teardown;
+use wirelab::wire::DecodeOptions;
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One table row per connection and a summary line.
+    Table,
+    /// One JSON document (live: one JSON object per line).
+    Json,
+    /// Zeek conn.log TSV.
+    Zeek,
+}
 
 /// Flags of `lab analyze`.
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Capture file (pcap or pcapng); `-` reads standard input.
+    #[arg(required_unless_present = "interface", conflicts_with = "interface")]
+    file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Check TCP (and IPv4 header) checksums; by default they are ignored, as
+    /// with `zeek -C`, because loopback and offloading NICs capture packets
+    /// before the checksum is filled in.
+    #[arg(long)]
+    validate_checksums: bool,
+    /// Capture live on this interface instead of reading a file; each
+    /// connection is printed when Zeek's timers end it, the rest at Ctrl-C.
+    #[arg(long, short = 'i')]
+    interface: Option<String>,
+    /// BPF filter (tcpdump syntax) on packets, for files and live captures.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Save the live capture to this pcap file.
+    #[arg(long, requires = "interface")]
+    write: Option<PathBuf>,
+    /// Exit 0 only if every connection in scope matches: fin, rst, refused,
+    /// half-closed, open, unanswered, conn_state=STATE or history=LETTERS
+    /// (repeatable; all must hold).
+    #[arg(long, value_name = "EXPECTATION")]
+    expect: Vec<Expectation>,
+    /// Only connections with this port on either side (repeatable).
+    #[arg(long = "port", value_name = "N")]
+    ports: Vec<u16>,
+    /// Only connections with this address on either side (repeatable).
+    #[arg(long = "host", value_name = "ADDR")]
+    hosts: Vec<IpAddr>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+/// Where finished connections go: printed at once (zeek, live) or kept for
+/// one sorted rendering at the end (table and JSON from a file).
+struct Sink {
+    format: Format,
+    live: bool,
+    out: BufWriter<io::Stdout>,
+    kept: Vec<ConnectionReport>,
+    checker: Checker,
+    error: Option<io::Error>,
+}
+
+impl Sink {
+    fn take(&mut self, c: &Connection, _t: &Teardown) {
+        let report = ConnectionReport::of(c);
+        self.checker.check(&report);
+        let line = match (self.format, self.live) {
+            (Format::Zeek, _) => Some(zeek::row(&report.zeek)),
+            (Format::Table, true) => Some(table::line(&report)),
+            (Format::Json, true) => Some(json::line(&report)),
+            (_, false) => None,
+        };
+        match line {
+            Some(line) => {
+                let written = writeln!(self.out, "{line}");
+                let flushed = if self.live { self.out.flush() } else { Ok(()) };
+                if let Err(e) = written.and(flushed) {
+                    self.error.get_or_insert(e);
+                }
+            }
+            None => self.kept.push(report),
+        }
+    }
+
+    fn end(mut self, summary: Summary) -> anyhow::Result<ExitCode> {
+        let text = match (self.format, self.live) {
+            (Format::Zeek, _) => format!("#summary\t{}\n", table::summary_line(&summary)),
+            (Format::Table, true) => format!("{}\n", table::summary_line(&summary)),
+            (Format::Json, true) => format!("{}\n", json::summary_line(&summary)),
+            (Format::Table, false) | (Format::Json, false) => {
+                self.kept.sort_by_key(|c| c.id);
+                let report = Report {
+                    connections: std::mem::take(&mut self.kept),
+                    summary,
+                };
+                if self.format == Format::Table {
+                    table::render(&report)
+                } else {
+                    format!("{}\n", json::render(&report))
+                }
+            }
+        };
+        let written = self.out.write_all(text.as_bytes()).and(self.out.flush());
+        match self.error.take().map_or(written, Err) {
+            // A reader that went away (`| head`) is not a failure.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+            other => other.context("writing the report")?,
+        }
+        if self.checker.is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+        match self.checker.verdict() {
+            Ok(_) => Ok(ExitCode::SUCCESS),
+            Err(why) => {
+                eprintln!("lab: expectation failed: {why}");
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let live = args.interface.is_some();
+    let mut opts = AnalyzeOptions {
+        decode: DecodeOptions {
+            validate_checksums: args.validate_checksums,
+        },
+        scope: Scope {
+            ports: args.ports,
+            hosts: args.hosts,
+        },
+        ..AnalyzeOptions::default()
+    };
+    let mut sink = Sink {
+        format: args.format,
+        live,
+        out: BufWriter::new(io::stdout()),
+        kept: Vec::new(),
+        checker: Checker::new(args.expect),
+        error: None,
+    };
+    if args.format == Format::Zeek {
+        sink.out.write_all(zeek::header().as_bytes()).ok();
+    }
+    let summary = if let Some(interface) = &args.interface {
+        let mut capture =
+            LiveCapture::open(interface, args.filter.as_deref(), args.write.as_deref())?;
+        let stop = Arc::new(AtomicBool::new(false));
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(signal, Arc::clone(&stop))
+                .context("installing the Ctrl-C handler")?;
+        }
+        eprintln!("lab: capturing on {interface}; Ctrl-C to stop");
+        let summary = analyze::analyze_live(&mut capture, &opts, &stop, |c, t| sink.take(c, t))?;
+        capture.flush()?;
+        summary
+    } else {
+        opts.filter = args.filter;
+        let path = args.file.unwrap_or_else(|| PathBuf::from("-"));
+        let mut reader = capture::open_file(&path)?;
+        analyze::analyze_each(&mut reader, &opts, |c, t| sink.take(c, t))?
+    };
+    sink.end(summary)
 }

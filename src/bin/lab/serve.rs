@@ -52,6 +52,11 @@ pub struct Args {
     /// (the early-413 reset; use with --status 413).
     #[arg(long)]
     respond_before_body: bool,
+    /// Between keep-alive requests read nothing, and close when --idle-timeout
+    /// fires: a next request sent meanwhile is left unread, so the close is a
+    /// RST (the keep-alive race, RFC 9112 §9.5; curl retries silently).
+    #[arg(long)]
+    keepalive_race: bool,
     /// Largest request body accepted; larger gets 413.
     #[arg(long, default_value_t = 1024 * 1024)]
     max_body: u64,
@@ -149,6 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         status: args.status,
         keep_alive: matches!(args.keep_alive, OnOff::On),
         respond_before_body: args.respond_before_body,
+        keepalive_race: args.keepalive_race,
         max_body: args.max_body,
         limits: Limits {
             max_start_line: args.max_request_line,

@@ -74,6 +74,9 @@ enum Phase {
     Body(Body),
     /// Writing `out`.
     Writing(After),
+    /// `keepalive_race`: between requests, reading nothing until the idle
+    /// timer closes the connection.
+    IdleNoRead,
     /// `drain`: our FIN is sent; reading and discarding until the peer's FIN.
     Lingering {
         idle: Instant,
@@ -162,6 +165,9 @@ impl Conn {
                 Phase::Head => self.read_head(cx),
                 Phase::Body(_) => self.read_body(cx),
                 Phase::Writing(_) => self.write_out(cx),
+                // Deliberately not reading: whatever the client sends now stays
+                // in the kernel and makes the coming close a RST.
+                Phase::IdleNoRead => Flow::Wait,
                 Phase::Lingering { .. } => self.linger(cx),
             };
             match flow {

@@ -115,6 +115,9 @@ impl Conn {
             After::NextRequest => {
                 self.current = None;
                 self.timer = Some((cx.now + cx.config.idle_timeout, Timer::Idle));
+                if cx.config.keepalive_race {
+                    self.phase = Phase::IdleNoRead;
+                }
                 Flow::Continue
             }
             After::ReadBody(body) => {

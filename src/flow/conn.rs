@@ -1,0 +1,289 @@
+//! One TCP connection's record: both endpoints, Zeek's roles, the history,
+//! the timers, and the frame numbers the teardown verdict cites.
+//!
+//! The record is built and updated by the tracker (`tracker.rs`) and owned by
+//! the flow table until Zeek's rules remove it; then it is handed out by
+//! value, read by [`crate::teardown`] and [`crate::report`], and dropped.
+//!
+//! Endpoints are stored by *index*: `ep[0]` sent the packet that created the
+//! connection, `ep[1]` is its peer. Zeek's originator is `ep[orig]`; a role
+//! flip (`zeek-conn-state.md` §2.6) toggles `orig` and appends `^`, and each
+//! endpoint keeps its own counters as it changes role.
+
+use crate::capture::Timestamp;
+use crate::wire::Endpoint;
+
+use super::conn_state::ConnState;
+use super::endpoint::{EndpointState, TcpEndpoint};
+use super::history::{History, Letter, OnceMask};
+use super::key::{Addrs, FlowKey};
+use super::timers::{TimerBits, Timers};
+
+/// Why the flow table removed a connection (which Zeek rule ended it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Removal {
+    /// Still open when the input ended.
+    #[default]
+    EndOfInput,
+    /// A SYN on the same 4-tuple started a new connection (§7.2).
+    Reuse,
+    /// Unanswered SYN, 5 s (§7.1 attempt timer).
+    AttemptTimer,
+    /// 5 s after a completed close (§7.1 close timer).
+    CloseTimer,
+    /// Idle after a close (§7.1 expire timer).
+    ExpireTimer,
+    /// No packets for the inactivity timeout (§7.1).
+    InactivityTimer,
+}
+
+impl Removal {
+    /// Stable lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Removal::EndOfInput => "end_of_input",
+            Removal::Reuse => "reuse",
+            Removal::AttemptTimer => "attempt_timer",
+            Removal::CloseTimer => "close_timer",
+            Removal::ExpireTimer => "expire_timer",
+            Removal::InactivityTimer => "inactivity_timer",
+        }
+    }
+}
+
+/// Frame numbers kept cheaply: the connection's first frame in full, the
+/// others as offsets from it plus one (0 = none). A connection would have to
+/// span more than 4 billion frames of its capture for an offset to saturate.
+///
+/// Packed to 4-byte alignment so the record does not pad it to 32 bytes; its
+/// fields are only ever read by value.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, packed(4))]
+pub(super) struct Frames {
+    pub(super) first: u64,
+    /// The first pure SYN of the connection (its sender is `Connection::syn_by`).
+    pub(super) syn: u32,
+    pub(super) fin: [u32; 2],
+    pub(super) rst: [u32; 2],
+}
+
+impl Frames {
+    pub(super) fn offset(&self, frame: u64) -> u32 {
+        let d = frame.saturating_sub(self.first).saturating_add(1);
+        u32::try_from(d).unwrap_or(u32::MAX)
+    }
+
+    pub(super) fn get(&self, off: u32) -> Option<u64> {
+        (off != 0).then(|| self.first + u64::from(off) - 1)
+    }
+}
+
+/// One TCP connection.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub(super) id: u64,
+    pub(super) addrs: Addrs,
+    pub(super) ports: [u16; 2],
+    pub(super) ep: [TcpEndpoint; 2],
+    pub(super) orig: u8,
+    /// `ts`: time of the packet that created the connection (ns).
+    pub(super) start: i64,
+    /// Zeek's `last_time` (ns): last processed packet until both sides closed.
+    pub(super) last: i64,
+    pub(super) history: History,
+    pub(super) once: OnceMask,
+    pub(super) frames: Frames,
+    /// Which endpoint sent the first pure SYN: 0 none, 1 `ep[0]`, 2 `ep[1]`.
+    pub(super) syn_by: u8,
+    pub(super) timers: Timers,
+    pub(super) timer_bits: TimerBits,
+    pub(super) removal: Removal,
+}
+
+/// Read-only view of one endpoint in its current Zeek role.
+#[derive(Clone, Copy, Debug)]
+pub struct Side<'a> {
+    /// Address and port.
+    pub addr: Endpoint,
+    /// TCP bookkeeping of that side.
+    pub tcp: &'a TcpEndpoint,
+    /// Bytes it sent (Zeek's `orig_bytes`/`resp_bytes`, §6.2).
+    pub bytes: u64,
+    /// First pure SYN it sent.
+    pub syn_frame: Option<u64>,
+    /// First FIN it sent.
+    pub fin_frame: Option<u64>,
+    /// First RST it sent.
+    pub rst_frame: Option<u64>,
+}
+
+impl Connection {
+    pub(super) fn new(id: u64, src: Endpoint, dst: Endpoint, t: i64, now: i64, frame: u64) -> Self {
+        Connection {
+            id,
+            addrs: Addrs::new(src.addr, dst.addr),
+            ports: [src.port, dst.port],
+            ep: [TcpEndpoint::default(), TcpEndpoint::default()],
+            orig: 0,
+            start: t,
+            last: t,
+            history: History::default(),
+            once: OnceMask::default(),
+            frames: Frames {
+                first: frame,
+                ..Frames::default()
+            },
+            syn_by: 0,
+            timers: Timers::new(now, t),
+            timer_bits: TimerBits::default(),
+            removal: Removal::EndOfInput,
+        }
+    }
+
+    /// Sequential id in first-seen order, starting at 1.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Address and port of endpoint `i` (0: sender of the first packet).
+    pub(super) fn addr(&self, i: usize) -> Endpoint {
+        Endpoint {
+            addr: self.addrs.get(i),
+            port: self.ports[i & 1],
+        }
+    }
+
+    /// The direction-free key.
+    pub fn key(&self) -> FlowKey {
+        FlowKey::new(self.addr(0), self.addr(1))
+    }
+
+    /// Whether this connection is between `a` and `b` (either direction).
+    pub(super) fn joins(&self, a: Endpoint, b: Endpoint) -> bool {
+        let (x, y) = (self.addr(0), self.addr(1));
+        (x == a && y == b) || (x == b && y == a)
+    }
+
+    /// Index of the endpoint that sent from `src`. With both ends on the same
+    /// address and port, every packet is the originator's, as in Zeek.
+    pub(super) fn sender_index(&self, src: Endpoint) -> usize {
+        let first = self.addr(0);
+        if first == self.addr(1) {
+            usize::from(self.orig)
+        } else if src == first {
+            0
+        } else {
+            1
+        }
+    }
+
+    pub(super) fn is_orig(&self, i: usize) -> bool {
+        i == usize::from(self.orig)
+    }
+
+    pub(super) fn orig_ep(&self) -> &TcpEndpoint {
+        &self.ep[usize::from(self.orig)]
+    }
+
+    pub(super) fn resp_ep(&self) -> &TcpEndpoint {
+        &self.ep[1 - usize::from(self.orig)]
+    }
+
+    /// Swaps originator and responder (§2.6) and appends `^`.
+    pub(super) fn flip(&mut self) {
+        self.orig ^= 1;
+        self.history.push(b'^');
+    }
+
+    /// Appends `letter` in the case of endpoint `i`'s current role.
+    pub(super) fn add_letter(&mut self, i: usize, letter: Letter) {
+        let b = letter.for_role(self.is_orig(i));
+        self.history.push(b);
+    }
+
+    fn side(&self, i: usize) -> Side<'_> {
+        let f = &self.frames;
+        Side {
+            addr: self.addr(i),
+            tcp: &self.ep[i],
+            bytes: self.ep[i].size(self.ep[1 - i].state),
+            syn_frame: (usize::from(self.syn_by) == i + 1)
+                .then(|| f.get(f.syn))
+                .flatten(),
+            fin_frame: f.get(f.fin[i]),
+            rst_frame: f.get(f.rst[i]),
+        }
+    }
+
+    /// Zeek's originator.
+    pub fn orig(&self) -> Side<'_> {
+        self.side(usize::from(self.orig))
+    }
+
+    /// Zeek's responder.
+    pub fn resp(&self) -> Side<'_> {
+        self.side(1 - usize::from(self.orig))
+    }
+
+    /// The side that sent the first pure SYN (the client of the handshake),
+    /// if any SYN was seen; `true` in the pair means it is Zeek's originator.
+    pub fn syn_sender_is_orig(&self) -> Option<bool> {
+        let o = self.orig();
+        let r = self.resp();
+        match (o.syn_frame, r.syn_frame) {
+            (Some(a), Some(b)) => Some(a <= b),
+            (Some(_), None) => Some(true),
+            (None, Some(_)) => Some(false),
+            (None, None) => None,
+        }
+    }
+
+    /// `ts`: when the first packet of this connection was captured.
+    pub fn ts(&self) -> Timestamp {
+        Timestamp(self.start)
+    }
+
+    /// Zeek's `last_time`.
+    pub fn last_time(&self) -> Timestamp {
+        Timestamp(self.last)
+    }
+
+    /// `duration`, when positive (Zeek leaves it and the byte counts unset
+    /// otherwise, §6.2).
+    pub fn duration(&self) -> Option<Timestamp> {
+        let d = self.last.saturating_sub(self.start);
+        (d > 0).then_some(Timestamp(d))
+    }
+
+    /// The history letters (empty when none; Zeek logs `-`).
+    pub fn history(&self) -> &str {
+        self.history.as_str()
+    }
+
+    /// Zeek's `conn_state` (§4).
+    pub fn conn_state(&self) -> ConnState {
+        ConnState::of(
+            self.orig_ep().state,
+            self.resp_ep().state,
+            self.orig().bytes,
+            self.resp().bytes,
+            self.history.as_bytes(),
+        )
+    }
+
+    /// The connection's first frame number.
+    pub fn first_frame(&self) -> u64 {
+        self.frames.first
+    }
+
+    /// Which Zeek rule removed it.
+    pub fn removal(&self) -> Removal {
+        self.removal
+    }
+
+    /// Final endpoint states, originator first.
+    pub fn states(&self) -> (EndpointState, EndpointState) {
+        (self.orig_ep().state, self.resp_ep().state)
+    }
+}

@@ -1,0 +1,132 @@
+//! Connection keys: the 4-tuple without direction, and a cheap hash for it.
+//!
+//! Zeek finds a connection by its 5-tuple regardless of direction
+//! (`zeek-conn-state.md` §1, step 1), so both directions of a TCP
+//! connection must land on one key. [`FlowKey`] orders its two endpoints, and
+//! [`FlowKey::hash32`] hashes that canonical form; the flow table keeps
+//! orientation (who is originator) in the connection, not in the key.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::wire::Endpoint;
+
+/// The two addresses of a connection, stored compactly: IPv4 pairs inline
+/// (8 bytes), IPv6 pairs behind one pointer, so a connection record stays
+/// small for the common IPv4 case. Allocation happens once per IPv6
+/// connection, never per packet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Addrs {
+    V4([Ipv4Addr; 2]),
+    V6(Box<[Ipv6Addr; 2]>),
+    /// One IPv4 and one IPv6 address: impossible in one packet, kept so that
+    /// no input can make construction fail.
+    Mixed(Box<[IpAddr; 2]>),
+}
+
+impl Addrs {
+    pub(super) fn new(a: IpAddr, b: IpAddr) -> Self {
+        match (a, b) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => Addrs::V4([a, b]),
+            (IpAddr::V6(a), IpAddr::V6(b)) => Addrs::V6(Box::new([a, b])),
+            (a, b) => Addrs::Mixed(Box::new([a, b])),
+        }
+    }
+
+    pub(super) fn get(&self, i: usize) -> IpAddr {
+        match self {
+            Addrs::V4(v) => IpAddr::V4(v[i & 1]),
+            Addrs::V6(v) => IpAddr::V6(v[i & 1]),
+            Addrs::Mixed(v) => v[i & 1],
+        }
+    }
+}
+
+/// The two endpoints of a TCP connection, in canonical (sorted) order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowKey {
+    lo: Endpoint,
+    hi: Endpoint,
+}
+
+impl FlowKey {
+    /// The key shared by both directions of `a` ↔ `b`.
+    pub fn new(a: Endpoint, b: Endpoint) -> Self {
+        if a <= b {
+            FlowKey { lo: a, hi: b }
+        } else {
+            FlowKey { lo: b, hi: a }
+        }
+    }
+
+    /// The lower endpoint in canonical order.
+    pub fn lo(&self) -> Endpoint {
+        self.lo
+    }
+
+    /// The higher endpoint in canonical order.
+    pub fn hi(&self) -> Endpoint {
+        self.hi
+    }
+
+    /// A 32-bit hash of the connection, the same for both directions.
+    pub fn hash32(&self) -> u32 {
+        hash_pair(self.lo, self.hi)
+    }
+}
+
+/// Hash of one endpoint: the address in 64-bit words and the port, each
+/// folded in with a multiply-and-rotate step (FxHash's scheme).
+fn hash_endpoint(e: Endpoint) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let step = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let h = match e.addr {
+        IpAddr::V4(a) => step(0, u64::from(u32::from(a))),
+        IpAddr::V6(a) => {
+            let v = u128::from(a);
+            step(step(1, (v >> 64) as u64), v as u64)
+        }
+    };
+    step(h, u64::from(e.port))
+}
+
+/// A direction-free hash of two endpoints (a commutative combination, so no
+/// ordering is needed on the hot path), with a final mix so the low bits,
+/// used as table index, depend on every input bit. Deterministic across runs.
+pub(super) fn hash_pair(a: Endpoint, b: Endpoint) -> u32 {
+    let mut x = hash_endpoint(a).wrapping_add(hash_endpoint(b));
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn ep(last: u8, port: u16) -> Endpoint {
+        Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)),
+            port,
+        }
+    }
+
+    #[test]
+    fn key_is_the_same_in_both_directions() {
+        let a = ep(1, 40000);
+        let b = ep(2, 80);
+        assert_eq!(FlowKey::new(a, b), FlowKey::new(b, a));
+        assert_eq!(FlowKey::new(a, b).hash32(), FlowKey::new(b, a).hash32());
+        assert_eq!(FlowKey::new(a, b).lo(), a);
+    }
+
+    #[test]
+    fn key_differs_by_port() {
+        let a = ep(1, 40000);
+        let b = ep(2, 80);
+        let c = ep(2, 81);
+        assert_ne!(FlowKey::new(a, b), FlowKey::new(a, c));
+        assert_ne!(FlowKey::new(a, b).hash32(), FlowKey::new(a, c).hash32());
+    }
+}

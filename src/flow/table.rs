@@ -1,0 +1,320 @@
+//! The flow table: lookup-or-insert by 4-tuple, Zeek's connection creation,
+//! originator choice and reuse rules, timers on packet time, and hand-off of
+//! finished connections.
+//!
+//! Records live in a [`Slab`] (fixed chunks with a free list) and are found through an
+//! open-addressing [`Index`] of 8-byte entries; a [`TimerQueue`] orders the
+//! connections by their next deadline. Ids are assigned in first-seen order.
+//! A removed connection is passed to the caller's `emit` callback by value and
+//! its slot is reused, so memory follows the number of open connections.
+
+use crate::capture::Timestamp;
+use crate::wire::{Checksum, Endpoint, TcpFlags, TcpSegment};
+
+use super::conn::{Connection, Removal};
+use super::endpoint::{DID_CLOSE, EndpointState as St};
+use super::index::Index;
+use super::key::hash_pair;
+use super::slab::Slab;
+use super::timers::{FIVE_S, Fired, NEVER, SIX_S, TimerQueue};
+use super::tracker::Ctx;
+use super::{FlowAnomalies, PortSet};
+
+/// Settings of the flow stage.
+#[derive(Clone, Debug)]
+pub struct FlowOptions {
+    /// Ports that make a non-SYN first packet's sender the responder
+    /// (`zeek-conn-state.md` §2.2). Defaults to Zeek's plain `zeek -r` set.
+    pub likely_server_ports: PortSet,
+}
+
+impl Default for FlowOptions {
+    fn default() -> Self {
+        FlowOptions {
+            likely_server_ports: PortSet::zeek_default(),
+        }
+    }
+}
+
+/// All open TCP connections of one capture.
+pub struct FlowTable {
+    opts: FlowOptions,
+    slab: Slab,
+    index: Index,
+    queue: TimerQueue,
+    next_id: u64,
+    /// Zeek's network time: the latest packet time seen; it never goes back.
+    now: i64,
+    anomalies: FlowAnomalies,
+}
+
+impl FlowTable {
+    /// An empty table.
+    pub fn new(opts: FlowOptions) -> Self {
+        FlowTable {
+            opts,
+            slab: Slab::default(),
+            index: Index::default(),
+            queue: TimerQueue::default(),
+            next_id: 1,
+            now: i64::MIN,
+            anomalies: FlowAnomalies::default(),
+        }
+    }
+
+    /// Counted anomalies so far.
+    pub fn anomalies(&self) -> &FlowAnomalies {
+        &self.anomalies
+    }
+
+    /// Connections currently open.
+    pub fn open_connections(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Bytes of heap the table holds (slab, free list, index, timer queue),
+    /// not counting histories longer than 23 letters.
+    pub fn heap_bytes(&self) -> usize {
+        self.slab.heap_bytes() + self.index.heap_bytes() + self.queue.heap_bytes()
+    }
+
+    /// Moves network time to `t` (if later) and fires every timer due at or
+    /// before it, in time order (§7.1). Called before each packet, and with
+    /// the wall clock in live captures.
+    pub fn advance(&mut self, t: Timestamp, emit: &mut impl FnMut(Connection)) {
+        self.now = self.now.max(t.0);
+        while let Some((due, slot)) = self.queue.peek() {
+            if due > self.now {
+                break;
+            }
+            self.fire(slot, emit);
+        }
+    }
+
+    /// One TCP segment from frame number `frame`, captured at `t`.
+    pub fn segment(
+        &mut self,
+        frame: u64,
+        t: Timestamp,
+        seg: &TcpSegment<'_>,
+        emit: &mut impl FnMut(Connection),
+    ) {
+        self.advance(t, emit);
+        let hash = hash_pair(seg.src, seg.dst);
+        let slot = match self.find(hash, seg.src, seg.dst) {
+            Some(s) if seg.flags.syn() && self.conn(s).is_some_and(|c| c.is_reuse(seg)) => {
+                // §7.2: the old connection is logged now, a new one starts.
+                self.remove(s, Removal::Reuse, emit);
+                self.create(hash, seg.src, seg.dst, Some(seg.flags), t.0, frame)
+            }
+            Some(s) => s,
+            None => self.create(hash, seg.src, seg.dst, Some(seg.flags), t.0, frame),
+        };
+        let FlowTable {
+            slab,
+            opts,
+            anomalies,
+            queue,
+            ..
+        } = self;
+        let Some(conn) = slab.get_mut(slot) else {
+            return;
+        };
+        let i = conn.sender_index(seg.src);
+        if seg.checksum == Checksum::Invalid {
+            anomalies.tcp_bad_checksum += 1;
+            conn.bad_checksum(i);
+        } else {
+            let mut ctx = Ctx {
+                likely_server_ports: &opts.likely_server_ports,
+                anomalies,
+            };
+            conn.process(i, seg, t.0, frame, &mut ctx);
+        }
+        queue.set(slot, conn.timers.next_due());
+    }
+
+    /// A TCP packet whose header is damaged (§1 step 2): it creates the
+    /// connection if none exists, and is otherwise ignored.
+    pub fn bad_header(
+        &mut self,
+        frame: u64,
+        t: Timestamp,
+        src: Endpoint,
+        dst: Endpoint,
+        emit: &mut impl FnMut(Connection),
+    ) {
+        self.advance(t, emit);
+        self.anomalies.tcp_bad_header += 1;
+        let hash = hash_pair(src, dst);
+        if self.find(hash, src, dst).is_none() {
+            // The flags are not known here, so no port-based flip (§2.2).
+            self.create(hash, src, dst, None, t.0, frame);
+        }
+    }
+
+    /// End of input: every open connection is handed out, in id order.
+    pub fn finish(&mut self, emit: &mut impl FnMut(Connection)) {
+        let mut open: Vec<(u64, u32)> = self.slab.iter().map(|(s, c)| (c.id, s)).collect();
+        open.sort_unstable();
+        for (_, slot) in open {
+            self.remove(slot, Removal::EndOfInput, emit);
+        }
+    }
+
+    fn conn(&self, slot: u32) -> Option<&Connection> {
+        self.slab.get(slot)
+    }
+
+    fn find(&self, hash: u32, a: Endpoint, b: Endpoint) -> Option<u32> {
+        self.index
+            .find(hash, |s| self.conn(s).is_some_and(|c| c.joins(a, b)))
+    }
+
+    fn create(
+        &mut self,
+        hash: u32,
+        src: Endpoint,
+        dst: Endpoint,
+        flags: Option<TcpFlags>,
+        t: i64,
+        frame: u64,
+    ) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut conn = Connection::new(id, src, dst, t, self.now, frame);
+        if flags.is_some_and(|f| self.wants_flip(f, src, dst)) {
+            conn.flip();
+        }
+        let due = conn.timers.next_due();
+        let slot = self.slab.insert(conn);
+        self.index.insert(hash, slot);
+        self.queue.set(slot, due);
+        slot
+    }
+
+    /// §2.2: whether a new connection's first packet came from the responder,
+    /// judged by `likely_server_ports`. A pure SYN is never flipped; a SYN-ACK
+    /// between two likely server ports neither (stealth scans).
+    fn wants_flip(&self, f: TcpFlags, src: Endpoint, dst: Endpoint) -> bool {
+        let pure_syn = f.syn() && !f.ack();
+        let broadcast = matches!(dst.addr, std::net::IpAddr::V4(a) if a.is_broadcast());
+        if pure_syn || broadcast {
+            return false;
+        }
+        let lsp = &self.opts.likely_server_ports;
+        if !lsp.contains(src.port) {
+            false
+        } else if lsp.contains(dst.port) {
+            !f.syn() && src.port < dst.port
+        } else {
+            true
+        }
+    }
+
+    fn remove(&mut self, slot: u32, why: Removal, emit: &mut impl FnMut(Connection)) {
+        let Some(mut conn) = self.slab.take(slot) else {
+            return;
+        };
+        self.index.remove(conn.key().hash32(), slot);
+        self.queue.set(slot, NEVER);
+        conn.removal = why;
+        emit(conn);
+    }
+
+    fn fire(&mut self, slot: u32, emit: &mut impl FnMut(Connection)) {
+        let now = self.now;
+        let Some(conn) = self.slab.get_mut(slot) else {
+            self.queue.set(slot, NEVER);
+            return;
+        };
+        let removal = conn
+            .timers
+            .take_due(&mut conn.timer_bits, now)
+            .and_then(|fired| conn.on_timer(fired, now));
+        match removal {
+            Some(why) => self.remove(slot, why, emit),
+            None => {
+                let due = conn.timers.next_due();
+                self.queue.set(slot, due);
+            }
+        }
+    }
+}
+
+impl Connection {
+    /// §7.2: does a SYN from `seg` on this existing connection start a new one?
+    fn is_reuse(&self, seg: &TcpSegment<'_>) -> bool {
+        let f = seg.flags;
+        if !f.syn() {
+            return false;
+        }
+        let (orig, resp) = (self.orig_ep(), self.resp_ep());
+        // A SYN-ACK is compared with the responder's ISN, and only while the
+        // originator is INACTIVE (a half connection).
+        let compare = if f.ack() {
+            if orig.state != St::Inactive {
+                return false;
+            }
+            resp
+        } else {
+            orig
+        };
+        let closed = orig.has(DID_CLOSE) || resp.has(DID_CLOSE);
+        if closed {
+            return true;
+        }
+        let seq = seg.seq.0;
+        if seq == compare.start_seq {
+            // A retransmission.
+            return false;
+        }
+        // SYN and SYN-ACK swapped (§2.5): the SYN matches the SYN-ACK's ack.
+        let reversed = !f.ack()
+            && compare.state == St::SynAckSent
+            && resp.state == St::Inactive
+            && seq == resp.start_seq;
+        !reversed
+    }
+
+    /// §7.1: what a due timer does. `Some` removes the connection.
+    fn on_timer(&mut self, fired: Fired, now: i64) -> Option<Removal> {
+        let (o, r) = (self.orig_ep(), self.resp_ep());
+        let (os, rs) = (o.state, r.state);
+        let (oc, rc) = (o.has(DID_CLOSE), r.has(DID_CLOSE));
+        match fired {
+            Fired::Attempt => (matches!(os, St::SynSent | St::SynAckSent) && rs == St::Inactive)
+                .then_some(Removal::AttemptTimer),
+            Fired::Delete => Some(Removal::CloseTimer),
+            Fired::Expire { shared } => {
+                let idle = self.last.saturating_add(FIVE_S) < now;
+                let some_closed = oc || rc;
+                let ended = (oc && rc)
+                    || os == St::Reset
+                    || rs == St::Reset
+                    || os == St::Inactive
+                    || rs == St::Inactive;
+                let never_active = os == St::Inactive && rs == St::Inactive;
+                if idle && ((some_closed && ended) || never_active) {
+                    Some(Removal::ExpireTimer)
+                } else {
+                    self.timers.rearm_expire(
+                        &mut self.timer_bits,
+                        shared,
+                        now.saturating_add(SIX_S),
+                    );
+                    None
+                }
+            }
+            Fired::Inactivity => {
+                let deadline = self.last.saturating_add(self.timer_bits.timeout().nanos());
+                if deadline <= now {
+                    Some(Removal::InactivityTimer)
+                } else {
+                    self.timers.rearm_inactivity(deadline);
+                    None
+                }
+            }
+        }
+    }
+}

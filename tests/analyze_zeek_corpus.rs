@@ -1,0 +1,152 @@
+//! The analyzer against Zeek's own conn.log rows for the shared corpus
+//! (`../shared/corpus/zeek`): every clean row (caveats `-`) must agree on
+//! `conn_state`, at least 98% on history, bytes and packets. The corpus is
+//! read in place, never copied; when it is missing this test fails.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use wirelab::analyze::{AnalyzeOptions, analyze};
+use wirelab::capture::open_file;
+use wirelab::report::ZeekRecord;
+
+struct Row {
+    trace: String,
+    key: (String, String, String, String, String),
+    fields: HashMap<&'static str, String>,
+}
+
+fn expected(corpus: &Path) -> Vec<Row> {
+    let text = std::fs::read_to_string(corpus.join("expected.tsv")).expect("read expected.tsv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    let mut rows = Vec::new();
+    for line in lines {
+        let v: Vec<&str> = line.split('\t').collect();
+        if v[col("proto")] != "tcp" || v[col("caveats")] != "-" {
+            continue;
+        }
+        let mut fields = HashMap::new();
+        for f in [
+            "conn_state",
+            "history",
+            "orig_bytes",
+            "resp_bytes",
+            "orig_pkts",
+            "resp_pkts",
+        ] {
+            fields.insert(f, v[col(f)].to_string());
+        }
+        rows.push(Row {
+            trace: v[col("trace")].to_string(),
+            key: (
+                v[col("ts")].to_string(),
+                v[col("orig_h")]
+                    .parse::<std::net::IpAddr>()
+                    .unwrap()
+                    .to_string(),
+                v[col("orig_p")].to_string(),
+                v[col("resp_h")]
+                    .parse::<std::net::IpAddr>()
+                    .unwrap()
+                    .to_string(),
+                v[col("resp_p")].to_string(),
+            ),
+            fields,
+        });
+    }
+    rows
+}
+
+fn ours(z: &ZeekRecord) -> HashMap<&'static str, String> {
+    let opt = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
+    HashMap::from([
+        ("conn_state", z.conn_state.to_string()),
+        (
+            "history",
+            if z.history.is_empty() {
+                "-".into()
+            } else {
+                z.history.clone()
+            },
+        ),
+        ("orig_bytes", opt(z.orig_bytes)),
+        ("resp_bytes", opt(z.resp_bytes)),
+        ("orig_pkts", z.orig_pkts.to_string()),
+        ("resp_pkts", z.resp_pkts.to_string()),
+    ])
+}
+
+#[test]
+fn clean_rows_agree_with_zeek() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek");
+    assert!(
+        corpus.join("expected.tsv").is_file(),
+        "the Zeek corpus is missing at {}: this test needs it",
+        corpus.display()
+    );
+    let rows = expected(&corpus);
+    assert!(
+        rows.len() >= 100,
+        "expected the corpus' clean rows, got {}",
+        rows.len()
+    );
+    let mut by_trace: HashMap<String, HashMap<_, HashMap<&'static str, String>>> = HashMap::new();
+    let mut agree: HashMap<&'static str, (usize, usize)> = HashMap::new();
+    let mut misses = Vec::new();
+    for row in &rows {
+        let got = by_trace.entry(row.trace.clone()).or_insert_with(|| {
+            let mut reader =
+                open_file(&corpus.join("traces").join(&row.trace)).expect("open trace");
+            let report = analyze(&mut reader, &AnalyzeOptions::default()).expect("analyze trace");
+            report
+                .connections
+                .iter()
+                .map(|c| {
+                    let z = &c.zeek;
+                    (
+                        (
+                            z.ts.zeek(),
+                            z.orig.addr.to_string(),
+                            z.orig.port.to_string(),
+                            z.resp.addr.to_string(),
+                            z.resp.port.to_string(),
+                        ),
+                        ours(z),
+                    )
+                })
+                .collect()
+        });
+        let mine = got.get(&row.key);
+        for (field, want) in &row.fields {
+            let e = agree.entry(field).or_default();
+            e.1 += 1;
+            if mine.and_then(|m| m.get(field)) == Some(want) {
+                e.0 += 1;
+            } else {
+                misses.push(format!(
+                    "{} {:?} {field}: want {want} got {:?}",
+                    row.trace,
+                    row.key,
+                    mine.and_then(|m| m.get(field))
+                ));
+            }
+        }
+    }
+    for (field, (ok, n)) in &agree {
+        eprintln!("{field}: {ok}/{n}");
+    }
+    let (ok, n) = agree["conn_state"];
+    assert_eq!(ok, n, "every clean row agrees on conn_state: {misses:#?}");
+    for field in [
+        "history",
+        "orig_bytes",
+        "resp_bytes",
+        "orig_pkts",
+        "resp_pkts",
+    ] {
+        let (ok, n) = agree[field];
+        assert!(ok * 100 >= n * 98, "{field}: {ok}/{n} agree: {misses:#?}");
+    }
+}
