@@ -4,6 +4,7 @@
 
 pub mod captures;
 pub mod hostile;
+pub mod traffic;
 
 use std::net::SocketAddr;
 use std::process::Command;

@@ -1,0 +1,267 @@
+//! Damaged captures through the whole analyzer: cut at every byte offset, bytes
+//! flipped at seeded random places, frames cut to a 60-byte snap length. The
+//! answer is always a one-line error or a report (damage counted, never a
+//! panic), and every connection whose packets all survived intact is reported
+//! with the same verdict as from the undamaged file.
+//!
+//! The reader-level sweeps (every truncation and flip read to the end without
+//! panic) live in `src/capture/tests.rs`; the layouts and link types here are the
+//! analyzer's view of the same damage.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::traffic::{LAYOUTS, analyze_bytes, six_connections, verdict, write, write_snaplen};
+use wirelab::capture::{FileReader, Timestamp};
+use wirelab::report::Report;
+use wirelab::teardown::Ending;
+use wirelab::wire::{DecodeOptions, Decoded, decode};
+
+/// What frame `n` (1-based) of a read was: time, link type and bytes.
+type FrameId = (Timestamp, u32, Vec<u8>);
+
+/// Every frame of a capture, or none if it cannot be opened.
+fn frames(bytes: &[u8]) -> Vec<FrameId> {
+    let Ok(mut r) = FileReader::new(bytes) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    while let Ok(Some(f)) = r.next_frame() {
+        out.push((f.ts, f.link.0, f.data.to_vec()));
+    }
+    out
+}
+
+/// The connection (by its sorted endpoint pair) a frame belongs to, if it is TCP.
+fn tuple(f: &FrameId) -> Option<String> {
+    let frame = wirelab::capture::Frame {
+        number: 1,
+        ts: f.0,
+        link: wirelab::capture::LinkType(f.1),
+        data: &f.2,
+        orig_len: f.2.len() as u32,
+    };
+    match decode(&frame, &DecodeOptions::default()) {
+        Decoded::Tcp(s) => {
+            let (a, b) = (s.src.min(s.dst), s.src.max(s.dst));
+            Some(format!("{a}-{b}"))
+        }
+        Decoded::TcpBadHeader { src, dst } => Some(format!("{}-{}", src.min(dst), src.max(dst))),
+        Decoded::Skip(_) => None,
+    }
+}
+
+/// The connections of `original` whose frames all appear unchanged in `damaged`,
+/// with no other frame of the damaged read claiming their endpoints, and no
+/// timestamp in the damaged read that the original lacks (a clock moved by
+/// damage moves Zeek's timers, which may rightly split or expire a connection).
+fn intact(original: &[FrameId], damaged: &[FrameId]) -> Vec<String> {
+    let known: std::collections::HashSet<Timestamp> = original.iter().map(|f| f.0).collect();
+    if damaged.iter().any(|f| !known.contains(&f.0)) {
+        return Vec::new();
+    }
+    let mut by_tuple: HashMap<String, (Vec<&FrameId>, Vec<&FrameId>)> = HashMap::new();
+    for f in original {
+        if let Some(t) = tuple(f) {
+            by_tuple.entry(t).or_default().0.push(f);
+        }
+    }
+    for f in damaged {
+        if let Some(t) = tuple(f) {
+            by_tuple.entry(t).or_default().1.push(f);
+        }
+    }
+    by_tuple
+        .into_iter()
+        .filter(|(_, (o, d))| !o.is_empty() && o == d)
+        .map(|(t, _)| t)
+        .collect()
+}
+
+/// The report's connections by endpoint pair (several when a tuple is reused).
+fn verdicts(report: &Report) -> HashMap<String, Vec<String>> {
+    let mut m: HashMap<String, Vec<String>> = HashMap::new();
+    for c in &report.connections {
+        let (a, b) = (c.teardown.client, c.teardown.server);
+        m.entry(format!("{}-{}", a.min(b), a.max(b)))
+            .or_default()
+            .push(verdict(c));
+    }
+    m
+}
+
+/// Analyzes damaged bytes: an error must be one line; a report must keep every
+/// intact connection's verdict. Returns how many intact connections were checked.
+#[track_caller]
+fn check_damaged(what: &str, original: &[u8], damaged: &[u8], baseline: &Report) -> usize {
+    let report = match analyze_bytes(damaged) {
+        Ok(r) => r,
+        Err(e) => {
+            assert!(!e.contains('\n') && !e.is_empty(), "{what}: error {e:?}");
+            return 0;
+        }
+    };
+    let keep = intact(&frames(original), &frames(damaged));
+    let (before, after) = (verdicts(baseline), verdicts(&report));
+    for t in &keep {
+        assert_eq!(
+            after.get(t),
+            before.get(t),
+            "{what}: intact connection {t} changed its verdict"
+        );
+    }
+    keep.len()
+}
+
+#[test]
+fn generated_captures_hold_one_connection_of_each_verdict() {
+    let packets = six_connections();
+    for layout in LAYOUTS {
+        let report = analyze_bytes(&write(&packets, layout)).expect("analyzes");
+        let endings: Vec<Ending> = report
+            .connections
+            .iter()
+            .map(|c| c.teardown.ending)
+            .collect();
+        assert_eq!(
+            endings,
+            [
+                Ending::Fin,
+                Ending::Rst,
+                Ending::Refused,
+                Ending::HalfClosed,
+                Ending::Open,
+                Ending::Unanswered
+            ],
+            "{layout:?}"
+        );
+        assert_eq!(report.summary.frames, packets.len() as u64);
+    }
+}
+
+#[test]
+fn every_truncation_keeps_the_verdicts_of_connections_it_did_not_touch() {
+    let packets = six_connections();
+    for layout in LAYOUTS {
+        let bytes = write(&packets, layout);
+        let baseline = analyze_bytes(&bytes).expect("analyzes");
+        let mut checked = 0;
+        for cut in 0..bytes.len() {
+            let what = format!("{layout:?} cut at {cut}");
+            checked += check_damaged(&what, &bytes, &bytes[..cut], &baseline);
+        }
+        // The last connection's final packet comes late: most cuts leave some intact.
+        assert!(checked > bytes.len(), "{layout:?}: only {checked} checks");
+    }
+}
+
+/// xorshift64: a seeded, reproducible stream of positions and values.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn seeded_byte_flips_keep_the_verdicts_of_intact_connections() {
+    let packets = six_connections();
+    let mut rng = Rng(0x5eed_0007);
+    for layout in LAYOUTS {
+        let bytes = write(&packets, layout);
+        let baseline = analyze_bytes(&bytes).expect("analyzes");
+        let mut checked = 0;
+        for round in 0..1500 {
+            let mut damaged = bytes.clone();
+            for _ in 0..1 + rng.next() % 3 {
+                let at = (rng.next() % damaged.len() as u64) as usize;
+                damaged[at] ^= (rng.next() % 255 + 1) as u8;
+            }
+            let what = format!("{layout:?} round {round}");
+            checked += check_damaged(&what, &bytes, &damaged, &baseline);
+        }
+        assert!(checked > 1500, "{layout:?}: only {checked} checks");
+    }
+}
+
+#[test]
+fn snaplen_60_capture_gives_the_same_verdicts_as_the_full_one() {
+    // Lengths come from the IP header: a cut payload still counts in full.
+    let packets = six_connections();
+    let full = analyze_bytes(&write_snaplen(&packets, 65_535)).expect("full");
+    let cut = analyze_bytes(&write_snaplen(&packets, 60)).expect("snaplen 60");
+    let v = |r: &Report| r.connections.iter().map(verdict).collect::<Vec<_>>();
+    assert_eq!(v(&cut), v(&full));
+    assert_eq!(cut.summary.skipped.truncated, 0);
+}
+
+/// The Zeek test traces beside the repository (read, never copied in).
+#[track_caller]
+fn reference_traces() -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek/traces");
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the reference traces are missing at {}: {e}", dir.display()));
+    let mut out: Vec<(String, Vec<u8>)> = entries
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .map(|p| {
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read(&p).expect("trace is readable"))
+        })
+        .collect();
+    out.sort();
+    assert!(
+        out.len() >= 30,
+        "expected the corpus' traces, found {}",
+        out.len()
+    );
+    out
+}
+
+#[test]
+fn reference_traces_cut_anywhere_or_flipped_keep_intact_verdicts() {
+    let mut rng = Rng(0x7ace_0007);
+    let (mut cuts, mut flips, mut checked) = (0, 0, 0);
+    for (name, bytes) in reference_traces() {
+        if bytes.len() > 200_000 {
+            continue;
+        }
+        let baseline = analyze_bytes(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Every offset for the small traces, a spread of offsets for the others.
+        let step = (bytes.len() / 2_000).max(1);
+        for cut in (0..bytes.len()).step_by(step) {
+            checked += check_damaged(
+                &format!("{name} cut at {cut}"),
+                &bytes,
+                &bytes[..cut],
+                &baseline,
+            );
+            cuts += 1;
+        }
+        for round in 0..100 {
+            let mut damaged = bytes.clone();
+            let at = (rng.next() % bytes.len() as u64) as usize;
+            damaged[at] ^= (rng.next() % 255 + 1) as u8;
+            checked += check_damaged(
+                &format!("{name} flip {round} at {at}"),
+                &bytes,
+                &damaged,
+                &baseline,
+            );
+            flips += 1;
+        }
+    }
+    assert!(
+        checked > cuts,
+        "{checked} intact connections checked over {cuts} cuts and {flips} flips"
+    );
+}
