@@ -1,8 +1,13 @@
 //! Invariants that must hold for every input, checked with proptest: a byte
 //! stream cut at any points parses as it does whole (HTTP heads, chunked bodies),
-//! and sequence numbers wrap as RFC 9293 §3.4 says.
+//! sequence numbers wrap as RFC 9293 §3.4 says, and the analyzer's report does
+//! not depend on how the capture file arrives in reads.
 
+mod common;
+
+use common::traffic::{LAYOUTS, analyze_bytes, analyze_reader, six_connections, write};
 use proptest::prelude::*;
+use wirelab::fuzzing::ShortReads;
 use wirelab::http::{Check, ChunkedDecoder, Limits, ParseError, RequestHead, check_request};
 use wirelab::wire::SeqNum;
 
@@ -174,4 +179,49 @@ fn seq_num_half_the_space_apart_is_neither_below_nor_above() {
     let a = SeqNum(0x8000_0010);
     let b = a + (1 << 31);
     assert!(!(a < b) && !(b < a));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn analyzer_report_does_not_depend_on_how_the_file_is_chunked(
+        layout in prop::sample::select(&LAYOUTS[..]),
+        sizes in prop::collection::vec(1usize..300, 1..12),
+    ) {
+        let bytes = write(&six_connections(), layout);
+        let whole = analyze_bytes(&bytes);
+        let chunked = analyze_reader(ShortReads::new(&bytes, &sizes));
+        prop_assert!(whole.is_ok());
+        prop_assert_eq!(whole, chunked);
+    }
+}
+
+#[test]
+fn reference_traces_give_the_same_report_through_short_reads() {
+    // The Zeek traces beside the repository (read, never copied in), each read
+    // whole and through reads of sizes that straddle every record boundary.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek/traces");
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("the reference traces are missing at {}: {e}", dir.display()));
+    let mut n = 0;
+    for path in entries.map(|e| e.expect("entry").path()) {
+        let bytes = std::fs::read(&path).expect("trace is readable");
+        let whole = analyze_bytes(&bytes);
+        for sizes in [
+            &[1usize][..],
+            &[3, 1, 4, 1, 5, 9, 2, 6],
+            &[4095, 17, 65_537],
+        ] {
+            let chunked = analyze_reader(ShortReads::new(&bytes, sizes));
+            assert_eq!(
+                whole,
+                chunked,
+                "{} read in pieces of {sizes:?}",
+                path.display()
+            );
+        }
+        n += 1;
+    }
+    assert!(n >= 30, "expected the corpus' traces, found {n}");
 }
