@@ -47,6 +47,17 @@ impl ServeProcess {
     /// Starts `lab serve --port 0 ARGS` and waits for its `listening` line.
     #[track_caller]
     pub fn start(args: &[&str]) -> ServeProcess {
+        Self::spawn(args, true)
+    }
+
+    /// As [`ServeProcess::start`], but the log is read and dropped (long runs).
+    #[track_caller]
+    pub fn start_unlogged(args: &[&str]) -> ServeProcess {
+        Self::spawn(args, false)
+    }
+
+    #[track_caller]
+    fn spawn(args: &[&str], keep_log: bool) -> ServeProcess {
         let mut child = Command::new(LAB)
             .args(["serve", "--port", "0"])
             .args(args)
@@ -68,7 +79,9 @@ impl ServeProcess {
                         let _ = tx.send(addr);
                     }
                 }
-                sink.lock().expect("log lock").push(line);
+                if keep_log {
+                    sink.lock().expect("log lock").push(line);
+                }
             }
         });
         let addr = rx
