@@ -16,14 +16,17 @@
 //! | [`chunked_body`] | `[limit, cut, stream...]` |
 //! | [`capture_file`] | a whole pcap or pcapng file |
 //! | [`wire_frame`] | `[link type selector, length selector, frame...]` |
+//! | [`analyze_capture`] | a whole pcap or pcapng file |
 
 use std::io::{self, Cursor, Read};
 
+use crate::analyze::{AnalyzeOptions, analyze};
 use crate::capture::{CaptureAnomalies, FileReader, Frame, LinkType, Timestamp};
 use crate::http::{
     Check, ChunkedDecoder, Feed, Limits, ParseError, RequestHead, ResponseHead, check_request,
     check_response,
 };
+use crate::report::{Report, json, table, zeek};
 use crate::wire::{DecodeOptions, Decoded, Skip, decode};
 
 /// Small limits, so that short fuzz inputs reach every limit branch.
@@ -344,4 +347,37 @@ pub fn wire_frame(data: &[u8]) {
         orig_len,
     };
     check_decode(&frame);
+}
+
+/// Runs the whole analyzer over capture bytes read through `reader`.
+fn analyze_from(reader: impl Read) -> Result<Report, String> {
+    let mut source = FileReader::new(reader).map_err(|e| e.to_string())?;
+    analyze(&mut source, &AnalyzeOptions::default()).map_err(|e| e.to_string())
+}
+
+/// A whole capture file through the whole analyzer (capture → wire → flow →
+/// teardown → report) and its three renderings: the report is the same through
+/// short reads, every frame is accounted for, and each connection is reported once.
+pub fn analyze_capture(data: &[u8]) {
+    let whole = analyze_from(Cursor::new(data));
+    let sizes = [7, 1, 4096, 3];
+    let short = analyze_from(ShortReads::new(data, &sizes));
+    assert_eq!(whole, short, "short reads changed the report");
+    let report = match whole {
+        Ok(report) => report,
+        Err(message) => return assert!(!message.contains('\n'), "{message}"),
+    };
+    let s = &report.summary;
+    assert!(s.tcp_segments <= s.frames);
+    assert_eq!(s.connections, report.connections.len() as u64);
+    let ids: Vec<u64> = report.connections.iter().map(|c| c.id).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ids unique and in order: {ids:?}"
+    );
+    for c in &report.connections {
+        assert!(c.zeek.orig_pkts + c.zeek.resp_pkts <= s.tcp_segments);
+        let _ = (table::line(c), json::line(c), zeek::row(&c.zeek));
+    }
+    let _ = (table::render(&report), json::render(&report));
 }

@@ -159,7 +159,9 @@ proptest! {
     fn seq_num_adds_and_compares_across_the_wrap(a in any::<u32>(), d in 1u32..(1 << 31)) {
         let a = SeqNum(a);
         let b = a + d;
-        prop_assert!(a < b && b > a && a != b);
+        prop_assert!(a < b, "{a} < {b}");
+        prop_assert!(b > a, "{b} > {a}");
+        prop_assert_ne!(a, b);
         prop_assert_eq!(b.diff(a), d as i32);
         prop_assert_eq!(a.diff(b), -(d as i32));
         prop_assert_eq!(b - d, a);
@@ -178,7 +180,8 @@ fn seq_num_half_the_space_apart_is_neither_below_nor_above() {
     // The case the random search above hits only by luck: 2^31 apart.
     let a = SeqNum(0x8000_0010);
     let b = a + (1 << 31);
-    assert!(!(a < b) && !(b < a));
+    assert!(!a.lt(&b) && !b.lt(&a), "neither is below the other");
+    assert_eq!(a.partial_cmp(&b), None);
 }
 
 proptest! {
