@@ -265,3 +265,89 @@ fn reference_traces_cut_anywhere_or_flipped_keep_intact_verdicts() {
         "{checked} intact connections checked over {cuts} cuts and {flips} flips"
     );
 }
+
+/// Where each record of a little-endian classic pcap starts, and the file's end.
+fn record_starts(bytes: &[u8]) -> Vec<usize> {
+    let mut at = 24;
+    let mut out = Vec::new();
+    while at + 16 <= bytes.len() {
+        out.push(at);
+        let caplen =
+            u32::from_le_bytes([bytes[at + 8], bytes[at + 9], bytes[at + 10], bytes[at + 11]]);
+        at += 16 + caplen as usize;
+    }
+    out.push(bytes.len());
+    out
+}
+
+/// A record header: time of the record before `at`, the given lengths.
+fn record_header(bytes: &[u8], at: usize, caplen: u32, orig: u32) -> Vec<u8> {
+    let mut h = bytes[at..at + 8].to_vec();
+    h.extend_from_slice(&caplen.to_le_bytes());
+    h.extend_from_slice(&orig.to_le_bytes());
+    h
+}
+
+#[test]
+fn zero_length_and_huge_records_are_counted_and_the_rest_is_analyzed() {
+    let packets = six_connections();
+    let bytes = write(&packets, common::traffic::Layout::PcapEthernet);
+    let baseline = analyze_bytes(&bytes).expect("analyzes");
+    let starts = record_starts(&bytes);
+    let mid = starts[10];
+    // A zero-length record is a frame with nothing in it (skipped as truncated).
+    let v = |r: &Report| r.connections.iter().map(verdict).collect::<Vec<_>>();
+    let zero = [
+        &bytes[..mid],
+        &record_header(&bytes, mid, 0, 0),
+        &bytes[mid..],
+    ]
+    .concat();
+    let r = analyze_bytes(&zero).expect("analyzes");
+    assert_eq!(r.summary.frames, packets.len() as u64 + 1);
+    assert_eq!(r.summary.skipped.truncated, 1);
+    assert_eq!(
+        v(&r),
+        v(&baseline),
+        "frame numbers shift by one, verdicts do not"
+    );
+    // A record header claiming 2 GiB: damage, counted; reading resumes at the next
+    // good record, so only that garbage is lost.
+    let huge = [
+        &bytes[..mid],
+        &record_header(&bytes, mid, 0x8000_0000, 0x8000_0000),
+        &bytes[mid..],
+    ]
+    .concat();
+    let r = analyze_bytes(&huge).expect("analyzes");
+    assert_eq!(r.summary.capture_anomalies.damaged_records, 1);
+    assert_eq!(r.summary.capture_anomalies.skipped_bytes, 16);
+    assert_eq!(r.connections, baseline.connections);
+    // A plausible length as the last record, but the file ends inside it.
+    let tail = [
+        &bytes[..],
+        &record_header(&bytes, mid, 1000, 1000),
+        &[0; 10],
+    ]
+    .concat();
+    let r = analyze_bytes(&tail).expect("analyzes");
+    assert_eq!(r.summary.capture_anomalies.truncated_records, 1);
+    assert_eq!(r.connections, baseline.connections);
+    // An impossible length as the last record (above any snap length): damage,
+    // and the search for a next record finds the end of the file.
+    let tail = [&bytes[..], &record_header(&bytes, mid, 1 << 30, 1 << 30)].concat();
+    let r = analyze_bytes(&tail).expect("analyzes");
+    assert_eq!(r.summary.capture_anomalies.damaged_records, 1);
+    assert_eq!(r.connections, baseline.connections);
+}
+
+#[test]
+fn unknown_link_type_is_counted_per_frame_not_an_error() {
+    let packets = six_connections();
+    let mut bytes = write(&packets, common::traffic::Layout::PcapEthernet);
+    bytes[20..24].copy_from_slice(&4242u32.to_le_bytes());
+    let r = analyze_bytes(&bytes).expect("an unknown link type still reads");
+    assert_eq!(r.summary.frames, packets.len() as u64);
+    assert_eq!(r.summary.skipped.unknown_link_type, packets.len() as u64);
+    assert!(r.connections.is_empty());
+}
