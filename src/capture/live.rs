@@ -61,6 +61,8 @@ pub struct LiveCapture {
     savefile: Option<(pcap::Savefile, PathBuf)>,
     number: u64,
     anomalies: CaptureAnomalies,
+    /// How long an empty ring is waited on before `next_frame` says `None`.
+    wait: Duration,
 }
 
 fn live_error(interface: &str, message: String) -> Error {
@@ -111,10 +113,26 @@ impl LiveCapture {
         bpf_filter: Option<&str>,
         write: Option<&Path>,
     ) -> Result<Self, Error> {
+        Self::open_with_snaplen(interface, bpf_filter, write, SNAPLEN)
+    }
+
+    /// As [`LiveCapture::open`], keeping at most `snaplen` bytes of each
+    /// packet: a capture that needs only headers and the first payload
+    /// bytes copies far less and keeps up with bulk transfers.
+    ///
+    /// # Errors
+    ///
+    /// As [`LiveCapture::open`].
+    pub fn open_with_snaplen(
+        interface: &str,
+        bpf_filter: Option<&str>,
+        write: Option<&Path>,
+        snaplen: i32,
+    ) -> Result<Self, Error> {
         let capture = pcap::Capture::from_device(interface)
             .map_err(|e| open_error(interface, e))?
             .promisc(false)
-            .snaplen(SNAPLEN)
+            .snaplen(snaplen)
             .buffer_size(BUFFER_BYTES)
             .timeout(READ_TIMEOUT.as_millis() as i32)
             .immediate_mode(true)
@@ -158,7 +176,14 @@ impl LiveCapture {
             savefile,
             number: 0,
             anomalies: CaptureAnomalies::default(),
+            wait: READ_TIMEOUT,
         })
+    }
+
+    /// Sets how long [`LiveCapture::next_frame`] waits on an empty ring
+    /// (100 ms unless changed). A lab that must notice quiet quickly waits less.
+    pub fn set_wait(&mut self, wait: Duration) {
+        self.wait = wait;
     }
 
     /// The interface's link type.
@@ -174,7 +199,7 @@ impl LiveCapture {
     /// [`Error::Live`] when libpcap fails (the interface went away, ...).
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
         if self.drained {
-            match self.poll.poll(&mut self.events, Some(READ_TIMEOUT)) {
+            match self.poll.poll(&mut self.events, Some(self.wait)) {
                 Ok(()) if self.events.is_empty() => return Ok(None),
                 Ok(()) => self.drained = false,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Ok(None),

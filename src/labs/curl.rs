@@ -7,8 +7,9 @@
 //! silently retried on a fresh connection (it does so only on a reused
 //! connection that delivered no response byte) are the client witness.
 
+use std::io::Read;
 use std::net::SocketAddr;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// How to run curl.
 #[derive(Clone, Debug, Default)]
@@ -17,6 +18,10 @@ pub struct CurlRequest {
     pub paths: Vec<String>,
     /// A request body of this many bytes (POST), if any.
     pub body: Option<usize>,
+    /// Leave curl's output unread this long: once the pipe fills, curl stops
+    /// reading its socket, like a slow reader, and the server's response backs
+    /// up into the server's send queue.
+    pub pause: Option<std::time::Duration>,
     /// Give up after this many seconds.
     pub max_time_secs: u32,
 }
@@ -42,7 +47,7 @@ pub struct CurlOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// curl is not installed or could not start.
-    #[error("cannot run curl ({0}); install it (scripts/setup, or apt-get install curl)")]
+    #[error("cannot run curl: {0} (scripts/setup installs it)")]
     Spawn(#[source] std::io::Error),
 }
 
@@ -55,17 +60,20 @@ pub enum Error {
 pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> {
     let mut cmd = Command::new("curl");
     // -v shows curl's retry notes; -sS keeps the progress meter away but the
-    // error line in. --write-out speaks once per URL, so each value is last-wins.
-    cmd.args(["-v", "-sS", "-o", "/dev/null"])
+    // error line in. --write-out speaks once per URL, on stderr, so that the
+    // bodies alone go to stdout (a pipe this process reads, or delays).
+    cmd.args(["-v", "-sS"])
         .args(["--max-time", &req.max_time_secs.max(1).to_string()])
         .args([
             "-w",
-            "wirelab %{http_code} %{size_download} %{num_connects}\\n",
+            "%{stderr}wirelab %{http_code} %{size_download} %{num_connects}\\n",
         ]);
-    if let Some(n) = req.body {
-        // No `Expect: 100-continue`: the body goes with the head, as most
-        // clients send small bodies.
-        cmd.args(["-H", "Expect:", "--data-binary", &"x".repeat(n)]);
+    if req.body.is_some() {
+        // curl's own defaults are kept: above 1 MiB it sends
+        // `Expect: 100-continue` and holds the body back until the server
+        // answers (RFC 9110 §10.1.1); below, the body follows the head at once.
+        // The body goes through stdin: a large one would not fit in argv.
+        cmd.args(["--data-binary", "@-"]);
     }
     let paths: Vec<String> = if req.paths.is_empty() {
         vec!["/".into()]
@@ -75,17 +83,45 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
     for p in &paths {
         cmd.arg(format!("http://{server}{p}"));
     }
-    let out = cmd.output().map_err(Error::Spawn)?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    Ok(parse(out.status.code().unwrap_or(-1), &stdout, &stderr))
+    cmd.stdin(if req.body.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(Error::Spawn)?;
+    if let (Some(n), Some(mut stdin)) = (req.body, child.stdin.take()) {
+        std::thread::spawn(move || {
+            use std::io::Write;
+            // curl may stop reading its input early (an early answer): a
+            // failed write here is part of the experiment, not an error.
+            let _ = stdin.write_all(&vec![b'x'; n]);
+        });
+    }
+    let stderr = child.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = e.read_to_string(&mut s);
+            s
+        })
+    });
+    if let Some(pause) = req.pause {
+        std::thread::sleep(pause);
+    }
+    if let Some(mut out) = child.stdout.take() {
+        let _ = std::io::copy(&mut out, &mut std::io::sink());
+    }
+    let status = child.wait().map_err(Error::Spawn)?;
+    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    Ok(parse(status.code().unwrap_or(-1), &stderr))
 }
 
-fn parse(exit_code: i32, stdout: &str, stderr: &str) -> CurlOutcome {
+fn parse(exit_code: i32, stderr: &str) -> CurlOutcome {
     let mut status = 0;
     let mut body_bytes = 0;
     let mut connects = 0;
-    for line in stdout.lines().filter_map(|l| l.strip_prefix("wirelab ")) {
+    for line in stderr.lines().filter_map(|l| l.strip_prefix("wirelab ")) {
         let mut f = line.split_whitespace();
         let code: u16 = f.next().and_then(|v| v.parse().ok()).unwrap_or(0);
         if code != 0 {
@@ -120,8 +156,7 @@ mod tests {
     fn parse_reset_after_status() {
         let o = parse(
             56,
-            "wirelab 200 5 1\n",
-            "* Connected\ncurl: (56) Recv failure: Connection reset by peer\n",
+            "* Connected\nwirelab 200 5 1\ncurl: (56) Recv failure: Connection reset by peer\n",
         );
         assert_eq!(o.status, 200);
         assert_eq!(o.body_bytes, 5);
@@ -136,8 +171,8 @@ mod tests {
     fn parse_silent_retry_over_two_urls() {
         let o = parse(
             0,
-            "wirelab 200 10 1\nwirelab 200 10 1\n",
-            "* Connection died, retrying a fresh connect (retry count: 1)\n",
+            "wirelab 200 10 1\n* Connection died, retrying a fresh connect (retry count: 1)\n\
+             wirelab 200 10 1\n",
         );
         assert_eq!((o.status, o.body_bytes, o.connects), (200, 20, 2));
         assert!(o.retried.unwrap().starts_with("Connection died"));

@@ -3,6 +3,6 @@
 
 pub mod counters;
 pub mod curl;
-pub mod ladder;
 pub mod netns;
+pub mod reset;
 pub mod scenarios;

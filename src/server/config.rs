@@ -39,6 +39,11 @@ pub struct Config {
     /// 9112 §9.5 deterministically: the client's next request is already queued
     /// when the server closes the "idle" connection, so the close sends RST.
     pub keepalive_race: bool,
+    /// SO_SNDBUF for each connection; `None` leaves Linux's autotuning. A
+    /// buffer that holds the whole response makes `write()` return at once, so
+    /// the close follows while most of a large body is still unsent, and a RST
+    /// then discards that tail (RFC 9293 §3.6: ABORT flushes the send queue).
+    pub send_buffer: Option<usize>,
     /// Largest request body accepted; larger ones get 413 (default 1 MiB, nginx's
     /// `client_max_body_size`).
     pub max_body: u64,
@@ -75,6 +80,7 @@ impl Default for Config {
             keep_alive: true,
             respond_before_body: false,
             keepalive_race: false,
+            send_buffer: None,
             max_body: 1024 * 1024,
             limits: Limits::default(),
             header_timeout: Duration::from_secs(10),

@@ -273,6 +273,10 @@ impl Server {
             self.refuse(state, id, &mut stream, peer);
             return;
         }
+        if let Some(size) = self.config.send_buffer {
+            // Best effort: the kernel clamps it to net.core.wmem_max.
+            let _ = socket2::SockRef::from(&stream).set_send_buffer_size(size);
+        }
         let token = Token(id as usize + 1);
         let interest = Interest::READABLE | Interest::WRITABLE;
         if self

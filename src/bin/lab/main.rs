@@ -2,6 +2,7 @@
 //! prints; every behaviour lives in the `wirelab` library.
 
 mod analyze;
+mod reset;
 mod serve;
 
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ enum Command {
     Serve(serve::Args),
     /// Classify every TCP connection's teardown in a capture file or live.
     Analyze(analyze::Args),
+    /// Cause a teardown, capture it, classify it and explain it.
+    Reset(reset::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Reset(args) => reset::run(args),
     };
     match result {
         Ok(code) => code,

@@ -95,7 +95,7 @@ pub struct Args {
 
 /// The read modes (see `wirelab::server::ReadMode`).
 #[derive(Clone, Copy, ValueEnum)]
-enum Mode {
+pub(crate) enum Mode {
     /// Answer without reading the request, close: the unread request makes Linux send RST.
     NoRead,
     /// Read --partial-bytes of the request, answer, close: the rest is unread, RST.
@@ -111,13 +111,35 @@ enum Mode {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum FramingArg {
+pub(crate) enum FramingArg {
     /// Content-Length: the client knows where the body ends.
     Length,
     /// No length, the close ends the body: a RST instead of FIN is a client error.
     Close,
     /// Transfer-Encoding: chunked (close-delimited for HTTP/1.0 clients).
     Chunked,
+}
+
+impl From<Mode> for ReadMode {
+    fn from(m: Mode) -> ReadMode {
+        match m {
+            Mode::NoRead => ReadMode::NoRead,
+            Mode::Partial => ReadMode::Partial,
+            Mode::Full => ReadMode::Full,
+            Mode::Drain => ReadMode::Drain,
+            Mode::Abort => ReadMode::Abort,
+        }
+    }
+}
+
+impl From<FramingArg> for Framing {
+    fn from(f: FramingArg) -> Framing {
+        match f {
+            FramingArg::Length => Framing::Length,
+            FramingArg::Close => Framing::Close,
+            FramingArg::Chunked => Framing::Chunked,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -137,19 +159,9 @@ enum LogArg {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Config {
         bind: SocketAddr::new(args.bind, args.port),
-        mode: match args.mode {
-            Mode::NoRead => ReadMode::NoRead,
-            Mode::Partial => ReadMode::Partial,
-            Mode::Full => ReadMode::Full,
-            Mode::Drain => ReadMode::Drain,
-            Mode::Abort => ReadMode::Abort,
-        },
+        mode: args.mode.into(),
         partial_bytes: args.partial_bytes,
-        framing: match args.framing {
-            FramingArg::Length => Framing::Length,
-            FramingArg::Close => Framing::Close,
-            FramingArg::Chunked => Framing::Chunked,
-        },
+        framing: args.framing.into(),
         body_size: args.body_size,
         status: args.status,
         keep_alive: matches!(args.keep_alive, OnOff::On),
@@ -187,7 +199,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// `500ms`, `5s`, `2m`, or a bare number of seconds (`1.5`).
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
         Some(i) => s.split_at(i),
         None => (s, "s"),

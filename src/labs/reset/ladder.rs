@@ -12,10 +12,13 @@
 //! sequence number, as Wireshark shows them. Frames that decided the verdict
 //! are marked with `>` in the first column.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::path::Path;
 
-use crate::capture::Timestamp;
-use crate::wire::TcpFlags;
+use crate::capture::{self, Timestamp};
+use crate::report::ConnectionReport;
+use crate::wire::{self, DecodeOptions, Decoded, Endpoint, SeqNum, TcpFlags};
 
 /// One packet of the connection, as the diagram needs it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -48,6 +51,135 @@ impl Rung {
     pub fn flag_text(flags: TcpFlags) -> String {
         flags.to_string().replace("none", "")
     }
+}
+
+/// One connection's packets, client and server named.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Conversation {
+    /// The analyzer's connection id.
+    pub id: u64,
+    /// Client address and port.
+    pub client: String,
+    /// Server address and port.
+    pub server: String,
+    /// The packets, in capture order.
+    pub rungs: Vec<Rung>,
+}
+
+/// Reads the capture again and sorts its TCP packets into one
+/// [`Conversation`] per reported connection. Sequence numbers are made
+/// relative to each side's first sequence number (its SYN, or one before its
+/// first segment when the SYN was not captured).
+///
+/// # Errors
+///
+/// When the capture cannot be read.
+pub fn conversations(
+    path: &Path,
+    connections: &[ConnectionReport],
+) -> Result<Vec<Conversation>, capture::Error> {
+    let mut out: Vec<Conversation> = connections
+        .iter()
+        .map(|c| Conversation {
+            id: c.id,
+            client: c.teardown.client.to_string(),
+            server: c.teardown.server.to_string(),
+            rungs: Vec::new(),
+        })
+        .collect();
+    let index: HashMap<(Endpoint, Endpoint), usize> = connections
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ((c.teardown.client, c.teardown.server), i))
+        .collect();
+    // Keyed by direction (sender, receiver): a server endpoint is shared by
+    // every connection to it.
+    let mut base: HashMap<(Endpoint, Endpoint), SeqNum> = HashMap::new();
+    let mut first_ts: Vec<Option<Timestamp>> = vec![None; out.len()];
+    let mut source = capture::open_file(path)?;
+    while let Some(frame) = source.next_frame()? {
+        let Decoded::Tcp(seg) = wire::decode(&frame, &DecodeOptions::default()) else {
+            continue;
+        };
+        let (i, from_client) = match (
+            index.get(&(seg.src, seg.dst)),
+            index.get(&(seg.dst, seg.src)),
+        ) {
+            (Some(&i), _) => (i, true),
+            (None, Some(&i)) => (i, false),
+            (None, None) => continue,
+        };
+        let own = *base
+            .entry((seg.src, seg.dst))
+            .or_insert(if seg.flags.syn() {
+                seg.seq
+            } else {
+                seg.seq - 1
+            });
+        let ack = seg.flags.ack().then(|| {
+            base.get(&(seg.dst, seg.src))
+                .map_or(seg.ack.0, |b| seg.ack.0.wrapping_sub(b.0))
+        });
+        let t0 = *first_ts[i].get_or_insert(frame.ts);
+        let c = &connections[i].teardown.frames;
+        let deciding =
+            [c.client_fin, c.server_fin, c.client_rst, c.server_rst].contains(&Some(frame.number));
+        out[i].rungs.push(Rung {
+            frame: frame.number,
+            ts: frame.ts,
+            ms: (frame.ts.0 - t0.0) as f64 / 1e6,
+            from_client,
+            flags: Rung::flag_text(seg.flags),
+            seq: seg.seq.0.wrapping_sub(own.0),
+            ack,
+            len: seg.payload_len,
+            http: http_line(seg.payload),
+            deciding,
+        });
+    }
+    Ok(out)
+}
+
+/// The first line of an HTTP request or status line at the start of a
+/// payload, if the payload starts one.
+fn http_line(payload: &[u8]) -> Option<String> {
+    const STARTS: [&[u8]; 9] = [
+        b"HTTP/",
+        b"GET ",
+        b"POST ",
+        b"PUT ",
+        b"HEAD ",
+        b"DELETE ",
+        b"OPTIONS ",
+        b"PATCH ",
+        b"CONNECT ",
+    ];
+    if !STARTS.iter().any(|s| payload.starts_with(s)) {
+        return None;
+    }
+    let end = payload
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(payload.len());
+    let line = &payload[..end];
+    line.iter()
+        .all(|b| b.is_ascii_graphic() || *b == b' ')
+        .then(|| String::from_utf8_lossy(line).into_owned())
+}
+
+/// Renders every conversation, one diagram each.
+pub fn render_all(convs: &[Conversation]) -> String {
+    let mut out = String::new();
+    for (n, c) in convs.iter().enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        if convs.len() > 1 {
+            let _ = writeln!(out, "connection {}:", c.id);
+        }
+        out.push_str(&render(&c.rungs, &c.client, &c.server));
+    }
+    out
 }
 
 /// The width of the arrow part of a line.
@@ -98,7 +230,7 @@ fn arrow(label: &str, to_server: bool) -> String {
     if to_server {
         format!("|---{label} {fill}>|")
     } else {
-        format!("|<{fill} {label}---|")
+        format!("|<{fill} {label} --|")
     }
 }
 

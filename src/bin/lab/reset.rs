@@ -1,0 +1,218 @@
+//! `lab reset`: flags → [`wirelab::labs::reset::ResetOptions`] → run → print.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
+use wirelab::labs::reset::{self, ClientKind, ResetOptions, render};
+
+use crate::serve::{FramingArg, Mode};
+
+/// Cause a teardown, capture it, classify it and explain it, in one command.
+///
+/// Starts the teaching server on a loopback port in the chosen read mode,
+/// captures the port with libpcap, runs a client, waits for the teardown and
+/// prints the verdict (FIN or RST, who, which frame, why, with the RFC), a
+/// ladder diagram of the packets, and three witnesses side by side: the
+/// packets, the client (clean EOF vs ECONNRESET, curl's exit code), and the
+/// kernel's TcpExtTCPAbortOnClose / TcpExtTCPAbortOnData / TcpOutRsts deltas.
+/// Needs root (capture, and a private network namespace for exact counters).
+#[derive(clap::Args)]
+#[command(after_help = "Examples:\n  \
+    lab reset --mode no-read                 RST: the request is never read\n  \
+    lab reset --mode no-read --client curl   curl: (56) Recv failure\n  \
+    lab reset --mode no-read --client curl --framing length --body-size 4000000 --client-pause 200ms\n  \
+    lab reset --mode full                    FIN both ways\n  \
+    lab reset --mode full --late-bytes 10    RST for data after close\n  \
+    lab reset --mode drain --pipeline 3      FIN both ways, the rest drained\n  \
+    lab reset --mode drain --expect fin --repeat 200")]
+pub struct Args {
+    /// The server's read mode.
+    #[arg(long, value_enum)]
+    mode: Mode,
+    /// Bytes `partial` reads.
+    #[arg(long, default_value_t = 10)]
+    partial_bytes: usize,
+    /// Which client: wirelab's raw client, or real curl.
+    #[arg(long, value_enum, default_value_t = ClientArg::Own)]
+    client: ClientArg,
+    /// Response framing; `close` (no length, as in the Go story; the default
+    /// except with --keep-alive, which uses `length`) makes the client depend
+    /// on a FIN to know the body ended.
+    #[arg(long, value_enum)]
+    framing: Option<FramingArg>,
+    /// Response body size in bytes (large bodies show the RST cutting them short).
+    #[arg(long, default_value_t = 128)]
+    body_size: usize,
+    /// Response status code.
+    #[arg(long, default_value_t = 200)]
+    status: u16,
+    /// Request body size: sends a POST with this many bytes.
+    #[arg(long, default_value_t = 0)]
+    request_body: usize,
+    /// Junk bytes the client sends after the response arrived (own client).
+    #[arg(long, default_value_t = 0)]
+    late_bytes: usize,
+    /// Requests sent in one write (own client); the server answers the first.
+    #[arg(long, default_value_t = 1)]
+    pipeline: usize,
+    /// The keep-alive race: two requests on one persistent connection while
+    /// the server closes it as idle; curl retries silently.
+    #[arg(long)]
+    keep_alive: bool,
+    /// The server answers as soon as the head is parsed, leaving the body
+    /// unread (the early 413; use with --request-body and --status 413).
+    #[arg(long)]
+    respond_before_body: bool,
+    /// The client stops reading for this long after sending (a slow reader,
+    /// e.g. 200ms): with a large --body-size the response backs up in the
+    /// server's send queue and the server's RST discards that unsent tail.
+    #[arg(long, value_parser = crate::serve::parse_duration)]
+    client_pause: Option<std::time::Duration>,
+    /// Assert the verdict: exit 0 when it matches, 1 with one line when not.
+    #[arg(long, value_enum)]
+    expect: Option<ExpectArg>,
+    /// Run N times and report how many matched --expect (or the first run's verdict).
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
+    /// Save the capture (pcap) here.
+    #[arg(long)]
+    save_pcap: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
+    /// Stay in the machine's network namespace (counters may then include
+    /// other traffic).
+    #[arg(long)]
+    no_netns: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ClientArg {
+    /// wirelab's scripted raw client.
+    Own,
+    /// Real curl.
+    Curl,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ExpectArg {
+    /// A graceful close: FIN both ways, no RST.
+    Fin,
+    /// An abort: a RST ended the connection.
+    Rst,
+}
+
+impl ExpectArg {
+    fn name(self) -> &'static str {
+        match self {
+            ExpectArg::Fin => "fin",
+            ExpectArg::Rst => "rst",
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// Verdict, ladder diagram and witnesses for a terminal.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let opts = ResetOptions {
+        mode: args.mode.into(),
+        partial_bytes: args.partial_bytes,
+        client: match args.client {
+            ClientArg::Own => ClientKind::Own,
+            ClientArg::Curl => ClientKind::Curl,
+        },
+        framing: args
+            .framing
+            .unwrap_or(if args.keep_alive {
+                FramingArg::Length
+            } else {
+                FramingArg::Close
+            })
+            .into(),
+        body_size: args.body_size,
+        status: args.status,
+        request_body: args.request_body,
+        late_bytes: args.late_bytes,
+        pipeline: args.pipeline,
+        keep_alive: args.keep_alive,
+        respond_before_body: args.respond_before_body,
+        client_pause: args.client_pause,
+        save_pcap: args.save_pcap,
+        isolate: !args.no_netns,
+    };
+    if args.repeat == 0 {
+        anyhow::bail!("--repeat must be at least 1");
+    }
+    if args.repeat > 1 && opts.save_pcap.is_some() {
+        anyhow::bail!("--save-pcap keeps one capture: use it without --repeat");
+    }
+    let mut first: Option<reset::run::ResetRun> = None;
+    let mut first_miss: Option<reset::run::ResetRun> = None;
+    let mut matched = 0;
+    let mut disagreed = 0;
+    reset::run_repeated(&opts, args.repeat, |_, r| {
+        let want = args
+            .expect
+            .map(ExpectArg::name)
+            .or(first.as_ref().map(|f| f.verdict.ending.as_str()))
+            .unwrap_or(r.verdict.ending.as_str());
+        if r.verdict.ending == want {
+            matched += 1;
+        } else if first_miss.is_none() {
+            first_miss = Some(r.clone());
+        }
+        if !r.disagreements.is_empty() {
+            disagreed += 1;
+        }
+        if first.is_none() {
+            first = Some(r.clone());
+        }
+    })?;
+    let Some(first) = first else {
+        anyhow::bail!("no run was made");
+    };
+    let shown = first_miss.as_ref().unwrap_or(&first);
+    match args.format {
+        FormatArg::Table => print!("{}", render::text(shown)),
+        FormatArg::Json => {
+            let doc = serde_json::json!({
+                "run": shown,
+                "repeat": args.repeat,
+                "matched": matched,
+                "expect": args.expect.map(ExpectArg::name),
+                "runs_with_disagreements": disagreed,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        }
+    }
+    if args.repeat > 1 {
+        let against = args.expect.map_or_else(
+            || format!("the first run's verdict ({})", first.verdict.ending),
+            |e| format!("--expect {}", e.name()),
+        );
+        eprintln!(
+            "{matched}/{} runs matched {against}; {disagreed} had disagreeing witnesses",
+            args.repeat
+        );
+    }
+    if let Some(expect) = args.expect
+        && matched < args.repeat
+    {
+        let miss = first_miss.as_ref().unwrap_or(&first);
+        eprintln!(
+            "expected {} but saw {}: {}",
+            expect.name(),
+            miss.verdict.ending,
+            miss.verdict.reason
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,263 @@
+//! The verdict in plain words, and where the witnesses disagree.
+//!
+//! The packets say *what* happened (FIN or RST, who, which frame); the
+//! server's own log says *why* (it closed with bytes unread, or with a zero
+//! linger); the kernel counters say which kernel path sent the RST. The
+//! sentence here joins them and cites the rule:
+//! - close with unread data → RST: RFC 1122 §4.2.2.13, RFC 2525 §2.17;
+//! - SO_LINGER {on, 0} → RST: RFC 9293 §3.6 (ABORT);
+//! - data arriving after close → RST: RFC 1122 §4.2.2.13, RFC 9293 §3.6.1;
+//! - lingering close → FIN both ways: RFC 9112 §9.6;
+//! - the keep-alive race: RFC 9112 §9.5.
+
+use super::ResetOptions;
+use super::ladder::Conversation;
+use super::run::{ClientWitness, KernelWitness, ServerClose};
+use crate::flow::RstPhase;
+use crate::labs::netns::Isolation;
+use crate::report::ConnectionReport;
+use crate::server::ReadMode;
+use crate::teardown::{Ending, Role};
+
+/// The lab's verdict on its (first) connection.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Verdict {
+    /// `fin`, `rst`, `half-closed`, `open`, ... (`none` when nothing was captured).
+    pub ending: String,
+    /// Who sent the deciding RST, or who closed first for a FIN verdict.
+    pub by: Option<String>,
+    /// The RST's phase as the lab knows it: the packets' phase, refined by the
+    /// server's log (`so_linger_zero` where the packets alone would say
+    /// `unread_data`).
+    pub phase: Option<String>,
+    /// The RST's phase as the packets alone show it.
+    pub packet_phase: Option<String>,
+    /// The frames that decided it.
+    pub frames: Vec<u64>,
+    /// Zeek's `conn_state`.
+    pub conn_state: String,
+    /// Zeek's `history`.
+    pub history: String,
+    /// Why, in one sentence.
+    pub reason: String,
+    /// The rule behind it.
+    pub citation: String,
+}
+
+/// Builds the verdict on the first connection of the capture.
+pub fn verdict(
+    opts: &ResetOptions,
+    conns: &[ConnectionReport],
+    server_log: &[ServerClose],
+    kernel: &KernelWitness,
+) -> Verdict {
+    let Some(c) = conns.first() else {
+        return Verdict {
+            ending: "none".into(),
+            by: None,
+            phase: None,
+            packet_phase: None,
+            frames: Vec::new(),
+            conn_state: "-".into(),
+            history: "-".into(),
+            reason: "no connection was captured".into(),
+            citation: String::new(),
+        };
+    };
+    let t = &c.teardown;
+    let first_close = server_log.first();
+    let unread = first_close.map_or(0, |s| s.unread);
+    let provoked = first_close.is_some_and(|s| s.end == "we provoked RST");
+    let abort_on_data = kernel
+        .deltas
+        .get("TcpExtTCPAbortOnData")
+        .copied()
+        .unwrap_or(0);
+    let (by, phase, frames) = match (t.ending, t.first_rst) {
+        (Ending::Rst, Some(r)) => (
+            Some(r.sender.name().to_string()),
+            Some(r.phase),
+            vec![r.frame],
+        ),
+        _ => {
+            let mut fins: Vec<u64> = [t.frames.client_fin, t.frames.server_fin]
+                .into_iter()
+                .flatten()
+                .collect();
+            fins.sort_unstable();
+            (t.closed_first.map(|r| r.name().to_string()), None, fins)
+        }
+    };
+    // A zero-linger abort after reading everything looks like a close with
+    // unread data on the wire; the server's log (nothing unread) tells them apart.
+    let lab_phase = match phase {
+        Some(_) if provoked && unread == 0 && opts.mode == ReadMode::Abort => {
+            Some("so_linger_zero".to_string())
+        }
+        p => p.map(|p| p.name().to_string()),
+    };
+    let (reason, citation) = match (t.ending, t.first_rst.map(|r| r.sender), phase) {
+        (Ending::Rst, Some(Role::Server), _) if provoked && unread > 0 && opts.keep_alive => (
+            format!(
+                "the server closed an idle keep-alive connection while the client's next \
+                 request ({unread} bytes) sat unread in its receive queue, so Linux aborted \
+                 the close with RST"
+            ),
+            "RFC 9112 §9.5, RFC 2525 §2.17",
+        ),
+        (Ending::Rst, Some(Role::Server), _)
+            if provoked && unread > 0 && opts.respond_before_body =>
+        {
+            (
+                format!(
+                    "the server answered before reading the request body and closed with \
+                 {unread} unread bytes in its receive queue; Linux aborts such a close with RST"
+                ),
+                "RFC 9112 §9.3, RFC 1122 §4.2.2.13, RFC 2525 §2.17",
+            )
+        }
+        (Ending::Rst, Some(Role::Server), _) if provoked && unread > 0 => (
+            format!(
+                "the server closed with {unread} unread bytes in its receive queue; Linux \
+                 aborts such a close with RST, dropping any response bytes not yet sent"
+            ),
+            "RFC 1122 §4.2.2.13, RFC 2525 §2.17",
+        ),
+        (Ending::Rst, Some(Role::Server), _) if provoked && opts.mode == ReadMode::Abort => (
+            "the server read the whole request, then set SO_LINGER {on, 0} and closed: an \
+             abortive close, which Linux sends as RST (TcpExtTCPAbortOnData)"
+                .to_string(),
+            "RFC 9293 §3.6 (ABORT)",
+        ),
+        (Ending::Rst, Some(Role::Server), Some(RstPhase::DataAfterClose)) => (
+            format!(
+                "the server had closed cleanly (FIN), then the client sent more data; a \
+                 socket that can no longer read answers new data with RST{}",
+                if abort_on_data > 0 {
+                    " (TcpExtTCPAbortOnData)"
+                } else {
+                    ""
+                }
+            ),
+            "RFC 1122 §4.2.2.13, RFC 9293 §3.6.1",
+        ),
+        (Ending::Rst, Some(sender), phase) => (
+            format!(
+                "the {sender} sent RST ({})",
+                phase.map_or("no phase known", RstPhase::name)
+            ),
+            "RFC 9293 §3.5.2",
+        ),
+        (Ending::Fin, _, _) if opts.mode == ReadMode::Drain => (
+            "the server half-closed after answering, read and discarded whatever the client \
+             still sent until the client's FIN, and closed with nothing unread: FIN both ways \
+             (lingering close)"
+                .to_string(),
+            "RFC 9112 §9.6, RFC 9293 §3.6",
+        ),
+        (Ending::Fin, _, _) => (
+            format!(
+                "the {} closed first and nothing was left unread on either side, so both \
+                 closes were FIN",
+                t.closed_first.map_or("client", Role::name)
+            ),
+            "RFC 9293 §3.6",
+        ),
+        (ending, _, _) => (
+            format!("the capture ended with the connection {ending}"),
+            "RFC 9293 §3.6",
+        ),
+    };
+    Verdict {
+        ending: t.ending.name().to_string(),
+        by,
+        phase: lab_phase,
+        packet_phase: phase.map(|p| p.name().to_string()),
+        frames,
+        conn_state: c.zeek.conn_state.to_string(),
+        history: if c.zeek.history.is_empty() {
+            "-".into()
+        } else {
+            c.zeek.history.clone()
+        },
+        reason,
+        citation: citation.to_string(),
+    }
+}
+
+fn rsts(convs: &[Conversation], from_client: Option<bool>) -> usize {
+    convs
+        .iter()
+        .flat_map(|c| &c.rungs)
+        .filter(|r| r.flags.contains('R') && from_client.is_none_or(|f| r.from_client == f))
+        .count()
+}
+
+/// Every contradiction between the witnesses, in words. Empty when they agree.
+pub fn disagreements(
+    convs: &[Conversation],
+    client: &ClientWitness,
+    server_log: &[ServerClose],
+    kernel: &KernelWitness,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let d = |n: &str| kernel.deltas.get(n).copied().unwrap_or(0);
+    let all_rst = rsts(convs, None);
+    let server_rst = rsts(convs, Some(false));
+    if kernel.isolation == Isolation::PrivateNamespace {
+        // Every RST this namespace sent crossed its loopback, so the capture
+        // and the counter must count the same segments.
+        if d("TcpOutRsts") != all_rst as u64 {
+            out.push(format!(
+                "the packets show {all_rst} RST segment(s) but the kernel counted {} (TcpOutRsts)",
+                d("TcpOutRsts")
+            ));
+        }
+        let provoked_unread = server_log
+            .iter()
+            .any(|s| s.end == "we provoked RST" && s.unread > 0);
+        if provoked_unread && d("TcpExtTCPAbortOnClose") == 0 {
+            out.push(
+                "the server says it closed with unread bytes, but the kernel counted no \
+                 TcpExtTCPAbortOnClose"
+                    .into(),
+            );
+        }
+    }
+    if client.saw_reset && server_rst == 0 {
+        out.push(format!(
+            "the client reports a reset ({}) but no RST from the server is in the capture",
+            client.end
+        ));
+    }
+    // The server's log, connection by connection in accept order, against the
+    // connections in first-seen order (the lab opens them one after another).
+    for (s, conv) in server_log.iter().zip(convs) {
+        let server_rung = conv
+            .rungs
+            .iter()
+            .find(|r| !r.from_client && (r.flags.contains('R') || r.flags.contains('F')));
+        let wire_rst = server_rung.is_some_and(|r| r.flags.contains('R'));
+        match (s.end.as_str(), server_rung) {
+            ("we provoked RST", _)
+                if !conv
+                    .rungs
+                    .iter()
+                    .any(|r| !r.from_client && r.flags.contains('R')) =>
+            {
+                out.push(format!(
+                    "the server's log says connection {} ended with our RST, but the capture \
+                     shows no RST from the server",
+                    s.conn
+                ));
+            }
+            ("we sent FIN", Some(_)) if wire_rst => out.push(format!(
+                "the server's log says connection {} ended with our FIN, but the server's \
+                 first closing segment in the capture is a RST",
+                s.conn
+            )),
+            _ => {}
+        }
+    }
+    out
+}

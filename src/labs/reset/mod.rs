@@ -1,0 +1,128 @@
+//! The reset lab: cause a teardown, capture it, classify it, explain it.
+//!
+//! One [`run()`] starts the teaching server in-process on an ephemeral loopback
+//! port in the chosen read mode, starts a libpcap capture filtered to that
+//! port, runs a client (the scripted raw client or real curl), waits until
+//! the connection is torn down, and then gathers three independent witnesses:
+//!
+//! 1. **packets**: the analyzer's verdict on the capture (and Zeek's
+//!    `conn_state`/`history`), with the frames that decided it;
+//! 2. **client**: what the client asked for and got, and whether its last read
+//!    was a clean EOF (the server's FIN) or ECONNRESET (the server's RST);
+//! 3. **kernel**: deltas of `TcpExtTCPAbortOnClose`, `TcpExtTCPAbortOnData`
+//!    and `TcpOutRsts`, exact when the run has its own network namespace.
+//!
+//! The server's own event log (how it closed, how many bytes it left unread)
+//! explains the verdict; [`explain`] turns it into one sentence with its RFC.
+//! Where the witnesses disagree, [`explain::disagreements`] says so.
+
+pub mod explain;
+pub mod ladder;
+pub mod render;
+pub mod run;
+mod watch;
+
+use std::path::PathBuf;
+
+pub use run::{Error, run, run_repeated};
+
+use crate::http::Framing;
+use crate::server::ReadMode;
+
+/// Which client the lab drives the server with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    /// wirelab's scripted raw client: exact bytes, exact end (EOF or ECONNRESET).
+    Own,
+    /// Real curl, the tool people meet "(56) Recv failure" in.
+    Curl,
+}
+
+/// What one lab run does.
+#[derive(Clone, Debug)]
+pub struct ResetOptions {
+    /// The server's read mode: the lab's main knob.
+    pub mode: ReadMode,
+    /// Bytes `partial` reads.
+    pub partial_bytes: usize,
+    /// Which client.
+    pub client: ClientKind,
+    /// Response framing. `close` (no length, as in the Go story) is the default:
+    /// the client then needs the close to be a FIN to know the body ended.
+    pub framing: Framing,
+    /// Response body size.
+    pub body_size: usize,
+    /// Status of the response.
+    pub status: u16,
+    /// Request body bytes (a POST when non-zero).
+    pub request_body: usize,
+    /// Junk bytes the client sends after the response has arrived (own client).
+    pub late_bytes: usize,
+    /// Requests sent in one write (own client); more than 1 is pipelining.
+    pub pipeline: usize,
+    /// The keep-alive race: two requests on one persistent connection, the
+    /// server closing the "idle" connection as the second arrives.
+    pub keep_alive: bool,
+    /// The server answers as soon as the head is parsed (early 413 pattern).
+    pub respond_before_body: bool,
+    /// The client stops reading this long after sending (a slow reader): a
+    /// large response then backs up into the server's send queue, and the
+    /// RST of the server's close discards that unsent tail.
+    pub client_pause: Option<std::time::Duration>,
+    /// Keep the capture here.
+    pub save_pcap: Option<PathBuf>,
+    /// Run in a private network namespace when possible (exact counters).
+    pub isolate: bool,
+}
+
+impl Default for ResetOptions {
+    fn default() -> Self {
+        ResetOptions {
+            mode: ReadMode::NoRead,
+            partial_bytes: 10,
+            client: ClientKind::Own,
+            framing: Framing::Close,
+            body_size: 128,
+            status: 200,
+            request_body: 0,
+            late_bytes: 0,
+            pipeline: 1,
+            keep_alive: false,
+            respond_before_body: false,
+            client_pause: None,
+            save_pcap: None,
+            isolate: true,
+        }
+    }
+}
+
+impl ResetOptions {
+    /// Checks combinations the clients cannot do.
+    ///
+    /// # Errors
+    ///
+    /// A one-line reason.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.client == ClientKind::Curl {
+            if self.late_bytes > 0 {
+                return Err(
+                    "--late-bytes needs --client own: curl sends nothing after the response".into(),
+                );
+            }
+            if self.pipeline > 1 {
+                return Err("--pipeline needs --client own: curl no longer pipelines".into());
+            }
+        }
+        if self.pipeline == 0 {
+            return Err("--pipeline must be at least 1".into());
+        }
+        if self.keep_alive && self.framing == Framing::Close {
+            return Err("--keep-alive needs --framing length or chunked: a close-delimited body ends the connection".into());
+        }
+        if self.keep_alive && self.pipeline > 1 {
+            return Err("--keep-alive and --pipeline are separate scenarios: pick one".into());
+        }
+        Ok(())
+    }
+}

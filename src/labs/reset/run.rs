@@ -1,0 +1,411 @@
+//! One run of the reset lab, from starting the server to the witnesses.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use super::explain::{self, Verdict};
+use super::ladder::{self, Conversation};
+use super::watch::Watch;
+use super::{ClientKind, ResetOptions};
+use crate::analyze::{self, AnalyzeOptions};
+use crate::capture::{self, LiveCapture};
+use crate::client::{self, Request, Script, Step};
+use crate::labs::counters::{self, Counters};
+use crate::labs::curl::{self, CurlRequest};
+use crate::labs::netns::{self, Isolation};
+use crate::report::ConnectionReport;
+use crate::server::{self, Config, Event, LogSink, Record};
+
+/// How long after the client is done the capture may still wait for the end.
+const TEARDOWN_BOUND: Duration = Duration::from_secs(2);
+
+/// Why a lab run could not be made (a run whose witnesses disagree is not an
+/// error: it is reported).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The options contradict each other.
+    #[error("{0}")]
+    Options(String),
+    /// The server did not start.
+    #[error(transparent)]
+    Server(#[from] server::Error),
+    /// Capturing or reading the capture failed.
+    #[error(transparent)]
+    Capture(#[from] capture::Error),
+    /// Analyzing the capture failed.
+    #[error(transparent)]
+    Analyze(#[from] analyze::Error),
+    /// The kernel counters could not be read.
+    #[error(transparent)]
+    Counters(#[from] counters::Error),
+    /// The raw client could not connect.
+    #[error(transparent)]
+    Client(#[from] client::ClientError),
+    /// curl could not be run.
+    #[error(transparent)]
+    Curl(#[from] curl::Error),
+    /// The lab's own thread failed.
+    #[error("the lab thread panicked")]
+    Panicked,
+}
+
+/// What the client asked for and got.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ClientWitness {
+    /// Which client.
+    pub kind: ClientKind,
+    /// Status of the last response it completed a head of (0 when none).
+    pub status: u16,
+    /// Body bytes the server sent (from its event log).
+    pub body_expected: u64,
+    /// Body bytes the client received.
+    pub body_received: u64,
+    /// How its last read ended, in words (clean EOF vs ECONNRESET).
+    pub end: String,
+    /// It saw a reset (ECONNRESET on a read or a write).
+    pub saw_reset: bool,
+    /// curl's exit code.
+    pub curl_exit: Option<i32>,
+    /// curl's error line.
+    pub curl_error: Option<String>,
+    /// curl's note that it retried on a fresh connection.
+    pub curl_retry: Option<String>,
+}
+
+/// The kernel's counters over the run.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct KernelWitness {
+    /// Whether the run had its own network namespace.
+    pub isolation: Isolation,
+    /// Why not, when it did not.
+    pub note: Option<String>,
+    /// Counter deltas.
+    pub deltas: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// How the server says it closed one connection.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ServerClose {
+    /// Its connection id in the server's log.
+    pub conn: u64,
+    /// "we sent FIN", "we provoked RST", "peer FIN (EOF)", "peer RST (ECONNRESET)".
+    pub end: String,
+    /// Why it closed.
+    pub cause: String,
+    /// Bytes left unread in the receive queue at close.
+    pub unread: usize,
+}
+
+/// Everything one run found.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ResetRun {
+    /// The read mode.
+    pub mode: String,
+    /// The response framing.
+    pub framing: String,
+    /// The server's address.
+    pub server: String,
+    /// The verdict on the lab's (first) connection, explained.
+    pub verdict: Verdict,
+    /// Every connection in the capture, as the analyzer reports it.
+    #[serde(skip)]
+    pub connections: Vec<ConnectionReport>,
+    /// The packets of each connection, for the ladder diagram.
+    pub ladder: Vec<Conversation>,
+    /// What the client saw.
+    pub client: ClientWitness,
+    /// What the server's log says about each close.
+    pub server_log: Vec<ServerClose>,
+    /// The kernel's counters.
+    pub kernel: KernelWitness,
+    /// Where the witnesses contradict each other, in words.
+    pub disagreements: Vec<String>,
+    /// Frames captured.
+    pub frames: u64,
+    /// Frames libpcap dropped (0 unless the machine was overloaded).
+    pub dropped: u32,
+    /// Whether the teardown was seen before the time bound.
+    pub teardown_seen: bool,
+    /// Where the capture was saved, if asked.
+    pub pcap: Option<PathBuf>,
+    /// Wall time of the run.
+    pub elapsed_ms: f64,
+}
+
+/// Runs the lab once, in its own thread so that the thread alone (and the
+/// server and curl it starts) can move into a private network namespace.
+///
+/// # Errors
+///
+/// When the lab cannot be run at all: see [`Error`].
+pub fn run(opts: &ResetOptions) -> Result<ResetRun, Error> {
+    opts.validate().map_err(Error::Options)?;
+    let opts = opts.clone();
+    std::thread::Builder::new()
+        .name("wirelab-reset".into())
+        .spawn(move || run_here(&opts))
+        .map_err(|_| Error::Panicked)?
+        .join()
+        .map_err(|_| Error::Panicked)?
+}
+
+/// Runs the lab `n` times; `on_run` sees each result as it comes.
+///
+/// # Errors
+///
+/// The first run that cannot be made stops the series.
+pub fn run_repeated(
+    opts: &ResetOptions,
+    n: usize,
+    mut on_run: impl FnMut(usize, &ResetRun),
+) -> Result<(), Error> {
+    for i in 0..n {
+        let r = run(opts)?;
+        on_run(i, &r);
+    }
+    Ok(())
+}
+
+fn server_config(opts: &ResetOptions) -> Config {
+    Config {
+        mode: opts.mode,
+        partial_bytes: opts.partial_bytes,
+        framing: opts.framing,
+        body_size: opts.body_size,
+        status: opts.status,
+        keep_alive: opts.keep_alive,
+        keepalive_race: opts.keep_alive,
+        // The race: the server gives up on the "idle" connection shortly after
+        // its first answer, by which time the second request is queued.
+        idle_timeout: if opts.keep_alive {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(5)
+        },
+        respond_before_body: opts.respond_before_body,
+        // Room for the whole response, as a server that writes and closes at
+        // once: a large body is then still mostly unsent when close() runs.
+        send_buffer: Some(opts.body_size + 64 * 1024),
+        header_timeout: Duration::from_secs(5),
+        linger_idle: Duration::from_secs(2),
+        linger_total: Duration::from_secs(5),
+        ..Config::default()
+    }
+}
+
+fn temp_pcap() -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    std::env::temp_dir().join(format!(
+        "wirelab-reset-{}-{}.pcap",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Removes the scratch capture when the run ends, whatever the outcome.
+struct Scratch(Option<PathBuf>);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
+    let start = Instant::now();
+    let (isolation, note) = if opts.isolate {
+        netns::enter_private()
+    } else {
+        (Isolation::Shared, Some("isolation turned off".into()))
+    };
+    let (tx, rx) = channel();
+    let server = server::spawn(server_config(opts), LogSink::Channel(tx))?;
+    let addr = server.local_addr();
+    let pcap_path = opts.save_pcap.clone().unwrap_or_else(temp_pcap);
+    let _scratch = Scratch(opts.save_pcap.is_none().then(|| pcap_path.clone()));
+    let filter = format!("tcp port {}", addr.port());
+    // Headers and the first line of HTTP are all the lab reads of a payload.
+    let mut cap = LiveCapture::open_with_snaplen("lo", Some(&filter), Some(&pcap_path), 512)?;
+    let before = Counters::read()?;
+
+    // The capture is read while the client runs, so a large response cannot
+    // overflow libpcap's ring; the client thread stays in this namespace.
+    let mut watch = Watch::default();
+    let client = std::thread::scope(|s| {
+        let client = s.spawn(|| drive_client(opts, addr));
+        while !client.is_finished() {
+            watch.pump(&mut cap, Duration::from_millis(10))?;
+        }
+        client.join().map_err(|_| Error::Panicked)?
+    })?;
+    let teardown_seen = watch.until_over(&mut cap, Instant::now() + TEARDOWN_BOUND)?;
+    let dropped = cap.stats().map(|s| s.dropped).unwrap_or(0);
+    cap.flush()?;
+    drop(cap);
+    let after = Counters::read()?;
+    let _ = server.shutdown();
+    let records: Vec<Record> = drain(&rx);
+
+    let report = analyze::analyze(
+        &mut capture::open_file(&pcap_path)?,
+        &AnalyzeOptions::default(),
+    )?;
+    let ladder = ladder::conversations(&pcap_path, &report.connections)?;
+    let server_log = closes(&records);
+    let sent_body: u64 = records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::Response { body_bytes, .. } => Some(*body_bytes as u64),
+            _ => None,
+        })
+        .sum();
+    let client = client.witness(sent_body);
+    let kernel = KernelWitness {
+        isolation,
+        note,
+        deltas: after.delta_since(&before),
+    };
+    let verdict = explain::verdict(opts, &report.connections, &server_log, &kernel);
+    let disagreements = explain::disagreements(&ladder, &client, &server_log, &kernel);
+    Ok(ResetRun {
+        mode: opts.mode.as_str().to_string(),
+        framing: opts.framing.to_string(),
+        server: addr.to_string(),
+        verdict,
+        connections: report.connections,
+        ladder,
+        client,
+        server_log,
+        kernel,
+        disagreements,
+        frames: watch.frames,
+        dropped,
+        teardown_seen,
+        pcap: opts.save_pcap.clone(),
+        elapsed_ms: start.elapsed().as_secs_f64() * 1e3,
+    })
+}
+
+fn drain(rx: &Receiver<Record>) -> Vec<Record> {
+    rx.try_iter().collect()
+}
+
+fn closes(records: &[Record]) -> Vec<ServerClose> {
+    records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::Closed { end, cause, unread } => Some(ServerClose {
+                conn: r.conn.unwrap_or(0),
+                end: end.to_string(),
+                cause: cause.to_string(),
+                unread: *unread,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The client's result before the server's side is known.
+enum ClientResult {
+    Own(client::Outcome),
+    Curl(curl::CurlOutcome),
+}
+
+impl ClientResult {
+    fn witness(self, body_expected: u64) -> ClientWitness {
+        match self {
+            ClientResult::Own(o) => ClientWitness {
+                kind: ClientKind::Own,
+                status: o.responses.last().map_or(0, |r| r.status),
+                body_expected,
+                body_received: o.responses.iter().map(|r| r.body_received).sum(),
+                end: match &o.send_failure {
+                    Some(f) if f.reset => format!("{} (a send failed: {})", o.end, f.error),
+                    _ => o.end.to_string(),
+                },
+                saw_reset: o.reset_seen(),
+                curl_exit: None,
+                curl_error: None,
+                curl_retry: None,
+            },
+            ClientResult::Curl(c) => ClientWitness {
+                kind: ClientKind::Curl,
+                status: c.status,
+                body_expected,
+                body_received: c.body_bytes,
+                end: match c.exit_code {
+                    0 => "transfer complete".to_string(),
+                    _ => c
+                        .error
+                        .clone()
+                        .unwrap_or_else(|| format!("exit {}", c.exit_code)),
+                },
+                // A retry says the reused connection died, not how: a FIN
+                // (EOF) and a RST both make curl retry.
+                saw_reset: c
+                    .error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("reset by peer")),
+                curl_exit: Some(c.exit_code),
+                curl_error: c.error,
+                curl_retry: c.retried,
+            },
+        }
+    }
+}
+
+fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<ClientResult, Error> {
+    match opts.client {
+        ClientKind::Curl => {
+            let req = CurlRequest {
+                paths: if opts.keep_alive {
+                    vec!["/first".into(), "/second".into()]
+                } else {
+                    vec!["/".into()]
+                },
+                body: (opts.request_body > 0).then_some(opts.request_body),
+                pause: opts.client_pause,
+                max_time_secs: 5,
+            };
+            Ok(ClientResult::Curl(curl::run(addr, &req)?))
+        }
+        ClientKind::Own => {
+            let request = |path: &str| {
+                if opts.request_body > 0 {
+                    Request::post(path, opts.request_body)
+                } else {
+                    Request::get(path)
+                }
+                .to_bytes()
+            };
+            let mut first = Vec::new();
+            if opts.pipeline == 1 {
+                first = request("/");
+            } else {
+                for i in 0..opts.pipeline {
+                    first.extend(request(&format!("/{}", i + 1)));
+                }
+            }
+            let mut script = Script::send(first);
+            script.timeout = Duration::from_secs(5);
+            if let Some(pause) = opts.client_pause {
+                script = script.then(Step::Sleep(pause));
+            }
+            if opts.keep_alive {
+                script = script
+                    .then(Step::AwaitResponses(1))
+                    .then(Step::Send(request("/second")));
+            }
+            if opts.late_bytes > 0 {
+                script = script
+                    .then(Step::AwaitResponses(1))
+                    .then(Step::Send(client::junk(opts.late_bytes)));
+            }
+            Ok(ClientResult::Own(client::run(addr, &script)?))
+        }
+    }
+}
