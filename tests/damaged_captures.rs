@@ -18,8 +18,9 @@ use wirelab::report::Report;
 use wirelab::teardown::Ending;
 use wirelab::wire::{DecodeOptions, Decoded, decode};
 
-/// What frame `n` (1-based) of a read was: time, link type and bytes.
-type FrameId = (Timestamp, u32, Vec<u8>);
+/// What frame `n` (1-based) of a read was: time, link type, length on the wire
+/// (the record header's, which bounds the IP length) and captured bytes.
+type FrameId = (Timestamp, u32, u32, Vec<u8>);
 
 /// Every frame of a capture, or none if it cannot be opened.
 fn frames(bytes: &[u8]) -> Vec<FrameId> {
@@ -28,7 +29,7 @@ fn frames(bytes: &[u8]) -> Vec<FrameId> {
     };
     let mut out = Vec::new();
     while let Ok(Some(f)) = r.next_frame() {
-        out.push((f.ts, f.link.0, f.data.to_vec()));
+        out.push((f.ts, f.link.0, f.orig_len, f.data.to_vec()));
     }
     out
 }
@@ -39,8 +40,8 @@ fn tuple(f: &FrameId) -> Option<String> {
         number: 1,
         ts: f.0,
         link: wirelab::capture::LinkType(f.1),
-        data: &f.2,
-        orig_len: f.2.len() as u32,
+        data: &f.3,
+        orig_len: f.2,
     };
     match decode(&frame, &DecodeOptions::default()) {
         Decoded::Tcp(s) => {
@@ -200,12 +201,11 @@ fn snaplen_60_capture_gives_the_same_verdicts_as_the_full_one() {
     assert_eq!(cut.summary.skipped.truncated, 0);
 }
 
-/// The Zeek test traces beside the repository (read, never copied in).
+/// Capture files in a directory, by name; fails loudly when there are fewer than `min`.
 #[track_caller]
-fn reference_traces() -> Vec<(String, Vec<u8>)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek/traces");
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("the reference traces are missing at {}: {e}", dir.display()));
+fn captures_in(dir: &std::path::Path, min: usize) -> Vec<(String, Vec<u8>)> {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("the captures are missing at {}: {e}", dir.display()));
     let mut out: Vec<(String, Vec<u8>)> = entries
         .map(|e| e.expect("directory entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
@@ -215,55 +215,65 @@ fn reference_traces() -> Vec<(String, Vec<u8>)> {
                 .unwrap_or_default()
                 .to_string_lossy()
                 .into_owned();
-            (name, std::fs::read(&p).expect("trace is readable"))
+            (name, std::fs::read(&p).expect("capture is readable"))
         })
         .collect();
     out.sort();
     assert!(
-        out.len() >= 30,
-        "expected the corpus' traces, found {}",
+        out.len() >= min,
+        "expected at least {min} captures in {}, found {}",
+        dir.display(),
         out.len()
     );
     out
 }
 
-#[test]
-fn reference_traces_cut_anywhere_or_flipped_keep_intact_verdicts() {
-    let mut rng = Rng(0x7ace_0007);
-    let (mut cuts, mut flips, mut checked) = (0, 0, 0);
-    for (name, bytes) in reference_traces() {
+/// Cuts each capture at (up to 2,000 spread) offsets and flips `flips` seeded
+/// bytes; every intact connection must keep its verdict.
+#[track_caller]
+fn sweep(captures: Vec<(String, Vec<u8>)>, flips: usize, seed: u64) {
+    let mut rng = Rng(seed);
+    let (mut cuts, mut flipped, mut checked) = (0, 0, 0);
+    for (name, bytes) in captures {
         if bytes.len() > 200_000 {
             continue;
         }
         let baseline = analyze_bytes(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-        // Every offset for the small traces, a spread of offsets for the others.
         let step = (bytes.len() / 2_000).max(1);
         for cut in (0..bytes.len()).step_by(step) {
-            checked += check_damaged(
-                &format!("{name} cut at {cut}"),
-                &bytes,
-                &bytes[..cut],
-                &baseline,
-            );
+            let what = format!("{name} cut at {cut}");
+            checked += check_damaged(&what, &bytes, &bytes[..cut], &baseline);
             cuts += 1;
         }
-        for round in 0..100 {
+        for round in 0..flips {
             let mut damaged = bytes.clone();
             let at = (rng.next() % bytes.len() as u64) as usize;
             damaged[at] ^= (rng.next() % 255 + 1) as u8;
-            checked += check_damaged(
-                &format!("{name} flip {round} at {at}"),
-                &bytes,
-                &damaged,
-                &baseline,
-            );
-            flips += 1;
+            let what = format!("{name} flip {round} at {at}");
+            checked += check_damaged(&what, &bytes, &damaged, &baseline);
+            flipped += 1;
         }
     }
+    // Most of these captures hold one connection, which a cut always touches:
+    // the checks come from flips elsewhere and from the multi-connection files.
     assert!(
-        checked > cuts,
-        "{checked} intact connections checked over {cuts} cuts and {flips} flips"
+        checked > 100,
+        "{checked} intact connections checked over {cuts} cuts and {flipped} flips"
     );
+}
+
+#[test]
+fn reference_captures_cut_at_every_byte_or_flipped_keep_intact_verdicts() {
+    // The lab's own reference captures (captures/, recorded by `lab reset`).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    sweep(captures_in(&dir, 10), 300, 0x7ace_0001);
+}
+
+#[test]
+fn zeek_traces_cut_anywhere_or_flipped_keep_intact_verdicts() {
+    // The Zeek test traces beside the repository (read, never copied in).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek/traces");
+    sweep(captures_in(&dir, 30), 100, 0x7ace_0007);
 }
 
 /// Where each record of a little-endian classic pcap starts, and the file's end.
