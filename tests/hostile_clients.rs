@@ -392,3 +392,71 @@ fn full_pipelining_bomb_memory_does_not_grow_with_the_count() {
         "10x the requests grew peak RSS by {large} KiB vs {small} KiB"
     );
 }
+
+/// While one client pipelines `n` requests (and reads the answers as fast as
+/// they come), a second client's requests are answered without waiting for the
+/// bomb: the event loop takes turns. Returns the second client's latencies.
+fn bomb_with_bystander(n: usize) -> Vec<Duration> {
+    let server = ServeProcess::start(&["--mode", "full"]);
+    let addr = server.addr;
+    let done = Arc::new(AtomicBool::new(false));
+    let bomber = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let stream = TcpStream::connect(addr).expect("connect");
+            let mut writer = stream.try_clone().expect("clone");
+            let mut bomb = Vec::new();
+            for i in 0..n {
+                let close = if i + 1 == n {
+                    "Connection: close\r\n"
+                } else {
+                    ""
+                };
+                bomb.extend_from_slice(
+                    format!("GET /{i} HTTP/1.1\r\nHost: x\r\n{close}\r\n").as_bytes(),
+                );
+            }
+            let w = std::thread::spawn(move || writer.write_all(&bomb).expect("bomb written"));
+            let mut replies = Replies::new(stream);
+            let mut count = 0;
+            while replies.next().is_some() {
+                count += 1;
+            }
+            w.join().expect("writer");
+            done.store(true, Ordering::SeqCst);
+            count
+        })
+    };
+    let mut latencies = Vec::new();
+    while !done.load(Ordering::SeqCst) {
+        let req = Request::get("/bystander").connection("close").to_bytes();
+        let t = Instant::now();
+        let out = client::run(addr, &Script::send(req)).expect("bystander connects");
+        latencies.push(t.elapsed());
+        assert_eq!(out.status(), Some(200));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(bomber.join().expect("bomber"), n);
+    server.stop();
+    latencies.sort();
+    latencies
+}
+
+#[test]
+fn pipelining_bomb_does_not_starve_other_clients() {
+    let lat = bomb_with_bystander(50_000);
+    let max = lat[lat.len() - 1];
+    eprintln!(
+        "bystander during a 50,000-request bomb: {} requests, p50 {:?} max {max:?}",
+        lat.len(),
+        percentile(&lat, 50)
+    );
+    assert!(
+        lat.len() >= 3,
+        "the bomb ended before the bystander could measure"
+    );
+    assert!(
+        max < Duration::from_millis(500),
+        "a bystander waited {max:?}"
+    );
+}
