@@ -214,8 +214,14 @@ def main():
         "ng_spb": pcapng([(1, None)], [])
         + b"".join(block(3, struct.pack("<I", len(f)) + f) for f in (link_frame(1, p) for p in rst)),
     }
+    # The lab's reference captures (recorded by `lab reset`) seed both capture targets.
+    ref = os.path.join(os.path.dirname(OUT), "..", "captures")
+    for f in sorted(os.listdir(ref)):
+        if f.endswith(".pcap"):
+            captures["ref-" + f] = open(os.path.join(ref, f), "rb").read()
     for name, data in captures.items():
         write("capture_file", name, data)
+        write("analyze_capture", name, data)
     links = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147, 0xFFFF]
     for link in (0, 1, 101, 108, 113, 276):
         for i, p in enumerate(fin[:4] + six[3:5]):
