@@ -16,12 +16,22 @@ mod common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use common::hostile::{Replies, ServeProcess, percentile, raise_fd_limit, tcp_mem_pages};
 use wirelab::client::{self, Request, Script};
+
+/// The attacks run one at a time: each measures latency or memory, which a
+/// neighbouring attack on the same two cores would distort.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn ms(d: Duration) -> String {
     format!("{}ms", d.as_millis())
@@ -172,12 +182,14 @@ fn slowloris(n: usize, interval: Duration, header_timeout: Duration) {
 
 #[test]
 fn slowloris_200_connections_cut_by_header_timeout_while_others_are_served() {
+    let _serial = one_at_a_time();
     slowloris(200, Duration::from_millis(100), Duration::from_secs(1));
 }
 
 #[test]
 #[ignore = "full size (issue 7): ~12 s; run with --ignored --nocapture"]
 fn full_slowloris_1000_connections_one_byte_per_second() {
+    let _serial = one_at_a_time();
     slowloris(1000, Duration::from_secs(1), Duration::from_secs(10));
 }
 
@@ -242,12 +254,14 @@ fn idle(n: usize, idle_timeout: Duration) {
 
 #[test]
 fn idle_2000_connections_closed_by_idle_timeout() {
+    let _serial = one_at_a_time();
     idle(2000, Duration::from_secs(3));
 }
 
 #[test]
 #[ignore = "full size (issue 7): ~15 s; run with --ignored --nocapture"]
 fn full_idle_10000_connections_closed_by_idle_timeout() {
+    let _serial = one_at_a_time();
     idle(10_000, Duration::from_secs(10));
 }
 
@@ -321,12 +335,14 @@ fn connect_flood(max: usize, beyond: usize) {
 
 #[test]
 fn connect_flood_100_beyond_max_conns_refused_while_held_ones_work() {
+    let _serial = one_at_a_time();
     connect_flood(200, 100);
 }
 
 #[test]
 #[ignore = "full size (issue 7); run with --ignored --nocapture"]
 fn full_connect_flood_10000_beyond_1000_max_conns() {
+    let _serial = one_at_a_time();
     connect_flood(1000, 10_000);
 }
 
@@ -378,6 +394,7 @@ fn pipelining_bomb(n: usize) -> u64 {
 
 #[test]
 fn pipelining_bomb_of_10000_requests_answered_in_order_with_bounded_memory() {
+    let _serial = one_at_a_time();
     let growth = pipelining_bomb(10_000);
     assert!(growth < 8 * 1024, "peak RSS grew by {growth} KiB");
 }
@@ -385,6 +402,7 @@ fn pipelining_bomb_of_10000_requests_answered_in_order_with_bounded_memory() {
 #[test]
 #[ignore = "full size (issue 7); run with --ignored --nocapture"]
 fn full_pipelining_bomb_memory_does_not_grow_with_the_count() {
+    let _serial = one_at_a_time();
     let small = pipelining_bomb(10_000);
     let large = pipelining_bomb(100_000);
     assert!(
@@ -444,6 +462,7 @@ fn bomb_with_bystander(n: usize) -> Vec<Duration> {
 
 #[test]
 fn pipelining_bomb_does_not_starve_other_clients() {
+    let _serial = one_at_a_time();
     let lat = bomb_with_bystander(50_000);
     let max = lat[lat.len() - 1];
     eprintln!(
