@@ -29,6 +29,8 @@ pub mod analyze;
 pub mod capture;
 pub mod client;
 pub mod flow;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod labs;
 pub mod report;

@@ -45,6 +45,11 @@ impl<R: Read> Input<R> {
 
     /// Makes `n` bytes available if the input holds that many; returns how
     /// many are available (fewer than `n` only at the end of the input).
+    ///
+    /// The buffer grows only when it is full of unconsumed input, doubling up
+    /// to `n`: a length field of a damaged file may claim megabytes that the
+    /// input does not hold, and a claim alone must not allocate them (the
+    /// fuzzer met 16 MiB allocations for 3 KiB files this way).
     #[inline]
     pub(super) fn fill(&mut self, n: usize) -> io::Result<usize> {
         // Nearly every call finds the bytes already buffered.
@@ -57,17 +62,20 @@ impl<R: Read> Input<R> {
     #[inline(never)]
     fn refill(&mut self, n: usize) -> io::Result<usize> {
         while self.end - self.start < n && !self.eof {
-            if self.buf.len() - self.start < n {
-                // Move the partial record to the front; grow only for a
-                // record larger than the whole buffer.
+            if self.end == self.buf.len() {
+                // No room after the data: move the partial record to the front.
                 self.buf.copy_within(self.start..self.end, 0);
                 self.end -= self.start;
                 self.start = 0;
-                if self.buf.len() < n {
-                    self.buf.resize(n.next_multiple_of(CHUNK), 0);
+                if self.end == self.buf.len() {
+                    // Full of data and still short of `n` bytes: grow.
+                    let grown = (self.buf.len() * 2).max(CHUNK).min(n);
+                    self.buf.resize(grown, 0);
                 }
             }
-            // `end < buf.len()` holds here: `end - start < n <= buf.len() - start`.
+            // `end < buf.len()` holds here: either there was room, or the data
+            // moved to the front freed some, or the buffer grew past `end`
+            // (`grown > end` because `end - start < n`).
             match self.reader.read(&mut self.buf[self.end..]) {
                 Ok(0) => self.eof = true,
                 Ok(k) => self.end += k,
@@ -135,6 +143,31 @@ mod tests {
         assert_eq!(input.fill(10).unwrap(), 3);
         input.consume(3);
         assert_eq!(input.fill(1).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_huge_claim_on_a_short_input_allocates_nothing_more() {
+        // A damaged length field asks for 16 MiB; the input holds 10 bytes.
+        let data = [7u8; 10];
+        let mut input = Input::new(&data[..]);
+        assert_eq!(input.fill(16 * 1024 * 1024).unwrap(), 10);
+        assert_eq!(input.buf.len(), CHUNK, "the buffer did not grow");
+    }
+
+    #[test]
+    fn a_large_record_arriving_in_short_reads_is_gathered_whole() {
+        let data: Vec<u8> = (0..CHUNK * 3 + 17).map(|i| i as u8).collect();
+        let mut input = Input::new(Trickle {
+            data: &data,
+            step: 4093,
+        });
+        input.fill(5).unwrap();
+        input.consume(5);
+        let n = CHUNK * 3;
+        assert_eq!(input.fill(n).unwrap(), n);
+        assert_eq!(input.take(n), &data[5..5 + n]);
+        assert_eq!(input.fill(100).unwrap(), 12);
+        assert!(input.buf.len() <= 4 * CHUNK);
     }
 
     #[test]

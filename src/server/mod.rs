@@ -14,6 +14,9 @@
 //! - **Drain**: accept until `WouldBlock`; a connection is driven forward until its
 //!   next operation would block, whatever event woke it (`conn/`). Events are
 //!   hints: spurious ones are harmless because every operation is simply tried.
+//! - **Fairness**: a drive is bounded (a turn of 64 steps, 32 pipelined requests);
+//!   a connection that used its turn with work left is remembered and driven again
+//!   after the others, because no new edge will announce bytes already queued.
 //! - **Interrupted** is retried; **unknown tokens** are ignored (a connection closed
 //!   earlier in the same batch).
 //! - **Interest** is `READABLE | WRITABLE`, registered once at accept: short writes
@@ -49,7 +52,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -179,6 +182,7 @@ impl Server {
             stats: Stats::default(),
             events: Vec::new(),
             accept_paused: false,
+            yielded: Vec::new(),
         };
         if let Ok(addr) = self.listener.local_addr() {
             let (mode, framing) = (self.config.mode, self.config.framing);
@@ -194,12 +198,17 @@ impl Server {
         let mut events = Events::with_capacity(1024);
         let result = loop {
             let wait_start = Instant::now();
-            let timeout = state
-                .conns
-                .values()
-                .filter_map(Conn::deadline)
-                .min()
-                .map(|d| d.saturating_duration_since(wait_start));
+            let timeout = if state.yielded.is_empty() {
+                state
+                    .conns
+                    .values()
+                    .filter_map(Conn::deadline)
+                    .min()
+                    .map(|d| d.saturating_duration_since(wait_start))
+            } else {
+                // Connections with work left: look for events without waiting.
+                Some(Duration::ZERO)
+            };
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
@@ -231,6 +240,11 @@ impl Server {
                 for token in due {
                     self.drive(&mut state, token, Conn::on_timer);
                 }
+            }
+            // The connections that used up their turn go again, after everyone
+            // with an event in this round has had theirs.
+            for token in std::mem::take(&mut state.yielded) {
+                self.drive(&mut state, token, Conn::drive);
             }
             if state.accept_paused && state.conns.len() < self.config.max_conns {
                 self.accept_all(&mut state);
@@ -338,6 +352,9 @@ impl Server {
             now: Instant::now(),
         };
         let next = step(conn, &mut cx);
+        if next == Next::Yield && !state.yielded.contains(&token) {
+            state.yielded.push(token);
+        }
         for (id, event) in std::mem::take(&mut state.events) {
             self.emit(Some(id), event);
         }
@@ -390,6 +407,8 @@ struct LoopState {
     stats: Stats,
     events: Vec<(u64, Event)>,
     accept_paused: bool,
+    /// Connections whose last drive ended with [`Next::Yield`], in order.
+    yielded: Vec<Token>,
 }
 
 /// A non-blocking listener with SO_REUSEADDR and the configured backlog.

@@ -8,7 +8,9 @@ use std::ops::{Add, Sub};
 ///
 /// Ordering wraps around: `a < b` when `b` lies less than 2^31 ahead of `a`
 /// (RFC 9293 §3.4, "Sequence Numbers"), so comparisons stay right across the
-/// 4 GiB wrap.
+/// 4 GiB wrap. Two numbers exactly 2^31 apart are unordered (RFC 1982 §3.2
+/// leaves that comparison undefined): `partial_cmp` says `None`, so neither is
+/// less than the other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct SeqNum(pub u32);
 
@@ -21,7 +23,12 @@ impl SeqNum {
 
 impl PartialOrd for SeqNum {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.diff(*other).cmp(&0))
+        // Without this case both `a < b` and `b < a` would hold, which breaks
+        // PartialOrd's asymmetry (checked in tests/properties.rs).
+        match self.diff(*other) {
+            i32::MIN => None,
+            d => Some(d.cmp(&0)),
+        }
     }
 }
 
@@ -57,6 +64,13 @@ mod tests {
         assert!(near_top < wrapped);
         assert_eq!(wrapped.diff(near_top), 20);
         assert_eq!(near_top.diff(wrapped), -20);
+    }
+
+    #[test]
+    fn half_the_space_apart_is_unordered() {
+        let (a, b) = (SeqNum(5), SeqNum(5) + (1 << 31));
+        assert_eq!(a.partial_cmp(&b), None);
+        assert!(!a.lt(&b) && !b.lt(&a) && a != b);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod captures;
+pub mod hostile;
+pub mod traffic;
 
 use std::net::SocketAddr;
 use std::process::Command;

@@ -40,11 +40,23 @@ pub(super) struct Cx<'a> {
     pub now: Instant,
 }
 
+/// Steps one [`Conn::drive`] may take before other connections get their turn.
+/// A request and its answer take two (read the head, write the response), so a
+/// client that pipelines thousands of requests is answered 32 at a time while
+/// everyone else is served in between. Without the bound one such client kept the
+/// loop to itself until its whole batch was answered (over a second for 50,000
+/// requests), and slowloris-style drains could do the same with a stream of bytes.
+const TURN: usize = 64;
+
 /// What the loop must do after driving a connection.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Next {
     /// Wait for the next event or timer.
     Wait,
+    /// The turn is used up with work left: drive again soon. Edge-triggered
+    /// readiness will not report bytes that are already queued, so the loop must
+    /// remember this connection itself.
+    Yield,
     /// Deregister and drop the socket; log how it ended.
     Finished {
         end: Ending,
@@ -154,9 +166,11 @@ impl Conn {
         }
     }
 
-    /// Runs the connection until it would block or is finished.
+    /// Runs the connection until it would block, is finished, or has used its
+    /// turn ([`TURN`] steps): then it returns [`Next::Yield`] and the loop drives
+    /// it again after the other ready connections.
     pub fn drive(&mut self, cx: &mut Cx<'_>) -> Next {
-        loop {
+        for _ in 0..TURN {
             let flow = match &mut self.phase {
                 Phase::AwaitRequest { got } => {
                     let got = *got;
@@ -187,6 +201,7 @@ impl Conn {
                 }
             }
         }
+        Next::Yield
     }
 
     /// A timer may have expired at `cx.now`.

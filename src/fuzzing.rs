@@ -1,0 +1,383 @@
+//! The bodies of the fuzz targets, in the library so that two callers share them:
+//! the coverage-guided fuzzers in `fuzz/` (cargo-fuzz, libFuzzer) and the ordinary
+//! test `tests/fuzz_corpora.rs`, which replays every committed corpus file and
+//! every kept crasher through the same functions in CI.
+//!
+//! Not part of the API (hidden from the docs). Unlike the rest of the library these
+//! functions *are* meant to panic: each one asserts the invariants of the parser it
+//! drives, and a panic is how a fuzzer reports a broken invariant. The parsers
+//! themselves must never panic, whatever the bytes.
+//!
+//! Input layouts (the first bytes steer, the rest is the input proper):
+//!
+//! | target | layout |
+//! |---|---|
+//! | [`http_request`] | `[limits, cut_a, cut_b, stream...]` |
+//! | [`chunked_body`] | `[limit, cut, stream...]` |
+//! | [`capture_file`] | a whole pcap or pcapng file |
+//! | [`wire_frame`] | `[link type selector, length selector, frame...]` |
+//! | [`analyze_capture`] | a whole pcap or pcapng file |
+
+use std::io::{self, Cursor, Read};
+
+use crate::analyze::{AnalyzeOptions, analyze};
+use crate::capture::{CaptureAnomalies, FileReader, Frame, LinkType, Timestamp};
+use crate::http::{
+    Check, ChunkedDecoder, Feed, Limits, ParseError, RequestHead, ResponseHead, check_request,
+    check_response,
+};
+use crate::report::{Report, json, table, zeek};
+use crate::wire::{DecodeOptions, Decoded, Skip, decode};
+
+/// Small limits, so that short fuzz inputs reach every limit branch.
+fn small_limits() -> Limits {
+    Limits {
+        max_start_line: 40,
+        max_field_line: 32,
+        max_fields: 4,
+        max_head: 128,
+    }
+}
+
+/// A cut point inside `len` bytes chosen by a selector byte.
+fn cut(selector: u8, len: usize) -> usize {
+    usize::from(selector) * len / 255
+}
+
+/// What feeding a stream to the request-head check piece by piece ends with: the
+/// server's way (a growing buffer, checked again after every read).
+fn check_in_pieces(stream: &[u8], cuts: &[usize], limits: &Limits) -> Result<Check, ParseError> {
+    let mut ends: Vec<usize> = cuts.iter().map(|&c| c.min(stream.len())).collect();
+    ends.push(stream.len());
+    ends.sort_unstable();
+    let mut result = Ok(Check::Incomplete);
+    for end in ends {
+        result = check_request(&stream[..end], limits);
+        if result != Ok(Check::Incomplete) {
+            break;
+        }
+    }
+    result
+}
+
+/// The HTTP request head: check, parse, and the split-consistency invariant
+/// (a stream fed in three pieces gives what the whole stream gives). Also runs
+/// the response-head parser over the same bytes, as the client would.
+pub fn http_request(data: &[u8]) {
+    let [limits, a, b, stream @ ..] = data else {
+        return;
+    };
+    let limits = if limits & 1 == 1 {
+        small_limits()
+    } else {
+        Limits::default()
+    };
+    let whole = check_request(stream, &limits);
+    let pieces = check_in_pieces(
+        stream,
+        &[cut(*a, stream.len()), cut(*b, stream.len())],
+        &limits,
+    );
+    assert_eq!(whole, pieces, "split at {a}/{b} changed the check result");
+    match whole {
+        Ok(Check::Complete(len)) => {
+            assert!(len <= stream.len() && len <= limits.max_head);
+            let head = &stream[..len];
+            // The head alone is complete with the same length, and one byte less is not.
+            assert_eq!(check_request(head, &limits), Ok(Check::Complete(len)));
+            assert_eq!(
+                check_request(&head[..len - 1], &limits),
+                Ok(Check::Incomplete)
+            );
+            match RequestHead::parse(head) {
+                Ok(req) => {
+                    assert!(req.fields.len() <= limits.max_fields);
+                    assert!(!req.target.is_empty());
+                }
+                Err(e) => assert_status(&e),
+            }
+        }
+        Ok(Check::Incomplete) => {}
+        Err(e) => assert_status(&e),
+    }
+    if let Ok(Check::Complete(len)) = check_response(stream, &limits) {
+        let _ = ResponseHead::parse(&stream[..len]).map(|h| h.body_framing(false));
+    }
+}
+
+/// Every refusal maps to a status the server knows how to send, on one line.
+fn assert_status(e: &ParseError) {
+    assert!(
+        [400, 413, 414, 431, 501, 505].contains(&e.status()),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains('\n'));
+}
+
+/// Feeds `input` to a fresh decoder in the given pieces.
+fn feed_in_pieces(
+    input: &[u8],
+    cuts: &[usize],
+    max: u64,
+) -> (Result<Feed, ParseError>, Vec<u8>, u64) {
+    let mut decoder = ChunkedDecoder::new(max);
+    let mut data = Vec::new();
+    let mut consumed = 0;
+    let mut start = 0;
+    for &end in cuts.iter().chain(std::iter::once(&input.len())) {
+        let piece = &input[start..end.max(start)];
+        start = end.max(start);
+        match decoder.feed(piece, |d| data.extend_from_slice(d)) {
+            Ok(feed) => {
+                assert!(feed.consumed <= piece.len());
+                consumed += feed.consumed;
+                if feed.done {
+                    let result = Ok(Feed {
+                        consumed,
+                        done: true,
+                    });
+                    return (result, data, decoder.payload());
+                }
+                // Until the body ends, every byte offered belongs to it.
+                assert_eq!(feed.consumed, piece.len());
+            }
+            Err(e) => return (Err(e), data, decoder.payload()),
+        }
+    }
+    let result = Ok(Feed {
+        consumed,
+        done: false,
+    });
+    (result, data, decoder.payload())
+}
+
+/// The chunked decoder: whole, in two pieces and byte by byte give the same
+/// consumed length, end, error and payload; the payload never exceeds the limit.
+pub fn chunked_body(data: &[u8]) {
+    let [limit, c, stream @ ..] = data else {
+        return;
+    };
+    let max = if limit & 1 == 1 { 64 } else { 1 << 20 };
+    let (whole, whole_data, payload) = feed_in_pieces(stream, &[], max);
+    let (two, two_data, _) = feed_in_pieces(stream, &[cut(*c, stream.len())], max);
+    assert_eq!(whole, two, "split at {c} changed the result");
+    let bytes: Vec<usize> = (1..stream.len()).collect();
+    let (single, single_data, _) = feed_in_pieces(stream, &bytes, max);
+    assert_eq!(whole, single, "byte-by-byte feeding changed the result");
+    match &whole {
+        Ok(_) => {
+            assert_eq!(whole_data, two_data);
+            assert_eq!(whole_data, single_data);
+            assert!(payload <= max);
+            assert!(whole_data.len() as u64 <= payload);
+        }
+        Err(e) => assert_status(e),
+    }
+    if let Ok(Feed {
+        consumed,
+        done: true,
+    }) = whole
+    {
+        assert_eq!(whole_data.len() as u64, payload);
+        // The body alone decodes to the same end: nothing after it was needed.
+        let (again, _, _) = feed_in_pieces(&stream[..consumed], &[], max);
+        assert_eq!(again, whole);
+    }
+}
+
+/// A reader that hands out its bytes in short reads of varying sizes.
+pub struct ShortReads<'a> {
+    data: &'a [u8],
+    sizes: &'a [usize],
+    turn: usize,
+}
+
+impl<'a> ShortReads<'a> {
+    /// Reads `data` in pieces of `sizes[0]`, `sizes[1]`, ... bytes, cycling.
+    pub fn new(data: &'a [u8], sizes: &'a [usize]) -> Self {
+        ShortReads {
+            data,
+            sizes,
+            turn: 0,
+        }
+    }
+}
+
+impl Read for ShortReads<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let size = self.sizes.get(self.turn % self.sizes.len().max(1)).copied();
+        self.turn += 1;
+        let n = size
+            .unwrap_or(usize::MAX)
+            .max(1)
+            .min(out.len())
+            .min(self.data.len());
+        out[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// What a frame was, kept to compare two reads of the same file.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    number: u64,
+    ts: Timestamp,
+    link: LinkType,
+    len: usize,
+    orig_len: u32,
+    first: Option<u8>,
+    last: Option<u8>,
+}
+
+/// Reads a capture to the end, decoding every frame; the error is a message.
+fn read_capture(
+    reader: impl Read,
+    input_len: usize,
+) -> Result<(Vec<Seen>, CaptureAnomalies), String> {
+    let mut reader = FileReader::new(reader).map_err(|e| e.to_string())?;
+    let mut seen = Vec::new();
+    loop {
+        let frame = match reader.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(e) => return Err(e.to_string()),
+        };
+        assert_eq!(
+            frame.number,
+            seen.len() as u64 + 1,
+            "frames are numbered 1, 2, ..."
+        );
+        assert!(
+            frame.data.len() <= input_len,
+            "a frame larger than the file"
+        );
+        check_decode(&frame);
+        seen.push(Seen {
+            number: frame.number,
+            ts: frame.ts,
+            link: frame.link,
+            len: frame.data.len(),
+            orig_len: frame.orig_len,
+            first: frame.data.first().copied(),
+            last: frame.data.last().copied(),
+        });
+    }
+    // Every record or block has a header of at least 12 bytes.
+    assert!(seen.len() <= input_len / 12 + 1);
+    Ok((seen, reader.anomalies().clone()))
+}
+
+/// A whole capture file: read to the end (every frame decoded, with and without
+/// checksum validation), once from memory and once through short reads, which must
+/// agree frame by frame; errors are one line.
+pub fn capture_file(data: &[u8]) {
+    let whole = read_capture(Cursor::new(data), data.len());
+    let sizes = [1, 13, 4096, 7, 65_536, 2];
+    let short = read_capture(ShortReads::new(data, &sizes), data.len());
+    assert_eq!(whole, short, "short reads changed what was read");
+    if let Err(message) = whole {
+        assert!(!message.contains('\n'), "{message}");
+    }
+}
+
+/// Link types the wire decoder knows, and two it does not.
+const LINKS: [u32; 12] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 147, 0xffff];
+
+/// Decodes a frame both ways and checks the decoder's promises.
+fn check_decode(frame: &Frame<'_>) {
+    let plain = decode(frame, &DecodeOptions::default());
+    let strict = decode(
+        frame,
+        &DecodeOptions {
+            validate_checksums: true,
+        },
+    );
+    let range = frame.data.as_ptr_range();
+    if let Decoded::Tcp(seg) = plain {
+        assert!(seg.payload.len() <= seg.payload_len as usize);
+        let p = seg.payload.as_ptr_range();
+        assert!(
+            range.start <= p.start && p.end <= range.end,
+            "payload outside the frame"
+        );
+        let _ = (
+            seg.flags.to_string(),
+            seg.src.to_string(),
+            seg.dst.to_string(),
+        );
+    }
+    // Validation can only drop a packet for a checksum (or a zero IPv4 length,
+    // whose checksum cannot be right either); otherwise both agree.
+    match (plain, strict) {
+        (Decoded::Tcp(a), Decoded::Tcp(b)) => {
+            assert_eq!((a.src, a.dst, a.seq, a.ack), (b.src, b.dst, b.seq, b.ack));
+            assert_eq!(
+                (a.payload_len, a.payload.len()),
+                (b.payload_len, b.payload.len())
+            );
+        }
+        (Decoded::TcpBadHeader { src, dst }, Decoded::TcpBadHeader { src: s, dst: d }) => {
+            assert_eq!((src, dst), (s, d));
+        }
+        (Decoded::Skip(a), Decoded::Skip(b)) if a == b => {}
+        (_, Decoded::Skip(Skip::BadIpChecksum | Skip::Malformed)) => {}
+        (a, b) => panic!("validation changed {a:?} into {b:?}"),
+    }
+}
+
+/// One frame of a link type picked by the first byte; the second picks the
+/// on-the-wire length (equal to, below or above the captured length).
+pub fn wire_frame(data: &[u8]) {
+    let [link, len, bytes @ ..] = data else {
+        return;
+    };
+    let link = LINKS[usize::from(*link) % LINKS.len()];
+    let captured = bytes.len() as u32;
+    let orig_len = match len {
+        0..=63 => captured,
+        64..=127 => captured.saturating_sub(u32::from(len - 63)),
+        _ => captured.saturating_add(u32::from(*len) * 16),
+    };
+    let frame = Frame {
+        number: 1,
+        ts: Timestamp(0),
+        link: LinkType(link),
+        data: bytes,
+        orig_len,
+    };
+    check_decode(&frame);
+}
+
+/// Runs the whole analyzer over capture bytes read through `reader`.
+fn analyze_from(reader: impl Read) -> Result<Report, String> {
+    let mut source = FileReader::new(reader).map_err(|e| e.to_string())?;
+    analyze(&mut source, &AnalyzeOptions::default()).map_err(|e| e.to_string())
+}
+
+/// A whole capture file through the whole analyzer (capture → wire → flow →
+/// teardown → report) and its three renderings: the report is the same through
+/// short reads, every frame is accounted for, and each connection is reported once.
+pub fn analyze_capture(data: &[u8]) {
+    let whole = analyze_from(Cursor::new(data));
+    let sizes = [7, 1, 4096, 3];
+    let short = analyze_from(ShortReads::new(data, &sizes));
+    assert_eq!(whole, short, "short reads changed the report");
+    let report = match whole {
+        Ok(report) => report,
+        Err(message) => return assert!(!message.contains('\n'), "{message}"),
+    };
+    let s = &report.summary;
+    assert!(s.tcp_segments <= s.frames);
+    assert_eq!(s.connections, report.connections.len() as u64);
+    let ids: Vec<u64> = report.connections.iter().map(|c| c.id).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ids unique and in order: {ids:?}"
+    );
+    for c in &report.connections {
+        assert!(c.zeek.orig_pkts + c.zeek.resp_pkts <= s.tcp_segments);
+        let _ = (table::line(c), json::line(c), zeek::row(&c.zeek));
+    }
+    let _ = (table::render(&report), json::render(&report));
+}

@@ -1,0 +1,75 @@
+//! Every committed fuzz corpus file and every kept crasher, replayed through the
+//! same entry functions the fuzzers drive (`wirelab::fuzzing`), so that CI checks
+//! on each run what the fuzzers once proved, without running a fuzzer.
+//!
+//! `fuzz/corpus/<target>/` holds the minimised corpora; `fuzz/regressions/<target>/`
+//! the inputs that once crashed, hung or leaked (each fixed, each with its own
+//! regression test in the module that owned the bug).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use wirelab::fuzzing;
+
+/// Runs `body` on every file of `fuzz/<kind>/<target>/`; returns how many ran.
+fn replay(kind: &str, target: &str, body: fn(&[u8])) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz")
+        .join(kind)
+        .join(target);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return 0;
+    };
+    let mut files: Vec<_> = entries
+        .map(|e| e.expect("directory entry").path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    for file in &files {
+        let data = std::fs::read(file).expect("corpus file is readable");
+        if catch_unwind(AssertUnwindSafe(|| body(&data))).is_err() {
+            panic!(
+                "{} fails (replay it with cargo fuzz run {target} {})",
+                file.display(),
+                file.display()
+            );
+        }
+    }
+    files.len()
+}
+
+/// The corpus must be there (a missing one would make this test pass vacuously).
+#[track_caller]
+fn replay_target(target: &str, body: fn(&[u8])) {
+    let corpus = replay("corpus", target, body);
+    assert!(
+        corpus >= 10,
+        "fuzz/corpus/{target} holds {corpus} files: the committed corpus is missing"
+    );
+    replay("regressions", target, body);
+}
+
+#[test]
+fn http_request_corpus_and_crashers_replay() {
+    replay_target("http_request", fuzzing::http_request);
+}
+
+#[test]
+fn chunked_body_corpus_and_crashers_replay() {
+    replay_target("chunked_body", fuzzing::chunked_body);
+}
+
+#[test]
+fn capture_file_corpus_and_crashers_replay() {
+    replay_target("capture_file", fuzzing::capture_file);
+}
+
+#[test]
+fn wire_frame_corpus_and_crashers_replay() {
+    replay_target("wire_frame", fuzzing::wire_frame);
+}
+
+#[test]
+fn analyze_capture_corpus_and_crashers_replay() {
+    replay_target("analyze_capture", fuzzing::analyze_capture);
+}
