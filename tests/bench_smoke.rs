@@ -14,13 +14,16 @@ fn benchmark_pipeline_runs_and_every_verdict_matches_ground_truth() {
         .arg(format!("{root}/bench/analyzer"))
         .arg("--smoke")
         .current_dir(root)
+        // cargo built the binary and the examples for this test run; a
+        // nested cargo would wait on (or race) the outer one's build lock.
+        .env("BENCH_NO_BUILD", "1")
         .output()
         .expect("run bench/analyzer");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "bench/analyzer --smoke failed (capturing on lo needs root or CAP_NET_RAW):\n{stderr}"
+        "bench/analyzer --smoke failed (capturing on lo needs root or CAP_NET_RAW):\n{stdout}\n{stderr}"
     );
     let truth = stdout
         .lines()
