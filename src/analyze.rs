@@ -55,6 +55,9 @@ pub struct Scope {
 impl Scope {
     /// Whether a connection is in scope.
     pub fn matches(&self, c: &Connection) -> bool {
+        if self.ports.is_empty() && self.hosts.is_empty() {
+            return true;
+        }
         let (o, r) = (c.orig().addr, c.resp().addr);
         let port_ok =
             self.ports.is_empty() || self.ports.contains(&o.port) || self.ports.contains(&r.port);
@@ -178,7 +181,7 @@ impl Analyzer {
             Decoded::Tcp(_) | Decoded::TcpBadHeader { .. } => summary.tcp_segments += 1,
             Decoded::Skip(why) => summary.skipped.add(why),
         }
-        let mut emit = |c: Connection| deliver(scope, summary, on, &c);
+        let mut emit = |c: &Connection| deliver(scope, summary, on, c);
         match decoded {
             Decoded::Tcp(seg) => table.segment(frame.number, frame.ts, &seg, &mut emit),
             Decoded::TcpBadHeader { src, dst } => {
@@ -188,6 +191,7 @@ impl Analyzer {
             // not, and timers fire on it.
             Decoded::Skip(_) => table.advance(frame.ts, &mut emit),
         }
+        summary.peak_open = summary.peak_open.max(table.open_connections() as u64);
         Ok(())
     }
 
@@ -199,7 +203,7 @@ impl Analyzer {
             summary,
             ..
         } = self;
-        table.advance(now, &mut |c| deliver(scope, summary, on, &c));
+        table.advance(now, &mut |c| deliver(scope, summary, on, c));
     }
 
     /// Connections currently open.
@@ -219,7 +223,7 @@ impl Analyzer {
             summary,
             ..
         } = &mut self;
-        table.finish(&mut |c| deliver(scope, summary, on, &c));
+        table.finish(&mut |c| deliver(scope, summary, on, c));
         self.summary.capture_anomalies = capture.clone();
         self.summary.flow_anomalies = *self.table.anomalies();
         self.summary

@@ -111,7 +111,9 @@ fn live_capture_prints_each_connection_as_it_ends() {
     assert!(sent.success());
     let status = child.0.wait().unwrap();
     assert!(status.success(), "lab exits 0 on Ctrl-C");
-    let rest: Vec<String> = rx.try_iter().collect();
+    // lab has exited, so its stdout is closed: the reader thread forwards the
+    // last lines and drops its sender, which ends this iteration.
+    let rest: Vec<String> = rx.iter().collect();
     let open: Vec<&String> = rest.iter().filter(|l| !l.starts_with('#')).collect();
     assert_eq!(open.len(), 1, "{rest:?}");
     assert_eq!(open[0].split('\t').nth(9), Some("S1"));

@@ -98,19 +98,31 @@ impl Pcap {
         })
     }
 
+    /// Reads a record header. Callers have buffered the whole header (at
+    /// least its 16 bytes of fields); a shorter slice, which they never
+    /// pass, reads as zeros.
+    #[inline]
     fn record_header(&self, h: &[u8]) -> RecordHeader {
-        let u32_at = |o: usize| super::read_u32(h, o, self.big_endian);
+        let Some(b) = h.first_chunk::<16>() else {
+            return RecordHeader {
+                secs: 0,
+                frac: 0,
+                caplen: 0,
+                orig_len: 0,
+            };
+        };
+        let word = |k: usize| {
+            let v = u32::from_le_bytes([b[k], b[k + 1], b[k + 2], b[k + 3]]);
+            if self.big_endian { v.swap_bytes() } else { v }
+        };
         RecordHeader {
-            secs: u32_at(0),
-            frac: u32_at(4),
-            caplen: u32_at(8),
-            orig_len: u32_at(12),
+            secs: word(0),
+            frac: word(4),
+            caplen: word(8),
+            orig_len: word(12),
         }
     }
 
-    /// A header found while searching past damage must look entirely right:
-    /// something captured, no more than was on the wire, a valid fraction,
-    /// and a time near the last good record (at most an hour earlier).
     fn plausible(&self, r: &RecordHeader) -> bool {
         let frac_limit = if self.nanos { 1_000_000_000 } else { 1_000_000 };
         let near = match self.last_secs {
@@ -128,7 +140,47 @@ impl Pcap {
     }
 
     /// Reads the next record.
+    #[inline]
     pub(super) fn next<'a, R: Read>(
+        &mut self,
+        input: &'a mut Input<R>,
+        anomalies: &mut CaptureAnomalies,
+        number: &mut u64,
+    ) -> io::Result<Option<Frame<'a>>> {
+        let hl = self.record_header;
+        // The common case: header and record already buffered and sound.
+        let avail = input.bytes();
+        if avail.len() >= hl {
+            let r = self.record_header(avail);
+            let total = hl + r.caplen as usize;
+            if r.caplen <= self.bound && avail.len() >= total {
+                return Ok(Some(self.frame(r, input.take(total), number)));
+            }
+        }
+        self.next_slow(input, anomalies, number)
+    }
+
+    fn frame<'a>(&mut self, r: RecordHeader, record: &'a [u8], number: &mut u64) -> Frame<'a> {
+        self.last_secs = Some(i64::from(r.secs));
+        let frac_ns = if self.nanos {
+            i64::from(r.frac)
+        } else {
+            i64::from(r.frac) * 1_000
+        };
+        *number += 1;
+        Frame {
+            number: *number,
+            ts: Timestamp(i64::from(r.secs) * Timestamp::SECOND + frac_ns),
+            link: self.link,
+            data: record.get(self.record_header..).unwrap_or_default(),
+            orig_len: r.orig_len,
+        }
+    }
+
+    /// [`Pcap::next`] when the buffer must be refilled, or the record is
+    /// damaged or cut off.
+    #[inline(never)]
+    fn next_slow<'a, R: Read>(
         &mut self,
         input: &'a mut Input<R>,
         anomalies: &mut CaptureAnomalies,
@@ -158,26 +210,10 @@ impl Pcap {
                 input.consume(got);
                 return Ok(None);
             }
-            self.last_secs = Some(i64::from(r.secs));
-            let frac_ns = if self.nanos {
-                i64::from(r.frac)
-            } else {
-                i64::from(r.frac) * 1_000
-            };
-            *number += 1;
-            let record = input.take(total);
-            return Ok(Some(Frame {
-                number: *number,
-                ts: Timestamp(i64::from(r.secs) * Timestamp::SECOND + frac_ns),
-                link: self.link,
-                data: &record[hl..],
-                orig_len: r.orig_len,
-            }));
+            return Ok(Some(self.frame(r, input.take(total), number)));
         }
     }
 
-    /// Skips forward byte by byte until a record header is plausible and is
-    /// followed by another plausible header or by the exact end of the input.
     fn resync<R: Read>(
         &self,
         input: &mut Input<R>,

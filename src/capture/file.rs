@@ -170,6 +170,7 @@ impl<R: Read> FileReader<R> {
     /// # Errors
     ///
     /// [`Error::Read`] when the underlying reader fails.
+    #[inline]
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
         let offset = self.input.offset();
         let result = match &mut self.reader {

@@ -20,7 +20,7 @@ mod pcapng;
 mod tests;
 
 pub use file::{FileReader, Format, open_file};
-pub use live::{LiveCapture, LiveStats};
+pub use live::{LiveCapture, LiveOptions, LiveStats};
 
 use std::path::PathBuf;
 

@@ -10,13 +10,15 @@
 //! flip (`zeek-conn-state.md` §2.6) toggles `orig` and appends `^`, and each
 //! endpoint keeps its own counters as it changes role.
 
+use std::net::IpAddr;
+
 use crate::capture::Timestamp;
 use crate::wire::Endpoint;
 
 use super::conn_state::ConnState;
 use super::endpoint::{EndpointState, TcpEndpoint};
 use super::history::{History, Letter, OnceMask};
-use super::key::{Addrs, FlowKey};
+use super::key::{Ends, FlowKey};
 use super::timers::{TimerBits, Timers};
 
 /// Why the flow table removed a connection (which Zeek rule ended it).
@@ -83,8 +85,7 @@ impl Frames {
 #[derive(Clone, Debug)]
 pub struct Connection {
     pub(super) id: u64,
-    pub(super) addrs: Addrs,
-    pub(super) ports: [u16; 2],
+    pub(super) ends: Ends,
     pub(super) ep: [TcpEndpoint; 2],
     pub(super) orig: u8,
     /// `ts`: time of the packet that created the connection (ns).
@@ -99,6 +100,8 @@ pub struct Connection {
     pub(super) timers: Timers,
     pub(super) timer_bits: TimerBits,
     pub(super) removal: Removal,
+    /// The next record in this one's lookup bucket (see `index.rs`).
+    pub(super) chain: u32,
 }
 
 /// Read-only view of one endpoint in its current Zeek role.
@@ -122,8 +125,7 @@ impl Connection {
     pub(super) fn new(id: u64, src: Endpoint, dst: Endpoint, t: i64, now: i64, frame: u64) -> Self {
         Connection {
             id,
-            addrs: Addrs::new(src.addr, dst.addr),
-            ports: [src.port, dst.port],
+            ends: Ends::new(src, dst),
             ep: [TcpEndpoint::default(), TcpEndpoint::default()],
             orig: 0,
             start: t,
@@ -135,9 +137,10 @@ impl Connection {
                 ..Frames::default()
             },
             syn_by: 0,
-            timers: Timers::new(now, t),
+            timers: Timers::new(now),
             timer_bits: TimerBits::default(),
             removal: Removal::EndOfInput,
+            chain: super::index::NONE,
         }
     }
 
@@ -147,11 +150,14 @@ impl Connection {
     }
 
     /// Address and port of endpoint `i` (0: sender of the first packet).
+    #[inline]
     pub(super) fn addr(&self, i: usize) -> Endpoint {
-        Endpoint {
-            addr: self.addrs.get(i),
-            port: self.ports[i & 1],
-        }
+        self.ends.get(i)
+    }
+
+    /// Port of endpoint `i`.
+    pub(super) fn port(&self, i: usize) -> u16 {
+        self.ends.port(i)
     }
 
     /// The direction-free key.
@@ -159,19 +165,52 @@ impl Connection {
         FlowKey::new(self.addr(0), self.addr(1))
     }
 
+    /// The lookup hash of [`Connection::key`], without ordering the ends
+    /// (the hash combines them commutatively).
+    pub(super) fn hash(&self) -> u32 {
+        super::key::hash_pair(self.addr(0), self.addr(1))
+    }
+
     /// Whether this connection is between `a` and `b` (either direction).
+    #[inline]
     pub(super) fn joins(&self, a: Endpoint, b: Endpoint) -> bool {
+        if let (
+            Ends::V4 {
+                addrs: [x, y],
+                ports: [p0, p1],
+            },
+            IpAddr::V4(aa),
+            IpAddr::V4(bb),
+        ) = (&self.ends, a.addr, b.addr)
+        {
+            // The common IPv4 case without building `IpAddr`s to compare.
+            return (*x == aa && *p0 == a.port && *y == bb && *p1 == b.port)
+                || (*x == bb && *p0 == b.port && *y == aa && *p1 == a.port);
+        }
         let (x, y) = (self.addr(0), self.addr(1));
         (x == a && y == b) || (x == b && y == a)
     }
 
     /// Index of the endpoint that sent from `src`. With both ends on the same
     /// address and port, every packet is the originator's, as in Zeek.
+    #[inline]
     pub(super) fn sender_index(&self, src: Endpoint) -> usize {
-        let first = self.addr(0);
-        if first == self.addr(1) {
+        let (same, first) = match (&self.ends, src.addr) {
+            (
+                Ends::V4 {
+                    addrs: [x, y],
+                    ports: [p0, p1],
+                },
+                IpAddr::V4(s),
+            ) => (x == y && p0 == p1, *x == s && *p0 == src.port),
+            _ => {
+                let first = self.addr(0);
+                (first == self.addr(1), src == first)
+            }
+        };
+        if same {
             usize::from(self.orig)
-        } else if src == first {
+        } else if first {
             0
         } else {
             1
@@ -229,13 +268,14 @@ impl Connection {
     /// The side that sent the first pure SYN (the client of the handshake),
     /// if any SYN was seen; `true` in the pair means it is Zeek's originator.
     pub fn syn_sender_is_orig(&self) -> Option<bool> {
-        let o = self.orig();
-        let r = self.resp();
-        match (o.syn_frame, r.syn_frame) {
-            (Some(a), Some(b)) => Some(a <= b),
-            (Some(_), None) => Some(true),
-            (None, Some(_)) => Some(false),
-            (None, None) => None,
+        // Only one endpoint's first SYN is kept (`syn_by`), so the pair of
+        // frames the sides report has at most one `Some`.
+        if self.frames.syn == 0 {
+            return None;
+        }
+        match self.syn_by {
+            1 | 2 => Some(usize::from(self.syn_by) - 1 == usize::from(self.orig)),
+            _ => None,
         }
     }
 
@@ -261,13 +301,20 @@ impl Connection {
         self.history.as_str()
     }
 
+    /// The history letters as bytes (ASCII), without the UTF-8 check of
+    /// [`Connection::history`].
+    pub fn history_bytes(&self) -> &[u8] {
+        self.history.as_bytes()
+    }
+
     /// Zeek's `conn_state` (§4).
     pub fn conn_state(&self) -> ConnState {
+        let (o, r) = (self.orig_ep(), self.resp_ep());
         ConnState::of(
-            self.orig_ep().state,
-            self.resp_ep().state,
-            self.orig().bytes,
-            self.resp().bytes,
+            o.state,
+            r.state,
+            o.size(r.state),
+            r.size(o.state),
             self.history.as_bytes(),
         )
     }

@@ -12,6 +12,7 @@
 //! histories (rare: many flips or resets at new positions) move to the heap.
 
 use std::fmt;
+use std::num::NonZeroU8;
 
 /// A history letter, before the case for the sender's role is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,25 +87,46 @@ impl Letter {
 }
 
 /// The history string itself: up to 15 letters inline, longer ones on the
-/// heap (24 bytes in the connection record either way).
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct History {
-    len: u8,
-    inline: [u8; INLINE],
-    // Boxed so the empty case costs 8 bytes in every connection record, not
-    // the 24 of a `Vec`; the extra indirection only applies to long histories.
+/// heap (16 bytes in the connection record either way).
+#[derive(Clone, PartialEq, Eq)]
+pub struct History(Repr);
+
+/// The two forms. `Inline` keeps its length plus one in a `NonZeroU8`, so
+/// the zero byte is free to tell the forms apart and the enum needs no tag
+/// of its own: 15 letters and a length, or a pointer, in 16 bytes.
+#[derive(Clone, PartialEq, Eq)]
+enum Repr {
+    Inline {
+        len_plus_one: NonZeroU8,
+        letters: [u8; INLINE],
+    },
+    // Boxed so the record holds one pointer, not the 24 bytes of a `Vec`;
+    // the extra indirection only applies to long histories.
     #[allow(clippy::box_collection)]
-    spill: Option<Box<Vec<u8>>>,
+    Spilled(Box<Vec<u8>>),
 }
 
 const INLINE: usize = 15;
 
+impl Default for History {
+    fn default() -> Self {
+        History(Repr::Inline {
+            len_plus_one: NonZeroU8::MIN,
+            letters: [0; INLINE],
+        })
+    }
+}
+
 impl History {
     /// The letters so far.
+    #[inline]
     pub fn as_bytes(&self) -> &[u8] {
-        match &self.spill {
-            Some(v) => v,
-            None => &self.inline[..usize::from(self.len)],
+        match &self.0 {
+            Repr::Inline {
+                len_plus_one,
+                letters,
+            } => &letters[..usize::from(len_plus_one.get() - 1)],
+            Repr::Spilled(v) => v,
         }
     }
 
@@ -122,16 +144,25 @@ impl History {
 
     /// Appends one letter (already in its final case).
     pub fn push(&mut self, b: u8) {
-        if let Some(v) = &mut self.spill {
-            v.push(b);
-        } else if usize::from(self.len) < INLINE {
-            self.inline[usize::from(self.len)] = b;
-            self.len += 1;
-        } else {
-            let mut v = Vec::with_capacity(INLINE * 2);
-            v.extend_from_slice(&self.inline);
-            v.push(b);
-            self.spill = Some(Box::new(v));
+        match &mut self.0 {
+            Repr::Spilled(v) => v.push(b),
+            Repr::Inline {
+                len_plus_one,
+                letters,
+            } => {
+                let len = usize::from(len_plus_one.get() - 1);
+                if let (Some(slot), Some(next)) =
+                    (letters.get_mut(len), len_plus_one.checked_add(1))
+                {
+                    *slot = b;
+                    *len_plus_one = next;
+                } else {
+                    let mut v = Vec::with_capacity(INLINE * 2);
+                    v.extend_from_slice(letters);
+                    v.push(b);
+                    self.0 = Repr::Spilled(Box::new(v));
+                }
+            }
         }
     }
 
@@ -256,7 +287,19 @@ mod tests {
     }
 
     #[test]
-    fn history_is_24_bytes() {
-        assert_eq!(std::mem::size_of::<History>(), 24);
+    fn history_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<History>(), 16);
+    }
+
+    #[test]
+    fn history_keeps_fifteen_letters_inline_then_spills() {
+        let mut h = History::default();
+        for _ in 0..INLINE {
+            h.push(b'A');
+        }
+        assert!(matches!(h.0, Repr::Inline { .. }));
+        h.push(b'B');
+        assert!(matches!(h.0, Repr::Spilled(_)));
+        assert_eq!(h.as_str(), "AAAAAAAAAAAAAAAB");
     }
 }

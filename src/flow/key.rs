@@ -6,37 +6,53 @@
 //! [`FlowKey::hash32`] hashes that canonical form; the flow table keeps
 //! orientation (who is originator) in the connection, not in the key.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use crate::wire::Endpoint;
 
-/// The two addresses of a connection, stored compactly: IPv4 pairs inline
-/// (8 bytes), IPv6 pairs behind one pointer, so a connection record stays
-/// small for the common IPv4 case. Allocation happens once per IPv6
-/// connection, never per packet.
+/// The two endpoints of a connection as it stores them: an IPv4 pair with
+/// its ports inline (12 bytes), anything else (IPv6, or the mixed pair no
+/// real packet carries but no input may make fail) behind one pointer, so a
+/// connection record stays small for the common IPv4 case. Allocation
+/// happens once per IPv6 connection, never per packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum Addrs {
-    V4([Ipv4Addr; 2]),
-    V6(Box<[Ipv6Addr; 2]>),
-    /// One IPv4 and one IPv6 address: impossible in one packet, kept so that
-    /// no input can make construction fail.
-    Mixed(Box<[IpAddr; 2]>),
+pub(super) enum Ends {
+    V4 {
+        addrs: [Ipv4Addr; 2],
+        ports: [u16; 2],
+    },
+    Other(Box<[Endpoint; 2]>),
 }
 
-impl Addrs {
-    pub(super) fn new(a: IpAddr, b: IpAddr) -> Self {
-        match (a, b) {
-            (IpAddr::V4(a), IpAddr::V4(b)) => Addrs::V4([a, b]),
-            (IpAddr::V6(a), IpAddr::V6(b)) => Addrs::V6(Box::new([a, b])),
-            (a, b) => Addrs::Mixed(Box::new([a, b])),
+impl Ends {
+    pub(super) fn new(a: Endpoint, b: Endpoint) -> Self {
+        match (a.addr, b.addr) {
+            (IpAddr::V4(x), IpAddr::V4(y)) => Ends::V4 {
+                addrs: [x, y],
+                ports: [a.port, b.port],
+            },
+            _ => Ends::Other(Box::new([a, b])),
         }
     }
 
-    pub(super) fn get(&self, i: usize) -> IpAddr {
+    /// Endpoint `i` (0 or 1).
+    #[inline]
+    pub(super) fn get(&self, i: usize) -> Endpoint {
         match self {
-            Addrs::V4(v) => IpAddr::V4(v[i & 1]),
-            Addrs::V6(v) => IpAddr::V6(v[i & 1]),
-            Addrs::Mixed(v) => v[i & 1],
+            Ends::V4 { addrs, ports } => Endpoint {
+                addr: IpAddr::V4(addrs[i & 1]),
+                port: ports[i & 1],
+            },
+            Ends::Other(v) => v[i & 1],
+        }
+    }
+
+    /// Port of endpoint `i`.
+    #[inline]
+    pub(super) fn port(&self, i: usize) -> u16 {
+        match self {
+            Ends::V4 { ports, .. } => ports[i & 1],
+            Ends::Other(v) => v[i & 1].port,
         }
     }
 }

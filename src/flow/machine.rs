@@ -69,7 +69,7 @@ impl Connection {
         }
         if !new.is_handshake() && old.is_handshake() && self.ep[1 - i].state.is_handshake() {
             self.timers
-                .set_inactivity(&mut self.timer_bits, Inactivity::Established, self.last);
+                .set_inactivity(&mut self.timer_bits, Inactivity::Established);
         }
         let e = &mut self.ep[i];
         e.prev_state = old;
@@ -283,7 +283,7 @@ impl Connection {
     /// the 1-hour inactivity timeout.
     fn connection_established(&mut self, ctx: &mut Ctx<'_>) {
         let o = usize::from(self.orig);
-        let (orig_port, resp_port) = (self.ports[o], self.ports[1 - o]);
+        let (orig_port, resp_port) = (self.port(o), self.port(1 - o));
         let lsp = ctx.likely_server_ports;
         let port = if self.orig_ep().state == St::Inactive
             && !lsp.contains(resp_port)
@@ -295,7 +295,7 @@ impl Connection {
         };
         if INTERACTIVE_PORTS.contains(&port) {
             self.timers
-                .set_inactivity(&mut self.timer_bits, Inactivity::Interactive, self.last);
+                .set_inactivity(&mut self.timer_bits, Inactivity::Interactive);
         }
     }
 

@@ -5,7 +5,7 @@
 //! Records live in a [`Slab`] (fixed chunks with a free list) and are found through an
 //! open-addressing [`Index`] of 8-byte entries; a [`TimerQueue`] orders the
 //! connections by their next deadline. Ids are assigned in first-seen order.
-//! A removed connection is passed to the caller's `emit` callback by value and
+//! A removed connection is lent to the caller's `emit` callback, then dropped and
 //! its slot is reused, so memory follows the number of open connections.
 
 use crate::capture::Timestamp;
@@ -13,7 +13,7 @@ use crate::wire::{Checksum, Endpoint, TcpFlags, TcpSegment};
 
 use super::conn::{Connection, Removal};
 use super::endpoint::{DID_CLOSE, EndpointState as St};
-use super::index::Index;
+use super::index::{Index, NONE};
 use super::key::hash_pair;
 use super::slab::Slab;
 use super::timers::{FIVE_S, Fired, NEVER, SIX_S, TimerQueue};
@@ -81,7 +81,7 @@ impl FlowTable {
     /// Moves network time to `t` (if later) and fires every timer due at or
     /// before it, in time order (§7.1). Called before each packet, and with
     /// the wall clock in live captures.
-    pub fn advance(&mut self, t: Timestamp, emit: &mut impl FnMut(Connection)) {
+    pub fn advance(&mut self, t: Timestamp, emit: &mut impl FnMut(&Connection)) {
         self.now = self.now.max(t.0);
         while let Some((due, slot)) = self.queue.peek() {
             if due > self.now {
@@ -97,7 +97,7 @@ impl FlowTable {
         frame: u64,
         t: Timestamp,
         seg: &TcpSegment<'_>,
-        emit: &mut impl FnMut(Connection),
+        emit: &mut impl FnMut(&Connection),
     ) {
         self.advance(t, emit);
         let hash = hash_pair(seg.src, seg.dst);
@@ -131,7 +131,7 @@ impl FlowTable {
             };
             conn.process(i, seg, t.0, frame, &mut ctx);
         }
-        queue.set(slot, conn.timers.next_due());
+        queue.set(slot, conn.timers.next_due(conn.timer_bits, conn.last));
     }
 
     /// A TCP packet whose header is damaged (§1 step 2): it creates the
@@ -142,7 +142,7 @@ impl FlowTable {
         t: Timestamp,
         src: Endpoint,
         dst: Endpoint,
-        emit: &mut impl FnMut(Connection),
+        emit: &mut impl FnMut(&Connection),
     ) {
         self.advance(t, emit);
         self.anomalies.tcp_bad_header += 1;
@@ -154,21 +154,80 @@ impl FlowTable {
     }
 
     /// End of input: every open connection is handed out, in id order.
-    pub fn finish(&mut self, emit: &mut impl FnMut(Connection)) {
-        let mut open: Vec<(u64, u32)> = self.slab.iter().map(|(s, c)| (c.id, s)).collect();
-        open.sort_unstable();
-        for (_, slot) in open {
-            self.remove(slot, Removal::EndOfInput, emit);
+    pub fn finish(&mut self, emit: &mut impl FnMut(&Connection)) {
+        // No timer fires any more, so the timer heap's storage (one entry
+        // per open connection) orders them: no allocation at the peak.
+        let order = self
+            .queue
+            .sorted_slots(self.slab.iter().map(|(s, c)| (c.id, s)));
+        for slot in order {
+            if let Some(conn) = self.slab.get_mut(slot) {
+                conn.removal = Removal::EndOfInput;
+                emit(conn);
+            }
         }
+        // Everything goes at once, without unlinking one by one.
+        self.slab = Slab::default();
+        self.index = Index::default();
     }
 
     fn conn(&self, slot: u32) -> Option<&Connection> {
         self.slab.get(slot)
     }
 
+    /// The open connection between `a` and `b`: a walk along the bucket's
+    /// chain, comparing keys in the records.
     fn find(&self, hash: u32, a: Endpoint, b: Endpoint) -> Option<u32> {
-        self.index
-            .find(hash, |s| self.conn(s).is_some_and(|c| c.joins(a, b)))
+        let mut s = self.index.head(hash);
+        while s != NONE {
+            let c = self.slab.get(s)?;
+            if c.joins(a, b) {
+                return Some(s);
+            }
+            s = c.chain;
+        }
+        None
+    }
+
+    /// Adds `slot` (just stored) to the index, doubling the buckets first
+    /// when full: every other record is then relinked from its key.
+    fn link(&mut self, hash: u32, slot: u32) {
+        if self.index.full() {
+            self.index.rebuild();
+            let FlowTable { slab, index, .. } = self;
+            for (s, c) in slab.iter_mut().filter(|(s, _)| *s != slot) {
+                let h = c.hash();
+                c.chain = index.head(h);
+                index.push_head(h, s);
+            }
+        }
+        let head = self.index.head(hash);
+        if let Some(c) = self.slab.get_mut(slot) {
+            c.chain = head;
+            self.index.push_head(hash, slot);
+        }
+    }
+
+    /// Removes `slot` from its bucket's chain.
+    fn unlink(&mut self, hash: u32, slot: u32) {
+        let next = self.slab.get(slot).map_or(NONE, |c| c.chain);
+        let mut s = self.index.head(hash);
+        if s == slot {
+            self.index.set_head(hash, next);
+            self.index.removed();
+            return;
+        }
+        while s != NONE {
+            let Some(c) = self.slab.get_mut(s) else {
+                return;
+            };
+            if c.chain == slot {
+                c.chain = next;
+                self.index.removed();
+                return;
+            }
+            s = c.chain;
+        }
     }
 
     fn create(
@@ -186,9 +245,9 @@ impl FlowTable {
         if flags.is_some_and(|f| self.wants_flip(f, src, dst)) {
             conn.flip();
         }
-        let due = conn.timers.next_due();
+        let due = conn.timers.next_due(conn.timer_bits, conn.last);
         let slot = self.slab.insert(conn);
-        self.index.insert(hash, slot);
+        self.link(hash, slot);
         self.queue.set(slot, due);
         slot
     }
@@ -212,17 +271,20 @@ impl FlowTable {
         }
     }
 
-    fn remove(&mut self, slot: u32, why: Removal, emit: &mut impl FnMut(Connection)) {
-        let Some(mut conn) = self.slab.take(slot) else {
+    fn remove(&mut self, slot: u32, why: Removal, emit: &mut impl FnMut(&Connection)) {
+        let Some(conn) = self.slab.get_mut(slot) else {
             return;
         };
-        self.index.remove(conn.key().hash32(), slot);
-        self.queue.set(slot, NEVER);
         conn.removal = why;
+        // Handed out where it lies, then dropped in place: no copy of the record.
         emit(conn);
+        let hash = conn.hash();
+        self.unlink(hash, slot);
+        self.queue.set(slot, NEVER);
+        self.slab.free(slot);
     }
 
-    fn fire(&mut self, slot: u32, emit: &mut impl FnMut(Connection)) {
+    fn fire(&mut self, slot: u32, emit: &mut impl FnMut(&Connection)) {
         let now = self.now;
         let Some(conn) = self.slab.get_mut(slot) else {
             self.queue.set(slot, NEVER);
@@ -230,12 +292,12 @@ impl FlowTable {
         };
         let removal = conn
             .timers
-            .take_due(&mut conn.timer_bits, now)
+            .take_due(&mut conn.timer_bits, now, conn.last)
             .and_then(|fired| conn.on_timer(fired, now));
         match removal {
             Some(why) => self.remove(slot, why, emit),
             None => {
-                let due = conn.timers.next_due();
+                let due = conn.timers.next_due(conn.timer_bits, conn.last);
                 self.queue.set(slot, due);
             }
         }
@@ -306,14 +368,11 @@ impl Connection {
                     None
                 }
             }
+            // The deadline follows the last activity (see `Timers`), so
+            // when it is due the timeout has passed since that activity.
             Fired::Inactivity => {
                 let deadline = self.last.saturating_add(self.timer_bits.timeout().nanos());
-                if deadline <= now {
-                    Some(Removal::InactivityTimer)
-                } else {
-                    self.timers.rearm_inactivity(deadline);
-                    None
-                }
+                (deadline <= now).then_some(Removal::InactivityTimer)
             }
         }
     }

@@ -141,7 +141,7 @@ impl Harness {
         let out = &mut self.out;
         self.table
             .segment(self.frame, Timestamp(self.now), &s.build(), &mut |c| {
-                out.push(c)
+                out.push(c.clone())
             });
         self.now += MS;
     }
@@ -151,14 +151,14 @@ impl Harness {
         let out = &mut self.out;
         self.table
             .bad_header(self.frame, Timestamp(self.now), src, dst, &mut |c| {
-                out.push(c)
+                out.push(c.clone())
             });
         self.now += MS;
     }
 
     pub fn finish(mut self) -> Vec<Connection> {
         let out = &mut self.out;
-        self.table.finish(&mut |c| out.push(c));
+        self.table.finish(&mut |c| out.push(c.clone()));
         self.out
     }
 }

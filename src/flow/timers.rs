@@ -119,28 +119,41 @@ impl TimerBits {
 }
 
 /// A connection's deadlines (nanoseconds since the epoch).
+///
+/// The inactivity deadline is not stored: it is always the connection's
+/// last activity plus the timeout in force. Zeek arms that timer at some
+/// earlier activity plus the timeout and, when it fires before the timeout
+/// has passed since the latest activity, re-arms it at latest activity plus
+/// timeout; so the connection is removed exactly at (last activity +
+/// timeout), and an early firing changes nothing. Computing the deadline
+/// from `last` gives the same removals and saves the record eight bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct Timers {
     shared: i64,
     expire: i64,
-    inactivity: i64,
 }
 
 impl Timers {
     /// The timers of a new connection: the first expire check at `now + 5 s`
-    /// (network time) and the 1-minute inactivity timer from the first
-    /// packet's own time.
-    pub fn new(now: i64, first_packet: i64) -> Self {
+    /// (network time); the 1-minute inactivity timer runs from the first
+    /// packet's own time, the connection's first `last`.
+    pub fn new(now: i64) -> Self {
         Timers {
             shared: NEVER,
             expire: now.saturating_add(FIVE_S),
-            inactivity: first_packet.saturating_add(Inactivity::Handshake.nanos()),
         }
     }
 
-    /// The earliest deadline.
-    pub fn next_due(&self) -> i64 {
-        self.shared.min(self.expire).min(self.inactivity)
+    fn inactivity(bits: TimerBits, last: i64) -> i64 {
+        last.saturating_add(bits.timeout().nanos())
+    }
+
+    /// The earliest deadline, given the connection's last activity.
+    #[inline]
+    pub fn next_due(&self, bits: TimerBits, last: i64) -> i64 {
+        self.shared
+            .min(self.expire)
+            .min(Self::inactivity(bits, last))
     }
 
     /// Arms the attempt timer. If one is pending (possible only after a role
@@ -172,18 +185,15 @@ impl Timers {
         }
     }
 
-    /// Sets a new inactivity timeout; as in Zeek the timer is re-armed from
-    /// the connection's last activity only when the value changes.
-    pub fn set_inactivity(&mut self, bits: &mut TimerBits, timeout: Inactivity, last_time: i64) {
-        if timeout != bits.timeout() {
-            bits.set_timeout(timeout);
-            self.inactivity = last_time.saturating_add(timeout.nanos());
-        }
+    /// Sets a new inactivity timeout (from then on the deadline is the last
+    /// activity plus this timeout, as Zeek re-arms it on a change).
+    pub fn set_inactivity(&mut self, bits: &mut TimerBits, timeout: Inactivity) {
+        bits.set_timeout(timeout);
     }
 
     /// Takes the earliest deadline if it is due at `now`.
-    pub fn take_due(&mut self, bits: &mut TimerBits, now: i64) -> Option<Fired> {
-        let due = self.next_due();
+    pub fn take_due(&mut self, bits: &mut TimerBits, now: i64, last: i64) -> Option<Fired> {
+        let due = self.next_due(*bits, last);
         if due == NEVER || due > now {
             return None;
         }
@@ -200,7 +210,6 @@ impl Timers {
             self.expire = NEVER;
             Some(Fired::Expire { shared: false })
         } else {
-            self.inactivity = NEVER;
             Some(Fired::Inactivity)
         }
     }
@@ -214,17 +223,17 @@ impl Timers {
             self.expire = at;
         }
     }
-
-    /// Re-arms the inactivity timer (its check found recent activity).
-    pub fn rearm_inactivity(&mut self, at: i64) {
-        self.inactivity = at;
-    }
 }
 
-/// A binary min-heap of (deadline, slot) with one entry per slot and a
+/// A 4-ary min-heap of (deadline, slot) with one entry per slot and a
 /// position index, so an entry can be moved or removed in O(log n) when a
 /// connection's deadlines change or it is freed. Ties are broken by slot
 /// number, which keeps the firing order deterministic.
+///
+/// Four children per node halve the depth of a binary heap, and entries are
+/// moved into a hole rather than swapped, so each level costs one write of
+/// an entry and one of its position: with tens of thousands of connections
+/// open these random writes, not the comparisons, are the cost.
 #[derive(Debug, Default)]
 pub struct TimerQueue {
     heap: Vec<Entry>,
@@ -233,6 +242,17 @@ pub struct TimerQueue {
 }
 
 const ABSENT: u32 = u32::MAX;
+
+/// Makes room for `needed` items, growing by an eighth rather than doubling,
+/// so the capacity held stays within 12.5 % of the peak (large vectors grow
+/// by `realloc`, which moves pages rather than copying them).
+fn grow_by_eighths<T>(v: &mut Vec<T>, needed: usize) {
+    if needed > v.capacity() {
+        let target = needed.max(v.capacity() + v.capacity() / 8).max(64);
+        v.reserve_exact(target - v.len());
+    }
+}
+const ARITY: usize = 4;
 
 /// One heap entry, packed to 12 bytes (its fields are only read by value).
 #[derive(Clone, Copy, Debug)]
@@ -243,6 +263,7 @@ struct Entry {
 }
 
 impl Entry {
+    #[inline]
     fn key(self) -> (i64, u32) {
         (self.due, self.slot)
     }
@@ -250,6 +271,7 @@ impl Entry {
 
 impl TimerQueue {
     /// The earliest (deadline, slot).
+    #[inline]
     pub fn peek(&self) -> Option<(i64, u32)> {
         self.heap.first().map(|e| e.key())
     }
@@ -266,10 +288,38 @@ impl TimerQueue {
             + self.pos.capacity() * std::mem::size_of::<u32>()
     }
 
+    /// Drops every entry (the end of the input removes every connection).
+    pub fn clear(&mut self) {
+        for e in self.heap.drain(..) {
+            if let Some(p) = self.pos.get_mut(e.slot as usize) {
+                *p = ABSENT;
+            }
+        }
+    }
+
+    /// End of input, when no timer can fire any more: empties the queue and
+    /// reuses its storage (one entry per open connection) to sort
+    /// `(key, slot)` pairs, returning the slots in key order.
+    pub fn sorted_slots(
+        &mut self,
+        pairs: impl Iterator<Item = (u64, u32)>,
+    ) -> impl Iterator<Item = u32> + '_ {
+        self.clear();
+        self.pos = Vec::new();
+        // Keys are connection ids, below 2^63.
+        self.heap.extend(pairs.map(|(key, slot)| Entry {
+            due: i64::try_from(key).unwrap_or(i64::MAX),
+            slot,
+        }));
+        self.heap.sort_unstable_by_key(|e| e.key());
+        self.heap.drain(..).map(|e| e.slot)
+    }
+
     /// Sets `slot`'s deadline; `NEVER` removes its entry.
     pub fn set(&mut self, slot: u32, due: i64) {
         let s = slot as usize;
         if self.pos.len() <= s {
+            grow_by_eighths(&mut self.pos, s + 1);
             self.pos.resize(s + 1, ABSENT);
         }
         let at = self.pos[s];
@@ -279,75 +329,88 @@ impl TimerQueue {
             }
             return;
         }
+        let entry = Entry { due, slot };
         if at == ABSENT {
-            self.heap.push(Entry { due, slot });
-            let i = self.heap.len() - 1;
-            self.pos[s] = i as u32;
-            self.sift_up(i);
+            let needed = self.heap.len() + 1;
+            grow_by_eighths(&mut self.heap, needed);
+            self.heap.push(entry);
+            self.sift_up(self.heap.len() - 1, entry);
         } else {
             let i = at as usize;
             let old = self.heap[i].due;
-            if old == due {
-                return;
-            }
-            self.heap[i].due = due;
             if due < old {
-                self.sift_up(i);
-            } else {
-                self.sift_down(i);
+                self.sift_up(i, entry);
+            } else if due > old {
+                self.sift_down(i, entry);
             }
         }
     }
 
     fn remove_at(&mut self, i: usize) {
-        let last = self.heap.len() - 1;
-        self.swap(i, last);
-        if let Some(e) = self.heap.pop() {
-            self.pos[e.slot as usize] = ABSENT;
-        }
-        if i < self.heap.len() {
-            self.sift_down(i);
-            self.sift_up(i);
+        let Some(last) = self.heap.pop() else {
+            return;
+        };
+        if let Some(removed) = self.heap.get(i).copied() {
+            self.pos[removed.slot as usize] = ABSENT;
+            // The last entry fills the hole, moving whichever way it must.
+            if last.key() < removed.key() {
+                self.sift_up(i, last);
+            } else {
+                self.sift_down(i, last);
+            }
+        } else {
+            // The removed entry was the last one.
+            self.pos[last.slot as usize] = ABSENT;
         }
     }
 
-    fn swap(&mut self, a: usize, b: usize) {
-        self.heap.swap(a, b);
-        let (sa, sb) = (self.heap[a].slot, self.heap[b].slot);
-        self.pos[sa as usize] = a as u32;
-        self.pos[sb as usize] = b as u32;
+    /// Writes `e` at `i` and records its position.
+    #[inline]
+    fn place(&mut self, i: usize, e: Entry) {
+        self.heap[i] = e;
+        self.pos[e.slot as usize] = i as u32;
     }
 
-    fn sift_up(&mut self, mut i: usize) {
+    /// Moves `e`, to be stored at `i`, up past later-due parents.
+    fn sift_up(&mut self, mut i: usize, e: Entry) {
         while i > 0 {
-            let parent = (i - 1) / 2;
-            if self.heap[i].key() < self.heap[parent].key() {
-                self.swap(i, parent);
+            let parent = (i - 1) / ARITY;
+            let p = self.heap[parent];
+            if e.key() < p.key() {
+                self.place(i, p);
                 i = parent;
             } else {
                 break;
             }
         }
+        self.place(i, e);
     }
 
-    fn sift_down(&mut self, mut i: usize) {
+    /// Moves `e`, to be stored at `i`, down past earlier-due children.
+    fn sift_down(&mut self, mut i: usize, e: Entry) {
         let n = self.heap.len();
         loop {
-            let l = 2 * i + 1;
-            let r = l + 1;
-            let mut m = i;
-            if l < n && self.heap[l].key() < self.heap[m].key() {
-                m = l;
-            }
-            if r < n && self.heap[r].key() < self.heap[m].key() {
-                m = r;
-            }
-            if m == i {
+            let first = ARITY * i + 1;
+            if first >= n {
                 break;
             }
-            self.swap(i, m);
-            i = m;
+            let mut m = first;
+            let mut best = self.heap[first];
+            for c in first + 1..(first + ARITY).min(n) {
+                let candidate = self.heap[c];
+                if candidate.key() < best.key() {
+                    m = c;
+                    best = candidate;
+                }
+            }
+            if best.key() < e.key() {
+                self.place(i, best);
+                i = m;
+            } else {
+                break;
+            }
         }
+        self.place(i, e);
     }
 }
 
@@ -376,11 +439,11 @@ mod tests {
         let mut q = TimerQueue::default();
         let mut model = std::collections::BTreeMap::new();
         let mut x: u64 = 12345;
-        for _ in 0..5000 {
+        for _ in 0..20_000 {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            let slot = ((x >> 33) % 64) as u32;
+            let slot = ((x >> 33) % 700) as u32;
             let due = if (x >> 20).is_multiple_of(5) {
                 NEVER
             } else {
@@ -398,35 +461,84 @@ mod tests {
     }
 
     #[test]
-    fn shared_slot_serves_attempt_then_delete() {
-        let mut t = Timers::new(0, 0);
-        let b = &mut TimerBits::default();
-        t.arm_attempt(b, 5 * SEC);
-        assert_eq!(t.next_due(), 5 * SEC);
-        assert_eq!(t.take_due(b, 5 * SEC), Some(Fired::Attempt));
-        assert_eq!(
-            t.take_due(b, 5 * SEC),
-            Some(Fired::Expire { shared: false })
-        );
-        t.close_completed(b, 9 * SEC);
-        assert_eq!(t.take_due(b, 8 * SEC), None);
-        assert_eq!(t.take_due(b, 9 * SEC), Some(Fired::Delete));
-        assert_eq!(t.take_due(b, 59 * SEC), None);
-        assert_eq!(t.take_due(b, 60 * SEC), Some(Fired::Inactivity));
+    fn queue_drains_in_deadline_then_slot_order() {
+        let mut q = TimerQueue::default();
+        let mut want = Vec::new();
+        let mut x: u64 = 99;
+        for slot in 0..3000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let due = (x % 500) as i64;
+            q.set(slot, due);
+            want.push((due, slot));
+        }
+        // Move a third of them later and a third earlier.
+        for slot in (0..3000u32).step_by(3) {
+            let (due, _) = want[slot as usize];
+            want[slot as usize].0 = due + 250;
+            q.set(slot, due + 250);
+        }
+        for slot in (1..3000u32).step_by(3) {
+            let (due, _) = want[slot as usize];
+            want[slot as usize].0 = due - 250;
+            q.set(slot, due - 250);
+        }
+        want.sort_unstable();
+        let mut got = Vec::new();
+        while let Some((due, slot)) = q.peek() {
+            got.push((due, slot));
+            q.set(slot, NEVER);
+        }
+        assert_eq!(got, want);
     }
 
     #[test]
-    fn inactivity_rearmed_only_on_change() {
-        let mut t = Timers::new(0, 0);
+    fn queue_clear_then_reuse_slots() {
+        let mut q = TimerQueue::default();
+        for slot in 0..100 {
+            q.set(slot, i64::from(1000 - slot));
+        }
+        q.clear();
+        assert_eq!((q.peek(), q.len()), (None, 0));
+        q.set(7, 70);
+        q.set(3, 30);
+        q.set(7, 10);
+        assert_eq!(q.peek(), Some((10, 7)));
+        q.set(7, NEVER);
+        assert_eq!(q.peek(), Some((30, 3)));
+    }
+
+    #[test]
+    fn shared_slot_serves_attempt_then_delete() {
+        let mut t = Timers::new(0);
         let b = &mut TimerBits::default();
-        t.set_inactivity(b, Inactivity::Established, 10 * SEC);
-        assert_eq!(b.timeout(), Inactivity::Established);
-        t.set_inactivity(b, Inactivity::Established, 20 * SEC);
+        t.arm_attempt(b, 5 * SEC);
+        assert_eq!(t.next_due(*b, 0), 5 * SEC);
+        assert_eq!(t.take_due(b, 5 * SEC, 0), Some(Fired::Attempt));
         assert_eq!(
-            t.take_due(b, 309 * SEC),
+            t.take_due(b, 5 * SEC, 0),
             Some(Fired::Expire { shared: false })
         );
-        assert_eq!(t.take_due(b, 309 * SEC), None);
-        assert_eq!(t.take_due(b, 310 * SEC), Some(Fired::Inactivity));
+        t.close_completed(b, 9 * SEC);
+        assert_eq!(t.take_due(b, 8 * SEC, 0), None);
+        assert_eq!(t.take_due(b, 9 * SEC, 0), Some(Fired::Delete));
+        assert_eq!(t.take_due(b, 59 * SEC, 0), None);
+        assert_eq!(t.take_due(b, 60 * SEC, 0), Some(Fired::Inactivity));
+    }
+
+    #[test]
+    fn inactivity_follows_last_activity_and_timeout() {
+        let mut t = Timers::new(0);
+        let b = &mut TimerBits::default();
+        t.set_inactivity(b, Inactivity::Established);
+        assert_eq!(b.timeout(), Inactivity::Established);
+        assert_eq!(
+            t.take_due(b, 309 * SEC, 20 * SEC),
+            Some(Fired::Expire { shared: false })
+        );
+        // Last activity at 20 s: due at 320 s, not at 300 s.
+        assert_eq!(t.take_due(b, 319 * SEC, 20 * SEC), None);
+        assert_eq!(t.take_due(b, 320 * SEC, 20 * SEC), Some(Fired::Inactivity));
     }
 }

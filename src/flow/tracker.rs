@@ -253,11 +253,8 @@ impl Connection {
         if seg.payload.starts_with(b"SSH-") && !self.ep[i].has(SSH_BANNER) {
             self.ep[i].mark(SSH_BANNER);
             if self.ep[1 - i].has(SSH_BANNER) {
-                self.timers.set_inactivity(
-                    &mut self.timer_bits,
-                    Inactivity::Interactive,
-                    self.last,
-                );
+                self.timers
+                    .set_inactivity(&mut self.timer_bits, Inactivity::Interactive);
             }
         }
     }

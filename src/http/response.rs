@@ -6,6 +6,7 @@
 //! and a RST instead is an error (curl's `(56)`). Bodies are deterministic
 //! ([`pattern_byte`]) so a client can tell a truncated body from a complete one.
 
+use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::head::{check_head, lines};
@@ -85,41 +86,68 @@ impl Response {
     /// Appends the encoded response to `out`. The status line always says HTTP/1.1,
     /// the version we implement (RFC 9110 §6.2).
     pub fn encode(&self, out: &mut Vec<u8>) {
+        self.encode_with_body(&self.body, out);
+    }
+
+    /// [`Response::encode`] with `body` in place of [`Response::body`], so a
+    /// server answering every request with the same bytes need not copy them
+    /// into each response.
+    pub fn encode_with_body(&self, body: &[u8], out: &mut Vec<u8>) {
         // A 1.0 client cannot decode chunked (RFC 9112 §7): fall back to close.
         let framing = match self.framing {
             Framing::Chunked if self.http10_client => Framing::Close,
             f => f,
         };
         let keep_alive = self.keep_alive && framing != Framing::Close;
-        let mut head = format!(
-            "HTTP/1.1 {} {}\r\nServer: wirelab\r\nDate: {}\r\n",
+        // Writing into a Vec cannot fail.
+        let _ = write!(
+            out,
+            "HTTP/1.1 {} {}\r\nServer: wirelab\r\n",
             self.status,
-            reason_phrase(self.status),
-            http_date(SystemTime::now())
+            reason_phrase(self.status)
         );
+        DATE.with(|d| {
+            let mut d = d.borrow_mut();
+            let now = SystemTime::now();
+            let secs = now.duration_since(UNIX_EPOCH).map_or(0, |t| t.as_secs());
+            // The Date field has one-second resolution (RFC 9110 §6.6.1):
+            // format it once a second, as nginx does.
+            if d.0 != secs || d.1.is_empty() {
+                *d = (secs, http_date(now));
+            }
+            out.extend_from_slice(b"Date: ");
+            out.extend_from_slice(d.1.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        });
         match framing {
-            Framing::Length => head += &format!("Content-Length: {}\r\n", self.body.len()),
-            Framing::Chunked => head += "Transfer-Encoding: chunked\r\n",
+            Framing::Length => {
+                let _ = write!(out, "Content-Length: {}\r\n", body.len());
+            }
+            Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
             Framing::Close => {}
         }
         if !keep_alive {
-            head += "Connection: close\r\n";
+            out.extend_from_slice(b"Connection: close\r\n");
         } else if self.http10_client {
-            head += "Connection: keep-alive\r\n";
+            out.extend_from_slice(b"Connection: keep-alive\r\n");
         }
         for (name, value) in &self.extra {
-            head += &format!("{name}: {value}\r\n");
+            let _ = write!(out, "{name}: {value}\r\n");
         }
-        head += "\r\n";
-        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(b"\r\n");
         if self.head_only {
             return;
         }
         match framing {
-            Framing::Chunked => chunked::encode(&self.body, CHUNK_SIZE, out),
-            _ => out.extend_from_slice(&self.body),
+            Framing::Chunked => chunked::encode(body, CHUNK_SIZE, out),
+            _ => out.extend_from_slice(body),
         }
     }
+}
+
+thread_local! {
+    /// The last Date value formatted, with the second it is for.
+    static DATE: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((0, String::new())) };
 }
 
 /// The interim `100 Continue` (RFC 9110 §15.2.1), sent before reading a body the
@@ -359,6 +387,32 @@ mod tests {
         assert_eq!(&body[64..66], b"BC");
         assert!(is_pattern(10, &body[10..]));
         assert!(!is_pattern(11, &body[10..]));
+    }
+
+    #[test]
+    fn encode_with_shared_body_equals_owned_body() {
+        let body: Vec<u8> = (0..200).map(pattern_byte).collect();
+        for framing in [Framing::Length, Framing::Chunked, Framing::Close] {
+            let mut owned = Response::pattern(200, framing, 200);
+            owned.keep_alive = true;
+            let shared = Response {
+                body: Vec::new(),
+                ..owned.clone()
+            };
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            owned.encode(&mut a);
+            shared.encode_with_body(&body, &mut b);
+            // The Date field may tick between the two; compare without it.
+            let strip = |v: &[u8]| {
+                String::from_utf8_lossy(v)
+                    .lines()
+                    .filter(|l| !l.starts_with("Date: "))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            assert_eq!(strip(&a), strip(&b), "{framing:?}");
+            assert!(String::from_utf8_lossy(&b).contains("\r\nDate: "));
+        }
     }
 
     #[test]

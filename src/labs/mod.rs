@@ -6,3 +6,5 @@ pub mod curl;
 pub mod netns;
 pub mod reset;
 pub mod scenarios;
+pub mod traffic;
+pub mod truth;

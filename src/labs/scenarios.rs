@@ -62,6 +62,28 @@ impl Scenario {
         Scenario::LeftOpen,
     ];
 
+    /// The kebab-case name (as serialized).
+    pub fn name(self) -> &'static str {
+        use Scenario::*;
+        match self {
+            GracefulClientFirst => "graceful-client-first",
+            GracefulServerFirst => "graceful-server-first",
+            HalfClose => "half-close",
+            ServerRstUnread => "server-rst-unread",
+            ClientAbort => "client-abort",
+            ServerAbort => "server-abort",
+            DataAfterClose => "data-after-close",
+            Refused => "refused",
+            Unanswered => "unanswered",
+            LeftOpen => "left-open",
+        }
+    }
+
+    /// Parses [`Scenario::name`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.name() == s)
+    }
+
     /// What the packets must show for this scenario.
     pub fn expected(self) -> Expected {
         use Scenario::*;
@@ -129,13 +151,20 @@ pub struct Labelled {
 pub struct Held {
     streams: Vec<TcpStream>,
     listeners: Vec<TcpListener>,
+    sockets: Vec<socket2::Socket>,
 }
 
 impl Held {
+    /// Keeps a socket open until [`Held::release`].
+    pub(crate) fn keep_socket(&mut self, sock: socket2::Socket) {
+        self.sockets.push(sock);
+    }
+
     /// Closes everything held, after the capture is over.
     pub fn release(self) {
         drop(self.streams);
         drop(self.listeners);
+        drop(self.sockets);
     }
 }
 
@@ -165,13 +194,27 @@ pub fn run(
     if scenario == Unanswered {
         return unanswered(listener, held);
     }
-    let mut client = TcpStream::connect(server)?;
-    let (mut conn, _) = listener.accept()?;
+    let client = TcpStream::connect(server)?;
+    let (conn, _) = listener.accept()?;
     let labelled = Labelled {
         scenario,
         client: client.local_addr()?,
         server,
     };
+    finish_pair(scenario, client, conn, held)?;
+    Ok(vec![labelled])
+}
+
+/// Drives an established pair (`client` connected, `conn` its accepted
+/// peer) through `scenario`; `Refused` and `Unanswered` never get one and
+/// are an error here. Streams that must outlive the capture go to `held`.
+pub(crate) fn finish_pair(
+    scenario: Scenario,
+    mut client: TcpStream,
+    mut conn: TcpStream,
+    held: &mut Held,
+) -> io::Result<()> {
+    use Scenario::*;
     client.set_read_timeout(Some(Duration::from_secs(5)))?;
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     client.write_all(REQUEST)?;
@@ -245,7 +288,26 @@ pub fn run(
             return Err(io::Error::other("scenario needs no established connection"));
         }
     }
-    Ok(vec![labelled])
+    Ok(())
+}
+
+/// Request/response rounds on a fresh pair before its scenario: keep-alive
+/// traffic that changes nothing the scenario decides (every byte is read,
+/// and Zeek's once-only letters are already set by the scenario's own
+/// exchange), only the number of packets.
+pub(crate) fn keep_alive_rounds(
+    client: &mut TcpStream,
+    conn: &mut TcpStream,
+    rounds: usize,
+) -> io::Result<()> {
+    let mut buf = [0u8; 64];
+    for _ in 0..rounds {
+        client.write_all(REQUEST)?;
+        conn.read_exact(&mut buf[..REQUEST.len()])?;
+        conn.write_all(RESPONSE)?;
+        client.read_exact(&mut buf[..RESPONSE.len()])?;
+    }
+    Ok(())
 }
 
 /// Binds before connecting so the client's port is known even though the
@@ -357,6 +419,15 @@ mod tests {
             assert_ne!(got.last().map(|l| l.client.port()), Some(0));
         }
         held.release();
+    }
+
+    #[test]
+    fn names_match_serde_and_round_trip() {
+        for s in Scenario::ALL {
+            let json = serde_json::to_string(&s).unwrap();
+            assert_eq!(json, format!("\"{}\"", s.name()));
+            assert_eq!(Scenario::parse(s.name()), Some(s));
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 pub mod expect;
 pub mod json;
+mod line;
 pub mod table;
 pub mod zeek;
 
@@ -226,6 +227,9 @@ pub struct Summary {
     pub capture_anomalies: CaptureAnomalies,
     /// Oddities counted by the TCP tracker.
     pub flow_anomalies: FlowAnomalies,
+    /// Most connections held at once (open, or closed and waiting for
+    /// Zeek's timers): what the analyzer's memory follows.
+    pub peak_open: u64,
 }
 
 /// The whole result of one analysis.

@@ -96,7 +96,7 @@ pub fn line(c: &ConnectionReport) -> String {
     )
 }
 
-/// `N connections: …; F frames read (T TCP); anomalies: …`.
+/// `N connections: …; F frames read (T TCP); anomalies: …; at most P open at once`.
 pub fn summary_line(s: &Summary) -> String {
     let verdicts: Vec<String> = Ending::ALL
         .iter()
@@ -134,11 +134,12 @@ pub fn summary_line(s: &Summary) -> String {
         String::new()
     };
     format!(
-        "{} connections{scope}: {}; {} frames read ({} TCP); anomalies: {}",
+        "{} connections{scope}: {}; {} frames read ({} TCP); anomalies: {}; at most {} open at once",
         s.connections,
         verdicts.join(", "),
         s.frames,
         s.tcp_segments,
-        anomalies.join(", ")
+        anomalies.join(", "),
+        s.peak_open
     )
 }

@@ -7,10 +7,13 @@
 //! decides; unset values are `-` (`zeek-conn-state.md` §5.6, §6.2). Times are
 //! printed with six decimals, as Zeek's `%.6f`.
 
-use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
 use super::ZeekRecord;
+use super::line::{Line, MAX_ITEM};
+use crate::capture::Timestamp;
+use crate::flow::{ConnState, Connection};
+use crate::wire::Endpoint;
 
 /// The column names, in order.
 pub const FIELDS: [&str; 15] = [
@@ -54,76 +57,121 @@ pub fn header() -> String {
 
 /// Seconds with six decimals (`%.6f`), from nanoseconds rounded to the
 /// microsecond (`round`) or cut to it (timestamps, as [`Timestamp::zeek`]).
-struct Secs(i64);
-
-impl fmt::Display for Secs {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let micros = self.0.div_euclid(1_000);
-        write!(
-            f,
-            "{}.{:06}",
-            micros.div_euclid(1_000_000),
-            micros.rem_euclid(1_000_000)
-        )
-    }
+/// One row's fields, borrowed from a [`ZeekRecord`] or straight from a
+/// finished [`Connection`] (the streaming path, which skips building the
+/// owned record and its history string).
+struct Fields<'a> {
+    ts: Timestamp,
+    orig: Endpoint,
+    resp: Endpoint,
+    duration: Option<Timestamp>,
+    orig_bytes: Option<u64>,
+    resp_bytes: Option<u64>,
+    conn_state: ConnState,
+    history: &'a [u8],
+    orig_pkts: u64,
+    orig_ip_bytes: u64,
+    resp_pkts: u64,
+    resp_ip_bytes: u64,
 }
 
-/// A count, or `-` when unset.
-struct Count(Option<u64>);
+impl<'a> Fields<'a> {
+    fn of_record(z: &'a ZeekRecord) -> Self {
+        Fields {
+            ts: z.ts,
+            orig: z.orig,
+            resp: z.resp,
+            duration: z.duration,
+            orig_bytes: z.orig_bytes,
+            resp_bytes: z.resp_bytes,
+            conn_state: z.conn_state,
+            history: z.history.as_bytes(),
+            orig_pkts: z.orig_pkts,
+            orig_ip_bytes: z.orig_ip_bytes,
+            resp_pkts: z.resp_pkts,
+            resp_ip_bytes: z.resp_ip_bytes,
+        }
+    }
 
-impl fmt::Display for Count {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(n) => write!(f, "{n}"),
-            None => f.write_str("-"),
+    fn of_connection(c: &'a Connection) -> Self {
+        let (o, r) = (c.orig(), c.resp());
+        let duration = c.duration();
+        Fields {
+            ts: c.ts(),
+            orig: o.addr,
+            resp: r.addr,
+            duration,
+            orig_bytes: duration.map(|_| o.bytes),
+            resp_bytes: duration.map(|_| r.bytes),
+            conn_state: c.conn_state(),
+            history: c.history_bytes(),
+            orig_pkts: o.tcp.pkts(),
+            orig_ip_bytes: o.tcp.ip_bytes(),
+            resp_pkts: r.tcp.pkts(),
+            resp_ip_bytes: r.tcp.ip_bytes(),
         }
     }
 }
 
-/// One conn.log row (without the newline).
-pub fn row(z: &ZeekRecord) -> String {
-    let mut s = String::with_capacity(128);
-    let history = if z.history.is_empty() {
-        "-"
-    } else {
-        &z.history
-    };
-    // Writing to a String cannot fail.
-    let _ = write!(
-        s,
-        "{}\t{}\t{}\t{}\t{}\ttcp\t",
-        Secs(z.ts.0),
-        z.orig.addr,
-        z.orig.port,
-        z.resp.addr,
-        z.resp.port,
-    );
-    let _ = match z.duration {
+fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
+    // 15 fields: 13 numbers, times or addresses, `tcp`, the state, tabs.
+    let mut line = Line::new(out, 16 * MAX_ITEM + f.history.len());
+    line.secs(f.ts.0);
+    line.byte(b'\t');
+    line.addr(f.orig.addr);
+    line.byte(b'\t');
+    line.u64(u64::from(f.orig.port));
+    line.byte(b'\t');
+    line.addr(f.resp.addr);
+    line.byte(b'\t');
+    line.u64(u64::from(f.resp.port));
+    line.bytes(b"\ttcp\t");
+    match f.duration {
         // Durations are rounded to the microsecond, as `%.6f` of Zeek's
         // double difference would.
-        Some(d) => write!(s, "{}", Secs(d.0.saturating_add(500))),
-        None => write!(s, "-"),
-    };
-    let _ = write!(
-        s,
-        "\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-        Count(z.orig_bytes),
-        Count(z.resp_bytes),
-        z.conn_state,
-        history,
-        z.orig_pkts,
-        z.orig_ip_bytes,
-        z.resp_pkts,
-        z.resp_ip_bytes,
-    );
-    s
+        Some(d) => line.secs(d.0.saturating_add(500)),
+        None => line.byte(b'-'),
+    }
+    line.byte(b'\t');
+    line.count(f.orig_bytes);
+    line.byte(b'\t');
+    line.count(f.resp_bytes);
+    line.byte(b'\t');
+    line.bytes(f.conn_state.name().as_bytes());
+    line.byte(b'\t');
+    if f.history.is_empty() {
+        line.byte(b'-');
+    } else {
+        line.bytes(f.history);
+    }
+    for n in [f.orig_pkts, f.orig_ip_bytes, f.resp_pkts, f.resp_ip_bytes] {
+        line.byte(b'\t');
+        line.u64(n);
+    }
+    line.finish();
+}
+
+/// One conn.log row (without the newline).
+pub fn row(z: &ZeekRecord) -> String {
+    let mut out = Vec::with_capacity(128);
+    append(&mut out, &Fields::of_record(z));
+    // Only ASCII is ever pushed; the empty string is a harmless fallback.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends the conn.log row of a finished connection and a newline to
+/// `out`: the same text as [`row`] of its [`ZeekRecord`], without building
+/// the record.
+pub fn append_connection(out: &mut Vec<u8>, c: &Connection) {
+    append(out, &Fields::of_connection(c));
+    out.push(b'\n');
 }
 
 /// Writes one row and a newline.
 ///
 /// # Errors
 ///
-/// Whatever the writer returns.
+/// When `out` fails.
 pub fn write_row(out: &mut impl Write, z: &ZeekRecord) -> io::Result<()> {
     out.write_all(row(z).as_bytes())?;
     out.write_all(b"\n")

@@ -52,6 +52,7 @@ fn be16(b: &[u8], off: usize) -> u16 {
 
 /// Decodes the IP header at the start of `ip`. `wire_left` is how many bytes
 /// of the frame's on-the-wire length remain from this header on.
+#[inline]
 pub(super) fn decode(ip: &[u8], wire_left: usize, validate: bool) -> Result<Transport<'_>, Skip> {
     match ip.first().map(|b| b >> 4) {
         Some(4) => ipv4(ip, wire_left, validate),
@@ -62,6 +63,7 @@ pub(super) fn decode(ip: &[u8], wire_left: usize, validate: bool) -> Result<Tran
 }
 
 /// IPv4, RFC 791 §3.1.
+#[inline]
 fn ipv4(ip: &[u8], wire_left: usize, validate: bool) -> Result<Transport<'_>, Skip> {
     if ip.len() < 20 {
         return Err(Skip::Truncated);

@@ -68,10 +68,15 @@ fn need(data: &[u8], len: usize) -> Result<(), Skip> {
 }
 
 /// The offset of the IP header in `data`, a frame of link type `link`.
+#[inline]
 pub(super) fn ip_offset(link: LinkType, data: &[u8]) -> Result<usize, Skip> {
     match link.0 {
-        // LINKTYPE_ETHERNET
-        1 => walk(data, Next::Ethernet(0)),
+        // LINKTYPE_ETHERNET; the common case (IP right after the 14-byte
+        // header, no FabricPath outer header) without walking the stack.
+        1 => match data.get(12..14) {
+            Some(&[0x08, 0x00] | &[0x86, 0xdd]) => Ok(14),
+            _ => walk(data, Next::Ethernet(0)),
+        },
         // Raw IP: the version nibble says which. 228/229 are IPv4-only and
         // IPv6-only, which the IP layer's version check covers.
         101 | 228 | 229 | DLT_RAW_COMMON | DLT_RAW_OPENBSD => Ok(0),

@@ -12,6 +12,7 @@
 //! names in a [`Skip`] so the caller can count it as an anomaly.
 
 mod checksum;
+mod fast;
 mod ip;
 mod link;
 mod seq;
@@ -42,6 +43,16 @@ pub struct DecodeOptions {
 /// headers, fragments) and the TCP header. Lengths come from the IP header;
 /// the frame's on-the-wire length bounds them. Never panics, never allocates.
 pub fn decode<'a>(frame: &Frame<'a>, opts: &DecodeOptions) -> Decoded<'a> {
+    if !opts.validate_checksums
+        && let Some(seg) = fast::ipv4_tcp(frame)
+    {
+        return Decoded::Tcp(seg);
+    }
+    decode_layers(frame, opts)
+}
+
+/// [`decode`] layer by layer, for every frame the fast path leaves.
+fn decode_layers<'a>(frame: &Frame<'a>, opts: &DecodeOptions) -> Decoded<'a> {
     let data = frame.data;
     let off = match link::ip_offset(frame.link, data) {
         Ok(off) => off,

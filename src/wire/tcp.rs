@@ -23,6 +23,7 @@ fn be32(b: &[u8], off: usize) -> u32 {
 }
 
 /// Decodes the transport header of `t`.
+#[inline]
 pub(super) fn decode(t: Transport<'_>, validate: bool) -> Decoded<'_> {
     match t.proto {
         proto::TCP => tcp(t, validate),
@@ -55,6 +56,7 @@ fn udp_tunnel(udp: &[u8]) -> Option<TunnelKind> {
 }
 
 /// The TCP header and payload bounds.
+#[inline]
 fn tcp(t: Transport<'_>, validate: bool) -> Decoded<'_> {
     let stated = t.len as usize;
     // A stated length of zero (an IPv6 jumbogram, an offloaded segment) is

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use wirelab::analyze::{self, AnalyzeOptions, Scope};
-use wirelab::capture::{self, LiveCapture};
+use wirelab::capture::{self, LiveCapture, LiveOptions};
 use wirelab::flow::Connection;
 use wirelab::report::expect::{Checker, Expectation};
 use wirelab::report::{ConnectionReport, Report, Summary, json, table, zeek};
@@ -66,18 +66,43 @@ pub struct Args {
 }
 
 /// Where finished connections go: printed at once (zeek, live) or kept for
-/// one sorted rendering at the end (table and JSON from a file).
+/// one sorted rendering at the end (table and JSON from a file). JSON keeps
+/// the connection records themselves (224 bytes each) and writes the
+/// document one connection at a time; the table needs every row's text to
+/// size its columns.
 struct Sink {
     format: Format,
     live: bool,
     out: BufWriter<io::Stdout>,
     kept: Vec<ConnectionReport>,
+    kept_records: Vec<Connection>,
+    /// Reused for each conn.log row.
+    row: Vec<u8>,
     checker: Checker,
     error: Option<io::Error>,
 }
 
 impl Sink {
     fn take(&mut self, c: &Connection, _t: &Teardown) {
+        // The streaming fast path: a conn.log row straight from the record,
+        // with no owned report to build when nothing is checked.
+        if self.format == Format::Zeek && self.checker.is_empty() {
+            self.row.clear();
+            zeek::append_connection(&mut self.row, c);
+            let written = self.out.write_all(&self.row);
+            let flushed = if self.live { self.out.flush() } else { Ok(()) };
+            if let Err(e) = written.and(flushed) {
+                self.error.get_or_insert(e);
+            }
+            return;
+        }
+        if self.format == Format::Json && !self.live {
+            if !self.checker.is_empty() {
+                self.checker.check(&ConnectionReport::of(c));
+            }
+            self.kept_records.push(c.clone());
+            return;
+        }
         let report = ConnectionReport::of(c);
         self.checker.check(&report);
         let line = match (self.format, self.live) {
@@ -99,21 +124,30 @@ impl Sink {
     }
 
     fn end(mut self, summary: Summary) -> anyhow::Result<ExitCode> {
+        if self.format == Format::Json && !self.live {
+            self.kept_records.sort_by_key(|c| c.id());
+            let records = std::mem::take(&mut self.kept_records);
+            let written = json::write_document(
+                &mut self.out,
+                records.iter().map(ConnectionReport::of),
+                &summary,
+            );
+            if let Err(e) = written {
+                self.error.get_or_insert(e);
+            }
+        }
         let text = match (self.format, self.live) {
             (Format::Zeek, _) => format!("#summary\t{}\n", table::summary_line(&summary)),
             (Format::Table, true) => format!("{}\n", table::summary_line(&summary)),
             (Format::Json, true) => format!("{}\n", json::summary_line(&summary)),
-            (Format::Table, false) | (Format::Json, false) => {
+            (Format::Json, false) => "\n".to_string(),
+            (Format::Table, false) => {
                 self.kept.sort_by_key(|c| c.id);
                 let report = Report {
                     connections: std::mem::take(&mut self.kept),
                     summary,
                 };
-                if self.format == Format::Table {
-                    table::render(&report)
-                } else {
-                    format!("{}\n", json::render(&report))
-                }
+                table::render(&report)
             }
         };
         let written = self.out.write_all(text.as_bytes()).and(self.out.flush());
@@ -152,6 +186,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         live,
         out: BufWriter::new(io::stdout()),
         kept: Vec::new(),
+        kept_records: Vec::new(),
+        row: Vec::with_capacity(256),
         checker: Checker::new(args.expect),
         error: None,
     };
@@ -159,8 +195,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         sink.out.write_all(zeek::header().as_bytes()).ok();
     }
     let summary = if let Some(interface) = &args.interface {
-        let mut capture =
-            LiveCapture::open(interface, args.filter.as_deref(), args.write.as_deref())?;
+        // Whole packets only where they are used: the saved copy and the
+        // checksums; the analysis itself reads headers.
+        let live_opts = if args.write.is_some() || args.validate_checksums {
+            LiveOptions::WHOLE_PACKETS
+        } else {
+            LiveOptions::HEADERS_ONLY
+        };
+        let mut capture = LiveCapture::open_with(
+            interface,
+            args.filter.as_deref(),
+            args.write.as_deref(),
+            live_opts,
+        )?;
         let stop = Arc::new(AtomicBool::new(false));
         for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
             signal_hook::flag::register(signal, Arc::clone(&stop))
@@ -169,6 +216,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         eprintln!("lab: capturing on {interface}; Ctrl-C to stop");
         let summary = analyze::analyze_live(&mut capture, &opts, &stop, |c, t| sink.take(c, t))?;
         capture.flush()?;
+        // libpcap's own counters: a drop means the analysis missed packets.
+        let stats = capture.stats()?;
+        eprintln!(
+            "lab: libpcap received {} packets, dropped {} (buffer full), {} by the interface",
+            stats.received, stats.dropped, stats.if_dropped
+        );
         summary
     } else {
         opts.filter = args.filter;

@@ -88,7 +88,7 @@ pub struct Args {
     /// Most open connections; one more is answered 503 and closed.
     #[arg(long, default_value_t = 1024)]
     max_conns: usize,
-    /// Event log format on stderr.
+    /// Event log format on stderr (`off`: no log, as for benchmarks).
     #[arg(long, value_enum, default_value_t = LogArg::Text)]
     log: LogArg,
 }
@@ -154,6 +154,8 @@ enum LogArg {
     Text,
     /// One JSON object per line.
     Json,
+    /// No event log.
+    Off,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -181,11 +183,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_conns: args.max_conns,
         ..Config::default()
     };
-    let format = match args.log {
-        LogArg::Text => LogFormat::Text,
-        LogArg::Json => LogFormat::Json,
+    let sink = match args.log {
+        LogArg::Text => LogSink::Writer(LogFormat::Text, Box::new(std::io::stderr())),
+        LogArg::Json => LogSink::Writer(LogFormat::Json, Box::new(std::io::stderr())),
+        LogArg::Off => LogSink::Discard,
     };
-    let server = Server::bind(config, LogSink::Writer(format, Box::new(std::io::stderr())))?;
+    let server = Server::bind(config, sink)?;
     let stopper = server.stopper();
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
     std::thread::spawn(move || {

@@ -8,9 +8,8 @@ use crate::server::log::{Cause, Event, Timer};
 
 impl Conn {
     pub(super) fn queue_one_shot(&mut self, cx: &mut Cx<'_>) -> Flow {
-        let mut r = Response::pattern(cx.config.status, cx.config.framing, 0);
-        r.body = cx.body.to_vec();
-        self.queue_response(r, cx);
+        let r = Response::pattern(cx.config.status, cx.config.framing, 0);
+        self.queue_response_with_body(r, cx.body);
         self.phase = Phase::Writing(After::Close(Cause::OneShotMode));
         Flow::Continue
     }
@@ -33,7 +32,6 @@ impl Conn {
             None
         });
         let mut r = Response::pattern(config.status, config.framing, 0);
-        r.body = cx.body.to_vec();
         r.head_only = head_only;
         r.http10_client = http10;
         r.keep_alive = close.is_none();
@@ -41,7 +39,7 @@ impl Conn {
             ("X-Wirelab-Seq".into(), self.seq.to_string()),
             ("X-Wirelab-Target".into(), target),
         ];
-        self.queue_response(r, cx);
+        self.queue_response_with_body(r, cx.body);
         self.phase = Phase::Writing(match close {
             Some(cause) => After::Close(cause),
             None => After::NextRequest,
@@ -71,13 +69,22 @@ impl Conn {
         self.queue_response(r, cx);
     }
 
-    pub(super) fn queue_response(&mut self, r: Response, _cx: &mut Cx<'_>) {
+    pub(super) fn queue_response(&mut self, mut r: Response, _cx: &mut Cx<'_>) {
+        let body = std::mem::take(&mut r.body);
+        self.queue_response_with_body(r, &body);
+    }
+
+    /// Queues `r` with `body` as its body (the server's fixed body is shared,
+    /// not copied into every response).
+    pub(super) fn queue_response_with_body(&mut self, r: Response, body: &[u8]) {
         self.sending = Some(Sending {
             status: r.status,
-            body_bytes: if r.head_only { 0 } else { r.body.len() },
+            body_bytes: if r.head_only { 0 } else { body.len() },
             keep_alive: r.keep_alive,
         });
-        r.encode(&mut self.out);
+        // One allocation for a typical head, not a growth step per field.
+        self.out.reserve(256 + body.len());
+        r.encode_with_body(body, &mut self.out);
     }
 
     /// Writes `out` until done or `WouldBlock` (mio: buffer short writes and wait

@@ -1,0 +1,162 @@
+//! The common frame in one pass: IPv4 carrying TCP right after an Ethernet
+//! header, checksums not validated.
+//!
+//! [`ipv4_tcp`] reads such a frame straight into a [`TcpSegment`] without the
+//! layered walk ([`super::link`], [`super::ip`], [`super::tcp`]) and the
+//! intermediate values it passes along, which matters at millions of frames
+//! per capture. It answers only when every check of the layered path would
+//! pass (the same rules, in the same order); anything else, including every
+//! frame the layered path would skip or flag, returns `None` and goes the
+//! long way, so both paths always agree (see the differential test below).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::{Checksum, Endpoint, SeqNum, TcpFlags, TcpSegment};
+use crate::capture::{Frame, LinkType};
+
+const ETHERNET_HEADER: usize = 14;
+const IPV4_MIN_HEADER: usize = 20;
+const TCP_MIN_HEADER: usize = 20;
+const PROTO_TCP: u8 = 6;
+
+/// The segment of an Ethernet/IPv4/TCP frame that the layered decoder would
+/// accept, or `None` to let it decide.
+#[inline]
+pub(super) fn ipv4_tcp<'a>(frame: &Frame<'a>) -> Option<TcpSegment<'a>> {
+    let data = frame.data;
+    if frame.link != LinkType::ETHERNET || data.get(12..14)? != [0x08, 0x00] {
+        return None;
+    }
+    let ip = data.get(ETHERNET_HEADER..)?;
+    let h = ip.first_chunk::<IPV4_MIN_HEADER>()?;
+    let hdr_len = usize::from(h[0] & 0x0f) * 4;
+    // RFC 791 §3.1: total length, then flags and fragment offset.
+    let total = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    let wire_left = (frame.orig_len as usize).max(data.len()) - ETHERNET_HEADER;
+    let plain = h[0] >> 4 == 4
+        && total != 0
+        && total <= wire_left
+        && (IPV4_MIN_HEADER..=total).contains(&hdr_len)
+        && hdr_len <= ip.len()
+        && u16::from_be_bytes([h[6], h[7]]) & 0x1fff == 0
+        && h[9] == PROTO_TCP;
+    if !plain {
+        return None;
+    }
+    let stated = total - hdr_len;
+    let rest = &ip[hdr_len..];
+    let t = rest.first_chunk::<TCP_MIN_HEADER>()?;
+    // RFC 9293 §3.1: data offset in 32-bit words.
+    let tcp_len = usize::from(t[12] >> 4) * 4;
+    if stated < TCP_MIN_HEADER
+        || tcp_len < TCP_MIN_HEADER
+        || tcp_len > stated
+        || tcp_len > rest.len()
+    {
+        return None;
+    }
+    let captured = ip.get(hdr_len..total.min(ip.len()))?;
+    let addr = |o: usize| IpAddr::V4(Ipv4Addr::new(h[o], h[o + 1], h[o + 2], h[o + 3]));
+    Some(TcpSegment {
+        src: Endpoint {
+            addr: addr(12),
+            port: u16::from_be_bytes([t[0], t[1]]),
+        },
+        dst: Endpoint {
+            addr: addr(16),
+            port: u16::from_be_bytes([t[2], t[3]]),
+        },
+        seq: SeqNum(u32::from_be_bytes([t[4], t[5], t[6], t[7]])),
+        ack: SeqNum(u32::from_be_bytes([t[8], t[9], t[10], t[11]])),
+        flags: TcpFlags::from_bits(t[13]),
+        window: u16::from_be_bytes([t[14], t[15]]),
+        payload_len: (stated - tcp_len) as u32,
+        ip_len: total as u32,
+        payload: captured.get(tcp_len..)?,
+        checksum: Checksum::Unchecked,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::wire::{DecodeOptions, Decoded, decode_layers};
+    use etherparse::PacketBuilder;
+
+    fn frames() -> Vec<Vec<u8>> {
+        let mac = [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+        let mut out = Vec::new();
+        for (payload, options) in [
+            (&b""[..], false),
+            (b"GET / HTTP/1.1\r\n\r\n", false),
+            (b"x", true),
+        ] {
+            let mut v = mac.to_vec();
+            let b = PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64);
+            let b = if options {
+                b.tcp(40000, 80, 7, 512)
+                    .ack(9)
+                    .options(&[etherparse::TcpOptionElement::MaximumSegmentSize(1460)])
+                    .expect("fits")
+            } else {
+                b.tcp(40000, 80, 7, 512).ack(9)
+            };
+            b.write(&mut v, payload).expect("builds");
+            out.push(v);
+        }
+        out
+    }
+
+    fn frame(data: &[u8], orig_len: u32) -> Frame<'_> {
+        Frame {
+            number: 1,
+            ts: Timestamp(0),
+            link: LinkType::ETHERNET,
+            data,
+            orig_len,
+        }
+    }
+
+    /// Whenever the fast path answers, the layered decoder gives the same
+    /// segment: on valid frames, cut frames, padded frames, and frames with
+    /// random bytes changed in their headers.
+    #[test]
+    fn fast_path_agrees_with_layered_decoder() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let (mut fast, mut total) = (0, 0);
+        for base in frames() {
+            let mut variants = vec![base.clone(), [&base[..], &[0u8; 6]].concat()];
+            for cut in [13, 14, 30, 33, 34, 50, 53, 54, base.len() - 1] {
+                variants.push(base[..cut.min(base.len())].to_vec());
+            }
+            for _ in 0..3000 {
+                let mut v = base.clone();
+                for _ in 0..1 + (x & 1) {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    let at = (x >> 8) as usize % 60.min(v.len());
+                    v[at] = (x >> 32) as u8;
+                }
+                variants.push(v);
+            }
+            for v in &variants {
+                for orig_len in [v.len() as u32, v.len() as u32 + 100, 0] {
+                    let f = frame(v, orig_len);
+                    total += 1;
+                    let layered = decode_layers(&f, &DecodeOptions::default());
+                    if let Some(s) = ipv4_tcp(&f) {
+                        fast += 1;
+                        match layered {
+                            Decoded::Tcp(l) => assert_eq!(format!("{s:?}"), format!("{l:?}")),
+                            other => panic!("fast path took {v:02x?}, layered said {other:?}"),
+                        }
+                    }
+                }
+            }
+        }
+        // Most frames are still plain TCP: the fast path must take them.
+        assert!(fast * 2 > total, "fast path took {fast} of {total}");
+    }
+}

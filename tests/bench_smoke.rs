@@ -1,0 +1,42 @@
+//! The benchmark pipeline, small: `bench/analyzer --smoke` generates a
+//! labelled loopback capture of about 20 000 packets with libpcap, checks
+//! every verdict of `lab analyze` against its ground truth, runs the timed
+//! tools once and the memory measurement, and prints the table. No timing is
+//! asserted (figures come from the full run on a quiet machine). Capturing
+//! needs root or CAP_NET_RAW/CAP_NET_ADMIN: without it this test fails.
+
+use std::process::Command;
+
+#[test]
+fn benchmark_pipeline_runs_and_every_verdict_matches_ground_truth() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new("bash")
+        .arg(format!("{root}/bench/analyzer"))
+        .arg("--smoke")
+        .current_dir(root)
+        .output()
+        .expect("run bench/analyzer");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "bench/analyzer --smoke failed (capturing on lo needs root or CAP_NET_RAW):\n{stderr}"
+    );
+    let truth = stdout
+        .lines()
+        .find(|l| l.contains("ground truth:"))
+        .unwrap_or_else(|| panic!("no ground-truth line in:\n{stdout}"));
+    assert!(truth.contains("(100.00%)"), "{truth}");
+    assert!(truth.contains("disagree 0, missing 0, extra 0"), "{truth}");
+    let packets: u64 = stdout
+        .split("Capture: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no packet count in:\n{stdout}"));
+    assert!(packets >= 15_000, "{packets} packets");
+    for tool in ["| libpcap |", "| zeek |", "| json |"] {
+        assert!(stdout.contains(tool), "no {tool} row in:\n{stdout}");
+    }
+    assert!(stdout.contains("bytes per open connection"), "{stdout}");
+}
