@@ -7,7 +7,10 @@ edges each file reaches, then keeps the files a greedy set cover picks (the file
 adding the most uncovered edges first), so the committed corpus stays a few dozen
 files with the same edge coverage.
 
-    python3 fuzz/shrink.py TARGET        # rewrites fuzz/corpus/TARGET in place
+    python3 fuzz/shrink.py TARGET [MIN_GAIN]   # rewrites fuzz/corpus/TARGET in place
+
+With MIN_GAIN above 1 the cover stops at the first file that would add fewer
+new edges than that: a smaller corpus that gives up the rarest edges.
 """
 
 import os
@@ -41,7 +44,7 @@ def edges_of(binary, path, tmp):
     return set()
 
 
-def main(target):
+def main(target, min_gain=1):
     corpus = os.path.join(HERE, "corpus", target)
     binary = os.path.join(HERE, "target", "x86_64-unknown-linux-gnu", "release", target)
     files = sorted(os.path.join(corpus, f) for f in os.listdir(corpus))
@@ -52,13 +55,16 @@ def main(target):
     keep = []
     while uncovered:
         best = max(edges, key=lambda f: (len(edges[f] & uncovered), -os.path.getsize(f)))
+        if len(edges[best] & uncovered) < min_gain:
+            break
         keep.append(best)
         uncovered -= edges.pop(best)
     for f in files:
         if f not in keep:
             os.remove(f)
-    print("%s: kept %d of %d files, %d edges" % (target, len(keep), len(files), total))
+    kept_edges = total - len(uncovered)
+    print("%s: kept %d of %d files, %d of %d edges" % (target, len(keep), len(files), kept_edges, total))
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1))
