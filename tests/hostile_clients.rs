@@ -346,14 +346,9 @@ fn full_connect_flood_10000_beyond_1000_max_conns() {
     connect_flood(1000, 10_000);
 }
 
-/// `n` pipelined requests in one write are all answered, in order, and the
-/// server's peak memory does not grow with `n`.
-fn pipelining_bomb(n: usize) -> u64 {
-    let server = ServeProcess::start(&["--mode", "full"]);
-    std::thread::sleep(Duration::from_millis(100));
-    let hwm0 = server.status_kib("VmHWM");
-    let stream = TcpStream::connect(server.addr).expect("connect");
-    let mut writer = stream.try_clone().expect("clone");
+/// `n` GETs back to back, the last one asking the server to close
+/// (RFC 9112 §9.6), so the answers end with the server's FIN.
+fn pipelined_gets(n: usize) -> Vec<u8> {
     let mut bomb = Vec::new();
     for i in 0..n {
         let close = if i + 1 == n {
@@ -363,6 +358,18 @@ fn pipelining_bomb(n: usize) -> u64 {
         };
         bomb.extend_from_slice(format!("GET /{i} HTTP/1.1\r\nHost: x\r\n{close}\r\n").as_bytes());
     }
+    bomb
+}
+
+/// `n` pipelined requests in one write are all answered, in order, and the
+/// server's peak memory does not grow with `n`.
+fn pipelining_bomb(n: usize) -> u64 {
+    let server = ServeProcess::start(&["--mode", "full"]);
+    std::thread::sleep(Duration::from_millis(100));
+    let hwm0 = server.status_kib("VmHWM");
+    let stream = TcpStream::connect(server.addr).expect("connect");
+    let mut writer = stream.try_clone().expect("clone");
+    let bomb = pipelined_gets(n);
     let bytes = bomb.len();
     let start = Instant::now();
     let w = std::thread::spawn(move || writer.write_all(&bomb).expect("the bomb is written"));
@@ -423,17 +430,7 @@ fn bomb_with_bystander(n: usize) -> Vec<Duration> {
         std::thread::spawn(move || {
             let stream = TcpStream::connect(addr).expect("connect");
             let mut writer = stream.try_clone().expect("clone");
-            let mut bomb = Vec::new();
-            for i in 0..n {
-                let close = if i + 1 == n {
-                    "Connection: close\r\n"
-                } else {
-                    ""
-                };
-                bomb.extend_from_slice(
-                    format!("GET /{i} HTTP/1.1\r\nHost: x\r\n{close}\r\n").as_bytes(),
-                );
-            }
+            let bomb = pipelined_gets(n);
             let w = std::thread::spawn(move || writer.write_all(&bomb).expect("bomb written"));
             let mut replies = Replies::new(stream);
             let mut count = 0;

@@ -8,8 +8,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use common::hostile::raise_fd_limit;
 use common::start_with;
-use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 use wirelab::server::{Config, Ending, Event, ReadMode};
 
 const CONNS: usize = 1000;
@@ -20,30 +20,10 @@ fn open_fds() -> usize {
         .count()
 }
 
-/// Client and server share this process: 2,000 sockets need more than the common
-/// soft limit of 1,024 descriptors. Raise it up to the hard limit.
-fn raise_fd_limit(want: u64) {
-    let limit = getrlimit(Resource::Nofile);
-    let current = limit.current.unwrap_or(u64::MAX);
-    if current < want {
-        let hard = limit.maximum.unwrap_or(u64::MAX);
-        assert!(
-            hard >= want,
-            "need {want} file descriptors, hard limit is {hard}"
-        );
-        setrlimit(
-            Resource::Nofile,
-            Rlimit {
-                current: Some(want),
-                maximum: limit.maximum,
-            },
-        )
-        .expect("raise RLIMIT_NOFILE");
-    }
-}
-
 #[test]
 fn thousand_concurrent_connections_answered_and_no_fd_left_open() {
+    // Client and server share this process: 2,000 sockets need more than the
+    // common soft limit of 1,024 descriptors.
     raise_fd_limit(3 * CONNS as u64);
     let before = open_fds();
     let mut lab = start_with(Config {
