@@ -254,6 +254,12 @@ impl Pair {
         self.c(K::Syn).s(K::SynAck).c(K::Ack)
     }
 
+    /// One request of `req` bytes and its response of `resp` bytes, each
+    /// acknowledged by a bare ACK.
+    pub fn exchange(&mut self, req: u32, resp: u32) -> &mut Self {
+        self.c(K::Data(req)).s(K::Ack).s(K::Data(resp)).c(K::Ack)
+    }
+
     pub fn finish(self) -> Vec<Connection> {
         self.h.finish()
     }

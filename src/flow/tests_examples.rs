@@ -10,11 +10,7 @@ fn hs(h: &str, s: &str) -> (String, String) {
 #[test]
 fn normal_close_is_sf() {
     let mut p = Pair::http();
-    p.handshake()
-        .c(K::Data(10))
-        .s(K::Ack)
-        .s(K::Data(20))
-        .c(K::Ack);
+    p.handshake().exchange(10, 20);
     p.c(K::Fin).s(K::Fin).c(K::Ack);
     let conns = p.finish();
     assert_eq!(one(&conns), hs("ShADadFf", "SF"));
@@ -27,11 +23,7 @@ fn normal_close_is_sf() {
 #[test]
 fn open_at_end_is_s1() {
     let mut p = Pair::http();
-    p.handshake()
-        .c(K::Data(10))
-        .s(K::Ack)
-        .s(K::Data(20))
-        .c(K::Ack);
+    p.handshake().exchange(10, 20);
     assert_eq!(one(&p.finish()), hs("ShADad", "S1"));
 }
 
@@ -52,11 +44,7 @@ fn originator_rst_after_syn_ack_is_rsto() {
 #[test]
 fn responder_rst_after_originator_fin_is_rstr() {
     let mut p = Pair::http();
-    p.handshake()
-        .c(K::Data(5))
-        .s(K::Ack)
-        .s(K::Data(5))
-        .c(K::Ack);
+    p.handshake().exchange(5, 5);
     p.c(K::Fin).s(K::RstAck);
     assert_eq!(one(&p.finish()), hs("ShADadFr", "RSTR"));
 }

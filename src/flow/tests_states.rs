@@ -130,11 +130,7 @@ fn established_fin_from_peer_restores_closed_after_fin_rst() {
 #[test]
 fn closed_rst_after_both_fins_changes_nothing() {
     let mut p = Pair::http();
-    p.handshake()
-        .c(K::Data(4))
-        .s(K::Ack)
-        .s(K::Data(4))
-        .c(K::Ack);
+    p.handshake().exchange(4, 4);
     p.c(K::Fin).s(K::Fin).c(K::Rst);
     assert_eq!(one(&p.finish()), hs("ShADadFfR", "SF"));
 }
