@@ -178,7 +178,11 @@ impl Analyzer {
         }
         let decoded = wire::decode(frame, decode);
         match decoded {
-            Decoded::Tcp(_) | Decoded::TcpBadHeader { .. } => summary.tcp_segments += 1,
+            Decoded::Tcp(seg) => {
+                summary.tcp_segments += 1;
+                summary.decapsulated.add(seg.tunnel);
+            }
+            Decoded::TcpBadHeader { .. } => summary.tcp_segments += 1,
             Decoded::Skip(why) => summary.skipped.add(why),
         }
         let mut emit = |c: &Connection| deliver(scope, summary, on, c);

@@ -109,6 +109,7 @@ impl Seg {
             } else {
                 Checksum::Unchecked
             },
+            tunnel: None,
         }
     }
 }

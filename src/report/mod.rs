@@ -160,8 +160,11 @@ pub struct SkipCounts {
     pub fragment: u64,
     /// IPv4 headers with a bad checksum (with checksum validation only).
     pub bad_ip_checksum: u64,
-    /// Tunnels recognised but not decapsulated, all kinds.
+    /// Tunnels recognised but not decapsulated (a header or inner packet
+    /// that does not parse, a kind not followed, nesting too deep), all kinds.
     pub tunnels: u64,
+    /// Of those, nested deeper than Zeek's `Tunnel::max_depth` (4).
+    pub tunnel_too_deep: u64,
     /// GRE (incl. GRE in UDP).
     pub tunnel_gre: u64,
     /// IP in IP.
@@ -201,8 +204,51 @@ impl SkipCounts {
                     TunnelKind::Ayiya => &mut self.tunnel_ayiya,
                 }
             }
+            Skip::TunnelTooDeep => {
+                self.tunnels += 1;
+                &mut self.tunnel_too_deep
+            }
         };
         *c += 1;
+    }
+}
+
+/// TCP segments taken out of tunnels, by the outermost tunnel's kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DecapsulatedCounts {
+    /// All kinds.
+    pub total: u64,
+    /// GRE (incl. GRE in UDP).
+    pub gre: u64,
+    /// IP in IP.
+    pub ip_in_ip: u64,
+    /// VXLAN.
+    pub vxlan: u64,
+    /// Geneve.
+    pub geneve: u64,
+    /// Teredo.
+    pub teredo: u64,
+    /// GTP-U.
+    pub gtp: u64,
+    /// AYIYA.
+    pub ayiya: u64,
+}
+
+impl DecapsulatedCounts {
+    /// Counts one segment; `None` (not tunneled) counts nothing.
+    #[inline]
+    pub fn add(&mut self, tunnel: Option<TunnelKind>) {
+        let Some(kind) = tunnel else { return };
+        self.total += 1;
+        *match kind {
+            TunnelKind::Gre => &mut self.gre,
+            TunnelKind::IpInIp => &mut self.ip_in_ip,
+            TunnelKind::Vxlan => &mut self.vxlan,
+            TunnelKind::Geneve => &mut self.geneve,
+            TunnelKind::Teredo => &mut self.teredo,
+            TunnelKind::Gtp => &mut self.gtp,
+            TunnelKind::Ayiya => &mut self.ayiya,
+        } += 1;
     }
 }
 
@@ -215,6 +261,8 @@ pub struct Summary {
     pub filtered_out: u64,
     /// TCP segments analyzed (including those with a damaged header).
     pub tcp_segments: u64,
+    /// Of the TCP segments, those taken out of tunnels, by kind.
+    pub decapsulated: DecapsulatedCounts,
     /// Connections reported (in scope).
     pub connections: u64,
     /// Connections seen but outside the `--port`/`--host` scope.

@@ -116,6 +116,7 @@ pub fn summary_line(s: &Summary) -> String {
         ("malformed", sk.malformed),
         ("IP fragments", sk.fragment),
         ("bad IP checksum", sk.bad_ip_checksum),
+        ("tunnels too deep", sk.tunnel_too_deep),
         ("damaged records", s.capture_anomalies.damaged_records),
         ("unknown pcapng blocks", s.capture_anomalies.unknown_blocks),
         ("unknown interface", s.capture_anomalies.unknown_interface),
@@ -133,8 +134,13 @@ pub fn summary_line(s: &Summary) -> String {
     } else {
         String::new()
     };
+    let tunneled = if s.decapsulated.total > 0 {
+        format!(", {} from tunnels", s.decapsulated.total)
+    } else {
+        String::new()
+    };
     format!(
-        "{} connections{scope}: {}; {} frames read ({} TCP); anomalies: {}; at most {} open at once",
+        "{} connections{scope}: {}; {} frames read ({} TCP{tunneled}); anomalies: {}; at most {} open at once",
         s.connections,
         verdicts.join(", "),
         s.frames,

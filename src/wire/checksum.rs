@@ -1,8 +1,9 @@
 //! The Internet checksum (RFC 1071): a 16-bit one's-complement sum.
 //!
 //! Used only when checksums are validated (`--validate-checksums`): the IPv4
-//! header checksum (RFC 791 §3.1) and the TCP checksum over the pseudo-header
-//! (RFC 9293 §3.1 for IPv4, RFC 8200 §8.1 for IPv6).
+//! header checksum (RFC 791 §3.1), the TCP checksum over the pseudo-header
+//! (RFC 9293 §3.1 for IPv4, RFC 8200 §8.1 for IPv6), and the UDP checksum of
+//! a datagram carrying a tunnel (RFC 768).
 
 use std::net::IpAddr;
 
@@ -44,6 +45,13 @@ fn fold(mut acc: u64) -> u16 {
 /// True when the TCP segment `segment` (header and payload, fully captured)
 /// carries a correct checksum for these addresses.
 pub(super) fn tcp_ok(src: IpAddr, dst: IpAddr, segment: &[u8]) -> bool {
+    transport_ok(src, dst, super::ip::proto::TCP, segment)
+}
+
+/// True when a TCP or UDP datagram `segment` (header and payload, fully
+/// captured) of protocol `proto` sums to 0xffff with its pseudo-header
+/// (RFC 768 for UDP uses the same pseudo-header as TCP).
+pub(super) fn transport_ok(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8]) -> bool {
     let mut acc = 0u64;
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
@@ -58,7 +66,7 @@ pub(super) fn tcp_ok(src: IpAddr, dst: IpAddr, segment: &[u8]) -> bool {
         _ => return false,
     }
     // Protocol number and upper-layer length complete the pseudo-header.
-    acc += u64::from(super::ip::proto::TCP);
+    acc += u64::from(proto);
     acc += segment.len() as u64;
     sum(acc, segment) == 0xffff
 }

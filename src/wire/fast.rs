@@ -74,6 +74,7 @@ pub(super) fn ipv4_tcp<'a>(frame: &Frame<'a>) -> Option<TcpSegment<'a>> {
         ip_len: total as u32,
         payload: captured.get(tcp_len..)?,
         checksum: Checksum::Unchecked,
+        tunnel: None,
     })
 }
 

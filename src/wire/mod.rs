@@ -1,4 +1,4 @@
-//! Frames to TCP segments: link layer → IPv4/IPv6 → TCP.
+//! Frames to TCP segments: link layer → IPv4/IPv6 → (tunnels →) TCP.
 //!
 //! The second stage of the analyzer pipeline (capture → **wire** → flow →
 //! teardown → report). [`decode`] takes one captured frame with its link type
@@ -19,6 +19,7 @@ mod seq;
 mod tcp;
 #[cfg(test)]
 mod tests;
+mod tunnel;
 
 pub use seq::SeqNum;
 
@@ -40,7 +41,8 @@ pub struct DecodeOptions {
 ///
 /// Walks the link layer of `frame.link` (with VLAN, MPLS, PPPoE and the other
 /// stacked headers Zeek follows), the IPv4 or IPv6 header (options, extension
-/// headers, fragments) and the TCP header. Lengths come from the IP header;
+/// headers, fragments), the tunnels Zeek decapsulates (GRE, IP-in-IP, VXLAN,
+/// Geneve, Teredo, GTP-U, AYIYA; see [`TunnelKind`]) and the TCP header. Lengths come from the IP header;
 /// the frame's on-the-wire length bounds them. Never panics, never allocates.
 pub fn decode<'a>(frame: &Frame<'a>, opts: &DecodeOptions) -> Decoded<'a> {
     if !opts.validate_checksums
@@ -65,7 +67,7 @@ fn decode_layers<'a>(frame: &Frame<'a>, opts: &DecodeOptions) -> Decoded<'a> {
     // captured one; the captured bytes are then the better bound.
     let wire = (frame.orig_len as usize).max(data.len());
     match ip::decode(ip_bytes, wire.saturating_sub(off), opts.validate_checksums) {
-        Ok(transport) => tcp::decode(transport, opts.validate_checksums),
+        Ok(transport) => tunnel::after_ip(transport, wire - data.len(), opts.validate_checksums),
         Err(skip) => Decoded::Skip(skip),
     }
 }
@@ -211,6 +213,9 @@ pub struct TcpSegment<'a> {
     pub payload: &'a [u8],
     /// Checksum verdict.
     pub checksum: Checksum,
+    /// The outermost tunnel the segment was taken out of, if any (its
+    /// addresses, ports and `ip_len` are the inner packet's, as in Zeek).
+    pub tunnel: Option<TunnelKind>,
 }
 
 /// The outcome of decoding one frame.
@@ -238,8 +243,12 @@ pub enum Skip {
     NotTcp(u8),
     /// A link-layer frame that carries no IP (ARP, LLDP, ...).
     NotIp,
-    /// A tunnel that is not decapsulated (GRE, VXLAN, Geneve, Teredo, ...).
+    /// A tunnel that could not be decapsulated: its header, or the packet
+    /// it announces, does not parse (or is a kind this decoder does not
+    /// follow, such as Aruba's 802.11 in GRE).
     Tunnel(TunnelKind),
+    /// Tunnels nested deeper than Zeek's `Tunnel::max_depth` (4).
+    TunnelTooDeep,
     /// A link type this decoder does not know: the LINKTYPE_ value.
     UnknownLinkType(u32),
     /// The frame ends before the headers do (snap length or damage).
@@ -252,22 +261,23 @@ pub enum Skip {
     BadIpChecksum,
 }
 
-/// Tunnels that are recognised and counted but not decapsulated.
+/// Tunnels that are decapsulated (or, when they do not parse, counted).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TunnelKind {
-    /// GRE (IP protocol 47).
+    /// GRE (IP protocol 47, and GRE in UDP 4754), with Ethernet, ERSPAN
+    /// I/II/III and PPTP payloads.
     Gre,
     /// IP in IP (IP protocols 4 and 41).
     IpInIp,
-    /// VXLAN (UDP 4789).
+    /// VXLAN (UDP 4789), inner Ethernet.
     Vxlan,
-    /// Geneve (UDP 6081).
+    /// Geneve (UDP 6081), inner Ethernet or IP.
     Geneve,
-    /// Teredo (UDP 3544).
+    /// Teredo (UDP 3544, or detected as Zeek does), inner IPv6.
     Teredo,
-    /// GTP-U (UDP 2152).
+    /// GTPv1 (UDP 2152 and 2123): the user packets of T-PDUs.
     Gtp,
-    /// AYIYA (UDP 5072).
+    /// AYIYA (UDP 5072, or detected as Zeek does).
     Ayiya,
 }

@@ -1,5 +1,5 @@
-//! Transport layer: the TCP header (RFC 9293 §3.1), and recognising tunnels
-//! that are counted rather than decapsulated.
+//! Transport layer: the TCP header (RFC 9293 §3.1). Tunnels are opened
+//! before this, in [`super::tunnel`].
 //!
 //! Zeek's order is kept: a TCP packet with fewer than 20 captured header bytes
 //! (or an IP length too small for one) creates nothing; one whose data offset
@@ -7,12 +7,10 @@
 //! otherwise ignored ([`Decoded::TcpBadHeader`]).
 
 use super::ip::{Transport, proto};
-use super::{Checksum, Decoded, Endpoint, SeqNum, Skip, TcpFlags, TcpSegment, TunnelKind};
+use super::{Checksum, Decoded, Endpoint, SeqNum, Skip, TcpFlags, TcpSegment};
 
 /// The fixed part of a TCP header.
 const TCP_MIN_HEADER: usize = 20;
-/// A UDP header (RFC 768).
-const UDP_HEADER: usize = 8;
 
 fn be16(b: &[u8], off: usize) -> u16 {
     u16::from_be_bytes([b[off], b[off + 1]])
@@ -22,37 +20,13 @@ fn be32(b: &[u8], off: usize) -> u32 {
     u32::from_be_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
 }
 
-/// Decodes the transport header of `t`.
+/// Decodes the transport header of `t`: TCP, or the protocol it is not.
 #[inline]
 pub(super) fn decode(t: Transport<'_>, validate: bool) -> Decoded<'_> {
     match t.proto {
         proto::TCP => tcp(t, validate),
-        proto::GRE => Decoded::Skip(Skip::Tunnel(TunnelKind::Gre)),
-        proto::IPIP | proto::IPV6 => Decoded::Skip(Skip::Tunnel(TunnelKind::IpInIp)),
-        proto::UDP => match udp_tunnel(t.captured) {
-            Some(kind) => Decoded::Skip(Skip::Tunnel(kind)),
-            None => Decoded::Skip(Skip::NotTcp(proto::UDP)),
-        },
         other => Decoded::Skip(Skip::NotTcp(other)),
     }
-}
-
-/// Tunnels over UDP by their IANA ports (destination first, then source).
-/// Counted only: the inner packets are not analyzed, so nothing is guessed.
-fn udp_tunnel(udp: &[u8]) -> Option<TunnelKind> {
-    if udp.len() < UDP_HEADER {
-        return None;
-    }
-    let by_port = |port: u16| match port {
-        4789 => Some(TunnelKind::Vxlan),  // RFC 7348 §5
-        6081 => Some(TunnelKind::Geneve), // RFC 8926 §3.3
-        3544 => Some(TunnelKind::Teredo), // RFC 4380 §4
-        2152 => Some(TunnelKind::Gtp),    // 3GPP TS 29.281 §4.4.2.3
-        5072 => Some(TunnelKind::Ayiya),  // IANA "ayiya"
-        4754 => Some(TunnelKind::Gre),    // GRE-in-UDP, RFC 8086 §3
-        _ => None,
-    };
-    by_port(be16(udp, 2)).or_else(|| by_port(be16(udp, 0)))
 }
 
 /// The TCP header and payload bounds.
@@ -103,5 +77,6 @@ fn tcp(t: Transport<'_>, validate: bool) -> Decoded<'_> {
         ip_len: t.ip_len,
         payload: &seg[hdr_len..],
         checksum,
+        tunnel: None,
     })
 }
