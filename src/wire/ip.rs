@@ -43,6 +43,9 @@ pub(super) struct Transport<'a> {
     /// The IP datagram length as its header states it (zero after
     /// segmentation offload, see [`ipv4`]).
     pub ip_len: u32,
+    /// The first fragment of a fragmented datagram (more fragments follow):
+    /// the transport bytes end before the datagram does.
+    pub first_fragment: bool,
 }
 
 /// Reads a big-endian u16; callers have checked the bounds.
@@ -96,7 +99,8 @@ fn ipv4(ip: &[u8], wire_left: usize, validate: bool) -> Result<Transport<'_>, Sk
     }
     // Flags and fragment offset (RFC 791 §3.1): a non-zero offset means this
     // fragment does not start with the transport header.
-    if be16(ip, 6) & 0x1fff != 0 {
+    let frag = be16(ip, 6);
+    if frag & 0x1fff != 0 {
         return Err(Skip::Fragment);
     }
     let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
@@ -110,6 +114,8 @@ fn ipv4(ip: &[u8], wire_left: usize, validate: bool) -> Result<Transport<'_>, Sk
         rest: &ip[hdr_len..],
         len: (total - hdr_len) as u32,
         ip_len: stated as u32,
+        // The MF flag (RFC 791 §3.1).
+        first_fragment: frag & 0x2000 != 0,
     })
 }
 
@@ -135,6 +141,7 @@ fn ipv6(ip: &[u8], wire_left: usize) -> Result<Transport<'_>, Skip> {
     let mut dst = addr6(ip, 24);
     let mut next = ip[6];
     let mut off = 40;
+    let mut first_fragment = false;
     while matches!(
         next,
         proto::HOP_BY_HOP | proto::ROUTING | proto::DEST_OPTS | proto::FRAGMENT | proto::AH
@@ -147,6 +154,8 @@ fn ipv6(ip: &[u8], wire_left: usize) -> Result<Transport<'_>, Skip> {
                 if be16(h, 2) & 0xfff8 != 0 {
                     return Err(Skip::Fragment);
                 }
+                // The M flag: more fragments follow.
+                first_fragment = h[3] & 0x01 != 0;
                 8
             }
             // AH length is in 4-octet units minus 2 (RFC 4302 §2.2).
@@ -176,6 +185,7 @@ fn ipv6(ip: &[u8], wire_left: usize) -> Result<Transport<'_>, Skip> {
         rest: &ip[off..],
         len: (total - off) as u32,
         ip_len: total as u32,
+        first_fragment,
     })
 }
 

@@ -129,6 +129,12 @@ pub(super) fn after_ip(outer: Transport<'_>, uncaptured: usize, validate: bool) 
     let mut in_gtp = false;
     let mut depth = 0;
     while let Some((layer, detected, data)) = identify(&t) {
+        // A UDP tunnel in the first fragment of a datagram: the UDP length
+        // says how much of it later fragments carry (see `udp_absent`).
+        let absent = match t.proto {
+            proto::UDP if t.first_fragment => udp_absent(&t),
+            _ => 0,
+        };
         let kind = layer.kind();
         // Zeek checks the depth before parsing the header (`exceeded_tunnel_max_depth`).
         if depth == MAX_DEPTH {
@@ -153,13 +159,14 @@ pub(super) fn after_ip(outer: Transport<'_>, uncaptured: usize, validate: bool) 
         if matches!(layer, Layer::Gre { .. } | Layer::IpInIp(_)) {
             extra = 0;
         }
-        t = match inner_ip(payload, extra, validate) {
+        t = match inner_ip(payload, extra, absent, validate) {
             Ok(inner) => inner,
             Err(InnerError::Skip(skip)) => return Decoded::Skip(skip),
             Err(InnerError::Broken) => return Decoded::Skip(broken),
         };
         outermost.get_or_insert(kind);
         in_gtp = kind == TunnelKind::Gtp;
+        extra += absent;
     }
     let mut decoded = tcp::decode(t, validate);
     if let Decoded::Tcp(seg) = &mut decoded {
@@ -475,17 +482,19 @@ enum InnerError {
 }
 
 /// Decodes the inner link and IP headers. `extra` is the inner packet's
-/// on-the-wire length beyond its captured bytes.
+/// on-the-wire length beyond its captured bytes; `absent` is how much of the
+/// tunnel payload later IP fragments carry.
 fn inner_ip(
     payload: Payload<'_>,
     extra: usize,
+    absent: usize,
     validate: bool,
 ) -> Result<Transport<'_>, InnerError> {
     let (bytes, off) = match payload {
         Payload::Nothing(skip) => return Err(InnerError::Skip(skip)),
         Payload::Ip(bytes) => (bytes, 0),
         Payload::ExactIp(bytes, version) => {
-            if !exact_ip(bytes, version) {
+            if !exact_ip(bytes, bytes.len() + absent, version) {
                 return Err(InnerError::Broken);
             }
             (bytes, 0)
@@ -496,7 +505,7 @@ fn inner_ip(
             Err(_) => return Err(InnerError::Broken),
         },
     };
-    let wire_left = (bytes.len() + extra).saturating_sub(off);
+    let wire_left = (bytes.len() + extra + absent).saturating_sub(off);
     match ip::decode(bytes.get(off..).unwrap_or_default(), wire_left, validate) {
         Ok(t) => Ok(t),
         Err(skip @ (Skip::Fragment | Skip::BadIpChecksum)) => Err(InnerError::Skip(skip)),
@@ -505,12 +514,26 @@ fn inner_ip(
 }
 
 /// Zeek's `IP::ParsePacket`: the version the tunnel announced, at least a
-/// fixed header, and a stated total length equal to the bytes carried.
-fn exact_ip(b: &[u8], version: u8) -> bool {
+/// fixed header, and a stated total length equal to the `carried` bytes.
+fn exact_ip(b: &[u8], carried: usize, version: u8) -> bool {
     let total = match version {
         4 if b.len() >= IPV4_HEADER => usize::from(u16::from_be_bytes([b[2], b[3]])),
         6 if b.len() >= IPV6_HEADER => IPV6_HEADER + usize::from(u16::from_be_bytes([b[4], b[5]])),
         _ => return false,
     };
-    b[0] >> 4 == version && total == b.len()
+    b[0] >> 4 == version && total == carried
+}
+
+/// How many bytes of a UDP datagram's payload the fragments after this first
+/// one carry, by the UDP length field (RFC 768), which covers the whole
+/// datagram. Zeek reassembles the fragments before decapsulating; without
+/// keeping fragments, the first one still holds every header the analysis
+/// needs (the inner IP and TCP headers), and lengths come from those
+/// headers, so the segment is analyzed as if the rest arrived, the way a
+/// snap-length cut is.
+fn udp_absent(t: &Transport<'_>) -> usize {
+    match t.captured.get(4..6) {
+        Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])).saturating_sub(t.len as usize),
+        _ => 0,
+    }
 }
