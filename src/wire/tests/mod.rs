@@ -1,7 +1,10 @@
 //! Decoder tests: IP packets built with etherparse, lengths, fragments, bad
-//! headers, checksums; link types and stacked headers are in [`link`].
+//! headers, checksums; link types and stacked headers are in [`link`],
+//! tunnels in [`tunnel`] (over IP) and [`tunnel_udp`] (over UDP).
 
 mod link;
+mod tunnel;
+mod tunnel_udp;
 
 use std::net::IpAddr;
 
