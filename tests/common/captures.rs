@@ -40,6 +40,20 @@ impl Pcap {
         out
     }
 
+    /// Adds every frame of `other`, keeping the frames in time order (frames
+    /// with the same time keep their order).
+    pub fn merge(&mut self, other: &Pcap) {
+        self.frames.extend(other.frames.iter().cloned());
+        self.frames.sort_by_key(|(ts, _)| *ts);
+    }
+
+    /// The same frames, each rewritten by `f` (to wrap it in a tunnel, say).
+    pub fn map(&self, f: impl Fn(&[u8]) -> Vec<u8>) -> Pcap {
+        Pcap {
+            frames: self.frames.iter().map(|(ts, d)| (*ts, f(d))).collect(),
+        }
+    }
+
     /// Writes the file into `dir` and returns its path.
     pub fn write(&self, dir: &Path, name: &str) -> PathBuf {
         let path = dir.join(name);
