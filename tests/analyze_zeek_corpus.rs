@@ -1,6 +1,7 @@
 //! The analyzer against Zeek's own conn.log rows for the shared corpus
 //! (`../shared/corpus/zeek`): every clean row (caveats `-`) must agree on
-//! `conn_state`, at least 98% on history, bytes and packets. The corpus is
+//! `conn_state`, at least 98% on history, bytes and packets; over all rows,
+//! tunneled ones included, the figures the README gives hold. The corpus is
 //! read in place, never copied; when it is missing this test fails.
 
 use std::collections::HashMap;
@@ -16,7 +17,8 @@ struct Row {
     fields: HashMap<&'static str, String>,
 }
 
-fn expected(corpus: &Path) -> Vec<Row> {
+/// The TCP rows of `expected.tsv` whose caveats `keep` accepts.
+fn expected(corpus: &Path, keep: impl Fn(&str) -> bool) -> Vec<Row> {
     let text = std::fs::read_to_string(corpus.join("expected.tsv")).expect("read expected.tsv");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
@@ -24,7 +26,7 @@ fn expected(corpus: &Path) -> Vec<Row> {
     let mut rows = Vec::new();
     for line in lines {
         let v: Vec<&str> = line.split('\t').collect();
-        if v[col("proto")] != "tcp" || v[col("caveats")] != "-" {
+        if v[col("proto")] != "tcp" || !keep(v[col("caveats")]) {
             continue;
         }
         let mut fields = HashMap::new();
@@ -78,24 +80,15 @@ fn ours(z: &ZeekRecord) -> HashMap<&'static str, String> {
     ])
 }
 
-#[test]
-fn clean_rows_agree_with_zeek() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek");
-    assert!(
-        corpus.join("expected.tsv").is_file(),
-        "the Zeek corpus is missing at {}: this test needs it",
-        corpus.display()
-    );
-    let rows = expected(&corpus);
-    assert!(
-        rows.len() >= 100,
-        "expected the corpus' clean rows, got {}",
-        rows.len()
-    );
+type Agreement = HashMap<&'static str, (usize, usize)>;
+
+/// Runs the analyzer over the traces of `rows` and counts, per field, the
+/// rows it agrees on; also returns one line per disagreement.
+fn agreement(corpus: &Path, rows: &[Row]) -> (Agreement, Vec<String>) {
     let mut by_trace: HashMap<String, HashMap<_, HashMap<&'static str, String>>> = HashMap::new();
-    let mut agree: HashMap<&'static str, (usize, usize)> = HashMap::new();
+    let mut agree: Agreement = HashMap::new();
     let mut misses = Vec::new();
-    for row in &rows {
+    for row in rows {
         let got = by_trace.entry(row.trace.clone()).or_insert_with(|| {
             let mut reader =
                 open_file(&corpus.join("traces").join(&row.trace)).expect("open trace");
@@ -134,6 +127,29 @@ fn clean_rows_agree_with_zeek() {
             }
         }
     }
+    (agree, misses)
+}
+
+fn corpus() -> std::path::PathBuf {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek");
+    assert!(
+        corpus.join("expected.tsv").is_file(),
+        "the Zeek corpus is missing at {}: this test needs it",
+        corpus.display()
+    );
+    corpus
+}
+
+#[test]
+fn clean_rows_agree_with_zeek() {
+    let corpus = corpus();
+    let rows = expected(&corpus, |caveats| caveats == "-");
+    assert!(
+        rows.len() >= 100,
+        "expected the corpus' clean rows, got {}",
+        rows.len()
+    );
+    let (agree, misses) = agreement(&corpus, &rows);
     for (field, (ok, n)) in &agree {
         eprintln!("{field}: {ok}/{n}");
     }
@@ -149,4 +165,36 @@ fn clean_rows_agree_with_zeek() {
         let (ok, n) = agree[field];
         assert!(ok * 100 >= n * 98, "{field}: {ok}/{n} agree: {misses:#?}");
     }
+}
+
+/// All rows, caveated ones included: the tunneled connections are
+/// decapsulated (2026-11-22: 125 of 127 rows agree on conn_state, 122 on
+/// history). What still differs: Aruba's 802.11 A-MSDU in GRE (not
+/// decapsulated), `G` and `X` letters, and a test that changed Zeek's settings.
+#[test]
+fn all_rows_with_tunnels_agree_as_the_readme_says() {
+    let corpus = corpus();
+    let rows = expected(&corpus, |_| true);
+    assert!(
+        rows.len() >= 127,
+        "expected every TCP row, got {}",
+        rows.len()
+    );
+    let (agree, misses) = agreement(&corpus, &rows);
+    for (field, at_least) in [
+        ("conn_state", 125),
+        ("history", 122),
+        ("orig_bytes", 125),
+        ("resp_bytes", 125),
+        ("orig_pkts", 125),
+        ("resp_pkts", 125),
+    ] {
+        let (ok, n) = agree[field];
+        assert!(ok >= at_least, "{field}: {ok}/{n} agree: {misses:#?}");
+    }
+    // Every tunneled row but Aruba's agrees on conn_state.
+    let tunneled: Vec<Row> = expected(&corpus, |c| c.contains("tunneled"));
+    let (agree, misses) = agreement(&corpus, &tunneled);
+    let (ok, n) = agree["conn_state"];
+    assert_eq!((ok, n), (6, 7), "{misses:#?}");
 }
