@@ -184,6 +184,36 @@ def pcapng(ifaces, packets, extra=b"", e="<"):
     return out
 
 
+def udp4(dport, payload):
+    """An IPv4/UDP datagram between two tunnel endpoints (checksums left zero)."""
+    udp = struct.pack(">HHHH", 49152, dport, 8 + len(payload), 0) + payload
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0x4000, 64, 17, 0,
+                       bytes([198, 51, 100, 1]), bytes([198, 51, 100, 2])) + udp
+
+
+def ip4(proto, payload):
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0x4000, 64, proto, 0,
+                       bytes([198, 51, 100, 1]), bytes([198, 51, 100, 2])) + payload
+
+
+def tunnels(p):
+    """Raw IP packets carrying the IP packet `p` in every tunnel the decoder opens."""
+    eth = link_frame(1, p)
+    v6 = p[0] >> 4 == 6
+    return {
+        "vxlan": udp4(4789, bytes([8, 0, 0, 0, 0, 0, 1, 0]) + eth),
+        "geneve": udp4(6081, bytes([2, 0, 0x65, 0x58, 0, 0, 1, 0, 1, 2, 0x80, 1, 9, 9, 9, 9]) + eth),
+        "gre_key_seq": ip4(47, bytes([0x30, 0, 0x86 if v6 else 0x08, 0xDD if v6 else 0]) + bytes(8) + p),
+        "gre_udp": udp4(4754, bytes([0, 0, 0x86 if v6 else 0x08, 0xDD if v6 else 0]) + p),
+        "erspan2": ip4(47, bytes([0x10, 0, 0x88, 0xBE, 0, 0, 0, 1]) + bytes([0x10, 0, 0, 1]) + bytes(4) + eth),
+        "ipip": ip4(41 if v6 else 4, p),
+        "gtp_ext": udp4(2152, bytes([0x34, 0xFF]) + struct.pack(">H", len(p) + 8) + bytes([0, 0, 0, 1, 0, 0, 0, 0x85, 1, 0x10, 9, 0]) + p),
+        "ayiya": udp4(5072, bytes([0x41, 0x52, 0x11, 41 if v6 else 4]) + bytes(4 + 16 + 20) + p),
+        "teredo_origin": udp4(3544, bytes([0, 0, 0xF0, 0x0F, 0x3F, 0x57, 0xFE, 0xFE]) + p),
+        "nested": ip4(4, ip4(47, bytes([0, 0, 0x08, 0]) + udp4(4789, bytes([8, 0, 0, 0, 0, 0, 1, 0]) + link_frame(1, ip4(4, ip4(4, p)))))),
+    }
+
+
 def main():
     for name, req in REQUESTS.items():
         write("http_request", name, b"\x00\x55\xaa" + req)
@@ -228,6 +258,9 @@ def main():
             write("wire_frame", "link%d_%d" % (link, i), bytes([links.index(link), 0]) + link_frame(link, p))
     write("wire_frame", "vlan", bytes([1, 0]) + link_frame("vlan", six[3]))
     write("wire_frame", "snaplen", bytes([1, 200]) + link_frame(1, fin[3])[:54])
+    for name, t in list(tunnels(fin[3]).items()) + [("v6_" + n, t) for n, t in tunnels(six[3]).items()]:
+        write("wire_frame", "tunnel_" + name, bytes([1, 0]) + link_frame(1, t))
+    write("analyze_capture", "tunnels", pcap(1, [link_frame(1, t) for p in fin + rst for t in tunnels(p).values()]))
     return 0
 
 
