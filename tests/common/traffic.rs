@@ -138,14 +138,57 @@ pub enum Layout {
     /// pcapng: two interfaces (Ethernet and raw IPv4) taking turns, an unknown
     /// block and a name resolution block between packets, nanosecond resolution.
     PcapNg,
+    /// pcap, Ethernet, every frame inside a tunnel, the kinds taking turns:
+    /// VXLAN, GRE with a key, GTP-U, Geneve (the analyzer decapsulates them).
+    PcapTunneled,
 }
 
-pub const LAYOUTS: [Layout; 4] = [
+pub const LAYOUTS: [Layout; 5] = [
     Layout::PcapEthernet,
     Layout::PcapRawNanosBigEndian,
     Layout::PcapSll2,
     Layout::PcapNg,
+    Layout::PcapTunneled,
 ];
+
+/// Wraps the Ethernet frame of packet `i` in a tunnel between two outer
+/// hosts (the kind chosen by `i`), inside a new Ethernet frame.
+fn tunnel(i: usize, frame: &[u8]) -> Vec<u8> {
+    let ip = &frame[14..];
+    let (proto, body): (u8, Vec<u8>) = match i % 4 {
+        0 => (17, [&[0x08, 0, 0, 0, 0, 0, 1, 0][..], frame].concat()),
+        1 => (47, [&[0x20, 0, 0x08, 0x00, 0, 0, 0, 9][..], ip].concat()),
+        2 => {
+            let mut gtp = vec![0x30, 0xff];
+            gtp.extend_from_slice(&(ip.len() as u16).to_be_bytes());
+            gtp.extend_from_slice(&[0, 0, 0, 1]);
+            (17, [&gtp[..], ip].concat())
+        }
+        _ => (17, [&[0, 0, 0x08, 0x00, 0, 0, 3, 0][..], ip].concat()),
+    };
+    let dport = [4789, 0, 2152, 6081][i % 4];
+    let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 0xa], [2, 0, 0, 0, 0, 0xb]).ipv4(
+        [198, 51, 100, 1],
+        [198, 51, 100, 2],
+        64,
+    );
+    let mut out = Vec::new();
+    if proto == 17 {
+        b.udp(49152, dport).write(&mut out, &body).expect("builds");
+    } else {
+        let mut v = frame[..14].to_vec();
+        v[12..14].copy_from_slice(&[0x08, 0x00]);
+        let total = (20 + body.len()) as u16;
+        v.extend_from_slice(&[0x45, 0]);
+        v.extend_from_slice(&total.to_be_bytes());
+        v.extend_from_slice(&[
+            0, 1, 0x40, 0, 64, proto, 0, 0, 198, 51, 100, 1, 198, 51, 100, 2,
+        ]);
+        v.extend_from_slice(&body);
+        out = v;
+    }
+    out
+}
 
 /// The frame as the layout's link type carries it.
 fn relink(frame: &[u8], link: u32) -> Vec<u8> {
@@ -252,6 +295,18 @@ pub fn write(packets: &[Packet], layout: Layout) -> Vec<u8> {
         Layout::PcapRawNanosBigEndian => pcap(packets, 101, true, true, 65_535),
         Layout::PcapSll2 => pcap(packets, 276, false, false, 65_535),
         Layout::PcapNg => pcapng(packets),
+        Layout::PcapTunneled => {
+            let tunneled: Vec<Packet> = packets
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Packet {
+                    ts_ns: p.ts_ns,
+                    conn: p.conn,
+                    frame: tunnel(i, &p.frame),
+                })
+                .collect();
+            pcap(&tunneled, 1, false, false, 65_535)
+        }
     }
 }
 
