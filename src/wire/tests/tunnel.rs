@@ -209,18 +209,20 @@ fn mixed_nesting_reports_the_outermost_kind() {
 }
 
 #[test]
-fn gre_inner_packet_longer_than_captured_is_not_decapsulated() {
+fn gre_inner_packet_longer_than_captured_is_truncated_not_decapsulated() {
     // Zeek gives the packet inside GRE a wire length equal to what was
-    // captured, so a snap-length cut leaves an inner header claiming more.
+    // captured, so a snap-length cut leaves an inner header claiming more:
+    // not decapsulated, and counted as truncated (the cut is to blame).
     let full = ip4(47, &gre(0, 0x0800, &ipv4_data(&[b'x'; 64])));
     let cut = Frame {
         orig_len: full.len() as u32,
         ..frame(101, &full[..full.len() - 10])
     };
-    skipped(
-        decode(&cut, &DecodeOptions::default()),
-        Skip::Tunnel(TunnelKind::Gre),
-    );
+    skipped(decode(&cut, &DecodeOptions::default()), Skip::Truncated);
+    // An inner packet cut short inside a whole frame: its length is wrong.
+    let inner = ipv4_data(&[b'x'; 64]);
+    let short = ip4(47, &gre(0, 0x0800, &inner[..inner.len() - 10]));
+    skipped(unchecked(101, &short), Skip::Tunnel(TunnelKind::Gre));
 }
 
 #[test]

@@ -135,9 +135,13 @@ pub(super) fn after_ip(outer: Transport<'_>, uncaptured: usize, validate: bool) 
         if validate && t.proto == proto::UDP && udp_checksum_bad(&t, extra, layer) {
             return Decoded::Skip(Skip::Tunnel(kind));
         }
-        // A datagram that only looked like AYIYA or Teredo (Zeek's protocol
+        // In a frame cut by the snap length, what does not decapsulate is
+        // counted as truncated: the cut, not the tunnel, may be at fault. A
+        // datagram that only looked like AYIYA or Teredo (Zeek's protocol
         // detection) and does not decapsulate is plain UDP, not a broken tunnel.
-        let broken = if detected {
+        let broken = if uncaptured > 0 {
+            Skip::Truncated
+        } else if detected {
             Skip::NotTcp(proto::UDP)
         } else {
             Skip::Tunnel(kind)
