@@ -386,6 +386,7 @@ pub fn analyze_capture(data: &[u8]) {
     };
     let s = &report.summary;
     assert!(s.tcp_segments <= s.frames);
+    assert!(s.decapsulated.total <= s.tcp_segments);
     assert_eq!(s.connections, report.connections.len() as u64);
     let ids: Vec<u64> = report.connections.iter().map(|c| c.id).collect();
     assert!(

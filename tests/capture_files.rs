@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use wirelab::capture::{FileReader, open_file};
-use wirelab::wire::{DecodeOptions, Decoded, decode};
+use wirelab::wire::{DecodeOptions, Decoded, TunnelKind, decode};
 
 /// The shared corpus of Zeek test traces.
 #[track_caller]
@@ -105,7 +105,7 @@ fn tcp_counts(name: &str) -> (usize, usize) {
 
 #[test]
 fn corpus_encapsulations_decode_to_the_tcp_wireshark_sees() {
-    // Counts from `tshark -r TRACE -Y tcp`: none of these traces tunnels TCP.
+    // Counts from `tshark -r TRACE -Y tcp`: no tunnels in these traces.
     let cases = [
         // Half the frames wrap Ethernet in Cisco FabricPath (0x8903).
         ("cisco-fabric-path.pcap", 32, 0),
@@ -131,6 +131,42 @@ fn corpus_encapsulations_decode_to_the_tcp_wireshark_sees() {
             (tcp, bad),
             "{name}: (tcp segments, bad headers)"
         );
+    }
+}
+
+#[test]
+fn corpus_tunnels_decode_to_the_tcp_tshark_sees_inside_them() {
+    // Counts from `tshark -r TRACE -Y tcp` (for Teredo also with
+    // `-d udp.port==3797,teredo`: the relay's port, which Zeek's detection
+    // finds and tshark only decodes when told). Every segment comes out of
+    // the tunnel named.
+    let cases = [
+        ("tunnels__Teredo.pcap", 55, 22, TunnelKind::Teredo),
+        ("tunnels__ayiya3.pcap", 21, 21, TunnelKind::Ayiya),
+        ("tunnels__geneve-47101.pcap", 24, 24, TunnelKind::Geneve),
+        ("tunnels__gre-over-udp-4754.pcap", 10, 10, TunnelKind::Gre),
+        // 42 downlink packets are IP fragments: the first of each carries
+        // the inner headers (tshark shows TCP on the reassembled last one).
+        (
+            "tunnels__gtp__gtp2_different_udp_port.pcap",
+            78,
+            78,
+            TunnelKind::Gtp,
+        ),
+        ("tunnels__gtp__gtp6_gtp_0x32.pcap", 31, 31, TunnelKind::Gtp),
+    ];
+    for (name, tcp, tunneled, kind) in cases {
+        let mut reader = open_file(&corpus().join(name)).expect("trace opens");
+        let (mut all, mut inside) = (0, 0);
+        while let Some(frame) = reader.next_frame().expect("no read error") {
+            if let Decoded::Tcp(seg) = decode(&frame, &DecodeOptions::default()) {
+                all += 1;
+                if seg.tunnel == Some(kind) {
+                    inside += 1;
+                }
+            }
+        }
+        assert_eq!((all, inside), (tcp, tunneled), "{name}: (tcp, tunneled)");
     }
 }
 
