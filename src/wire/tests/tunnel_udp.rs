@@ -281,6 +281,18 @@ fn gtp_in_a_first_ip_fragment_is_analyzed_with_stated_lengths() {
     let s = tunneled(unchecked(101, &first), TunnelKind::Gtp);
     assert_eq!((s.payload_len, s.ip_len), (300, 340));
     assert!(s.payload.len() < 300);
+    // The UDP checksum covers later fragments too: validation leaves it be.
+    let sum = !checksum::sum(0, &{
+        let mut h = first[..20].to_vec();
+        h[10] = 0;
+        h[11] = 0;
+        h
+    });
+    first[10..12].copy_from_slice(&sum.to_be_bytes());
+    let opts = DecodeOptions {
+        validate_checksums: true,
+    };
+    tunneled(decode(&frame(101, &first), &opts), TunnelKind::Gtp);
 }
 
 /// AYIYA: identity of 2^`id_exp` bytes, signature of 4·`sig_words` bytes,

@@ -132,7 +132,12 @@ pub(super) fn after_ip(outer: Transport<'_>, uncaptured: usize, validate: bool) 
             return Decoded::Skip(Skip::TunnelTooDeep);
         }
         depth += 1;
-        if validate && t.proto == proto::UDP && udp_checksum_bad(&t, extra, layer) {
+        // A first fragment cannot be checked: the checksum covers the rest.
+        if validate
+            && t.proto == proto::UDP
+            && !t.first_fragment
+            && udp_checksum_bad(&t, extra, layer)
+        {
             return Decoded::Skip(Skip::Tunnel(kind));
         }
         // In a frame cut by the snap length, what does not decapsulate is
