@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 
 /// Two-digit groups "00" to "99", so numbers are written two digits per step.
-const PAIRS: &[u8; 200] = b"\
+pub(super) const PAIRS: &[u8; 200] = b"\
 0001020304050607080910111213141516171819\
 2021222324252627282930313233343536373839\
 4041424344454647484950515253545556575859\
