@@ -171,17 +171,24 @@ fn records_and_their_reports_write_the_same_document() {
         records.reverse();
         let mut reports: Vec<_> = records.iter().map(ConnectionReport::of).collect();
         reports.sort_by_key(|c| c.id);
-        let mut from_records = Vec::new();
-        write_connections(&mut from_records, &records, &summary).unwrap();
         let expected = render(&Report {
             connections: reports,
-            summary,
+            summary: summary.clone(),
         });
+        let mut from_records = Vec::new();
+        write_connections(&mut from_records, &records, &summary).unwrap();
         assert_eq!(
             String::from_utf8(from_records).unwrap(),
             expected,
             "{path:?}"
         );
+        // Blocks small enough that both threads format several of them.
+        for block in [1, 2, 3] {
+            let mut blocks = Vec::new();
+            write_connections_in_blocks(&mut blocks, &records, &summary, block).unwrap();
+            let blocks = String::from_utf8(blocks).unwrap();
+            assert_eq!(blocks, expected, "{path:?} in blocks of {block}");
+        }
         seen += 1;
     }
     assert!(seen >= 10, "only {seen} captures in captures/");
