@@ -8,9 +8,9 @@
 //!
 //! - [`analyze`] collects a [`Report`] (connections in first-seen order);
 //! - [`analyze_each`] streams, calling back once per finished connection in
-//!   the order Zeek removes them; a second thread reads and decodes the
-//!   frames (`packet.rs`, `pipeline.rs`) while the calling thread runs the
-//!   flow table and the callback;
+//!   the order Zeek removes them; the flow table runs on a second thread
+//!   while the calling thread reads and decodes frames and takes the
+//!   finished connections (`packet.rs`, `pipeline.rs`);
 //! - [`analyze_live`] does the same on a live capture until a stop flag is
 //!   set, firing Zeek's timers on the wall clock while no packet arrives.
 //!
@@ -180,15 +180,8 @@ impl Analyzer {
             summary,
             ..
         } = self;
-        let mut emit = |c: &Connection| deliver(scope, summary, on, c);
-        match &p.kind {
-            Kind::Tcp(seg) => table.segment(p.number, p.ts, &seg.segment(), &mut emit),
-            Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, &mut emit),
-            // Zeek's network time moves with every packet it reads, TCP or
-            // not, and timers fire on it.
-            Kind::Other => table.advance(p.ts, &mut emit),
-        }
-        summary.peak_open = summary.peak_open.max(table.open_connections() as u64);
+        let open = apply(table, p, &mut |c| deliver(scope, summary, on, c));
+        summary.peak_open = summary.peak_open.max(open);
     }
 
     /// Fires timers due by `now` (wall-clock time in live captures).
@@ -231,30 +224,52 @@ impl Analyzer {
             ..
         } = &mut self;
         table.finish(&mut |c| deliver(scope, summary, on, c));
-        let mut summary = self.summary;
-        summary.frames = counts.frames;
-        summary.filtered_out = counts.filtered_out;
-        summary.tcp_segments = counts.tcp_segments;
-        summary.skipped = counts.skipped;
-        summary.capture_anomalies = capture.clone();
-        summary.flow_anomalies = *self.table.anomalies();
-        summary
+        totals(self.summary, counts, capture, self.table.anomalies())
     }
+}
+
+/// The summary of delivered connections completed with the other counts.
+fn totals(
+    mut summary: Summary,
+    counts: FrameCounts,
+    capture: &CaptureAnomalies,
+    flow: &crate::flow::FlowAnomalies,
+) -> Summary {
+    summary.frames = counts.frames;
+    summary.filtered_out = counts.filtered_out;
+    summary.tcp_segments = counts.tcp_segments;
+    summary.skipped = counts.skipped;
+    summary.capture_anomalies = capture.clone();
+    summary.flow_anomalies = *flow;
+    summary
+}
+
+/// One decoded frame through the flow table; returns the connections held
+/// afterwards.
+fn apply(table: &mut FlowTable, p: &Packet, emit: &mut impl FnMut(&Connection)) -> u64 {
+    match &p.kind {
+        Kind::Tcp(seg) => table.segment(p.number, p.ts, &seg.segment(), emit),
+        Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, emit),
+        // Zeek's network time moves with every packet it reads, TCP or not,
+        // and timers fire on it.
+        Kind::Other => table.advance(p.ts, emit),
+    }
+    table.open_connections() as u64
 }
 
 /// Streams a capture: `on` is called once per finished connection, in the
 /// order Zeek removes them (timers and reuse first, the rest at the end in
 /// first-seen order).
 ///
-/// The frames are read, filtered and decoded on a second thread, which hands
-/// them over in batches; the flow table and `on` run on the calling thread.
-/// The result, and every call of `on` before an error, is what the
-/// single-threaded [`Analyzer`] gives.
+/// Past the first few thousand frames, the flow table runs on a second
+/// thread, while the calling thread reads, filters and decodes the frames
+/// and hands each finished connection to `on`. The result, and every call of
+/// `on` before an error, is what the single-threaded [`Analyzer`] gives.
 ///
 /// # Errors
 ///
 /// A capture that cannot be read at all, or a filter that does not compile.
-pub fn analyze_each<S: FrameSource + Send + ?Sized>(
+pub fn analyze_each<S: FrameSource + ?Sized>(
     source: &mut S,
     opts: &AnalyzeOptions,
     on: impl FnMut(&Connection, &Teardown),
@@ -267,7 +282,7 @@ pub fn analyze_each<S: FrameSource + Send + ?Sized>(
 /// # Errors
 ///
 /// As [`analyze_each`].
-pub fn analyze<S: FrameSource + Send + ?Sized>(
+pub fn analyze<S: FrameSource + ?Sized>(
     source: &mut S,
     opts: &AnalyzeOptions,
 ) -> Result<Report, Error> {

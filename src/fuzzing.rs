@@ -350,7 +350,7 @@ pub fn wire_frame(data: &[u8]) {
 }
 
 /// Runs the whole analyzer over capture bytes read through `reader`.
-fn analyze_from(reader: impl Read + Send) -> Result<Report, String> {
+fn analyze_from(reader: impl Read) -> Result<Report, String> {
     let mut source = FileReader::new(reader).map_err(|e| e.to_string())?;
     analyze(&mut source, &AnalyzeOptions::default()).map_err(|e| e.to_string())
 }

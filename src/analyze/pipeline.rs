@@ -1,118 +1,207 @@
-//! A capture analyzed on two threads: one reads, filters and decodes frames
-//! into [`Packet`]s, the calling thread runs the flow table on them.
+//! A capture analyzed on two threads: the calling thread reads, filters and
+//! decodes frames into [`Packet`]s and hands finished connections to the
+//! caller; a second thread runs the flow table on the packets.
 //!
-//! Reading and decoding were about a fifth of a file's analysis; the flow
-//! table needs the packets in capture order, so the split is a pipeline, not
-//! a partition. Packets travel in batches of [`BATCH`] through a channel, and
-//! the emptied batches come back through a second one, so the steady state
-//! allocates nothing. The first batch's worth of frames is analyzed on the
-//! calling thread alone, so small captures do not pay for a thread. Live captures stay on one thread ([`super::analyze_live`]):
-//! their timers fire on the wall clock between packets.
+//! The flow table needs the packets in capture order, so the split is a
+//! pipeline, not a partition, and it is cut where the work balances: reading
+//! and decoding plus the caller's output on one side, the flow table on the
+//! other. Packets travel in batches of [`BATCH`] through one channel; the
+//! emptied batches come back, with the finished connections (copies of their
+//! records, in the order the table removed them), through a second one, so
+//! the steady state allocates nothing. Neither the source nor the callback
+//! leaves the calling thread.
+//!
+//! The first batch's worth of frames is analyzed on the calling thread alone
+//! ([`Analyzer`]), so small captures do not pay for a thread. Live captures
+//! stay on one thread ([`super::analyze_live`]): their timers fire on the
+//! wall clock between packets.
 
+use std::mem;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
-use crate::capture::{CaptureAnomalies, FrameSource};
-use crate::flow::Connection;
+use crate::capture::FrameSource;
+use crate::flow::{Connection, FlowAnomalies, FlowTable};
 use crate::report::Summary;
 use crate::teardown::Teardown;
 
-use super::packet::{Decoder, FrameCounts, Packet};
-use super::{AnalyzeOptions, Analyzer, Error};
+use super::packet::Packet;
+use super::{AnalyzeOptions, Analyzer, Error, apply, deliver, totals};
 
 /// Packets per batch: about 200 KB of them, so a batch stays in the cache
 /// between the two threads.
 pub(super) const BATCH: usize = 2048;
-/// Batches in circulation: the reader can run this far ahead.
+/// Packet batches in circulation: the reader can run this far ahead.
 const BATCHES: usize = 4;
+/// Finished connections per message at most (56 KB of records).
+const DONE: usize = 256;
+/// Messages the flow thread may have waiting for the calling thread.
+const BACKLOG: usize = 8;
 
-/// What the reader hands back when it stops.
-type ReaderEnd = Result<(FrameCounts, CaptureAnomalies), Error>;
+/// From the flow thread back to the calling thread.
+enum Back {
+    /// A packet batch, emptied.
+    Empty(Vec<Packet>),
+    /// Connections the table removed, in that order.
+    Done(Vec<Connection>),
+}
 
 /// See [`super::analyze_each`].
-pub(super) fn run<S: FrameSource + Send + ?Sized>(
+pub(super) fn run<S: FrameSource + ?Sized>(
     source: &mut S,
     opts: &AnalyzeOptions,
     mut on: impl FnMut(&Connection, &Teardown),
 ) -> Result<Summary, Error> {
     let mut engine = Analyzer::new(opts);
-    // The first batch's worth of frames on this thread: most small captures
-    // end there, without the cost of a thread.
     for _ in 0..BATCH {
         match source.next_frame()? {
             Some(frame) => engine.frame(&frame, &mut on)?,
             None => return Ok(engine.finish(source.anomalies(), &mut on)),
         }
     }
-    // The reader's decoder goes on counting from there.
-    let counts = engine.decoder.counts;
+    let Analyzer {
+        table,
+        mut decoder,
+        scope,
+        mut summary,
+    } = engine;
     let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Packet>>(BATCHES);
-    let (empty_tx, empty_rx) = mpsc::sync_channel::<Vec<Packet>>(BATCHES);
-    for _ in 0..BATCHES {
-        // The receiver is alive and the channel has room for all of them.
-        // They grow to BATCH packets as they are filled: a small capture
-        // (a test, a fuzzer's input) does not pay for 800 KB of batches.
-        let _ = empty_tx.send(Vec::new());
-    }
-    let end = std::thread::scope(|s| {
-        // The reader holds the only sender: the loop ends when it returns
-        // (or panics).
-        let reader = s.spawn(move || read(source, opts, counts, full_tx, empty_rx));
-        for mut batch in full_rx {
-            for p in &batch {
-                engine.packet(p, &mut on);
+    let (back_tx, back_rx) = mpsc::sync_channel::<Back>(BACKLOG);
+    let (spare_tx, spare_rx) = mpsc::channel::<Vec<Connection>>();
+    let peak = summary.peak_open;
+    let (outcome, flow) = std::thread::scope(|s| {
+        let flow = s.spawn(move || flow_thread(table, peak, full_rx, back_tx, spare_rx));
+        // Batches grow to BATCH packets as they are first filled.
+        let mut spare: Vec<Vec<Packet>> = (0..BATCHES).map(|_| Vec::new()).collect();
+        let mut take = |msg: Back, spare: &mut Vec<Vec<Packet>>| match msg {
+            Back::Empty(batch) => spare.push(batch),
+            Back::Done(mut done) => {
+                for c in &done {
+                    deliver(&scope, &mut summary, &mut on, c);
+                }
+                done.clear();
+                // The flow thread may be gone already; the vector then drops.
+                let _ = spare_tx.send(done);
             }
-            batch.clear();
-            // The reader may be gone already; the batch is then dropped.
-            let _ = empty_tx.send(batch);
-        }
-        reader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    });
-    let (counts, anomalies) = end?;
-    Ok(engine.finish_with(counts, &anomalies, &mut on))
-}
-
-/// The reader thread: frames to batches of packets until the end of the
-/// input or the first error, which goes back after the packets before it.
-fn read<S: FrameSource + ?Sized>(
-    source: &mut S,
-    opts: &AnalyzeOptions,
-    counts: FrameCounts,
-    full: SyncSender<Vec<Packet>>,
-    empty: Receiver<Vec<Packet>>,
-) -> ReaderEnd {
-    let mut decoder = Decoder::new(opts.decode, opts.filter.as_ref());
-    decoder.counts = counts;
-    // A batch comes back for every one sent, until the flow thread stops.
-    let Ok(mut batch) = empty.recv() else {
-        return Ok((decoder.counts, source.anomalies().clone()));
-    };
-    let outcome = loop {
-        let frame = match source.next_frame() {
-            Ok(Some(frame)) => frame,
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(Error::from(e)),
         };
-        match decoder.packet(&frame) {
-            Ok(Some(p)) => batch.push(p),
-            Ok(None) => {}
-            Err(e) => break Err(e),
-        }
-        if batch.len() == BATCH {
-            if full.send(std::mem::take(&mut batch)).is_err() {
+        let mut batch = spare.pop().unwrap_or_default();
+        let outcome = loop {
+            let frame = match source.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(Error::from(e)),
+            };
+            match decoder.packet(&frame) {
+                Ok(Some(p)) => batch.push(p),
+                Ok(None) => {}
+                Err(e) => break Err(e),
+            }
+            if batch.len() < BATCH {
+                continue;
+            }
+            // Never blocks: the channel holds as many batches as exist.
+            if full_tx.send(mem::take(&mut batch)).is_err() {
                 break Ok(());
             }
-            match empty.recv() {
-                Ok(b) => batch = b,
-                // The flow thread stopped (it panicked): nothing to do.
-                Err(_) => break Ok(()),
+            while let Ok(msg) = back_rx.try_recv() {
+                take(msg, &mut spare);
             }
+            batch = loop {
+                if let Some(b) = spare.pop() {
+                    break b;
+                }
+                match back_rx.recv() {
+                    Ok(msg) => take(msg, &mut spare),
+                    // The flow thread panicked; joining it says so.
+                    Err(_) => break Vec::new(),
+                }
+            };
+        };
+        // The packets before the end (or the error) are analyzed first, and
+        // every connection the table hands back is delivered. Only the end
+        // of the input ends the connections still open, as in `Analyzer`.
+        if !batch.is_empty() {
+            let _ = full_tx.send(batch);
         }
+        if outcome.is_ok() {
+            let _ = full_tx.send(Vec::new());
+        }
+        drop(full_tx);
+        for msg in back_rx {
+            take(msg, &mut spare);
+        }
+        let flow = flow
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (outcome, flow)
+    });
+    outcome?;
+    let (anomalies, peak) = flow;
+    summary.peak_open = peak;
+    Ok(totals(
+        summary,
+        decoder.counts,
+        source.anomalies(),
+        &anomalies,
+    ))
+}
+
+/// The flow thread: packets through the table until an empty batch marks
+/// the end of the input (or the calling thread stops sending after an
+/// error). Finished connections go back as
+/// copies, at the latest after each batch. Returns the table's anomalies and
+/// the most connections it held at once (from `peak` on).
+fn flow_thread(
+    mut table: FlowTable,
+    mut peak: u64,
+    full: Receiver<Vec<Packet>>,
+    back: SyncSender<Back>,
+    spare: Receiver<Vec<Connection>>,
+) -> (FlowAnomalies, u64) {
+    let mut done: Vec<Connection> = Vec::new();
+    // Sends the finished connections gathered so far; false when the
+    // calling thread is gone (it panicked).
+    let flush = |done: &mut Vec<Connection>| {
+        let next = spare.try_recv().unwrap_or_default();
+        back.send(Back::Done(mem::replace(done, next))).is_ok()
     };
-    // The packets before the end (or the error) are analyzed first.
-    if !batch.is_empty() {
-        let _ = full.send(batch);
+    let mut gone = false;
+    let mut ended = false;
+    for mut batch in &full {
+        // An empty batch marks the end of the input.
+        if batch.is_empty() {
+            ended = true;
+            break;
+        }
+        for p in &batch {
+            let open = apply(&mut table, p, &mut |c| {
+                done.push(c.clone());
+                if done.len() == DONE {
+                    gone |= !flush(&mut done);
+                }
+            });
+            peak = peak.max(open);
+        }
+        if !done.is_empty() {
+            gone |= !flush(&mut done);
+        }
+        batch.clear();
+        if gone || back.send(Back::Empty(batch)).is_err() {
+            return (*table.anomalies(), peak);
+        }
     }
-    outcome.map(|()| (decoder.counts, source.anomalies().clone()))
+    if !ended {
+        // A read error: the calling thread returns it, as `Analyzer`'s
+        // caller would, without ending the connections still open.
+        return (*table.anomalies(), peak);
+    }
+    table.finish(&mut |c| {
+        done.push(c.clone());
+        if done.len() == DONE {
+            let _ = flush(&mut done);
+        }
+    });
+    if !done.is_empty() {
+        let _ = flush(&mut done);
+    }
+    (*table.anomalies(), peak)
 }

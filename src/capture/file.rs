@@ -57,8 +57,8 @@ pub struct FileReader<R: Read> {
 ///
 /// [`Error::Open`] when the file cannot be opened, or any error of
 /// [`FileReader::new`].
-pub fn open_file(path: &Path) -> Result<FileReader<Box<dyn Read + Send>>, Error> {
-    let source: Box<dyn Read + Send> = if path.as_os_str() == "-" {
+pub fn open_file(path: &Path) -> Result<FileReader<Box<dyn Read>>, Error> {
+    let source: Box<dyn Read> = if path.as_os_str() == "-" {
         Box::new(io::stdin())
     } else {
         let file = File::open(path).map_err(|source| Error::Open {

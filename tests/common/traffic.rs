@@ -261,7 +261,7 @@ pub fn write_snaplen(packets: &[Packet], snaplen: usize) -> Vec<u8> {
 }
 
 /// Analyzes capture bytes read through any reader.
-pub fn analyze_reader(reader: impl std::io::Read + Send) -> Result<Report, String> {
+pub fn analyze_reader(reader: impl std::io::Read) -> Result<Report, String> {
     let mut source = FileReader::new(reader).map_err(|e| e.to_string())?;
     analyze(&mut source, &AnalyzeOptions::default()).map_err(|e| e.to_string())
 }
