@@ -87,6 +87,16 @@ impl FlowTable {
             if due > self.now {
                 break;
             }
+            // Packets move deadlines later lazily (`TimerQueue::set_lazy`):
+            // the earliest key is re-keyed from its record unless current.
+            let real = self
+                .slab
+                .get(slot)
+                .map_or(NEVER, |c| c.timers.next_due(c.timer_bits, c.last));
+            if real != due {
+                self.queue.set(slot, real);
+                continue;
+            }
             self.fire(slot, emit);
         }
     }
@@ -131,7 +141,7 @@ impl FlowTable {
             };
             conn.process(i, seg, t.0, frame, &mut ctx);
         }
-        queue.set(slot, conn.timers.next_due(conn.timer_bits, conn.last));
+        queue.set_lazy(slot, conn.timers.next_due(conn.timer_bits, conn.last));
     }
 
     /// A TCP packet whose header is damaged (§1 step 2): it creates the

@@ -183,10 +183,10 @@ fn write_connections_in_blocks(
     order.sort_unstable();
     let block = block.max(1);
     // Block `n` of the array, separators included.
-    let format = |buf: &mut Vec<u8>, n: usize, part: &[(u64, usize)]| {
+    let format = |buf: &mut pretty::Block, n: usize, part: &[(u64, usize)]| {
         buf.clear();
         for (k, &(_, i)) in part.iter().enumerate() {
-            buf.extend_from_slice(if n + k > 0 { b",\n    " } else { b"\n    " });
+            buf.bytes(if n + k > 0 { b",\n    " } else { b"\n    " });
             if let Some(c) = records.get(i) {
                 pretty::append_connection(buf, &pretty::View::of_connection(c));
             }
@@ -195,8 +195,8 @@ fn write_connections_in_blocks(
     out.write_all(b"{\n  \"connections\": [")?;
     std::thread::scope(|s| -> io::Result<()> {
         // Two formatted blocks at most wait for the writer.
-        let (done_tx, done_rx) = mpsc::sync_channel::<Vec<u8>>(2);
-        let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
+        let (done_tx, done_rx) = mpsc::sync_channel::<pretty::Block>(2);
+        let (spare_tx, spare_rx) = mpsc::channel::<pretty::Block>();
         let order = &order;
         s.spawn(move || {
             for (n, part) in order.chunks(block).enumerate().skip(1).step_by(2) {
@@ -208,18 +208,18 @@ fn write_connections_in_blocks(
                 }
             }
         });
-        let mut own = Vec::new();
+        let mut own = pretty::Block::default();
         for (n, part) in order.chunks(block).enumerate() {
             if n % 2 == 0 {
                 format(&mut own, n * block, part);
-                out.write_all(&own)?;
+                out.write_all(own.as_bytes())?;
             } else {
                 // The helper sends every odd block unless it panicked,
                 // which the scope then reports.
                 let Ok(buf) = done_rx.recv() else {
                     break;
                 };
-                out.write_all(&buf)?;
+                out.write_all(buf.as_bytes())?;
                 let _ = spare_tx.send(buf);
             }
         }
@@ -232,25 +232,25 @@ fn write_connections_in_blocks(
 fn write_objects<T>(
     out: &mut impl Write,
     items: impl IntoIterator<Item = T>,
-    mut append: impl FnMut(&mut Vec<u8>, T),
+    mut append: impl FnMut(&mut pretty::Block, T),
     summary: &Summary,
 ) -> io::Result<()> {
     out.write_all(b"{\n  \"connections\": [")?;
     // Objects are gathered into blocks of about this size, so that `out`
     // sees few large writes.
     const BLOCK: usize = 64 * 1024;
-    let mut buf = Vec::with_capacity(BLOCK + 4096);
+    let mut buf = pretty::Block::default();
     let mut any = false;
     for c in items {
-        buf.extend_from_slice(if any { b",\n    " } else { b"\n    " });
+        buf.bytes(if any { b",\n    " } else { b"\n    " });
         any = true;
         append(&mut buf, c);
-        if buf.len() >= BLOCK {
-            out.write_all(&buf)?;
+        if buf.as_bytes().len() >= BLOCK {
+            out.write_all(buf.as_bytes())?;
             buf.clear();
         }
     }
-    out.write_all(&buf)?;
+    out.write_all(buf.as_bytes())?;
     write_tail(out, any, summary)
 }
 

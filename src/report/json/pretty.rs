@@ -51,41 +51,174 @@ impl<'a> View<'a> {
     }
 }
 
-/// Appends `n` in decimal.
-fn u64(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while n >= 100 {
-        let pair = (n % 100) as usize * 2;
-        n /= 100;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if n >= 10 {
-        let pair = n as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + n as u8;
-    }
-    out.extend_from_slice(&buf[i..]);
+/// A block of text being written: a buffer whose bytes past `len` are
+/// scratch space, kept (never zeroed again) from one block to the next, so
+/// that each piece is one bounds-checked copy into place rather than a
+/// call that grows a `Vec`.
+#[derive(Default)]
+pub(in crate::report) struct Block {
+    buf: Vec<u8>,
+    len: usize,
 }
 
-/// Appends a number or `null`.
-fn opt_u64(out: &mut Vec<u8>, n: Option<u64>) {
-    match n {
-        Some(n) => u64(out, n),
-        None => out.extend_from_slice(b"null"),
+impl Block {
+    /// Empties the block (keeping its buffer).
+    pub(in crate::report) fn clear(&mut self) {
+        self.len = 0;
     }
-}
 
-/// Appends a finite float as serde_json prints it (shortest digits that
-/// read back to the same value).
-fn f64(out: &mut Vec<u8>, v: f64) {
-    // Writing into a Vec cannot fail; serde_json prints a non-finite value
-    // as `null`, which these (always finite) values never are.
-    let _ = serde_json::to_writer(&mut *out, &v);
+    /// The text written.
+    pub(in crate::report) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Room for `n` more bytes.
+    #[inline]
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        let end = self.len + n;
+        if end > self.buf.len() {
+            self.grow(end);
+        }
+        &mut self.buf[self.len..end]
+    }
+
+    #[cold]
+    fn grow(&mut self, end: usize) {
+        let size = end.max(self.buf.len() * 2).max(64 * 1024);
+        self.buf.resize(size, 0);
+    }
+
+    /// Appends bytes.
+    #[inline]
+    pub(in crate::report) fn bytes(&mut self, b: &[u8]) {
+        self.room(b.len()).copy_from_slice(b);
+        self.len += b.len();
+    }
+
+    /// Appends `n` in decimal, two digits per step.
+    fn u64(&mut self, mut n: u64) {
+        let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
+        let slot = self.room(digits);
+        let mut i = digits;
+        while i >= 2 {
+            let pair = (n % 100) as usize * 2;
+            n /= 100;
+            slot[i - 2..i].copy_from_slice(&PAIRS[pair..pair + 2]);
+            i -= 2;
+        }
+        if i == 1 {
+            slot[0] = b'0' + n as u8;
+        }
+        self.len += digits;
+    }
+
+    /// Appends a number or `null`.
+    fn opt_u64(&mut self, n: Option<u64>) {
+        match n {
+            Some(n) => self.u64(n),
+            None => self.bytes(b"null"),
+        }
+    }
+
+    /// Appends a finite float as serde_json prints it (shortest digits that
+    /// read back to the same value).
+    fn f64(&mut self, v: f64) {
+        // Shortest digits of a double: at most 24 bytes.
+        let mut room: &mut [u8] = self.room(32);
+        let before = room.len();
+        // Writing into a slice fails only when it is full, which 32 bytes
+        // are not; serde_json prints a non-finite value as `null`, which
+        // these (always finite) values never are.
+        let _ = serde_json::to_writer(&mut room, &v);
+        self.len += before - room.len();
+    }
+
+    /// Appends an address as its `Display` text.
+    fn addr(&mut self, a: IpAddr) {
+        match a {
+            IpAddr::V4(a) => {
+                let [a, b, c, d] = a.octets();
+                self.u64(a.into());
+                self.bytes(b".");
+                self.u64(b.into());
+                self.bytes(b".");
+                self.u64(c.into());
+                self.bytes(b".");
+                self.u64(d.into());
+            }
+            IpAddr::V6(a) => {
+                // The longest IPv6 text is 45 bytes.
+                let mut room: &mut [u8] = self.room(64);
+                let before = room.len();
+                let _ = write!(room, "{a}");
+                self.len += before - room.len();
+            }
+        }
+    }
+
+    /// Appends an endpoint as a JSON string of its `Display` text
+    /// (`a.b.c.d:port`, `[v6]:port`): no character in it needs escaping.
+    fn endpoint(&mut self, e: Endpoint) {
+        match e.addr {
+            IpAddr::V4(_) => {
+                self.bytes(b"\"");
+                self.addr(e.addr);
+            }
+            IpAddr::V6(_) => {
+                self.bytes(b"\"[");
+                self.addr(e.addr);
+                self.bytes(b"]");
+            }
+        }
+        self.bytes(b":");
+        self.u64(e.port.into());
+        self.bytes(b"\"");
+    }
+
+    /// Appends a JSON string, escaped as serde_json escapes it.
+    fn string(&mut self, s: &[u8]) {
+        self.bytes(b"\"");
+        let mut start = 0;
+        for (i, &b) in s.iter().enumerate() {
+            let esc: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                0x08 => b"\\b",
+                0x0c => b"\\f",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1f => b"",
+                _ => continue,
+            };
+            self.bytes(&s[start..i]);
+            start = i + 1;
+            if esc.is_empty() {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                self.bytes(b"\\u00");
+                self.bytes(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+            } else {
+                self.bytes(esc);
+            }
+        }
+        self.bytes(&s[start..]);
+        self.bytes(b"\"");
+    }
+
+    /// Appends a RST object or `null` (its members eight spaces in).
+    fn reset(&mut self, r: Option<Reset>) {
+        let Some(r) = r else {
+            self.bytes(b"null");
+            return;
+        };
+        self.bytes(b"{\n        \"sender\": \"");
+        self.bytes(r.sender.name().as_bytes());
+        self.bytes(b"\",\n        \"phase\": \"");
+        self.bytes(r.phase.name().as_bytes());
+        self.bytes(b"\",\n        \"frame\": ");
+        self.u64(r.frame);
+        self.bytes(b"\n      }");
+    }
 }
 
 /// The value serde_json is given for a timestamp: the `%.6f` text of
@@ -111,227 +244,89 @@ pub(super) fn duration_value(nanos: i64) -> f64 {
     micros as f64 / 1e6
 }
 
-/// Appends a JSON string, escaped as serde_json escapes it.
-fn string(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    let mut start = 0;
-    for (i, &b) in s.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&s[start..i]);
-        start = i + 1;
-        if esc.is_empty() {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 0xf)]);
-        } else {
-            out.extend_from_slice(esc);
-        }
-    }
-    out.extend_from_slice(&s[start..]);
-    out.push(b'"');
-}
-
-/// Appends an address as its `Display` text.
-fn addr(out: &mut Vec<u8>, a: IpAddr) {
-    match a {
-        IpAddr::V4(a) => {
-            let [a, b, c, d] = a.octets();
-            u64(out, a.into());
-            out.push(b'.');
-            u64(out, b.into());
-            out.push(b'.');
-            u64(out, c.into());
-            out.push(b'.');
-            u64(out, d.into());
-        }
-        // Writing into a Vec cannot fail.
-        IpAddr::V6(a) => {
-            let _ = write!(out, "{a}");
-        }
-    }
-}
-
-/// Appends an endpoint as a JSON string of its `Display` text
-/// (`a.b.c.d:port`, `[v6]:port`): no character in it needs escaping.
-fn endpoint(out: &mut Vec<u8>, e: Endpoint) {
-    out.push(b'"');
-    match e.addr {
-        IpAddr::V4(_) => addr(out, e.addr),
-        IpAddr::V6(_) => {
-            out.push(b'[');
-            addr(out, e.addr);
-            out.push(b']');
-        }
-    }
-    out.push(b':');
-    u64(out, e.port.into());
-    out.push(b'"');
-}
-
-/// Appends a RST object (its members at `inner` indentation) or `null`.
-fn reset(out: &mut Vec<u8>, r: Option<Reset>, inner: &[u8], close: &[u8]) {
-    let Some(r) = r else {
-        out.extend_from_slice(b"null");
-        return;
-    };
-    out.extend_from_slice(b"{\n");
-    out.extend_from_slice(inner);
-    out.extend_from_slice(b"\"sender\": \"");
-    out.extend_from_slice(r.sender.name().as_bytes());
-    out.extend_from_slice(b"\",\n");
-    out.extend_from_slice(inner);
-    out.extend_from_slice(b"\"phase\": \"");
-    out.extend_from_slice(r.phase.name().as_bytes());
-    out.extend_from_slice(b"\",\n");
-    out.extend_from_slice(inner);
-    out.extend_from_slice(b"\"frame\": ");
-    u64(out, r.frame);
-    out.push(b'\n');
-    out.extend_from_slice(close);
-    out.push(b'}');
-}
-
 /// Appends one connection's object as an element of the document's
 /// `connections` array: its opening brace at the current position, its
-/// members six spaces in, its closing brace four.
-pub(in crate::report) fn append_connection(out: &mut Vec<u8>, v: &View<'_>) {
-    const M: &[u8] = b"      "; // members
-    const N: &[u8] = b"        "; // members of nested objects
+/// members six spaces in, its closing brace four. Constant text between two
+/// values is written as one piece.
+pub(in crate::report) fn append_connection(b: &mut Block, v: &View<'_>) {
     let t = &v.teardown;
     let z = &v.zeek;
-    let key = |out: &mut Vec<u8>, indent: &[u8], k: &[u8]| {
-        out.extend_from_slice(indent);
-        out.push(b'"');
-        out.extend_from_slice(k);
-        out.extend_from_slice(b"\": ");
-    };
-    out.extend_from_slice(b"{\n");
-    key(out, M, b"id");
-    u64(out, v.id);
-    out.extend_from_slice(b",\n");
-    key(out, M, b"client");
-    endpoint(out, t.client);
-    out.extend_from_slice(b",\n");
-    key(out, M, b"server");
-    endpoint(out, t.server);
-    out.extend_from_slice(b",\n");
-    key(out, M, b"client_from_syn");
-    out.extend_from_slice(if t.client_from_syn { b"true" } else { b"false" });
-    out.extend_from_slice(b",\n");
-    key(out, M, b"ended");
-    string(out, t.ending.name().as_bytes());
-    out.extend_from_slice(b",\n");
-    key(out, M, b"closed_first");
-    match t.closed_first {
-        Some(r) => string(out, r.name().as_bytes()),
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\n");
-    for (k, r) in [
-        (&b"rst"[..], t.first_rst),
-        (b"client_rst", t.client_rst),
-        (b"server_rst", t.server_rst),
-    ] {
-        key(out, M, k);
-        reset(out, r, N, M);
-        out.extend_from_slice(b",\n");
-    }
-    key(out, M, b"bytes");
-    out.extend_from_slice(b"{\n");
-    key(out, N, b"client_to_server");
-    u64(out, t.bytes_client_to_server);
-    out.extend_from_slice(b",\n");
-    key(out, N, b"server_to_client");
-    u64(out, t.bytes_server_to_client);
-    out.push(b'\n');
-    out.extend_from_slice(M);
-    out.extend_from_slice(b"},\n");
-    key(out, M, b"frames");
-    out.extend_from_slice(b"{\n");
-    key(out, N, b"first");
-    u64(out, t.frames.first);
-    let f = &t.frames;
-    for (k, n) in [
-        (&b"syn"[..], f.syn),
-        (b"client_fin", f.client_fin),
-        (b"server_fin", f.server_fin),
-        (b"client_rst", f.client_rst),
-        (b"server_rst", f.server_rst),
-    ] {
-        out.extend_from_slice(b",\n");
-        key(out, N, k);
-        opt_u64(out, n);
-    }
-    out.push(b'\n');
-    out.extend_from_slice(M);
-    out.extend_from_slice(b"},\n");
-    key(out, M, b"removed_by");
-    string(out, v.removal.name().as_bytes());
-    out.extend_from_slice(b",\n");
-    key(out, M, b"zeek");
-    out.extend_from_slice(b"{\n");
-    key(out, N, b"ts");
-    f64(out, ts_value(z.ts.0));
-    out.extend_from_slice(b",\n");
-    key(out, N, b"orig_h");
-    out.push(b'"');
-    addr(out, z.orig.addr);
-    out.extend_from_slice(b"\",\n");
-    key(out, N, b"orig_p");
-    u64(out, z.orig.port.into());
-    out.extend_from_slice(b",\n");
-    key(out, N, b"resp_h");
-    out.push(b'"');
-    addr(out, z.resp.addr);
-    out.extend_from_slice(b"\",\n");
-    key(out, N, b"resp_p");
-    u64(out, z.resp.port.into());
-    out.extend_from_slice(b",\n");
-    key(out, N, b"proto");
-    out.extend_from_slice(b"\"tcp\",\n");
-    key(out, N, b"duration");
-    match z.duration {
-        Some(d) => f64(out, duration_value(d.0)),
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\n");
-    key(out, N, b"orig_bytes");
-    opt_u64(out, z.orig_bytes);
-    out.extend_from_slice(b",\n");
-    key(out, N, b"resp_bytes");
-    opt_u64(out, z.resp_bytes);
-    out.extend_from_slice(b",\n");
-    key(out, N, b"conn_state");
-    string(out, z.conn_state.name().as_bytes());
-    out.extend_from_slice(b",\n");
-    key(out, N, b"history");
-    if z.history.is_empty() {
-        out.extend_from_slice(b"null");
+    b.bytes(b"{\n      \"id\": ");
+    b.u64(v.id);
+    b.bytes(b",\n      \"client\": ");
+    b.endpoint(t.client);
+    b.bytes(b",\n      \"server\": ");
+    b.endpoint(t.server);
+    b.bytes(if t.client_from_syn {
+        b",\n      \"client_from_syn\": true,\n      \"ended\": "
     } else {
-        string(out, z.history);
+        b",\n      \"client_from_syn\": false,\n      \"ended\": "
+    });
+    b.string(t.ending.name().as_bytes());
+    b.bytes(b",\n      \"closed_first\": ");
+    match t.closed_first {
+        Some(r) => b.string(r.name().as_bytes()),
+        None => b.bytes(b"null"),
     }
-    for (k, n) in [
-        (&b"orig_pkts"[..], z.orig_pkts),
-        (b"orig_ip_bytes", z.orig_ip_bytes),
-        (b"resp_pkts", z.resp_pkts),
-        (b"resp_ip_bytes", z.resp_ip_bytes),
-    ] {
-        out.extend_from_slice(b",\n");
-        key(out, N, k);
-        u64(out, n);
+    b.bytes(b",\n      \"rst\": ");
+    b.reset(t.first_rst);
+    b.bytes(b",\n      \"client_rst\": ");
+    b.reset(t.client_rst);
+    b.bytes(b",\n      \"server_rst\": ");
+    b.reset(t.server_rst);
+    b.bytes(b",\n      \"bytes\": {\n        \"client_to_server\": ");
+    b.u64(t.bytes_client_to_server);
+    b.bytes(b",\n        \"server_to_client\": ");
+    b.u64(t.bytes_server_to_client);
+    let f = &t.frames;
+    b.bytes(b"\n      },\n      \"frames\": {\n        \"first\": ");
+    b.u64(f.first);
+    b.bytes(b",\n        \"syn\": ");
+    b.opt_u64(f.syn);
+    b.bytes(b",\n        \"client_fin\": ");
+    b.opt_u64(f.client_fin);
+    b.bytes(b",\n        \"server_fin\": ");
+    b.opt_u64(f.server_fin);
+    b.bytes(b",\n        \"client_rst\": ");
+    b.opt_u64(f.client_rst);
+    b.bytes(b",\n        \"server_rst\": ");
+    b.opt_u64(f.server_rst);
+    b.bytes(b"\n      },\n      \"removed_by\": ");
+    b.string(v.removal.name().as_bytes());
+    b.bytes(b",\n      \"zeek\": {\n        \"ts\": ");
+    b.f64(ts_value(z.ts.0));
+    b.bytes(b",\n        \"orig_h\": \"");
+    b.addr(z.orig.addr);
+    b.bytes(b"\",\n        \"orig_p\": ");
+    b.u64(z.orig.port.into());
+    b.bytes(b",\n        \"resp_h\": \"");
+    b.addr(z.resp.addr);
+    b.bytes(b"\",\n        \"resp_p\": ");
+    b.u64(z.resp.port.into());
+    b.bytes(b",\n        \"proto\": \"tcp\",\n        \"duration\": ");
+    match z.duration {
+        Some(d) => b.f64(duration_value(d.0)),
+        None => b.bytes(b"null"),
     }
-    out.push(b'\n');
-    out.extend_from_slice(M);
-    out.extend_from_slice(b"}\n    }");
+    b.bytes(b",\n        \"orig_bytes\": ");
+    b.opt_u64(z.orig_bytes);
+    b.bytes(b",\n        \"resp_bytes\": ");
+    b.opt_u64(z.resp_bytes);
+    b.bytes(b",\n        \"conn_state\": ");
+    b.string(z.conn_state.name().as_bytes());
+    b.bytes(b",\n        \"history\": ");
+    if z.history.is_empty() {
+        b.bytes(b"null");
+    } else {
+        b.string(z.history);
+    }
+    b.bytes(b",\n        \"orig_pkts\": ");
+    b.u64(z.orig_pkts);
+    b.bytes(b",\n        \"orig_ip_bytes\": ");
+    b.u64(z.orig_ip_bytes);
+    b.bytes(b",\n        \"resp_pkts\": ");
+    b.u64(z.resp_pkts);
+    b.bytes(b",\n        \"resp_ip_bytes\": ");
+    b.u64(z.resp_ip_bytes);
+    b.bytes(b"\n      }\n    }");
 }
