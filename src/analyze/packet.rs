@@ -9,7 +9,7 @@
 //! single-threaded [`super::Analyzer`], so both paths count and decide alike.
 
 use crate::capture::{Frame, Timestamp};
-use crate::flow::PAYLOAD_BYTES_READ;
+use crate::flow::{FlowHash, PAYLOAD_BYTES_READ};
 use crate::report::SkipCounts;
 use crate::wire::{self, DecodeOptions, Decoded, Endpoint, TcpSegment};
 
@@ -48,6 +48,8 @@ pub(super) enum Kind {
 pub(super) struct OwnedSegment {
     /// The segment, with an empty payload view.
     head: TcpSegment<'static>,
+    /// Its 4-tuple's hash, for the flow table.
+    pub(super) hash: FlowHash,
     prefix: [u8; PAYLOAD_BYTES_READ],
     prefix_len: u8,
 }
@@ -62,6 +64,7 @@ impl OwnedSegment {
                 payload: &[],
                 ..*seg
             },
+            hash: FlowHash::of(seg.src, seg.dst),
             prefix,
             // n <= PAYLOAD_BYTES_READ (4) fits in a u8.
             prefix_len: n as u8,

@@ -44,7 +44,7 @@ pub use conn::{Connection, Removal, Side};
 pub use conn_state::ConnState;
 pub use endpoint::{EndpointState, RstPhase, TcpEndpoint};
 pub use history::{History, Letter};
-pub use key::FlowKey;
+pub use key::{FlowHash, FlowKey};
 pub use table::{FlowOptions, FlowTable};
 
 /// The payload prefix of an SSH version banner (RFC 4253 §4.2), the only

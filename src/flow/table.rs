@@ -14,7 +14,7 @@ use crate::wire::{Checksum, Endpoint, TcpFlags, TcpSegment};
 use super::conn::{Connection, Removal};
 use super::endpoint::{DID_CLOSE, EndpointState as St};
 use super::index::{Index, NONE};
-use super::key::hash_pair;
+use super::key::{FlowHash, hash_pair};
 use super::slab::Slab;
 use super::timers::{FIVE_S, Fired, NEVER, SIX_S, TimerQueue};
 use super::tracker::Ctx;
@@ -109,8 +109,22 @@ impl FlowTable {
         seg: &TcpSegment<'_>,
         emit: &mut impl FnMut(&Connection),
     ) {
+        let hash = FlowHash::of(seg.src, seg.dst);
+        self.segment_hashed(frame, t, seg, hash, emit);
+    }
+
+    /// [`FlowTable::segment`] with the segment's [`FlowHash`] computed
+    /// beforehand (by the thread that decoded it).
+    pub fn segment_hashed(
+        &mut self,
+        frame: u64,
+        t: Timestamp,
+        seg: &TcpSegment<'_>,
+        hash: FlowHash,
+        emit: &mut impl FnMut(&Connection),
+    ) {
         self.advance(t, emit);
-        let hash = hash_pair(seg.src, seg.dst);
+        let hash = hash.0;
         let slot = match self.find(hash, seg.src, seg.dst) {
             Some(s) if seg.flags.syn() && self.conn(s).is_some_and(|c| c.is_reuse(seg)) => {
                 // §7.2: the old connection is logged now, a new one starts.
