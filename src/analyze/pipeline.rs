@@ -27,15 +27,17 @@ use crate::teardown::Teardown;
 use super::packet::Packet;
 use super::{AnalyzeOptions, Analyzer, Error, apply, deliver, totals};
 
-/// Packets per batch: about 200 KB of them, so a batch stays in the cache
-/// between the two threads.
-pub(super) const BATCH: usize = 2048;
+/// Packets per batch: about 120 KB of them, so a batch stays in the cache
+/// between the two threads, and the four batches in circulation add half a
+/// megabyte to the fixed base of memory.
+pub(super) const BATCH: usize = 1024;
 /// Packet batches in circulation: the reader can run this far ahead.
 const BATCHES: usize = 4;
 /// Finished connections per message at most (56 KB of records).
 const DONE: usize = 256;
-/// Messages the flow thread may have waiting for the calling thread.
-const BACKLOG: usize = 8;
+/// Messages the flow thread may have waiting for the calling thread (at
+/// most 230 KB of records).
+const BACKLOG: usize = 4;
 
 /// From the flow thread back to the calling thread.
 enum Back {
