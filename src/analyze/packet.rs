@@ -56,9 +56,13 @@ pub(super) struct OwnedSegment {
 
 impl OwnedSegment {
     fn of(seg: &TcpSegment<'_>) -> Self {
+        // Byte by byte: at most four, where a slice copy is a library call.
         let mut prefix = [0; PAYLOAD_BYTES_READ];
-        let n = seg.payload.len().min(PAYLOAD_BYTES_READ);
-        prefix[..n].copy_from_slice(&seg.payload[..n]);
+        let mut n = 0;
+        for (d, s) in prefix.iter_mut().zip(seg.payload) {
+            *d = *s;
+            n += 1;
+        }
         OwnedSegment {
             head: TcpSegment {
                 payload: &[],
@@ -67,7 +71,7 @@ impl OwnedSegment {
             hash: FlowHash::of(seg.src, seg.dst),
             prefix,
             // n <= PAYLOAD_BYTES_READ (4) fits in a u8.
-            prefix_len: n as u8,
+            prefix_len: n,
         }
     }
 
@@ -120,13 +124,27 @@ impl Decoder {
     /// [`Error::Filter`] when the filter does not compile for this frame's
     /// link type.
     pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Result<Option<Packet>, Error> {
+        let mut one = Vec::with_capacity(1);
+        self.push(frame, &mut one)?;
+        Ok(one.pop())
+    }
+
+    /// Appends the frame's summary to `batch` unless the filter leaves it
+    /// out: the packet is built where it is stored, not returned through
+    /// the stack (a fifth of this function's instructions were copies).
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::packet`].
+    #[inline]
+    pub(super) fn push(&mut self, frame: &Frame<'_>, batch: &mut Vec<Packet>) -> Result<(), Error> {
         let counts = &mut self.counts;
         counts.frames += 1;
         if let Some(f) = &mut self.filter
             && !f.accepts(frame)?
         {
             counts.filtered_out += 1;
-            return Ok(None);
+            return Ok(());
         }
         let kind = match wire::decode(frame, &self.decode) {
             Decoded::Tcp(seg) => {
@@ -142,10 +160,11 @@ impl Decoder {
                 Kind::Other
             }
         };
-        Ok(Some(Packet {
+        batch.push(Packet {
             number: frame.number,
             ts: frame.ts,
             kind,
-        }))
+        });
+        Ok(())
     }
 }

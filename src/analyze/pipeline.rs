@@ -92,10 +92,8 @@ pub(super) fn run<S: FrameSource + ?Sized>(
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(Error::from(e)),
             };
-            match decoder.packet(&frame) {
-                Ok(Some(p)) => batch.push(p),
-                Ok(None) => {}
-                Err(e) => break Err(e),
+            if let Err(e) = decoder.push(&frame, &mut batch) {
+                break Err(e);
             }
             if batch.len() < BATCH {
                 continue;

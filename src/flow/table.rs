@@ -145,6 +145,8 @@ impl FlowTable {
             return;
         };
         let i = conn.sender_index(seg.src);
+        // The queue's key for this slot is at or before this deadline.
+        let before = conn.timers.next_due(conn.timer_bits, conn.last);
         if seg.checksum == Checksum::Invalid {
             anomalies.tcp_bad_checksum += 1;
             conn.bad_checksum(i);
@@ -155,7 +157,12 @@ impl FlowTable {
             };
             conn.process(i, seg, t.0, frame, &mut ctx);
         }
-        queue.set_lazy(slot, conn.timers.next_due(conn.timer_bits, conn.last));
+        // Most packets leave the deadline where it was: the queue, whose
+        // entries are cache misses, is then not touched at all.
+        let after = conn.timers.next_due(conn.timer_bits, conn.last);
+        if after != before {
+            queue.set_lazy(slot, after);
+        }
     }
 
     /// A TCP packet whose header is damaged (§1 step 2): it creates the
