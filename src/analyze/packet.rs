@@ -124,27 +124,13 @@ impl Decoder {
     /// [`Error::Filter`] when the filter does not compile for this frame's
     /// link type.
     pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Result<Option<Packet>, Error> {
-        let mut one = Vec::with_capacity(1);
-        self.push(frame, &mut one)?;
-        Ok(one.pop())
-    }
-
-    /// Appends the frame's summary to `batch` unless the filter leaves it
-    /// out: the packet is built where it is stored, not returned through
-    /// the stack (a fifth of this function's instructions were copies).
-    ///
-    /// # Errors
-    ///
-    /// As [`Decoder::packet`].
-    #[inline]
-    pub(super) fn push(&mut self, frame: &Frame<'_>, batch: &mut Vec<Packet>) -> Result<(), Error> {
         let counts = &mut self.counts;
         counts.frames += 1;
         if let Some(f) = &mut self.filter
             && !f.accepts(frame)?
         {
             counts.filtered_out += 1;
-            return Ok(());
+            return Ok(None);
         }
         let kind = match wire::decode(frame, &self.decode) {
             Decoded::Tcp(seg) => {
@@ -160,11 +146,10 @@ impl Decoder {
                 Kind::Other
             }
         };
-        batch.push(Packet {
+        Ok(Some(Packet {
             number: frame.number,
             ts: frame.ts,
             kind,
-        });
-        Ok(())
+        }))
     }
 }

@@ -92,8 +92,10 @@ pub(super) fn run<S: FrameSource + ?Sized>(
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(Error::from(e)),
             };
-            if let Err(e) = decoder.push(&frame, &mut batch) {
-                break Err(e);
+            match decoder.packet(&frame) {
+                Ok(Some(p)) => batch.push(p),
+                Ok(None) => {}
+                Err(e) => break Err(e),
             }
             if batch.len() < BATCH {
                 continue;
