@@ -112,6 +112,20 @@ impl Block {
         self.len += digits;
     }
 
+    /// Appends an address octet: at most three digits, one step each.
+    #[inline]
+    fn octet(&mut self, n: u8) {
+        let n = usize::from(n);
+        if n >= 100 {
+            let r = n % 100 * 2;
+            self.bytes(&[b'0' + (n / 100) as u8, PAIRS[r], PAIRS[r + 1]]);
+        } else if n >= 10 {
+            self.bytes(&PAIRS[n * 2..n * 2 + 2]);
+        } else {
+            self.bytes(&[b'0' + n as u8]);
+        }
+    }
+
     /// Appends a number or `null`.
     fn opt_u64(&mut self, n: Option<u64>) {
         match n {
@@ -138,13 +152,13 @@ impl Block {
         match a {
             IpAddr::V4(a) => {
                 let [a, b, c, d] = a.octets();
-                self.u64(a.into());
+                self.octet(a);
                 self.bytes(b".");
-                self.u64(b.into());
+                self.octet(b);
                 self.bytes(b".");
-                self.u64(c.into());
+                self.octet(c);
                 self.bytes(b".");
-                self.u64(d.into());
+                self.octet(d);
             }
             IpAddr::V6(a) => {
                 // The longest IPv6 text is 45 bytes.
