@@ -39,6 +39,14 @@ const DONE: usize = 256;
 /// most 230 KB of records).
 const BACKLOG: usize = 4;
 
+/// How the two threads ended: normally, or never started.
+enum Ended {
+    /// The read's outcome, the table's anomalies and its peak.
+    Piped(Result<(), Error>, (FlowAnomalies, u64)),
+    /// The system refused a thread: the table is back, to go on alone.
+    Alone(FlowTable),
+}
+
 /// From the flow thread back to the calling thread.
 enum Back {
     /// A packet batch, emptied.
@@ -70,8 +78,21 @@ pub(super) fn run<S: FrameSource + ?Sized>(
     let (back_tx, back_rx) = mpsc::sync_channel::<Back>(BACKLOG);
     let (spare_tx, spare_rx) = mpsc::channel::<Vec<Connection>>();
     let peak = summary.peak_open;
-    let (outcome, flow) = std::thread::scope(|s| {
-        let flow = s.spawn(move || flow_thread(table, peak, full_rx, back_tx, spare_rx));
+    let ended = std::thread::scope(|s| {
+        // The table follows once the thread exists, so that it is not lost
+        // with the thread's closure if there is no thread.
+        let (table_tx, table_rx) = mpsc::sync_channel::<FlowTable>(1);
+        let spawned = std::thread::Builder::new()
+            .name("lab-flow".into())
+            .spawn_scoped(s, move || match table_rx.recv() {
+                Ok(table) => flow_thread(table, peak, full_rx, back_tx, spare_rx),
+                Err(_) => (FlowAnomalies::default(), peak),
+            });
+        let Ok(flow) = spawned else {
+            return Ended::Alone(table);
+        };
+        // The thread holds the receiver until it has received.
+        let _ = table_tx.send(table);
         // Batches grow to BATCH packets as they are first filled.
         let mut spare: Vec<Vec<Packet>> = (0..BATCHES).map(|_| Vec::new()).collect();
         let mut take = |msg: Back, spare: &mut Vec<Vec<Packet>>| match msg {
@@ -134,10 +155,24 @@ pub(super) fn run<S: FrameSource + ?Sized>(
         let flow = flow
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (outcome, flow)
+        Ended::Piped(outcome, flow)
     });
+    let (outcome, (anomalies, peak)) = match ended {
+        Ended::Piped(outcome, flow) => (outcome, flow),
+        Ended::Alone(table) => {
+            let mut engine = Analyzer {
+                table,
+                decoder,
+                scope,
+                summary,
+            };
+            while let Some(frame) = source.next_frame()? {
+                engine.frame(&frame, &mut on)?;
+            }
+            return Ok(engine.finish(source.anomalies(), &mut on));
+        }
+    };
     outcome?;
-    let (anomalies, peak) = flow;
     summary.peak_open = peak;
     Ok(totals(
         summary,
