@@ -96,7 +96,21 @@ impl Block {
     }
 
     /// Appends `n` in decimal, two digits per step.
-    fn u64(&mut self, mut n: u64) {
+    #[inline]
+    pub(in crate::report) fn u64(&mut self, n: u64) {
+        // Most counts, flags and small frame numbers: one step, no length.
+        if n < 10 {
+            self.bytes(&[b'0' + n as u8]);
+        } else if n < 100 {
+            let i = n as usize * 2;
+            self.bytes(&PAIRS[i..i + 2]);
+        } else {
+            self.u64_long(n);
+        }
+    }
+
+    /// [`Block::u64`] from three digits on.
+    fn u64_long(&mut self, mut n: u64) {
         let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
         let slot = self.room(digits);
         let mut i = digits;
@@ -189,6 +203,16 @@ impl Block {
         self.bytes(b"\"");
     }
 
+    /// Appends one of the outputs' fixed names (`fin`, `close_timer`, `SF`,
+    /// …) as a JSON string: letters, digits, `_` and `-` only, which need no
+    /// escaping (`fixed_names_need_no_escaping` checks them all).
+    #[inline]
+    fn name(&mut self, name: &str) {
+        self.bytes(b"\"");
+        self.bytes(name.as_bytes());
+        self.bytes(b"\"");
+    }
+
     /// Appends a JSON string, escaped as serde_json escapes it.
     fn string(&mut self, s: &[u8]) {
         self.bytes(b"\"");
@@ -276,10 +300,10 @@ pub(in crate::report) fn append_connection(b: &mut Block, v: &View<'_>) {
     } else {
         b",\n      \"client_from_syn\": false,\n      \"ended\": "
     });
-    b.string(t.ending.name().as_bytes());
+    b.name(t.ending.name());
     b.bytes(b",\n      \"closed_first\": ");
     match t.closed_first {
-        Some(r) => b.string(r.name().as_bytes()),
+        Some(r) => b.name(r.name()),
         None => b.bytes(b"null"),
     }
     b.bytes(b",\n      \"rst\": ");
@@ -306,7 +330,7 @@ pub(in crate::report) fn append_connection(b: &mut Block, v: &View<'_>) {
     b.bytes(b",\n        \"server_rst\": ");
     b.opt_u64(f.server_rst);
     b.bytes(b"\n      },\n      \"removed_by\": ");
-    b.string(v.removal.name().as_bytes());
+    b.name(v.removal.name());
     b.bytes(b",\n      \"zeek\": {\n        \"ts\": ");
     b.f64(ts_value(z.ts.0));
     b.bytes(b",\n        \"orig_h\": \"");
@@ -327,7 +351,7 @@ pub(in crate::report) fn append_connection(b: &mut Block, v: &View<'_>) {
     b.bytes(b",\n        \"resp_bytes\": ");
     b.opt_u64(z.resp_bytes);
     b.bytes(b",\n        \"conn_state\": ");
-    b.string(z.conn_state.name().as_bytes());
+    b.name(z.conn_state.name());
     b.bytes(b",\n        \"history\": ");
     if z.history.is_empty() {
         b.bytes(b"null");

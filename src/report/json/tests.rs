@@ -182,6 +182,22 @@ fn records_and_their_reports_write_the_same_document() {
             expected,
             "{path:?}"
         );
+        // Every fifth connection (as a scope would keep): ids too scattered
+        // to be placed directly, so they are sorted.
+        let some: Vec<Connection> = records.iter().step_by(5).cloned().collect();
+        let mut some_reports: Vec<_> = some.iter().map(ConnectionReport::of).collect();
+        some_reports.sort_by_key(|c| c.id);
+        let mut from_some = Vec::new();
+        write_connections(&mut from_some, &some, &summary).unwrap();
+        let some_expected = render(&Report {
+            connections: some_reports,
+            summary: summary.clone(),
+        });
+        assert_eq!(
+            String::from_utf8(from_some).unwrap(),
+            some_expected,
+            "{path:?} 1 in 5"
+        );
         // Blocks small enough that both threads format several of them.
         for block in [1, 2, 3] {
             let mut blocks = Vec::new();
@@ -192,4 +208,73 @@ fn records_and_their_reports_write_the_same_document() {
         seen += 1;
     }
     assert!(seen >= 10, "only {seen} captures in captures/");
+}
+
+#[test]
+fn fixed_names_need_no_escaping() {
+    use crate::flow::RstPhase;
+    use crate::teardown::Role;
+    use ConnState::*;
+    let mut names: Vec<&str> = Ending::ALL.iter().map(|e| e.name()).collect();
+    names.extend([Role::Client, Role::Server].map(Role::name));
+    names.extend(
+        [
+            Removal::EndOfInput,
+            Removal::Reuse,
+            Removal::AttemptTimer,
+            Removal::CloseTimer,
+            Removal::ExpireTimer,
+            Removal::InactivityTimer,
+        ]
+        .map(Removal::name),
+    );
+    names.extend(
+        [
+            S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH,
+        ]
+        .map(ConnState::name),
+    );
+    names.extend(
+        [
+            RstPhase::Handshake,
+            RstPhase::WithoutFin,
+            RstPhase::UnreadData,
+            RstPhase::AfterOwnFin,
+            RstPhase::DataAfterClose,
+            RstPhase::AfterPeerFin,
+        ]
+        .map(RstPhase::name),
+    );
+    for name in names {
+        assert!(
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+            "{name:?}"
+        );
+        assert_eq!(serde_json::to_string(name).unwrap(), format!("\"{name}\""));
+    }
+}
+
+#[test]
+fn numbers_of_every_length_match_display() {
+    let mut b = pretty::Block::default();
+    let mut n: u64 = 0;
+    let mut want = String::new();
+    for k in 0..=19 {
+        for m in [
+            n,
+            n + 1,
+            n.saturating_mul(10).saturating_sub(1),
+            u64::MAX >> (4 * k),
+        ] {
+            b.clear();
+            b.u64(m);
+            want.clear();
+            want.push_str(&m.to_string());
+            assert_eq!(b.as_bytes(), want.as_bytes());
+        }
+        n = if n == 0 { 9 } else { n.saturating_mul(10) + 9 };
+    }
 }
