@@ -8,11 +8,18 @@
 //!
 //! - [`analyze`] collects a [`Report`] (connections in first-seen order);
 //! - [`analyze_each`] streams, calling back once per finished connection in
-//!   the order Zeek removes them;
+//!   the order Zeek removes them; the flow table runs on a second thread
+//!   while the calling thread reads and decodes frames and takes the
+//!   finished connections (`packet.rs`, `pipeline.rs`);
 //! - [`analyze_live`] does the same on a live capture until a stop flag is
 //!   set, firing Zeek's timers on the wall clock while no packet arrives.
 //!
 //! Nothing here prints.
+
+mod packet;
+mod pipeline;
+#[cfg(test)]
+mod tests;
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +29,9 @@ use crate::capture::{self, CaptureAnomalies, Frame, FrameSource, Timestamp};
 use crate::flow::{Connection, FlowOptions, FlowTable};
 use crate::report::{ConnectionReport, Report, Summary};
 use crate::teardown::Teardown;
-use crate::wire::{self, DecodeOptions, Decoded};
+use crate::wire::DecodeOptions;
+
+use packet::{Decoder, FrameCounts, Kind, Packet};
 
 /// Why an analysis stopped.
 #[derive(Debug, thiserror::Error)]
@@ -113,8 +122,7 @@ impl PacketFilter {
 /// [`analyze_live`], for callers that bring their own loop.
 pub struct Analyzer {
     table: FlowTable,
-    decode: DecodeOptions,
-    filter: Option<PacketFilter>,
+    decoder: Decoder,
     scope: Scope,
     summary: Summary,
 }
@@ -141,11 +149,7 @@ impl Analyzer {
     pub fn new(opts: &AnalyzeOptions) -> Self {
         Analyzer {
             table: FlowTable::new(opts.flow.clone()),
-            decode: opts.decode,
-            filter: opts.filter.as_ref().map(|expr| PacketFilter {
-                expr: expr.clone(),
-                programs: Vec::new(),
-            }),
+            decoder: Decoder::new(opts.decode, opts.filter.as_ref()),
             scope: opts.scope.clone(),
             summary: Summary::default(),
         }
@@ -162,41 +166,22 @@ impl Analyzer {
         frame: &Frame<'_>,
         on: &mut impl FnMut(&Connection, &Teardown),
     ) -> Result<(), Error> {
+        if let Some(p) = self.decoder.packet(frame)? {
+            self.packet(&p, on);
+        }
+        Ok(())
+    }
+
+    /// The flow half of [`Analyzer::frame`], on a frame already decoded.
+    fn packet(&mut self, p: &Packet, on: &mut impl FnMut(&Connection, &Teardown)) {
         let Analyzer {
             table,
-            decode,
-            filter,
             scope,
             summary,
+            ..
         } = self;
-        summary.frames += 1;
-        if let Some(f) = filter
-            && !f.accepts(frame)?
-        {
-            summary.filtered_out += 1;
-            return Ok(());
-        }
-        let decoded = wire::decode(frame, decode);
-        match decoded {
-            Decoded::Tcp(seg) => {
-                summary.tcp_segments += 1;
-                summary.decapsulated.add(seg.tunnel);
-            }
-            Decoded::TcpBadHeader { .. } => summary.tcp_segments += 1,
-            Decoded::Skip(why) => summary.skipped.add(why),
-        }
-        let mut emit = |c: &Connection| deliver(scope, summary, on, c);
-        match decoded {
-            Decoded::Tcp(seg) => table.segment(frame.number, frame.ts, &seg, &mut emit),
-            Decoded::TcpBadHeader { src, dst } => {
-                table.bad_header(frame.number, frame.ts, src, dst, &mut emit)
-            }
-            // Zeek's network time moves with every packet it reads, TCP or
-            // not, and timers fire on it.
-            Decoded::Skip(_) => table.advance(frame.ts, &mut emit),
-        }
-        summary.peak_open = summary.peak_open.max(table.open_connections() as u64);
-        Ok(())
+        let open = apply(table, p, &mut |c| deliver(scope, summary, on, c));
+        summary.peak_open = summary.peak_open.max(open);
     }
 
     /// Fires timers due by `now` (wall-clock time in live captures).
@@ -217,7 +202,18 @@ impl Analyzer {
 
     /// End of input: hands out every open connection and returns the totals.
     pub fn finish(
+        self,
+        capture: &CaptureAnomalies,
+        on: &mut impl FnMut(&Connection, &Teardown),
+    ) -> Summary {
+        let counts = self.decoder.counts;
+        self.finish_with(counts, capture, on)
+    }
+
+    /// [`Analyzer::finish`] with the frame counts of a decoder elsewhere.
+    fn finish_with(
         mut self,
+        counts: FrameCounts,
         capture: &CaptureAnomalies,
         on: &mut impl FnMut(&Connection, &Teardown),
     ) -> Summary {
@@ -228,15 +224,48 @@ impl Analyzer {
             ..
         } = &mut self;
         table.finish(&mut |c| deliver(scope, summary, on, c));
-        self.summary.capture_anomalies = capture.clone();
-        self.summary.flow_anomalies = *self.table.anomalies();
-        self.summary
+        totals(self.summary, counts, capture, self.table.anomalies())
     }
+}
+
+/// The summary of delivered connections completed with the other counts.
+fn totals(
+    mut summary: Summary,
+    counts: FrameCounts,
+    capture: &CaptureAnomalies,
+    flow: &crate::flow::FlowAnomalies,
+) -> Summary {
+    summary.frames = counts.frames;
+    summary.filtered_out = counts.filtered_out;
+    summary.tcp_segments = counts.tcp_segments;
+    summary.skipped = counts.skipped;
+    summary.decapsulated = counts.decapsulated;
+    summary.capture_anomalies = capture.clone();
+    summary.flow_anomalies = *flow;
+    summary
+}
+
+/// One decoded frame through the flow table; returns the connections held
+/// afterwards.
+fn apply(table: &mut FlowTable, p: &Packet, emit: &mut impl FnMut(&Connection)) -> u64 {
+    match &p.kind {
+        Kind::Tcp(seg) => table.segment_hashed(p.number, p.ts, &seg.segment(), seg.hash, emit),
+        Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, emit),
+        // Zeek's network time moves with every packet it reads, TCP or not,
+        // and timers fire on it.
+        Kind::Other => table.advance(p.ts, emit),
+    }
+    table.open_connections() as u64
 }
 
 /// Streams a capture: `on` is called once per finished connection, in the
 /// order Zeek removes them (timers and reuse first, the rest at the end in
 /// first-seen order).
+///
+/// Past the first few thousand frames, the flow table runs on a second
+/// thread, while the calling thread reads, filters and decodes the frames
+/// and hands each finished connection to `on`. The result, and every call of
+/// `on` before an error, is what the single-threaded [`Analyzer`] gives.
 ///
 /// # Errors
 ///
@@ -244,13 +273,9 @@ impl Analyzer {
 pub fn analyze_each<S: FrameSource + ?Sized>(
     source: &mut S,
     opts: &AnalyzeOptions,
-    mut on: impl FnMut(&Connection, &Teardown),
+    on: impl FnMut(&Connection, &Teardown),
 ) -> Result<Summary, Error> {
-    let mut engine = Analyzer::new(opts);
-    while let Some(frame) = source.next_frame()? {
-        engine.frame(&frame, &mut on)?;
-    }
-    Ok(engine.finish(source.anomalies(), &mut on))
+    pipeline::run(source, opts, on)
 }
 
 /// Analyzes a whole capture into a [`Report`], connections in id order.

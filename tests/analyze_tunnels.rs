@@ -78,33 +78,38 @@ fn gtp(frame: &[u8]) -> Vec<u8> {
 /// Wraps one plain Ethernet frame in a tunnel.
 type Wrap = fn(&[u8]) -> Vec<u8>;
 
-/// Six conversations with different endings, and the tunnel each goes in.
-fn conversations() -> Vec<(Conversation, Wrap)> {
+/// Six conversations with different endings, and the tunnel each goes in;
+/// their client ports start at `first`.
+fn conversations_from(first: u16) -> Vec<(Conversation, Wrap)> {
     let mut out: Vec<(Conversation, Wrap)> = Vec::new();
-    let mut fin = Conversation::new(40000, 80);
+    let mut fin = Conversation::new(first, 80);
     fin.handshake().exchange(79, 64);
     fin.c(Send::Fin).s(Send::Ack).s(Send::Fin).c(Send::Ack);
     out.push((fin, vxlan));
-    let mut rst = Conversation::new(40001, 80);
+    let mut rst = Conversation::new(first + 1, 80);
     rst.handshake()
         .c(Send::Data(79))
         .s(Send::Ack)
         .s(Send::RstAck);
     out.push((rst, geneve));
-    let mut refused = Conversation::new(40002, 81);
+    let mut refused = Conversation::new(first + 2, 81);
     refused.c(Send::Syn).s(Send::RstAck);
     out.push((refused, gre_with_key));
-    let mut half = Conversation::new(40003, 80);
+    let mut half = Conversation::new(first + 3, 80);
     half.handshake().exchange(10, 20);
     half.s(Send::Fin).c(Send::Ack);
     out.push((half, gre_in_udp));
-    let mut open = Conversation::new(40004, 80);
+    let mut open = Conversation::new(first + 4, 80);
     open.handshake().exchange(5, 5);
     out.push((open, ip_in_ip));
-    let mut unanswered = Conversation::new(40005, 80);
+    let mut unanswered = Conversation::new(first + 5, 80);
     unanswered.c(Send::Syn);
     out.push((unanswered, gtp));
     out
+}
+
+fn conversations() -> Vec<(Conversation, Wrap)> {
+    conversations_from(40000)
 }
 
 fn analyze(path: &std::path::Path, format: &str) -> String {
@@ -203,4 +208,33 @@ fn the_summary_counts_segments_per_tunnel_and_broken_tunnels() {
             && table.contains("tunnels not decapsulated 2"),
         "{table}"
     );
+}
+
+#[test]
+fn a_large_tunneled_capture_is_analyzed_on_two_threads_alike() {
+    // Past 1,024 frames the flow table runs on its own thread (src/analyze/
+    // pipeline.rs): the decapsulation counts must cross over to the summary.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut plain, mut tunneled) = (Pcap::default(), Pcap::default());
+    let sets = 60;
+    for k in 0..sets {
+        for (conv, wrap) in conversations_from(40000 + 10 * k) {
+            plain.merge(&conv.pcap);
+            tunneled.merge(&conv.pcap.map(wrap));
+        }
+    }
+    let plain_path = plain.write(dir.path(), "plain.pcap");
+    let tunneled_path = tunneled.write(dir.path(), "tunneled.pcap");
+    let want = zeek_rows(&analyze(&plain_path, "zeek"));
+    assert_eq!(want.len(), 6 * sets as usize);
+    assert_eq!(zeek_rows(&analyze(&tunneled_path, "zeek")), want);
+    let doc: Value = serde_json::from_str(&analyze(&tunneled_path, "json")).expect("JSON");
+    let summary = &doc["summary"];
+    assert!(
+        summary["frames"].as_u64().expect("frames") > 1024,
+        "{summary}"
+    );
+    assert_eq!(summary["decapsulated"]["total"], 36 * u64::from(sets));
+    assert_eq!(summary["decapsulated"]["vxlan"], 11 * u64::from(sets));
+    assert_eq!(summary["tcp_segments"], summary["decapsulated"]["total"]);
 }

@@ -44,8 +44,16 @@ pub use conn::{Connection, Removal, Side};
 pub use conn_state::ConnState;
 pub use endpoint::{EndpointState, RstPhase, TcpEndpoint};
 pub use history::{History, Letter};
-pub use key::FlowKey;
+pub use key::{FlowHash, FlowKey};
 pub use table::{FlowOptions, FlowTable};
+
+/// The payload prefix of an SSH version banner (RFC 4253 §4.2), the only
+/// payload bytes the flow stage reads.
+pub(crate) const SSH_BANNER_PREFIX: &[u8; 4] = b"SSH-";
+
+/// How many leading bytes of a segment's captured payload the flow stage
+/// reads: a summary of a segment that keeps this many keeps all it needs.
+pub const PAYLOAD_BYTES_READ: usize = SSH_BANNER_PREFIX.len();
 
 /// A set of TCP ports, as a 64 Kibit bitmap.
 #[derive(Clone)]

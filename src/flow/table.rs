@@ -14,7 +14,7 @@ use crate::wire::{Checksum, Endpoint, TcpFlags, TcpSegment};
 use super::conn::{Connection, Removal};
 use super::endpoint::{DID_CLOSE, EndpointState as St};
 use super::index::{Index, NONE};
-use super::key::hash_pair;
+use super::key::{FlowHash, hash_pair};
 use super::slab::Slab;
 use super::timers::{FIVE_S, Fired, NEVER, SIX_S, TimerQueue};
 use super::tracker::Ctx;
@@ -87,6 +87,16 @@ impl FlowTable {
             if due > self.now {
                 break;
             }
+            // Packets move deadlines later lazily (`TimerQueue::set_lazy`):
+            // the earliest key is re-keyed from its record unless current.
+            let real = self
+                .slab
+                .get(slot)
+                .map_or(NEVER, |c| c.timers.next_due(c.timer_bits, c.last));
+            if real != due {
+                self.queue.set(slot, real);
+                continue;
+            }
             self.fire(slot, emit);
         }
     }
@@ -99,8 +109,22 @@ impl FlowTable {
         seg: &TcpSegment<'_>,
         emit: &mut impl FnMut(&Connection),
     ) {
+        let hash = FlowHash::of(seg.src, seg.dst);
+        self.segment_hashed(frame, t, seg, hash, emit);
+    }
+
+    /// [`FlowTable::segment`] with the segment's [`FlowHash`] computed
+    /// beforehand (by the thread that decoded it).
+    pub fn segment_hashed(
+        &mut self,
+        frame: u64,
+        t: Timestamp,
+        seg: &TcpSegment<'_>,
+        hash: FlowHash,
+        emit: &mut impl FnMut(&Connection),
+    ) {
         self.advance(t, emit);
-        let hash = hash_pair(seg.src, seg.dst);
+        let hash = hash.0;
         let slot = match self.find(hash, seg.src, seg.dst) {
             Some(s) if seg.flags.syn() && self.conn(s).is_some_and(|c| c.is_reuse(seg)) => {
                 // §7.2: the old connection is logged now, a new one starts.
@@ -121,6 +145,8 @@ impl FlowTable {
             return;
         };
         let i = conn.sender_index(seg.src);
+        // The queue's key for this slot is at or before this deadline.
+        let before = conn.timers.next_due(conn.timer_bits, conn.last);
         if seg.checksum == Checksum::Invalid {
             anomalies.tcp_bad_checksum += 1;
             conn.bad_checksum(i);
@@ -131,7 +157,12 @@ impl FlowTable {
             };
             conn.process(i, seg, t.0, frame, &mut ctx);
         }
-        queue.set(slot, conn.timers.next_due(conn.timer_bits, conn.last));
+        // Most packets leave the deadline where it was: the queue, whose
+        // entries are cache misses, is then not touched at all.
+        let after = conn.timers.next_due(conn.timer_bits, conn.last);
+        if after != before {
+            queue.set_lazy(slot, after);
+        }
     }
 
     /// A TCP packet whose header is damaged (§1 step 2): it creates the

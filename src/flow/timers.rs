@@ -346,6 +346,23 @@ impl TimerQueue {
         }
     }
 
+    /// Sets `slot`'s deadline, lazily when it moves later: the entry then
+    /// keeps its earlier key, and the caller, before firing the earliest
+    /// entry, compares its key with the slot's real deadline and re-keys it
+    /// with [`TimerQueue::set`] if they differ ([`super::FlowTable`] does,
+    /// from the record). Every key stays at or before its slot's deadline,
+    /// so the first entry found current is the earliest (deadline, slot)
+    /// of all, as with [`TimerQueue::set`] alone; a deadline that moves
+    /// several times before it comes due is sifted once, not each time.
+    pub fn set_lazy(&mut self, slot: u32, due: i64) {
+        let at = self.pos.get(slot as usize).copied().unwrap_or(ABSENT);
+        if due != NEVER && at != ABSENT && self.heap.get(at as usize).is_some_and(|e| due >= e.due)
+        {
+            return;
+        }
+        self.set(slot, due);
+    }
+
     fn remove_at(&mut self, i: usize) {
         let Some(last) = self.heap.pop() else {
             return;
@@ -457,6 +474,37 @@ mod tests {
             }
             let want = model.iter().map(|(s, d)| (*d, *s)).min();
             assert_eq!(q.peek(), want);
+        }
+    }
+
+    #[test]
+    fn lazy_queue_rechecked_at_the_top_matches_the_exact_one() {
+        let (mut exact, mut lazy) = (TimerQueue::default(), TimerQueue::default());
+        let mut real = std::collections::HashMap::new();
+        let mut x: u64 = 777;
+        for step in 0..40_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let slot = ((x >> 33) % 500) as u32;
+            let due = if (x >> 20).is_multiple_of(7) {
+                NEVER
+            } else {
+                ((x >> 40) % 300) as i64 + step / 16
+            };
+            exact.set(slot, due);
+            lazy.set_lazy(slot, due);
+            real.insert(slot, due);
+            // What the flow table does before firing: re-key a stale top.
+            while let Some((key, s)) = lazy.peek() {
+                let d = real[&s];
+                if key == d {
+                    break;
+                }
+                assert!(key < d, "a key ran ahead of its deadline");
+                lazy.set(s, d);
+            }
+            assert_eq!(lazy.peek(), exact.peek(), "step {step}");
         }
     }
 

@@ -250,7 +250,7 @@ impl Connection {
     /// An approximation of Zeek's SSH analyzer confirmation (which also sets
     /// the 1-hour timeout): both sides sent an `SSH-` version banner.
     fn note_banner(&mut self, i: usize, seg: &TcpSegment<'_>, _ctx: &mut Ctx<'_>) {
-        if seg.payload.starts_with(b"SSH-") && !self.ep[i].has(SSH_BANNER) {
+        if seg.payload.starts_with(super::SSH_BANNER_PREFIX) && !self.ep[i].has(SSH_BANNER) {
             self.ep[i].mark(SSH_BANNER);
             if self.ep[1 - i].has(SSH_BANNER) {
                 self.timers

@@ -10,7 +10,7 @@
 use std::net::IpAddr;
 
 /// Two-digit groups "00" to "99", so numbers are written two digits per step.
-const PAIRS: &[u8; 200] = b"\
+pub(super) const PAIRS: &[u8; 200] = b"\
 0001020304050607080910111213141516171819\
 2021222324252627282930313233343536373839\
 4041424344454647484950515253545556575859\
@@ -78,6 +78,20 @@ impl<'a> Line<'a> {
         self.pos += digits;
     }
 
+    /// An address octet in decimal: at most three digits, one step each.
+    #[inline]
+    pub fn octet(&mut self, n: u8) {
+        let n = usize::from(n);
+        if n >= 100 {
+            let r = n % 100 * 2;
+            self.bytes(&[b'0' + (n / 100) as u8, PAIRS[r], PAIRS[r + 1]]);
+        } else if n >= 10 {
+            self.bytes(&PAIRS[n * 2..n * 2 + 2]);
+        } else {
+            self.byte(b'0' + n as u8);
+        }
+    }
+
     /// Nanoseconds as seconds with six decimals, truncated to the
     /// microsecond (Zeek's `%.6f`).
     pub fn secs(&mut self, nanos: i64) {
@@ -106,13 +120,13 @@ impl<'a> Line<'a> {
         match addr {
             IpAddr::V4(a) => {
                 let [a, b, c, d] = a.octets();
-                self.u64(u64::from(a));
+                self.octet(a);
                 self.byte(b'.');
-                self.u64(u64::from(b));
+                self.octet(b);
                 self.byte(b'.');
-                self.u64(u64::from(c));
+                self.octet(c);
                 self.byte(b'.');
-                self.u64(u64::from(d));
+                self.octet(d);
             }
             IpAddr::V6(a) => self.bytes(a.to_string().as_bytes()),
         }
@@ -168,6 +182,13 @@ mod tests {
         );
         assert_eq!(text(|l| l.secs(5_000)), "x0.000005");
         assert_eq!(text(|l| l.secs(-1_500_000_000)), "x-2.500000");
+    }
+
+    #[test]
+    fn octets_match_display() {
+        for n in 0..=255u8 {
+            assert_eq!(text(|l| l.octet(n)), format!("x{n}"));
+        }
     }
 
     #[test]

@@ -55,28 +55,26 @@ pub fn header() -> String {
     s
 }
 
-/// Seconds with six decimals (`%.6f`), from nanoseconds rounded to the
-/// microsecond (`round`) or cut to it (timestamps, as [`Timestamp::zeek`]).
 /// One row's fields, borrowed from a [`ZeekRecord`] or straight from a
 /// finished [`Connection`] (the streaming path, which skips building the
 /// owned record and its history string).
-struct Fields<'a> {
-    ts: Timestamp,
-    orig: Endpoint,
-    resp: Endpoint,
-    duration: Option<Timestamp>,
-    orig_bytes: Option<u64>,
-    resp_bytes: Option<u64>,
-    conn_state: ConnState,
-    history: &'a [u8],
-    orig_pkts: u64,
-    orig_ip_bytes: u64,
-    resp_pkts: u64,
-    resp_ip_bytes: u64,
+pub(super) struct Fields<'a> {
+    pub(super) ts: Timestamp,
+    pub(super) orig: Endpoint,
+    pub(super) resp: Endpoint,
+    pub(super) duration: Option<Timestamp>,
+    pub(super) orig_bytes: Option<u64>,
+    pub(super) resp_bytes: Option<u64>,
+    pub(super) conn_state: ConnState,
+    pub(super) history: &'a [u8],
+    pub(super) orig_pkts: u64,
+    pub(super) orig_ip_bytes: u64,
+    pub(super) resp_pkts: u64,
+    pub(super) resp_ip_bytes: u64,
 }
 
 impl<'a> Fields<'a> {
-    fn of_record(z: &'a ZeekRecord) -> Self {
+    pub(super) fn of_record(z: &'a ZeekRecord) -> Self {
         Fields {
             ts: z.ts,
             orig: z.orig,
@@ -93,7 +91,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    fn of_connection(c: &'a Connection) -> Self {
+    pub(super) fn of_connection(c: &'a Connection) -> Self {
         let (o, r) = (c.orig(), c.resp());
         let duration = c.duration();
         Fields {

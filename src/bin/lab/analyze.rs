@@ -125,13 +125,8 @@ impl Sink {
 
     fn end(mut self, summary: Summary) -> anyhow::Result<ExitCode> {
         if self.format == Format::Json && !self.live {
-            self.kept_records.sort_by_key(|c| c.id());
             let records = std::mem::take(&mut self.kept_records);
-            let written = json::write_document(
-                &mut self.out,
-                records.iter().map(ConnectionReport::of),
-                &summary,
-            );
+            let written = json::write_connections(&mut self.out, &records, &summary);
             if let Err(e) = written {
                 self.error.get_or_insert(e);
             }

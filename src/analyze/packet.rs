@@ -1,0 +1,158 @@
+//! The first half of the analyzer's per-frame work: a captured frame to a
+//! [`Packet`], the owned, fixed-size summary the flow stage needs.
+//!
+//! Filtering (BPF) and decoding (capture → **wire**) need the frame's bytes,
+//! which the capture reader lends only until its next frame; the flow stage
+//! needs a few dozen bytes of headers. Cutting the work here lets a file's
+//! frames be read and decoded on one thread while another runs the flow
+//! table ([`super::analyze_each`]), and the same code serves the
+//! single-threaded [`super::Analyzer`], so both paths count and decide alike.
+
+use crate::capture::{Frame, Timestamp};
+use crate::flow::{FlowHash, PAYLOAD_BYTES_READ};
+use crate::report::{DecapsulatedCounts, SkipCounts};
+use crate::wire::{self, DecodeOptions, Decoded, Endpoint, TcpSegment};
+
+use super::{Error, PacketFilter};
+
+/// What the flow stage needs of one frame.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Packet {
+    /// The frame number.
+    pub(super) number: u64,
+    /// The capture time.
+    pub(super) ts: Timestamp,
+    /// What it carried.
+    pub(super) kind: Kind,
+}
+
+/// What a frame carried, as far as the flow stage cares.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Kind {
+    /// A TCP segment.
+    Tcp(OwnedSegment),
+    /// A TCP packet with a damaged header (Zeek still creates its connection).
+    BadHeader {
+        /// Sender.
+        src: Endpoint,
+        /// Receiver.
+        dst: Endpoint,
+    },
+    /// No TCP: it only moves Zeek's network time, on which timers fire.
+    Other,
+}
+
+/// A [`TcpSegment`] that owns the only part of the captured payload the flow
+/// stage reads: its first [`PAYLOAD_BYTES_READ`] bytes.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct OwnedSegment {
+    /// The segment, with an empty payload view.
+    head: TcpSegment<'static>,
+    /// Its 4-tuple's hash, for the flow table.
+    pub(super) hash: FlowHash,
+    prefix: [u8; PAYLOAD_BYTES_READ],
+    prefix_len: u8,
+}
+
+impl OwnedSegment {
+    fn of(seg: &TcpSegment<'_>) -> Self {
+        // Byte by byte: at most four, where a slice copy is a library call.
+        let mut prefix = [0; PAYLOAD_BYTES_READ];
+        let mut n = 0;
+        for (d, s) in prefix.iter_mut().zip(seg.payload) {
+            *d = *s;
+            n += 1;
+        }
+        OwnedSegment {
+            head: TcpSegment {
+                payload: &[],
+                ..*seg
+            },
+            hash: FlowHash::of(seg.src, seg.dst),
+            prefix,
+            // n <= PAYLOAD_BYTES_READ (4) fits in a u8.
+            prefix_len: n,
+        }
+    }
+
+    /// The segment as the flow stage takes it; `payload` holds the captured
+    /// payload's first bytes only (`payload_len` is the whole length).
+    pub(super) fn segment(&self) -> TcpSegment<'_> {
+        TcpSegment {
+            payload: &self.prefix[..usize::from(self.prefix_len)],
+            ..self.head
+        }
+    }
+}
+
+/// Frame counts kept by the decoding half (they go into the summary).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct FrameCounts {
+    /// Frames read.
+    pub(super) frames: u64,
+    /// Frames left out by the filter.
+    pub(super) filtered_out: u64,
+    /// TCP segments, damaged headers included.
+    pub(super) tcp_segments: u64,
+    /// Frames without usable TCP, by reason.
+    pub(super) skipped: SkipCounts,
+    /// TCP segments taken out of a tunnel, by kind.
+    pub(super) decapsulated: DecapsulatedCounts,
+}
+
+/// Filters, decodes and counts frames.
+pub(super) struct Decoder {
+    decode: DecodeOptions,
+    filter: Option<PacketFilter>,
+    pub(super) counts: FrameCounts,
+}
+
+impl Decoder {
+    pub(super) fn new(decode: DecodeOptions, filter: Option<&String>) -> Self {
+        Decoder {
+            decode,
+            filter: filter.map(|expr| PacketFilter {
+                expr: expr.clone(),
+                programs: Vec::new(),
+            }),
+            counts: FrameCounts::default(),
+        }
+    }
+
+    /// The frame's summary, or `None` when the filter leaves it out.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Filter`] when the filter does not compile for this frame's
+    /// link type.
+    pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Result<Option<Packet>, Error> {
+        let counts = &mut self.counts;
+        counts.frames += 1;
+        if let Some(f) = &mut self.filter
+            && !f.accepts(frame)?
+        {
+            counts.filtered_out += 1;
+            return Ok(None);
+        }
+        let kind = match wire::decode(frame, &self.decode) {
+            Decoded::Tcp(seg) => {
+                counts.tcp_segments += 1;
+                counts.decapsulated.add(seg.tunnel);
+                Kind::Tcp(OwnedSegment::of(&seg))
+            }
+            Decoded::TcpBadHeader { src, dst } => {
+                counts.tcp_segments += 1;
+                Kind::BadHeader { src, dst }
+            }
+            Decoded::Skip(why) => {
+                counts.skipped.add(why);
+                Kind::Other
+            }
+        };
+        Ok(Some(Packet {
+            number: frame.number,
+            ts: frame.ts,
+            kind,
+        }))
+    }
+}

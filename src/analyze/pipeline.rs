@@ -1,0 +1,244 @@
+//! A capture analyzed on two threads: the calling thread reads, filters and
+//! decodes frames into [`Packet`]s and hands finished connections to the
+//! caller; a second thread runs the flow table on the packets.
+//!
+//! The flow table needs the packets in capture order, so the split is a
+//! pipeline, not a partition, and it is cut where the work balances: reading
+//! and decoding plus the caller's output on one side, the flow table on the
+//! other. Packets travel in batches of [`BATCH`] through one channel; the
+//! emptied batches come back, with the finished connections (copies of their
+//! records, in the order the table removed them), through a second one, so
+//! the steady state allocates nothing. Neither the source nor the callback
+//! leaves the calling thread.
+//!
+//! The first batch's worth of frames is analyzed on the calling thread alone
+//! ([`Analyzer`]), so small captures do not pay for a thread. Live captures
+//! stay on one thread ([`super::analyze_live`]): their timers fire on the
+//! wall clock between packets.
+
+use std::mem;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+
+use crate::capture::FrameSource;
+use crate::flow::{Connection, FlowAnomalies, FlowTable};
+use crate::report::Summary;
+use crate::teardown::Teardown;
+
+use super::packet::Packet;
+use super::{AnalyzeOptions, Analyzer, Error, apply, deliver, totals};
+
+/// Packets per batch: about 120 KB of them, so a batch stays in the cache
+/// between the two threads, and the four batches in circulation add half a
+/// megabyte to the fixed base of memory.
+pub(super) const BATCH: usize = 1024;
+/// Packet batches in circulation: the reader can run this far ahead.
+const BATCHES: usize = 4;
+/// Finished connections per message at most (56 KB of records).
+const DONE: usize = 256;
+/// Messages the flow thread may have waiting for the calling thread (at
+/// most 230 KB of records).
+const BACKLOG: usize = 4;
+
+/// How the two threads ended: normally, or never started.
+enum Ended {
+    /// The read's outcome, the table's anomalies and its peak.
+    Piped(Result<(), Error>, (FlowAnomalies, u64)),
+    /// The system refused a thread: the table is back, to go on alone.
+    Alone(FlowTable),
+}
+
+/// From the flow thread back to the calling thread.
+enum Back {
+    /// A packet batch, emptied.
+    Empty(Vec<Packet>),
+    /// Connections the table removed, in that order.
+    Done(Vec<Connection>),
+}
+
+/// See [`super::analyze_each`].
+pub(super) fn run<S: FrameSource + ?Sized>(
+    source: &mut S,
+    opts: &AnalyzeOptions,
+    mut on: impl FnMut(&Connection, &Teardown),
+) -> Result<Summary, Error> {
+    let mut engine = Analyzer::new(opts);
+    for _ in 0..BATCH {
+        match source.next_frame()? {
+            Some(frame) => engine.frame(&frame, &mut on)?,
+            None => return Ok(engine.finish(source.anomalies(), &mut on)),
+        }
+    }
+    let Analyzer {
+        table,
+        mut decoder,
+        scope,
+        mut summary,
+    } = engine;
+    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<Packet>>(BATCHES);
+    let (back_tx, back_rx) = mpsc::sync_channel::<Back>(BACKLOG);
+    let (spare_tx, spare_rx) = mpsc::channel::<Vec<Connection>>();
+    let peak = summary.peak_open;
+    let ended = std::thread::scope(|s| {
+        // The table follows once the thread exists, so that it is not lost
+        // with the thread's closure if there is no thread.
+        let (table_tx, table_rx) = mpsc::sync_channel::<FlowTable>(1);
+        let spawned = std::thread::Builder::new()
+            .name("lab-flow".into())
+            .spawn_scoped(s, move || match table_rx.recv() {
+                Ok(table) => flow_thread(table, peak, full_rx, back_tx, spare_rx),
+                Err(_) => (FlowAnomalies::default(), peak),
+            });
+        let Ok(flow) = spawned else {
+            return Ended::Alone(table);
+        };
+        // The thread holds the receiver until it has received.
+        let _ = table_tx.send(table);
+        // Batches grow to BATCH packets as they are first filled.
+        let mut spare: Vec<Vec<Packet>> = (0..BATCHES).map(|_| Vec::new()).collect();
+        let mut take = |msg: Back, spare: &mut Vec<Vec<Packet>>| match msg {
+            Back::Empty(batch) => spare.push(batch),
+            Back::Done(mut done) => {
+                for c in &done {
+                    deliver(&scope, &mut summary, &mut on, c);
+                }
+                done.clear();
+                // The flow thread may be gone already; the vector then drops.
+                let _ = spare_tx.send(done);
+            }
+        };
+        let mut batch = spare.pop().unwrap_or_default();
+        let outcome = loop {
+            let frame = match source.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(Error::from(e)),
+            };
+            match decoder.packet(&frame) {
+                Ok(Some(p)) => batch.push(p),
+                Ok(None) => {}
+                Err(e) => break Err(e),
+            }
+            if batch.len() < BATCH {
+                continue;
+            }
+            // Never blocks: the channel holds as many batches as exist.
+            if full_tx.send(mem::take(&mut batch)).is_err() {
+                break Ok(());
+            }
+            while let Ok(msg) = back_rx.try_recv() {
+                take(msg, &mut spare);
+            }
+            batch = loop {
+                if let Some(b) = spare.pop() {
+                    break b;
+                }
+                match back_rx.recv() {
+                    Ok(msg) => take(msg, &mut spare),
+                    // The flow thread panicked; joining it says so.
+                    Err(_) => break Vec::new(),
+                }
+            };
+        };
+        // The packets before the end (or the error) are analyzed first, and
+        // every connection the table hands back is delivered. Only the end
+        // of the input ends the connections still open, as in `Analyzer`.
+        if !batch.is_empty() {
+            let _ = full_tx.send(batch);
+        }
+        if outcome.is_ok() {
+            let _ = full_tx.send(Vec::new());
+        }
+        drop(full_tx);
+        for msg in back_rx {
+            take(msg, &mut spare);
+        }
+        let flow = flow
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ended::Piped(outcome, flow)
+    });
+    let (outcome, (anomalies, peak)) = match ended {
+        Ended::Piped(outcome, flow) => (outcome, flow),
+        Ended::Alone(table) => {
+            let mut engine = Analyzer {
+                table,
+                decoder,
+                scope,
+                summary,
+            };
+            while let Some(frame) = source.next_frame()? {
+                engine.frame(&frame, &mut on)?;
+            }
+            return Ok(engine.finish(source.anomalies(), &mut on));
+        }
+    };
+    outcome?;
+    summary.peak_open = peak;
+    Ok(totals(
+        summary,
+        decoder.counts,
+        source.anomalies(),
+        &anomalies,
+    ))
+}
+
+/// The flow thread: packets through the table until an empty batch marks
+/// the end of the input (or the calling thread stops sending after an
+/// error). Finished connections go back as
+/// copies, at the latest after each batch. Returns the table's anomalies and
+/// the most connections it held at once (from `peak` on).
+fn flow_thread(
+    mut table: FlowTable,
+    mut peak: u64,
+    full: Receiver<Vec<Packet>>,
+    back: SyncSender<Back>,
+    spare: Receiver<Vec<Connection>>,
+) -> (FlowAnomalies, u64) {
+    let mut done: Vec<Connection> = Vec::new();
+    // Sends the finished connections gathered so far; false when the
+    // calling thread is gone (it panicked).
+    let flush = |done: &mut Vec<Connection>| {
+        let next = spare.try_recv().unwrap_or_default();
+        back.send(Back::Done(mem::replace(done, next))).is_ok()
+    };
+    let mut gone = false;
+    let mut ended = false;
+    for mut batch in &full {
+        // An empty batch marks the end of the input.
+        if batch.is_empty() {
+            ended = true;
+            break;
+        }
+        for p in &batch {
+            let open = apply(&mut table, p, &mut |c| {
+                done.push(c.clone());
+                if done.len() == DONE {
+                    gone |= !flush(&mut done);
+                }
+            });
+            peak = peak.max(open);
+        }
+        if !done.is_empty() {
+            gone |= !flush(&mut done);
+        }
+        batch.clear();
+        if gone || back.send(Back::Empty(batch)).is_err() {
+            return (*table.anomalies(), peak);
+        }
+    }
+    if !ended {
+        // A read error: the calling thread returns it, as `Analyzer`'s
+        // caller would, without ending the connections still open.
+        return (*table.anomalies(), peak);
+    }
+    table.finish(&mut |c| {
+        done.push(c.clone());
+        if done.len() == DONE {
+            let _ = flush(&mut done);
+        }
+    });
+    if !done.is_empty() {
+        let _ = flush(&mut done);
+    }
+    (*table.anomalies(), peak)
+}

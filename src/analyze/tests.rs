@@ -1,0 +1,151 @@
+//! The two-thread [`analyze_each`] against the single-threaded [`Analyzer`]:
+//! the same connections in the same order, the same summary, the same error
+//! after the same connections. The captures are several batches long, since
+//! the first batch is analyzed on the calling thread alone.
+
+use std::io::{self, Read};
+
+use super::*;
+use crate::capture::FileReader;
+
+/// What one analysis produced: connections in the order `on` saw them, then
+/// the summary or the error.
+type Outcome = (Vec<ConnectionReport>, Result<Summary, String>);
+
+fn serial(bytes: impl Read, opts: &AnalyzeOptions) -> Outcome {
+    let mut seen = Vec::new();
+    let mut on = |c: &Connection, _: &Teardown| seen.push(ConnectionReport::of(c));
+    let result = FileReader::new(bytes)
+        .map_err(Error::from)
+        .and_then(|mut source| {
+            let mut engine = Analyzer::new(opts);
+            while let Some(frame) = source.next_frame()? {
+                engine.frame(&frame, &mut on)?;
+            }
+            Ok(engine.finish(source.anomalies(), &mut on))
+        });
+    (seen, result.map_err(|e| e.to_string()))
+}
+
+fn piped(bytes: impl Read + Send, opts: &AnalyzeOptions) -> Outcome {
+    let mut seen = Vec::new();
+    let result = FileReader::new(bytes)
+        .map_err(Error::from)
+        .and_then(|mut source| {
+            analyze_each(&mut source, opts, |c, _| seen.push(ConnectionReport::of(c)))
+        });
+    (seen, result.map_err(|e| e.to_string()))
+}
+
+/// Every reference capture's records, repeated `copies` times 100 s apart
+/// (so Zeek's timers fire between copies and 4-tuples are reused), as one
+/// classic pcap (little-endian, microseconds, Ethernet, as they all are).
+fn many_frames(copies: u32) -> Vec<u8> {
+    let mut records = Vec::new();
+    let mut paths: Vec<_> = std::fs::read_dir("captures")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[..4], &[0xd4, 0xc3, 0xb2, 0xa1], "{path:?}");
+        assert_eq!(&bytes[20..24], &[1, 0, 0, 0], "{path:?}");
+        let mut at = 24;
+        while at + 16 <= bytes.len() {
+            let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+            records.push(bytes[at..at + 16 + caplen].to_vec());
+            at += 16 + caplen;
+        }
+    }
+    let mut out = Vec::new();
+    out.extend_from_slice(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]);
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&0x40000u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for k in 0..copies {
+        for r in &records {
+            let secs = u32::from_le_bytes(r[..4].try_into().unwrap());
+            out.extend_from_slice(&(secs + 100 * k).to_le_bytes());
+            out.extend_from_slice(&r[4..]);
+        }
+    }
+    out
+}
+
+/// A reader that fails after `limit` bytes.
+struct FailingAfter<'a> {
+    bytes: &'a [u8],
+    limit: usize,
+}
+
+impl Read for FailingAfter<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.limit == 0 {
+            return Err(io::Error::other("the disk went away"));
+        }
+        let n = buf.len().min(self.limit).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        self.limit -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn pipelined_equals_serial_over_many_batches() {
+    let bytes = many_frames(60);
+    let opts = AnalyzeOptions::default();
+    let (conns, summary) = piped(&bytes[..], &opts);
+    let frames = summary.as_ref().unwrap().frames as usize;
+    assert!(frames > 3 * pipeline::BATCH, "{frames} frames");
+    assert!(conns.len() > 100, "{} connections", conns.len());
+    assert_eq!((conns, summary), serial(&bytes[..], &opts));
+}
+
+#[test]
+fn pipelined_equals_serial_with_a_filter_and_a_scope() {
+    let bytes = many_frames(60);
+    let mut opts = AnalyzeOptions {
+        filter: Some("tcp[tcpflags] & tcp-rst == 0".into()),
+        ..AnalyzeOptions::default()
+    };
+    opts.scope.ports.push(8080);
+    let piped = piped(&bytes[..], &opts);
+    let s = piped.1.as_ref().unwrap();
+    assert!(s.filtered_out > 0 && s.out_of_scope > 0, "{s:?}");
+    assert_eq!(piped, serial(&bytes[..], &opts));
+}
+
+#[test]
+fn pipelined_read_error_comes_after_the_same_connections() {
+    let bytes = many_frames(40);
+    let opts = AnalyzeOptions::default();
+    let limit = bytes.len() * 2 / 3;
+    let fail = || FailingAfter {
+        bytes: &bytes,
+        limit,
+    };
+    let (conns, result) = piped(fail(), &opts);
+    assert!(!conns.is_empty());
+    assert!(
+        result
+            .as_ref()
+            .is_err_and(|e| e.contains("the disk went away")),
+        "{result:?}"
+    );
+    assert_eq!((conns, result), serial(fail(), &opts));
+}
+
+#[test]
+fn pipelined_filter_error_equals_serial() {
+    let bytes = many_frames(1);
+    let opts = AnalyzeOptions {
+        filter: Some("tcp and (".into()),
+        ..AnalyzeOptions::default()
+    };
+    let piped = piped(&bytes[..], &opts);
+    assert!(piped.1.is_err());
+    assert_eq!(piped, serial(&bytes[..], &opts));
+}

@@ -1,0 +1,280 @@
+use super::*;
+use crate::capture::Timestamp;
+use crate::flow::{ConnState, Removal};
+use crate::teardown::{Ending, Frames, Teardown};
+use crate::wire::Endpoint;
+
+fn report(id: u64) -> ConnectionReport {
+    let ep = |port| Endpoint {
+        addr: "10.0.0.1".parse().unwrap(),
+        port,
+    };
+    ConnectionReport {
+        id,
+        teardown: Teardown {
+            ending: Ending::Fin,
+            client: ep(40000),
+            server: ep(80),
+            client_from_syn: true,
+            closed_first: None,
+            first_rst: None,
+            client_rst: None,
+            server_rst: None,
+            bytes_client_to_server: 3,
+            bytes_server_to_client: 4,
+            frames: Frames::default(),
+        },
+        zeek: ZeekRecord {
+            ts: Timestamp(1_000_000_000),
+            orig: ep(40000),
+            resp: ep(80),
+            duration: None,
+            orig_bytes: None,
+            resp_bytes: None,
+            conn_state: ConnState::SF,
+            history: "ShAFf".into(),
+            orig_pkts: 3,
+            orig_ip_bytes: 120,
+            resp_pkts: 2,
+            resp_ip_bytes: 80,
+        },
+        removal: Removal::CloseTimer,
+    }
+}
+
+#[test]
+fn streamed_document_is_byte_for_byte_the_rendered_one() {
+    for n in [0, 1, 3] {
+        let report = Report {
+            connections: (1..=n).map(report).collect(),
+            summary: Summary::default(),
+        };
+        let mut out = Vec::new();
+        write_document(&mut out, report.connections.clone(), &report.summary).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            render(&report),
+            "{n} connections"
+        );
+    }
+}
+
+/// Reports that differ in every way the writer branches on: addresses of
+/// both families, set and unset fields, resets, times whose shortest digits
+/// serde_json prints in exponent form, text that needs escaping.
+fn varied() -> Vec<ConnectionReport> {
+    use crate::flow::RstPhase;
+    use crate::teardown::{Reset, Role};
+    let v6 = Endpoint {
+        addr: "2001:db8::7".parse().unwrap(),
+        port: 443,
+    };
+    let mapped = Endpoint {
+        addr: "::ffff:10.0.0.1".parse().unwrap(),
+        port: 0,
+    };
+    let times = [
+        0,
+        1_000,
+        999,
+        -1,
+        -1_500_000_000,
+        1_000_000,
+        1_795_314_666_529_810_123,
+        1_362_692_526_939_084_000,
+        i64::MAX,
+        i64::MIN,
+    ];
+    let histories = ["", "ShADadFf", "a\"b\\c\n\t\u{1}\u{1f}\u{7f}é"];
+    let mut out = Vec::new();
+    for (i, &ts) in times.iter().enumerate() {
+        let mut r = report(i as u64 + 1);
+        r.zeek.ts = Timestamp(ts);
+        r.zeek.duration = [None, Some(Timestamp(ts.saturating_abs()))][i % 2];
+        r.zeek.orig_bytes = r.zeek.duration.map(|_| i as u64 * 1000);
+        r.zeek.history = histories[i % histories.len()].into();
+        if i % 3 == 1 {
+            r.teardown.client = v6;
+            r.zeek.orig = v6;
+            r.teardown.server = mapped;
+            r.zeek.resp = mapped;
+        }
+        let reset = |sender, phase, frame| {
+            Some(Reset {
+                sender,
+                phase,
+                frame,
+            })
+        };
+        if i % 2 == 0 {
+            r.teardown.ending = Ending::Rst;
+            r.teardown.client_rst = reset(Role::Client, RstPhase::UnreadData, 9);
+            r.teardown.first_rst = r.teardown.client_rst;
+            r.teardown.closed_first = Some(Role::Server);
+            r.teardown.frames.server_fin = Some(u64::MAX);
+        }
+        if i % 4 == 0 {
+            r.teardown.server_rst = reset(Role::Server, RstPhase::DataAfterClose, 11);
+            r.teardown.client_from_syn = false;
+            r.removal = Removal::Reuse;
+        }
+        out.push(r);
+    }
+    out
+}
+
+#[test]
+fn written_objects_are_byte_for_byte_serde_json_for_varied_reports() {
+    let connections = varied();
+    let report = Report {
+        connections: connections.clone(),
+        summary: Summary::default(),
+    };
+    let mut out = Vec::new();
+    write_document(&mut out, connections, &report.summary).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), render(&report));
+}
+
+#[test]
+fn timestamp_values_equal_the_parsed_zeek_text() {
+    let mut ts: Vec<i64> = vec![0, 1, -1, 999, 1_000, -1_000, i64::MAX, i64::MIN];
+    // A spread of magnitudes, each with nearby odd microseconds.
+    let mut x: i64 = 7;
+    for _ in 0..20_000 {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ts.push(x >> (x as u64 % 40));
+    }
+    for t in ts {
+        let parsed: f64 = Timestamp(t).zeek().parse().unwrap();
+        assert_eq!(pretty::ts_value(t).to_bits(), parsed.to_bits(), "{t}");
+    }
+}
+
+#[test]
+fn records_and_their_reports_write_the_same_document() {
+    use crate::analyze::{AnalyzeOptions, analyze_each};
+    let mut seen = 0;
+    for entry in std::fs::read_dir("captures").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "pcap") {
+            continue;
+        }
+        let mut records = Vec::new();
+        let mut reader = crate::capture::open_file(&path).unwrap();
+        let summary = analyze_each(&mut reader, &AnalyzeOptions::default(), |c, _| {
+            records.push(c.clone())
+        })
+        .unwrap();
+        // Removal order, which is not id order once timers fire.
+        records.reverse();
+        let mut reports: Vec<_> = records.iter().map(ConnectionReport::of).collect();
+        reports.sort_by_key(|c| c.id);
+        let expected = render(&Report {
+            connections: reports,
+            summary: summary.clone(),
+        });
+        let mut from_records = Vec::new();
+        write_connections(&mut from_records, &records, &summary).unwrap();
+        assert_eq!(
+            String::from_utf8(from_records).unwrap(),
+            expected,
+            "{path:?}"
+        );
+        // Every fifth connection (as a scope would keep): ids too scattered
+        // to be placed directly, so they are sorted.
+        let some: Vec<Connection> = records.iter().step_by(5).cloned().collect();
+        let mut some_reports: Vec<_> = some.iter().map(ConnectionReport::of).collect();
+        some_reports.sort_by_key(|c| c.id);
+        let mut from_some = Vec::new();
+        write_connections(&mut from_some, &some, &summary).unwrap();
+        let some_expected = render(&Report {
+            connections: some_reports,
+            summary: summary.clone(),
+        });
+        assert_eq!(
+            String::from_utf8(from_some).unwrap(),
+            some_expected,
+            "{path:?} 1 in 5"
+        );
+        // Blocks small enough that both threads format several of them.
+        for block in [1, 2, 3] {
+            let mut blocks = Vec::new();
+            write_connections_in_blocks(&mut blocks, &records, &summary, block).unwrap();
+            let blocks = String::from_utf8(blocks).unwrap();
+            assert_eq!(blocks, expected, "{path:?} in blocks of {block}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 10, "only {seen} captures in captures/");
+}
+
+#[test]
+fn fixed_names_need_no_escaping() {
+    use crate::flow::RstPhase;
+    use crate::teardown::Role;
+    use ConnState::*;
+    let mut names: Vec<&str> = Ending::ALL.iter().map(|e| e.name()).collect();
+    names.extend([Role::Client, Role::Server].map(Role::name));
+    names.extend(
+        [
+            Removal::EndOfInput,
+            Removal::Reuse,
+            Removal::AttemptTimer,
+            Removal::CloseTimer,
+            Removal::ExpireTimer,
+            Removal::InactivityTimer,
+        ]
+        .map(Removal::name),
+    );
+    names.extend(
+        [
+            S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH,
+        ]
+        .map(ConnState::name),
+    );
+    names.extend(
+        [
+            RstPhase::Handshake,
+            RstPhase::WithoutFin,
+            RstPhase::UnreadData,
+            RstPhase::AfterOwnFin,
+            RstPhase::DataAfterClose,
+            RstPhase::AfterPeerFin,
+        ]
+        .map(RstPhase::name),
+    );
+    for name in names {
+        assert!(
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+            "{name:?}"
+        );
+        assert_eq!(serde_json::to_string(name).unwrap(), format!("\"{name}\""));
+    }
+}
+
+#[test]
+fn numbers_of_every_length_match_display() {
+    let mut b = pretty::Block::default();
+    let mut n: u64 = 0;
+    let mut want = String::new();
+    for k in 0..=19 {
+        for m in [
+            n,
+            n + 1,
+            n.saturating_mul(10).saturating_sub(1),
+            u64::MAX >> (4 * k),
+        ] {
+            b.clear();
+            b.u64(m);
+            want.clear();
+            want.push_str(&m.to_string());
+            assert_eq!(b.as_bytes(), want.as_bytes());
+        }
+        n = if n == 0 { 9 } else { n.saturating_mul(10) + 9 };
+    }
+}
