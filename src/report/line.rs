@@ -21,6 +21,43 @@ pub(super) const PAIRS: &[u8; 200] = b"\
 /// address with an embedded IPv4 suffix (45 bytes) or a signed time (28).
 pub const MAX_ITEM: usize = 48;
 
+/// How many decimal digits `n` has.
+#[inline]
+pub(super) fn decimal_len(n: u64) -> usize {
+    n.checked_ilog10().unwrap_or(0) as usize + 1
+}
+
+/// Writes `n` in decimal into `slot`, which is exactly [`decimal_len`] long,
+/// two digits per step from the right.
+#[inline]
+pub(super) fn write_decimal(slot: &mut [u8], mut n: u64) {
+    let mut i = slot.len();
+    while i >= 2 {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        slot[i - 2..i].copy_from_slice(&PAIRS[pair..pair + 2]);
+        i -= 2;
+    }
+    if i == 1 {
+        slot[0] = b'0' + n as u8;
+    }
+}
+
+/// An address octet's digits (the first `len` bytes of the array), built in
+/// one step.
+#[inline]
+pub(super) fn octet_text(n: u8) -> ([u8; 3], usize) {
+    let n = usize::from(n);
+    if n >= 100 {
+        let r = n % 100 * 2;
+        ([b'0' + (n / 100) as u8, PAIRS[r], PAIRS[r + 1]], 3)
+    } else if n >= 10 {
+        ([PAIRS[n * 2], PAIRS[n * 2 + 1], 0], 2)
+    } else {
+        ([b'0' + n as u8, 0, 0], 1)
+    }
+}
+
 /// Writes one line at the end of a `Vec<u8>`.
 pub struct Line<'a> {
     out: &'a mut Vec<u8>,
@@ -60,36 +97,20 @@ impl<'a> Line<'a> {
     }
 
     /// `n` in decimal.
-    pub fn u64(&mut self, mut n: u64) {
-        let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
+    pub fn u64(&mut self, n: u64) {
+        let digits = decimal_len(n);
         let Some(slot) = self.out.get_mut(self.pos..self.pos + digits) else {
             return;
         };
-        let mut i = digits;
-        while i >= 2 {
-            let pair = (n % 100) as usize * 2;
-            n /= 100;
-            slot[i - 2..i].copy_from_slice(&PAIRS[pair..pair + 2]);
-            i -= 2;
-        }
-        if i == 1 {
-            slot[0] = b'0' + n as u8;
-        }
+        write_decimal(slot, n);
         self.pos += digits;
     }
 
     /// An address octet in decimal: at most three digits, one step each.
     #[inline]
     pub fn octet(&mut self, n: u8) {
-        let n = usize::from(n);
-        if n >= 100 {
-            let r = n % 100 * 2;
-            self.bytes(&[b'0' + (n / 100) as u8, PAIRS[r], PAIRS[r + 1]]);
-        } else if n >= 10 {
-            self.bytes(&PAIRS[n * 2..n * 2 + 2]);
-        } else {
-            self.byte(b'0' + n as u8);
-        }
+        let (text, len) = octet_text(n);
+        self.bytes(&text[..len]);
     }
 
     /// Nanoseconds as seconds with six decimals, truncated to the

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::net::IpAddr;
 
 use super::super::ConnectionReport;
-use super::super::line::PAIRS;
+use super::super::line::{PAIRS, decimal_len, octet_text, write_decimal};
 use super::super::zeek::Fields;
 use crate::flow::{Connection, Removal};
 use crate::teardown::{Reset, Teardown};
@@ -110,34 +110,17 @@ impl Block {
     }
 
     /// [`Block::u64`] from three digits on.
-    fn u64_long(&mut self, mut n: u64) {
-        let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
-        let slot = self.room(digits);
-        let mut i = digits;
-        while i >= 2 {
-            let pair = (n % 100) as usize * 2;
-            n /= 100;
-            slot[i - 2..i].copy_from_slice(&PAIRS[pair..pair + 2]);
-            i -= 2;
-        }
-        if i == 1 {
-            slot[0] = b'0' + n as u8;
-        }
+    fn u64_long(&mut self, n: u64) {
+        let digits = decimal_len(n);
+        write_decimal(self.room(digits), n);
         self.len += digits;
     }
 
     /// Appends an address octet: at most three digits, one step each.
     #[inline]
     fn octet(&mut self, n: u8) {
-        let n = usize::from(n);
-        if n >= 100 {
-            let r = n % 100 * 2;
-            self.bytes(&[b'0' + (n / 100) as u8, PAIRS[r], PAIRS[r + 1]]);
-        } else if n >= 10 {
-            self.bytes(&PAIRS[n * 2..n * 2 + 2]);
-        } else {
-            self.bytes(&[b'0' + n as u8]);
-        }
+        let (text, len) = octet_text(n);
+        self.bytes(&text[..len]);
     }
 
     /// Appends a number or `null`.
