@@ -46,13 +46,12 @@ impl Timestamp {
     }
 
     /// Formats as Zeek does (`%.6f` seconds), without going through a float.
+    /// A time before the epoch (a pcapng `if_tsoffset` can make one) prints
+    /// as `%.6f` prints a negative number: the sign, then the magnitude.
     pub fn zeek(self) -> String {
-        let micros = self.0.div_euclid(1_000);
-        format!(
-            "{}.{:06}",
-            micros.div_euclid(1_000_000),
-            micros.rem_euclid(1_000_000)
-        )
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let m = self.0.unsigned_abs() / 1_000;
+        format!("{sign}{}.{:06}", m / 1_000_000, m % 1_000_000)
     }
 }
 

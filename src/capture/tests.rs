@@ -403,3 +403,16 @@ fn seeded_byte_flips_read_to_the_end_without_panic() {
         }
     }
 }
+
+#[test]
+fn timestamp_before_the_epoch_prints_sign_then_magnitude() {
+    // A pcapng if_tsoffset can put a frame before 1970; `%.6f` of -0.5 is
+    // "-0.500000", not one second earlier.
+    assert_eq!(Timestamp(-500_000_000).zeek(), "-0.500000");
+    assert_eq!(Timestamp(-1_500_000_000).zeek(), "-1.500000");
+    assert_eq!(Timestamp(-1).zeek(), "-0.000000");
+    assert_eq!(
+        Timestamp(1_362_692_526_939_084_999).zeek(),
+        "1362692526.939084"
+    );
+}

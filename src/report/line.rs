@@ -116,13 +116,13 @@ impl<'a> Line<'a> {
     /// Nanoseconds as seconds with six decimals, truncated to the
     /// microsecond (Zeek's `%.6f`).
     pub fn secs(&mut self, nanos: i64) {
-        let micros = nanos.div_euclid(1_000);
-        let secs = micros.div_euclid(1_000_000);
-        if secs < 0 {
+        // Before the epoch: the sign, then the magnitude, as `%.6f` prints it.
+        if nanos < 0 {
             self.byte(b'-');
         }
-        self.u64(secs.unsigned_abs());
-        let frac = micros.rem_euclid(1_000_000) as usize;
+        let m = nanos.unsigned_abs() / 1_000;
+        self.u64(m / 1_000_000);
+        let frac = (m % 1_000_000) as usize;
         let (hi, mid, lo) = (frac / 10_000 * 2, frac / 100 % 100 * 2, frac % 100 * 2);
         self.bytes(&[
             b'.',
@@ -202,7 +202,10 @@ mod tests {
             "x1362692526.939084"
         );
         assert_eq!(text(|l| l.secs(5_000)), "x0.000005");
-        assert_eq!(text(|l| l.secs(-1_500_000_000)), "x-2.500000");
+        // Before the epoch: the sign and the magnitude, as printf's %.6f.
+        assert_eq!(text(|l| l.secs(-1_500_000_000)), "x-1.500000");
+        assert_eq!(text(|l| l.secs(-500_000_000)), "x-0.500000");
+        assert_eq!(text(|l| l.secs(-1)), "x-0.000000");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use std::net::IpAddr;
 use super::super::ConnectionReport;
 use super::super::line::{PAIRS, decimal_len, octet_text, write_decimal};
 use super::super::zeek::Fields;
+use crate::capture::Timestamp;
 use crate::flow::{Connection, Removal};
 use crate::teardown::{Reset, Teardown};
 use crate::wire::Endpoint;
@@ -245,18 +246,16 @@ impl Block {
 /// The value serde_json is given for a timestamp: the `%.6f` text of
 /// [`crate::capture::Timestamp::zeek`] read back as a float.
 pub(super) fn ts_value(nanos: i64) -> f64 {
-    let micros = nanos.div_euclid(1_000);
-    let (secs, frac) = (micros.div_euclid(1_000_000), micros.rem_euclid(1_000_000));
-    // The text is `-` (when secs < 0), |secs|, `.`, frac: the decimal
-    // ±(|secs| · 10⁶ + frac) / 10⁶. While that integer is exact in a double,
-    // one IEEE division rounds it to the nearest double, as parsing the text
-    // (correctly rounded) does.
-    let m = u128::from(secs.unsigned_abs()) * 1_000_000 + frac as u128;
+    // The text is `-` (before the epoch), then the magnitude in whole
+    // microseconds / 10⁶ with six decimals. While that integer is exact in
+    // a double, one IEEE division rounds it to the nearest double, as
+    // parsing the text (correctly rounded) does.
+    let m = nanos.unsigned_abs() / 1_000;
     if m <= 1 << 53 {
         let v = m as f64 / 1e6;
-        return if secs < 0 { -v } else { v };
+        return if nanos < 0 { -v } else { v };
     }
-    format!("{secs}.{frac:06}").parse().unwrap_or(0.0)
+    Timestamp(nanos).zeek().parse().unwrap_or(0.0)
 }
 
 /// The value serde_json is given for a duration: rounded to the microsecond.
