@@ -335,6 +335,15 @@ fn ayiya_is_detected_on_other_ports_by_its_signature_bytes() {
     body[1] = 0x52;
     body[2] = 0x11;
     tunneled(unchecked(101, &udp4(40000, 9999, &body)), TunnelKind::Ayiya);
+    // Under validation, a bad checksum makes it what it was before the
+    // guess: plain UDP, not a broken AYIYA tunnel.
+    let opts = DecodeOptions {
+        validate_checksums: true,
+    };
+    let mut bad = udp4(40000, 9999, &body);
+    tunneled(decode(&frame(101, &bad), &opts), TunnelKind::Ayiya);
+    bad[26] ^= 0xff;
+    skipped(decode(&frame(101, &bad), &opts), Skip::NotTcp(17));
 }
 
 #[test]

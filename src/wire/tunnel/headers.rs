@@ -125,6 +125,8 @@ pub(super) fn ayiya(d: &[u8]) -> Result<Payload<'_>, Broken> {
     if d.len() < 8 {
         return Err(Broken);
     }
+    // A length of 2^nibble bytes, up to 32 KiB. Zeek 2.x held it in a
+    // uint8_t (so nibbles 8-15 gave 0); today's Zeek uses size_t, as here.
     let identity = 1usize << (d[0] >> 4);
     let signature = usize::from(d[1] >> 4) * 4;
     let rest = d.get(8 + identity + signature..).ok_or(Broken)?;

@@ -138,7 +138,13 @@ pub(super) fn after_ip(outer: Transport<'_>, uncaptured: usize, validate: bool) 
             && !t.first_fragment
             && udp_checksum_bad(&t, extra, layer)
         {
-            return Decoded::Skip(Skip::Tunnel(kind));
+            // A datagram only detected as AYIYA or Teredo by its first bytes
+            // is plain UDP with a bad checksum, like any other (see below).
+            return Decoded::Skip(if detected {
+                Skip::NotTcp(proto::UDP)
+            } else {
+                Skip::Tunnel(kind)
+            });
         }
         // In a frame cut by the snap length, what does not decapsulate is
         // counted as truncated: the cut, not the tunnel, may be at fault. A
