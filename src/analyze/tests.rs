@@ -149,3 +149,46 @@ fn pipelined_filter_error_equals_serial() {
     assert!(piped.1.is_err());
     assert_eq!(piped, serial(&bytes[..], &opts));
 }
+
+#[test]
+fn callback_panic_unwinds_without_hanging_the_flow_thread() {
+    // The caller's callback panicking mid-run drops the channels it holds,
+    // so the flow thread ends and the panic reaches the caller.
+    let bytes = many_frames(60);
+    for after in [0usize, 1, 5, 300] {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut delivered = 0;
+            let mut source = FileReader::new(&bytes[..]).unwrap();
+            let _ = analyze_each(&mut source, &AnalyzeOptions::default(), |_, _| {
+                delivered += 1;
+                assert!(delivered <= after, "callback gives up");
+            });
+        }));
+        assert!(
+            result.is_err(),
+            "the panic after {after} connections was lost"
+        );
+    }
+}
+
+#[test]
+fn slow_consumer_sees_the_serial_order_and_summary() {
+    // Timers remove thousands of connections at once while the callback
+    // lags: nothing is lost, reordered or double-counted.
+    let bytes = many_frames(200);
+    let (want, want_summary) = serial(&bytes[..], &AnalyzeOptions::default());
+    let mut seen = Vec::new();
+    let mut source = FileReader::new(&bytes[..]).unwrap();
+    let summary = analyze_each(&mut source, &AnalyzeOptions::default(), |c, _| {
+        if seen.len() % 500 == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        seen.push(ConnectionReport::of(c));
+    })
+    .unwrap();
+    assert_eq!(format!("{want:?}"), format!("{seen:?}"));
+    assert_eq!(
+        format!("{:?}", want_summary.unwrap()),
+        format!("{summary:?}")
+    );
+}
