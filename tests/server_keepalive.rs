@@ -30,17 +30,27 @@ fn three_pipelined_requests_in_one_write_get_three_responses_in_order() {
         ]
         .concat();
         let out = lab.raw(&Script::send(bytes));
-        assert_eq!(targets(&out), ["/1", "/2", "/3"], "{mode}: {out:?}");
-        let seqs: Vec<_> = out
-            .responses
-            .iter()
-            .map(|r| r.field("X-Wirelab-Seq").unwrap_or("?"))
-            .collect();
-        assert_eq!(seqs, ["1", "2", "3"]);
-        assert!(out.responses.iter().all(|r| r.complete && r.status == 200));
-        assert_eq!(out.responses[1].body_received, 0, "HEAD has no body");
-        assert_eq!(out.responses[0].field("Connection"), None);
-        assert_eq!(out.responses[2].field("Connection"), Some("close"));
+        let got = targets(&out);
+        if mode == ReadMode::Abort && got.len() < 3 {
+            // SO_LINGER 0 discards what the kernel has not sent yet (RFC 9293
+            // §3.10.5 ABORT): with both cores busy, the third response was
+            // once still queued when the RST went (1 run in about 80 here).
+            // What did arrive is in order, and the end is the RST.
+            assert_eq!(got, ["/1", "/2", "/3"][..got.len()], "{out:?}");
+            assert_eq!(out.end, ReadEnd::Reset, "{out:?}");
+        } else {
+            assert_eq!(got, ["/1", "/2", "/3"], "{mode}: {out:?}");
+            let seqs: Vec<_> = out
+                .responses
+                .iter()
+                .map(|r| r.field("X-Wirelab-Seq").unwrap_or("?"))
+                .collect();
+            assert_eq!(seqs, ["1", "2", "3"]);
+            assert!(out.responses.iter().all(|r| r.complete && r.status == 200));
+            assert_eq!(out.responses[1].body_received, 0, "HEAD has no body");
+            assert_eq!(out.responses[0].field("Connection"), None);
+            assert_eq!(out.responses[2].field("Connection"), Some("close"));
+        }
         let closed = lab.closed(1);
         assert_eq!(
             closed[0].cause,
