@@ -52,23 +52,24 @@ pub struct ZeekRecord {
 }
 
 impl ZeekRecord {
-    /// The conn.log fields of a finished connection.
+    /// The conn.log fields of a finished connection (the rules, such as
+    /// bytes being unset with the duration, live in [`zeek::Fields`]).
     pub fn of(c: &Connection) -> Self {
-        let (o, r) = (c.orig(), c.resp());
-        let duration = c.duration();
+        let f = zeek::Fields::of_connection(c);
         ZeekRecord {
-            ts: c.ts(),
-            orig: o.addr,
-            resp: r.addr,
-            duration,
-            orig_bytes: duration.map(|_| o.bytes),
-            resp_bytes: duration.map(|_| r.bytes),
-            conn_state: c.conn_state(),
-            history: c.history().to_string(),
-            orig_pkts: o.tcp.pkts(),
-            orig_ip_bytes: o.tcp.ip_bytes(),
-            resp_pkts: r.tcp.pkts(),
-            resp_ip_bytes: r.tcp.ip_bytes(),
+            ts: f.ts,
+            orig: f.orig,
+            resp: f.resp,
+            duration: f.duration,
+            orig_bytes: f.orig_bytes,
+            resp_bytes: f.resp_bytes,
+            conn_state: f.conn_state,
+            // History letters are ASCII.
+            history: String::from_utf8_lossy(f.history).into_owned(),
+            orig_pkts: f.orig_pkts,
+            orig_ip_bytes: f.orig_ip_bytes,
+            resp_pkts: f.resp_pkts,
+            resp_ip_bytes: f.resp_ip_bytes,
         }
     }
 }
