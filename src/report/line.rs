@@ -110,7 +110,14 @@ impl<'a> Line<'a> {
     #[inline]
     pub fn octet(&mut self, n: u8) {
         let (text, len) = octet_text(n);
-        self.bytes(&text[..len]);
+        // All three bytes are copied (a fixed-size copy, not a call to
+        // memcpy) and the position moves by the digits only.
+        if let Some(slot) = self.out.get_mut(self.pos..self.pos + 3) {
+            slot.copy_from_slice(&text);
+            self.pos += len;
+        } else {
+            self.bytes(&text[..len]);
+        }
     }
 
     /// Nanoseconds as seconds with six decimals, truncated to the
