@@ -249,7 +249,7 @@ fn totals(
 /// afterwards.
 fn apply(table: &mut FlowTable, p: &Packet, emit: &mut impl FnMut(&Connection)) -> u64 {
     match &p.kind {
-        Kind::Tcp(seg) => table.segment_hashed(p.number, p.ts, &seg.segment(), seg.hash, emit),
+        Kind::Tcp(seg) => table.segment_hashed(p.number, p.ts, &seg.head, seg.hash, emit),
         Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, emit),
         // Zeek's network time moves with every packet it reads, TCP or not,
         // and timers fire on it.

@@ -9,7 +9,7 @@
 //! single-threaded [`super::Analyzer`], so both paths count and decide alike.
 
 use crate::capture::{Frame, Timestamp};
-use crate::flow::{FlowHash, PAYLOAD_BYTES_READ};
+use crate::flow::{FlowHash, SSH_BANNER_PREFIX};
 use crate::report::{DecapsulatedCounts, SkipCounts};
 use crate::wire::{self, DecodeOptions, Decoded, Endpoint, TcpSegment};
 
@@ -42,45 +42,33 @@ pub(super) enum Kind {
     Other,
 }
 
-/// A [`TcpSegment`] that owns the only part of the captured payload the flow
-/// stage reads: its first [`PAYLOAD_BYTES_READ`] bytes.
+/// A [`TcpSegment`] that needs no captured bytes any more.
+///
+/// The flow stage reads a payload for one thing only: whether it starts
+/// with an SSH banner (`crate::flow::SSH_BANNER_PREFIX`, its first
+/// [`crate::flow::PAYLOAD_BYTES_READ`] bytes). So the payload view is
+/// replaced by that constant when it does, and by an empty slice when it
+/// does not, and the segment is handed to the flow table as it is.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct OwnedSegment {
-    /// The segment, with an empty payload view.
-    head: TcpSegment<'static>,
+    /// The segment; `payload` is the banner prefix or empty
+    /// (`payload_len` is the whole length).
+    pub(super) head: TcpSegment<'static>,
     /// Its 4-tuple's hash, for the flow table.
     pub(super) hash: FlowHash,
-    prefix: [u8; PAYLOAD_BYTES_READ],
-    prefix_len: u8,
 }
 
 impl OwnedSegment {
+    #[inline]
     fn of(seg: &TcpSegment<'_>) -> Self {
-        // Byte by byte: at most four, where a slice copy is a library call.
-        let mut prefix = [0; PAYLOAD_BYTES_READ];
-        let mut n = 0;
-        for (d, s) in prefix.iter_mut().zip(seg.payload) {
-            *d = *s;
-            n += 1;
-        }
+        let payload: &'static [u8] = if seg.payload.starts_with(SSH_BANNER_PREFIX) {
+            SSH_BANNER_PREFIX
+        } else {
+            &[]
+        };
         OwnedSegment {
-            head: TcpSegment {
-                payload: &[],
-                ..*seg
-            },
+            head: TcpSegment { payload, ..*seg },
             hash: FlowHash::of(seg.src, seg.dst),
-            prefix,
-            // n <= PAYLOAD_BYTES_READ (4) fits in a u8.
-            prefix_len: n,
-        }
-    }
-
-    /// The segment as the flow stage takes it; `payload` holds the captured
-    /// payload's first bytes only (`payload_len` is the whole length).
-    pub(super) fn segment(&self) -> TcpSegment<'_> {
-        TcpSegment {
-            payload: &self.prefix[..usize::from(self.prefix_len)],
-            ..self.head
         }
     }
 }
@@ -125,6 +113,7 @@ impl Decoder {
     ///
     /// [`Error::Filter`] when the filter does not compile for this frame's
     /// link type.
+    #[inline]
     pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Result<Option<Packet>, Error> {
         let counts = &mut self.counts;
         counts.frames += 1;

@@ -160,6 +160,7 @@ impl Pcap {
         self.next_slow(input, anomalies, number)
     }
 
+    #[inline]
     fn frame<'a>(&mut self, r: RecordHeader, record: &'a [u8], number: &mut u64) -> Frame<'a> {
         self.last_secs = Some(i64::from(r.secs));
         let frac_ns = if self.nanos {

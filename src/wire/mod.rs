@@ -44,6 +44,7 @@ pub struct DecodeOptions {
 /// headers, fragments), the tunnels Zeek decapsulates (GRE, IP-in-IP, VXLAN,
 /// Geneve, Teredo, GTP-U, AYIYA; see [`TunnelKind`]) and the TCP header. Lengths come from the IP header;
 /// the frame's on-the-wire length bounds them. Never panics, never allocates.
+#[inline]
 pub fn decode<'a>(frame: &Frame<'a>, opts: &DecodeOptions) -> Decoded<'a> {
     if !opts.validate_checksums
         && let Some(seg) = fast::ipv4_tcp(frame)
