@@ -24,7 +24,7 @@ use crate::flow::{Connection, FlowAnomalies, FlowTable};
 use crate::report::Summary;
 use crate::teardown::Teardown;
 
-use super::packet::Packet;
+use super::packet::{Kind, Packet};
 use super::{AnalyzeOptions, Analyzer, Error, apply, deliver, totals};
 
 /// Packets per batch: about 120 KB of them, so a batch stays in the cache
@@ -38,6 +38,11 @@ const DONE: usize = 256;
 /// Messages the flow thread may have waiting for the calling thread (at
 /// most 230 KB of records).
 const BACKLOG: usize = 4;
+
+/// How many packets ahead the flow thread asks for a lookup bucket, and
+/// for the record it leads to.
+const BUCKET_AHEAD: usize = 16;
+const RECORD_AHEAD: usize = 8;
 
 /// How the two threads ended: normally, or never started.
 enum Ended {
@@ -209,7 +214,15 @@ fn flow_thread(
             ended = true;
             break;
         }
-        for p in &batch {
+        for (i, p) in batch.iter().enumerate() {
+            // Memory for the packets ahead is requested now (see
+            // `flow/prefetch.rs`): the bucket first, its record later.
+            if let Some(Kind::Tcp(seg)) = batch.get(i + BUCKET_AHEAD).map(|q| &q.kind) {
+                table.prefetch_bucket(seg.hash);
+            }
+            if let Some(Kind::Tcp(seg)) = batch.get(i + RECORD_AHEAD).map(|q| &q.kind) {
+                table.prefetch_record(seg.hash);
+            }
             let open = apply(&mut table, p, &mut |c| {
                 done.push(c.clone());
                 if done.len() == DONE {

@@ -47,6 +47,15 @@ impl Index {
             .unwrap_or(NONE)
     }
 
+    /// Where `hash`'s chain head lives (null with no buckets), for a
+    /// prefetch hint.
+    #[inline]
+    pub fn head_ptr(&self, hash: u32) -> *const u32 {
+        self.bucket(hash)
+            .and_then(|b| self.heads.get(b))
+            .map_or(std::ptr::null(), |h| h as *const u32)
+    }
+
     /// Makes `slot` the first of `hash`'s chain; the caller has linked the
     /// old head behind it. Call [`Index::full`] first.
     pub fn push_head(&mut self, hash: u32, slot: u32) {

@@ -28,8 +28,10 @@ mod history;
 mod index;
 mod key;
 mod machine;
+mod prefetch;
 mod slab;
 mod table;
+mod timer_queue;
 mod timers;
 mod tracker;
 

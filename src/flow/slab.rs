@@ -69,6 +69,14 @@ impl Slab {
         }
     }
 
+    /// Hints the CPU to load `slot`'s cell (see `prefetch.rs`).
+    #[inline]
+    pub(super) fn prefetch(&self, slot: u32) {
+        if let Some(cell) = self.cell(slot) {
+            super::prefetch::value(cell as *const Cell);
+        }
+    }
+
     /// Stores a record and returns its slot.
     pub(super) fn insert(&mut self, conn: Connection) -> u32 {
         let head = self.free_head;

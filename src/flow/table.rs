@@ -2,9 +2,11 @@
 //! originator choice and reuse rules, timers on packet time, and hand-off of
 //! finished connections.
 //!
-//! Records live in a [`Slab`] (fixed chunks with a free list) and are found through an
-//! open-addressing [`Index`] of 8-byte entries; a [`TimerQueue`] orders the
-//! connections by their next deadline. Ids are assigned in first-seen order.
+//! Records live in a [`Slab`] (fixed chunks with a free list) and are found
+//! through a chained [`Index`] whose chains run through the records; a
+//! [`TimerQueue`] (a timing wheel) orders the connections by their next
+//! deadline. The memory the lookups and timers wait for is requested ahead
+//! (`prefetch.rs`). Ids are assigned in first-seen order.
 //! A removed connection is lent to the caller's `emit` callback, then dropped and
 //! its slot is reused, so memory follows the number of open connections.
 
@@ -16,7 +18,8 @@ use super::endpoint::{DID_CLOSE, EndpointState as St};
 use super::index::{Index, NONE};
 use super::key::{FlowHash, hash_pair};
 use super::slab::Slab;
-use super::timers::{FIVE_S, Fired, NEVER, SIX_S, TimerQueue};
+use super::timer_queue::TimerQueue;
+use super::timers::{FIVE_S, Fired, NEVER, SIX_S};
 use super::tracker::Ctx;
 use super::{FlowAnomalies, PortSet};
 
@@ -81,11 +84,27 @@ impl FlowTable {
     /// Moves network time to `t` (if later) and fires every timer due at or
     /// before it, in time order (§7.1). Called before each packet, and with
     /// the wall clock in live captures.
+    #[inline]
     pub fn advance(&mut self, t: Timestamp, emit: &mut impl FnMut(&Connection)) {
         self.now = self.now.max(t.0);
-        while let Some((due, slot)) = self.queue.peek() {
+        // Most packets come before the next deadline: nothing to look at.
+        if self.queue.quiet_until() > self.now {
+            return;
+        }
+        self.fire_due(emit);
+    }
+
+    /// Fires every timer due by `now`, in time order.
+    fn fire_due(&mut self, emit: &mut impl FnMut(&Connection)) {
+        while let Some((due, slot)) = self.queue.peek_until(self.now) {
             if due > self.now {
                 break;
+            }
+            // The records due next are asked for now: a timer fires on a
+            // connection last touched seconds of capture ago, whose record
+            // has long left the caches (see `prefetch.rs`).
+            for s in self.queue.upcoming() {
+                self.slab.prefetch(s);
             }
             // Packets move deadlines later lazily (`TimerQueue::set_lazy`):
             // the earliest key is re-keyed from its record unless current.
@@ -113,6 +132,26 @@ impl FlowTable {
         self.segment_hashed(frame, t, seg, hash, emit);
     }
 
+    /// Hints the CPU to load the lookup bucket of a connection with this
+    /// hash: call it some packets before [`FlowTable::segment_hashed`], then
+    /// [`FlowTable::prefetch_record`] a few packets before. Hints change no
+    /// result, only how long the lookup waits for memory.
+    #[inline]
+    pub fn prefetch_bucket(&self, hash: FlowHash) {
+        super::prefetch::line(self.index.head_ptr(hash.0));
+    }
+
+    /// Hints the CPU to load the record first in this hash's bucket (the
+    /// connection itself, most of the time). Reads the bucket, so
+    /// [`FlowTable::prefetch_bucket`] should have come first.
+    #[inline]
+    pub fn prefetch_record(&self, hash: FlowHash) {
+        let s = self.index.head(hash.0);
+        if s != NONE {
+            self.slab.prefetch(s);
+        }
+    }
+
     /// [`FlowTable::segment`] with the segment's [`FlowHash`] computed
     /// beforehand (by the thread that decoded it).
     pub fn segment_hashed(
@@ -125,14 +164,18 @@ impl FlowTable {
     ) {
         self.advance(t, emit);
         let hash = hash.0;
-        let slot = match self.find(hash, seg.src, seg.dst) {
+        let (slot, created) = match self.find(hash, seg.src, seg.dst) {
             Some(s) if seg.flags.syn() && self.conn(s).is_some_and(|c| c.is_reuse(seg)) => {
                 // §7.2: the old connection is logged now, a new one starts.
                 self.remove(s, Removal::Reuse, emit);
-                self.create(hash, seg.src, seg.dst, Some(seg.flags), t.0, frame)
+                let s = self.create(hash, seg.src, seg.dst, Some(seg.flags), t.0, frame);
+                (s, true)
             }
-            Some(s) => s,
-            None => self.create(hash, seg.src, seg.dst, Some(seg.flags), t.0, frame),
+            Some(s) => (s, false),
+            None => {
+                let s = self.create(hash, seg.src, seg.dst, Some(seg.flags), t.0, frame);
+                (s, true)
+            }
         };
         let FlowTable {
             slab,
@@ -145,8 +188,13 @@ impl FlowTable {
             return;
         };
         let i = conn.sender_index(seg.src);
-        // The queue's key for this slot is at or before this deadline.
-        let before = conn.timers.next_due(conn.timer_bits, conn.last);
+        // The queue's key for this slot is at or before this deadline; a
+        // new connection has none yet.
+        let before = if created {
+            NEVER
+        } else {
+            conn.timers.next_due(conn.timer_bits, conn.last)
+        };
         if seg.checksum == Checksum::Invalid {
             anomalies.tcp_bad_checksum += 1;
             conn.bad_checksum(i);
@@ -160,7 +208,9 @@ impl FlowTable {
         // Most packets leave the deadline where it was: the queue, whose
         // entries are cache misses, is then not touched at all.
         let after = conn.timers.next_due(conn.timer_bits, conn.last);
-        if after != before {
+        if created {
+            queue.set(slot, after);
+        } else if after != before {
             queue.set_lazy(slot, after);
         }
     }
@@ -180,17 +230,24 @@ impl FlowTable {
         let hash = hash_pair(src, dst);
         if self.find(hash, src, dst).is_none() {
             // The flags are not known here, so no port-based flip (§2.2).
-            self.create(hash, src, dst, None, t.0, frame);
+            let slot = self.create(hash, src, dst, None, t.0, frame);
+            if let Some(c) = self.slab.get(slot) {
+                self.queue
+                    .set(slot, c.timers.next_due(c.timer_bits, c.last));
+            }
         }
     }
 
     /// End of input: every open connection is handed out, in id order.
     pub fn finish(&mut self, emit: &mut impl FnMut(&Connection)) {
-        // No timer fires any more, so the timer heap's storage (one entry
-        // per open connection) orders them: no allocation at the peak.
+        // No timer fires any more, so the timer queue's key array (a word
+        // per slot) is reused to sort them: no allocation at the peak.
+        let span = self.slab.iter().fold((u64::MAX, 0), |(lo, hi), (_, c)| {
+            (lo.min(c.id), hi.max(c.id))
+        });
         let order = self
             .queue
-            .sorted_slots(self.slab.iter().map(|(s, c)| (c.id, s)));
+            .sorted_slots(span, self.slab.iter().map(|(s, c)| (c.id, s)));
         for slot in order {
             if let Some(conn) = self.slab.get_mut(slot) {
                 conn.removal = Removal::EndOfInput;
@@ -208,6 +265,7 @@ impl FlowTable {
 
     /// The open connection between `a` and `b`: a walk along the bucket's
     /// chain, comparing keys in the records.
+    #[inline]
     fn find(&self, hash: u32, a: Endpoint, b: Endpoint) -> Option<u32> {
         let mut s = self.index.head(hash);
         while s != NONE {
@@ -276,10 +334,9 @@ impl FlowTable {
         if flags.is_some_and(|f| self.wants_flip(f, src, dst)) {
             conn.flip();
         }
-        let due = conn.timers.next_due(conn.timer_bits, conn.last);
         let slot = self.slab.insert(conn);
         self.link(hash, slot);
-        self.queue.set(slot, due);
+        // The caller files its first deadline in the queue.
         slot
     }
 

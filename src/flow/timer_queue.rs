@@ -1,0 +1,516 @@
+//! The queue that orders open connections by their next timer deadline, so
+//! the flow table can fire Zeek's timers in time order before each packet
+//! (`zeek-conn-state.md` §7.1).
+//!
+//! Almost every deadline lies a few seconds after the packet that set it
+//! (Zeek's 5 s attempt and close timers, the 6 s expire period), so the
+//! queue is a hashed timing wheel rather than a heap: time is cut into
+//! windows of 2^24 ns (16.8 ms), a ring of 512 unordered buckets holds the
+//! entries of the next 8.6 s, and only the window being fired is kept in
+//! order, in a small binary heap. Filing an entry is an append to a bucket
+//! that the recent entries share, where a heap of every open connection
+//! would walk its levels, a cache miss at each, on every change. Deadlines
+//! beyond the ring (the inactivity timeouts, from 1 min) wait in a second
+//! heap, which the wheel empties window by window.
+//!
+//! Each slot has one *key*, the deadline the queue holds for it. Entries are
+//! never searched for: when a key changes, an entry is filed for the new
+//! one and the old entry, now differing from its slot's key, is dropped
+//! whenever it is met. Entries come out in (deadline, slot) order, as from
+//! the exact heap this queue replaced, so the firing order, and with it the
+//! order of the output, is deterministic.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::timers::NEVER;
+
+/// A window is 2^WINDOW_BITS ns, about 16.8 ms.
+const WINDOW_BITS: u32 = 24;
+/// Buckets in the ring (a power of two): 512 windows, 8.6 s ahead.
+const BUCKETS: usize = 512;
+
+/// Entries of room a ring bucket may keep beyond twice its last use.
+const SPARE: usize = 64;
+/// Entries of room a vector starts with, and grows by at least.
+const MIN_ROOM: usize = 16;
+
+/// An entry in order: (deadline, slot), smallest first.
+type Ordered = Reverse<(i64, u32)>;
+
+/// Deadlines of open connections, earliest first.
+#[derive(Debug)]
+pub struct TimerQueue {
+    /// Each slot's key (`NEVER`: the slot has none).
+    key: Vec<i64>,
+    /// Slots with a key.
+    live: usize,
+    /// Every entry of the windows before `cursor`, in order.
+    near: BinaryHeap<Ordered>,
+    /// The first window not yet moved into `near`.
+    cursor: i64,
+    /// Entries of windows `cursor .. cursor + BUCKETS`, filed by window
+    /// modulo `BUCKETS` as (offset in the window, slot): 8 bytes each.
+    ring: Box<[Vec<(u32, u32)>]>,
+    /// Entries in `ring`, dropped ones included.
+    in_ring: usize,
+    /// Entries of later windows, in order.
+    far: BinaryHeap<Ordered>,
+}
+
+impl Default for TimerQueue {
+    fn default() -> Self {
+        TimerQueue {
+            key: Vec::new(),
+            live: 0,
+            near: BinaryHeap::new(),
+            // Below every window: the first fill moves it to the earliest.
+            cursor: window(i64::MIN),
+            // Room for a few entries in every bucket from the start, so the
+            // room buckets keep between turns is part of the fixed base.
+            ring: (0..BUCKETS).map(|_| Vec::with_capacity(MIN_ROOM)).collect(),
+            in_ring: 0,
+            far: BinaryHeap::new(),
+        }
+    }
+}
+
+/// The window holding time `t`.
+#[inline]
+fn window(t: i64) -> i64 {
+    t >> WINDOW_BITS
+}
+
+/// Makes room for one more item, growing by an eighth rather than doubling,
+/// so the capacity held stays within 12.5 % of the peak.
+#[inline]
+fn reserve_one<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.capacity() / 8).max(MIN_ROOM));
+    }
+}
+
+impl TimerQueue {
+    /// The earliest (deadline, slot) whose deadline is at or before `limit`,
+    /// or some later one, or `None`: the caller fires while the deadline is
+    /// at or before `limit`, and stops at the first that is not. Windows
+    /// after `limit`'s are left in the ring, so `near` stays small.
+    #[inline]
+    pub fn peek_until(&mut self, limit: i64) -> Option<(i64, u32)> {
+        loop {
+            if self.near.is_empty() {
+                self.fill(window(limit));
+            }
+            let &Reverse((due, slot)) = self.near.peek()?;
+            if self.key_of(slot) == due {
+                return Some((due, slot));
+            }
+            // A key that changed since this entry was filed.
+            self.near.pop();
+        }
+    }
+
+    /// A time before which no deadline in the queue falls (the first entry
+    /// in order, or the start of the first window not in `near`), found
+    /// without moving anything.
+    #[inline]
+    pub fn quiet_until(&self) -> i64 {
+        match self.near.peek() {
+            // A dropped entry may come first: then this is earlier than
+            // needed, which only costs a look.
+            Some(e) => e.0.0,
+            None => self.cursor.saturating_mul(1 << WINDOW_BITS),
+        }
+    }
+
+    /// The earliest (deadline, slot).
+    #[cfg(test)]
+    pub fn peek(&mut self) -> Option<(i64, u32)> {
+        self.peek_until(i64::MAX)
+    }
+
+    /// Slots of entries that follow the first in order, as far as that is
+    /// cheap to tell: one of them is next once the first is gone.
+    #[inline]
+    pub fn upcoming(&self) -> impl Iterator<Item = u32> + '_ {
+        // A binary heap's root has two children.
+        self.near.as_slice().iter().skip(1).take(2).map(|e| e.0.1)
+    }
+
+    /// Number of slots with a deadline.
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Bytes held on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        let entry = std::mem::size_of::<(u32, u32)>();
+        self.key.capacity() * std::mem::size_of::<i64>()
+            + (self.near.capacity() + self.far.capacity()) * std::mem::size_of::<Ordered>()
+            + self
+                .ring
+                .iter()
+                .map(|b| b.capacity() * entry)
+                .sum::<usize>()
+            + self.ring.len() * std::mem::size_of::<Vec<(u32, u32)>>()
+    }
+
+    /// Drops every entry and key.
+    pub fn clear(&mut self) {
+        self.key.fill(NEVER);
+        self.live = 0;
+        self.near.clear();
+        self.far.clear();
+        for b in self.ring.iter_mut() {
+            b.clear();
+        }
+        self.in_ring = 0;
+    }
+
+    /// Empties the queue and returns the slots of `pairs` (id, slot) in
+    /// ascending id order, for the end of the input, when no timer fires
+    /// any more. `span` bounds the ids. While the ids span less than 2^31,
+    /// the key array (a word per slot) is sorted in place, so the end of a
+    /// capture allocates nothing at its peak of open connections.
+    pub fn sorted_slots(
+        &mut self,
+        span: (u64, u64),
+        pairs: impl Iterator<Item = (u64, u32)>,
+    ) -> Box<dyn Iterator<Item = u32>> {
+        self.clear();
+        let (lo, hi) = span;
+        if hi.saturating_sub(lo) < 1 << 31 {
+            let mut packed = std::mem::take(&mut self.key);
+            packed.clear();
+            // (id - lo) < 2^31 in the high half, the slot in the low half.
+            packed.extend(pairs.map(|(id, slot)| {
+                let rank = i64::try_from(id.saturating_sub(lo)).unwrap_or(i64::MAX >> 32);
+                (rank << 32) | i64::from(slot)
+            }));
+            packed.sort_unstable();
+            Box::new(packed.into_iter().map(|k| (k & 0xffff_ffff) as u32))
+        } else {
+            let mut v: Vec<(u64, u32)> = pairs.collect();
+            v.sort_unstable();
+            Box::new(v.into_iter().map(|(_, slot)| slot))
+        }
+    }
+
+    /// Sets `slot`'s deadline; `NEVER` removes it.
+    pub fn set(&mut self, slot: u32, due: i64) {
+        let s = slot as usize;
+        if self.key.len() <= s {
+            while self.key.len() <= s {
+                reserve_one(&mut self.key);
+                self.key.push(NEVER);
+            }
+        }
+        let old = std::mem::replace(&mut self.key[s], due);
+        match (old == NEVER, due == NEVER) {
+            (true, false) => self.live += 1,
+            (false, true) => self.live -= 1,
+            _ => {}
+        }
+        // An unchanged key keeps its entry.
+        if due != NEVER && due != old {
+            self.file(due, slot);
+        }
+    }
+
+    /// Sets `slot`'s deadline unless it moves later: a later deadline is
+    /// left for the flow table to find when the old one comes up, which
+    /// saves filing an entry on every packet that moves it. Keys therefore
+    /// never run ahead of the deadlines, only behind.
+    #[inline]
+    pub fn set_lazy(&mut self, slot: u32, due: i64) {
+        let key = self.key_of(slot);
+        if due != NEVER && key != NEVER && due >= key {
+            return;
+        }
+        self.set(slot, due);
+    }
+
+    #[inline]
+    fn key_of(&self, slot: u32) -> i64 {
+        self.key.get(slot as usize).copied().unwrap_or(NEVER)
+    }
+
+    /// Files an entry in `near`, the ring or `far`, by its window.
+    fn file(&mut self, due: i64, slot: u32) {
+        let w = window(due);
+        if w < self.cursor {
+            self.near.push(Reverse((due, slot)));
+        } else if w - self.cursor < BUCKETS as i64 {
+            // 0 <= due - (w << WINDOW_BITS) < 2^WINDOW_BITS.
+            let offset = (due - (w << WINDOW_BITS)) as u32;
+            let bucket = &mut self.ring[(w as usize) & (BUCKETS - 1)];
+            reserve_one(bucket);
+            bucket.push((offset, slot));
+            self.in_ring += 1;
+        } else {
+            self.far.push(Reverse((due, slot)));
+        }
+    }
+
+    /// Moves windows from the ring and `far` into `near`, up to window
+    /// `last`, until `near` has an entry or nothing is left up to there.
+    fn fill(&mut self, last: i64) {
+        let TimerQueue {
+            key,
+            near,
+            cursor,
+            ring,
+            in_ring,
+            far,
+            ..
+        } = self;
+        let current = |slot: u32, due: i64| key.get(slot as usize) == Some(&due);
+        // `near` is empty: its room, too, need not outlast a burst.
+        if near.capacity() > 8 * SPARE {
+            near.shrink_to(8 * SPARE);
+        }
+        while near.is_empty() && *cursor <= last {
+            if *in_ring == 0 {
+                // Nothing in the ring: skip to the window of the next entry
+                // in `far`, or past `last`. Entries filed from now on land
+                // in the ring, not in `far`.
+                let next = far.peek().map_or(i64::MAX, |e| window(e.0.0));
+                *cursor = (*cursor).max(next.min(last.saturating_add(1)));
+                if *cursor > last {
+                    return;
+                }
+            }
+            let w = *cursor;
+            let base = w << WINDOW_BITS;
+            let bucket = &mut ring[(w as usize) & (BUCKETS - 1)];
+            let n = bucket.len();
+            *in_ring -= n;
+            for (offset, slot) in bucket.drain(..) {
+                let due = base + i64::from(offset);
+                if current(slot, due) {
+                    near.push(Reverse((due, slot)));
+                }
+            }
+            // A bucket keeps its room for the next turn of the ring, unless
+            // it is far more than this turn needed (after a burst).
+            if bucket.capacity() > 2 * n + SPARE {
+                bucket.shrink_to(n);
+            }
+            while let Some(&Reverse((due, slot))) = far.peek() {
+                if window(due) > w {
+                    break;
+                }
+                far.pop();
+                if current(slot, due) {
+                    near.push(Reverse((due, slot)));
+                }
+            }
+            *cursor = w + 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::timers::SEC;
+
+    #[test]
+    fn queue_orders_by_deadline_and_supports_updates() {
+        let mut q = TimerQueue::default();
+        q.set(3, 30);
+        q.set(1, 10);
+        q.set(2, 20);
+        assert_eq!(q.peek(), Some((10, 1)));
+        q.set(1, 40);
+        assert_eq!(q.peek(), Some((20, 2)));
+        q.set(2, NEVER);
+        assert_eq!(q.peek(), Some((30, 3)));
+        q.set(3, 5);
+        assert_eq!(q.peek(), Some((5, 3)));
+        assert_eq!(q.len(), 2);
+    }
+
+    /// A pseudo-random walk of deadlines around a moving clock, from far in
+    /// the past to hours ahead, so entries go through `near`, every part of
+    /// the ring, and `far`.
+    fn walk(seed: u64, steps: usize, mut each: impl FnMut(usize, u32, i64)) {
+        let mut x = seed;
+        for step in 0..steps {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let slot = ((x >> 33) % 700) as u32;
+            let clock = step as i64 * 3_000_000;
+            let due = match (x >> 20) % 10 {
+                0 => NEVER,
+                1 => clock - ((x >> 40) % 1000) as i64 * SEC,
+                2 => clock + ((x >> 40) % 7200) as i64 * SEC,
+                3 => ((x >> 40) % 1000) as i64,
+                _ => clock + ((x >> 40) % 9_000) as i64 * 1_000_000,
+            };
+            each(step, slot, due);
+        }
+    }
+
+    #[test]
+    fn queue_random_operations_match_a_sorted_model() {
+        let mut q = TimerQueue::default();
+        let mut model = std::collections::BTreeMap::new();
+        walk(12345, 30_000, |step, slot, due| {
+            q.set(slot, due);
+            if due == NEVER {
+                model.remove(&slot);
+            } else {
+                model.insert(slot, due);
+            }
+            let want = model.iter().map(|(s, d)| (*d, *s)).min();
+            assert_eq!(q.peek(), want, "step {step}");
+            assert_eq!(q.len(), model.len());
+        });
+    }
+
+    #[test]
+    fn firing_up_to_a_moving_clock_matches_a_sorted_model() {
+        // What the flow table does: before each packet, take every entry
+        // due by the packet's time, in order, and give each a new deadline.
+        let mut q = TimerQueue::default();
+        let mut model = std::collections::BTreeSet::new();
+        let mut key = std::collections::HashMap::new();
+        walk(4242, 30_000, |step, slot, due| {
+            let now = step as i64 * 3_000_000;
+            if let Some(old) = key.insert(slot, due) {
+                model.remove(&(old, slot));
+            }
+            if due != NEVER {
+                model.insert((due, slot));
+            }
+            q.set(slot, due);
+            loop {
+                let want = model.first().copied().filter(|&(d, _)| d <= now);
+                let got = q.peek_until(now).filter(|&(d, _)| d <= now);
+                assert_eq!(got, want, "step {step}");
+                let Some((d, s)) = got else { break };
+                model.remove(&(d, s));
+                let next = if s % 3 == 0 { NEVER } else { now + 5 * SEC };
+                key.insert(s, next);
+                if next != NEVER {
+                    model.insert((next, s));
+                }
+                q.set(s, next);
+            }
+        });
+    }
+
+    #[test]
+    fn lazy_queue_rechecked_at_the_top_matches_the_exact_one() {
+        let (mut exact, mut lazy) = (TimerQueue::default(), TimerQueue::default());
+        let mut real = std::collections::HashMap::new();
+        let mut x: u64 = 777;
+        for step in 0..40_000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let slot = ((x >> 33) % 500) as u32;
+            let due = if (x >> 20).is_multiple_of(7) {
+                NEVER
+            } else {
+                ((x >> 40) % 300) as i64 * 1_000_000 + step * 60_000
+            };
+            exact.set(slot, due);
+            lazy.set_lazy(slot, due);
+            real.insert(slot, due);
+            // What the flow table does before firing: re-key a stale top.
+            while let Some((key, s)) = lazy.peek() {
+                let d = real[&s];
+                if key == d {
+                    break;
+                }
+                assert!(key < d, "a key ran ahead of its deadline");
+                lazy.set(s, d);
+            }
+            assert_eq!(lazy.peek(), exact.peek(), "step {step}");
+        }
+    }
+
+    #[test]
+    fn queue_drains_in_deadline_then_slot_order() {
+        let mut q = TimerQueue::default();
+        let mut want = Vec::new();
+        let mut x: u64 = 99;
+        for slot in 0..3000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Many ties: 500 distinct deadlines 10 ms apart.
+            let due = (x % 500) as i64 * 10_000_000;
+            q.set(slot, due);
+            want.push((due, slot));
+        }
+        // Move a third of them later and a third earlier.
+        for slot in (0..3000u32).step_by(3) {
+            let (due, _) = want[slot as usize];
+            want[slot as usize].0 = due + 2_500_000_000;
+            q.set(slot, due + 2_500_000_000);
+        }
+        for slot in (1..3000u32).step_by(3) {
+            let (due, _) = want[slot as usize];
+            want[slot as usize].0 = due - 2_500_000_000;
+            q.set(slot, due - 2_500_000_000);
+        }
+        want.sort_unstable();
+        let mut got = Vec::new();
+        while let Some((due, slot)) = q.peek() {
+            got.push((due, slot));
+            q.set(slot, NEVER);
+        }
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn queue_clear_then_reuse_slots() {
+        let mut q = TimerQueue::default();
+        for slot in 0..100 {
+            q.set(slot, i64::from(1000 - slot));
+        }
+        q.clear();
+        assert_eq!((q.peek(), q.len()), (None, 0));
+        q.set(7, 70);
+        q.set(3, 30);
+        q.set(7, 10);
+        assert_eq!(q.peek(), Some((10, 7)));
+        q.set(7, NEVER);
+        assert_eq!(q.peek(), Some((30, 3)));
+    }
+
+    #[test]
+    fn extreme_deadlines_do_not_overflow() {
+        let mut q = TimerQueue::default();
+        q.set(1, i64::MAX - 1);
+        q.set(2, i64::MIN);
+        q.set(3, 0);
+        assert_eq!(q.peek(), Some((i64::MIN, 2)));
+        q.set(2, NEVER);
+        assert_eq!(q.peek(), Some((0, 3)));
+        q.set(3, NEVER);
+        assert_eq!(q.peek(), Some((i64::MAX - 1, 1)));
+    }
+
+    #[test]
+    fn sorted_slots_orders_by_id_with_and_without_packing() {
+        for lo in [5u64, u64::MAX - 10] {
+            let mut q = TimerQueue::default();
+            for slot in 0..6 {
+                q.set(slot, 100);
+            }
+            let pairs = [(lo + 4, 0u32), (lo, 3), (lo + 9, 1), (lo + 2, 5)];
+            let got: Vec<u32> = q.sorted_slots((lo, lo + 9), pairs.into_iter()).collect();
+            assert_eq!(got, [3, 5, 0, 1]);
+        }
+        let mut q = TimerQueue::default();
+        let pairs = [(1u64 << 40, 0u32), (1, 1)];
+        let got: Vec<u32> = q.sorted_slots((1, 1 << 40), pairs.into_iter()).collect();
+        assert_eq!(got, [1, 0]);
+    }
+}
