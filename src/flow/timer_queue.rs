@@ -11,7 +11,10 @@
 //! that the recent entries share, where a heap of every open connection
 //! would walk its levels, a cache miss at each, on every change. Deadlines
 //! beyond the ring (the inactivity timeouts, from 1 min) wait in a second
-//! heap, which the wheel empties window by window.
+//! heap, which the wheel empties window by window. A bucket is a chain of
+//! 512-byte blocks from a shared pool: a fired window's blocks serve the
+//! windows being filed, so the memory held follows the entries waiting (an
+//! 8-byte key per slot and an 8-byte entry), not the busiest window ever.
 //!
 //! Each slot has one *key*, the deadline the queue holds for it. Entries are
 //! never searched for: when a key changes, an entry is filed for the new
@@ -30,10 +33,32 @@ const WINDOW_BITS: u32 = 24;
 /// Buckets in the ring (a power of two): 512 windows, 8.6 s ahead.
 const BUCKETS: usize = 512;
 
-/// Entries of room a ring bucket may keep beyond twice its last use.
-const SPARE: usize = 64;
-/// Entries of room a vector starts with, and grows by at least.
+/// Entries of room `near` keeps once emptied.
+const NEAR_ROOM: usize = 512;
+/// Entries of room the key array grows by at least.
 const MIN_ROOM: usize = 16;
+/// Entries per block of a bucket's chain (a block is 512 bytes).
+const BLOCK: usize = 63;
+/// No block: an empty chain, or its end.
+const NONE: u32 = u32::MAX;
+
+/// A run of entries of one bucket, (offset in the window, slot) each, and
+/// the next block of the chain. Blocks come from one pool and go back to it
+/// when their window is fired, so the room the ring holds follows the
+/// entries in it, and no entry is ever copied to grow a bucket.
+#[derive(Debug)]
+struct Block {
+    len: u32,
+    next: u32,
+    entries: [(u32, u32); BLOCK],
+}
+
+/// A bucket: the first and last block of its chain.
+#[derive(Clone, Copy, Debug)]
+struct Chain {
+    head: u32,
+    tail: u32,
+}
 
 /// An entry in order: (deadline, slot), smallest first.
 type Ordered = Reverse<(i64, u32)>;
@@ -50,8 +75,15 @@ pub struct TimerQueue {
     /// The first window not yet moved into `near`.
     cursor: i64,
     /// Entries of windows `cursor .. cursor + BUCKETS`, filed by window
-    /// modulo `BUCKETS` as (offset in the window, slot): 8 bytes each.
-    ring: Box<[Vec<(u32, u32)>]>,
+    /// modulo `BUCKETS` as (offset in the window, slot): 8 bytes each, in
+    /// chains of blocks.
+    ring: Box<[Chain]>,
+    /// Every block, in use or free. Boxed so the pool grows by copying
+    /// pointers, and its doubling leaves slack in pointers, not in blocks.
+    #[allow(clippy::vec_box)]
+    blocks: Vec<Box<Block>>,
+    /// The first free block (the free list runs through `Block::next`).
+    free: u32,
     /// Entries in `ring`, dropped ones included.
     in_ring: usize,
     /// Entries of later windows, in order.
@@ -66,9 +98,16 @@ impl Default for TimerQueue {
             near: BinaryHeap::new(),
             // Below every window: the first fill moves it to the earliest.
             cursor: window(i64::MIN),
-            // Room for a few entries in every bucket from the start, so the
-            // room buckets keep between turns is part of the fixed base.
-            ring: (0..BUCKETS).map(|_| Vec::with_capacity(MIN_ROOM)).collect(),
+            ring: vec![
+                Chain {
+                    head: NONE,
+                    tail: NONE
+                };
+                BUCKETS
+            ]
+            .into_boxed_slice(),
+            blocks: Vec::new(),
+            free: NONE,
             in_ring: 0,
             far: BinaryHeap::new(),
         }
@@ -145,15 +184,11 @@ impl TimerQueue {
 
     /// Bytes held on the heap.
     pub fn heap_bytes(&self) -> usize {
-        let entry = std::mem::size_of::<(u32, u32)>();
         self.key.capacity() * std::mem::size_of::<i64>()
             + (self.near.capacity() + self.far.capacity()) * std::mem::size_of::<Ordered>()
-            + self
-                .ring
-                .iter()
-                .map(|b| b.capacity() * entry)
-                .sum::<usize>()
-            + self.ring.len() * std::mem::size_of::<Vec<(u32, u32)>>()
+            + self.blocks.len() * std::mem::size_of::<Block>()
+            + self.blocks.capacity() * std::mem::size_of::<Box<Block>>()
+            + self.ring.len() * std::mem::size_of::<Chain>()
     }
 
     /// Drops every entry and key.
@@ -162,8 +197,8 @@ impl TimerQueue {
         self.live = 0;
         self.near.clear();
         self.far.clear();
-        for b in self.ring.iter_mut() {
-            b.clear();
+        for b in 0..self.ring.len() {
+            self.drain_bucket(b, |_, _| {});
         }
         self.in_ring = 0;
     }
@@ -244,69 +279,116 @@ impl TimerQueue {
         } else if w - self.cursor < BUCKETS as i64 {
             // 0 <= due - (w << WINDOW_BITS) < 2^WINDOW_BITS.
             let offset = (due - (w << WINDOW_BITS)) as u32;
-            let bucket = &mut self.ring[(w as usize) & (BUCKETS - 1)];
-            reserve_one(bucket);
-            bucket.push((offset, slot));
-            self.in_ring += 1;
+            let b = (w as usize) & (BUCKETS - 1);
+            let tail = self.ring[b].tail;
+            let room = self
+                .blocks
+                .get(tail as usize)
+                .is_some_and(|blk| (blk.len as usize) < BLOCK);
+            let t = if room {
+                tail
+            } else {
+                let fresh = self.take_block();
+                match self.blocks.get_mut(tail as usize) {
+                    Some(blk) => blk.next = fresh,
+                    None => self.ring[b].head = fresh,
+                }
+                self.ring[b].tail = fresh;
+                fresh
+            };
+            if let Some(blk) = self.blocks.get_mut(t as usize) {
+                blk.entries[blk.len as usize] = (offset, slot);
+                blk.len += 1;
+                self.in_ring += 1;
+            }
         } else {
             self.far.push(Reverse((due, slot)));
         }
     }
 
+    /// An empty block, from the free list or new.
+    fn take_block(&mut self) -> u32 {
+        if let Some(blk) = self.blocks.get_mut(self.free as usize) {
+            let b = self.free;
+            self.free = blk.next;
+            blk.len = 0;
+            blk.next = NONE;
+            return b;
+        }
+        self.blocks.push(Box::new(Block {
+            len: 0,
+            next: NONE,
+            entries: [(0, 0); BLOCK],
+        }));
+        (self.blocks.len() - 1) as u32
+    }
+
+    /// Empties bucket `b`, handing each entry to `each` and its blocks back
+    /// to the free list; returns how many entries it held.
+    fn drain_bucket(&mut self, b: usize, mut each: impl FnMut(u32, u32)) -> usize {
+        let empty = Chain {
+            head: NONE,
+            tail: NONE,
+        };
+        let mut i = std::mem::replace(&mut self.ring[b], empty).head;
+        let mut n = 0;
+        while let Some(blk) = self.blocks.get_mut(i as usize) {
+            for &(offset, slot) in &blk.entries[..blk.len as usize] {
+                each(offset, slot);
+            }
+            n += blk.len as usize;
+            let next = blk.next;
+            blk.len = 0;
+            blk.next = self.free;
+            self.free = i;
+            i = next;
+        }
+        n
+    }
+
     /// Moves windows from the ring and `far` into `near`, up to window
     /// `last`, until `near` has an entry or nothing is left up to there.
     fn fill(&mut self, last: i64) {
-        let TimerQueue {
-            key,
-            near,
-            cursor,
-            ring,
-            in_ring,
-            far,
-            ..
-        } = self;
-        let current = |slot: u32, due: i64| key.get(slot as usize) == Some(&due);
-        // `near` is empty: its room, too, need not outlast a burst.
-        if near.capacity() > 8 * SPARE {
-            near.shrink_to(8 * SPARE);
+        // `near` is empty: its room need not outlast a burst.
+        if self.near.capacity() > NEAR_ROOM {
+            self.near.shrink_to(NEAR_ROOM);
         }
-        while near.is_empty() && *cursor <= last {
-            if *in_ring == 0 {
+        while self.near.is_empty() && self.cursor <= last {
+            if self.in_ring == 0 {
                 // Nothing in the ring: skip to the window of the next entry
                 // in `far`, or past `last`. Entries filed from now on land
                 // in the ring, not in `far`.
-                let next = far.peek().map_or(i64::MAX, |e| window(e.0.0));
-                *cursor = (*cursor).max(next.min(last.saturating_add(1)));
-                if *cursor > last {
+                let next = self.far.peek().map_or(i64::MAX, |e| window(e.0.0));
+                self.cursor = self.cursor.max(next.min(last.saturating_add(1)));
+                if self.cursor > last {
                     return;
                 }
             }
-            let w = *cursor;
+            let w = self.cursor;
             let base = w << WINDOW_BITS;
-            let bucket = &mut ring[(w as usize) & (BUCKETS - 1)];
-            let n = bucket.len();
-            *in_ring -= n;
-            for (offset, slot) in bucket.drain(..) {
+            // Taken out for the drain's closure, put back below.
+            let mut near = std::mem::take(&mut self.near);
+            let key = std::mem::take(&mut self.key);
+            let current = |slot: u32, due: i64| key.get(slot as usize) == Some(&due);
+            let n = self.drain_bucket((w as usize) & (BUCKETS - 1), |offset, slot| {
                 let due = base + i64::from(offset);
                 if current(slot, due) {
                     near.push(Reverse((due, slot)));
                 }
-            }
-            // A bucket keeps its room for the next turn of the ring, unless
-            // it is far more than this turn needed (after a burst).
-            if bucket.capacity() > 2 * n + SPARE {
-                bucket.shrink_to(n);
-            }
-            while let Some(&Reverse((due, slot))) = far.peek() {
+            });
+            self.in_ring -= n;
+            while let Some(&Reverse((due, slot))) = self.far.peek() {
                 if window(due) > w {
                     break;
                 }
-                far.pop();
+                self.far.pop();
                 if current(slot, due) {
                     near.push(Reverse((due, slot)));
                 }
             }
-            *cursor = w + 1;
+            self.near = near;
+            self.key = key;
+            self.cursor = w + 1;
         }
     }
 }
