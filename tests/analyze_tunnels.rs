@@ -212,11 +212,12 @@ fn the_summary_counts_segments_per_tunnel_and_broken_tunnels() {
 
 #[test]
 fn a_large_tunneled_capture_is_analyzed_on_two_threads_alike() {
-    // Past 1,024 frames the flow table runs on its own thread (src/analyze/
-    // pipeline.rs): the decapsulation counts must cross over to the summary.
+    // Past 4,096 frames (one batch) the flow table runs on its own thread
+    // (src/analyze/pipeline.rs): the decapsulation counts must cross over
+    // to the summary. Several batches' worth, so that they do.
     let dir = tempfile::tempdir().unwrap();
     let (mut plain, mut tunneled) = (Pcap::default(), Pcap::default());
-    let sets = 60;
+    let sets = 240;
     for k in 0..sets {
         for (conv, wrap) in conversations_from(40000 + 10 * k) {
             plain.merge(&conv.pcap);
@@ -231,7 +232,7 @@ fn a_large_tunneled_capture_is_analyzed_on_two_threads_alike() {
     let doc: Value = serde_json::from_str(&analyze(&tunneled_path, "json")).expect("JSON");
     let summary = &doc["summary"];
     assert!(
-        summary["frames"].as_u64().expect("frames") > 1024,
+        summary["frames"].as_u64().expect("frames") > 2 * 4096,
         "{summary}"
     );
     assert_eq!(summary["decapsulated"]["total"], 36 * u64::from(sets));

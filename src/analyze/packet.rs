@@ -58,14 +58,20 @@ pub(super) struct OwnedSegment {
     pub(super) hash: FlowHash,
 }
 
+/// The payload view the flow stage gets for a captured payload.
+#[inline]
+fn banner_or_empty(payload: &[u8]) -> &'static [u8] {
+    if payload.starts_with(SSH_BANNER_PREFIX) {
+        SSH_BANNER_PREFIX
+    } else {
+        &[]
+    }
+}
+
 impl OwnedSegment {
     #[inline]
     fn of(seg: &TcpSegment<'_>) -> Self {
-        let payload: &'static [u8] = if seg.payload.starts_with(SSH_BANNER_PREFIX) {
-            SSH_BANNER_PREFIX
-        } else {
-            &[]
-        };
+        let payload = banner_or_empty(seg.payload);
         OwnedSegment {
             head: TcpSegment { payload, ..*seg },
             hash: FlowHash::of(seg.src, seg.dst),
@@ -86,6 +92,15 @@ pub(super) struct FrameCounts {
     pub(super) skipped: SkipCounts,
     /// TCP segments taken out of a tunnel, by kind.
     pub(super) decapsulated: DecapsulatedCounts,
+}
+
+impl Packet {
+    /// A packet to be overwritten (a batch's slots start as these).
+    pub(super) const UNSET: Self = Packet {
+        number: 0,
+        ts: Timestamp(0),
+        kind: Kind::Other,
+    };
 }
 
 /// Filters, decodes and counts frames.
@@ -113,6 +128,49 @@ impl Decoder {
     ///
     /// [`Error::Filter`] when the filter does not compile for this frame's
     /// link type.
+    /// [`Decoder::packet`] written into `slot` (a batch's), true when
+    /// the filter kept the frame. The common frame (Ethernet, IPv4, TCP,
+    /// checksums not validated) is written field by field in place; see
+    /// [`wire::ipv4_tcp_into`] for why.
+    ///
+    /// # Errors
+    ///
+    /// As [`Decoder::packet`].
+    #[inline]
+    pub(super) fn packet_into(
+        &mut self,
+        frame: &Frame<'_>,
+        slot: &mut Packet,
+    ) -> Result<bool, Error> {
+        if self.filter.is_none() && !self.decode.validate_checksums {
+            if !matches!(slot.kind, Kind::Tcp(_)) {
+                slot.kind = Kind::Tcp(OwnedSegment {
+                    head: TcpSegment::UNSET,
+                    hash: FlowHash::of_v4((0, 0), (0, 0)),
+                });
+            }
+            if let Kind::Tcp(o) = &mut slot.kind
+                && let Some(found) = wire::ipv4_tcp_into(frame, &mut o.head)
+            {
+                o.head.payload = banner_or_empty(found.payload);
+                o.hash =
+                    FlowHash::of_v4((found.src, o.head.src.port), (found.dst, o.head.dst.port));
+                slot.number = frame.number;
+                slot.ts = frame.ts;
+                self.counts.frames += 1;
+                self.counts.tcp_segments += 1;
+                return Ok(true);
+            }
+        }
+        match self.packet(frame)? {
+            Some(p) => {
+                *slot = p;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
     #[inline]
     pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Result<Option<Packet>, Error> {
         let counts = &mut self.counts;

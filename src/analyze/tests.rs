@@ -95,7 +95,7 @@ impl Read for FailingAfter<'_> {
 
 #[test]
 fn pipelined_equals_serial_over_many_batches() {
-    let bytes = many_frames(60);
+    let bytes = many_frames(240);
     let opts = AnalyzeOptions::default();
     let (conns, summary) = piped(&bytes[..], &opts);
     let frames = summary.as_ref().unwrap().frames as usize;
@@ -106,7 +106,7 @@ fn pipelined_equals_serial_over_many_batches() {
 
 #[test]
 fn pipelined_equals_serial_with_a_filter_and_a_scope() {
-    let bytes = many_frames(60);
+    let bytes = many_frames(240);
     let mut opts = AnalyzeOptions {
         filter: Some("tcp[tcpflags] & tcp-rst == 0".into()),
         ..AnalyzeOptions::default()
@@ -120,7 +120,7 @@ fn pipelined_equals_serial_with_a_filter_and_a_scope() {
 
 #[test]
 fn pipelined_read_error_comes_after_the_same_connections() {
-    let bytes = many_frames(40);
+    let bytes = many_frames(160);
     let opts = AnalyzeOptions::default();
     let limit = bytes.len() * 2 / 3;
     let fail = || FailingAfter {
@@ -154,7 +154,7 @@ fn pipelined_filter_error_equals_serial() {
 fn callback_panic_unwinds_without_hanging_the_flow_thread() {
     // The caller's callback panicking mid-run drops the channels it holds,
     // so the flow thread ends and the panic reaches the caller.
-    let bytes = many_frames(60);
+    let bytes = many_frames(240);
     for after in [0usize, 1, 5, 300] {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut delivered = 0;
@@ -175,7 +175,7 @@ fn callback_panic_unwinds_without_hanging_the_flow_thread() {
 fn slow_consumer_sees_the_serial_order_and_summary() {
     // Timers remove thousands of connections at once while the callback
     // lags: nothing is lost, reordered or double-counted.
-    let bytes = many_frames(200);
+    let bytes = many_frames(800);
     let (want, want_summary) = serial(&bytes[..], &AnalyzeOptions::default());
     let mut seen = Vec::new();
     let mut source = FileReader::new(&bytes[..]).unwrap();

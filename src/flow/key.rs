@@ -93,16 +93,35 @@ impl FlowKey {
 /// Hash of one endpoint: the address in 64-bit words and the port, each
 /// folded in with a multiply-and-rotate step (FxHash's scheme).
 fn hash_endpoint(e: Endpoint) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let step = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
-    let h = match e.addr {
-        IpAddr::V4(a) => step(0, u64::from(u32::from(a))),
+    match e.addr {
+        IpAddr::V4(a) => hash_v4(u32::from(a), e.port),
         IpAddr::V6(a) => {
             let v = u128::from(a);
-            step(step(1, (v >> 64) as u64), v as u64)
+            step(step(step(1, (v >> 64) as u64), v as u64), u64::from(e.port))
         }
-    };
-    step(h, u64::from(e.port))
+    }
+}
+
+/// One multiply-and-rotate step.
+#[inline]
+fn step(h: u64, w: u64) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    (h.rotate_left(5) ^ w).wrapping_mul(K)
+}
+
+/// [`hash_endpoint`] of an IPv4 endpoint, from the address as a number.
+#[inline]
+fn hash_v4(addr: u32, port: u16) -> u64 {
+    step(step(0, u64::from(addr)), u64::from(port))
+}
+
+/// The final mix of [`hash_pair`].
+#[inline]
+fn mix(mut x: u64) -> u32 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x as u32
 }
 
 /// A direction-free hash of two endpoints (a commutative combination, so no
@@ -119,14 +138,16 @@ impl FlowHash {
     pub fn of(a: Endpoint, b: Endpoint) -> Self {
         FlowHash(hash_pair(a, b))
     }
+
+    /// [`FlowHash::of`] two IPv4 endpoints given as numbers and ports.
+    #[inline]
+    pub fn of_v4(a: (u32, u16), b: (u32, u16)) -> Self {
+        FlowHash(mix(hash_v4(a.0, a.1).wrapping_add(hash_v4(b.0, b.1))))
+    }
 }
 
 pub(super) fn hash_pair(a: Endpoint, b: Endpoint) -> u32 {
-    let mut x = hash_endpoint(a).wrapping_add(hash_endpoint(b));
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x as u32
+    mix(hash_endpoint(a).wrapping_add(hash_endpoint(b)))
 }
 
 #[cfg(test)]
@@ -138,6 +159,26 @@ mod tests {
         Endpoint {
             addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)),
             port,
+        }
+    }
+
+    #[test]
+    fn ipv4_hash_from_numbers_is_the_endpoint_hash() {
+        let mut x: u64 = 7;
+        for _ in 0..1000 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let (a, b) = ((x >> 32) as u32, x as u32);
+            let (p, q) = ((x >> 16) as u16, (x >> 48) as u16);
+            let e = |addr: u32, port| Endpoint {
+                addr: IpAddr::V4(Ipv4Addr::from(addr)),
+                port,
+            };
+            assert_eq!(
+                FlowHash::of_v4((a, p), (b, q)),
+                FlowHash::of(e(a, p), e(b, q))
+            );
         }
     }
 

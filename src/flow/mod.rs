@@ -28,7 +28,7 @@ mod history;
 mod index;
 mod key;
 mod machine;
-mod prefetch;
+pub(crate) mod prefetch;
 mod slab;
 mod table;
 mod timer_queue;

@@ -14,7 +14,7 @@
 /// Asks the CPU to bring the cache line holding `p` into its caches. A no-op
 /// on targets without a stable prefetch instruction.
 #[inline(always)]
-pub(super) fn line<T>(p: *const T) {
+pub(crate) fn line<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 target has
     // (it is part of the baseline ABI). PREFETCHT0 does not access memory
@@ -31,7 +31,7 @@ pub(super) fn line<T>(p: *const T) {
 
 /// Prefetches every cache line of `*p`.
 #[inline(always)]
-pub(super) fn value<T>(p: *const T) {
+pub(crate) fn value<T>(p: *const T) {
     let base = p.cast::<u8>();
     let size = std::mem::size_of::<T>();
     let mut off = 0;

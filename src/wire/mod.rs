@@ -21,6 +21,7 @@ mod tcp;
 mod tests;
 mod tunnel;
 
+pub use fast::{Ipv4Found, ipv4_tcp_into};
 pub use seq::SeqNum;
 
 use std::net::IpAddr;
@@ -80,6 +81,14 @@ pub struct Endpoint {
     pub addr: IpAddr,
     /// TCP port.
     pub port: u16,
+}
+
+impl Endpoint {
+    /// 0.0.0.0 port 0, to be overwritten.
+    pub const UNSET: Self = Endpoint {
+        addr: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        port: 0,
+    };
 }
 
 impl std::fmt::Display for Endpoint {
@@ -217,6 +226,23 @@ pub struct TcpSegment<'a> {
     /// The outermost tunnel the segment was taken out of, if any (its
     /// addresses, ports and `ip_len` are the inner packet's, as in Zeek).
     pub tunnel: Option<TunnelKind>,
+}
+
+impl TcpSegment<'static> {
+    /// A segment with every field zero or empty, to be overwritten.
+    pub const UNSET: Self = TcpSegment {
+        src: Endpoint::UNSET,
+        dst: Endpoint::UNSET,
+        seq: SeqNum(0),
+        ack: SeqNum(0),
+        flags: TcpFlags(0),
+        window: 0,
+        payload_len: 0,
+        ip_len: 0,
+        payload: &[],
+        checksum: Checksum::Unchecked,
+        tunnel: None,
+    };
 }
 
 /// The outcome of decoding one frame.
