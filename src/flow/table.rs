@@ -364,9 +364,12 @@ impl FlowTable {
             return;
         };
         conn.removal = why;
+        // The bucket is asked for now and read after the hand-out, which
+        // gives it time to arrive (see `prefetch.rs`).
+        let hash = conn.hash();
+        super::prefetch::line(self.index.head_ptr(hash));
         // Handed out where it lies, then dropped in place: no copy of the record.
         emit(conn);
-        let hash = conn.hash();
         self.unlink(hash, slot);
         self.queue.set(slot, NEVER);
         self.slab.free(slot);
