@@ -192,3 +192,37 @@ fn slow_consumer_sees_the_serial_order_and_summary() {
         format!("{summary:?}")
     );
 }
+
+#[test]
+fn packet_into_dirty_slots_equals_packet() {
+    // The batch slots are reused: whatever a slot held before, writing a
+    // frame into it in place gives the packet (and the counts) that
+    // decoding it afresh does.
+    use super::packet::{Decoder, Packet};
+    use crate::wire::DecodeOptions;
+    let bytes = many_frames(2);
+    let mut src = FileReader::new(&bytes[..]).unwrap();
+    let (mut fresh, mut in_place) = (
+        Decoder::new(DecodeOptions::default(), None),
+        Decoder::new(DecodeOptions::default(), None),
+    );
+    let mut slots = vec![Packet::UNSET; 7];
+    let (mut k, mut frames) = (0, 0);
+    while let Some(frame) = src.next_frame().unwrap() {
+        let want = fresh.packet(&frame).unwrap().expect("no filter");
+        k = (k * 5 + 3) % slots.len();
+        assert!(in_place.packet_into(&frame, &mut slots[k]).unwrap());
+        assert_eq!(
+            format!("{want:?}"),
+            format!("{:?}", slots[k]),
+            "frame {}",
+            frame.number
+        );
+        assert_eq!(
+            format!("{:?}", fresh.counts),
+            format!("{:?}", in_place.counts)
+        );
+        frames += 1;
+    }
+    assert!(frames > 200, "{frames} frames");
+}
