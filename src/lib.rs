@@ -36,4 +36,6 @@ pub mod labs;
 pub mod report;
 pub mod server;
 pub mod teardown;
+#[cfg(test)]
+mod test_rng;
 pub mod wire;

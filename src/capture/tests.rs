@@ -330,17 +330,7 @@ fn unreadable_inputs_give_one_line_errors() {
     }
 }
 
-/// xorshift64: a seeded sequence without a rand dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use crate::test_rng::Rng;
 
 /// Runs reader and decoder to the end; any error is fine, a panic is not.
 fn read_and_decode(bytes: &[u8]) -> usize {

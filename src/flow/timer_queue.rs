@@ -600,20 +600,8 @@ mod tests {
 #[cfg(test)]
 mod model_check {
     use super::*;
+    use crate::test_rng::Rng;
     use std::collections::{BTreeSet, HashMap};
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-    }
 
     // Used as the flow table uses it: real deadlines in a map, the queue fed
     // with `set` and `set_lazy`, a firing loop that re-keys stale tops
