@@ -34,16 +34,20 @@ fn commit(manifest: &Path) -> Option<String> {
     if top.canonicalize().ok()? != manifest.canonicalize().ok()? {
         return None;
     }
-    // Rebuild when HEAD moves: HEAD itself, the branch refs, packed refs.
-    // Only paths that exist are named: cargo reruns for a missing one.
-    for rel in ["HEAD", "refs/heads", "packed-refs"] {
-        for dir in ["--git-dir", "--git-common-dir"] {
-            if let Some(d) = git(&["rev-parse", dir]) {
-                let p = top.join(d).join(rel);
-                if p.exists() {
-                    println!("cargo:rerun-if-changed={}", p.display());
-                }
-            }
+    // Rebuild when HEAD moves: this work tree's HEAD, the branch it names,
+    // and packed refs. Not the whole refs/heads folder, which other work
+    // trees of the same repository share: their commits must not rebuild
+    // this one. Only paths that exist are named (cargo reruns for a missing
+    // one).
+    let mut watch = vec![git(&["rev-parse", "--git-path", "HEAD"])?];
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        watch.extend(git(&["rev-parse", "--git-path", &branch]));
+    }
+    watch.extend(git(&["rev-parse", "--git-path", "packed-refs"]));
+    for path in watch {
+        let path = top.join(path);
+        if path.exists() {
+            println!("cargo:rerun-if-changed={}", path.display());
         }
     }
     git(&["rev-parse", "--short", "HEAD"]).filter(|s| !s.is_empty())
