@@ -158,3 +158,25 @@ fn version_names_the_commit_in_a_git_checkout() {
         assert_eq!(version, format!("lab {crate_version}\n"));
     }
 }
+
+#[test]
+fn a_reader_that_goes_away_is_no_error() {
+    // `lab completions bash | head -1`: the pipe closes before lab writes
+    // (the read end is dropped at once, long before the child has started).
+    for args in [&["completions", "bash"][..], &["man"], &["man", "analyze"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lab"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run lab");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait for lab");
+        assert!(out.status.success(), "lab {args:?}: {}", out.status);
+        assert!(
+            out.stderr.is_empty(),
+            "lab {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
