@@ -1,8 +1,8 @@
-//! The analyzer against Zeek's own conn.log rows for the shared corpus
-//! (`../shared/corpus/zeek`): every clean row (caveats `-`) must agree on
+//! The analyzer against Zeek's own conn.log rows for Zeek's test traces
+//! (`tests/data/zeek`): every clean row (caveats `-`) must agree on
 //! `conn_state`, at least 98% on history, bytes and packets; over all rows,
 //! tunneled ones included, the figures the README gives hold. The corpus is
-//! read in place, never copied; when it is missing this test fails.
+//! part of the repository; when it is missing this test fails.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -131,7 +131,7 @@ fn agreement(corpus: &Path, rows: &[Row]) -> (Agreement, Vec<String>) {
 }
 
 fn corpus() -> std::path::PathBuf {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek");
     assert!(
         corpus.join("expected.tsv").is_file(),
         "the Zeek corpus is missing at {}: this test needs it",

@@ -1,10 +1,10 @@
-//! Reading capture files: every trace of the shared Zeek corpus is read by
+//! Reading capture files: every trace of the Zeek corpus is read by
 //! wirelab's own reader and compared frame by frame with libpcap's reader;
 //! the encapsulations in it decode to the TCP segments Wireshark finds; and
 //! `-` reads standard input.
 //!
-//! The corpus lives outside the repository (`../shared/corpus/zeek/traces`);
-//! when it is missing these tests fail, they do not skip.
+//! The corpus is part of the repository (`tests/data/zeek/traces`); when it
+//! is missing these tests fail, they do not skip.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,13 +13,13 @@ use std::process::{Command, Stdio};
 use wirelab::capture::{FileReader, open_file};
 use wirelab::wire::{DecodeOptions, Decoded, TunnelKind, decode};
 
-/// The shared corpus of Zeek test traces.
+/// The corpus of Zeek test traces.
 #[track_caller]
 fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek/traces");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek/traces");
     assert!(
         dir.is_dir(),
-        "the Zeek trace corpus is missing at {}: these tests need it (it sits beside the repository)",
+        "the Zeek trace corpus is missing at {}: these tests need it (it is part of the repository)",
         dir.display()
     );
     dir

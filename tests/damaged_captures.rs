@@ -271,8 +271,8 @@ fn reference_captures_cut_at_every_byte_or_flipped_keep_intact_verdicts() {
 
 #[test]
 fn zeek_traces_cut_anywhere_or_flipped_keep_intact_verdicts() {
-    // The Zeek test traces beside the repository (read, never copied in).
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek/traces");
+    // The Zeek test traces in tests/data/zeek.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek/traces");
     sweep(captures_in(&dir, 30), 100, 0x7ace_0007);
 }
 

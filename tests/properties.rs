@@ -202,9 +202,9 @@ proptest! {
 
 #[test]
 fn reference_traces_give_the_same_report_through_short_reads() {
-    // The Zeek traces beside the repository (read, never copied in), each read
-    // whole and through reads of sizes that straddle every record boundary.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/zeek/traces");
+    // The Zeek traces in tests/data/zeek, each read whole and through reads
+    // of sizes that straddle every record boundary.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek/traces");
     let entries = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("the reference traces are missing at {}: {e}", dir.display()));
     let mut n = 0;

@@ -7,7 +7,7 @@
 //!
 //! Endpoints are stored by *index*: `ep[0]` sent the packet that created the
 //! connection, `ep[1]` is its peer. Zeek's originator is `ep[orig]`; a role
-//! flip (`zeek-conn-state.md` §2.6) toggles `orig` and appends `^`, and each
+//! flip (`docs/zeek-conn-state.md` §2.6) toggles `orig` and appends `^`, and each
 //! endpoint keeps its own counters as it changes role.
 
 use std::net::IpAddr;

@@ -2,7 +2,7 @@
 //!
 //! Computed once, when the connection is removed, from the final endpoint
 //! states, the two sizes and the whole history string, by the ordered rules of
-//! `zeek-conn-state.md` §4 (Zeek's `conn_state()` in
+//! `docs/zeek-conn-state.md` §4 (Zeek's `conn_state()` in
 //! `base/protocols/conn/main.zeek`). PARTIAL counts as inactive there, which is
 //! why midstream connections are never S1, S2, S3 or RSTO.
 

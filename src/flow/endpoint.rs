@@ -1,7 +1,7 @@
 //! One side of a TCP connection as Zeek tracks it: its state, its sequence
 //! bookkeeping, its counters, and the few facts the teardown verdict needs.
 //!
-//! Sequence rules follow `zeek-conn-state.md` §6 (initial sequence numbers,
+//! Sequence rules follow `docs/zeek-conn-state.md` §6 (initial sequence numbers,
 //! highest sequence sent, highest sequence acknowledged by the peer, 64-bit
 //! sizes via wrap counters) and §5.5 (what counts as a retransmission). All
 //! arithmetic on 32-bit sequence numbers is modulo 2^32 (RFC 9293 §3.4).

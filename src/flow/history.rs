@@ -1,7 +1,7 @@
 //! Zeek's `history` string: one letter per notable event, stored compactly.
 //!
 //! The letters, their case and their repetition rules follow
-//! `zeek-conn-state.md` §5: uppercase for the originator at the moment the
+//! `docs/zeek-conn-state.md` §5: uppercase for the originator at the moment the
 //! letter is added (§5.2), once-only letters guarded by a per-direction bit
 //! mask (§5.4 rule 1), and logarithmic letters (`C`, `T`, `W`, `G`) added on the
 //! 1st, 10th, 100th, … event of an endpoint (§5.4 rule 3). Repeats of S/H, F

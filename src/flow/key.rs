@@ -1,7 +1,7 @@
 //! Connection keys: the 4-tuple without direction, and a cheap hash for it.
 //!
 //! Zeek finds a connection by its 5-tuple regardless of direction
-//! (`zeek-conn-state.md` §1, step 1), so both directions of a TCP
+//! (`docs/zeek-conn-state.md` §1, step 1), so both directions of a TCP
 //! connection must land on one key. [`FlowKey`] orders its two endpoints, and
 //! [`FlowKey::hash32`] hashes that canonical form; the flow table keeps
 //! orientation (who is originator) in the connection, not in the key.

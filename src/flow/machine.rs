@@ -1,4 +1,4 @@
-//! The endpoint state machine (`zeek-conn-state.md` §3) and close handling
+//! The endpoint state machine (`docs/zeek-conn-state.md` §3) and close handling
 //! (§7.1): one `match (state, event)` with a comment per arm.
 //!
 //! The states coarsen RFC 9293 §3.3.2 for a passive observer who may have

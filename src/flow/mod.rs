@@ -10,7 +10,7 @@
 //! or at the end of the input. Memory is therefore bounded by the connections
 //! open at one time, not by the length of the capture.
 //!
-//! Every rule is written from `zeek-conn-state.md` (Zeek 9.1.0-dev, default
+//! Every rule is described in `docs/zeek-conn-state.md` (Zeek 9.1.0-dev, default
 //! `zeek -C -r` settings) and cites its section.
 //!
 //! Known limits, each a documented simplification:
@@ -68,7 +68,7 @@ impl PortSet {
     }
 
     /// Zeek's `likely_server_ports` for TCP under plain `zeek -r` (all of
-    /// `base/` loaded), as listed in `zeek-conn-state.md` §2.2.
+    /// `base/` loaded), as listed in `docs/zeek-conn-state.md` §2.2.
     pub fn zeek_default() -> Self {
         const PORTS: &[u16] = &[
             21, 22, 25, 53, 79, 80, 81, 88, 135, 139, 143, 389, 443, 445, 465, 502, 514, 563, 585,

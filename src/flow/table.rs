@@ -27,7 +27,7 @@ use super::{FlowAnomalies, PortSet};
 #[derive(Clone, Debug)]
 pub struct FlowOptions {
     /// Ports that make a non-SYN first packet's sender the responder
-    /// (`zeek-conn-state.md` §2.2). Defaults to Zeek's plain `zeek -r` set.
+    /// (`docs/zeek-conn-state.md` §2.2). Defaults to Zeek's plain `zeek -r` set.
     pub likely_server_ports: PortSet,
 }
 

@@ -1,4 +1,4 @@
-//! The worked examples of `zeek-conn-state.md` §11, rebuilt from synthetic
+//! The worked examples of `docs/zeek-conn-state.md` §11, rebuilt from synthetic
 //! segments, plus the flips of §2 and the splits of §7.3.
 
 use super::testkit::{Harness, K, MS, Pair, SEC, ep, one, seg, summary};

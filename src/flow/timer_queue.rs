@@ -1,6 +1,6 @@
 //! The queue that orders open connections by their next timer deadline, so
 //! the flow table can fire Zeek's timers in time order before each packet
-//! (`zeek-conn-state.md` §7.1).
+//! (`docs/zeek-conn-state.md` §7.1).
 //!
 //! Almost every deadline lies a few seconds after the packet that set it
 //! (Zeek's 5 s attempt and close timers, the 6 s expire period), so the

@@ -1,6 +1,6 @@
 //! Zeek's connection timers on packet time.
 //!
-//! Each connection carries at most four live timers (`zeek-conn-state.md`
+//! Each connection carries at most four live timers (`docs/zeek-conn-state.md`
 //! §7.1): the attempt timer, the close ("delete") timer, one or two expire
 //! timers, and the inactivity timer. They live in the connection record as
 //! plain deadlines; the flow table's [`super::timer_queue::TimerQueue`]

@@ -3,7 +3,7 @@
 //! goes through the endpoint state machine and close handling (`machine.rs`).
 //!
 //! Read first:
-//! - `zeek-conn-state.md` §1 (order of work for one packet), §3 (endpoint
+//! - `docs/zeek-conn-state.md` §1 (order of work for one packet), §3 (endpoint
 //!   states), §5 (history), §6 (sequence numbers), §7 (close timers);
 //! - RFC 9293 §3.3.2 (the TCP state machine Zeek's endpoint states coarsen),
 //!   §3.4 (sequence numbers, modulo 2^32), §3.5.2–3.5.3 (reset generation and
@@ -45,7 +45,7 @@ impl Connection {
     }
 
     /// Processes one TCP segment sent by endpoint `i` at time `t` (§1 steps
-    /// 4–13; lookup, reuse and checksums were handled by the table).
+    /// 4–11; lookup, reuse and checksums were handled by the table).
     pub(super) fn process(
         &mut self,
         i: usize,

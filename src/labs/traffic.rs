@@ -10,7 +10,7 @@
 //! and the 4-tuple space is large. About one connection in twenty
 //! deliberately reuses the 4-tuple of an earlier one that ended with RST or
 //! was refused (the client binds the same port again): the analyzer must
-//! split them the way Zeek does (`zeek-conn-state.md` §7.2).
+//! split them the way Zeek does (`docs/zeek-conn-state.md` §7.2).
 //!
 //! Resources that stay open on purpose are bounded: left-open and half-closed
 //! connections hold two descriptors each until the capture ends; the

@@ -4,7 +4,7 @@
 //! `#empty_field`, `#unset_field`, `#path`, `#fields`, `#types`), without the
 //! `#open`/`#close` lines, whose wall-clock dates would make the output differ
 //! from run to run. Rows carry the subset of conn.log columns the TCP state
-//! decides; unset values are `-` (`zeek-conn-state.md` §5.6, §6.2). Times are
+//! decides; unset values are `-` (`docs/zeek-conn-state.md` §5.6, §6.2). Times are
 //! printed with six decimals, as Zeek's `%.6f`.
 
 use std::io::{self, Write};
