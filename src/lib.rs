@@ -29,8 +29,11 @@ pub mod analyze;
 pub mod capture;
 pub mod client;
 pub mod flow;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "groundtruth")]
+pub mod groundtruth;
 pub mod http;
 pub mod labs;
 pub mod report;
