@@ -399,3 +399,48 @@ pub fn analyze_capture(data: &[u8]) {
     }
     let _ = (table::render(&report), json::render(&report));
 }
+
+/// A sequence of HPACK header blocks decoded by one decoder, as one direction
+/// of an HTTP/2 connection would be. Layout: `[limit, (len, block)*]`: the
+/// first byte picks the table limit the decoder announced (a multiple of 64,
+/// so small tables evict), then each block is preceded by its length.
+///
+/// Invariants: decoding never panics; the table never exceeds its maximum;
+/// every list decoded re-encodes (both with and without Huffman) to a block
+/// that a fresh decoder turns back into the same list; after the first error
+/// the rest is not decoded (the connection would be closed, RFC 9113 §4.3).
+pub fn hpack_block(data: &[u8]) {
+    use crate::proto::hpack::{Decoder, Encoder, Sensitivity};
+    let Some((&limit, mut rest)) = data.split_first() else {
+        return;
+    };
+    let mut decoder = Decoder::new(16 * 1024);
+    decoder.set_limit(usize::from(limit) * 64);
+    while let Some((&len, tail)) = rest.split_first() {
+        let (block, next) = tail.split_at(usize::from(len).min(tail.len()));
+        rest = next;
+        let Ok(fields) = decoder.decode(block) else {
+            return;
+        };
+        assert!(decoder.table().size() <= decoder.table().max_size());
+        for huffman in [false, true] {
+            let mut out = Vec::new();
+            let mut encoder = Encoder::new(huffman);
+            encoder.encode(
+                fields.iter().map(|f| {
+                    let s = if f.never_indexed {
+                        Sensitivity::NeverIndex
+                    } else {
+                        Sensitivity::Plain
+                    };
+                    (&f.name[..], &f.value[..], s)
+                }),
+                &mut out,
+            );
+            let again = Decoder::new(usize::MAX)
+                .decode(&out)
+                .expect("own block decodes");
+            assert_eq!(again, fields, "re-encoded list differs");
+        }
+    }
+}

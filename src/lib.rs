@@ -36,6 +36,7 @@ pub mod fuzzing;
 pub mod groundtruth;
 pub mod http;
 pub mod labs;
+pub mod proto;
 pub mod report;
 pub mod server;
 pub mod teardown;

@@ -73,3 +73,8 @@ fn wire_frame_corpus_and_crashers_replay() {
 fn analyze_capture_corpus_and_crashers_replay() {
     replay_target("analyze_capture", fuzzing::analyze_capture);
 }
+
+#[test]
+fn hpack_block_corpus_and_crashers_replay() {
+    replay_target("hpack_block", fuzzing::hpack_block);
+}
