@@ -444,3 +444,28 @@ pub fn hpack_block(data: &[u8]) {
         }
     }
 }
+
+/// A byte stream cut into HTTP/2 frames as a receiver would: check, then
+/// parse each whole frame. The first byte picks SETTINGS_MAX_FRAME_SIZE
+/// (small, so the size check is reached).
+///
+/// Invariants: nothing panics; a parsed frame written back and parsed again
+/// is the same frame (padding content and undefined flags may differ from
+/// the input, so the comparison is between parses).
+pub fn h2_frames(data: &[u8]) {
+    use crate::proto::h2::{Check, check, parse};
+    let Some((&size, mut rest)) = data.split_first() else {
+        return;
+    };
+    let max = 16 + u32::from(size) * 4;
+    while let Ok(Check::Complete(n)) = check(rest, max) {
+        let (frame, next) = rest.split_at(n);
+        rest = next;
+        let Ok(parsed) = parse(frame) else {
+            continue;
+        };
+        let mut out = Vec::new();
+        parsed.encode(&mut out);
+        assert_eq!(parse(&out), Ok(parsed), "frame changed in a round trip");
+    }
+}

@@ -78,3 +78,8 @@ fn analyze_capture_corpus_and_crashers_replay() {
 fn hpack_block_corpus_and_crashers_replay() {
     replay_target("hpack_block", fuzzing::hpack_block);
 }
+
+#[test]
+fn h2_frames_corpus_and_crashers_replay() {
+    replay_target("h2_frames", fuzzing::h2_frames);
+}

@@ -4,4 +4,5 @@
 //! Each module here is written by hand because teaching the protocol is the
 //! point; well-kept crates serve only as oracles in the tests.
 
+pub mod h2;
 pub mod hpack;
