@@ -469,3 +469,56 @@ pub fn h2_frames(data: &[u8]) {
         assert_eq!(parse(&out), Ok(parsed), "frame changed in a round trip");
     }
 }
+
+/// One direction reassembled from operations the input describes. Layout:
+/// four bytes of initial sequence number, a window selector, then operations
+/// of four bytes `[op, seq_hi, seq_lo, len]`: a segment (op even) of `len`
+/// bytes at `base + seq`, an acknowledgement (op odd) of `base + seq`, and
+/// finally the end of the direction. Every byte carries its offset's low
+/// eight bits, so the output can be checked whatever the order.
+///
+/// Invariants: pieces come in offset order with no gap between them; data
+/// bytes are the bytes sent at those offsets; what waits never exceeds the
+/// window for long (past it the direction stops and holds nothing).
+pub fn reassembly(data: &[u8]) {
+    use crate::stream::{Piece, Reassembler};
+    let Some((head, ops)) = data.split_first_chunk::<5>() else {
+        return;
+    };
+    let base = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    let window = 16 + usize::from(head[4]) * 16;
+    let mut r = Reassembler::new(base, window);
+    let mut expected = 0u64;
+    let mut check = |p: Piece<'_>| match p {
+        Piece::Data { offset, bytes } => {
+            assert_eq!(offset, expected, "data out of order");
+            for (i, &b) in bytes.iter().enumerate() {
+                assert_eq!(
+                    b,
+                    (offset + i as u64) as u8,
+                    "wrong byte at {}",
+                    offset + i as u64
+                );
+            }
+            expected += bytes.len() as u64;
+        }
+        Piece::Gap { offset, len } => {
+            assert_eq!(offset, expected, "gap out of order");
+            assert!(len > 0, "empty gap");
+            expected += len;
+        }
+    };
+    for op in ops.chunks_exact(4) {
+        let at = u32::from(u16::from_be_bytes([op[1], op[2]]));
+        let seq = base.wrapping_add(at);
+        if op[0] % 2 == 0 {
+            let payload: Vec<u8> = (0..op[3]).map(|i| (at + u32::from(i)) as u8).collect();
+            r.segment(seq, &payload, &mut check);
+        } else {
+            r.acknowledged(seq, &mut check);
+        }
+        assert!(r.waiting_bytes() <= window);
+    }
+    r.finish(&mut check);
+    assert_eq!(r.waiting_bytes(), 0);
+}

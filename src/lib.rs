@@ -39,6 +39,7 @@ pub mod labs;
 pub mod proto;
 pub mod report;
 pub mod server;
+pub mod stream;
 pub mod teardown;
 #[cfg(test)]
 mod test_rng;

@@ -83,3 +83,8 @@ fn hpack_block_corpus_and_crashers_replay() {
 fn h2_frames_corpus_and_crashers_replay() {
     replay_target("h2_frames", fuzzing::h2_frames);
 }
+
+#[test]
+fn reassembly_corpus_and_crashers_replay() {
+    replay_target("reassembly", fuzzing::reassembly);
+}
