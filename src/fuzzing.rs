@@ -522,3 +522,51 @@ pub fn reassembly(data: &[u8]) {
     r.finish(&mut check);
     assert_eq!(r.waiting_bytes(), 0);
 }
+
+/// Both directions of an HTTP/2 connection as the analyzer decodes them.
+/// Layout: a start byte (even: prior knowledge, odd: after an h2c upgrade),
+/// then pieces `[dir_and_len, bytes...]`: the top bit picks the direction,
+/// the low seven bits the piece's length. A piece of length 0 is a gap.
+///
+/// Invariants: nothing panics; every frame seen lies within the bytes fed
+/// to its direction, in order; a stopped direction reports nothing more.
+pub fn h2_connection(data: &[u8]) {
+    use crate::app::Direction;
+    use crate::app::h2::{H2Decoder, Start};
+    let Some((&start, mut rest)) = data.split_first() else {
+        return;
+    };
+    let start = if start % 2 == 0 {
+        Start::PriorKnowledge
+    } else {
+        Start::Upgrade {
+            method: "GET".into(),
+            target: "/".into(),
+        }
+    };
+    let mut d = H2Decoder::new(start, 0, 0);
+    let mut fed = [0u64; 2];
+    let mut last_end = [0u64; 2];
+    while let Some((&sel, tail)) = rest.split_first() {
+        let i = usize::from(sel >> 7);
+        let side = [Direction::ClientToServer, Direction::ServerToClient][i];
+        let len = usize::from(sel & 0x7f).min(tail.len());
+        let (piece, next) = tail.split_at(len);
+        rest = next;
+        if len == 0 {
+            d.gap(side, fed[i]);
+            continue;
+        }
+        let stopped_before = d.stopped(side).is_some();
+        fed[i] += len as u64;
+        d.feed(side, piece, &mut |f| {
+            assert!(!stopped_before, "a stopped direction reported a frame");
+            assert_eq!(f.sender, side);
+            assert!(
+                f.range.0 >= last_end[i] && f.range.1 <= fed[i],
+                "frame outside what was fed"
+            );
+            last_end[i] = f.range.1;
+        });
+    }
+}

@@ -26,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod analyze;
+pub mod app;
 pub mod capture;
 pub mod client;
 pub mod flow;

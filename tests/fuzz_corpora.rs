@@ -88,3 +88,8 @@ fn h2_frames_corpus_and_crashers_replay() {
 fn reassembly_corpus_and_crashers_replay() {
     replay_target("reassembly", fuzzing::reassembly);
 }
+
+#[test]
+fn h2_connection_corpus_and_crashers_replay() {
+    replay_target("h2_connection", fuzzing::h2_connection);
+}

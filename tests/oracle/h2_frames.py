@@ -6,6 +6,9 @@ wirelab's frame parser and writer (src/proto/h2).
                        hex of the wire bytes, a tab, JSON of the fields
   h2_frames.py parse   reads hex frames on stdin, one per line, and prints
                        JSON of the fields hyperframe parses from each
+  h2_frames.py count   reads one direction's bytes as hex on stdin (the
+                       client's preface first, if any) and prints JSON
+                       {frame type number: count}
 
 The fields are named as wirelab's tests compare them.
 """
@@ -83,5 +86,18 @@ def parsed():
         print(json.dumps(fields(f)))
 
 
+def counted():
+    raw = bytes.fromhex(sys.stdin.read().strip())
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+    if raw.startswith(preface):
+        raw = raw[len(preface):]
+    counts = {}
+    while raw:
+        f, length = Frame.parse_frame_header(memoryview(raw[:9]))
+        counts[f.type] = counts.get(f.type, 0) + 1
+        raw = raw[9 + length:]
+    print(json.dumps(counts))
+
+
 if __name__ == "__main__":
-    {"make": made, "parse": parsed}[sys.argv[1]]()
+    {"make": made, "parse": parsed, "count": counted}[sys.argv[1]]()

@@ -150,6 +150,12 @@ impl Decoder {
         }
     }
 
+    /// The SETTINGS_HEADER_TABLE_SIZE in force: the most a size update may
+    /// ask for.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// The dynamic table as it stands.
     pub fn table(&self) -> &DynamicTable {
         &self.table
