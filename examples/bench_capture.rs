@@ -1,5 +1,5 @@
 //! Generates the benchmark's labelled loopback traffic
-//! (`wirelab::labs::traffic`) and records it with libpcap on `lo`:
+//! (`wirelab::groundtruth::traffic`) and records it with libpcap on `lo`:
 //! `DIR/capture.pcap` and its ground truth `DIR/truth.tsv`. With
 //! `--no-capture` it only makes the traffic (for a live analyzer to watch).
 //! Needs root or CAP_NET_RAW/CAP_NET_ADMIN to capture.
@@ -12,8 +12,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use wirelab::labs::traffic::{self, Plan};
-use wirelab::labs::truth;
+use wirelab::groundtruth::traffic::{self, Plan};
+use wirelab::groundtruth::truth;
 
 #[derive(Parser)]
 struct Args {

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use serde::Deserialize;
-use wirelab::labs::truth::{self, Verdict};
+use wirelab::groundtruth::truth::{self, Verdict};
 
 #[derive(Deserialize)]
 struct Doc {

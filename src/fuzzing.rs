@@ -399,3 +399,174 @@ pub fn analyze_capture(data: &[u8]) {
     }
     let _ = (table::render(&report), json::render(&report));
 }
+
+/// A sequence of HPACK header blocks decoded by one decoder, as one direction
+/// of an HTTP/2 connection would be. Layout: `[limit, (len, block)*]`: the
+/// first byte picks the table limit the decoder announced (a multiple of 64,
+/// so small tables evict), then each block is preceded by its length.
+///
+/// Invariants: decoding never panics; the table never exceeds its maximum;
+/// every list decoded re-encodes (both with and without Huffman) to a block
+/// that a fresh decoder turns back into the same list; after the first error
+/// the rest is not decoded (the connection would be closed, RFC 9113 §4.3).
+pub fn hpack_block(data: &[u8]) {
+    use crate::proto::hpack::{Decoder, Encoder, Sensitivity};
+    let Some((&limit, mut rest)) = data.split_first() else {
+        return;
+    };
+    let mut decoder = Decoder::new(16 * 1024);
+    decoder.set_limit(usize::from(limit) * 64);
+    while let Some((&len, tail)) = rest.split_first() {
+        let (block, next) = tail.split_at(usize::from(len).min(tail.len()));
+        rest = next;
+        let Ok(fields) = decoder.decode(block) else {
+            return;
+        };
+        assert!(decoder.table().size() <= decoder.table().max_size());
+        for huffman in [false, true] {
+            let mut out = Vec::new();
+            let mut encoder = Encoder::new(huffman);
+            encoder.encode(
+                fields.iter().map(|f| {
+                    let s = if f.never_indexed {
+                        Sensitivity::NeverIndex
+                    } else {
+                        Sensitivity::Plain
+                    };
+                    (&f.name[..], &f.value[..], s)
+                }),
+                &mut out,
+            );
+            let again = Decoder::new(usize::MAX)
+                .decode(&out)
+                .expect("own block decodes");
+            assert_eq!(again, fields, "re-encoded list differs");
+        }
+    }
+}
+
+/// A byte stream cut into HTTP/2 frames as a receiver would: check, then
+/// parse each whole frame. The first byte picks SETTINGS_MAX_FRAME_SIZE
+/// (small, so the size check is reached).
+///
+/// Invariants: nothing panics; a parsed frame written back and parsed again
+/// is the same frame (padding content and undefined flags may differ from
+/// the input, so the comparison is between parses).
+pub fn h2_frames(data: &[u8]) {
+    use crate::proto::h2::{Check, check, parse};
+    let Some((&size, mut rest)) = data.split_first() else {
+        return;
+    };
+    let max = 16 + u32::from(size) * 4;
+    while let Ok(Check::Complete(n)) = check(rest, max) {
+        let (frame, next) = rest.split_at(n);
+        rest = next;
+        let Ok(parsed) = parse(frame) else {
+            continue;
+        };
+        let mut out = Vec::new();
+        parsed.encode(&mut out);
+        assert_eq!(parse(&out), Ok(parsed), "frame changed in a round trip");
+    }
+}
+
+/// One direction reassembled from operations the input describes. Layout:
+/// four bytes of initial sequence number, a window selector, then operations
+/// of four bytes `[op, seq_hi, seq_lo, len]`: a segment (op even) of `len`
+/// bytes at `base + seq`, an acknowledgement (op odd) of `base + seq`, and
+/// finally the end of the direction. Every byte carries its offset's low
+/// eight bits, so the output can be checked whatever the order.
+///
+/// Invariants: pieces come in offset order with no gap between them; data
+/// bytes are the bytes sent at those offsets; what waits never exceeds the
+/// window for long (past it the direction stops and holds nothing).
+pub fn reassembly(data: &[u8]) {
+    use crate::stream::{Piece, Reassembler};
+    let Some((head, ops)) = data.split_first_chunk::<5>() else {
+        return;
+    };
+    let base = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+    let window = 16 + usize::from(head[4]) * 16;
+    let mut r = Reassembler::new(base, window);
+    let mut expected = 0u64;
+    let mut check = |p: Piece<'_>| match p {
+        Piece::Data { offset, bytes } => {
+            assert_eq!(offset, expected, "data out of order");
+            for (i, &b) in bytes.iter().enumerate() {
+                assert_eq!(
+                    b,
+                    (offset + i as u64) as u8,
+                    "wrong byte at {}",
+                    offset + i as u64
+                );
+            }
+            expected += bytes.len() as u64;
+        }
+        Piece::Gap { offset, len } => {
+            assert_eq!(offset, expected, "gap out of order");
+            assert!(len > 0, "empty gap");
+            expected += len;
+        }
+    };
+    for op in ops.chunks_exact(4) {
+        let at = u32::from(u16::from_be_bytes([op[1], op[2]]));
+        let seq = base.wrapping_add(at);
+        if op[0] % 2 == 0 {
+            let payload: Vec<u8> = (0..op[3]).map(|i| (at + u32::from(i)) as u8).collect();
+            r.segment(seq, &payload, &mut check);
+        } else {
+            r.acknowledged(seq, &mut check);
+        }
+        assert!(r.waiting_bytes() <= window);
+    }
+    r.finish(&mut check);
+    assert_eq!(r.waiting_bytes(), 0);
+}
+
+/// Both directions of an HTTP/2 connection as the analyzer decodes them.
+/// Layout: a start byte (even: prior knowledge, odd: after an h2c upgrade),
+/// then pieces `[dir_and_len, bytes...]`: the top bit picks the direction,
+/// the low seven bits the piece's length. A piece of length 0 is a gap.
+///
+/// Invariants: nothing panics; every frame seen lies within the bytes fed
+/// to its direction, in order; a stopped direction reports nothing more.
+pub fn h2_connection(data: &[u8]) {
+    use crate::app::Direction;
+    use crate::app::h2::{H2Decoder, Start};
+    let Some((&start, mut rest)) = data.split_first() else {
+        return;
+    };
+    let start = if start % 2 == 0 {
+        Start::PriorKnowledge
+    } else {
+        Start::Upgrade {
+            method: "GET".into(),
+            target: "/".into(),
+        }
+    };
+    let mut d = H2Decoder::new(start, 0, 0);
+    let mut fed = [0u64; 2];
+    let mut last_end = [0u64; 2];
+    while let Some((&sel, tail)) = rest.split_first() {
+        let i = usize::from(sel >> 7);
+        let side = [Direction::ClientToServer, Direction::ServerToClient][i];
+        let len = usize::from(sel & 0x7f).min(tail.len());
+        let (piece, next) = tail.split_at(len);
+        rest = next;
+        if len == 0 {
+            d.gap(side, fed[i]);
+            continue;
+        }
+        let stopped_before = d.stopped(side).is_some();
+        fed[i] += len as u64;
+        d.feed(side, piece, &mut |f| {
+            assert!(!stopped_before, "a stopped direction reported a frame");
+            assert_eq!(f.sender, side);
+            assert!(
+                f.range.0 >= last_end[i] && f.range.1 <= fed[i],
+                "frame outside what was fed"
+            );
+            last_end[i] = f.range.1;
+        });
+    }
+}

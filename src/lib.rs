@@ -26,15 +26,21 @@
 #![warn(missing_docs)]
 
 pub mod analyze;
+pub mod app;
 pub mod capture;
 pub mod client;
 pub mod flow;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(feature = "groundtruth")]
+pub mod groundtruth;
 pub mod http;
 pub mod labs;
+pub mod proto;
 pub mod report;
 pub mod server;
+pub mod stream;
 pub mod teardown;
 #[cfg(test)]
 mod test_rng;

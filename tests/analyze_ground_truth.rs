@@ -14,8 +14,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use wirelab::analyze::{AnalyzeOptions, analyze};
 use wirelab::capture::{LiveCapture, open_file};
+use wirelab::groundtruth::scenarios::{self, Held, Labelled, Scenario, Side};
 use wirelab::labs::netns::{Isolation, enter_private};
-use wirelab::labs::scenarios::{self, Held, Labelled, Scenario, Side};
 use wirelab::teardown::Role;
 
 const ROUNDS: usize = 3;

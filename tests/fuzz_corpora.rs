@@ -73,3 +73,23 @@ fn wire_frame_corpus_and_crashers_replay() {
 fn analyze_capture_corpus_and_crashers_replay() {
     replay_target("analyze_capture", fuzzing::analyze_capture);
 }
+
+#[test]
+fn hpack_block_corpus_and_crashers_replay() {
+    replay_target("hpack_block", fuzzing::hpack_block);
+}
+
+#[test]
+fn h2_frames_corpus_and_crashers_replay() {
+    replay_target("h2_frames", fuzzing::h2_frames);
+}
+
+#[test]
+fn reassembly_corpus_and_crashers_replay() {
+    replay_target("reassembly", fuzzing::reassembly);
+}
+
+#[test]
+fn h2_connection_corpus_and_crashers_replay() {
+    replay_target("h2_connection", fuzzing::h2_connection);
+}

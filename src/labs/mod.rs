@@ -5,6 +5,3 @@ pub mod counters;
 pub mod curl;
 pub mod netns;
 pub mod reset;
-pub mod scenarios;
-pub mod traffic;
-pub mod truth;

@@ -1,7 +1,7 @@
 //! The benchmark's traffic: the ground-truth scenarios at scale, on loopback,
 //! optionally recorded with libpcap.
 //!
-//! [`crate::labs::scenarios`] drives one connection per call; this module
+//! [`crate::groundtruth::scenarios`] drives one connection per call; this module
 //! drives hundreds of thousands in a realistic mix ([`MIX`]: mostly graceful
 //! closes from either side, resets of each kind, refused ports, unanswered
 //! SYNs, some connections left open) from several worker threads, each with

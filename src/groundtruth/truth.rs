@@ -1,6 +1,6 @@
 //! Ground truth on disk, and the check of the analyzer's verdicts against it.
 //!
-//! The generator ([`crate::labs::traffic`]) knows how every connection it made
+//! The generator ([`crate::groundtruth::traffic`]) knows how every connection it made
 //! ended; [`write_tsv`] stores that beside the capture as one line per
 //! connection (client, server, scenario and the verdict
 //! [`Scenario::expected`] prescribes), [`read_tsv`] reads it back, and
