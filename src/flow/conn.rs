@@ -319,6 +319,13 @@ impl Connection {
         )
     }
 
+    /// Whether both sides opened with an SSH version banner (RFC 4253
+    /// §4.2): the analyzer's stand-in for Zeek's SSH analyzer confirmation.
+    pub fn ssh_banners(&self) -> bool {
+        use super::endpoint::SSH_BANNER;
+        self.ep[0].has(SSH_BANNER) && self.ep[1].has(SSH_BANNER)
+    }
+
     /// The connection's first frame number.
     pub fn first_frame(&self) -> u64 {
         self.frames.first

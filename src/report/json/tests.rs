@@ -26,6 +26,7 @@ fn report(id: u64) -> ConnectionReport {
         },
         zeek: ZeekRecord {
             ts: Timestamp(1_000_000_000),
+            service: None,
             orig: ep(40000),
             resp: ep(80),
             duration: None,
