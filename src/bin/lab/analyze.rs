@@ -71,11 +71,11 @@ pub struct Args {
     hosts: Vec<IpAddr>,
 }
 
-/// Where finished connections go: printed at once (zeek, jsonl, live) or kept for
-/// one sorted rendering at the end (table and JSON from a file). JSON keeps
-/// the connection records themselves (224 bytes each) and writes the
-/// document one connection at a time; the table needs every row's text to
-/// size its columns.
+/// Where finished connections go: printed at once (zeek, jsonl, live) or
+/// kept for one sorted rendering at the end (table and JSON from a file).
+/// JSON keeps the connection records themselves (224 bytes each) and writes
+/// the document one connection at a time; the table needs every row's text
+/// to size its columns.
 struct Sink {
     format: Format,
     live: bool,
