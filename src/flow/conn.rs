@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 
 use crate::capture::Timestamp;
-use crate::wire::Endpoint;
+use crate::wire::{Endpoint, TunnelId};
 
 use super::conn_state::ConnState;
 use super::endpoint::{EndpointState, TcpEndpoint};
@@ -324,6 +324,12 @@ impl Connection {
     pub fn ssh_banners(&self) -> bool {
         use super::endpoint::SSH_BANNER;
         self.ep[0].has(SSH_BANNER) && self.ep[1].has(SSH_BANNER)
+    }
+
+    /// The tunnels its segments came out of (Zeek's `tunnel_parents`):
+    /// none for a connection seen without encapsulation.
+    pub fn tunnel_parents(&self) -> impl Iterator<Item = TunnelId> + '_ {
+        self.ends.parents().into_iter().flatten()
     }
 
     /// The connection's first frame number.

@@ -51,6 +51,9 @@ pub struct ZeekRecord {
     pub resp_pkts: u64,
     /// `resp_ip_bytes`.
     pub resp_ip_bytes: u64,
+    /// `tunnel_parents`: the uids of the tunnels it came out of, first seen
+    /// first (none: not tunneled).
+    pub tunnel_parents: [Option<zeek::Uid>; 2],
 }
 
 impl ZeekRecord {
@@ -73,6 +76,7 @@ impl ZeekRecord {
             orig_ip_bytes: f.orig_ip_bytes,
             resp_pkts: f.resp_pkts,
             resp_ip_bytes: f.resp_ip_bytes,
+            tunnel_parents: f.tunnel_parents,
         }
     }
 

@@ -9,8 +9,10 @@
 //! decimals, as Zeek's `%.6f`.
 //!
 //! What the analyzer cannot know as Zeek does is written as unset rather
-//! than guessed: `missed_bytes` needs Zeek's stream reassembly and
-//! `tunnel_parents` the tunnel's own connection, neither of which is kept.
+//! than guessed: `missed_bytes` needs Zeek's stream reassembly, which is not
+//! done. `tunnel_parents` names the innermost tunnel of a decapsulated
+//! connection by a uid of the tunnel's outer addresses and ports
+//! ([`Uid::of_tunnel`]), since the outer connection has no row here.
 //! `service` is `ssh` when both sides sent an SSH banner (the analyzer's
 //! stand-in for Zeek's SSH analyzer confirmation) and unset otherwise, as
 //! Zeek leaves it when no analyzer confirmed a protocol.
@@ -172,6 +174,7 @@ pub(super) struct Fields<'a> {
     pub(super) orig_ip_bytes: u64,
     pub(super) resp_pkts: u64,
     pub(super) resp_ip_bytes: u64,
+    pub(super) tunnel_parents: [Option<Uid>; 2],
 }
 
 impl<'a> Fields<'a> {
@@ -190,6 +193,7 @@ impl<'a> Fields<'a> {
             orig_ip_bytes: z.orig_ip_bytes,
             resp_pkts: z.resp_pkts,
             resp_ip_bytes: z.resp_ip_bytes,
+            tunnel_parents: z.tunnel_parents,
         }
     }
 
@@ -210,13 +214,24 @@ impl<'a> Fields<'a> {
             orig_ip_bytes: o.tcp.ip_bytes(),
             resp_pkts: r.tcp.pkts(),
             resp_ip_bytes: r.tcp.ip_bytes(),
+            tunnel_parents: parents(c),
         }
     }
 }
 
+/// The uids of a connection's tunnels (none: not tunneled).
+pub(super) fn parents(c: &Connection) -> [Option<Uid>; 2] {
+    let mut out = [None; 2];
+    for (slot, id) in out.iter_mut().zip(c.tunnel_parents()) {
+        *slot = Some(Uid::of_tunnel(id));
+    }
+    out
+}
+
 fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
-    // 22 fields: 13 numbers, times or addresses, the uid, short words, tabs.
-    let mut line = Line::new(out, 18 * MAX_ITEM + f.history.len());
+    // 22 fields: 13 numbers, times or addresses, three uids, short words,
+    // tabs.
+    let mut line = Line::new(out, 19 * MAX_ITEM + f.history.len());
     line.secs(f.ts.0);
     line.byte(b'\t');
     let mut uid = [0; uid::MAX_LEN];
@@ -259,8 +274,21 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
         line.byte(b'\t');
         line.u64(n);
     }
-    // tunnel_parents unset (see the module's comment), then ip_proto.
-    line.bytes(b"\t-\t");
+    line.byte(b'\t');
+    match f.tunnel_parents {
+        [None, _] => line.byte(b'-'),
+        [Some(a), b] => {
+            let n = a.write(&mut uid);
+            line.bytes(&uid[..n]);
+            if let Some(b) = b {
+                // Zeek's `#set_separator`.
+                line.byte(b',');
+                let n = b.write(&mut uid);
+                line.bytes(&uid[..n]);
+            }
+        }
+    }
+    line.byte(b'\t');
     line.u64(u64::from(IP_PROTO_TCP));
     line.finish();
 }
@@ -319,6 +347,7 @@ mod tests {
             orig_ip_bytes: 512,
             resp_pkts: 7,
             resp_ip_bytes: 5371,
+            tunnel_parents: [None; 2],
         }
     }
 

@@ -38,6 +38,7 @@ fn report(id: u64) -> ConnectionReport {
             orig_ip_bytes: 120,
             resp_pkts: 2,
             resp_ip_bytes: 80,
+            tunnel_parents: [None; 2],
         },
         removal: Removal::CloseTimer,
     }

@@ -12,7 +12,7 @@
 use std::net::IpAddr;
 
 use crate::capture::Timestamp;
-use crate::wire::Endpoint;
+use crate::wire::{Endpoint, TunnelId};
 
 /// Zeek's base-62 digits (`util::uitoa_n`).
 const DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -73,6 +73,19 @@ impl Uid {
         Uid {
             hi: (mix(h.0 ^ 0x9e37_79b9_7f4a_7c15) >> 32) as u32,
             lo: mix(h.0),
+        }
+    }
+
+    /// The uid of a tunnel, for `tunnel_parents`: from its identity (the
+    /// outer addresses and ports, either way round; see [`TunnelId`]).
+    /// Zeek names the outer UDP connection or IP tunnel; neither is
+    /// reported here, so this uid is shared by the connections of one
+    /// tunnel and appears in no row of its own.
+    pub fn of_tunnel(id: TunnelId) -> Self {
+        let h = id.get();
+        Uid {
+            hi: (mix(h ^ 0x9e37_79b9_7f4a_7c15) >> 32) as u32,
+            lo: mix(h),
         }
     }
 
