@@ -121,6 +121,17 @@ fn analyze(path: &std::path::Path, format: &str) -> String {
     stdout(&out)
 }
 
+/// The rows with their `tunnel_parents` taken out, and those values.
+fn split_parents(
+    mut rows: Vec<std::collections::HashMap<String, String>>,
+) -> (Vec<std::collections::HashMap<String, String>>, Vec<String>) {
+    let parents = rows
+        .iter_mut()
+        .map(|r| r.remove("tunnel_parents").expect("a tunnel_parents column"))
+        .collect();
+    (rows, parents)
+}
+
 #[test]
 fn tunneled_conversations_give_the_rows_of_the_plain_ones() {
     let dir = tempfile::tempdir().unwrap();
@@ -131,11 +142,19 @@ fn tunneled_conversations_give_the_rows_of_the_plain_ones() {
     }
     let plain_path = plain.write(dir.path(), "plain.pcap");
     let tunneled_path = tunneled.write(dir.path(), "tunneled.pcap");
-    let want = zeek_rows(&analyze(&plain_path, "zeek"));
-    let got = zeek_rows(&analyze(&tunneled_path, "zeek"));
+    let (want, none) = split_parents(zeek_rows(&analyze(&plain_path, "zeek")));
+    let (got, parents) = split_parents(zeek_rows(&analyze(&tunneled_path, "zeek")));
     assert_eq!(want.len(), 6, "{want:?}");
-    // Same 5-tuples, states, histories, packets and inner IP bytes.
+    // Same 5-tuples, uids, states, histories, packets and inner IP bytes;
+    // only the tunneled ones name a tunnel, one each.
     assert_eq!(got, want);
+    assert!(none.iter().all(|p| p == "-"), "{none:?}");
+    assert!(
+        parents
+            .iter()
+            .all(|p| p.starts_with('C') && !p.contains(',')),
+        "{parents:?}"
+    );
     let mut states: Vec<&str> = got.iter().map(|r| r["conn_state"].as_str()).collect();
     states.sort_unstable();
     assert_eq!(states, ["REJ", "RSTR", "S0", "S1", "S3", "SF"]);
@@ -226,9 +245,16 @@ fn a_large_tunneled_capture_is_analyzed_on_two_threads_alike() {
     }
     let plain_path = plain.write(dir.path(), "plain.pcap");
     let tunneled_path = tunneled.write(dir.path(), "tunneled.pcap");
-    let want = zeek_rows(&analyze(&plain_path, "zeek"));
+    let (want, _) = split_parents(zeek_rows(&analyze(&plain_path, "zeek")));
     assert_eq!(want.len(), 6 * sets as usize);
-    assert_eq!(zeek_rows(&analyze(&tunneled_path, "zeek")), want);
+    let (got, parents) = split_parents(zeek_rows(&analyze(&tunneled_path, "zeek")));
+    assert_eq!(got, want);
+    // Every set of conversations rides the same tunnels: five, since GRE
+    // over IP and GRE in UDP between one address pair are one GRE tunnel
+    // to Zeek (keyed by the addresses, not the UDP ports).
+    let distinct: std::collections::HashSet<&String> = parents.iter().collect();
+    assert!(parents.iter().all(|p| p != "-"));
+    assert_eq!(distinct.len(), 5, "{distinct:?}");
     let doc: Value = serde_json::from_str(&analyze(&tunneled_path, "json")).expect("JSON");
     let summary = &doc["summary"];
     assert!(

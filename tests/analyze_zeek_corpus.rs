@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use wirelab::analyze::{AnalyzeOptions, analyze};
+use wirelab::capture::Timestamp;
 use wirelab::capture::open_file;
-use wirelab::report::ZeekRecord;
+use wirelab::report::{ZeekRecord, zeek};
 
 struct Row {
     trace: String,
@@ -61,23 +62,29 @@ fn expected(corpus: &Path, keep: impl Fn(&str) -> bool) -> Vec<Row> {
     rows
 }
 
+/// Our values, read from the conn.log row the analyzer writes, by the
+/// names of its `#fields` line.
 fn ours(z: &ZeekRecord) -> HashMap<&'static str, String> {
-    let opt = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
-    HashMap::from([
-        ("conn_state", z.conn_state.to_string()),
-        (
-            "history",
-            if z.history.is_empty() {
-                "-".into()
-            } else {
-                z.history.clone()
-            },
-        ),
-        ("orig_bytes", opt(z.orig_bytes)),
-        ("resp_bytes", opt(z.resp_bytes)),
-        ("orig_pkts", z.orig_pkts.to_string()),
-        ("resp_pkts", z.resp_pkts.to_string()),
-    ])
+    let header = zeek::header(Timestamp(0));
+    let names: Vec<&str> = header
+        .lines()
+        .find_map(|l| l.strip_prefix("#fields\t"))
+        .expect("a #fields line")
+        .split('\t')
+        .collect();
+    let row = zeek::row(z);
+    let values: HashMap<&str, &str> = names.into_iter().zip(row.split('\t')).collect();
+    [
+        "conn_state",
+        "history",
+        "orig_bytes",
+        "resp_bytes",
+        "orig_pkts",
+        "resp_pkts",
+    ]
+    .into_iter()
+    .map(|f| (f, values[f].to_string()))
+    .collect()
 }
 
 type Agreement = HashMap<&'static str, (usize, usize)>;

@@ -16,11 +16,13 @@ mod file;
 mod input;
 mod live;
 mod pcapng;
+mod span;
 #[cfg(test)]
 mod tests;
 
 pub use file::{FileReader, Format, open_file};
 pub use live::{LiveCapture, LiveOptions, LiveStats};
+pub use span::{FrameSpan, Spanned};
 
 use std::path::PathBuf;
 

@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 
 use crate::capture::Timestamp;
-use crate::wire::Endpoint;
+use crate::wire::{Endpoint, TunnelId};
 
 use super::conn_state::ConnState;
 use super::endpoint::{EndpointState, TcpEndpoint};
@@ -317,6 +317,19 @@ impl Connection {
             r.size(o.state),
             self.history.as_bytes(),
         )
+    }
+
+    /// Whether both sides opened with an SSH version banner (RFC 4253
+    /// §4.2): the analyzer's stand-in for Zeek's SSH analyzer confirmation.
+    pub fn ssh_banners(&self) -> bool {
+        use super::endpoint::SSH_BANNER;
+        self.ep[0].has(SSH_BANNER) && self.ep[1].has(SSH_BANNER)
+    }
+
+    /// The tunnels its segments came out of (Zeek's `tunnel_parents`):
+    /// none for a connection seen without encapsulation.
+    pub fn tunnel_parents(&self) -> impl Iterator<Item = TunnelId> + '_ {
+        self.ends.parents().into_iter().flatten()
     }
 
     /// The connection's first frame number.

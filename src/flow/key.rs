@@ -8,20 +8,30 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use crate::wire::Endpoint;
+use crate::wire::{Endpoint, TunnelId};
 
 /// The two endpoints of a connection as it stores them: an IPv4 pair with
 /// its ports inline (12 bytes), anything else (IPv6, or the mixed pair no
 /// real packet carries but no input may make fail) behind one pointer, so a
 /// connection record stays small for the common IPv4 case. Allocation
-/// happens once per IPv6 connection, never per packet.
+/// happens once per IPv6 connection, never per packet. A tunneled
+/// connection also moves behind the pointer, where its tunnels are noted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Ends {
     V4 {
         addrs: [Ipv4Addr; 2],
         ports: [u16; 2],
     },
-    Other(Box<[Endpoint; 2]>),
+    Other(Box<Wide>),
+}
+
+/// The endpoints that do not fit inline, and the tunnels the connection's
+/// segments came out of (Zeek's `tunnel_parents`; the first two distinct
+/// ones, which covers one tunnel or one per direction).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Wide {
+    ends: [Endpoint; 2],
+    parents: [Option<TunnelId>; 2],
 }
 
 impl Ends {
@@ -31,7 +41,36 @@ impl Ends {
                 addrs: [x, y],
                 ports: [a.port, b.port],
             },
-            _ => Ends::Other(Box::new([a, b])),
+            _ => Ends::Other(Box::new(Wide {
+                ends: [a, b],
+                parents: [None; 2],
+            })),
+        }
+    }
+
+    /// Notes a tunnel this connection's segments came out of.
+    pub(super) fn add_parent(&mut self, p: TunnelId) {
+        if let Ends::V4 { .. } = self {
+            *self = Ends::Other(Box::new(Wide {
+                ends: [self.get(0), self.get(1)],
+                parents: [None; 2],
+            }));
+        }
+        if let Ends::Other(w) = self {
+            if w.parents.contains(&Some(p)) {
+                return;
+            }
+            if let Some(free) = w.parents.iter_mut().find(|q| q.is_none()) {
+                *free = Some(p);
+            }
+        }
+    }
+
+    /// The tunnels noted, in the order first seen.
+    pub(super) fn parents(&self) -> [Option<TunnelId>; 2] {
+        match self {
+            Ends::V4 { .. } => [None; 2],
+            Ends::Other(w) => w.parents,
         }
     }
 
@@ -43,7 +82,7 @@ impl Ends {
                 addr: IpAddr::V4(addrs[i & 1]),
                 port: ports[i & 1],
             },
-            Ends::Other(v) => v[i & 1],
+            Ends::Other(w) => w.ends[i & 1],
         }
     }
 
@@ -52,7 +91,7 @@ impl Ends {
     pub(super) fn port(&self, i: usize) -> u16 {
         match self {
             Ends::V4 { ports, .. } => ports[i & 1],
-            Ends::Other(v) => v[i & 1].port,
+            Ends::Other(w) => w.ends[i & 1].port,
         }
     }
 }

@@ -110,6 +110,7 @@ impl Seg {
                 Checksum::Unchecked
             },
             tunnel: None,
+            tunnel_parent: None,
         }
     }
 }

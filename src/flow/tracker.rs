@@ -63,6 +63,9 @@ impl Connection {
         // the SYN-ACK flip below changes roles (that flip only happens for
         // packets without SYN/FIN/RST, where it makes no difference).
         let was_orig = self.is_orig(i);
+        if let Some(p) = seg.tunnel_parent {
+            self.ends.add_parent(p);
+        }
 
         // Sequence space of this segment: payload, plus one for SYN and FIN;
         // a RST's payload is not stream data (§5.5).

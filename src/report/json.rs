@@ -1,4 +1,6 @@
-//! The JSON rendering: one document, `{"connections": [...], "summary": {...}}`.
+//! The JSON rendering: one document, `{"version": 1, "connections": [...],
+//! "summary": {...}}`, or JSON Lines: one connection object per line, then
+//! `{"version": 1, "summary": {...}}`.
 //!
 //! The field names below are a contract (documented in the README); they are
 //! spelled out in these view structs rather than derived from internal types,
@@ -18,8 +20,14 @@ use crate::teardown::{Frames, Reset};
 
 use super::{ConnectionReport, Report, Summary, ZeekRecord};
 
+/// The schema version, the first member of each document and of the JSON
+/// Lines summary: raised when a field is renamed, removed or changes
+/// meaning (adding one does not).
+pub const VERSION: u32 = 1;
+
 #[derive(Serialize)]
 struct Document<'a> {
+    version: u32,
     connections: Vec<ConnectionView<'a>>,
     summary: &'a Summary,
 }
@@ -123,6 +131,7 @@ impl<'a> ConnectionView<'a> {
 /// The whole report as one pretty-printed JSON document.
 pub fn render(report: &Report) -> String {
     let doc = Document {
+        version: VERSION,
         connections: report.connections.iter().map(ConnectionView::of).collect(),
         summary: &report.summary,
     };
@@ -189,7 +198,7 @@ fn write_connections_in_blocks(
             }
         }
     };
-    out.write_all(b"{\n  \"connections\": [")?;
+    write_start(out)?;
     std::thread::scope(|s| -> io::Result<()> {
         // Two formatted blocks at most wait for the writer.
         let (done_tx, done_rx) = mpsc::sync_channel::<pretty::Block>(2);
@@ -260,7 +269,7 @@ fn write_objects<T>(
     mut append: impl FnMut(&mut pretty::Block, T),
     summary: &Summary,
 ) -> io::Result<()> {
-    out.write_all(b"{\n  \"connections\": [")?;
+    write_start(out)?;
     // Objects are gathered into blocks of about this size, so that `out`
     // sees few large writes.
     const BLOCK: usize = 64 * 1024;
@@ -277,6 +286,11 @@ fn write_objects<T>(
     }
     out.write_all(buf.as_bytes())?;
     write_tail(out, any, summary)
+}
+
+/// The document up to the connections array's opening bracket.
+fn write_start(out: &mut impl Write) -> io::Result<()> {
+    write!(out, "{{\n  \"version\": {VERSION},\n  \"connections\": [")
 }
 
 /// The end of the connections array (`any`: it was not empty) and the
@@ -309,19 +323,25 @@ fn write_indented(out: &mut impl Write, text: &[u8], indent: &[u8], first: bool)
     Ok(())
 }
 
-/// One connection as a single-line JSON object (live mode prints one per
-/// finished connection).
+/// One connection as a single-line JSON object, the same members as in the
+/// document (JSON Lines and live mode print one per finished connection).
 pub fn line(c: &ConnectionReport) -> String {
     serde_json::to_string(&ConnectionView::of(c)).unwrap_or_default()
 }
 
-/// The summary as a single-line JSON object `{"summary": {...}}`.
+/// The summary as a single-line JSON object `{"version": 1, "summary": {...}}`
+/// (the last line of JSON Lines).
 pub fn summary_line(s: &Summary) -> String {
     #[derive(Serialize)]
     struct Only<'a> {
+        version: u32,
         summary: &'a Summary,
     }
-    serde_json::to_string(&Only { summary: s }).unwrap_or_default()
+    let only = Only {
+        version: VERSION,
+        summary: s,
+    };
+    serde_json::to_string(&only).unwrap_or_default()
 }
 
 #[cfg(test)]

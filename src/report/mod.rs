@@ -9,7 +9,7 @@
 //! - [`table`]: one comfy-table row per connection, plus a summary line;
 //! - [`json`]: one JSON document (field names are a stable contract, listed
 //!   in the README);
-//! - [`zeek`]: Zeek conn.log TSV.
+//! - [`zeek`]: Zeek conn.log TSV, as Zeek writes it.
 
 pub mod expect;
 pub mod json;
@@ -27,6 +27,8 @@ use crate::wire::{Endpoint, Skip, TunnelKind};
 pub struct ZeekRecord {
     /// Time of the first packet.
     pub ts: Timestamp,
+    /// `service`: the application protocol, when known.
+    pub service: Option<zeek::Service>,
     /// Originator (`id.orig_h`, `id.orig_p`).
     pub orig: Endpoint,
     /// Responder (`id.resp_h`, `id.resp_p`).
@@ -49,6 +51,9 @@ pub struct ZeekRecord {
     pub resp_pkts: u64,
     /// `resp_ip_bytes`.
     pub resp_ip_bytes: u64,
+    /// `tunnel_parents`: the uids of the tunnels it came out of, first seen
+    /// first (none: not tunneled).
+    pub tunnel_parents: [Option<zeek::Uid>; 2],
 }
 
 impl ZeekRecord {
@@ -58,6 +63,7 @@ impl ZeekRecord {
         let f = zeek::Fields::of_connection(c);
         ZeekRecord {
             ts: f.ts,
+            service: f.service,
             orig: f.orig,
             resp: f.resp,
             duration: f.duration,
@@ -70,7 +76,13 @@ impl ZeekRecord {
             orig_ip_bytes: f.orig_ip_bytes,
             resp_pkts: f.resp_pkts,
             resp_ip_bytes: f.resp_ip_bytes,
+            tunnel_parents: f.tunnel_parents,
         }
+    }
+
+    /// `uid`, derived from the row's `ts` and endpoints ([`zeek::Uid`]).
+    pub fn uid(&self) -> zeek::Uid {
+        zeek::Uid::of(self.ts, self.orig, self.resp, zeek::IP_PROTO_TCP)
     }
 }
 

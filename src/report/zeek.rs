@@ -1,11 +1,24 @@
-//! Zeek conn.log TSV for TCP connections.
+//! Zeek conn.log TSV for TCP connections, as Zeek's ASCII writer writes it.
 //!
-//! The header follows Zeek's ASCII writer (`#separator`, `#set_separator`,
-//! `#empty_field`, `#unset_field`, `#path`, `#fields`, `#types`), without the
-//! `#open`/`#close` lines, whose wall-clock dates would make the output differ
-//! from run to run. Rows carry the subset of conn.log columns the TCP state
-//! decides; unset values are `-` (`docs/zeek-conn-state.md` §5.6, §6.2). Times are
-//! printed with six decimals, as Zeek's `%.6f`.
+//! The header is Zeek's (`#separator`, `#set_separator`, `#empty_field`,
+//! `#unset_field`, `#path`, `#open`, `#fields`, `#types`) and the log ends
+//! with `#close`; the columns are those of the default conn.log of Zeek 7.1
+//! and later (`base/protocols/conn/main.zeek`, `Conn::Info`), in its order,
+//! so `zeek-cut` and Zeek log readers take it unchanged. Unset values are
+//! `-` (`docs/zeek-conn-state.md` §5.6, §6.2). Times are printed with six
+//! decimals, as Zeek's `%.6f`.
+//!
+//! What the analyzer cannot know as Zeek does is written as unset rather
+//! than guessed: `missed_bytes` needs Zeek's stream reassembly, which is not
+//! done. `tunnel_parents` names the innermost tunnel of a decapsulated
+//! connection by a uid of the tunnel's outer addresses and ports
+//! ([`Uid::of_tunnel`]), since the outer connection has no row here.
+//! `service` is `ssh` when both sides sent an SSH banner (the analyzer's
+//! stand-in for Zeek's SSH analyzer confirmation) and unset otherwise, as
+//! Zeek leaves it when no analyzer confirmed a protocol.
+
+mod site;
+mod uid;
 
 use std::io::{self, Write};
 
@@ -15,39 +28,93 @@ use crate::capture::Timestamp;
 use crate::flow::{ConnState, Connection};
 use crate::wire::Endpoint;
 
+pub use site::is_local;
+pub use uid::{IP_PROTO_TCP, Uid};
+
 /// The column names, in order.
-pub const FIELDS: [&str; 15] = [
+pub const FIELDS: [&str; 22] = [
     "ts",
+    "uid",
     "id.orig_h",
     "id.orig_p",
     "id.resp_h",
     "id.resp_p",
     "proto",
+    "service",
     "duration",
     "orig_bytes",
     "resp_bytes",
     "conn_state",
+    "local_orig",
+    "local_resp",
+    "missed_bytes",
     "history",
     "orig_pkts",
     "orig_ip_bytes",
     "resp_pkts",
     "resp_ip_bytes",
+    "tunnel_parents",
+    "ip_proto",
 ];
 
-const TYPES: [&str; 15] = [
-    "time", "addr", "port", "addr", "port", "enum", "interval", "count", "count", "string",
-    "string", "count", "count", "count", "count",
+/// Zeek's type of each column.
+pub const TYPES: [&str; 22] = [
+    "time",
+    "string",
+    "addr",
+    "port",
+    "addr",
+    "port",
+    "enum",
+    "string",
+    "interval",
+    "count",
+    "count",
+    "string",
+    "bool",
+    "bool",
+    "count",
+    "string",
+    "count",
+    "count",
+    "count",
+    "count",
+    "set[string]",
+    "count",
 ];
 
-/// The header lines.
-pub fn header() -> String {
+/// An application protocol in the `service` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// SSH (RFC 4253).
+    Ssh,
+}
+
+impl Service {
+    /// The name Zeek logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Ssh => "ssh",
+        }
+    }
+
+    /// The service of a finished connection, if known.
+    pub fn of(c: &Connection) -> Option<Self> {
+        c.ssh_banners().then_some(Service::Ssh)
+    }
+}
+
+/// The header lines, with `open` as the `#open` time.
+pub fn header(open: Timestamp) -> String {
     let mut s = String::new();
     s.push_str("#separator \\x09\n");
     s.push_str("#set_separator\t,\n");
     s.push_str("#empty_field\t(empty)\n");
     s.push_str("#unset_field\t-\n");
     s.push_str("#path\tconn\n");
-    s.push_str("#fields\t");
+    s.push_str("#open\t");
+    s.push_str(&log_time(open));
+    s.push_str("\n#fields\t");
     s.push_str(&FIELDS.join("\t"));
     s.push_str("\n#types\t");
     s.push_str(&TYPES.join("\t"));
@@ -55,11 +122,47 @@ pub fn header() -> String {
     s
 }
 
+/// The last line, with `close` as the `#close` time.
+pub fn close(close: Timestamp) -> String {
+    format!("#close\t{}\n", log_time(close))
+}
+
+/// A time as Zeek's `#open`/`#close` lines print it (`%Y-%m-%d-%H-%M-%S`),
+/// in UTC: Zeek uses the local time zone, which would make the text depend
+/// on the machine's.
+pub fn log_time(t: Timestamp) -> String {
+    let secs = t.0.div_euclid(Timestamp::SECOND);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`: 400-year eras of 146 097 days, years
+/// starting in March so the leap day ends them).
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 /// One row's fields, borrowed from a [`ZeekRecord`] or straight from a
 /// finished [`Connection`] (the streaming path, which skips building the
 /// owned record and its history string).
 pub(super) struct Fields<'a> {
     pub(super) ts: Timestamp,
+    pub(super) service: Option<Service>,
     pub(super) orig: Endpoint,
     pub(super) resp: Endpoint,
     pub(super) duration: Option<Timestamp>,
@@ -71,12 +174,14 @@ pub(super) struct Fields<'a> {
     pub(super) orig_ip_bytes: u64,
     pub(super) resp_pkts: u64,
     pub(super) resp_ip_bytes: u64,
+    pub(super) tunnel_parents: [Option<Uid>; 2],
 }
 
 impl<'a> Fields<'a> {
     pub(super) fn of_record(z: &'a ZeekRecord) -> Self {
         Fields {
             ts: z.ts,
+            service: z.service,
             orig: z.orig,
             resp: z.resp,
             duration: z.duration,
@@ -88,6 +193,7 @@ impl<'a> Fields<'a> {
             orig_ip_bytes: z.orig_ip_bytes,
             resp_pkts: z.resp_pkts,
             resp_ip_bytes: z.resp_ip_bytes,
+            tunnel_parents: z.tunnel_parents,
         }
     }
 
@@ -96,6 +202,7 @@ impl<'a> Fields<'a> {
         let duration = c.duration();
         Fields {
             ts: c.ts(),
+            service: Service::of(c),
             orig: o.addr,
             resp: r.addr,
             duration,
@@ -107,14 +214,29 @@ impl<'a> Fields<'a> {
             orig_ip_bytes: o.tcp.ip_bytes(),
             resp_pkts: r.tcp.pkts(),
             resp_ip_bytes: r.tcp.ip_bytes(),
+            tunnel_parents: parents(c),
         }
     }
 }
 
+/// The uids of a connection's tunnels (none: not tunneled).
+pub(super) fn parents(c: &Connection) -> [Option<Uid>; 2] {
+    let mut out = [None; 2];
+    for (slot, id) in out.iter_mut().zip(c.tunnel_parents()) {
+        *slot = Some(Uid::of_tunnel(id));
+    }
+    out
+}
+
 fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
-    // 15 fields: 13 numbers, times or addresses, `tcp`, the state, tabs.
-    let mut line = Line::new(out, 16 * MAX_ITEM + f.history.len());
+    // 22 fields: 13 numbers, times or addresses, three uids, short words,
+    // tabs.
+    let mut line = Line::new(out, 19 * MAX_ITEM + f.history.len());
     line.secs(f.ts.0);
+    line.byte(b'\t');
+    let mut uid = [0; uid::MAX_LEN];
+    let n = Uid::of(f.ts, f.orig, f.resp, IP_PROTO_TCP).write(&mut uid);
+    line.bytes(&uid[..n]);
     line.byte(b'\t');
     line.addr(f.orig.addr);
     line.byte(b'\t');
@@ -124,6 +246,8 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
     line.byte(b'\t');
     line.u64(u64::from(f.resp.port));
     line.bytes(b"\ttcp\t");
+    line.bytes(f.service.map_or(b"-", |s| s.name().as_bytes()));
+    line.byte(b'\t');
     match f.duration {
         // Durations are rounded to the microsecond, as `%.6f` of Zeek's
         // double difference would.
@@ -136,7 +260,11 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
     line.count(f.resp_bytes);
     line.byte(b'\t');
     line.bytes(f.conn_state.name().as_bytes());
-    line.byte(b'\t');
+    for local in [is_local(f.orig.addr), is_local(f.resp.addr)] {
+        line.bytes(if local { b"\tT" } else { b"\tF" });
+    }
+    // missed_bytes: unset, not 0, since no reassembly counts the gaps.
+    line.bytes(b"\t-\t");
     if f.history.is_empty() {
         line.byte(b'-');
     } else {
@@ -146,6 +274,22 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
         line.byte(b'\t');
         line.u64(n);
     }
+    line.byte(b'\t');
+    match f.tunnel_parents {
+        [None, _] => line.byte(b'-'),
+        [Some(a), b] => {
+            let n = a.write(&mut uid);
+            line.bytes(&uid[..n]);
+            if let Some(b) = b {
+                // Zeek's `#set_separator`.
+                line.byte(b',');
+                let n = b.write(&mut uid);
+                line.bytes(&uid[..n]);
+            }
+        }
+    }
+    line.byte(b'\t');
+    line.u64(u64::from(IP_PROTO_TCP));
     line.finish();
 }
 
@@ -185,6 +329,7 @@ mod tests {
     fn rec() -> ZeekRecord {
         ZeekRecord {
             ts: Timestamp(1_362_692_526_939_084_000),
+            service: None,
             orig: Endpoint {
                 addr: "141.142.228.5".parse().unwrap(),
                 port: 59856,
@@ -202,56 +347,93 @@ mod tests {
             orig_ip_bytes: 512,
             resp_pkts: 7,
             resp_ip_bytes: 5371,
+            tunnel_parents: [None; 2],
         }
     }
 
     #[test]
     fn row_has_every_field_in_order() {
-        let r = row(&rec());
+        let z = rec();
+        let r = row(&z);
         let cols: Vec<&str> = r.split('\t').collect();
         assert_eq!(cols.len(), FIELDS.len());
+        let uid = z.uid().to_string();
         assert_eq!(
             cols,
             vec![
                 "1362692526.939084",
+                &uid,
                 "141.142.228.5",
                 "59856",
                 "2001:db8::1",
                 "80",
                 "tcp",
+                "-",
                 "0.141744",
                 "136",
                 "5007",
                 "SF",
+                "F",
+                "T",
+                "-",
                 "ShADadFf",
                 "7",
                 "512",
                 "7",
-                "5371"
+                "5371",
+                "-",
+                "6"
             ]
         );
     }
 
     #[test]
-    fn unset_fields_are_dashes() {
+    fn unset_fields_are_dashes_and_a_service_is_named() {
         let mut z = rec();
         z.duration = None;
         z.orig_bytes = None;
         z.resp_bytes = None;
         z.history.clear();
+        z.service = Some(Service::Ssh);
         let r = row(&z);
         let cols: Vec<&str> = r.split('\t').collect();
-        assert_eq!(&cols[6..11], &["-", "-", "-", "SF", "-"]);
+        let col = |name| cols[FIELDS.iter().position(|f| *f == name).unwrap()];
+        assert_eq!(col("service"), "ssh");
+        for name in ["duration", "orig_bytes", "resp_bytes", "history"] {
+            assert_eq!(col(name), "-", "{name}");
+        }
+        assert_eq!(col("conn_state"), "SF");
     }
 
     #[test]
-    fn header_names_fields_and_types() {
-        let h = header();
-        assert!(h.starts_with("#separator \\x09\n"));
-        assert!(h.contains("#path\tconn\n"));
-        let fields = h.lines().find(|l| l.starts_with("#fields")).unwrap();
-        assert_eq!(fields.split('\t').count(), 16);
-        let types = h.lines().find(|l| l.starts_with("#types")).unwrap();
-        assert_eq!(types.split('\t').count(), 16);
+    fn header_names_fields_and_types_as_zeek() {
+        let h = header(Timestamp(1_700_000_000 * Timestamp::SECOND));
+        let lines: Vec<&str> = h.lines().collect();
+        assert_eq!(
+            &lines[..6],
+            &[
+                "#separator \\x09",
+                "#set_separator\t,",
+                "#empty_field\t(empty)",
+                "#unset_field\t-",
+                "#path\tconn",
+                "#open\t2023-11-14-22-13-20",
+            ]
+        );
+        assert_eq!(lines[6], format!("#fields\t{}", FIELDS.join("\t")));
+        assert_eq!(lines[7], format!("#types\t{}", TYPES.join("\t")));
+        assert_eq!(lines.len(), 8);
+        assert_eq!(close(Timestamp(0)), "#close\t1970-01-01-00-00-00\n");
+    }
+
+    #[test]
+    fn log_times_are_utc_calendar_dates() {
+        let at = |s: i64| log_time(Timestamp(s * Timestamp::SECOND + 999_999_999));
+        assert_eq!(at(0), "1970-01-01-00-00-00");
+        assert_eq!(at(951_782_400), "2000-02-29-00-00-00");
+        assert_eq!(at(951_868_799), "2000-02-29-23-59-59");
+        assert_eq!(at(4_107_542_400), "2100-03-01-00-00-00");
+        assert_eq!(at(-1), "1969-12-31-23-59-59");
+        assert_eq!(at(7_258_118_400), "2200-01-01-00-00-00");
     }
 }

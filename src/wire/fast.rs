@@ -99,6 +99,7 @@ pub fn ipv4_tcp_into<'a>(frame: &Frame<'a>, out: &mut TcpSegment<'_>) -> Option<
     out.ip_len = total as u32;
     out.checksum = Checksum::Unchecked;
     out.tunnel = None;
+    out.tunnel_parent = None;
     Some(Ipv4Found { payload, src, dst })
 }
 

@@ -23,6 +23,7 @@ mod tunnel;
 
 pub use fast::{Ipv4Found, ipv4_tcp_into};
 pub use seq::SeqNum;
+pub use tunnel::TunnelId;
 
 use std::net::IpAddr;
 
@@ -226,6 +227,9 @@ pub struct TcpSegment<'a> {
     /// The outermost tunnel the segment was taken out of, if any (its
     /// addresses, ports and `ip_len` are the inner packet's, as in Zeek).
     pub tunnel: Option<TunnelKind>,
+    /// The innermost tunnel it was taken out of, if any: Zeek's
+    /// `tunnel_parents` names that tunnel.
+    pub tunnel_parent: Option<TunnelId>,
 }
 
 impl TcpSegment<'static> {
@@ -242,6 +246,7 @@ impl TcpSegment<'static> {
         payload: &[],
         checksum: Checksum::Unchecked,
         tunnel: None,
+        tunnel_parent: None,
     };
 }
 

@@ -78,5 +78,6 @@ fn tcp(t: Transport<'_>, validate: bool) -> Decoded<'_> {
         payload: &seg[hdr_len..],
         checksum,
         tunnel: None,
+        tunnel_parent: None,
     })
 }

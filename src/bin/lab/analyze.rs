@@ -1,6 +1,8 @@
 //! `lab analyze`: classify every TCP connection's teardown in a capture file,
 //! standard input, or a live interface.
 
+mod log_clock;
+
 use std::io::{self, BufWriter, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -10,21 +12,25 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use wirelab::analyze::{self, AnalyzeOptions, Scope};
-use wirelab::capture::{self, LiveCapture, LiveOptions};
+use wirelab::capture::{self, LiveCapture, LiveOptions, Spanned};
 use wirelab::flow::Connection;
 use wirelab::report::expect::{Checker, Expectation};
 use wirelab::report::{ConnectionReport, Report, Summary, json, table, zeek};
 use wirelab::teardown::Teardown;
 use wirelab::wire::DecodeOptions;
 
+use log_clock::LogClock;
+
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// One table row per connection and a summary line.
     Table,
-    /// One JSON document (live: one JSON object per line).
+    /// One JSON document (live: one JSON object per line, as jsonl).
     Json,
-    /// Zeek conn.log TSV.
+    /// JSON Lines: one object per connection as it ends, then the summary.
+    Jsonl,
+    /// Zeek conn.log TSV (the summary goes to standard error).
     Zeek,
 }
 
@@ -65,11 +71,11 @@ pub struct Args {
     hosts: Vec<IpAddr>,
 }
 
-/// Where finished connections go: printed at once (zeek, live) or kept for
-/// one sorted rendering at the end (table and JSON from a file). JSON keeps
-/// the connection records themselves (224 bytes each) and writes the
-/// document one connection at a time; the table needs every row's text to
-/// size its columns.
+/// Where finished connections go: printed at once (zeek, jsonl, live) or
+/// kept for one sorted rendering at the end (table and JSON from a file).
+/// JSON keeps the connection records themselves (224 bytes each) and writes
+/// the document one connection at a time; the table needs every row's text
+/// to size its columns.
 struct Sink {
     format: Format,
     live: bool,
@@ -78,12 +84,27 @@ struct Sink {
     kept_records: Vec<Connection>,
     /// Reused for each conn.log row.
     row: Vec<u8>,
+    /// Zeek's `#open`/`#close` times, and whether the header is out.
+    zeek_log: Option<(LogClock, bool)>,
     checker: Checker,
     error: Option<io::Error>,
 }
 
 impl Sink {
+    /// The conn.log header, before the first row (the `#open` time of a
+    /// file is its first frame's, known once a frame was read).
+    fn open_zeek_log(&mut self) {
+        if let Some((clock, opened @ false)) = &mut self.zeek_log {
+            *opened = true;
+            let header = zeek::header(clock.open());
+            if let Err(e) = self.out.write_all(header.as_bytes()) {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
     fn take(&mut self, c: &Connection, _t: &Teardown) {
+        self.open_zeek_log();
         // The streaming fast path: a conn.log row straight from the record,
         // with no owned report to build when nothing is checked.
         if self.format == Format::Zeek && self.checker.is_empty() {
@@ -108,7 +129,7 @@ impl Sink {
         let line = match (self.format, self.live) {
             (Format::Zeek, _) => Some(zeek::row(&report.zeek)),
             (Format::Table, true) => Some(table::line(&report)),
-            (Format::Json, true) => Some(json::line(&report)),
+            (Format::Json, true) | (Format::Jsonl, _) => Some(json::line(&report)),
             (_, false) => None,
         };
         match line {
@@ -124,6 +145,7 @@ impl Sink {
     }
 
     fn end(mut self, summary: Summary) -> anyhow::Result<ExitCode> {
+        self.open_zeek_log();
         if self.format == Format::Json && !self.live {
             let records = std::mem::take(&mut self.kept_records);
             let written = json::write_connections(&mut self.out, &records, &summary);
@@ -132,9 +154,17 @@ impl Sink {
             }
         }
         let text = match (self.format, self.live) {
-            (Format::Zeek, _) => format!("#summary\t{}\n", table::summary_line(&summary)),
+            (Format::Zeek, _) => {
+                // Zeek's readers take `#` lines as the header's or `#close`:
+                // the summary goes to the terminal instead.
+                eprintln!("lab: {}", table::summary_line(&summary));
+                let close = self.zeek_log.as_ref().map(|(clock, _)| clock.close());
+                zeek::close(close.unwrap_or_default())
+            }
             (Format::Table, true) => format!("{}\n", table::summary_line(&summary)),
-            (Format::Json, true) => format!("{}\n", json::summary_line(&summary)),
+            (Format::Json, true) | (Format::Jsonl, _) => {
+                format!("{}\n", json::summary_line(&summary))
+            }
             (Format::Json, false) => "\n".to_string(),
             (Format::Table, false) => {
                 self.kept.sort_by_key(|c| c.id);
@@ -183,12 +213,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         kept: Vec::new(),
         kept_records: Vec::new(),
         row: Vec::with_capacity(256),
+        zeek_log: None,
         checker: Checker::new(args.expect),
         error: None,
     };
-    if args.format == Format::Zeek {
-        sink.out.write_all(zeek::header().as_bytes()).ok();
-    }
+    let zeek_clock = |fallback| -> anyhow::Result<_> {
+        let zeek = args.format == Format::Zeek;
+        zeek.then(|| LogClock::from_env(fallback)).transpose()
+    };
     let summary = if let Some(interface) = &args.interface {
         // Whole packets only where they are used: the saved copy and the
         // checksums; the analysis itself reads headers.
@@ -209,6 +241,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .context("installing the Ctrl-C handler")?;
         }
         eprintln!("lab: capturing on {interface}; Ctrl-C to stop");
+        sink.zeek_log = zeek_clock(LogClock::Wall)?.map(|c| (c, false));
+        // Live, the header goes out at once rather than with the first row.
+        sink.open_zeek_log();
+        sink.out.flush().ok();
         let summary = analyze::analyze_live(&mut capture, &opts, &stop, |c, t| sink.take(c, t))?;
         capture.flush()?;
         // libpcap's own counters: a drop means the analysis missed packets.
@@ -222,6 +258,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         opts.filter = args.filter;
         let path = args.file.unwrap_or_else(|| PathBuf::from("-"));
         let mut reader = capture::open_file(&path)?;
+        let (mut reader, span) = Spanned::new(&mut reader);
+        sink.zeek_log = zeek_clock(LogClock::Capture(span))?.map(|c| (c, false));
         analyze::analyze_each(&mut reader, &opts, |c, t| sink.take(c, t))?
     };
     sink.end(summary)

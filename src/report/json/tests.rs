@@ -26,6 +26,7 @@ fn report(id: u64) -> ConnectionReport {
         },
         zeek: ZeekRecord {
             ts: Timestamp(1_000_000_000),
+            service: None,
             orig: ep(40000),
             resp: ep(80),
             duration: None,
@@ -37,6 +38,7 @@ fn report(id: u64) -> ConnectionReport {
             orig_ip_bytes: 120,
             resp_pkts: 2,
             resp_ip_bytes: 80,
+            tunnel_parents: [None; 2],
         },
         removal: Removal::CloseTimer,
     }

@@ -26,6 +26,9 @@
 //! [`udp_absent`]), and later fragments are counted as fragments.
 
 mod headers;
+mod parent;
+
+pub use parent::TunnelId;
 
 use super::ip::{self, Transport, proto};
 use super::{Decoded, Skip, TunnelKind, link, tcp};
@@ -117,6 +120,7 @@ pub(super) fn after_ip(outer: Transport<'_>, uncaptured: usize, validate: bool) 
     let mut t = outer;
     let mut extra = uncaptured;
     let mut outermost = None;
+    let mut parent = None;
     let mut in_gtp = false;
     let mut depth = 0;
     while let Some((layer, detected, data)) = identify(&t) {
@@ -165,18 +169,22 @@ pub(super) fn after_ip(outer: Transport<'_>, uncaptured: usize, validate: bool) 
         if matches!(layer, Layer::Gre | Layer::IpInIp(_)) {
             extra = 0;
         }
+        let carrier = TunnelId::of(&t, kind);
         t = match inner_ip(payload, extra, absent, validate) {
             Ok(inner) => inner,
             Err(InnerError::Skip(skip)) => return Decoded::Skip(skip),
             Err(InnerError::Broken) => return Decoded::Skip(broken),
         };
         outermost.get_or_insert(kind);
+        // The last layer opened is the innermost: Zeek's parent.
+        parent = Some(carrier);
         in_gtp = kind == TunnelKind::Gtp;
         extra += absent;
     }
     let mut decoded = tcp::decode(t, validate);
     if let Decoded::Tcp(seg) = &mut decoded {
         seg.tunnel = outermost;
+        seg.tunnel_parent = parent;
     }
     decoded
 }
