@@ -10,10 +10,11 @@
 
 use crate::capture::{Frame, Timestamp};
 use crate::flow::{FlowHash, SSH_BANNER_PREFIX};
-use crate::report::{DecapsulatedCounts, SkipCounts};
+use crate::report::{DecapsulatedCounts, SkipCounts, TimeWentBack, Unfilterable};
 use crate::wire::{self, DecodeOptions, Decoded, Endpoint, TcpSegment};
 
-use super::{Error, PacketFilter};
+use super::Error;
+use super::filter::PacketFilter;
 
 /// What the flow stage needs of one frame.
 #[derive(Clone, Copy, Debug)]
@@ -92,6 +93,8 @@ pub(super) struct FrameCounts {
     pub(super) skipped: SkipCounts,
     /// TCP segments taken out of a tunnel, by kind.
     pub(super) decapsulated: DecapsulatedCounts,
+    /// Frames whose time is before an earlier frame's.
+    pub(super) time_went_back: Option<TimeWentBack>,
 }
 
 impl Packet {
@@ -107,6 +110,8 @@ impl Packet {
 pub(super) struct Decoder {
     decode: DecodeOptions,
     filter: Option<PacketFilter>,
+    /// The latest frame time so far, to notice time going back.
+    latest: Timestamp,
     pub(super) counts: FrameCounts,
 }
 
@@ -114,34 +119,46 @@ impl Decoder {
     pub(super) fn new(decode: DecodeOptions, filter: Option<&String>) -> Self {
         Decoder {
             decode,
-            filter: filter.map(|expr| PacketFilter {
-                expr: expr.clone(),
-                programs: Vec::new(),
-            }),
+            filter: filter.map(|expr| PacketFilter::new(expr)),
+            latest: Timestamp(i64::MIN),
             counts: FrameCounts::default(),
         }
     }
 
-    /// The frame's summary, or `None` when the filter leaves it out.
+    /// At the end of the input: the link types `--filter` left unfiltered.
     ///
     /// # Errors
     ///
-    /// [`Error::Filter`] when the filter does not compile for this frame's
-    /// link type.
+    /// [`Error::Filter`] when the expression compiled for none of them.
+    pub(super) fn filter_verdict(&self) -> Result<Vec<Unfilterable>, Error> {
+        self.filter
+            .as_ref()
+            .map_or(Ok(Vec::new()), PacketFilter::verdict)
+    }
+
+    /// Counts a frame, noting when its time is before an earlier frame's
+    /// (capinfos' "not in chronological order").
+    #[inline]
+    fn count(&mut self, frame: &Frame<'_>) {
+        self.counts.frames += 1;
+        if frame.ts < self.latest {
+            TimeWentBack::note(
+                &mut self.counts.time_went_back,
+                frame.number,
+                frame.ts,
+                self.latest,
+            );
+        } else {
+            self.latest = frame.ts;
+        }
+    }
+
     /// [`Decoder::packet`] written into `slot` (a batch's), true when
     /// the filter kept the frame. The common frame (Ethernet, IPv4, TCP,
     /// checksums not validated) is written field by field in place; see
     /// [`wire::ipv4_tcp_into`] for why.
-    ///
-    /// # Errors
-    ///
-    /// As [`Decoder::packet`].
     #[inline]
-    pub(super) fn packet_into(
-        &mut self,
-        frame: &Frame<'_>,
-        slot: &mut Packet,
-    ) -> Result<bool, Error> {
+    pub(super) fn packet_into(&mut self, frame: &Frame<'_>, slot: &mut Packet) -> bool {
         if self.filter.is_none() && !self.decode.validate_checksums {
             if !matches!(slot.kind, Kind::Tcp(_)) {
                 slot.kind = Kind::Tcp(OwnedSegment {
@@ -157,29 +174,30 @@ impl Decoder {
                     FlowHash::of_v4((found.src, o.head.src.port), (found.dst, o.head.dst.port));
                 slot.number = frame.number;
                 slot.ts = frame.ts;
-                self.counts.frames += 1;
+                self.count(frame);
                 self.counts.tcp_segments += 1;
-                return Ok(true);
+                return true;
             }
         }
-        match self.packet(frame)? {
+        match self.packet(frame) {
             Some(p) => {
                 *slot = p;
-                Ok(true)
+                true
             }
-            None => Ok(false),
+            None => false,
         }
     }
 
+    /// The frame's summary, or `None` when the filter leaves it out.
     #[inline]
-    pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Result<Option<Packet>, Error> {
+    pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Option<Packet> {
+        self.count(frame);
         let counts = &mut self.counts;
-        counts.frames += 1;
         if let Some(f) = &mut self.filter
-            && !f.accepts(frame)?
+            && !f.accepts(frame)
         {
             counts.filtered_out += 1;
-            return Ok(None);
+            return None;
         }
         let kind = match wire::decode(frame, &self.decode) {
             Decoded::Tcp(seg) => {
@@ -196,10 +214,10 @@ impl Decoder {
                 Kind::Other
             }
         };
-        Ok(Some(Packet {
+        Some(Packet {
             number: frame.number,
             ts: frame.ts,
             kind,
-        }))
+        })
     }
 }

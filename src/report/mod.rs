@@ -15,7 +15,10 @@ pub mod expect;
 pub mod json;
 mod line;
 pub mod table;
+mod warning;
 pub mod zeek;
+
+pub use warning::{TimeWentBack, Unfilterable, Warning};
 
 use crate::capture::{CaptureAnomalies, Timestamp};
 use crate::flow::{ConnState, Connection, FlowAnomalies, Removal};
@@ -279,6 +282,13 @@ pub struct Summary {
     /// Most connections held at once (open, or closed and waiting for
     /// Zeek's timers): what the analyzer's memory follows.
     pub peak_open: u64,
+    /// Link types the `--filter` expression does not compile for (their
+    /// frames are in `filtered_out`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unfilterable: Vec<Unfilterable>,
+    /// Timestamps that go back in capture order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_went_back: Option<TimeWentBack>,
 }
 
 /// The whole result of one analysis.

@@ -224,5 +224,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut reader = capture::open_file(&path)?;
         analyze::analyze_each(&mut reader, &opts, |c, t| sink.take(c, t))?
     };
+    // What the library found worth saying besides the report, one line each.
+    for warning in summary.warnings() {
+        eprintln!("lab: warning: {warning}");
+    }
     sink.end(summary)
 }

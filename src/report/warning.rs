@@ -1,0 +1,132 @@
+//! What an analysis should say on standard error besides its report: input
+//! that the analysis read but that changes how far its rows can be trusted.
+//!
+//! The library only describes them ([`Summary::warnings`]); the binary prints
+//! each as one line.
+
+use std::fmt;
+
+use crate::capture::{Damage, Timestamp};
+
+use super::Summary;
+
+/// A link type the `--filter` expression does not compile for: its frames
+/// are left out (counted as filtered out).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Unfilterable {
+    /// The LINKTYPE_ value of the interface.
+    pub link: u32,
+    /// libpcap's name for it, when libpcap has one.
+    pub name: Option<String>,
+    /// Its frames, all left out.
+    pub frames: u64,
+    /// libpcap's complaint.
+    pub message: String,
+}
+
+/// Timestamps that go back in capture order (files concatenated, or
+/// several capture points merged without sorting).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TimeWentBack {
+    /// Frames earlier than some frame before them.
+    pub frames: u64,
+    /// The largest step back (ns below the latest time seen before).
+    pub largest_ns: i64,
+    /// The frame at which that step happened.
+    pub at_frame: u64,
+}
+
+impl TimeWentBack {
+    /// Notes frame `number` at `ts`, when `latest` (the latest time seen
+    /// before it) is later.
+    #[cold]
+    pub(crate) fn note(this: &mut Option<Self>, number: u64, ts: Timestamp, latest: Timestamp) {
+        let step = latest.0.saturating_sub(ts.0);
+        let w = this.get_or_insert_with(TimeWentBack::default);
+        w.frames += 1;
+        if step > w.largest_ns {
+            w.largest_ns = step;
+            w.at_frame = number;
+        }
+    }
+}
+
+/// One thing worth a line on standard error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning<'a> {
+    /// A link type `--filter` could not be compiled for.
+    Unfilterable(&'a Unfilterable),
+    /// Timestamps go back.
+    TimeWentBack(TimeWentBack),
+    /// Damaged records that tcpdump and tshark stop at: how many, and the
+    /// first.
+    Damaged {
+        /// Damaged records counted.
+        count: u64,
+        /// The first of them.
+        first: Damage,
+    },
+}
+
+impl Summary {
+    /// What the analysis should warn about, in a fixed order.
+    pub fn warnings(&self) -> Vec<Warning<'_>> {
+        let mut out: Vec<Warning<'_>> = self
+            .unfilterable
+            .iter()
+            .map(Warning::Unfilterable)
+            .collect();
+        if let Some(back) = self.time_went_back {
+            out.push(Warning::TimeWentBack(back));
+        }
+        if let Some(first) = self.capture_anomalies.first_damage {
+            out.push(Warning::Damaged {
+                count: self.capture_anomalies.damaged_records,
+                first,
+            });
+        }
+        out
+    }
+}
+
+/// Seconds with up to three decimals, as a person reads them.
+fn seconds(ns: i64) -> String {
+    let ms = ns / 1_000_000;
+    if ms % 1000 == 0 {
+        format!("{}", ms / 1000)
+    } else {
+        format!("{}.{:03}", ms / 1000, ms % 1000)
+    }
+}
+
+impl fmt::Display for Warning<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Unfilterable(u) => {
+                write!(f, "--filter does not compile for link type {}", u.link)?;
+                if let Some(name) = &u.name {
+                    write!(f, " ({name})")?;
+                }
+                write!(
+                    f,
+                    ": {}; its {} frames count as filtered out",
+                    u.message, u.frames
+                )
+            }
+            Warning::TimeWentBack(b) => write!(
+                f,
+                "timestamps go back by up to {} s (at frame {}; {} frames earlier than one before them): \
+                 connections may split into several rows; `reordercap` sorts the file",
+                seconds(b.largest_ns),
+                b.at_frame,
+                b.frames
+            ),
+            Warning::Damaged { count, first } => write!(
+                f,
+                "{count} damaged records skipped, which tcpdump and tshark refuse to read past \
+                 (the first at byte {}: {}); the rest of the file was analyzed",
+                first.offset, first.kind
+            ),
+        }
+    }
+}
