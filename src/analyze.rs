@@ -207,7 +207,7 @@ fn totals(
     summary.tcp_segments = counts.tcp_segments;
     summary.skipped = counts.skipped;
     summary.decapsulated = counts.decapsulated;
-    summary.time_went_back = counts.time_went_back;
+    summary.time_went_back = flow.time_went_back;
     summary.capture_anomalies = capture.clone();
     summary.flow_anomalies = *flow;
     summary
@@ -221,7 +221,7 @@ fn apply(table: &mut FlowTable, p: &Packet, emit: &mut impl FnMut(&Connection)) 
         Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, emit),
         // Zeek's network time moves with every packet it reads, TCP or not,
         // and timers fire on it.
-        Kind::Other => table.advance(p.ts, emit),
+        Kind::Other => table.advance_to(p.number, p.ts, emit),
     }
     table.open_connections() as u64
 }
@@ -294,5 +294,9 @@ pub fn analyze_live<S: FrameSource + ?Sized>(
             None => engine.tick(wall_clock(), &mut on),
         }
     }
-    engine.finish(source.anomalies(), &mut on)
+    let mut summary = engine.finish(source.anomalies(), &mut on)?;
+    // The wall clock moved network time between packets, so a packet
+    // stamped by the kernel before the last tick is no step back.
+    summary.time_went_back = None;
+    Ok(summary)
 }

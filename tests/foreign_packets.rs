@@ -289,7 +289,7 @@ fn time_stepping_back_follows_zeeks_clock_and_is_warned_about() {
         let lines: Vec<&str> = err.lines().collect();
         assert_eq!(lines.len(), 1, "{err}");
         let head = format!(
-            "lab: warning: timestamps go back by up to {step} s (at frame {}; {b_len} frames",
+            "lab: warning: timestamps go back by up to {step} s (at frame {}; {b_len} packets",
             a_len + 1
         );
         assert!(lines[0].starts_with(&head), "{err}");

@@ -10,7 +10,7 @@
 
 use crate::capture::{Frame, Timestamp};
 use crate::flow::{FlowHash, SSH_BANNER_PREFIX};
-use crate::report::{DecapsulatedCounts, SkipCounts, TimeWentBack, Unfilterable};
+use crate::report::{DecapsulatedCounts, SkipCounts, Unfilterable};
 use crate::wire::{self, DecodeOptions, Decoded, Endpoint, TcpSegment};
 
 use super::Error;
@@ -93,8 +93,6 @@ pub(super) struct FrameCounts {
     pub(super) skipped: SkipCounts,
     /// TCP segments taken out of a tunnel, by kind.
     pub(super) decapsulated: DecapsulatedCounts,
-    /// Frames whose time is before an earlier frame's.
-    pub(super) time_went_back: Option<TimeWentBack>,
 }
 
 impl Packet {
@@ -110,8 +108,6 @@ impl Packet {
 pub(super) struct Decoder {
     decode: DecodeOptions,
     filter: Option<PacketFilter>,
-    /// The latest frame time so far, to notice time going back.
-    latest: Timestamp,
     pub(super) counts: FrameCounts,
 }
 
@@ -120,7 +116,6 @@ impl Decoder {
         Decoder {
             decode,
             filter: filter.map(|expr| PacketFilter::new(expr)),
-            latest: Timestamp(i64::MIN),
             counts: FrameCounts::default(),
         }
     }
@@ -134,23 +129,6 @@ impl Decoder {
         self.filter
             .as_ref()
             .map_or(Ok(Vec::new()), PacketFilter::verdict)
-    }
-
-    /// Counts a frame, noting when its time is before an earlier frame's
-    /// (capinfos' "not in chronological order").
-    #[inline]
-    fn count(&mut self, frame: &Frame<'_>) {
-        self.counts.frames += 1;
-        if frame.ts < self.latest {
-            TimeWentBack::note(
-                &mut self.counts.time_went_back,
-                frame.number,
-                frame.ts,
-                self.latest,
-            );
-        } else {
-            self.latest = frame.ts;
-        }
     }
 
     /// [`Decoder::packet`] written into `slot` (a batch's), true when
@@ -174,7 +152,7 @@ impl Decoder {
                     FlowHash::of_v4((found.src, o.head.src.port), (found.dst, o.head.dst.port));
                 slot.number = frame.number;
                 slot.ts = frame.ts;
-                self.count(frame);
+                self.counts.frames += 1;
                 self.counts.tcp_segments += 1;
                 return true;
             }
@@ -191,8 +169,8 @@ impl Decoder {
     /// The frame's summary, or `None` when the filter leaves it out.
     #[inline]
     pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Option<Packet> {
-        self.count(frame);
         let counts = &mut self.counts;
+        counts.frames += 1;
         if let Some(f) = &mut self.filter
             && !f.accepts(frame)
         {

@@ -18,7 +18,8 @@ pub mod table;
 mod warning;
 pub mod zeek;
 
-pub use warning::{TimeWentBack, Unfilterable, Warning};
+pub use crate::flow::TimeWentBack;
+pub use warning::{Unfilterable, Warning};
 
 use crate::capture::{CaptureAnomalies, Timestamp};
 use crate::flow::{ConnState, Connection, FlowAnomalies, Removal};

@@ -6,7 +6,8 @@
 
 use std::fmt;
 
-use crate::capture::{Damage, Timestamp};
+use crate::capture::Damage;
+use crate::flow::TimeWentBack;
 
 use super::Summary;
 
@@ -22,33 +23,6 @@ pub struct Unfilterable {
     pub frames: u64,
     /// libpcap's complaint.
     pub message: String,
-}
-
-/// Timestamps that go back in capture order (files concatenated, or
-/// several capture points merged without sorting).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct TimeWentBack {
-    /// Frames earlier than some frame before them.
-    pub frames: u64,
-    /// The largest step back (ns below the latest time seen before).
-    pub largest_ns: i64,
-    /// The frame at which that step happened.
-    pub at_frame: u64,
-}
-
-impl TimeWentBack {
-    /// Notes frame `number` at `ts`, when `latest` (the latest time seen
-    /// before it) is later.
-    #[cold]
-    pub(crate) fn note(this: &mut Option<Self>, number: u64, ts: Timestamp, latest: Timestamp) {
-        let step = latest.0.saturating_sub(ts.0);
-        let w = this.get_or_insert_with(TimeWentBack::default);
-        w.frames += 1;
-        if step > w.largest_ns {
-            w.largest_ns = step;
-            w.at_frame = number;
-        }
-    }
 }
 
 /// One thing worth a line on standard error.
@@ -115,7 +89,7 @@ impl fmt::Display for Warning<'_> {
             }
             Warning::TimeWentBack(b) => write!(
                 f,
-                "timestamps go back by up to {} s (at frame {}; {} frames earlier than one before them): \
+                "timestamps go back by up to {} s (at frame {}; {} packets older than one before them): \
                  connections may split into several rows; `reordercap` sorts the file",
                 seconds(b.largest_ns),
                 b.at_frame,
