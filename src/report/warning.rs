@@ -97,9 +97,11 @@ impl fmt::Display for Warning<'_> {
             ),
             Warning::Damaged { count, first } => write!(
                 f,
-                "{count} damaged records skipped, which tcpdump and tshark refuse to read past \
-                 (the first at byte {}: {}); the rest of the file was analyzed",
-                first.offset, first.kind
+                "{count} damaged record{} that tcpdump and tshark stop at (the first at byte {}: {}); \
+                 the rest of the file was analyzed",
+                if *count == 1 { "" } else { "s" },
+                first.offset,
+                first.kind
             ),
         }
     }
