@@ -16,6 +16,7 @@
 //!
 //! Nothing here prints.
 
+mod filter;
 mod packet;
 mod pipeline;
 #[cfg(test)]
@@ -39,7 +40,8 @@ pub enum Error {
     /// The capture could not be read.
     #[error(transparent)]
     Capture(#[from] capture::Error),
-    /// The `--filter` expression does not compile for a link type.
+    /// The `--filter` expression compiles for none of the capture's link
+    /// types (the first one's complaint is given).
     #[error("bad filter {filter:?} for link type {link}: {message}")]
     Filter {
         /// The expression given.
@@ -91,33 +93,6 @@ pub struct AnalyzeOptions {
     pub scope: Scope,
 }
 
-/// A BPF expression compiled once per link type met in the capture.
-struct PacketFilter {
-    expr: String,
-    programs: Vec<(u32, pcap::BpfProgram)>,
-}
-
-impl PacketFilter {
-    fn accepts(&mut self, frame: &Frame<'_>) -> Result<bool, Error> {
-        let link = frame.link.0;
-        if let Some((_, p)) = self.programs.iter().find(|(l, _)| *l == link) {
-            return Ok(p.filter(frame.data));
-        }
-        let err = |message: String| Error::Filter {
-            filter: self.expr.clone(),
-            link,
-            message,
-        };
-        let linktype = i32::try_from(link).map_err(|e| err(e.to_string()))?;
-        let program = pcap::Capture::dead(pcap::Linktype(linktype))
-            .and_then(|d| d.compile(&self.expr, true))
-            .map_err(|e| err(e.to_string()))?;
-        let ok = program.filter(frame.data);
-        self.programs.push((link, program));
-        Ok(ok)
-    }
-}
-
 /// The streaming engine behind [`analyze`], [`analyze_each`] and
 /// [`analyze_live`], for callers that bring their own loop.
 pub struct Analyzer {
@@ -156,20 +131,10 @@ impl Analyzer {
     }
 
     /// Processes one frame; finished connections go to `on`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Filter`] when the filter does not compile for this frame's
-    /// link type.
-    pub fn frame(
-        &mut self,
-        frame: &Frame<'_>,
-        on: &mut impl FnMut(&Connection, &Teardown),
-    ) -> Result<(), Error> {
-        if let Some(p) = self.decoder.packet(frame)? {
+    pub fn frame(&mut self, frame: &Frame<'_>, on: &mut impl FnMut(&Connection, &Teardown)) {
+        if let Some(p) = self.decoder.packet(frame) {
             self.packet(&p, on);
         }
-        Ok(())
     }
 
     /// The flow half of [`Analyzer::frame`], on a frame already decoded.
@@ -201,22 +166,17 @@ impl Analyzer {
     }
 
     /// End of input: hands out every open connection and returns the totals.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Filter`] when the `--filter` expression compiled for none
+    /// of the link types met (no frame passed it).
     pub fn finish(
-        self,
-        capture: &CaptureAnomalies,
-        on: &mut impl FnMut(&Connection, &Teardown),
-    ) -> Summary {
-        let counts = self.decoder.counts;
-        self.finish_with(counts, capture, on)
-    }
-
-    /// [`Analyzer::finish`] with the frame counts of a decoder elsewhere.
-    fn finish_with(
         mut self,
-        counts: FrameCounts,
         capture: &CaptureAnomalies,
         on: &mut impl FnMut(&Connection, &Teardown),
-    ) -> Summary {
+    ) -> Result<Summary, Error> {
+        let unfilterable = self.decoder.filter_verdict()?;
         let Analyzer {
             table,
             scope,
@@ -224,7 +184,14 @@ impl Analyzer {
             ..
         } = &mut self;
         table.finish(&mut |c| deliver(scope, summary, on, c));
-        totals(self.summary, counts, capture, self.table.anomalies())
+        let mut summary = totals(
+            self.summary,
+            self.decoder.counts,
+            capture,
+            self.table.anomalies(),
+        );
+        summary.unfilterable = unfilterable;
+        Ok(summary)
     }
 }
 
@@ -240,6 +207,7 @@ fn totals(
     summary.tcp_segments = counts.tcp_segments;
     summary.skipped = counts.skipped;
     summary.decapsulated = counts.decapsulated;
+    summary.time_went_back = flow.time_went_back;
     summary.capture_anomalies = capture.clone();
     summary.flow_anomalies = *flow;
     summary
@@ -253,7 +221,7 @@ fn apply(table: &mut FlowTable, p: &Packet, emit: &mut impl FnMut(&Connection)) 
         Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, emit),
         // Zeek's network time moves with every packet it reads, TCP or not,
         // and timers fire on it.
-        Kind::Other => table.advance(p.ts, emit),
+        Kind::Other => table.advance_to(p.number, p.ts, emit),
     }
     table.open_connections() as u64
 }
@@ -322,9 +290,13 @@ pub fn analyze_live<S: FrameSource + ?Sized>(
     let mut engine = Analyzer::new(opts);
     while !stop.load(Ordering::Relaxed) {
         match source.next_frame()? {
-            Some(frame) => engine.frame(&frame, &mut on)?,
+            Some(frame) => engine.frame(&frame, &mut on),
             None => engine.tick(wall_clock(), &mut on),
         }
     }
-    Ok(engine.finish(source.anomalies(), &mut on))
+    let mut summary = engine.finish(source.anomalies(), &mut on)?;
+    // The wall clock moved network time between packets, so a packet
+    // stamped by the kernel before the last tick is no step back.
+    summary.time_went_back = None;
+    Ok(summary)
 }

@@ -10,10 +10,11 @@
 
 use crate::capture::{Frame, Timestamp};
 use crate::flow::{FlowHash, SSH_BANNER_PREFIX};
-use crate::report::{DecapsulatedCounts, SkipCounts};
+use crate::report::{DecapsulatedCounts, SkipCounts, Unfilterable};
 use crate::wire::{self, DecodeOptions, Decoded, Endpoint, TcpSegment};
 
-use super::{Error, PacketFilter};
+use super::Error;
+use super::filter::PacketFilter;
 
 /// What the flow stage needs of one frame.
 #[derive(Clone, Copy, Debug)]
@@ -114,34 +115,28 @@ impl Decoder {
     pub(super) fn new(decode: DecodeOptions, filter: Option<&String>) -> Self {
         Decoder {
             decode,
-            filter: filter.map(|expr| PacketFilter {
-                expr: expr.clone(),
-                programs: Vec::new(),
-            }),
+            filter: filter.map(|expr| PacketFilter::new(expr)),
             counts: FrameCounts::default(),
         }
     }
 
-    /// The frame's summary, or `None` when the filter leaves it out.
+    /// At the end of the input: the link types `--filter` left unfiltered.
     ///
     /// # Errors
     ///
-    /// [`Error::Filter`] when the filter does not compile for this frame's
-    /// link type.
+    /// [`Error::Filter`] when the expression compiled for none of them.
+    pub(super) fn filter_verdict(&self) -> Result<Vec<Unfilterable>, Error> {
+        self.filter
+            .as_ref()
+            .map_or(Ok(Vec::new()), PacketFilter::verdict)
+    }
+
     /// [`Decoder::packet`] written into `slot` (a batch's), true when
     /// the filter kept the frame. The common frame (Ethernet, IPv4, TCP,
     /// checksums not validated) is written field by field in place; see
     /// [`wire::ipv4_tcp_into`] for why.
-    ///
-    /// # Errors
-    ///
-    /// As [`Decoder::packet`].
     #[inline]
-    pub(super) fn packet_into(
-        &mut self,
-        frame: &Frame<'_>,
-        slot: &mut Packet,
-    ) -> Result<bool, Error> {
+    pub(super) fn packet_into(&mut self, frame: &Frame<'_>, slot: &mut Packet) -> bool {
         if self.filter.is_none() && !self.decode.validate_checksums {
             if !matches!(slot.kind, Kind::Tcp(_)) {
                 slot.kind = Kind::Tcp(OwnedSegment {
@@ -159,27 +154,28 @@ impl Decoder {
                 slot.ts = frame.ts;
                 self.counts.frames += 1;
                 self.counts.tcp_segments += 1;
-                return Ok(true);
+                return true;
             }
         }
-        match self.packet(frame)? {
+        match self.packet(frame) {
             Some(p) => {
                 *slot = p;
-                Ok(true)
+                true
             }
-            None => Ok(false),
+            None => false,
         }
     }
 
+    /// The frame's summary, or `None` when the filter leaves it out.
     #[inline]
-    pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Result<Option<Packet>, Error> {
+    pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Option<Packet> {
         let counts = &mut self.counts;
         counts.frames += 1;
         if let Some(f) = &mut self.filter
-            && !f.accepts(frame)?
+            && !f.accepts(frame)
         {
             counts.filtered_out += 1;
-            return Ok(None);
+            return None;
         }
         let kind = match wire::decode(frame, &self.decode) {
             Decoded::Tcp(seg) => {
@@ -196,10 +192,10 @@ impl Decoder {
                 Kind::Other
             }
         };
-        Ok(Some(Packet {
+        Some(Packet {
             number: frame.number,
             ts: frame.ts,
             kind,
-        }))
+        })
     }
 }

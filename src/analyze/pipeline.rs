@@ -80,8 +80,8 @@ pub(super) fn run<S: FrameSource + ?Sized>(
     let mut engine = Analyzer::new(opts);
     for _ in 0..BATCH {
         match source.next_frame()? {
-            Some(frame) => engine.frame(&frame, &mut on)?,
-            None => return Ok(engine.finish(source.anomalies(), &mut on)),
+            Some(frame) => engine.frame(&frame, &mut on),
+            None => return engine.finish(source.anomalies(), &mut on),
         }
     }
     let Analyzer {
@@ -133,10 +133,8 @@ pub(super) fn run<S: FrameSource + ?Sized>(
             if n == batch.len() {
                 batch.push(Packet::UNSET);
             }
-            match decoder.packet_into(&frame, &mut batch[n]) {
-                Ok(true) => n += 1,
-                Ok(false) => {}
-                Err(e) => break Err(e),
+            if decoder.packet_into(&frame, &mut batch[n]) {
+                n += 1;
             }
             if n < BATCH {
                 continue;
@@ -188,19 +186,17 @@ pub(super) fn run<S: FrameSource + ?Sized>(
                 summary,
             };
             while let Some(frame) = source.next_frame()? {
-                engine.frame(&frame, &mut on)?;
+                engine.frame(&frame, &mut on);
             }
-            return Ok(engine.finish(source.anomalies(), &mut on));
+            return engine.finish(source.anomalies(), &mut on);
         }
     };
     outcome?;
+    let unfilterable = decoder.filter_verdict()?;
     summary.peak_open = peak;
-    Ok(totals(
-        summary,
-        decoder.counts,
-        source.anomalies(),
-        &anomalies,
-    ))
+    let mut summary = totals(summary, decoder.counts, source.anomalies(), &anomalies);
+    summary.unfilterable = unfilterable;
+    Ok(summary)
 }
 
 /// The flow thread: packets through the table until an empty batch marks

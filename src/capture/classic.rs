@@ -10,7 +10,7 @@
 use std::io::{self, Read};
 
 use super::input::Input;
-use super::{CaptureAnomalies, Error, Frame, LinkType, Timestamp};
+use super::{CaptureAnomalies, DamageKind, Error, Frame, LinkType, Timestamp};
 
 /// The magic number, as read in the file's own byte order.
 const MAGIC_MICROS: u32 = 0xa1b2_c3d4;
@@ -200,7 +200,8 @@ impl Pcap {
             }
             let r = self.record_header(input.bytes());
             if r.caplen > self.bound {
-                anomalies.damaged_records += 1;
+                let claimed = u64::from(r.caplen);
+                anomalies.damaged(input.offset(), DamageKind::TooLong { claimed });
                 self.resync(input, anomalies)?;
                 continue;
             }

@@ -130,12 +130,75 @@ pub struct CaptureAnomalies {
     pub unknown_blocks: u64,
     /// pcapng packets that name an interface no description block introduced.
     pub unknown_interface: u64,
+    /// The first damaged record, named: tcpdump and tshark stop reading at
+    /// such damage, so it is worth a warning (the count is `damaged_records`).
+    #[serde(skip)]
+    pub first_damage: Option<Damage>,
+}
+
+/// Where a damaged record was found and what was wrong with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Damage {
+    /// Input offset of the record or block.
+    pub offset: u64,
+    /// What was wrong.
+    pub kind: DamageKind,
+}
+
+/// The ways a record or block header can be impossible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DamageKind {
+    /// A record or block claims more bytes than any capture holds (pcap: a
+    /// captured length above every snap length; pcapng: a block length
+    /// outside 12 bytes to 16 MiB or not a multiple of 4).
+    TooLong {
+        /// The length claimed.
+        claimed: u64,
+    },
+    /// A pcapng block whose two length fields disagree.
+    LengthsDisagree,
+    /// A pcapng block whose contents (packet data, fixed fields) overrun it.
+    ContentsOverrun,
+    /// A pcapng option that runs past the end of its block.
+    OptionOverrun,
+    /// A pcapng section header of a version other than 1.x.
+    SectionVersion {
+        /// Major version.
+        major: u16,
+        /// Minor version.
+        minor: u16,
+    },
+}
+
+impl std::fmt::Display for DamageKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DamageKind::TooLong { claimed } => {
+                write!(
+                    f,
+                    "a record claims {claimed} bytes, more than any capture holds"
+                )
+            }
+            DamageKind::LengthsDisagree => write!(f, "a pcapng block's two length fields disagree"),
+            DamageKind::ContentsOverrun => write!(f, "a pcapng block's contents overrun it"),
+            DamageKind::OptionOverrun => write!(f, "a pcapng option is longer than its block"),
+            DamageKind::SectionVersion { major, minor } => {
+                write!(f, "a pcapng section header of version {major}.{minor}")
+            }
+        }
+    }
 }
 
 impl CaptureAnomalies {
     /// True when nothing was counted.
     pub fn is_empty(&self) -> bool {
         *self == CaptureAnomalies::default()
+    }
+
+    /// Counts a damaged record, keeping the first one's description.
+    pub(crate) fn damaged(&mut self, offset: u64, kind: DamageKind) {
+        self.damaged_records += 1;
+        self.first_damage.get_or_insert(Damage { offset, kind });
     }
 }
 

@@ -12,7 +12,7 @@
 use std::io::{self, Read};
 
 use super::input::Input;
-use super::{CaptureAnomalies, Frame, LinkType, Timestamp, read_u16, read_u32};
+use super::{CaptureAnomalies, DamageKind, Frame, LinkType, Timestamp, read_u16, read_u32};
 
 /// The Section Header Block type; a palindrome, so byte order cannot hide it.
 pub(super) const SHB_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
@@ -77,6 +77,9 @@ pub(super) struct PcapNg {
     /// Simple Packet Blocks carry no timestamp; they get the previous one so
     /// that time never jumps to 1970 in the middle of a capture.
     last_ts: Timestamp,
+    /// Damage inside a block that is still used (an option that overruns
+    /// it), for the caller to count.
+    side_damage: Option<DamageKind>,
 }
 
 /// What one well-framed block turned out to be.
@@ -95,7 +98,7 @@ enum Block {
     /// A block of a type it does not know.
     Unknown,
     /// Well framed but inconsistent inside.
-    Damaged,
+    Damaged(DamageKind),
 }
 
 /// Whether a block type is one this reader knows.
@@ -123,21 +126,34 @@ impl PcapNg {
             big_endian: false,
             interfaces: Vec::new(),
             last_ts: Timestamp(0),
+            side_damage: None,
         }
     }
 
     /// Type, length and byte order of the block starting at `h` (12 bytes),
     /// if its header is believable.
     fn block_header(&self, h: &[u8]) -> Option<(u32, usize, bool)> {
+        self.checked_header(h).ok()
+    }
+
+    /// [`Self::block_header`], naming what is wrong when it is not believable.
+    fn checked_header(&self, h: &[u8]) -> Result<(u32, usize, bool), DamageKind> {
         let big = if h[0..4] == SHB_MAGIC {
-            section_byte_order([h[8], h[9], h[10], h[11]])?
+            section_byte_order([h[8], h[9], h[10], h[11]]).ok_or(DamageKind::ContentsOverrun)?
         } else {
             self.big_endian
         };
         let block_type = read_u32(h, 0, big);
         let len = read_u32(h, 4, big) as usize;
-        let ok = (BLOCK_OVERHEAD..=MAX_BLOCK).contains(&len) && len.is_multiple_of(4);
-        ok.then_some((block_type, len, big))
+        if len > MAX_BLOCK {
+            return Err(DamageKind::TooLong {
+                claimed: len as u64,
+            });
+        }
+        if len < BLOCK_OVERHEAD || !len.is_multiple_of(4) {
+            return Err(DamageKind::LengthsDisagree);
+        }
+        Ok((block_type, len, big))
     }
 
     /// Reads blocks until the next packet.
@@ -157,10 +173,14 @@ impl PcapNg {
                 input.consume(got);
                 return Ok(None);
             }
-            let Some((block_type, len, big)) = self.block_header(input.bytes()) else {
-                anomalies.damaged_records += 1;
-                self.resync(input, anomalies)?;
-                continue;
+            let offset = input.offset();
+            let (block_type, len, big) = match self.checked_header(input.bytes()) {
+                Ok(header) => header,
+                Err(kind) => {
+                    anomalies.damaged(offset, kind);
+                    self.resync(input, anomalies)?;
+                    continue;
+                }
             };
             let got = input.fill(len)?;
             if got < len {
@@ -170,11 +190,15 @@ impl PcapNg {
             }
             let block = &input.bytes()[..len];
             if read_u32(block, len - 4, big) as usize != len {
-                anomalies.damaged_records += 1;
+                anomalies.damaged(offset, DamageKind::LengthsDisagree);
                 self.resync(input, anomalies)?;
                 continue;
             }
-            match self.block(block_type, &block[8..len - 4], big) {
+            let block = self.block(block_type, &block[8..len - 4], big);
+            if let Some(kind) = self.side_damage.take() {
+                anomalies.damaged(offset, kind);
+            }
+            match block {
                 Block::Packet {
                     interface,
                     time,
@@ -203,7 +227,7 @@ impl PcapNg {
                 }
                 Block::Control | Block::Skipped => {}
                 Block::Unknown => anomalies.unknown_blocks += 1,
-                Block::Damaged => anomalies.damaged_records += 1,
+                Block::Damaged(kind) => anomalies.damaged(offset, kind),
             }
             input.consume(len);
         }
@@ -215,8 +239,15 @@ impl PcapNg {
         match block_type {
             SHB => {
                 // byte-order magic (4), major (2), minor (2), section length (8)
-                if body.len() < 16 || read_u16(body, 4, big) != 1 {
-                    return Block::Damaged;
+                if body.len() < 16 {
+                    return Block::Damaged(DamageKind::ContentsOverrun);
+                }
+                let (major, minor) = (read_u16(body, 4, big), read_u16(body, 6, big));
+                if major != 1 {
+                    return Block::Damaged(DamageKind::SectionVersion { major, minor });
+                }
+                if options_overrun(&body[16..], big) {
+                    self.side_damage = Some(DamageKind::OptionOverrun);
                 }
                 self.big_endian = big;
                 self.interfaces.clear();
@@ -224,9 +255,12 @@ impl PcapNg {
             }
             IDB => {
                 if body.len() < 8 {
-                    return Block::Damaged;
+                    return Block::Damaged(DamageKind::ContentsOverrun);
                 }
                 let iface = interface(body, big);
+                if options_overrun(&body[8..], big) {
+                    self.side_damage = Some(DamageKind::OptionOverrun);
+                }
                 self.interfaces.push(iface);
                 Block::Control
             }
@@ -234,7 +268,7 @@ impl PcapNg {
                 // EPB: interface (4); PB: interface (2) + drops (2); then
                 // timestamp high, low, captured length, original length.
                 if body.len() < 20 {
-                    return Block::Damaged;
+                    return Block::Damaged(DamageKind::ContentsOverrun);
                 }
                 let interface = if block_type == EPB {
                     u32_at(0)
@@ -243,7 +277,13 @@ impl PcapNg {
                 };
                 let caplen = u32_at(12) as usize;
                 if caplen > body.len() - 20 {
-                    return Block::Damaged;
+                    return Block::Damaged(DamageKind::ContentsOverrun);
+                }
+                // Options follow the data, padded to 4 bytes; most packets
+                // have none, and then nothing is walked.
+                let options = (20 + caplen).next_multiple_of(4);
+                if options < body.len() && options_overrun(&body[options..], big) {
+                    self.side_damage = Some(DamageKind::OptionOverrun);
                 }
                 Block::Packet {
                     interface,
@@ -254,7 +294,7 @@ impl PcapNg {
             }
             SPB => {
                 if body.len() < 4 {
-                    return Block::Damaged;
+                    return Block::Damaged(DamageKind::ContentsOverrun);
                 }
                 // The captured length is implied: the original length, cut
                 // by the block size and interface 0's snap length.
@@ -302,6 +342,26 @@ impl PcapNg {
             }
         }
     }
+}
+
+/// Whether an option list (code, length, value padded to 4 bytes; RFC
+/// draft-ietf-opsawg-pcapng §3.5) has an option whose value runs past the
+/// block. tcpdump and tshark refuse such a block; here the options before
+/// it still count.
+fn options_overrun(mut opts: &[u8], big: bool) -> bool {
+    while opts.len() >= 4 {
+        let code = read_u16(opts, 0, big);
+        let len = usize::from(read_u16(opts, 2, big));
+        if code == 0 {
+            return false;
+        }
+        if 4 + len > opts.len() {
+            return true;
+        }
+        let padded = (4 + len).next_multiple_of(4).min(opts.len());
+        opts = &opts[padded..];
+    }
+    false
 }
 
 /// Parses an Interface Description Block body: link type (2), reserved (2),

@@ -42,6 +42,8 @@ mod tests_examples;
 #[cfg(test)]
 mod tests_states;
 
+use crate::capture::Timestamp;
+
 pub use conn::{Connection, Removal, Side};
 pub use conn_state::ConnState;
 pub use endpoint::{EndpointState, RstPhase, TcpEndpoint};
@@ -101,6 +103,33 @@ impl std::fmt::Debug for PortSet {
     }
 }
 
+/// Packets older than network time: timestamps that go back in capture
+/// order (files concatenated, capture points merged without sorting).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TimeWentBack {
+    /// Packets analyzed that are earlier than some packet before them.
+    pub frames: u64,
+    /// The largest step back (ns below the latest time seen before).
+    pub largest_ns: i64,
+    /// The frame at which that step happened.
+    pub at_frame: u64,
+}
+
+impl TimeWentBack {
+    /// Notes frame `number` at `ts`, when `latest` (the latest time seen
+    /// before it) is later.
+    #[cold]
+    pub(super) fn note(this: &mut Option<Self>, number: u64, ts: Timestamp, latest: Timestamp) {
+        let step = latest.0.saturating_sub(ts.0);
+        let w = this.get_or_insert_with(TimeWentBack::default);
+        w.frames += 1;
+        if step > w.largest_ns {
+            w.largest_ns = step;
+            w.at_frame = number;
+        }
+    }
+}
+
 /// Things the flow stage noticed and counted instead of failing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct FlowAnomalies {
@@ -116,6 +145,10 @@ pub struct FlowAnomalies {
     pub data_before_established: u64,
     /// FIN or payload after the sender's own RST.
     pub after_reset: u64,
+    /// Packets older than network time (reported as the summary's
+    /// `time_went_back`).
+    #[serde(skip)]
+    pub time_went_back: Option<TimeWentBack>,
 }
 
 /// Kinds of [`FlowAnomalies`] counted by the state machine.

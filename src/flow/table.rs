@@ -21,7 +21,7 @@ use super::slab::Slab;
 use super::timer_queue::TimerQueue;
 use super::timers::{FIVE_S, Fired, NEVER, SIX_S};
 use super::tracker::Ctx;
-use super::{FlowAnomalies, PortSet};
+use super::{FlowAnomalies, PortSet, TimeWentBack};
 
 /// Settings of the flow stage.
 #[derive(Clone, Debug)]
@@ -87,6 +87,29 @@ impl FlowTable {
     #[inline]
     pub fn advance(&mut self, t: Timestamp, emit: &mut impl FnMut(&Connection)) {
         self.now = self.now.max(t.0);
+        self.fire_if_due(emit);
+    }
+
+    /// [`FlowTable::advance`] to the time of packet `frame`. Network time
+    /// never goes back (Zeek's `dispatch_packet`): a packet older than it
+    /// leaves it where it is, and is noted in the anomalies.
+    #[inline]
+    pub fn advance_to(&mut self, frame: u64, t: Timestamp, emit: &mut impl FnMut(&Connection)) {
+        if t.0 < self.now {
+            TimeWentBack::note(
+                &mut self.anomalies.time_went_back,
+                frame,
+                t,
+                Timestamp(self.now),
+            );
+        } else {
+            self.now = t.0;
+        }
+        self.fire_if_due(emit);
+    }
+
+    #[inline]
+    fn fire_if_due(&mut self, emit: &mut impl FnMut(&Connection)) {
         // Most packets come before the next deadline: nothing to look at.
         if self.queue.quiet_until() > self.now {
             return;
@@ -162,7 +185,7 @@ impl FlowTable {
         hash: FlowHash,
         emit: &mut impl FnMut(&Connection),
     ) {
-        self.advance(t, emit);
+        self.advance_to(frame, t, emit);
         let hash = hash.0;
         let (slot, created) = match self.find(hash, seg.src, seg.dst) {
             Some(s) if seg.flags.syn() && self.conn(s).is_some_and(|c| c.is_reuse(seg)) => {
@@ -225,7 +248,7 @@ impl FlowTable {
         dst: Endpoint,
         emit: &mut impl FnMut(&Connection),
     ) {
-        self.advance(t, emit);
+        self.advance_to(frame, t, emit);
         self.anomalies.tcp_bad_header += 1;
         let hash = hash_pair(src, dst);
         if self.find(hash, src, dst).is_none() {

@@ -15,7 +15,11 @@ pub mod expect;
 pub mod json;
 mod line;
 pub mod table;
+mod warning;
 pub mod zeek;
+
+pub use crate::flow::TimeWentBack;
+pub use warning::{Unfilterable, Warning};
 
 use crate::capture::{CaptureAnomalies, Timestamp};
 use crate::flow::{ConnState, Connection, FlowAnomalies, Removal};
@@ -156,6 +160,11 @@ impl VerdictCounts {
     }
 }
 
+/// For optional counts that appear in JSON only when something was counted.
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Frames that carried no TCP the analyzer could use, by reason.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SkipCounts {
@@ -165,6 +174,10 @@ pub struct SkipCounts {
     pub unknown_link_type: u64,
     /// IP packets of another protocol (UDP, ICMP, ...).
     pub not_tcp: u64,
+    /// Of those, IPsec ESP packets (protocol 50): encrypted, so whatever
+    /// they carry cannot be analyzed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub esp: u64,
     /// Frames that carry no IP (ARP, LLDP, ...).
     pub not_ip: u64,
     /// Headers that contradict themselves.
@@ -200,7 +213,13 @@ impl SkipCounts {
         let c = match s {
             Skip::Truncated => &mut self.truncated,
             Skip::UnknownLinkType(_) => &mut self.unknown_link_type,
-            Skip::NotTcp(_) => &mut self.not_tcp,
+            Skip::NotTcp(proto) => {
+                // IANA protocol 50, RFC 4303.
+                if proto == 50 {
+                    self.esp += 1;
+                }
+                &mut self.not_tcp
+            }
             Skip::NotIp => &mut self.not_ip,
             Skip::Malformed => &mut self.malformed,
             Skip::Fragment => &mut self.fragment,
@@ -291,6 +310,13 @@ pub struct Summary {
     /// Most connections held at once (open, or closed and waiting for
     /// Zeek's timers): what the analyzer's memory follows.
     pub peak_open: u64,
+    /// Link types the `--filter` expression does not compile for (their
+    /// frames are in `filtered_out`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unfilterable: Vec<Unfilterable>,
+    /// Timestamps that go back in capture order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_went_back: Option<TimeWentBack>,
 }
 
 /// The whole result of one analysis.

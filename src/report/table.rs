@@ -114,6 +114,7 @@ pub fn summary_line(s: &Summary) -> String {
     ];
     let extra = [
         ("malformed", sk.malformed),
+        ("IPsec ESP (encrypted)", sk.esp),
         ("IP fragments", sk.fragment),
         ("bad IP checksum", sk.bad_ip_checksum),
         ("tunnels too deep", sk.tunnel_too_deep),

@@ -105,18 +105,78 @@ fn ipv4(ip: &[u8], wire_left: usize, validate: bool) -> Result<Transport<'_>, Sk
     }
     let src = Ipv4Addr::new(ip[12], ip[13], ip[14], ip[15]);
     let dst = Ipv4Addr::new(ip[16], ip[17], ip[18], ip[19]);
+    let (proto, off) = skip_ah(ip, ip[9], hdr_len, total)?;
     let end = total.min(ip.len());
     Ok(Transport {
         src: IpAddr::V4(src),
         dst: IpAddr::V4(dst),
-        proto: ip[9],
-        captured: &ip[hdr_len..end],
-        rest: &ip[hdr_len..],
-        len: (total - hdr_len) as u32,
+        proto,
+        captured: &ip[off..end],
+        rest: &ip[off..],
+        len: (total - off) as u32,
         ip_len: stated as u32,
         // The MF flag (RFC 791 §3.1).
         first_fragment: frag & 0x2000 != 0,
     })
+}
+
+/// Skips IPsec Authentication Headers after an IPv4 header, as the IPv6
+/// walk below skips them among the extension headers: AH authenticates but
+/// does not encrypt, so the transport header behind it is in the clear
+/// (RFC 4302 §3.1.1: in transport mode it sits between the IP header and the
+/// upper-layer protocol). Its Payload Len counts 4-octet units minus 2
+/// (§2.2). Zeek follows AH only in IPv6's header chain. ESP (protocol 50)
+/// encrypts what follows and is left as it is.
+fn skip_ah(ip: &[u8], mut proto: u8, mut off: usize, total: usize) -> Result<(u8, usize), Skip> {
+    while proto == proto::AH {
+        // The fixed part: next header, length, reserved, SPI, sequence (§2).
+        let h = ip.get(off..off + 12).ok_or(Skip::Truncated)?;
+        let len = (usize::from(h[1]) + 2) * 4;
+        if len < 12 || off + len > total {
+            return Err(Skip::Malformed);
+        }
+        proto = h[0];
+        off += len;
+    }
+    Ok((proto, off))
+}
+
+/// The length after the IPv6 header of a packet whose Payload Length is
+/// zero: RFC 2675 §2 jumbograms (Linux BIG TCP's packets above 64 KiB) carry
+/// it in a Jumbo Payload option (type 0xC2) of the Hop-by-Hop header, and it
+/// must exceed 65 535 (§3). `None`: no such option, the zero stands (as in
+/// Zeek, the TCP header then does not fit).
+fn jumbo_payload(ip: &[u8]) -> Result<Option<usize>, Skip> {
+    if ip[6] != proto::HOP_BY_HOP {
+        return Ok(None);
+    }
+    let h = ip.get(40..42).ok_or(Skip::Truncated)?;
+    let hbh = ip
+        .get(40..40 + (usize::from(h[1]) + 1) * 8)
+        .ok_or(Skip::Truncated)?;
+    // Options are type, length, data (RFC 8200 §4.2); Pad1 is one byte.
+    let mut opts = &hbh[2..];
+    while let Some(&kind) = opts.first() {
+        if kind == 0 {
+            opts = &opts[1..];
+            continue;
+        }
+        let len = usize::from(*opts.get(1).ok_or(Skip::Malformed)?);
+        let data = opts.get(2..2 + len).ok_or(Skip::Malformed)?;
+        if kind == 0xc2 {
+            let [a, b, c, d] = *data else {
+                return Err(Skip::Malformed);
+            };
+            let jumbo = u32::from_be_bytes([a, b, c, d]) as usize;
+            return if jumbo > 65_535 {
+                Ok(Some(jumbo))
+            } else {
+                Err(Skip::Malformed)
+            };
+        }
+        opts = &opts[2 + len..];
+    }
+    Ok(None)
 }
 
 /// Reads 16 bytes as an IPv6 address; callers have checked the bounds.
@@ -131,9 +191,15 @@ fn ipv6(ip: &[u8], wire_left: usize) -> Result<Transport<'_>, Skip> {
     if ip.len() < 40 {
         return Err(Skip::Truncated);
     }
-    // Zeek takes the payload length as stated, even zero (a jumbogram or an
-    // offloaded segment then has no room for a transport header).
-    let total = usize::from(be16(ip, 4)) + 40;
+    // Zeek takes the payload length as stated, even zero: a jumbogram then
+    // has headers longer than the packet (its weird `invalid_IP_header_size`)
+    // and is dropped. Here a zero is looked into (RFC 2675).
+    let stated = usize::from(be16(ip, 4));
+    let payload = match stated {
+        0 => jumbo_payload(ip)?.unwrap_or(0),
+        n => n,
+    };
+    let total = payload + 40;
     if wire_left < total {
         return Err(Skip::Malformed);
     }

@@ -4,6 +4,7 @@
 
 pub mod captures;
 pub mod hostile;
+pub mod rewrite;
 pub mod traffic;
 
 use std::net::SocketAddr;

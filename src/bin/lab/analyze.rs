@@ -262,5 +262,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         sink.zeek_log = zeek_clock(LogClock::Capture(span))?.map(|c| (c, false));
         analyze::analyze_each(&mut reader, &opts, |c, t| sink.take(c, t))?
     };
+    // What the library found worth saying besides the report, one line each.
+    for warning in summary.warnings() {
+        eprintln!("lab: warning: {warning}");
+    }
     sink.end(summary)
 }

@@ -2,6 +2,7 @@
 //! headers, checksums; link types and stacked headers are in [`link`],
 //! tunnels in [`tunnel`] (over IP) and [`tunnel_udp`] (over UDP).
 
+mod ip_ext;
 mod link;
 mod tunnel;
 mod tunnel_udp;

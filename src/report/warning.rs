@@ -1,0 +1,108 @@
+//! What an analysis should say on standard error besides its report: input
+//! that the analysis read but that changes how far its rows can be trusted.
+//!
+//! The library only describes them ([`Summary::warnings`]); the binary prints
+//! each as one line.
+
+use std::fmt;
+
+use crate::capture::Damage;
+use crate::flow::TimeWentBack;
+
+use super::Summary;
+
+/// A link type the `--filter` expression does not compile for: its frames
+/// are left out (counted as filtered out).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Unfilterable {
+    /// The LINKTYPE_ value of the interface.
+    pub link: u32,
+    /// libpcap's name for it, when libpcap has one.
+    pub name: Option<String>,
+    /// Its frames, all left out.
+    pub frames: u64,
+    /// libpcap's complaint.
+    pub message: String,
+}
+
+/// One thing worth a line on standard error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning<'a> {
+    /// A link type `--filter` could not be compiled for.
+    Unfilterable(&'a Unfilterable),
+    /// Timestamps go back.
+    TimeWentBack(TimeWentBack),
+    /// Damaged records that tcpdump and tshark stop at: how many, and the
+    /// first.
+    Damaged {
+        /// Damaged records counted.
+        count: u64,
+        /// The first of them.
+        first: Damage,
+    },
+}
+
+impl Summary {
+    /// What the analysis should warn about, in a fixed order.
+    pub fn warnings(&self) -> Vec<Warning<'_>> {
+        let mut out: Vec<Warning<'_>> = self
+            .unfilterable
+            .iter()
+            .map(Warning::Unfilterable)
+            .collect();
+        if let Some(back) = self.time_went_back {
+            out.push(Warning::TimeWentBack(back));
+        }
+        if let Some(first) = self.capture_anomalies.first_damage {
+            out.push(Warning::Damaged {
+                count: self.capture_anomalies.damaged_records,
+                first,
+            });
+        }
+        out
+    }
+}
+
+/// Seconds with up to three decimals, as a person reads them.
+fn seconds(ns: i64) -> String {
+    let ms = ns / 1_000_000;
+    if ms % 1000 == 0 {
+        format!("{}", ms / 1000)
+    } else {
+        format!("{}.{:03}", ms / 1000, ms % 1000)
+    }
+}
+
+impl fmt::Display for Warning<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::Unfilterable(u) => {
+                write!(f, "--filter does not compile for link type {}", u.link)?;
+                if let Some(name) = &u.name {
+                    write!(f, " ({name})")?;
+                }
+                write!(
+                    f,
+                    ": {}; its {} frames count as filtered out",
+                    u.message, u.frames
+                )
+            }
+            Warning::TimeWentBack(b) => write!(
+                f,
+                "timestamps go back by up to {} s (at frame {}; {} packets older than one before them): \
+                 connections may split into several rows; `reordercap` sorts the file",
+                seconds(b.largest_ns),
+                b.at_frame,
+                b.frames
+            ),
+            Warning::Damaged { count, first } => write!(
+                f,
+                "{count} damaged record{} that tcpdump and tshark stop at (the first at byte {}: {}); \
+                 the rest of the file was analyzed",
+                if *count == 1 { "" } else { "s" },
+                first.offset,
+                first.kind
+            ),
+        }
+    }
+}
