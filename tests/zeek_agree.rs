@@ -7,9 +7,9 @@
 //! `#fields` line, any other `#` line skipped, so added or reordered columns
 //! change nothing. `scripts/zeek-agree` runs it with the table shown.
 //!
-//! Unlike `analyze_zeek_corpus.rs`, which checks the library's values, this
-//! goes through the command line and the text it prints, as a user's
-//! `zeek-cut` or log pipeline would.
+//! It goes through the command line and the text it prints, as a user's
+//! `zeek-cut` or log pipeline would, so it checks the library's values and
+//! the conn.log writer at once.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -194,7 +194,8 @@ fn lab_conn_log_agrees_with_zeek() {
         by_trace.entry(&r.trace).or_default().push(r);
     }
 
-    let (mut clean, mut all) = (Tally::default(), Tally::default());
+    let (mut clean, mut all, mut tunneled) =
+        (Tally::default(), Tally::default(), Tally::default());
     let mut misses = Vec::new();
     let header = FIELDS
         .iter()
@@ -214,6 +215,9 @@ fn lab_conn_log_agrees_with_zeek() {
                 all.count(field, agrees);
                 if e.clean {
                     clean.count(field, agrees);
+                }
+                if e.caveats.contains("tunneled") {
+                    tunneled.count(field, agrees);
                 }
                 if !agrees {
                     let (ts, oh, op, rh, rp) = &e.key;
@@ -268,10 +272,24 @@ fn lab_conn_log_agrees_with_zeek() {
     // by the caveats (Aruba's 802.11 in GRE is not decapsulated; G and X
     // letters come from parts of Zeek outside TCP; one test changed a setting).
     assert_eq!(all.get("conn_state").1, 127, "the corpus has 127 TCP rows");
-    for (field, at_least) in [("conn_state", 125), ("history", 122)] {
+    for (field, at_least) in [
+        ("conn_state", 125),
+        ("history", 122),
+        ("orig_bytes", 125),
+        ("resp_bytes", 125),
+        ("orig_pkts", 125),
+        ("resp_pkts", 125),
+    ] {
         let (ok, n) = all.get(field);
         assert!(ok >= at_least, "all rows, {field}: {ok}/{n}: {misses:#?}");
     }
+    // Every tunneled row but Aruba's 802.11 A-MSDU in GRE agrees on
+    // conn_state: the tunnels are decapsulated as Zeek does.
+    assert_eq!(
+        tunneled.get("conn_state"),
+        (6, 7),
+        "tunneled rows: {misses:#?}"
+    );
 }
 
 #[test]
