@@ -146,11 +146,12 @@ impl Sink {
             }
         };
         let written = self.out.write_all(text.as_bytes()).and(self.out.flush());
-        match self.error.take().map_or(written, Err) {
-            // A reader that went away (`| head`) is not a failure.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-            other => other.context("writing the report")?,
-        }
+        // A reader that went away (`| head`) ends the output quietly: main
+        // recognises the broken pipe under this context.
+        self.error
+            .take()
+            .map_or(written, Err)
+            .context("writing the report")?;
         if self.checker.is_empty() {
             return Ok(ExitCode::SUCCESS);
         }

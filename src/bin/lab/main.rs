@@ -5,6 +5,7 @@ mod analyze;
 mod reset;
 mod serve;
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -36,9 +37,82 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A reader that went away (`| head`, `| true`) is not a failure, as
+        // for cat or grep: the output it did not want is simply not written.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("lab: {err:#}");
+            // stderr itself may be the closed pipe: nothing left to tell.
+            let _ = writeln!(io::stderr(), "lab: {}", one_line(&err));
             ExitCode::from(2)
         }
+    }
+}
+
+/// Whether any cause in the chain is EPIPE on a write.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The error and its causes on one line, each cause once: many library
+/// errors already name their source in their own text ("cannot open F:
+/// No such file or directory"), and repeating it after that only hides the
+/// path or value that matters.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+/// Writes `text` to stdout; a closed pipe comes back as an error that
+/// [`main`] treats as the end of the output (never a panic, as `print!` does).
+pub(crate) fn print(text: &str) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_broken_pipe, one_line};
+    use std::io;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot open x.pcap: {source}")]
+    struct Open {
+        #[source]
+        source: io::Error,
+    }
+
+    #[test]
+    fn a_cause_already_in_the_text_is_not_repeated() {
+        let err = anyhow::Error::new(Open {
+            source: io::Error::from(io::ErrorKind::NotFound),
+        });
+        assert_eq!(one_line(&err), "cannot open x.pcap: entity not found");
+        let err = anyhow::Error::new(io::Error::from(io::ErrorKind::NotFound))
+            .context("reading the report");
+        assert_eq!(one_line(&err), "reading the report: entity not found");
+    }
+
+    #[test]
+    fn broken_pipe_is_found_under_context() {
+        let err = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe))
+            .context("writing the report");
+        assert!(is_broken_pipe(&err));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("broken pipe")));
     }
 }
