@@ -12,7 +12,7 @@ use wirelab::http::Framing;
 use wirelab::labs::netns::Isolation;
 use wirelab::labs::reset::run::ResetRun;
 use wirelab::labs::reset::{ClientKind, ResetOptions, run};
-use wirelab::server::ReadMode;
+use wirelab::server::{Ending, ReadMode};
 
 fn lab(opts: ResetOptions) -> ResetRun {
     let r =
@@ -85,7 +85,7 @@ fn assert_fin_both_ways(r: &ResetRun) {
     ] {
         assert_eq!(delta(r, n), 0, "{n}");
     }
-    assert_eq!(r.server_log[0].end, "we sent FIN");
+    assert_eq!(r.server_log[0].end, Ending::WeSentFin);
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn full_with_late_bytes_resets_for_data_after_close() {
     assert_eq!(delta(&r, "TcpOutRsts"), 1);
     // The client had read the FIN before the RST came: it saw a clean EOF.
     assert!(r.client.end.starts_with("clean EOF"), "{}", r.client.end);
-    assert_eq!(r.server_log[0].end, "we sent FIN");
+    assert_eq!(r.server_log[0].end, Ending::WeSentFin);
 }
 
 #[test]
@@ -200,7 +200,11 @@ fn drain_closes_with_fin_even_with_late_and_pipelined_bytes() {
 fn abort_resets_after_the_response() {
     let r = lab(curl(ReadMode::Abort, Framing::Length));
     assert_eq!(r.verdict.ending, "rst");
-    assert_eq!(r.verdict.phase.as_deref(), Some("so_linger_zero"));
+    // The wire shape of an abort is that of unread data; the server's log
+    // names the abort.
+    assert_eq!(r.verdict.phase.as_deref(), Some("unread_data"));
+    assert_eq!(r.server_log[0].end, Ending::WeAborted);
+    assert!(r.verdict.reason.contains("SO_LINGER"), "{}", r.verdict.reason);
     assert_eq!(delta(&r, "TcpExtTCPAbortOnData"), 1);
     assert_eq!(delta(&r, "TcpExtTCPAbortOnClose"), 0);
     assert_eq!(r.server_log[0].unread, 0);

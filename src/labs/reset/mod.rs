@@ -16,6 +16,7 @@
 //! explains the verdict; [`explain`] turns it into one sentence with its RFC.
 //! Where the witnesses disagree, [`explain::disagreements`] says so.
 
+pub mod document;
 pub mod explain;
 pub mod ladder;
 pub mod render;

@@ -90,8 +90,8 @@ pub struct KernelWitness {
 pub struct ServerClose {
     /// Its connection id in the server's log.
     pub conn: u64,
-    /// "we sent FIN", "we provoked RST", "peer FIN (EOF)", "peer RST (ECONNRESET)".
-    pub end: String,
+    /// How it ended, as the server's event log says it.
+    pub end: server::Ending,
     /// Why it closed.
     pub cause: String,
     /// Bytes left unread in the receive queue at close.
@@ -300,7 +300,7 @@ fn closes(records: &[Record]) -> Vec<ServerClose> {
         .filter_map(|r| match &r.event {
             Event::Closed { end, cause, unread } => Some(ServerClose {
                 conn: r.conn.unwrap_or(0),
-                end: end.to_string(),
+                end: *end,
                 cause: cause.to_string(),
                 unread: *unread,
             }),
