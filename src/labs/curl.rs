@@ -22,6 +22,8 @@ pub struct CurlRequest {
     /// reading its socket, like a slow reader, and the server's response backs
     /// up into the server's send queue.
     pub pause: Option<std::time::Duration>,
+    /// Speak HTTP/1.0 (`--http1.0`).
+    pub http10: bool,
     /// Give up after this many seconds.
     pub max_time_secs: u32,
 }
@@ -81,6 +83,9 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
             "-w",
             "%{stderr}wirelab %{http_code} %{size_download} %{num_connects}\\n",
         ]);
+    if req.http10 {
+        cmd.arg("--http1.0");
+    }
     if req.body.is_some() {
         // curl's own defaults are kept: above 1 MiB it sends
         // `Expect: 100-continue` and holds the body back until the server

@@ -52,7 +52,7 @@ impl std::fmt::Display for Ending {
             Ending::WeSentFin => "we sent FIN",
             Ending::WeProvokedRst => "we provoked RST",
             Ending::WeAborted => "we aborted (SO_LINGER 0)",
-            Ending::WeClosedBodyDue => "we closed, body still due (FIN or RST)",
+            Ending::WeClosedBodyDue => "we closed, body still due",
             Ending::PeerFin => "peer FIN (EOF)",
             Ending::PeerRst => "peer RST (ECONNRESET)",
         })

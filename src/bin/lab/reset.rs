@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context;
 use clap::ValueEnum;
 use signal_hook::consts::{SIGINT, SIGTERM};
+use wirelab::http::Version;
 use wirelab::labs::reset::run::ResetRun;
 use wirelab::labs::reset::{self, ClientKind, ResetOptions, document, render};
 
@@ -48,6 +49,9 @@ pub struct Args {
     /// on a FIN to know the body ended.
     #[arg(long, value_enum)]
     framing: Option<FramingArg>,
+    /// The HTTP version the client speaks (curl: `--http1.0`).
+    #[arg(long, value_enum, default_value_t = HttpVersionArg::V1_1)]
+    http_version: HttpVersionArg,
     /// Response body size in bytes (large bodies show the RST cutting them short).
     #[arg(long, default_value_t = 128)]
     body_size: usize,
@@ -103,6 +107,16 @@ enum ClientArg {
     Curl,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum HttpVersionArg {
+    /// HTTP/1.0.
+    #[value(name = "1.0")]
+    V1_0,
+    /// HTTP/1.1.
+    #[value(name = "1.1")]
+    V1_1,
+}
+
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum ExpectArg {
     /// A graceful close: FIN both ways, no RST.
@@ -144,6 +158,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 FramingArg::Close
             })
             .into(),
+        http_version: match args.http_version {
+            HttpVersionArg::V1_0 => Version::Http10,
+            HttpVersionArg::V1_1 => Version::Http11,
+        },
         body_size: args.body_size,
         status: args.status,
         request_body: args.request_body,

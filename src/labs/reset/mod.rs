@@ -27,7 +27,7 @@ use std::path::PathBuf;
 
 pub use run::{Error, run, run_repeated};
 
-use crate::http::Framing;
+use crate::http::{Framing, Version};
 use crate::server::ReadMode;
 
 /// Which client the lab drives the server with.
@@ -52,6 +52,9 @@ pub struct ResetOptions {
     /// Response framing. `close` (no length, as in the Go story) is the default:
     /// the client then needs the close to be a FIN to know the body ended.
     pub framing: Framing,
+    /// The HTTP version the client speaks (curl's `--http1.0`, as in the
+    /// story the project began with).
+    pub http_version: Version,
     /// Response body size.
     pub body_size: usize,
     /// Status of the response.
@@ -84,6 +87,7 @@ impl Default for ResetOptions {
             partial_bytes: 10,
             client: ClientKind::Own,
             framing: Framing::Close,
+            http_version: Version::Http11,
             body_size: 128,
             status: 200,
             request_body: 0,
@@ -120,6 +124,12 @@ impl ResetOptions {
         }
         if self.keep_alive && self.framing == Framing::Close {
             return Err("--keep-alive needs --framing length or chunked: a close-delimited body ends the connection".into());
+        }
+        if self.keep_alive && self.http_version == Version::Http10 {
+            return Err(
+                "--keepalive-race needs HTTP/1.1: an HTTP/1.0 request closes after its answer"
+                    .into(),
+            );
         }
         if self.keep_alive && self.pipeline > 1 {
             return Err("--keep-alive and --pipeline are separate scenarios: pick one".into());

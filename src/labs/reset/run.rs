@@ -12,6 +12,7 @@ use super::{ClientKind, ResetOptions};
 use crate::analyze::{self, AnalyzeOptions};
 use crate::capture::{self, LiveCapture};
 use crate::client::{self, Request, Script, Step};
+use crate::http::Version;
 use crate::labs::counters::{self, Counters};
 use crate::labs::curl::{self, CurlRequest};
 use crate::labs::netns::{self, Isolation};
@@ -369,6 +370,7 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
                 },
                 body: (opts.request_body > 0).then_some(opts.request_body),
                 pause: opts.client_pause,
+                http10: opts.http_version == Version::Http10,
                 max_time_secs: 5,
             };
             Ok(ClientResult::Curl(curl::run(addr, &req)?))
@@ -380,6 +382,7 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
                 } else {
                     Request::get(path)
                 }
+                .version(opts.http_version)
                 .to_bytes()
             };
             let mut first = Vec::new();
