@@ -147,7 +147,9 @@ fn errors_name_their_cause_once() {
 
 #[test]
 fn reset_expect_failures_are_one_prefixed_line() {
-    let o = lab(&["reset", "--mode", "drain", "--expect", "rst", "--repeat", "2"]);
+    let o = lab(&[
+        "reset", "--mode", "drain", "--expect", "rst", "--repeat", "2",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -162,7 +164,9 @@ fn reset_expect_failures_are_one_prefixed_line() {
 #[test]
 fn ctrl_c_during_repeat_prints_the_count_so_far() {
     let mut child = Command::new(LAB)
-        .args(["reset", "--mode", "drain", "--expect", "fin", "--repeat", "500"])
+        .args([
+            "reset", "--mode", "drain", "--expect", "fin", "--repeat", "500",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -204,7 +204,11 @@ fn abort_resets_after_the_response() {
     // names the abort.
     assert_eq!(r.verdict.phase.as_deref(), Some("unread_data"));
     assert_eq!(r.server_log[0].end, Ending::WeAborted);
-    assert!(r.verdict.reason.contains("SO_LINGER"), "{}", r.verdict.reason);
+    assert!(
+        r.verdict.reason.contains("SO_LINGER"),
+        "{}",
+        r.verdict.reason
+    );
     assert_eq!(delta(&r, "TcpExtTCPAbortOnData"), 1);
     assert_eq!(delta(&r, "TcpExtTCPAbortOnClose"), 0);
     assert_eq!(r.server_log[0].unread, 0);
@@ -247,4 +251,56 @@ fn keep_alive_race_resets_and_curl_retries_silently() {
         "the retry opens a second connection"
     );
     assert_eq!(r.connections[1].teardown.ending.name(), "fin");
+}
+
+/// curl and the early 413 race: each run ends in FIN (curl read the 413
+/// first), RST for a body in the queue at close, or RST for a body that
+/// came after it; never in witnesses that contradict each other (`lab`
+/// asserts that), and the server's log always matches what the packets show.
+#[test]
+fn early_413_with_curl_explains_every_outcome() {
+    for _ in 0..20 {
+        let r = lab(ResetOptions {
+            request_body: 65_536,
+            respond_before_body: true,
+            status: 413,
+            ..curl(ReadMode::Full, Framing::Close)
+        });
+        let phase = r.verdict.phase.clone().unwrap_or_default();
+        let end = r.server_log[0].end;
+        match (r.verdict.ending.as_str(), phase.as_str(), end) {
+            ("fin", _, Ending::WeClosedBodyDue) => {}
+            ("rst", "unread_data", Ending::WeProvokedRst) => {
+                assert_eq!(delta(&r, "TcpExtTCPAbortOnClose"), 1);
+            }
+            ("rst", "unread_data", Ending::WeClosedBodyDue) => {
+                assert!(r.verdict.reason.contains("before close()"), "{r:#?}");
+            }
+            ("rst", "data_after_close", Ending::WeClosedBodyDue) => {
+                assert_eq!(delta(&r, "TcpExtTCPAbortOnData"), 1);
+            }
+            other => panic!("unexplained outcome {other:?}: {}", r.verdict.reason),
+        }
+        assert!(
+            r.verdict.reason.contains("before reading the request body"),
+            "{}",
+            r.verdict.reason
+        );
+    }
+}
+
+/// The story's `curl --http1.0`, against the unread close: the same RST.
+#[test]
+fn curl_speaks_http_1_0_when_asked() {
+    let r = lab(ResetOptions {
+        http_version: wirelab::http::Version::Http10,
+        ..curl(ReadMode::NoRead, Framing::Close)
+    });
+    assert_server_rst_on_unread(&r);
+    assert_eq!(r.client.curl_exit, Some(56));
+    let request = r.ladder[0]
+        .rungs
+        .iter()
+        .find_map(|g| g.http.clone().filter(|_| g.from_client));
+    assert_eq!(request.as_deref(), Some("GET / HTTP/1.0"));
 }

@@ -419,6 +419,18 @@ mod tests {
 
     #[test]
     fn closed_json_has_flat_fields() {
+        assert!(
+            closed(Ending::WeAborted)
+                .to_text()
+                .contains("end=\"we aborted (SO_LINGER 0)\"")
+        );
+        assert!(
+            closed(Ending::WeClosedBodyDue)
+                .to_text()
+                .contains("end=\"we closed, body still due\"")
+        );
+        let due = serde_json::to_value(closed(Ending::WeClosedBodyDue)).unwrap();
+        assert_eq!(due["end"], "we_closed_body_due");
         let json = serde_json::to_value(closed(Ending::WeSentFin)).unwrap();
         assert_eq!(json["event"], "closed");
         assert_eq!(json["end"], "we_sent_fin");
