@@ -14,8 +14,9 @@ use wirelab::server::{Config, LogFormat, LogSink, ReadMode, Server};
 /// Run the teaching HTTP/1.x server in one read mode.
 ///
 /// Every connection logs one line per event to stderr (accepted, read, request,
-/// response, and how it ended: we sent FIN / we provoked RST / peer FIN (EOF) /
-/// peer RST (ECONNRESET)). Ctrl-C or SIGTERM stops it.
+/// response, and how it ended: we sent FIN / we provoked RST / we aborted
+/// (SO_LINGER 0) / we closed, body still due / peer FIN (EOF) / peer RST
+/// (ECONNRESET)). Ctrl-C or SIGTERM stops it.
 #[derive(clap::Args)]
 #[command(
     after_help = "Example: lab serve --mode no-read --framing close, then \
@@ -108,7 +109,8 @@ pub(crate) enum Mode {
     /// Full, then shutdown(write) and read until the client's FIN (lingering close,
     /// RFC 9112 §9.6): FIN both ways even with late or pipelined bytes.
     Drain,
-    /// Full, answer, then SO_LINGER {on, 0} and close: RST even though all was read.
+    /// Full, answer, then SO_LINGER {on, 0} and close: RST even though all was read,
+    /// whenever the server closes first (a client that closes first gets FIN).
     Abort,
 }
 
