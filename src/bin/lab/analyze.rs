@@ -2,7 +2,6 @@
 //! standard input, or a live interface.
 
 use std::io::{self, BufWriter, Write};
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,6 +15,8 @@ use wirelab::report::expect::{Checker, Expectation};
 use wirelab::report::{ConnectionReport, Report, Summary, json, table, zeek};
 use wirelab::teardown::Teardown;
 use wirelab::wire::DecodeOptions;
+
+use crate::resolve::HostArg;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -60,9 +61,10 @@ pub struct Args {
     /// Only connections with this port on either side (repeatable).
     #[arg(long = "port", value_name = "N")]
     ports: Vec<u16>,
-    /// Only connections with this address on either side (repeatable).
-    #[arg(long = "host", value_name = "ADDR")]
-    hosts: Vec<IpAddr>,
+    /// Only connections with this address on either side (repeatable); a
+    /// name (`localhost`) stands for every address it resolves to.
+    #[arg(long = "host", value_name = "ADDR", value_parser = crate::resolve::host_arg)]
+    hosts: Vec<HostArg>,
 }
 
 /// Where finished connections go: printed at once (zeek, live) or kept for
@@ -173,7 +175,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         scope: Scope {
             ports: args.ports,
-            hosts: args.hosts,
+            hosts: args.hosts.into_iter().flat_map(|h| h.0).collect(),
         },
         ..AnalyzeOptions::default()
     };

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod reset;
+mod resolve;
 mod serve;
 
 use std::io::{self, Write};

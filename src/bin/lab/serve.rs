@@ -1,6 +1,6 @@
 //! `lab serve`: flags → [`wirelab::server::Config`] → run until Ctrl-C or SIGTERM.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ use wirelab::server::{Config, LogFormat, LogSink, ReadMode, Server};
 pub struct Args {
     /// Address to listen on: an IP address or a host name (`localhost`),
     /// resolved once at start (an IPv4 address first, as most clients try).
-    #[arg(long, default_value = "127.0.0.1", value_parser = parse_bind)]
+    #[arg(long, default_value = "127.0.0.1", value_parser = crate::resolve::one_address)]
     bind: IpAddr,
     /// Port to listen on (0 picks a free one; the `listening` log line says which).
     #[arg(long, default_value_t = 8080)]
@@ -205,24 +205,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// An IP address, or a name the system resolver knows (`localhost`).
-fn parse_bind(s: &str) -> Result<IpAddr, String> {
-    if let Ok(ip) = s.parse() {
-        return Ok(ip);
-    }
-    let addrs: Vec<IpAddr> = (s, 0)
-        .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve `{s}`: {e}"))?
-        .map(|a| a.ip())
-        .collect();
-    addrs
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(addrs.first())
-        .copied()
-        .ok_or_else(|| format!("`{s}` resolves to no address"))
-}
-
 /// `500ms`, `5s`, `2m`, or a bare number of seconds (`1.5`).
 pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
@@ -244,17 +226,8 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_bind, parse_duration};
-    use std::net::{IpAddr, Ipv4Addr};
+    use super::parse_duration;
     use std::time::Duration;
-
-    #[test]
-    fn bind_takes_addresses_and_localhost() {
-        assert_eq!(parse_bind("::1"), Ok("::1".parse::<IpAddr>().unwrap()));
-        assert_eq!(parse_bind("localhost"), Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)));
-        let err = parse_bind("no-such-host.invalid").unwrap_err();
-        assert!(err.contains("no-such-host.invalid"), "{err}");
-    }
 
     #[test]
     fn durations_with_and_without_units() {
