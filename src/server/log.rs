@@ -51,7 +51,7 @@ impl std::fmt::Display for Ending {
         f.write_str(match self {
             Ending::WeSentFin => "we sent FIN",
             Ending::WeProvokedRst => "we provoked RST",
-            Ending::WeAborted => "we aborted (SO_LINGER 0)",
+            Ending::WeAborted => "we aborted, SO_LINGER 0",
             Ending::WeClosedBodyDue => "we closed, body still due",
             Ending::PeerFin => "peer FIN (EOF)",
             Ending::PeerRst => "peer RST (ECONNRESET)",
@@ -422,7 +422,7 @@ mod tests {
         assert!(
             closed(Ending::WeAborted)
                 .to_text()
-                .contains("end=\"we aborted (SO_LINGER 0)\"")
+                .contains("end=\"we aborted, SO_LINGER 0\"")
         );
         assert!(
             closed(Ending::WeClosedBodyDue)

@@ -14,8 +14,8 @@ use wirelab::server::{Config, LogFormat, LogSink, ReadMode, Server};
 /// Run the teaching HTTP/1.x server in one read mode.
 ///
 /// Every connection logs one line per event to stderr (accepted, read, request,
-/// response, and how it ended: we sent FIN / we provoked RST / we aborted
-/// (SO_LINGER 0) / we closed, body still due / peer FIN (EOF) / peer RST
+/// response, and how it ended: we sent FIN / we provoked RST / we aborted,
+/// SO_LINGER 0 / we closed, body still due / peer FIN (EOF) / peer RST
 /// (ECONNRESET)). Ctrl-C or SIGTERM stops it.
 #[derive(clap::Args)]
 #[command(

@@ -123,15 +123,23 @@ pub fn verdict(
         // A zero-linger abort after reading everything has the wire shape of
         // a close with unread data; the server's log and the counter tell
         // them apart.
+        // Linux counts the abort as TcpExtTCPAbortOnClose when data was
+        // also unread, as TcpExtTCPAbortOnData otherwise (tcp_close()).
+        (Ending::Rst, Some(Role::Server), _) if aborted && unread == 0 => (
+            "the server read the whole request, answered, then set SO_LINGER {on, 0} and \
+             closed: an abortive close, which Linux sends as RST (TcpExtTCPAbortOnData); on \
+             the wire it has the shape of a close with unread data (unread_data), and the \
+             server's log names the abort"
+                .to_string(),
+            "RFC 9293 §3.6 (ABORT)",
+        ),
         (Ending::Rst, Some(Role::Server), _) if aborted => (
             format!(
-                "the server read the request ({unread} bytes left unread), answered, then \
-                 set SO_LINGER {{on, 0}} and closed: an abortive close, which Linux sends as \
-                 RST (TcpExtTCPAbortOnData) however much was read; on the wire it has the \
-                 shape of a close with unread data (unread_data), the server's log names \
-                 the abort"
+                "the server answered, then set SO_LINGER {{on, 0}} and closed with {unread} \
+                 bytes unread: an abortive close, which Linux sends as RST (counted as \
+                 TcpExtTCPAbortOnClose because data was unread)"
             ),
-            "RFC 9293 §3.6 (ABORT)",
+            "RFC 9293 §3.6 (ABORT), RFC 2525 §2.17",
         ),
         // The race the server cannot see: its last look found none of the
         // body, which then arrived before close() (AbortOnClose) or after it.
