@@ -48,6 +48,27 @@ fn a_closed_stdout_ends_every_subcommand_quietly() {
     }
 }
 
+/// A closed stderr (`2>&1 | head -1` after the first line) is no panic either:
+/// the exit status still tells the outcome.
+#[test]
+fn a_closed_stderr_is_no_panic() {
+    for (args, code) in [
+        (&["reset", "--mode", "drain", "--repeat", "2"][..], 0),
+        (&["reset", "--mode", "drain", "--expect", "rst"][..], 1),
+        (&["reset", "--status", "99"][..], 2),
+    ] {
+        let mut child = Command::new(LAB)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("lab runs");
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}
+
 /// `lab serve` writes its log to stderr: a log reader that went away must
 /// neither panic nor stop the server.
 #[test]

@@ -77,6 +77,12 @@ fn one_line(err: &anyhow::Error) -> String {
     text
 }
 
+/// Writes one `lab: ` line to stderr. A closed stderr is no reason to fail
+/// (`eprintln!` would panic): the exit status still says how the run went.
+pub(crate) fn say(line: &str) {
+    let _ = writeln!(io::stderr(), "lab: {line}");
+}
+
 /// Writes `text` to stdout; a closed pipe comes back as an error that
 /// [`main`] treats as the end of the output (never a panic, as `print!` does).
 pub(crate) fn print(text: &str) -> anyhow::Result<()> {

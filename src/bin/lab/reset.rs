@@ -231,15 +231,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )
     };
     if stop.load(Ordering::Relaxed) {
-        eprintln!(
-            "lab: interrupted after {} of {} runs: {}/{} matched {} so far; {} had disagreeing witnesses",
+        crate::say(&format!(
+            "interrupted after {} of {} runs: {}/{} matched {} so far; {} had disagreeing witnesses",
             tally.runs,
             args.repeat,
             tally.matched,
             tally.runs,
             against(first.as_ref()),
             tally.disagreed
-        );
+        ));
         return Ok(ExitCode::from(130));
     }
     let Some(first) = first else {
@@ -279,16 +279,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         } else {
             String::new()
         };
-        eprintln!(
-            "lab: expected {} but saw {}{series}: {}",
+        crate::say(&format!(
+            "expected {} but saw {}{series}: {}",
             expect.name(),
             miss.verdict.ending,
             miss.verdict.reason
-        );
+        ));
         return Ok(ExitCode::from(1));
     }
     if args.repeat > 1 {
-        eprintln!("lab: {counts}");
+        crate::say(&counts);
     }
     Ok(ExitCode::SUCCESS)
 }
