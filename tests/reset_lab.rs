@@ -231,7 +231,7 @@ fn early_response_with_unread_body_resets() {
 #[test]
 fn keep_alive_race_resets_and_curl_retries_silently() {
     let r = lab(ResetOptions {
-        keep_alive: true,
+        keepalive_race: true,
         framing: Framing::Length,
         ..curl(ReadMode::Full, Framing::Length)
     });

@@ -167,7 +167,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         request_body: args.request_body,
         late_bytes: args.late_bytes,
         pipeline: args.pipeline,
-        keep_alive: args.keepalive_race,
+        keepalive_race: args.keepalive_race,
         respond_before_body: args.respond_before_body,
         client_pause: args.client_pause,
         save_pcap: args.save_pcap,

@@ -94,7 +94,7 @@ pub fn verdict(
         }
     };
     let (reason, citation) = match (t.ending, t.first_rst.map(|r| r.sender), phase) {
-        (Ending::Rst, Some(Role::Server), _) if provoked && unread > 0 && opts.keep_alive => (
+        (Ending::Rst, Some(Role::Server), _) if provoked && unread > 0 && opts.keepalive_race => (
             format!(
                 "the server closed an idle keep-alive connection while the client's next \
                  request ({unread} bytes) sat unread in its receive queue, so Linux aborted \

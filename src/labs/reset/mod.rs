@@ -67,7 +67,7 @@ pub struct ResetOptions {
     pub pipeline: usize,
     /// The keep-alive race: two requests on one persistent connection, the
     /// server closing the "idle" connection as the second arrives.
-    pub keep_alive: bool,
+    pub keepalive_race: bool,
     /// The server answers as soon as the head is parsed (early 413 pattern).
     pub respond_before_body: bool,
     /// The client stops reading this long after sending (a slow reader): a
@@ -93,7 +93,7 @@ impl Default for ResetOptions {
             request_body: 0,
             late_bytes: 0,
             pipeline: 1,
-            keep_alive: false,
+            keepalive_race: false,
             respond_before_body: false,
             client_pause: None,
             save_pcap: None,
@@ -122,17 +122,17 @@ impl ResetOptions {
         if self.pipeline == 0 {
             return Err("--pipeline must be at least 1".into());
         }
-        if self.keep_alive && self.framing == Framing::Close {
-            return Err("--keep-alive needs --framing length or chunked: a close-delimited body ends the connection".into());
+        if self.keepalive_race && self.framing == Framing::Close {
+            return Err("--keepalive-race needs --framing length or chunked: a close-delimited body ends the connection".into());
         }
-        if self.keep_alive && self.http_version == Version::Http10 {
+        if self.keepalive_race && self.http_version == Version::Http10 {
             return Err(
                 "--keepalive-race needs HTTP/1.1: an HTTP/1.0 request closes after its answer"
                     .into(),
             );
         }
-        if self.keep_alive && self.pipeline > 1 {
-            return Err("--keep-alive and --pipeline are separate scenarios: pick one".into());
+        if self.keepalive_race && self.pipeline > 1 {
+            return Err("--keepalive-race and --pipeline are separate scenarios: pick one".into());
         }
         Ok(())
     }

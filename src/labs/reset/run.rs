@@ -176,11 +176,11 @@ fn server_config(opts: &ResetOptions) -> Config {
         framing: opts.framing,
         body_size: opts.body_size,
         status: opts.status,
-        keep_alive: opts.keep_alive,
-        keepalive_race: opts.keep_alive,
+        keep_alive: opts.keepalive_race,
+        keepalive_race: opts.keepalive_race,
         // The race: the server gives up on the "idle" connection shortly after
         // its first answer, by which time the second request is queued.
-        idle_timeout: if opts.keep_alive {
+        idle_timeout: if opts.keepalive_race {
             Duration::from_millis(100)
         } else {
             Duration::from_secs(5)
@@ -363,7 +363,7 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
     match opts.client {
         ClientKind::Curl => {
             let req = CurlRequest {
-                paths: if opts.keep_alive {
+                paths: if opts.keepalive_race {
                     vec!["/first".into(), "/second".into()]
                 } else {
                     vec!["/".into()]
@@ -398,7 +398,7 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
             if let Some(pause) = opts.client_pause {
                 script = script.then(Step::Sleep(pause));
             }
-            if opts.keep_alive {
+            if opts.keepalive_race {
                 script = script
                     .then(Step::AwaitResponses(1))
                     .then(Step::Send(request("/second")));
