@@ -122,9 +122,8 @@ pub fn verdict(
         ),
         // A zero-linger abort after reading everything has the wire shape of
         // a close with unread data; the server's log and the counter tell
-        // them apart.
-        // Linux counts the abort as TcpExtTCPAbortOnClose when data was
-        // also unread, as TcpExtTCPAbortOnData otherwise (tcp_close()).
+        // them apart. Linux counts the abort as TcpExtTCPAbortOnClose when
+        // data was also unread, as TcpExtTCPAbortOnData otherwise (tcp_close()).
         (Ending::Rst, Some(Role::Server), _) if aborted && unread == 0 => (
             "the server read the whole request, answered, then set SO_LINGER {on, 0} and \
              closed: an abortive close, which Linux sends as RST (TcpExtTCPAbortOnData); on \

@@ -294,6 +294,9 @@ impl Conn {
         }
         self.log(cx, Event::HalfClosed { cause });
         self.timer = None;
+        // Lingering reads whatever of the body still comes: the final close
+        // no longer races it.
+        self.body_due = false;
         self.phase = Phase::Lingering {
             idle: cx.now + cx.config.linger_idle,
             total: cx.now + cx.config.linger_total,
