@@ -164,7 +164,10 @@ fn tcp_behind_an_ipv4_authentication_header_is_analyzed_and_esp_is_counted() {
     // With --format zeek the summary line goes to standard error; nothing
     // else may (no warning).
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("lab: 1 connection") && !err.contains("warning"), "{err}");
+    assert!(
+        err.starts_with("lab: 1 connection") && !err.contains("warning"),
+        "{err}"
+    );
     assert_eq!(got.len(), 1);
     for field in [
         "ts",

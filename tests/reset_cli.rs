@@ -40,7 +40,7 @@ fn expect_mismatch_exits_1_with_one_line() {
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.starts_with("expected rst but saw fin: "), "{err}");
+    assert!(err.starts_with("lab: expected rst but saw fin: "), "{err}");
 }
 
 #[test]
@@ -59,10 +59,17 @@ fn json_document_carries_all_three_witnesses() {
     let o = lab(&["--mode", "abort", "--client", "curl", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON document");
+    assert_eq!(doc["version"], 1);
     let run = &doc["run"];
-    assert_eq!(run["verdict"]["ending"], "rst");
-    assert_eq!(run["verdict"]["phase"], "so_linger_zero");
-    assert_eq!(run["verdict"]["conn_state"], "RSTR");
+    // The names and shapes of `lab analyze --format json`.
+    assert_eq!(run["verdict"]["ended"], "rst");
+    assert_eq!(run["verdict"]["rst"]["sender"], "server");
+    assert_eq!(run["verdict"]["rst"]["phase"], "unread_data");
+    assert_eq!(run["verdict"]["zeek"]["conn_state"], "RSTR");
+    assert_eq!(run["connections"][0]["ended"], "rst");
+    assert_eq!(run["connections"][0]["rst"], run["verdict"]["rst"]);
+    assert_eq!(run["connections"][0]["zeek"]["conn_state"], "RSTR");
+    assert_eq!(run["server_log"][0]["end"], "we_aborted");
     assert_eq!(run["kernel"]["isolation"], "private_namespace");
     assert_eq!(run["kernel"]["deltas"]["TcpExtTCPAbortOnData"], 1);
     assert_eq!(run["client"]["kind"], "curl");

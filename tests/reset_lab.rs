@@ -12,7 +12,7 @@ use wirelab::http::Framing;
 use wirelab::labs::netns::Isolation;
 use wirelab::labs::reset::run::ResetRun;
 use wirelab::labs::reset::{ClientKind, ResetOptions, run};
-use wirelab::server::ReadMode;
+use wirelab::server::{Ending, ReadMode};
 
 fn lab(opts: ResetOptions) -> ResetRun {
     let r =
@@ -85,7 +85,7 @@ fn assert_fin_both_ways(r: &ResetRun) {
     ] {
         assert_eq!(delta(r, n), 0, "{n}");
     }
-    assert_eq!(r.server_log[0].end, "we sent FIN");
+    assert_eq!(r.server_log[0].end, Ending::WeSentFin);
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn full_with_late_bytes_resets_for_data_after_close() {
     assert_eq!(delta(&r, "TcpOutRsts"), 1);
     // The client had read the FIN before the RST came: it saw a clean EOF.
     assert!(r.client.end.starts_with("clean EOF"), "{}", r.client.end);
-    assert_eq!(r.server_log[0].end, "we sent FIN");
+    assert_eq!(r.server_log[0].end, Ending::WeSentFin);
 }
 
 #[test]
@@ -200,7 +200,15 @@ fn drain_closes_with_fin_even_with_late_and_pipelined_bytes() {
 fn abort_resets_after_the_response() {
     let r = lab(curl(ReadMode::Abort, Framing::Length));
     assert_eq!(r.verdict.ending, "rst");
-    assert_eq!(r.verdict.phase.as_deref(), Some("so_linger_zero"));
+    // The wire shape of an abort is that of unread data; the server's log
+    // names the abort.
+    assert_eq!(r.verdict.phase.as_deref(), Some("unread_data"));
+    assert_eq!(r.server_log[0].end, Ending::WeAborted);
+    assert!(
+        r.verdict.reason.contains("SO_LINGER"),
+        "{}",
+        r.verdict.reason
+    );
     assert_eq!(delta(&r, "TcpExtTCPAbortOnData"), 1);
     assert_eq!(delta(&r, "TcpExtTCPAbortOnClose"), 0);
     assert_eq!(r.server_log[0].unread, 0);
@@ -223,7 +231,7 @@ fn early_response_with_unread_body_resets() {
 #[test]
 fn keep_alive_race_resets_and_curl_retries_silently() {
     let r = lab(ResetOptions {
-        keep_alive: true,
+        keepalive_race: true,
         framing: Framing::Length,
         ..curl(ReadMode::Full, Framing::Length)
     });
@@ -243,4 +251,56 @@ fn keep_alive_race_resets_and_curl_retries_silently() {
         "the retry opens a second connection"
     );
     assert_eq!(r.connections[1].teardown.ending.name(), "fin");
+}
+
+/// curl and the early 413 race: each run ends in FIN (curl read the 413
+/// first), RST for a body in the queue at close, or RST for a body that
+/// came after it; never in witnesses that contradict each other (`lab`
+/// asserts that), and the server's log always matches what the packets show.
+#[test]
+fn early_413_with_curl_explains_every_outcome() {
+    for _ in 0..20 {
+        let r = lab(ResetOptions {
+            request_body: 65_536,
+            respond_before_body: true,
+            status: 413,
+            ..curl(ReadMode::Full, Framing::Close)
+        });
+        let phase = r.verdict.phase.clone().unwrap_or_default();
+        let end = r.server_log[0].end;
+        match (r.verdict.ending.as_str(), phase.as_str(), end) {
+            ("fin", _, Ending::WeClosedBodyDue) => {}
+            ("rst", "unread_data", Ending::WeProvokedRst) => {
+                assert_eq!(delta(&r, "TcpExtTCPAbortOnClose"), 1);
+            }
+            ("rst", "unread_data", Ending::WeClosedBodyDue) => {
+                assert!(r.verdict.reason.contains("before close()"), "{r:#?}");
+            }
+            ("rst", "data_after_close", Ending::WeClosedBodyDue) => {
+                assert_eq!(delta(&r, "TcpExtTCPAbortOnData"), 1);
+            }
+            other => panic!("unexplained outcome {other:?}: {}", r.verdict.reason),
+        }
+        assert!(
+            r.verdict.reason.contains("before reading the request body"),
+            "{}",
+            r.verdict.reason
+        );
+    }
+}
+
+/// The story's `curl --http1.0`, against the unread close: the same RST.
+#[test]
+fn curl_speaks_http_1_0_when_asked() {
+    let r = lab(ResetOptions {
+        http_version: wirelab::http::Version::Http10,
+        ..curl(ReadMode::NoRead, Framing::Close)
+    });
+    assert_server_rst_on_unread(&r);
+    assert_eq!(r.client.curl_exit, Some(56));
+    let request = r.ladder[0]
+        .rungs
+        .iter()
+        .find_map(|g| g.http.clone().filter(|_| g.from_client));
+    assert_eq!(request.as_deref(), Some("GET / HTTP/1.0"));
 }

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::{Closed, curl_status, start, start_with};
 use wirelab::client::{ReadEnd, Request, Script, Step, junk};
 use wirelab::http::Framing;
@@ -27,7 +29,12 @@ fn curl_exit_56_when_a_close_delimited_body_ends_in_rst() {
             c.stderr
         );
         let closed = lab.closed(1);
-        assert_eq!(closed[0].end, Ending::WeProvokedRst, "{mode}");
+        let expected = if mode == ReadMode::Abort {
+            Ending::WeAborted
+        } else {
+            Ending::WeProvokedRst
+        };
+        assert_eq!(closed[0].end, expected, "{mode}");
         lab.stop();
     }
 }
@@ -83,7 +90,12 @@ fn raw_client_sees_reset_from_no_read_partial_and_abort() {
         assert_eq!(out.status(), Some(200), "{mode}");
         // Content-Length body: complete even though the connection was reset.
         assert!(out.responses[0].complete && out.responses[0].body_is_pattern);
-        assert_eq!(closed[0].end, Ending::WeProvokedRst, "{mode}");
+        let expected = if mode == ReadMode::Abort {
+            Ending::WeAborted
+        } else {
+            Ending::WeProvokedRst
+        };
+        assert_eq!(closed[0].end, expected, "{mode}");
     }
     let (_, closed) = one_request(ReadMode::Partial);
     assert!(closed[0].unread > 0, "partial leaves bytes unread");
@@ -195,7 +207,7 @@ fn abort_with_content_length_delivers_the_body_then_resets() {
     assert_eq!(out.responses.len(), 2, "keep-alive works in abort: {out:?}");
     assert!(out.responses.iter().all(|r| r.complete));
     assert_eq!(out.end, ReadEnd::Reset);
-    assert_eq!(lab.closed(1)[0].end, Ending::WeProvokedRst);
+    assert_eq!(lab.closed(1)[0].end, Ending::WeAborted);
 }
 
 #[test]
@@ -278,4 +290,32 @@ fn drain_gives_up_after_linger_idle_and_linger_total() {
         lab.log_text()
     );
     drop((quiet, chatty));
+}
+
+/// A head that announces a body the client never sends: answered early, the
+/// close finds nothing unread, and the server says it cannot promise FIN
+/// (`full`); a lingering close (`drain`) reads whatever comes, so its FIN is
+/// a promise again, even when it gives up waiting.
+#[test]
+fn an_early_answer_with_the_body_still_due_says_so() {
+    let head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".to_vec();
+    for (mode, expected) in [
+        (ReadMode::Full, Ending::WeClosedBodyDue),
+        (ReadMode::Drain, Ending::WeSentFin),
+    ] {
+        let mut lab = start_with(Config {
+            status: 413,
+            respond_before_body: true,
+            linger_idle: Duration::from_millis(100),
+            ..config(mode, Framing::Length)
+        });
+        // Silent and open past --linger-idle: drain gives up waiting.
+        let script = Script::send(head.clone()).then(Step::Sleep(Duration::from_millis(300)));
+        let out = lab.raw(&script);
+        assert_eq!(out.status(), Some(413), "{mode}: {out:?}");
+        assert_eq!(out.end, ReadEnd::Eof, "{mode}: {out:?}");
+        let closed = lab.closed(1);
+        assert_eq!(closed[0].end, expected, "{mode}\n{}", lab.log_text());
+        assert_eq!(closed[0].unread, 0, "{mode}");
+    }
 }

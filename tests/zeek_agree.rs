@@ -194,8 +194,7 @@ fn lab_conn_log_agrees_with_zeek() {
         by_trace.entry(&r.trace).or_default().push(r);
     }
 
-    let (mut clean, mut all, mut tunneled) =
-        (Tally::default(), Tally::default(), Tally::default());
+    let (mut clean, mut all, mut tunneled) = (Tally::default(), Tally::default(), Tally::default());
     let mut misses = Vec::new();
     let header = FIELDS
         .iter()

@@ -61,10 +61,16 @@ pub fn open_file(path: &Path) -> Result<FileReader<Box<dyn Read>>, Error> {
     let source: Box<dyn Read> = if path.as_os_str() == "-" {
         Box::new(io::stdin())
     } else {
-        let file = File::open(path).map_err(|source| Error::Open {
+        let open_error = |source| Error::Open {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let file = File::open(path).map_err(open_error)?;
+        // Linux opens a directory for reading; only the first read fails,
+        // and that error would not name the path.
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(open_error(io::Error::from(io::ErrorKind::IsADirectory)));
+        }
         Box::new(file)
     };
     FileReader::new(source)

@@ -22,6 +22,8 @@ pub struct CurlRequest {
     /// reading its socket, like a slow reader, and the server's response backs
     /// up into the server's send queue.
     pub pause: Option<std::time::Duration>,
+    /// Speak HTTP/1.0 (`--http1.0`).
+    pub http10: bool,
     /// Give up after this many seconds.
     pub max_time_secs: u32,
 }
@@ -46,9 +48,22 @@ pub struct CurlOutcome {
 /// Why curl could not be asked.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// curl is not installed or could not start.
-    #[error("cannot run curl: {0} (scripts/setup installs it)")]
+    /// curl is not on PATH.
+    #[error("curl is not installed (not found on PATH): scripts/setup installs it")]
+    Missing,
+    /// curl could not start or be waited for.
+    #[error("cannot run curl: {0}")]
     Spawn(#[source] std::io::Error),
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::Missing
+        } else {
+            Error::Spawn(e)
+        }
+    }
 }
 
 /// Runs curl against `server` and gathers what it said.
@@ -68,6 +83,9 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
             "-w",
             "%{stderr}wirelab %{http_code} %{size_download} %{num_connects}\\n",
         ]);
+    if req.http10 {
+        cmd.arg("--http1.0");
+    }
     if req.body.is_some() {
         // curl's own defaults are kept: above 1 MiB it sends
         // `Expect: 100-continue` and holds the body back until the server
@@ -90,7 +108,7 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
     })
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(Error::Spawn)?;
+    let mut child = cmd.spawn()?;
     if let (Some(n), Some(mut stdin)) = (req.body, child.stdin.take()) {
         std::thread::spawn(move || {
             use std::io::Write;
@@ -112,7 +130,7 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
     if let Some(mut out) = child.stdout.take() {
         let _ = std::io::copy(&mut out, &mut std::io::sink());
     }
-    let status = child.wait().map_err(Error::Spawn)?;
+    let status = child.wait()?;
     let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
     Ok(parse(status.code().unwrap_or(-1), &stderr))
 }

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! JSON lines carry the same fields (`--log json`). The `closed` record says how the
-//! connection ended with exactly one of four [`Ending`]s, and FIN is never called a
+//! connection ended with exactly one of the [`Ending`]s, and FIN is never called a
 //! reset: an EOF is the peer's FIN, ECONNRESET is the peer's RST.
 
 use std::io::Write;
@@ -27,9 +27,19 @@ pub enum Ending {
     /// We closed (or half-closed) with nothing unread: the kernel sent FIN
     /// (RFC 9293 §3.6 CLOSE).
     WeSentFin,
-    /// We closed with unread bytes in the receive queue, or with `SO_LINGER {on, 0}`:
-    /// the kernel sent RST (RFC 1122 §4.2.2.13, RFC 2525 §2.17, RFC 9293 §3.6 ABORT).
+    /// We closed with unread bytes in the receive queue: the kernel sent RST
+    /// (RFC 1122 §4.2.2.13, RFC 2525 §2.17).
     WeProvokedRst,
+    /// We set `SO_LINGER {on, 0}` and closed (`abort` mode): the kernel sent
+    /// RST whatever was read (RFC 9293 §3.6 ABORT).
+    WeAborted,
+    /// We answered before reading a request body, and at our last look, just
+    /// before close(), none of the body had arrived. Whether the kernel sent
+    /// FIN or RST is decided after that look: FIN if the client holds the body
+    /// back, RST if any of it arrives before the close (counted as
+    /// TcpExtTCPAbortOnClose) or after it (TcpExtTCPAbortOnData). The server
+    /// cannot see which; the packets can.
+    WeClosedBodyDue,
     /// The peer closed first: a read returned 0 (EOF), the peer's FIN.
     PeerFin,
     /// The peer aborted: a read or write failed with ECONNRESET, the peer's RST.
@@ -41,6 +51,8 @@ impl std::fmt::Display for Ending {
         f.write_str(match self {
             Ending::WeSentFin => "we sent FIN",
             Ending::WeProvokedRst => "we provoked RST",
+            Ending::WeAborted => "we aborted, SO_LINGER 0",
+            Ending::WeClosedBodyDue => "we closed, body still due",
             Ending::PeerFin => "peer FIN (EOF)",
             Ending::PeerRst => "peer RST (ECONNRESET)",
         })
@@ -407,6 +419,18 @@ mod tests {
 
     #[test]
     fn closed_json_has_flat_fields() {
+        assert!(
+            closed(Ending::WeAborted)
+                .to_text()
+                .contains("end=\"we aborted, SO_LINGER 0\"")
+        );
+        assert!(
+            closed(Ending::WeClosedBodyDue)
+                .to_text()
+                .contains("end=\"we closed, body still due\"")
+        );
+        let due = serde_json::to_value(closed(Ending::WeClosedBodyDue)).unwrap();
+        assert_eq!(due["end"], "we_closed_body_due");
         let json = serde_json::to_value(closed(Ending::WeSentFin)).unwrap();
         assert_eq!(json["event"], "closed");
         assert_eq!(json["end"], "we_sent_fin");

@@ -103,8 +103,11 @@ pub struct Stats {
     pub rejected: u64,
     /// Connections that ended with our FIN.
     pub we_sent_fin: u64,
-    /// Connections that ended with a RST we provoked.
+    /// Connections that ended with a RST we provoked (unread bytes or an abort).
     pub we_provoked_rst: u64,
+    /// Connections we closed before a request body arrived: FIN or RST,
+    /// which the server cannot see (see [`Ending::WeClosedBodyDue`]).
+    pub we_closed_body_due: u64,
     /// Connections the peer closed with FIN first.
     pub peer_fin: u64,
     /// Connections the peer reset.
@@ -358,12 +361,27 @@ impl Server {
         for (id, event) in std::mem::take(&mut state.events) {
             self.emit(Some(id), event);
         }
-        if let Next::Finished { end, cause, unread } = next
+        if let Next::Finished {
+            mut end,
+            cause,
+            mut unread,
+        } = next
             && let Some(mut conn) = state.conns.remove(&token)
         {
             // Deregister before drop (mio's rule); a failure only means the socket
             // is already unusable, and the drop below closes it either way.
             let _ = self.poll.registry().deregister(&mut conn.stream);
+            // The last look at the receive queue, as close to close() as we can
+            // get: bytes that arrived since the connection decided to close turn
+            // the kernel's FIN into a RST (RFC 2525 §2.17), and the log must say
+            // so. Bytes arriving after this look are the one race left, which
+            // `Ending::WeClosedBodyDue` owns up to where the server expects them.
+            if matches!(end, Ending::WeSentFin | Ending::WeClosedBodyDue) {
+                let now = conn.stream.peek(&mut state.scratch).unwrap_or(0);
+                if now > 0 {
+                    (end, unread) = (Ending::WeProvokedRst, now);
+                }
+            }
             let id = conn.id;
             drop(conn);
             self.finished(state, id, end, cause, unread);
@@ -381,7 +399,8 @@ impl Server {
         let s = &mut state.stats;
         *match end {
             Ending::WeSentFin => &mut s.we_sent_fin,
-            Ending::WeProvokedRst => &mut s.we_provoked_rst,
+            Ending::WeProvokedRst | Ending::WeAborted => &mut s.we_provoked_rst,
+            Ending::WeClosedBodyDue => &mut s.we_closed_body_due,
             Ending::PeerFin => &mut s.peer_fin,
             Ending::PeerRst => &mut s.peer_rst,
         } += 1;

@@ -4,7 +4,6 @@
 mod log_clock;
 
 use std::io::{self, BufWriter, Write};
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -19,6 +18,7 @@ use wirelab::report::{ConnectionReport, Report, Summary, json, table, zeek};
 use wirelab::teardown::Teardown;
 use wirelab::wire::DecodeOptions;
 
+use crate::resolve::HostArg;
 use log_clock::LogClock;
 
 /// Output formats.
@@ -66,9 +66,10 @@ pub struct Args {
     /// Only connections with this port on either side (repeatable).
     #[arg(long = "port", value_name = "N")]
     ports: Vec<u16>,
-    /// Only connections with this address on either side (repeatable).
-    #[arg(long = "host", value_name = "ADDR")]
-    hosts: Vec<IpAddr>,
+    /// Only connections with this address on either side (repeatable); a
+    /// name (`localhost`) stands for every address it resolves to.
+    #[arg(long = "host", value_name = "ADDR", value_parser = crate::resolve::host_arg)]
+    hosts: Vec<HostArg>,
 }
 
 /// Where finished connections go: printed at once (zeek, jsonl, live) or
@@ -176,11 +177,12 @@ impl Sink {
             }
         };
         let written = self.out.write_all(text.as_bytes()).and(self.out.flush());
-        match self.error.take().map_or(written, Err) {
-            // A reader that went away (`| head`) is not a failure.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-            other => other.context("writing the report")?,
-        }
+        // A reader that went away (`| head`) ends the output quietly: main
+        // recognises the broken pipe under this context.
+        self.error
+            .take()
+            .map_or(written, Err)
+            .context("writing the report")?;
         if self.checker.is_empty() {
             return Ok(ExitCode::SUCCESS);
         }
@@ -202,7 +204,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         scope: Scope {
             ports: args.ports,
-            hosts: args.hosts,
+            hosts: args.hosts.into_iter().flat_map(|h| h.0).collect(),
         },
         ..AnalyzeOptions::default()
     };

@@ -24,5 +24,6 @@ pub fn run(args: Args, mut cmd: clap::Command) -> anyhow::Result<ExitCode> {
     // fails, and a closed pipe (`lab completions bash | head`) is no reason to.
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "lab", &mut script);
-    crate::write_stdout(&script).context("writing the completion script")
+    crate::write_stdout(&script).context("writing the completion script")?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -5,9 +5,10 @@ mod analyze;
 mod completions;
 mod manual;
 mod reset;
+mod resolve;
 mod serve;
 
-use std::io::Write;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -57,19 +58,93 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // A reader that went away (`| head`, `| true`) is not a failure, as
+        // for cat or grep: the output it did not want is simply not written.
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("lab: {err:#}");
+            // stderr itself may be the closed pipe: nothing left to tell.
+            let _ = writeln!(io::stderr(), "lab: {}", one_line(&err));
             ExitCode::from(2)
         }
     }
 }
 
-/// Writes `bytes` to standard output; a reader that went away (`| head`) is
-/// not an error.
-fn write_stdout(bytes: &[u8]) -> std::io::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e),
-        _ => Ok(ExitCode::SUCCESS),
+/// Whether any cause in the chain is EPIPE on a write.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// The error and its causes on one line, each cause once: many library
+/// errors already name their source in their own text ("cannot open F:
+/// No such file or directory"), and repeating it after that only hides the
+/// path or value that matters.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+/// Writes one `lab: ` line to stderr. A closed stderr is no reason to fail
+/// (`eprintln!` would panic): the exit status still says how the run went.
+pub(crate) fn say(line: &str) {
+    let _ = writeln!(io::stderr(), "lab: {line}");
+}
+
+/// Writes `text` to stdout; a closed pipe comes back as an error that
+/// [`main`] treats as the end of the output (never a panic, as `print!` does).
+pub(crate) fn print(text: &str) -> anyhow::Result<()> {
+    write_stdout(text.as_bytes())
+}
+
+/// [`print`] for bytes (roff, completion scripts).
+pub(crate) fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_broken_pipe, one_line};
+    use std::io;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot open x.pcap: {source}")]
+    struct Open {
+        #[source]
+        source: io::Error,
+    }
+
+    #[test]
+    fn a_cause_already_in_the_text_is_not_repeated() {
+        let err = anyhow::Error::new(Open {
+            source: io::Error::from(io::ErrorKind::NotFound),
+        });
+        assert_eq!(one_line(&err), "cannot open x.pcap: entity not found");
+        let err = anyhow::Error::new(io::Error::from(io::ErrorKind::NotFound))
+            .context("reading the report");
+        assert_eq!(one_line(&err), "reading the report: entity not found");
+    }
+
+    #[test]
+    fn broken_pipe_is_found_under_context() {
+        let err = anyhow::Error::new(io::Error::from(io::ErrorKind::BrokenPipe))
+            .context("writing the report");
+        assert!(is_broken_pipe(&err));
+        assert!(!is_broken_pipe(&anyhow::anyhow!("broken pipe")));
     }
 }

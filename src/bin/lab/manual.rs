@@ -47,5 +47,6 @@ pub fn run(args: Args, cmd: clap::Command) -> anyhow::Result<ExitCode> {
     clap_mangen::Man::new(page)
         .render(&mut roff)
         .context("rendering the manual page")?;
-    crate::write_stdout(&roff).context("writing the manual page")
+    crate::write_stdout(&roff).context("writing the manual page")?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -3,8 +3,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
 use clap::ValueEnum;
-use wirelab::labs::reset::{self, ClientKind, ResetOptions, render};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use wirelab::http::Version;
+use wirelab::labs::reset::run::ResetRun;
+use wirelab::labs::reset::{self, ClientKind, ResetOptions, document, render};
 
 use crate::serve::{FramingArg, Mode};
 
@@ -25,10 +32,11 @@ use crate::serve::{FramingArg, Mode};
     lab reset --mode full                    FIN both ways\n  \
     lab reset --mode full --late-bytes 10    RST for data after close\n  \
     lab reset --mode drain --pipeline 3      FIN both ways, the rest drained\n  \
+    lab reset --mode full --keepalive-race --client curl\n  \
     lab reset --mode drain --expect fin --repeat 200")]
 pub struct Args {
-    /// The server's read mode.
-    #[arg(long, value_enum)]
+    /// The server's read mode (`no-read`: the classic reset).
+    #[arg(long, value_enum, default_value_t = Mode::NoRead)]
     mode: Mode,
     /// Bytes `partial` reads.
     #[arg(long, default_value_t = 10)]
@@ -37,10 +45,13 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ClientArg::Own)]
     client: ClientArg,
     /// Response framing; `close` (no length, as in the Go story; the default
-    /// except with --keep-alive, which uses `length`) makes the client depend
+    /// except with --keepalive-race, which uses `length`) makes the client depend
     /// on a FIN to know the body ended.
     #[arg(long, value_enum)]
     framing: Option<FramingArg>,
+    /// The HTTP version the client speaks (curl: `--http1.0`).
+    #[arg(long, value_enum, default_value_t = HttpVersionArg::V1_1)]
+    http_version: HttpVersionArg,
     /// Response body size in bytes (large bodies show the RST cutting them short).
     #[arg(long, default_value_t = 128)]
     body_size: usize,
@@ -56,10 +67,11 @@ pub struct Args {
     /// Requests sent in one write (own client); the server answers the first.
     #[arg(long, default_value_t = 1)]
     pipeline: usize,
-    /// The keep-alive race: two requests on one persistent connection while
-    /// the server closes it as idle; curl retries silently.
-    #[arg(long)]
-    keep_alive: bool,
+    /// The keep-alive race (as `lab serve --keepalive-race`): two requests on
+    /// one persistent connection while the server closes it as idle; curl
+    /// retries silently.
+    #[arg(long, alias = "keep-alive")]
+    keepalive_race: bool,
     /// The server answers as soon as the head is parsed, leaving the body
     /// unread (the early 413; use with --request-body and --status 413).
     #[arg(long)]
@@ -93,6 +105,16 @@ enum ClientArg {
     Own,
     /// Real curl.
     Curl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum HttpVersionArg {
+    /// HTTP/1.0.
+    #[value(name = "1.0")]
+    V1_0,
+    /// HTTP/1.1.
+    #[value(name = "1.1")]
+    V1_1,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -130,18 +152,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         framing: args
             .framing
-            .unwrap_or(if args.keep_alive {
+            .unwrap_or(if args.keepalive_race {
                 FramingArg::Length
             } else {
                 FramingArg::Close
             })
             .into(),
+        http_version: match args.http_version {
+            HttpVersionArg::V1_0 => Version::Http10,
+            HttpVersionArg::V1_1 => Version::Http11,
+        },
         body_size: args.body_size,
         status: args.status,
         request_body: args.request_body,
         late_bytes: args.late_bytes,
         pipeline: args.pipeline,
-        keep_alive: args.keep_alive,
+        keepalive_race: args.keepalive_race,
         respond_before_body: args.respond_before_body,
         client_pause: args.client_pause,
         save_pcap: args.save_pcap,
@@ -153,66 +179,124 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if args.repeat > 1 && opts.save_pcap.is_some() {
         anyhow::bail!("--save-pcap keeps one capture: use it without --repeat");
     }
-    let mut first: Option<reset::run::ResetRun> = None;
-    let mut first_miss: Option<reset::run::ResetRun> = None;
-    let mut matched = 0;
-    let mut disagreed = 0;
-    reset::run_repeated(&opts, args.repeat, |_, r| {
+    // Ctrl-C (or SIGTERM) ends the series after the run in progress, which
+    // is dropped: its client may have been interrupted too. A second signal
+    // exits at once, as a user pressing Ctrl-C twice expects.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .context("installing the Ctrl-C handler")?;
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("installing the Ctrl-C handler")?;
+    }
+    let mut tally = Tally::default();
+    let mut first: Option<ResetRun> = None;
+    let mut first_miss: Option<ResetRun> = None;
+    for _ in 0..args.repeat {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let result = reset::run(&opts);
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let r = result?;
         let want = args
             .expect
             .map(ExpectArg::name)
             .or(first.as_ref().map(|f| f.verdict.ending.as_str()))
             .unwrap_or(r.verdict.ending.as_str());
+        tally.runs += 1;
         if r.verdict.ending == want {
-            matched += 1;
+            tally.matched += 1;
         } else if first_miss.is_none() {
             first_miss = Some(r.clone());
         }
         if !r.disagreements.is_empty() {
-            disagreed += 1;
+            tally.disagreed += 1;
         }
         if first.is_none() {
-            first = Some(r.clone());
+            first = Some(r);
         }
-    })?;
+    }
+    let against = |first: Option<&ResetRun>| {
+        args.expect.map_or_else(
+            || {
+                first.map_or_else(
+                    || "the first run's verdict".to_string(),
+                    |f| format!("the first run's verdict ({})", f.verdict.ending),
+                )
+            },
+            |e| format!("--expect {}", e.name()),
+        )
+    };
+    if stop.load(Ordering::Relaxed) {
+        crate::say(&format!(
+            "interrupted after {} of {} runs: {}/{} matched {} so far; {} had disagreeing witnesses",
+            tally.runs,
+            args.repeat,
+            tally.matched,
+            tally.runs,
+            against(first.as_ref()),
+            tally.disagreed
+        ));
+        return Ok(ExitCode::from(130));
+    }
     let Some(first) = first else {
         anyhow::bail!("no run was made");
     };
     let shown = first_miss.as_ref().unwrap_or(&first);
     match args.format {
-        FormatArg::Table => print!("{}", render::text(shown)),
+        FormatArg::Table => crate::print(&render::text(shown))?,
         FormatArg::Json => {
-            let doc = serde_json::json!({
-                "run": shown,
-                "repeat": args.repeat,
-                "matched": matched,
-                "expect": args.expect.map(ExpectArg::name),
-                "runs_with_disagreements": disagreed,
-            });
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            let doc = document::json(
+                shown,
+                &document::Series {
+                    repeat: args.repeat,
+                    matched: tally.matched,
+                    expect: args.expect.map(ExpectArg::name),
+                    runs_with_disagreements: tally.disagreed,
+                },
+            );
+            crate::print(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
         }
     }
-    if args.repeat > 1 {
-        let against = args.expect.map_or_else(
-            || format!("the first run's verdict ({})", first.verdict.ending),
-            |e| format!("--expect {}", e.name()),
-        );
-        eprintln!(
-            "{matched}/{} runs matched {against}; {disagreed} had disagreeing witnesses",
-            args.repeat
-        );
-    }
+    let counts = format!(
+        "{}/{} runs matched {}; {} had disagreeing witnesses",
+        tally.matched,
+        args.repeat,
+        against(Some(&first)),
+        tally.disagreed
+    );
     if let Some(expect) = args.expect
-        && matched < args.repeat
+        && tally.matched < args.repeat
     {
         let miss = first_miss.as_ref().unwrap_or(&first);
-        eprintln!(
-            "expected {} but saw {}: {}",
+        // One line, as `lab analyze --expect` fails: what was expected, what
+        // was seen and why, and with --repeat how often.
+        let series = if args.repeat > 1 {
+            format!(" ({counts})")
+        } else {
+            String::new()
+        };
+        crate::say(&format!(
+            "expected {} but saw {}{series}: {}",
             expect.name(),
             miss.verdict.ending,
             miss.verdict.reason
-        );
+        ));
         return Ok(ExitCode::from(1));
     }
+    if args.repeat > 1 {
+        crate::say(&counts);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Counts over a `--repeat` series.
+#[derive(Default)]
+struct Tally {
+    runs: usize,
+    matched: usize,
+    disagreed: usize,
 }

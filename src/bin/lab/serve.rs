@@ -14,22 +14,25 @@ use wirelab::server::{Config, LogFormat, LogSink, ReadMode, Server};
 /// Run the teaching HTTP/1.x server in one read mode.
 ///
 /// Every connection logs one line per event to stderr (accepted, read, request,
-/// response, and how it ended: we sent FIN / we provoked RST / peer FIN (EOF) /
-/// peer RST (ECONNRESET)). Ctrl-C or SIGTERM stops it.
+/// response, and how it ended: we sent FIN / we provoked RST / we aborted,
+/// SO_LINGER 0 / we closed, body still due / peer FIN (EOF) / peer RST
+/// (ECONNRESET)). Ctrl-C or SIGTERM stops it.
 #[derive(clap::Args)]
 #[command(
     after_help = "Example: lab serve --mode no-read --framing close, then \
     `curl -sS http://127.0.0.1:8080/` prints (56) Recv failure: Connection reset by peer"
 )]
 pub struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
+    /// Address to listen on: an IP address or a host name (`localhost`),
+    /// resolved once at start (an IPv4 address first, as most clients try).
+    #[arg(long, default_value = "127.0.0.1", value_parser = crate::resolve::one_address)]
     bind: IpAddr,
     /// Port to listen on (0 picks a free one; the `listening` log line says which).
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// How much of each request to read before closing.
-    #[arg(long, value_enum)]
+    /// How much of each request to read before closing (`full`: a well-behaved
+    /// server; the other modes show how a close turns into RST).
+    #[arg(long, value_enum, default_value_t = Mode::Full)]
     mode: Mode,
     /// Bytes `partial` reads.
     #[arg(long, default_value_t = 10)]
@@ -106,7 +109,8 @@ pub(crate) enum Mode {
     /// Full, then shutdown(write) and read until the client's FIN (lingering close,
     /// RFC 9112 §9.6): FIN both ways even with late or pipelined bytes.
     Drain,
-    /// Full, answer, then SO_LINGER {on, 0} and close: RST even though all was read.
+    /// Full, answer, then SO_LINGER {on, 0} and close: RST even though all was read,
+    /// whenever the server closes first (a client that closes first gets FIN).
     Abort,
 }
 

@@ -16,7 +16,7 @@ use super::run::{ClientWitness, KernelWitness, ServerClose};
 use crate::flow::RstPhase;
 use crate::labs::netns::Isolation;
 use crate::report::ConnectionReport;
-use crate::server::ReadMode;
+use crate::server::{Ending as ServerEnding, ReadMode};
 use crate::teardown::{Ending, Role};
 
 /// The lab's verdict on its (first) connection.
@@ -26,12 +26,10 @@ pub struct Verdict {
     pub ending: String,
     /// Who sent the deciding RST, or who closed first for a FIN verdict.
     pub by: Option<String>,
-    /// The RST's phase as the lab knows it: the packets' phase, refined by the
-    /// server's log (`so_linger_zero` where the packets alone would say
-    /// `unread_data`).
+    /// The RST's phase as the packets show it, the same name `lab analyze`
+    /// gives (an abort after a complete read is `unread_data` on the wire;
+    /// the reason says what the server's log and the counters add).
     pub phase: Option<String>,
-    /// The RST's phase as the packets alone show it.
-    pub packet_phase: Option<String>,
     /// The frames that decided it.
     pub frames: Vec<u64>,
     /// Zeek's `conn_state`.
@@ -56,7 +54,6 @@ pub fn verdict(
             ending: "none".into(),
             by: None,
             phase: None,
-            packet_phase: None,
             frames: Vec::new(),
             conn_state: "-".into(),
             history: "-".into(),
@@ -67,7 +64,15 @@ pub fn verdict(
     let t = &c.teardown;
     let first_close = server_log.first();
     let unread = first_close.map_or(0, |s| s.unread);
-    let provoked = first_close.is_some_and(|s| s.end == "we provoked RST");
+    let end = first_close.map(|s| s.end);
+    let provoked = end == Some(ServerEnding::WeProvokedRst);
+    let aborted = end == Some(ServerEnding::WeAborted);
+    let body_due = end == Some(ServerEnding::WeClosedBodyDue);
+    let abort_on_close = kernel
+        .deltas
+        .get("TcpExtTCPAbortOnClose")
+        .copied()
+        .unwrap_or(0);
     let abort_on_data = kernel
         .deltas
         .get("TcpExtTCPAbortOnData")
@@ -88,16 +93,8 @@ pub fn verdict(
             (t.closed_first.map(|r| r.name().to_string()), None, fins)
         }
     };
-    // A zero-linger abort after reading everything looks like a close with
-    // unread data on the wire; the server's log (nothing unread) tells them apart.
-    let lab_phase = match phase {
-        Some(_) if provoked && unread == 0 && opts.mode == ReadMode::Abort => {
-            Some("so_linger_zero".to_string())
-        }
-        p => p.map(|p| p.name().to_string()),
-    };
     let (reason, citation) = match (t.ending, t.first_rst.map(|r| r.sender), phase) {
-        (Ending::Rst, Some(Role::Server), _) if provoked && unread > 0 && opts.keep_alive => (
+        (Ending::Rst, Some(Role::Server), _) if provoked && unread > 0 && opts.keepalive_race => (
             format!(
                 "the server closed an idle keep-alive connection while the client's next \
                  request ({unread} bytes) sat unread in its receive queue, so Linux aborted \
@@ -123,11 +120,54 @@ pub fn verdict(
             ),
             "RFC 1122 §4.2.2.13, RFC 2525 §2.17",
         ),
-        (Ending::Rst, Some(Role::Server), _) if provoked && opts.mode == ReadMode::Abort => (
-            "the server read the whole request, then set SO_LINGER {on, 0} and closed: an \
-             abortive close, which Linux sends as RST (TcpExtTCPAbortOnData)"
+        // A zero-linger abort after reading everything has the wire shape of
+        // a close with unread data; the server's log and the counter tell
+        // them apart. Linux counts the abort as TcpExtTCPAbortOnClose when
+        // data was also unread, as TcpExtTCPAbortOnData otherwise (tcp_close()).
+        (Ending::Rst, Some(Role::Server), _) if aborted && unread == 0 => (
+            "the server read the whole request, answered, then set SO_LINGER {on, 0} and \
+             closed: an abortive close, which Linux sends as RST (TcpExtTCPAbortOnData); on \
+             the wire it has the shape of a close with unread data (unread_data), and the \
+             server's log names the abort"
                 .to_string(),
             "RFC 9293 §3.6 (ABORT)",
+        ),
+        (Ending::Rst, Some(Role::Server), _) if aborted => (
+            format!(
+                "the server answered, then set SO_LINGER {{on, 0}} and closed with {unread} \
+                 bytes unread: an abortive close, which Linux sends as RST (counted as \
+                 TcpExtTCPAbortOnClose because data was unread)"
+            ),
+            "RFC 9293 §3.6 (ABORT), RFC 2525 §2.17",
+        ),
+        // The race the server cannot see: its last look found none of the
+        // body, which then arrived before close() (AbortOnClose) or after it.
+        (Ending::Rst, Some(Role::Server), Some(RstPhase::UnreadData))
+            if body_due && abort_on_close > 0 =>
+        {
+            (
+                "the server answered before reading the request body and closed; its last \
+                 look at the receive queue found none of the body, but the body arrived \
+                 before close() took effect, so Linux found it unread and aborted the close \
+                 with RST (TcpExtTCPAbortOnClose): a race the server's log can only admit to \
+                 (body still due)"
+                    .to_string(),
+                "RFC 9112 §9.3, RFC 1122 §4.2.2.13, RFC 2525 §2.17",
+            )
+        }
+        (Ending::Rst, Some(Role::Server), Some(RstPhase::DataAfterClose)) if body_due => (
+            "the server answered before reading the request body and closed with FIN; the \
+             body arrived after the close, and a socket that can no longer read answers new \
+             data with RST (TcpExtTCPAbortOnData)"
+                .to_string(),
+            "RFC 9112 §9.3, RFC 1122 §4.2.2.13, RFC 9293 §3.6.1",
+        ),
+        (Ending::Fin, _, _) if body_due => (
+            "the server answered before reading the request body and closed; the client saw \
+             the early answer before sending its body and sent none, so nothing was left \
+             unread: FIN both ways"
+                .to_string(),
+            "RFC 9112 §9.3, RFC 9293 §3.6",
         ),
         (Ending::Rst, Some(Role::Server), Some(RstPhase::DataAfterClose)) => (
             format!(
@@ -171,8 +211,7 @@ pub fn verdict(
     Verdict {
         ending: t.ending.name().to_string(),
         by,
-        phase: lab_phase,
-        packet_phase: phase.map(|p| p.name().to_string()),
+        phase: phase.map(|p| p.name().to_string()),
         frames,
         conn_state: c.zeek.conn_state.to_string(),
         history: if c.zeek.history.is_empty() {
@@ -215,7 +254,7 @@ pub fn disagreements(
         }
         let provoked_unread = server_log
             .iter()
-            .any(|s| s.end == "we provoked RST" && s.unread > 0);
+            .any(|s| s.end == ServerEnding::WeProvokedRst && s.unread > 0);
         if provoked_unread && d("TcpExtTCPAbortOnClose") == 0 {
             out.push(
                 "the server says it closed with unread bytes, but the kernel counted no \
@@ -238,8 +277,8 @@ pub fn disagreements(
             .iter()
             .find(|r| !r.from_client && (r.flags.contains('R') || r.flags.contains('F')));
         let wire_rst = server_rung.is_some_and(|r| r.flags.contains('R'));
-        match (s.end.as_str(), server_rung) {
-            ("we provoked RST", _)
+        match (s.end, server_rung) {
+            (ServerEnding::WeProvokedRst | ServerEnding::WeAborted, _)
                 if !conv
                     .rungs
                     .iter()
@@ -251,7 +290,7 @@ pub fn disagreements(
                     s.conn
                 ));
             }
-            ("we sent FIN", Some(_)) if wire_rst => out.push(format!(
+            (ServerEnding::WeSentFin, Some(_)) if wire_rst => out.push(format!(
                 "the server's log says connection {} ended with our FIN, but the server's \
                  first closing segment in the capture is a RST",
                 s.conn

@@ -16,6 +16,7 @@
 //! explains the verdict; [`explain`] turns it into one sentence with its RFC.
 //! Where the witnesses disagree, [`explain::disagreements`] says so.
 
+pub mod document;
 pub mod explain;
 pub mod ladder;
 pub mod render;
@@ -26,7 +27,7 @@ use std::path::PathBuf;
 
 pub use run::{Error, run, run_repeated};
 
-use crate::http::Framing;
+use crate::http::{Framing, Version};
 use crate::server::ReadMode;
 
 /// Which client the lab drives the server with.
@@ -51,6 +52,9 @@ pub struct ResetOptions {
     /// Response framing. `close` (no length, as in the Go story) is the default:
     /// the client then needs the close to be a FIN to know the body ended.
     pub framing: Framing,
+    /// The HTTP version the client speaks (curl's `--http1.0`, as in the
+    /// story the project began with).
+    pub http_version: Version,
     /// Response body size.
     pub body_size: usize,
     /// Status of the response.
@@ -63,7 +67,7 @@ pub struct ResetOptions {
     pub pipeline: usize,
     /// The keep-alive race: two requests on one persistent connection, the
     /// server closing the "idle" connection as the second arrives.
-    pub keep_alive: bool,
+    pub keepalive_race: bool,
     /// The server answers as soon as the head is parsed (early 413 pattern).
     pub respond_before_body: bool,
     /// The client stops reading this long after sending (a slow reader): a
@@ -83,12 +87,13 @@ impl Default for ResetOptions {
             partial_bytes: 10,
             client: ClientKind::Own,
             framing: Framing::Close,
+            http_version: Version::Http11,
             body_size: 128,
             status: 200,
             request_body: 0,
             late_bytes: 0,
             pipeline: 1,
-            keep_alive: false,
+            keepalive_race: false,
             respond_before_body: false,
             client_pause: None,
             save_pcap: None,
@@ -117,11 +122,17 @@ impl ResetOptions {
         if self.pipeline == 0 {
             return Err("--pipeline must be at least 1".into());
         }
-        if self.keep_alive && self.framing == Framing::Close {
-            return Err("--keep-alive needs --framing length or chunked: a close-delimited body ends the connection".into());
+        if self.keepalive_race && self.framing == Framing::Close {
+            return Err("--keepalive-race needs --framing length or chunked: a close-delimited body ends the connection".into());
         }
-        if self.keep_alive && self.pipeline > 1 {
-            return Err("--keep-alive and --pipeline are separate scenarios: pick one".into());
+        if self.keepalive_race && self.http_version == Version::Http10 {
+            return Err(
+                "--keepalive-race needs HTTP/1.1: an HTTP/1.0 request closes after its answer"
+                    .into(),
+            );
+        }
+        if self.keepalive_race && self.pipeline > 1 {
+            return Err("--keepalive-race and --pipeline are separate scenarios: pick one".into());
         }
         Ok(())
     }

@@ -36,13 +36,9 @@ pub fn text(r: &ResetRun) -> String {
     out.push_str(&ladder::render_all(&r.ladder));
     let _ = writeln!(out);
     let _ = writeln!(out, "WITNESSES");
-    let packet_who = match (&v.by, &v.packet_phase) {
-        (Some(by), Some(phase)) => format!(" by the {by} ({phase})"),
-        _ => who.clone(),
-    };
     let _ = writeln!(
         out,
-        "  packets  {}{packet_who}{frames}\n           Zeek conn_state {}, history {}",
+        "  packets  {}{who}{frames}\n           Zeek conn_state {}, history {}",
         v.ending, v.conn_state, v.history
     );
     let c = &r.client;

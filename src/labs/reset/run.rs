@@ -12,6 +12,7 @@ use super::{ClientKind, ResetOptions};
 use crate::analyze::{self, AnalyzeOptions};
 use crate::capture::{self, LiveCapture};
 use crate::client::{self, Request, Script, Step};
+use crate::http::Version;
 use crate::labs::counters::{self, Counters};
 use crate::labs::curl::{self, CurlRequest};
 use crate::labs::netns::{self, Isolation};
@@ -90,8 +91,8 @@ pub struct KernelWitness {
 pub struct ServerClose {
     /// Its connection id in the server's log.
     pub conn: u64,
-    /// "we sent FIN", "we provoked RST", "peer FIN (EOF)", "peer RST (ECONNRESET)".
-    pub end: String,
+    /// How it ended, as the server's event log says it.
+    pub end: server::Ending,
     /// Why it closed.
     pub cause: String,
     /// Bytes left unread in the receive queue at close.
@@ -175,11 +176,11 @@ fn server_config(opts: &ResetOptions) -> Config {
         framing: opts.framing,
         body_size: opts.body_size,
         status: opts.status,
-        keep_alive: opts.keep_alive,
-        keepalive_race: opts.keep_alive,
+        keep_alive: opts.keepalive_race,
+        keepalive_race: opts.keepalive_race,
         // The race: the server gives up on the "idle" connection shortly after
         // its first answer, by which time the second request is queued.
-        idle_timeout: if opts.keep_alive {
+        idle_timeout: if opts.keepalive_race {
             Duration::from_millis(100)
         } else {
             Duration::from_secs(5)
@@ -300,7 +301,7 @@ fn closes(records: &[Record]) -> Vec<ServerClose> {
         .filter_map(|r| match &r.event {
             Event::Closed { end, cause, unread } => Some(ServerClose {
                 conn: r.conn.unwrap_or(0),
-                end: end.to_string(),
+                end: *end,
                 cause: cause.to_string(),
                 unread: *unread,
             }),
@@ -362,13 +363,14 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
     match opts.client {
         ClientKind::Curl => {
             let req = CurlRequest {
-                paths: if opts.keep_alive {
+                paths: if opts.keepalive_race {
                     vec!["/first".into(), "/second".into()]
                 } else {
                     vec!["/".into()]
                 },
                 body: (opts.request_body > 0).then_some(opts.request_body),
                 pause: opts.client_pause,
+                http10: opts.http_version == Version::Http10,
                 max_time_secs: 5,
             };
             Ok(ClientResult::Curl(curl::run(addr, &req)?))
@@ -380,6 +382,7 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
                 } else {
                     Request::get(path)
                 }
+                .version(opts.http_version)
                 .to_bytes()
             };
             let mut first = Vec::new();
@@ -395,7 +398,7 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
             if let Some(pause) = opts.client_pause {
                 script = script.then(Step::Sleep(pause));
             }
-            if opts.keep_alive {
+            if opts.keepalive_race {
                 script = script
                     .then(Step::AwaitResponses(1))
                     .then(Step::Send(request("/second")));

@@ -134,6 +134,9 @@ pub(super) struct Conn {
     total_read: u64,
     /// The header or idle timer (lingering keeps its own).
     timer: Option<(Instant, Timer)>,
+    /// We answered before reading a request body that the client may still
+    /// be sending: the close can no longer promise FIN.
+    body_due: bool,
 }
 
 impl Conn {
@@ -155,6 +158,7 @@ impl Conn {
             seq: 0,
             total_read: 0,
             timer: Some((now + config.header_timeout, Timer::Header)),
+            body_due: false,
         }
     }
 
@@ -290,6 +294,9 @@ impl Conn {
         }
         self.log(cx, Event::HalfClosed { cause });
         self.timer = None;
+        // Lingering reads whatever of the body still comes: the final close
+        // no longer races it.
+        self.body_due = false;
         self.phase = Phase::Lingering {
             idle: cx.now + cx.config.linger_idle,
             total: cx.now + cx.config.linger_total,
@@ -306,12 +313,14 @@ impl Conn {
             // RFC 9293 §3.6 ABORT: a zero linger time makes close() send RST
             // (Linux: tcp_disconnect, counted as TcpExtTCPAbortOnData).
             match socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO)) {
-                Ok(()) => Ending::WeProvokedRst,
+                Ok(()) => Ending::WeAborted,
                 Err(_) if unread > 0 => Ending::WeProvokedRst,
                 Err(_) => Ending::WeSentFin,
             }
         } else if unread > 0 {
             Ending::WeProvokedRst
+        } else if self.body_due {
+            Ending::WeClosedBodyDue
         } else {
             Ending::WeSentFin
         };

@@ -116,6 +116,7 @@ impl Conn {
         let body = match req.body {
             BodyFraming::None | BodyFraming::Length(0) => return self.queue_answer(None, cx),
             BodyFraming::Length(n) if n > cx.config.max_body => {
+                self.body_due = true;
                 let limit = cx.config.max_body;
                 return self.reject(&ParseError::BodyTooLarge { limit }, cx);
             }
@@ -124,7 +125,9 @@ impl Conn {
         };
         if cx.config.respond_before_body {
             // RFC 9112 §9.3: a server that does not read the whole body must close
-            // after responding. The close then finds the body unread.
+            // after responding. The close then finds the body unread, or the
+            // body is still on its way (see `Ending::WeClosedBodyDue`).
+            self.body_due = true;
             return self.queue_answer(Some(Cause::RespondedBeforeBody), cx);
         }
         if req.expect_continue {
