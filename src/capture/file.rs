@@ -58,16 +58,25 @@ pub struct FileReader<R: Read> {
 /// [`Error::Open`] when the file cannot be opened, or any error of
 /// [`FileReader::new`].
 pub fn open_file(path: &Path) -> Result<FileReader<Box<dyn Read>>, Error> {
-    let source: Box<dyn Read> = if path.as_os_str() == "-" {
-        Box::new(io::stdin())
-    } else {
-        let file = File::open(path).map_err(|source| Error::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Box::new(file)
-    };
-    FileReader::new(source)
+    FileReader::new(open_input(path)?)
+}
+
+/// The bytes of a capture file, not yet read; `-` is standard input. For a
+/// caller that wraps the reader (to count the bytes read, say) before
+/// [`FileReader::new`]; [`open_file`] does both.
+///
+/// # Errors
+///
+/// [`Error::Open`] when the file cannot be opened.
+pub fn open_input(path: &Path) -> Result<Box<dyn Read>, Error> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(io::stdin()));
+    }
+    let file = File::open(path).map_err(|source| Error::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Box::new(file))
 }
 
 /// Compressed inputs that are worth naming instead of "not a capture".

@@ -10,17 +10,23 @@
 //! - [`json`]: one JSON document (field names are a stable contract, listed
 //!   in the README);
 //! - [`zeek`]: Zeek conn.log TSV.
+//!
+//! [`Summary::warnings`] turns the counts a user must not miss (a capture
+//! cut inside a record) into typed [`Warning`]s for the caller to print.
 
 pub mod expect;
 pub mod json;
 mod line;
 pub mod table;
+mod warning;
 pub mod zeek;
 
 use crate::capture::{CaptureAnomalies, Timestamp};
 use crate::flow::{ConnState, Connection, FlowAnomalies, Removal};
 use crate::teardown::{Ending, Teardown};
 use crate::wire::{Endpoint, Skip, TunnelKind};
+
+pub use warning::Warning;
 
 /// Zeek's conn.log fields for one TCP connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
