@@ -13,9 +13,13 @@ use wirelab::analyze::{self, AnalyzeOptions, Scope};
 use wirelab::capture::{self, LiveCapture, LiveOptions};
 use wirelab::flow::Connection;
 use wirelab::report::expect::{Checker, Expectation};
+use wirelab::report::table::Style;
 use wirelab::report::{ConnectionReport, Report, Summary, json, table, zeek};
 use wirelab::teardown::Teardown;
 use wirelab::wire::DecodeOptions;
+
+use crate::term::ColorChoice;
+use crate::{progress, term, warn};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -30,10 +34,28 @@ pub enum Format {
 
 /// Flags of `lab analyze`.
 #[derive(clap::Args)]
+#[command(after_help = "Examples:\n  \
+    lab analyze trace.pcap                      one row per connection: FIN or RST, who, when\n  \
+    lab analyze -r trace.pcapng --port 443      only connections to or from port 443\n  \
+    tcpdump -i eth0 -w - | lab analyze -        from a running tcpdump\n  \
+    lab analyze -i lo --filter 'tcp port 8080'  live; each row about 5 s after the close\n  \
+    lab analyze trace.pcap --format zeek        Zeek's conn.log, streamed\n  \
+    lab analyze trace.pcap --expect fin         exit 1 unless every connection ended in FIN")]
 pub struct Args {
     /// Capture file (pcap or pcapng); `-` reads standard input.
-    #[arg(required_unless_present = "interface", conflicts_with = "interface")]
+    #[arg(
+        required_unless_present_any = ["interface", "read"],
+        conflicts_with_all = ["interface", "read"]
+    )]
     file: Option<PathBuf>,
+    /// The capture file, as tcpdump and tshark take it (`-r FILE`).
+    #[arg(
+        short = 'r',
+        long = "read",
+        value_name = "FILE",
+        conflicts_with = "interface"
+    )]
+    read: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -63,6 +85,10 @@ pub struct Args {
     /// Only connections with this address on either side (repeatable).
     #[arg(long = "host", value_name = "ADDR")]
     hosts: Vec<IpAddr>,
+    /// Colour RST and FIN in the table: auto (on a terminal, unless
+    /// NO_COLOR is set), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 /// Where finished connections go: printed at once (zeek, live) or kept for
@@ -80,6 +106,8 @@ struct Sink {
     row: Vec<u8>,
     checker: Checker,
     error: Option<io::Error>,
+    /// How the table is drawn (width, colour, ASCII).
+    style: Style,
 }
 
 impl Sink {
@@ -107,6 +135,7 @@ impl Sink {
         self.checker.check(&report);
         let line = match (self.format, self.live) {
             (Format::Zeek, _) => Some(zeek::row(&report.zeek)),
+            (Format::Table, true) if self.style.ascii => Some(table::ascii(&table::line(&report))),
             (Format::Table, true) => Some(table::line(&report)),
             (Format::Json, true) => Some(json::line(&report)),
             (_, false) => None,
@@ -133,7 +162,7 @@ impl Sink {
         }
         let text = match (self.format, self.live) {
             (Format::Zeek, _) => format!("#summary\t{}\n", table::summary_line(&summary)),
-            (Format::Table, true) => format!("{}\n", table::summary_line(&summary)),
+            (Format::Table, true) => format!("{}\n", table::summary(&summary, &self.style)),
             (Format::Json, true) => format!("{}\n", json::summary_line(&summary)),
             (Format::Json, false) => "\n".to_string(),
             (Format::Table, false) => {
@@ -142,7 +171,7 @@ impl Sink {
                     connections: std::mem::take(&mut self.kept),
                     summary,
                 };
-                table::render(&report)
+                table::render_styled(&report, &self.style)
             }
         };
         let written = self.out.write_all(text.as_bytes()).and(self.out.flush());
@@ -185,6 +214,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         row: Vec::with_capacity(256),
         checker: Checker::new(args.expect),
         error: None,
+        style: term::stdout_style(args.color),
     };
     if args.format == Format::Zeek {
         sink.out.write_all(zeek::header().as_bytes()).ok();
@@ -208,7 +238,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             signal_hook::flag::register(signal, Arc::clone(&stop))
                 .context("installing the Ctrl-C handler")?;
         }
-        eprintln!("lab: capturing on {interface}; Ctrl-C to stop");
+        eprintln!(
+            "lab: capturing on {interface} (Ctrl-C to stop); each connection is printed when \
+             Zeek's timers end it, about 5 s after it closes"
+        );
         let summary = analyze::analyze_live(&mut capture, &opts, &stop, |c, t| sink.take(c, t))?;
         capture.flush()?;
         // libpcap's own counters: a drop means the analysis missed packets.
@@ -220,9 +253,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         summary
     } else {
         opts.filter = args.filter;
-        let path = args.file.unwrap_or_else(|| PathBuf::from("-"));
-        let mut reader = capture::open_file(&path)?;
-        analyze::analyze_each(&mut reader, &opts, |c, t| sink.take(c, t))?
+        let path = args
+            .read
+            .or(args.file)
+            .unwrap_or_else(|| PathBuf::from("-"));
+        // Table and JSON print once the whole capture is read.
+        let hint = (args.format != Format::Zeek)
+            .then_some("this format waits for the end of the capture; `--format zeek` streams each connection as it ends");
+        let (input, bar) = progress::wrap(
+            capture::open_input(&path)?,
+            &path,
+            hint,
+            term::locale_is_utf8(),
+        );
+        let mut reader = capture::FileReader::new(input)?;
+        let summary = analyze::analyze_each(&mut reader, &opts, |c, t| sink.take(c, t))?;
+        drop(bar);
+        summary
     };
-    sink.end(summary)
+    let warnings = summary.warnings();
+    let code = sink.end(summary);
+    warn::print(&warnings);
+    code
 }

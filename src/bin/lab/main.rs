@@ -2,8 +2,11 @@
 //! prints; every behaviour lives in the `wirelab` library.
 
 mod analyze;
+mod progress;
 mod reset;
 mod serve;
+mod term;
+mod warn;
 
 use std::process::ExitCode;
 
