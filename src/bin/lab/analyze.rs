@@ -108,6 +108,8 @@ struct Sink {
     error: Option<io::Error>,
     /// How the table is drawn (width, colour, ASCII).
     style: Style,
+    /// Cleared before the report is written.
+    progress: progress::Progress,
 }
 
 impl Sink {
@@ -153,7 +155,9 @@ impl Sink {
     }
 
     fn end(mut self, summary: Summary) -> anyhow::Result<ExitCode> {
+        self.progress.drawing(summary.connections);
         if self.format == Format::Json && !self.live {
+            self.progress.clear();
             let records = std::mem::take(&mut self.kept_records);
             let written = json::write_connections(&mut self.out, &records, &summary);
             if let Err(e) = written {
@@ -174,6 +178,7 @@ impl Sink {
                 table::render_styled(&report, &self.style)
             }
         };
+        self.progress.clear();
         let written = self.out.write_all(text.as_bytes()).and(self.out.flush());
         match self.error.take().map_or(written, Err) {
             // A reader that went away (`| head`) is not a failure.
@@ -215,6 +220,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         checker: Checker::new(args.expect),
         error: None,
         style: term::stdout_style(args.color),
+        progress: progress::Progress::default(),
     };
     if args.format == Format::Zeek {
         sink.out.write_all(zeek::header().as_bytes()).ok();
@@ -260,16 +266,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // Table and JSON print once the whole capture is read.
         let hint = (args.format != Format::Zeek)
             .then_some("this format waits for the end of the capture; `--format zeek` streams each connection as it ends");
-        let (input, bar) = progress::wrap(
-            capture::open_input(&path)?,
-            &path,
-            hint,
-            term::locale_is_utf8(),
-        );
+        let input = capture::open_input(&path)?;
+        let streams = args.format == Format::Zeek;
+        let utf8 = term::locale_is_utf8();
+        let (input, progress) = progress::wrap(input, &path, streams, hint, utf8);
+        sink.progress = progress;
         let mut reader = capture::FileReader::new(input)?;
-        let summary = analyze::analyze_each(&mut reader, &opts, |c, t| sink.take(c, t))?;
-        drop(bar);
-        summary
+        analyze::analyze_each(&mut reader, &opts, |c, t| sink.take(c, t))?
     };
     let warnings = summary.warnings();
     let code = sink.end(summary);

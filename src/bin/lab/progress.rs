@@ -1,62 +1,107 @@
-//! A progress bar on standard error while a long capture file is read.
+//! A progress bar on standard error while a long capture file is read, and
+//! a spinner while its report is drawn.
 //!
-//! The bar counts bytes handed to the capture reader, which asks for
+//! The bar counts the bytes handed to the capture reader, which asks for
 //! 256 KiB at a time: one counter update per chunk, nothing per packet. It
-//! stays hidden for the first second, so short reads print nothing; it is
-//! never made when standard error is not a terminal or the size is unknown
-//! (standard input), and then the reader is not wrapped at all.
+//! stays hidden for the first second (a helper thread reveals it), so quick
+//! runs print nothing. No bar is made, and the reader is not wrapped at
+//! all, when standard error is not a terminal, when the size is unknown
+//! (standard input), or when rows stream to the same terminal (they show
+//! the progress themselves).
 
 use std::io::{self, IsTerminal, Read};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Reads shorter than this show no bar.
+/// Runs shorter than this show nothing.
 const DELAY: Duration = Duration::from_secs(1);
 
-/// Counts the bytes read into a bar, and shows the bar after [`DELAY`].
+/// The delay: [`DELAY`], or `LAB_PROGRESS_DELAY` seconds (as git's
+/// `GIT_PROGRESS_DELAY`; 0 shows the bar at once, which the tests use).
+fn delay() -> Duration {
+    std::env::var("LAB_PROGRESS_DELAY")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .unwrap_or(DELAY)
+}
+
+/// Shows the bar (and says the hint first).
+fn reveal(bar: &ProgressBar, hint: Option<&str>) {
+    if let Some(hint) = hint {
+        eprintln!("lab: hint: {hint}");
+    }
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.enable_steady_tick(Duration::from_millis(120));
+}
+
+/// Counts the bytes read into the bar.
 struct Counting<R> {
     inner: R,
     bar: ProgressBar,
-    started: Instant,
-    shown: bool,
-    hint: Option<&'static str>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.bar.inc(n as u64);
-        if !self.shown && self.started.elapsed() >= DELAY {
-            self.shown = true;
-            if let Some(hint) = self.hint {
-                eprintln!("lab: hint: {hint}");
-            }
-            self.bar.set_draw_target(ProgressDrawTarget::stderr());
-        }
         Ok(n)
     }
 }
 
-/// The bar, cleared from the terminal when dropped (at the end of the read,
-/// or on an error).
-pub struct Progress(Option<ProgressBar>);
+/// The bar and the thread that reveals it; cleared from the terminal by
+/// [`Progress::clear`] or when dropped (also on an error).
+#[derive(Default)]
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    /// Dropping it tells the reveal thread the run is over.
+    cancel: Option<Sender<()>>,
+    reveal: Option<JoinHandle<()>>,
+}
 
-impl Drop for Progress {
-    fn drop(&mut self) {
-        if let Some(bar) = &self.0 {
+impl Progress {
+    /// The read is over and the report is being drawn: a spinner instead
+    /// of the bar (drawing a large table takes longer than reading).
+    pub fn drawing(&self, connections: u64) {
+        if let Some(bar) = &self.bar {
+            if let Ok(style) = ProgressStyle::with_template("lab: {spinner} {msg}") {
+                bar.set_style(style);
+            }
+            let s = if connections == 1 { "" } else { "s" };
+            bar.set_message(format!("drawing the report of {connections} connection{s}"));
+        }
+    }
+
+    /// Removes the bar before the report is written.
+    pub fn clear(&mut self) {
+        // The reveal thread first, so it cannot show the bar again.
+        drop(self.cancel.take());
+        if let Some(t) = self.reveal.take() {
+            let _ = t.join();
+        }
+        if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
     }
 }
 
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
 /// Wraps `input`, the bytes of the file at `path`, with a progress bar when
-/// standard error is a terminal and the file's size is known. `hint` is
-/// said once, when the bar appears.
+/// it helps (see the module comment). `streams_to_stdout`: rows are written
+/// while reading. `hint` is said once, when the bar appears.
 pub fn wrap(
     input: Box<dyn Read>,
     path: &Path,
+    streams_to_stdout: bool,
     hint: Option<&'static str>,
     utf8: bool,
 ) -> (Box<dyn Read>, Progress) {
@@ -65,8 +110,9 @@ pub fn wrap(
         .flatten()
         .filter(|m| m.is_file() && m.len() > 0)
         .map(|m| m.len());
-    let (Some(size), true) = (size, io::stderr().is_terminal()) else {
-        return (input, Progress(None));
+    let rows_on_terminal = streams_to_stdout && io::stdout().is_terminal();
+    let (Some(size), true, false) = (size, io::stderr().is_terminal(), rows_on_terminal) else {
+        return (input, Progress::default());
     };
     let bar = ProgressBar::with_draw_target(Some(size), ProgressDrawTarget::hidden());
     let chars = if utf8 {
@@ -81,12 +127,32 @@ pub fn wrap(
     }
     let name = path.file_name().unwrap_or(path.as_os_str());
     bar.set_prefix(name.to_string_lossy().into_owned());
+    let (cancel, cancelled) = mpsc::channel::<()>();
+    let delay = delay();
+    let shown = bar.clone();
+    let thread = if delay.is_zero() {
+        reveal(&bar, hint);
+        None
+    } else {
+        std::thread::Builder::new()
+            .name("lab-progress".into())
+            .spawn(move || {
+                // Only a timeout reveals: a message or a hang-up means
+                // the run is over.
+                if cancelled.recv_timeout(delay) == Err(RecvTimeoutError::Timeout) {
+                    reveal(&shown, hint);
+                }
+            })
+            .ok()
+    };
     let counting = Counting {
         inner: input,
         bar: bar.clone(),
-        started: Instant::now(),
-        shown: false,
-        hint,
     };
-    (Box::new(counting), Progress(Some(bar)))
+    let progress = Progress {
+        bar: Some(bar),
+        cancel: Some(cancel),
+        reveal: thread,
+    };
+    (Box::new(counting), progress)
 }
