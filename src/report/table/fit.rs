@@ -74,7 +74,7 @@ pub(super) fn table(
             .sum::<usize>()
     };
     let fits = |cols: &[usize]| natural(cols) <= usize::from(width);
-    let (cols, note): (&[usize], _) = if fits(&ALL) {
+    let (cols, note): (&[usize], _) = if fits(&ALL) || connections.is_empty() {
         (&ALL, None)
     } else {
         let note = format!(
