@@ -9,7 +9,7 @@
 //! screen.
 
 use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
-use comfy_table::{Cell, Color, ContentArrangement, Row, Table};
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Row, Table, Width};
 
 use crate::report::ConnectionReport;
 use crate::teardown::Ending;
@@ -44,14 +44,19 @@ pub(super) fn verdict_color(e: Ending) -> Option<Color> {
 /// Characters a column takes: the widest cell, one space each side, and
 /// its left border (the table's right border adds one more).
 fn column_width(headings: &[String], rows: &[[String; 9]], i: usize) -> usize {
-    let widest = rows
-        .iter()
-        .map(|r| r[i].chars().count())
-        .chain(std::iter::once(headings[i].chars().count()))
-        .max()
-        .unwrap_or(0);
+    let widest = content_width(rows, i).max(longest_line(&headings[i]));
     // comfy-table gives an empty column one character.
     widest.max(1) + 3
+}
+
+/// The longest line of a cell, in characters.
+fn longest_line(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+/// The widest cell of column `i`.
+fn content_width(rows: &[[String; 9]], i: usize) -> usize {
+    rows.iter().map(|r| longest_line(&r[i])).max().unwrap_or(0)
 }
 
 /// The table for `width` terminal columns, and the note to print under it
@@ -74,14 +79,29 @@ pub(super) fn table(
             .sum::<usize>()
     };
     let fits = |cols: &[usize]| natural(cols) <= usize::from(width);
-    let (cols, note): (&[usize], _) = if fits(&ALL) || connections.is_empty() {
-        (&ALL, None)
+    let (cols, note, rows): (&[usize], _, _) = if fits(&ALL) || connections.is_empty() {
+        (&ALL, None, rows)
     } else {
-        let note = format!(
-            "(bytes and frames columns hidden to fit {width} columns; pipe to `less -S` for all)"
-        );
-        (&ESSENTIAL, Some(note))
+        // Two short lines take less width than one long one: the client
+        // above the server, the RST's sender above its phase.
+        let rows = rows
+            .into_iter()
+            .map(|mut r| {
+                r[1] = r[1].replacen(" -> ", " ->\n", 1).replacen(" → ", " →\n", 1);
+                r[RST_BY] = r[RST_BY].replace(" (", "\n(");
+                r
+            })
+            .collect();
+        let note = format!("bytes and frames hidden to fit {width} columns: `| less -S` shows all");
+        (&ESSENTIAL, Some(note), rows)
     };
+    let natural = |cols: &[usize]| {
+        1 + cols
+            .iter()
+            .map(|&i| column_width(&headings, &rows, i))
+            .sum::<usize>()
+    };
+    let fits = |cols: &[usize]| natural(cols) <= usize::from(width);
     let mut table = Table::new();
     // The library decides, not comfy-table's look at the process's stdout.
     table.force_no_tty();
@@ -93,12 +113,35 @@ pub(super) fn table(
     } else {
         UTF8_FULL_CONDENSED
     });
-    if fits(cols) {
-        table.set_content_arrangement(ContentArrangement::Disabled);
-    } else {
+    let wrap = !fits(cols);
+    if wrap {
         table
             .set_content_arrangement(ContentArrangement::Dynamic)
             .set_width(width);
+    } else {
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    }
+    // Where something must wrap, the cells keep their lines whole as far
+    // as the width allows, the short ones (id, verdict, who) first since a
+    // word broken letter by letter is unreadable; the headings give way.
+    let mut budget = usize::from(width).saturating_sub(1 + cols.len());
+    let mut keep: Vec<(usize, u16)> = Vec::new();
+    if wrap {
+        for i in [0, ENDED, 3, 1, 8, RST_BY] {
+            let Some(pos) = cols.iter().position(|&c| c == i) else {
+                continue;
+            };
+            // Room for the cells and for the heading's longest word;
+            // comfy-table counts the padding (one space each side) in.
+            let word = headings[i].split(' ').map(|w| w.chars().count()).max();
+            let need = content_width(&rows, i).max(word.unwrap_or(1)) + 2;
+            // The columns left unbounded keep room for a short word each.
+            let unbounded = cols.len() - keep.len() - 1;
+            if need + 7 * unbounded <= budget {
+                budget -= need;
+                keep.push((pos, u16::try_from(need).unwrap_or(u16::MAX)));
+            }
+        }
     }
     table.set_header(cols.iter().map(|&i| headings[i].clone()));
     for (c, row) in connections.iter().zip(rows) {
@@ -116,6 +159,11 @@ pub(super) fn table(
             }
         });
         table.add_row(Row::from(cells.collect::<Vec<_>>()));
+    }
+    for (pos, w) in keep {
+        if let Some(column) = table.column_mut(pos) {
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(w)));
+        }
     }
     (table, note)
 }
