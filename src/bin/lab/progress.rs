@@ -61,6 +61,8 @@ pub struct Progress {
     /// Dropping it tells the reveal thread the run is over.
     cancel: Option<Sender<()>>,
     reveal: Option<JoinHandle<()>>,
+    /// Whether the terminal shows UTF-8 (else ASCII bar and spinner).
+    utf8: bool,
 }
 
 impl Progress {
@@ -69,7 +71,11 @@ impl Progress {
     pub fn drawing(&self, connections: u64) {
         if let Some(bar) = &self.bar {
             if let Ok(style) = ProgressStyle::with_template("lab: {spinner} {msg}") {
-                bar.set_style(style);
+                bar.set_style(if self.utf8 {
+                    style
+                } else {
+                    style.tick_chars("|/-\\ ")
+                });
             }
             let s = if connections == 1 { "" } else { "s" };
             bar.set_message(format!("drawing the report of {connections} connection{s}"));
@@ -153,6 +159,7 @@ pub fn wrap(
         bar: Some(bar),
         cancel: Some(cancel),
         reveal: thread,
+        utf8,
     };
     (Box::new(counting), progress)
 }
