@@ -53,6 +53,13 @@ fn live_capture_prints_each_connection_as_it_ends() {
         first.contains("capturing on lo"),
         "lab analyze could not capture on lo (run as root or grant CAP_NET_RAW): {first}"
     );
+    // Said once, up front: a quiet terminal after curl is not a hang.
+    assert!(
+        first.contains(
+            "each connection is printed when Zeek's timers end it, about 5 s after it closes"
+        ),
+        "{first}"
+    );
     let (tx, rx) = mpsc::channel::<String>();
     let out = BufReader::new(child.0.stdout.take().unwrap());
     std::thread::spawn(move || {

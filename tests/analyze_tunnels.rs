@@ -224,7 +224,7 @@ fn the_summary_counts_segments_per_tunnel_and_broken_tunnels() {
     let table = analyze(&path, "table");
     assert!(
         table.contains("38 frames read (36 TCP, 36 from tunnels)")
-            && table.contains("tunnels not decapsulated 2"),
+            && table.contains("anomalies: 2 tunnels not decapsulated;"),
         "{table}"
     );
 }

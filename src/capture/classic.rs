@@ -195,6 +195,7 @@ impl Pcap {
             }
             if got < hl {
                 anomalies.truncated_records += 1;
+                anomalies.truncated_bytes += got as u64;
                 input.consume(got);
                 return Ok(None);
             }
@@ -209,6 +210,7 @@ impl Pcap {
             let got = input.fill(total)?;
             if got < total {
                 anomalies.truncated_records += 1;
+                anomalies.truncated_bytes += got as u64;
                 input.consume(got);
                 return Ok(None);
             }

@@ -58,22 +58,31 @@ pub struct FileReader<R: Read> {
 /// [`Error::Open`] when the file cannot be opened, or any error of
 /// [`FileReader::new`].
 pub fn open_file(path: &Path) -> Result<FileReader<Box<dyn Read>>, Error> {
-    let source: Box<dyn Read> = if path.as_os_str() == "-" {
-        Box::new(io::stdin())
-    } else {
-        let open_error = |source| Error::Open {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = File::open(path).map_err(open_error)?;
-        // Linux opens a directory for reading; only the first read fails,
-        // and that error would not name the path.
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
-            return Err(open_error(io::Error::from(io::ErrorKind::IsADirectory)));
-        }
-        Box::new(file)
+    FileReader::new(open_input(path)?)
+}
+
+/// The bytes of a capture file, not yet read; `-` is standard input. For a
+/// caller that wraps the reader (to count the bytes read, say) before
+/// [`FileReader::new`]; [`open_file`] does both.
+///
+/// # Errors
+///
+/// [`Error::Open`] when the file cannot be opened or is a directory.
+pub fn open_input(path: &Path) -> Result<Box<dyn Read>, Error> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(io::stdin()));
+    }
+    let open_error = |source| Error::Open {
+        path: path.to_path_buf(),
+        source,
     };
-    FileReader::new(source)
+    let file = File::open(path).map_err(open_error)?;
+    // Linux opens a directory for reading; only the first read fails,
+    // and that error would not name the path.
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(open_error(io::Error::from(io::ErrorKind::IsADirectory)));
+    }
+    Ok(Box::new(file))
 }
 
 /// Compressed inputs that are worth naming instead of "not a capture".

@@ -20,7 +20,7 @@ mod span;
 #[cfg(test)]
 mod tests;
 
-pub use file::{FileReader, Format, open_file};
+pub use file::{FileReader, Format, open_file, open_input};
 pub use live::{LiveCapture, LiveOptions, LiveStats};
 pub use span::{FrameSpan, Spanned};
 
@@ -120,6 +120,11 @@ pub trait FrameSource {
 pub struct CaptureAnomalies {
     /// A record or block cut off by the end of the input (it ends the stream).
     pub truncated_records: u64,
+    /// The bytes of that cut-off record or block, present but not read.
+    /// Not in the JSON summary, whose fields are a published contract; the
+    /// `lab` binary states it in its warning.
+    #[serde(skip)]
+    pub truncated_bytes: u64,
     /// Record or block headers that cannot be right (a captured length above
     /// any snap length, pcapng length fields that disagree, a block whose
     /// contents overrun it).

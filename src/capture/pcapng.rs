@@ -170,6 +170,7 @@ impl PcapNg {
             }
             if got < BLOCK_OVERHEAD {
                 anomalies.truncated_records += 1;
+                anomalies.truncated_bytes += got as u64;
                 input.consume(got);
                 return Ok(None);
             }
@@ -185,6 +186,7 @@ impl PcapNg {
             let got = input.fill(len)?;
             if got < len {
                 anomalies.truncated_records += 1;
+                anomalies.truncated_bytes += got as u64;
                 input.consume(got);
                 return Ok(None);
             }

@@ -206,8 +206,12 @@ fn pcap_truncated_last_record_is_counted_and_earlier_frames_kept() {
     let (rows, anomalies) = read_all(&bytes[..bytes.len() - 7]);
     assert_eq!(rows.len(), 1);
     assert_eq!(anomalies.truncated_records, 1);
+    // The second record (16-byte header + 60) lost its last 7 bytes.
+    assert_eq!(anomalies.truncated_bytes, 76 - 7);
     let (rows, anomalies) = read_all(&bytes[..24 + 76 + 9]);
     assert_eq!((rows.len(), anomalies.truncated_records), (1, 1));
+    // Cut inside the record header: the 9 bytes present are not read.
+    assert_eq!(anomalies.truncated_bytes, 9);
 }
 
 #[test]

@@ -10,6 +10,9 @@
 //! - [`json`]: one JSON document (field names are a stable contract, listed
 //!   in the README);
 //! - [`zeek`]: Zeek conn.log TSV, as Zeek writes it.
+//!
+//! [`Summary::warnings`] turns the counts a user must not miss into typed
+//! [`Warning`]s for the caller to print.
 
 pub mod expect;
 pub mod json;

@@ -1,11 +1,38 @@
 //! The human rendering: one comfy-table row per connection and a summary line.
+//!
+//! [`render`] draws every column at its natural width, for files and pipes
+//! (its bytes are what tests and scripts hold). [`render_styled`] fits a
+//! terminal: fewer columns and wrapped cells when narrow, colour on the
+//! verdicts, ASCII when the terminal cannot show UTF-8 (`fit.rs`). The
+//! summary under the table is short and names every count as the JSON
+//! summary does (`summary.rs`).
+
+mod fit;
+mod summary;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
-use crate::teardown::{Ending, Reset, Teardown};
+use crate::teardown::{Reset, Teardown};
 
-use super::{ConnectionReport, Report, Summary};
+use super::{ConnectionReport, Report};
+
+pub use fit::ascii;
+pub use summary::summary;
+
+/// How to draw for the reader at hand. The default is a file or pipe:
+/// every column, no colour, UTF-8.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// Terminal columns to fit in; `None` draws every column at its
+    /// natural width, however wide.
+    pub width: Option<u16>,
+    /// ANSI colours: RST in red, FIN in green.
+    pub color: bool,
+    /// ASCII only: `->` for `→`, `+-|` borders (a terminal whose locale is
+    /// not UTF-8 would show the arrows and box lines as garbage).
+    pub ascii: bool,
+}
 
 /// Column headings.
 const HEADINGS: [&str; 9] = [
@@ -75,17 +102,36 @@ fn cells(c: &ConnectionReport) -> [String; 9] {
     ]
 }
 
-/// The table of all connections, then the summary line.
+/// The table of all connections, then the summary, for a file or pipe.
 pub fn render(report: &Report) -> String {
-    let mut table = Table::new();
-    table
-        .load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(HEADINGS);
-    for c in &report.connections {
-        table.add_row(cells(c));
+    render_styled(report, &Style::default())
+}
+
+/// The table and summary drawn for a reader: see [`Style`].
+pub fn render_styled(report: &Report, style: &Style) -> String {
+    let rows: Vec<[String; 9]> = report.connections.iter().map(cells).collect();
+    let (table, note) = match style.width {
+        None => {
+            let mut table = Table::new();
+            table
+                .load_style(UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Disabled)
+                .set_header(HEADINGS);
+            for row in rows {
+                table.add_row(row);
+            }
+            (table, None)
+        }
+        Some(width) => fit::table(&report.connections, rows, width, style),
+    };
+    let mut out = format!("{table}\n");
+    if let Some(note) = note {
+        out.push_str(&note);
+        out.push('\n');
     }
-    format!("{table}\n{}\n", summary_line(&report.summary))
+    out.push_str(&summary(&report.summary, style));
+    out.push('\n');
+    out
 }
 
 /// One connection on one line (live mode).
@@ -93,60 +139,5 @@ pub fn line(c: &ConnectionReport) -> String {
     let [id, ends, ended, first, rst, cs, sc, frames, zeek] = cells(c);
     format!(
         "#{id} {ends}  ended {ended}  closed first {first}  RST {rst}  bytes c→s {cs} s→c {sc}  frames {frames}  zeek {zeek}"
-    )
-}
-
-/// `N connections: …; F frames read (T TCP); anomalies: …; at most P open at once`.
-pub fn summary_line(s: &Summary) -> String {
-    let verdicts: Vec<String> = Ending::ALL
-        .iter()
-        .map(|e| format!("{} {}", s.verdicts.get(*e), e.name()))
-        .collect();
-    let sk = &s.skipped;
-    let mut anomalies = vec![
-        format!(
-            "truncated {}",
-            sk.truncated + s.capture_anomalies.truncated_records
-        ),
-        format!("unknown link type {}", sk.unknown_link_type),
-        format!("non-TCP skipped {}", sk.not_tcp + sk.not_ip),
-        format!("tunnels not decapsulated {}", sk.tunnels),
-    ];
-    let extra = [
-        ("malformed", sk.malformed),
-        ("IPsec ESP (encrypted)", sk.esp),
-        ("IP fragments", sk.fragment),
-        ("bad IP checksum", sk.bad_ip_checksum),
-        ("tunnels too deep", sk.tunnel_too_deep),
-        ("damaged records", s.capture_anomalies.damaged_records),
-        ("unknown pcapng blocks", s.capture_anomalies.unknown_blocks),
-        ("unknown interface", s.capture_anomalies.unknown_interface),
-        ("bad TCP header", s.flow_anomalies.tcp_bad_header),
-        ("bad TCP checksum", s.flow_anomalies.tcp_bad_checksum),
-    ];
-    anomalies.extend(
-        extra
-            .iter()
-            .filter(|(_, n)| *n > 0)
-            .map(|(name, n)| format!("{name} {n}")),
-    );
-    let scope = if s.out_of_scope > 0 {
-        format!(" ({} more out of scope)", s.out_of_scope)
-    } else {
-        String::new()
-    };
-    let tunneled = if s.decapsulated.total > 0 {
-        format!(", {} from tunnels", s.decapsulated.total)
-    } else {
-        String::new()
-    };
-    format!(
-        "{} connections{scope}: {}; {} frames read ({} TCP{tunneled}); anomalies: {}; at most {} open at once",
-        s.connections,
-        verdicts.join(", "),
-        s.frames,
-        s.tcp_segments,
-        anomalies.join(", "),
-        s.peak_open
     )
 }

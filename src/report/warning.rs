@@ -28,6 +28,13 @@ pub struct Unfilterable {
 /// One thing worth a line on standard error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Warning<'a> {
+    /// The input ends inside a record (pcap) or block (pcapng): a capture
+    /// copied while it was written, or cut with `head -c`. The frames before
+    /// it were analyzed; the cut one was not.
+    TruncatedCapture {
+        /// Bytes of the cut record that were present but not read.
+        bytes: u64,
+    },
     /// A link type `--filter` could not be compiled for.
     Unfilterable(&'a Unfilterable),
     /// Timestamps go back.
@@ -45,11 +52,13 @@ pub enum Warning<'a> {
 impl Summary {
     /// What the analysis should warn about, in a fixed order.
     pub fn warnings(&self) -> Vec<Warning<'_>> {
-        let mut out: Vec<Warning<'_>> = self
-            .unfilterable
-            .iter()
-            .map(Warning::Unfilterable)
-            .collect();
+        let mut out = Vec::new();
+        if self.capture_anomalies.truncated_records > 0 {
+            out.push(Warning::TruncatedCapture {
+                bytes: self.capture_anomalies.truncated_bytes,
+            });
+        }
+        out.extend(self.unfilterable.iter().map(Warning::Unfilterable));
         if let Some(back) = self.time_went_back {
             out.push(Warning::TimeWentBack(back));
         }
@@ -76,6 +85,17 @@ fn seconds(ns: i64) -> String {
 impl fmt::Display for Warning<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Warning::TruncatedCapture { bytes } => {
+                let (s, were) = if *bytes == 1 {
+                    ("", "was")
+                } else {
+                    ("s", "were")
+                };
+                write!(
+                    f,
+                    "the capture ends inside a record: the last {bytes} byte{s} {were} not read"
+                )
+            }
             Warning::Unfilterable(u) => {
                 write!(f, "--filter does not compile for link type {}", u.link)?;
                 if let Some(name) = &u.name {
@@ -104,5 +124,33 @@ impl fmt::Display for Warning<'_> {
                 first.kind
             ),
         }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_complete_capture_has_no_warning() {
+        assert!(Summary::default().warnings().is_empty());
+    }
+
+    #[test]
+    fn a_cut_record_is_one_warning_with_its_bytes() {
+        let mut s = Summary::default();
+        s.capture_anomalies.truncated_records = 1;
+        s.capture_anomalies.truncated_bytes = 476;
+        let w = s.warnings();
+        assert_eq!(w, vec![Warning::TruncatedCapture { bytes: 476 }]);
+        assert_eq!(
+            w[0].to_string(),
+            "the capture ends inside a record: the last 476 bytes were not read"
+        );
+        s.capture_anomalies.truncated_bytes = 1;
+        assert!(
+            s.warnings()[0]
+                .to_string()
+                .ends_with("the last 1 byte was not read")
+        );
     }
 }

@@ -14,11 +14,14 @@ use wirelab::analyze::{self, AnalyzeOptions, Scope};
 use wirelab::capture::{self, LiveCapture, LiveOptions, Spanned};
 use wirelab::flow::Connection;
 use wirelab::report::expect::{Checker, Expectation};
+use wirelab::report::table::Style;
 use wirelab::report::{ConnectionReport, Report, Summary, json, table, zeek};
 use wirelab::teardown::Teardown;
 use wirelab::wire::DecodeOptions;
 
 use crate::resolve::HostArg;
+use crate::term::ColorChoice;
+use crate::{progress, term, warn};
 use log_clock::LogClock;
 
 /// Output formats.
@@ -36,10 +39,28 @@ pub enum Format {
 
 /// Flags of `lab analyze`.
 #[derive(clap::Args)]
+#[command(after_help = "Examples:\n  \
+    lab analyze trace.pcap                      one row per connection: FIN or RST, who, when\n  \
+    lab analyze -r trace.pcapng --port 443      only connections to or from port 443\n  \
+    tcpdump -i eth0 -w - | lab analyze -        from a running tcpdump\n  \
+    lab analyze -i lo --filter 'tcp port 8080'  live; each row about 5 s after the close\n  \
+    lab analyze trace.pcap --format zeek        Zeek's conn.log, streamed\n  \
+    lab analyze trace.pcap --expect fin         exit 1 unless every connection ended in FIN")]
 pub struct Args {
     /// Capture file (pcap or pcapng); `-` reads standard input.
-    #[arg(required_unless_present = "interface", conflicts_with = "interface")]
+    #[arg(
+        required_unless_present_any = ["interface", "read"],
+        conflicts_with_all = ["interface", "read"]
+    )]
     file: Option<PathBuf>,
+    /// The capture file, as tcpdump and tshark take it (`-r FILE`).
+    #[arg(
+        short = 'r',
+        long = "read",
+        value_name = "FILE",
+        conflicts_with = "interface"
+    )]
+    read: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -70,6 +91,10 @@ pub struct Args {
     /// name (`localhost`) stands for every address it resolves to.
     #[arg(long = "host", value_name = "ADDR", value_parser = crate::resolve::host_arg)]
     hosts: Vec<HostArg>,
+    /// Colour RST and FIN in the table: auto (on a terminal, unless
+    /// NO_COLOR is set), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
 }
 
 /// Where finished connections go: printed at once (zeek, jsonl, live) or
@@ -89,6 +114,10 @@ struct Sink {
     zeek_log: Option<(LogClock, bool)>,
     checker: Checker,
     error: Option<io::Error>,
+    /// How the table is drawn (width, colour, ASCII).
+    style: Style,
+    /// Cleared before the report is written.
+    progress: progress::Progress,
 }
 
 impl Sink {
@@ -129,6 +158,7 @@ impl Sink {
         self.checker.check(&report);
         let line = match (self.format, self.live) {
             (Format::Zeek, _) => Some(zeek::row(&report.zeek)),
+            (Format::Table, true) if self.style.ascii => Some(table::ascii(&table::line(&report))),
             (Format::Table, true) => Some(table::line(&report)),
             (Format::Json, true) | (Format::Jsonl, _) => Some(json::line(&report)),
             (_, false) => None,
@@ -146,8 +176,10 @@ impl Sink {
     }
 
     fn end(mut self, summary: Summary) -> anyhow::Result<ExitCode> {
+        self.progress.drawing(summary.connections);
         self.open_zeek_log();
         if self.format == Format::Json && !self.live {
+            self.progress.clear();
             let records = std::mem::take(&mut self.kept_records);
             let written = json::write_connections(&mut self.out, &records, &summary);
             if let Err(e) = written {
@@ -158,11 +190,11 @@ impl Sink {
             (Format::Zeek, _) => {
                 // Zeek's readers take `#` lines as the header's or `#close`:
                 // the summary goes to the terminal instead.
-                eprintln!("lab: {}", table::summary_line(&summary));
+                crate::say(&table::summary(&summary, &Style::default()));
                 let close = self.zeek_log.as_ref().map(|(clock, _)| clock.close());
                 zeek::close(close.unwrap_or_default())
             }
-            (Format::Table, true) => format!("{}\n", table::summary_line(&summary)),
+            (Format::Table, true) => format!("{}\n", table::summary(&summary, &self.style)),
             (Format::Json, true) | (Format::Jsonl, _) => {
                 format!("{}\n", json::summary_line(&summary))
             }
@@ -173,9 +205,10 @@ impl Sink {
                     connections: std::mem::take(&mut self.kept),
                     summary,
                 };
-                table::render(&report)
+                table::render_styled(&report, &self.style)
             }
         };
+        self.progress.clear();
         let written = self.out.write_all(text.as_bytes()).and(self.out.flush());
         // A reader that went away (`| head`) ends the output quietly: main
         // recognises the broken pipe under this context.
@@ -189,7 +222,7 @@ impl Sink {
         match self.checker.verdict() {
             Ok(_) => Ok(ExitCode::SUCCESS),
             Err(why) => {
-                eprintln!("lab: expectation failed: {why}");
+                crate::say(&format!("expectation failed: {why}"));
                 Ok(ExitCode::from(1))
             }
         }
@@ -218,6 +251,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         zeek_log: None,
         checker: Checker::new(args.expect),
         error: None,
+        style: term::stdout_style(args.color),
+        progress: progress::Progress::default(),
     };
     let zeek_clock = |fallback| -> anyhow::Result<_> {
         let zeek = args.format == Format::Zeek;
@@ -242,7 +277,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             signal_hook::flag::register(signal, Arc::clone(&stop))
                 .context("installing the Ctrl-C handler")?;
         }
-        eprintln!("lab: capturing on {interface}; Ctrl-C to stop");
+        crate::say(&format!(
+            "capturing on {interface} (Ctrl-C to stop); each connection is printed when \
+             Zeek's timers end it, about 5 s after it closes"
+        ));
         sink.zeek_log = zeek_clock(LogClock::Wall)?.map(|c| (c, false));
         // Live, the header goes out at once rather than with the first row.
         sink.open_zeek_log();
@@ -251,22 +289,36 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         capture.flush()?;
         // libpcap's own counters: a drop means the analysis missed packets.
         let stats = capture.stats()?;
-        eprintln!(
-            "lab: libpcap received {} packets, dropped {} (buffer full), {} by the interface",
+        crate::say(&format!(
+            "libpcap received {} packets, dropped {} (buffer full), {} by the interface",
             stats.received, stats.dropped, stats.if_dropped
-        );
+        ));
         summary
     } else {
         opts.filter = args.filter;
-        let path = args.file.unwrap_or_else(|| PathBuf::from("-"));
-        let mut reader = capture::open_file(&path)?;
+        let path = args
+            .read
+            .or(args.file)
+            .unwrap_or_else(|| PathBuf::from("-"));
+        // Table and JSON print once the whole capture is read.
+        let hint = (args.format == Format::Table || args.format == Format::Json).then_some(
+            "this format waits for the end of the capture; `--format zeek` or `jsonl` streams each connection as it ends",
+        );
+        let input = capture::open_input(&path)?;
+        let streams = matches!(args.format, Format::Zeek | Format::Jsonl);
+        let utf8 = term::locale_is_utf8();
+        let (input, progress) = progress::wrap(input, &path, streams, hint, utf8);
+        sink.progress = progress;
+        let mut reader = capture::FileReader::new(input)?;
         let (mut reader, span) = Spanned::new(&mut reader);
         sink.zeek_log = zeek_clock(LogClock::Capture(span))?.map(|c| (c, false));
         analyze::analyze_each(&mut reader, &opts, |c, t| sink.take(c, t))?
     };
-    // What the library found worth saying besides the report, one line each.
-    for warning in summary.warnings() {
-        eprintln!("lab: warning: {warning}");
-    }
-    sink.end(summary)
+    // What the library found worth saying besides the report, one line each,
+    // after the report so that a long table does not scroll it away.
+    // Said in words now: the typed warnings borrow the summary the sink takes.
+    let warnings: Vec<String> = summary.warnings().iter().map(ToString::to_string).collect();
+    let code = sink.end(summary);
+    warn::print(&warnings);
+    code
 }

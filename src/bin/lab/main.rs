@@ -4,9 +4,12 @@
 mod analyze;
 mod completions;
 mod manual;
+mod progress;
 mod reset;
 mod resolve;
 mod serve;
+mod term;
+mod warn;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
