@@ -304,3 +304,23 @@ fn curl_speaks_http_1_0_when_asked() {
         .find_map(|g| g.http.clone().filter(|_| g.from_client));
     assert_eq!(request.as_deref(), Some("GET / HTTP/1.0"));
 }
+
+/// The story exactly: `curl --http1.0` against a server that answers
+/// `HTTP/1.0 200 OK`, no fields, and closes after reading 10 bytes of the
+/// request: RST, and curl's (56) although it got the whole body it could
+/// not know the length of.
+#[test]
+fn the_story_bare_http_1_0_answer_after_a_10_byte_read() {
+    let r = lab(ResetOptions {
+        http_version: wirelab::http::Version::Http10,
+        partial_bytes: 10,
+        ..curl(ReadMode::Partial, Framing::Bare)
+    });
+    assert_server_rst_on_unread(&r);
+    assert_eq!(r.client.curl_exit, Some(56));
+    let response = r.ladder[0]
+        .rungs
+        .iter()
+        .find_map(|g| g.http.clone().filter(|_| !g.from_client));
+    assert_eq!(response.as_deref(), Some("HTTP/1.0 200 OK"));
+}

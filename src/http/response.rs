@@ -25,6 +25,10 @@ pub enum Framing {
     Close,
     /// `Transfer-Encoding: chunked` (HTTP/1.1 clients only, RFC 9112 §7).
     Chunked,
+    /// The answer of a first hand-written server, as in the write-up the reset
+    /// lab retells: the status line `HTTP/1.0 200 OK`, no header fields at
+    /// all, the body ended by the close (RFC 1945 §7.2.2). Never persistent.
+    Bare,
 }
 
 impl std::fmt::Display for Framing {
@@ -33,6 +37,7 @@ impl std::fmt::Display for Framing {
             Framing::Length => "length",
             Framing::Close => "close",
             Framing::Chunked => "chunked",
+            Framing::Bare => "bare",
         })
     }
 }
@@ -98,6 +103,19 @@ impl Response {
             Framing::Chunked if self.http10_client => Framing::Close,
             f => f,
         };
+        if framing == Framing::Bare {
+            // Writing into a Vec cannot fail.
+            let _ = write!(
+                out,
+                "HTTP/1.0 {} {}\r\n\r\n",
+                self.status,
+                reason_phrase(self.status)
+            );
+            if !self.head_only {
+                out.extend_from_slice(body);
+            }
+            return;
+        }
         let keep_alive = self.keep_alive && framing != Framing::Close;
         // Writing into a Vec cannot fail.
         let _ = write!(
@@ -124,7 +142,7 @@ impl Response {
                 let _ = write!(out, "Content-Length: {}\r\n", body.len());
             }
             Framing::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
-            Framing::Close => {}
+            Framing::Close | Framing::Bare => {}
         }
         if !keep_alive {
             out.extend_from_slice(b"Connection: close\r\n");
@@ -367,6 +385,16 @@ mod tests {
         assert!(encode(&r).ends_with(
             "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nABC\r\n0\r\n\r\n"
         ));
+    }
+
+    #[test]
+    fn bare_is_a_status_line_and_the_body_whatever_was_asked() {
+        let mut r = Response::pattern(200, Framing::Bare, 3);
+        r.keep_alive = true;
+        r.extra = vec![("X-Wirelab-Seq".into(), "1".into())];
+        assert_eq!(encode(&r), "HTTP/1.0 200 OK\r\n\r\nABC");
+        r.head_only = true;
+        assert_eq!(encode(&r), "HTTP/1.0 200 OK\r\n\r\n");
     }
 
     #[test]

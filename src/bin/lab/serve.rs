@@ -122,6 +122,9 @@ pub(crate) enum FramingArg {
     Close,
     /// Transfer-Encoding: chunked (close-delimited for HTTP/1.0 clients).
     Chunked,
+    /// `HTTP/1.0 200 OK`, no header fields, the close ends the body: what a first
+    /// hand-written server sends.
+    Bare,
 }
 
 impl From<Mode> for ReadMode {
@@ -142,6 +145,7 @@ impl From<FramingArg> for Framing {
             FramingArg::Length => Framing::Length,
             FramingArg::Close => Framing::Close,
             FramingArg::Chunked => Framing::Chunked,
+            FramingArg::Bare => Framing::Bare,
         }
     }
 }

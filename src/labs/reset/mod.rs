@@ -122,7 +122,7 @@ impl ResetOptions {
         if self.pipeline == 0 {
             return Err("--pipeline must be at least 1".into());
         }
-        if self.keepalive_race && self.framing == Framing::Close {
+        if self.keepalive_race && matches!(self.framing, Framing::Close | Framing::Bare) {
             return Err("--keepalive-race needs --framing length or chunked: a close-delimited body ends the connection".into());
         }
         if self.keepalive_race && self.http_version == Version::Http10 {

@@ -25,7 +25,8 @@ impl Conn {
             Some(Cause::KeepAliveOff)
         } else if !persistent {
             Some(Cause::NotPersistent)
-        } else if config.framing == Framing::Close || (config.framing == Framing::Chunked && http10)
+        } else if matches!(config.framing, Framing::Close | Framing::Bare)
+            || (config.framing == Framing::Chunked && http10)
         {
             Some(Cause::CloseFraming)
         } else {
