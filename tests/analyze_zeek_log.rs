@@ -220,7 +220,7 @@ fn every_reference_capture_gives_a_log_zeeks_readers_take() {
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{p}: {err}");
         assert!(
-            err.starts_with("lab: ") && err.contains(" connections"),
+            err.starts_with("lab: ") && err.contains(" connection"),
             "{err}"
         );
     }
