@@ -4,6 +4,9 @@
 //! header checksum (RFC 791 §3.1), the TCP checksum over the pseudo-header
 //! (RFC 9293 §3.1 for IPv4, RFC 8200 §8.1 for IPv6), and the UDP checksum of
 //! a datagram carrying a tunnel (RFC 768).
+//!
+//! A leaf: the callers (`ip`, `tcp`, `tunnel`) pass in the protocol number,
+//! so this module knows no header layout and imports nothing from `wire`.
 
 use std::net::IpAddr;
 
@@ -40,12 +43,6 @@ fn fold(mut acc: u64) -> u16 {
         acc = (acc & 0xffff) + (acc >> 16);
     }
     acc as u16
-}
-
-/// True when the TCP segment `segment` (header and payload, fully captured)
-/// carries a correct checksum for these addresses.
-pub(super) fn tcp_ok(src: IpAddr, dst: IpAddr, segment: &[u8]) -> bool {
-    transport_ok(src, dst, super::ip::proto::TCP, segment)
 }
 
 /// True when a TCP or UDP datagram `segment` (header and payload, fully
