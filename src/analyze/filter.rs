@@ -20,7 +20,7 @@
 use crate::capture::Frame;
 use crate::report::Unfilterable;
 
-use super::Error;
+use super::options::Error;
 
 /// The LINKTYPE_ values whose DLT_ value differs on some platform, with the
 /// name under which libpcap knows the DLT_ value (`pcap_datalink_name_to_val`

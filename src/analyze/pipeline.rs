@@ -24,8 +24,9 @@ use crate::flow::{Connection, FlowAnomalies, FlowTable};
 use crate::report::Summary;
 use crate::teardown::Teardown;
 
+use super::engine::{Analyzer, apply, deliver, totals};
+use super::options::{AnalyzeOptions, Error};
 use super::packet::{Kind, Packet};
-use super::{AnalyzeOptions, Analyzer, Error, apply, deliver, totals};
 
 /// Packets per batch: about 210 KB of them, within the second-level cache
 /// of either core, and few enough hand-overs (each may wake the other
