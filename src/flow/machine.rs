@@ -8,15 +8,23 @@
 
 use crate::wire::TcpSegment;
 
-use super::Anomaly;
 use super::conn::Connection;
 use super::endpoint::{DID_CLOSE, EndpointState as St};
 use super::timers::{FIVE_S, Inactivity, SIX_S};
-use super::tracker::Ctx;
+use super::{Anomaly, FlowAnomalies, PortSet};
 
 /// Ports whose connections get the 1-hour inactivity timeout when the
 /// handshake completes (`base/protocols/conn/inactivity.zeek`).
 const INTERACTIVE_PORTS: [u16; 4] = [21, 22, 23, 513];
+
+/// What the per-packet rules read but do not own: the state machine needs
+/// the server ports to pick the interactive timeout and counts what it did
+/// not expect. Defined here, beside its main user, so the tracker calls the
+/// state machine and never the reverse.
+pub(super) struct Ctx<'a> {
+    pub likely_server_ports: &'a PortSet,
+    pub anomalies: &'a mut FlowAnomalies,
+}
 
 /// What a packet's control bits ask of the state machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

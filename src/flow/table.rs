@@ -20,7 +20,7 @@ use super::key::{FlowHash, hash_pair};
 use super::slab::Slab;
 use super::timer_queue::TimerQueue;
 use super::timers::{FIVE_S, Fired, NEVER, SIX_S};
-use super::tracker::Ctx;
+use super::machine::Ctx;
 use super::{FlowAnomalies, PortSet, TimeWentBack};
 
 /// Settings of the flow stage.

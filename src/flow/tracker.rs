@@ -22,18 +22,11 @@ use super::endpoint::{
     DATA_AFTER_FIN, DID_CLOSE, EndpointState as St, FIN_SEEN, RstPhase, SENT_PAYLOAD, SSH_BANNER,
 };
 use super::history::Letter;
-use super::machine::Event;
+use super::machine::{Ctx, Event};
 use super::timers::Inactivity;
-use super::{FlowAnomalies, PortSet};
 
 /// Sequence jumps beyond this on SYN/RST packets are not trusted (§5.5).
 const TOO_LARGE_SEQ_DELTA: i32 = 1 << 20;
-
-/// Context the tracker reads but does not own.
-pub(super) struct Ctx<'a> {
-    pub likely_server_ports: &'a PortSet,
-    pub anomalies: &'a mut FlowAnomalies,
-}
 
 impl Connection {
     /// A packet whose TCP checksum is bad: a `C`/`c` letter on the
