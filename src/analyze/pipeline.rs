@@ -234,7 +234,7 @@ fn flow_thread(
             // The packets themselves were written by the other core: their
             // lines are asked for before the bucket's.
             if let Some(q) = packets.get(i + PACKET_AHEAD) {
-                crate::flow::prefetch::value(q as *const Packet);
+                crate::flow::store::prefetch::value(q as *const Packet);
             }
             if let Some(Kind::Tcp(seg)) = packets.get(i + BUCKET_AHEAD).map(|q| &q.kind) {
                 table.prefetch_bucket(seg.hash);

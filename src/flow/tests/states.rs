@@ -1,9 +1,9 @@
 //! Per-state and per-event tests of the tracker (§3), and the timers and
 //! reuse rules of the table (§7).
 
-use super::EndpointState as St;
-use super::testkit::{Harness, K, MS, Pair, SEC, ep, one, seg, summary};
-use super::{ConnState, Removal};
+use super::kit::{Harness, K, MS, Pair, SEC, ep, one, seg, summary};
+use crate::flow::EndpointState as St;
+use crate::flow::{ConnState, Removal};
 
 fn hs(h: &str, s: &str) -> (String, String) {
     (h.to_string(), s.to_string())
@@ -397,7 +397,16 @@ fn memory_per_open_connection() {
 
 #[test]
 fn connection_record_fits_256_bytes() {
-    assert_eq!(std::mem::size_of::<Option<super::Connection>>(), 224);
+    assert_eq!(std::mem::size_of::<Option<crate::flow::Connection>>(), 224);
+}
+
+#[test]
+fn slab_cell_is_no_larger_than_a_record() {
+    use crate::flow::store::slab::Slab;
+    assert_eq!(
+        Slab::<crate::flow::Connection>::CELL_BYTES,
+        std::mem::size_of::<crate::flow::Connection>()
+    );
 }
 
 #[test]
@@ -405,11 +414,11 @@ fn record_sizes() {
     use std::mem::size_of;
     eprintln!(
         "Connection {} Option<Connection> {} TcpEndpoint {} Timers {} History {} Endpoint {}",
-        size_of::<super::Connection>(),
-        size_of::<Option<super::Connection>>(),
-        size_of::<super::TcpEndpoint>(),
-        size_of::<super::timers::Timers>(),
-        size_of::<super::History>(),
+        size_of::<crate::flow::Connection>(),
+        size_of::<Option<crate::flow::Connection>>(),
+        size_of::<crate::flow::TcpEndpoint>(),
+        size_of::<crate::flow::tcp::timers::Timers>(),
+        size_of::<crate::flow::History>(),
         size_of::<crate::wire::Endpoint>()
     );
 }

@@ -26,7 +26,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::timers::NEVER;
+/// A deadline that never comes.
+pub const NEVER: i64 = i64::MAX;
 
 /// A window is 2^WINDOW_BITS ns, about 16.8 ms.
 const WINDOW_BITS: u32 = 24;
@@ -396,7 +397,8 @@ impl TimerQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flow::timers::SEC;
+
+    const SEC: i64 = 1_000_000_000;
 
     #[test]
     fn queue_orders_by_deadline_and_supports_updates() {

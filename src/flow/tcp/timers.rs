@@ -3,7 +3,7 @@
 //! Each connection carries at most four live timers (`docs/zeek-conn-state.md`
 //! §7.1): the attempt timer, the close ("delete") timer, one or two expire
 //! timers, and the inactivity timer. They live in the connection record as
-//! plain deadlines; the flow table's [`super::timer_queue::TimerQueue`]
+//! plain deadlines; the flow table's `TimerQueue` (`store/timer_queue.rs`)
 //! keys each connection by its earliest one, so timers fire in time order
 //! before each packet.
 //!
@@ -13,8 +13,7 @@
 //! at which point the attempt timer can never fire successfully again (its
 //! responder is no longer INACTIVE). So one slot serves all three.
 
-/// A deadline that never comes.
-pub const NEVER: i64 = i64::MAX;
+pub use crate::flow::store::timer_queue::NEVER;
 
 /// Nanoseconds per second.
 pub const SEC: i64 = 1_000_000_000;

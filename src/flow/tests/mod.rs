@@ -1,0 +1,7 @@
+//! Unit tests of the flow stage, driven through the table: Zeek's example
+//! connections (`examples.rs`), endpoint states and records (`states.rs`),
+//! and the harness both use (`kit.rs`).
+
+mod examples;
+mod kit;
+mod states;
