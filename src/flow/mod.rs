@@ -37,7 +37,7 @@ mod tcp;
 mod tests;
 
 pub use anomaly::{FlowAnomalies, TimeWentBack};
-pub use key::{FlowHash, FlowKey};
+pub use key::{FlowHash, FlowKey, TransportProto};
 pub use table::{FlowOptions, FlowTable};
 pub(crate) use tcp::SSH_BANNER_PREFIX;
 pub use tcp::{

@@ -25,11 +25,11 @@ use std::io::{self, Write};
 use super::ZeekRecord;
 use super::line::{Line, MAX_ITEM};
 use crate::capture::Timestamp;
-use crate::flow::{ConnState, Connection};
+use crate::flow::{ConnState, Connection, TransportProto};
 use crate::wire::Endpoint;
 
 pub use site::is_local;
-pub use uid::{IP_PROTO_TCP, Uid};
+pub use uid::Uid;
 
 /// The column names, in order.
 pub const FIELDS: [&str; 22] = [
@@ -165,6 +165,7 @@ pub(super) struct Fields<'a> {
     pub(super) service: Option<Service>,
     pub(super) orig: Endpoint,
     pub(super) resp: Endpoint,
+    pub(super) proto: TransportProto,
     pub(super) duration: Option<Timestamp>,
     pub(super) orig_bytes: Option<u64>,
     pub(super) resp_bytes: Option<u64>,
@@ -184,6 +185,7 @@ impl<'a> Fields<'a> {
             service: z.service,
             orig: z.orig,
             resp: z.resp,
+            proto: z.proto,
             duration: z.duration,
             orig_bytes: z.orig_bytes,
             resp_bytes: z.resp_bytes,
@@ -205,6 +207,7 @@ impl<'a> Fields<'a> {
             service: Service::of(c),
             orig: o.addr,
             resp: r.addr,
+            proto: c.transport(),
             duration,
             orig_bytes: duration.map(|_| o.bytes),
             resp_bytes: duration.map(|_| r.bytes),
@@ -235,7 +238,7 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
     line.secs(f.ts.0);
     line.byte(b'\t');
     let mut uid = [0; uid::MAX_LEN];
-    let n = Uid::of(f.ts, f.orig, f.resp, IP_PROTO_TCP).write(&mut uid);
+    let n = Uid::of(f.ts, f.orig, f.resp, f.proto.ip_number()).write(&mut uid);
     line.bytes(&uid[..n]);
     line.byte(b'\t');
     line.addr(f.orig.addr);
@@ -245,7 +248,9 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
     line.addr(f.resp.addr);
     line.byte(b'\t');
     line.u64(u64::from(f.resp.port));
-    line.bytes(b"\ttcp\t");
+    line.byte(b'\t');
+    line.bytes(f.proto.name().as_bytes());
+    line.byte(b'\t');
     line.bytes(f.service.map_or(b"-", |s| s.name().as_bytes()));
     line.byte(b'\t');
     match f.duration {
@@ -289,7 +294,7 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
         }
     }
     line.byte(b'\t');
-    line.u64(u64::from(IP_PROTO_TCP));
+    line.u64(u64::from(f.proto.ip_number()));
     line.finish();
 }
 
@@ -338,6 +343,7 @@ mod tests {
                 addr: "2001:db8::1".parse().unwrap(),
                 port: 80,
             },
+            proto: crate::flow::TransportProto::Tcp,
             duration: Some(Timestamp(141_743_600)),
             orig_bytes: Some(136),
             resp_bytes: Some(5007),

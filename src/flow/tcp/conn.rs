@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 
 use crate::capture::Timestamp;
-use crate::flow::key::{Ends, FlowKey};
+use crate::flow::key::{Ends, FlowKey, TransportProto};
 use crate::flow::store::index;
 use crate::wire::{Endpoint, TunnelId};
 
@@ -168,9 +168,16 @@ impl Connection {
         self.ends.port(i)
     }
 
+    /// The transport protocol: always TCP for this record, so it is derived
+    /// rather than stored and the record keeps its size.
+    #[inline]
+    pub const fn transport(&self) -> TransportProto {
+        TransportProto::Tcp
+    }
+
     /// The direction-free key.
     pub fn key(&self) -> FlowKey {
-        FlowKey::new(self.addr(0), self.addr(1))
+        FlowKey::new(self.transport(), self.addr(0), self.addr(1))
     }
 
     /// The lookup hash of [`Connection::key`], without ordering the ends

@@ -421,6 +421,12 @@ fn record_sizes() {
         size_of::<crate::flow::History>(),
         size_of::<crate::wire::Endpoint>()
     );
+    // What the kept formats (table, json) hold per connection until the end.
+    eprintln!(
+        "ZeekRecord {} ConnectionReport {}",
+        size_of::<crate::report::ZeekRecord>(),
+        size_of::<crate::report::ConnectionReport>()
+    );
 }
 
 #[test]

@@ -20,9 +20,6 @@ const DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP
 /// The longest uid: "C", 6 digits for 32 bits, 11 for 64.
 pub const MAX_LEN: usize = 18;
 
-/// TCP's IP protocol number (RFC 9293 §3.1; IANA protocol numbers).
-pub const IP_PROTO_TCP: u8 = 6;
-
 /// A connection uid: 96 bits, written as Zeek writes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Uid {
@@ -120,6 +117,9 @@ impl std::fmt::Display for Uid {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flow::TransportProto;
+
+    const IP_PROTO_TCP: u8 = TransportProto::Tcp.ip_number();
 
     fn ep(s: &str) -> Endpoint {
         let sa: std::net::SocketAddr = s.parse().unwrap();
