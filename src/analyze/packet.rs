@@ -13,8 +13,8 @@ use crate::flow::{FlowHash, SSH_BANNER_PREFIX};
 use crate::report::{DecapsulatedCounts, SkipCounts, Unfilterable};
 use crate::wire::{self, DecodeOptions, Decoded, Endpoint, TcpSegment};
 
-use super::Error;
 use super::filter::PacketFilter;
+use super::options::Error;
 
 /// What the flow stage needs of one frame.
 #[derive(Clone, Copy, Debug)]

@@ -24,8 +24,9 @@ use crate::flow::{Connection, FlowAnomalies, FlowTable};
 use crate::report::Summary;
 use crate::teardown::Teardown;
 
+use super::engine::{Analyzer, apply, deliver, totals};
+use super::options::{AnalyzeOptions, Error};
 use super::packet::{Kind, Packet};
-use super::{AnalyzeOptions, Analyzer, Error, apply, deliver, totals};
 
 /// Packets per batch: about 210 KB of them, within the second-level cache
 /// of either core, and few enough hand-overs (each may wake the other
@@ -233,7 +234,7 @@ fn flow_thread(
             // The packets themselves were written by the other core: their
             // lines are asked for before the bucket's.
             if let Some(q) = packets.get(i + PACKET_AHEAD) {
-                crate::flow::prefetch::value(q as *const Packet);
+                crate::flow::store::prefetch::value(q as *const Packet);
             }
             if let Some(Kind::Tcp(seg)) = packets.get(i + BUCKET_AHEAD).map(|q| &q.kind) {
                 table.prefetch_bucket(seg.hash);

@@ -1,8 +1,11 @@
-//! Connection keys: the 4-tuple without direction, and a cheap hash for it.
+//! Connection keys: the 5-tuple without direction, and a cheap hash for it.
 //!
 //! Zeek finds a connection by its 5-tuple regardless of direction
 //! (`docs/zeek-conn-state.md` §1, step 1), so both directions of a TCP
-//! connection must land on one key. [`FlowKey`] orders its two endpoints, and
+//! connection must land on one key. The fifth element, the transport
+//! protocol ([`TransportProto`]), is not stored per connection: a table
+//! holds one transport's connections, so the record derives it
+//! (`Connection::transport`) at no cost in memory. [`FlowKey`] orders its two endpoints, and
 //! [`FlowKey::hash32`] hashes that canonical form; the flow table keeps
 //! orientation (who is originator) in the connection, not in the key.
 
@@ -96,21 +99,57 @@ impl Ends {
     }
 }
 
-/// The two endpoints of a TCP connection, in canonical (sorted) order.
+/// The transport protocol of a connection: Zeek's `transport_proto`, whose
+/// name fills conn.log's `proto` column and whose IP protocol number fills
+/// `ip_proto` and goes into the uid. Only TCP connections are tracked today;
+/// UDP is the next one the key has room for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransportProto {
+    /// TCP (RFC 9293).
+    Tcp,
+    /// UDP (RFC 768).
+    Udp,
+}
+
+impl TransportProto {
+    /// Zeek's lower-case name (`tcp`, `udp`): the one place output writers
+    /// take it from.
+    pub const fn name(self) -> &'static str {
+        match self {
+            TransportProto::Tcp => "tcp",
+            TransportProto::Udp => "udp",
+        }
+    }
+
+    /// The IP protocol number (IANA "Assigned Internet Protocol Numbers";
+    /// the IPv4 Protocol field of RFC 791 §3.1, IPv6's Next Header).
+    pub const fn ip_number(self) -> u8 {
+        match self {
+            TransportProto::Tcp => 6,
+            TransportProto::Udp => 17,
+        }
+    }
+}
+
+/// The two endpoints of a connection, in canonical (sorted) order, and its
+/// transport protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowKey {
+    transport: TransportProto,
     lo: Endpoint,
     hi: Endpoint,
 }
 
 impl FlowKey {
-    /// The key shared by both directions of `a` ↔ `b`.
-    pub fn new(a: Endpoint, b: Endpoint) -> Self {
-        if a <= b {
-            FlowKey { lo: a, hi: b }
-        } else {
-            FlowKey { lo: b, hi: a }
-        }
+    /// The key shared by both directions of `a` ↔ `b` over `transport`.
+    pub fn new(transport: TransportProto, a: Endpoint, b: Endpoint) -> Self {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        FlowKey { transport, lo, hi }
+    }
+
+    /// The transport protocol.
+    pub fn transport(&self) -> TransportProto {
+        self.transport
     }
 
     /// The lower endpoint in canonical order.
@@ -123,7 +162,8 @@ impl FlowKey {
         self.hi
     }
 
-    /// A 32-bit hash of the connection, the same for both directions.
+    /// A 32-bit hash of the connection, the same for both directions. The
+    /// transport is left out: a table holds one transport's connections.
     pub fn hash32(&self) -> u32 {
         hash_pair(self.lo, self.hi)
     }
@@ -190,52 +230,4 @@ pub(super) fn hash_pair(a: Endpoint, b: Endpoint) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::net::Ipv4Addr;
-
-    fn ep(last: u8, port: u16) -> Endpoint {
-        Endpoint {
-            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, last)),
-            port,
-        }
-    }
-
-    #[test]
-    fn ipv4_hash_from_numbers_is_the_endpoint_hash() {
-        let mut x: u64 = 7;
-        for _ in 0..1000 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let (a, b) = ((x >> 32) as u32, x as u32);
-            let (p, q) = ((x >> 16) as u16, (x >> 48) as u16);
-            let e = |addr: u32, port| Endpoint {
-                addr: IpAddr::V4(Ipv4Addr::from(addr)),
-                port,
-            };
-            assert_eq!(
-                FlowHash::of_v4((a, p), (b, q)),
-                FlowHash::of(e(a, p), e(b, q))
-            );
-        }
-    }
-
-    #[test]
-    fn key_is_the_same_in_both_directions() {
-        let a = ep(1, 40000);
-        let b = ep(2, 80);
-        assert_eq!(FlowKey::new(a, b), FlowKey::new(b, a));
-        assert_eq!(FlowKey::new(a, b).hash32(), FlowKey::new(b, a).hash32());
-        assert_eq!(FlowKey::new(a, b).lo(), a);
-    }
-
-    #[test]
-    fn key_differs_by_port() {
-        let a = ep(1, 40000);
-        let b = ep(2, 80);
-        let c = ep(2, 81);
-        assert_ne!(FlowKey::new(a, b), FlowKey::new(a, c));
-        assert_ne!(FlowKey::new(a, b).hash32(), FlowKey::new(a, c).hash32());
-    }
-}
+mod tests;

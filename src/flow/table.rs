@@ -6,22 +6,24 @@
 //! through a chained [`Index`] whose chains run through the records; a
 //! [`TimerQueue`] (a timing wheel) orders the connections by their next
 //! deadline. The memory the lookups and timers wait for is requested ahead
-//! (`prefetch.rs`). Ids are assigned in first-seen order.
+//! (`store/prefetch.rs`). Ids are assigned in first-seen order.
 //! A removed connection is lent to the caller's `emit` callback, then dropped and
 //! its slot is reused, so memory follows the number of open connections.
 
 use crate::capture::Timestamp;
 use crate::wire::{Checksum, Endpoint, TcpFlags, TcpSegment};
 
-use super::conn::{Connection, Removal};
-use super::endpoint::{DID_CLOSE, EndpointState as St};
-use super::index::{Index, NONE};
+use super::anomaly::{FlowAnomalies, TimeWentBack};
 use super::key::{FlowHash, hash_pair};
-use super::slab::Slab;
-use super::timer_queue::TimerQueue;
-use super::timers::{FIVE_S, Fired, NEVER, SIX_S};
-use super::tracker::Ctx;
-use super::{FlowAnomalies, PortSet, TimeWentBack};
+use super::store::index::{Index, NONE};
+use super::store::prefetch;
+use super::store::slab::Slab;
+use super::store::timer_queue::TimerQueue;
+use super::tcp::PortSet;
+use super::tcp::conn::{Connection, Removal};
+use super::tcp::endpoint::{DID_CLOSE, EndpointState as St};
+use super::tcp::machine::Ctx;
+use super::tcp::timers::{FIVE_S, Fired, NEVER, SIX_S};
 
 /// Settings of the flow stage.
 #[derive(Clone, Debug)]
@@ -42,7 +44,7 @@ impl Default for FlowOptions {
 /// All open TCP connections of one capture.
 pub struct FlowTable {
     opts: FlowOptions,
-    slab: Slab,
+    slab: Slab<Connection>,
     index: Index,
     queue: TimerQueue,
     next_id: u64,
@@ -161,7 +163,7 @@ impl FlowTable {
     /// result, only how long the lookup waits for memory.
     #[inline]
     pub fn prefetch_bucket(&self, hash: FlowHash) {
-        super::prefetch::line(self.index.head_ptr(hash.0));
+        prefetch::line(self.index.head_ptr(hash.0));
     }
 
     /// Hints the CPU to load the record first in this hash's bucket (the
@@ -390,7 +392,7 @@ impl FlowTable {
         // The bucket is asked for now and read after the hand-out, which
         // gives it time to arrive (see `prefetch.rs`).
         let hash = conn.hash();
-        super::prefetch::line(self.index.head_ptr(hash));
+        prefetch::line(self.index.head_ptr(hash));
         // Handed out where it lies, then dropped in place: no copy of the record.
         emit(conn);
         self.unlink(hash, slot);

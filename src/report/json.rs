@@ -87,7 +87,7 @@ impl<'a> ZeekView<'a> {
             orig_p: z.orig.port,
             resp_h: z.resp.addr.to_string(),
             resp_p: z.resp.port,
-            proto: "tcp",
+            proto: z.proto.name(),
             duration: z.duration.map(|d| {
                 let micros = d.0.saturating_add(500).div_euclid(1_000);
                 micros as f64 / 1e6

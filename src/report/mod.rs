@@ -25,7 +25,7 @@ pub use crate::flow::TimeWentBack;
 pub use warning::{Unfilterable, Warning};
 
 use crate::capture::{CaptureAnomalies, Timestamp};
-use crate::flow::{ConnState, Connection, FlowAnomalies, Removal};
+use crate::flow::{ConnState, Connection, FlowAnomalies, Removal, TransportProto};
 use crate::teardown::{Ending, Teardown};
 use crate::wire::{Endpoint, Skip, TunnelKind};
 
@@ -40,6 +40,8 @@ pub struct ZeekRecord {
     pub orig: Endpoint,
     /// Responder (`id.resp_h`, `id.resp_p`).
     pub resp: Endpoint,
+    /// `proto` (its name) and `ip_proto` (its number).
+    pub proto: TransportProto,
     /// `duration`; unset unless positive.
     pub duration: Option<Timestamp>,
     /// `orig_bytes`; unset with the duration.
@@ -73,6 +75,7 @@ impl ZeekRecord {
             service: f.service,
             orig: f.orig,
             resp: f.resp,
+            proto: f.proto,
             duration: f.duration,
             orig_bytes: f.orig_bytes,
             resp_bytes: f.resp_bytes,
@@ -89,7 +92,7 @@ impl ZeekRecord {
 
     /// `uid`, derived from the row's `ts` and endpoints ([`zeek::Uid`]).
     pub fn uid(&self) -> zeek::Uid {
-        zeek::Uid::of(self.ts, self.orig, self.resp, zeek::IP_PROTO_TCP)
+        zeek::Uid::of(self.ts, self.orig, self.resp, self.proto.ip_number())
     }
 }
 

@@ -25,11 +25,11 @@ use std::io::{self, Write};
 use super::ZeekRecord;
 use super::line::{Line, MAX_ITEM};
 use crate::capture::Timestamp;
-use crate::flow::{ConnState, Connection};
+use crate::flow::{ConnState, Connection, TransportProto};
 use crate::wire::Endpoint;
 
 pub use site::is_local;
-pub use uid::{IP_PROTO_TCP, Uid};
+pub use uid::Uid;
 
 /// The column names, in order.
 pub const FIELDS: [&str; 22] = [
@@ -165,6 +165,7 @@ pub(super) struct Fields<'a> {
     pub(super) service: Option<Service>,
     pub(super) orig: Endpoint,
     pub(super) resp: Endpoint,
+    pub(super) proto: TransportProto,
     pub(super) duration: Option<Timestamp>,
     pub(super) orig_bytes: Option<u64>,
     pub(super) resp_bytes: Option<u64>,
@@ -184,6 +185,7 @@ impl<'a> Fields<'a> {
             service: z.service,
             orig: z.orig,
             resp: z.resp,
+            proto: z.proto,
             duration: z.duration,
             orig_bytes: z.orig_bytes,
             resp_bytes: z.resp_bytes,
@@ -205,6 +207,7 @@ impl<'a> Fields<'a> {
             service: Service::of(c),
             orig: o.addr,
             resp: r.addr,
+            proto: c.transport(),
             duration,
             orig_bytes: duration.map(|_| o.bytes),
             resp_bytes: duration.map(|_| r.bytes),
@@ -235,7 +238,7 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
     line.secs(f.ts.0);
     line.byte(b'\t');
     let mut uid = [0; uid::MAX_LEN];
-    let n = Uid::of(f.ts, f.orig, f.resp, IP_PROTO_TCP).write(&mut uid);
+    let n = Uid::of(f.ts, f.orig, f.resp, f.proto.ip_number()).write(&mut uid);
     line.bytes(&uid[..n]);
     line.byte(b'\t');
     line.addr(f.orig.addr);
@@ -245,7 +248,9 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
     line.addr(f.resp.addr);
     line.byte(b'\t');
     line.u64(u64::from(f.resp.port));
-    line.bytes(b"\ttcp\t");
+    line.byte(b'\t');
+    line.bytes(f.proto.name().as_bytes());
+    line.byte(b'\t');
     line.bytes(f.service.map_or(b"-", |s| s.name().as_bytes()));
     line.byte(b'\t');
     match f.duration {
@@ -289,7 +294,7 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
         }
     }
     line.byte(b'\t');
-    line.u64(u64::from(IP_PROTO_TCP));
+    line.u64(u64::from(f.proto.ip_number()));
     line.finish();
 }
 
@@ -320,120 +325,4 @@ pub fn write_row(out: &mut impl Write, z: &ZeekRecord) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::capture::Timestamp;
-    use crate::flow::ConnState;
-    use crate::wire::Endpoint;
-
-    fn rec() -> ZeekRecord {
-        ZeekRecord {
-            ts: Timestamp(1_362_692_526_939_084_000),
-            service: None,
-            orig: Endpoint {
-                addr: "141.142.228.5".parse().unwrap(),
-                port: 59856,
-            },
-            resp: Endpoint {
-                addr: "2001:db8::1".parse().unwrap(),
-                port: 80,
-            },
-            duration: Some(Timestamp(141_743_600)),
-            orig_bytes: Some(136),
-            resp_bytes: Some(5007),
-            conn_state: ConnState::SF,
-            history: "ShADadFf".into(),
-            orig_pkts: 7,
-            orig_ip_bytes: 512,
-            resp_pkts: 7,
-            resp_ip_bytes: 5371,
-            tunnel_parents: [None; 2],
-        }
-    }
-
-    #[test]
-    fn row_has_every_field_in_order() {
-        let z = rec();
-        let r = row(&z);
-        let cols: Vec<&str> = r.split('\t').collect();
-        assert_eq!(cols.len(), FIELDS.len());
-        let uid = z.uid().to_string();
-        assert_eq!(
-            cols,
-            vec![
-                "1362692526.939084",
-                &uid,
-                "141.142.228.5",
-                "59856",
-                "2001:db8::1",
-                "80",
-                "tcp",
-                "-",
-                "0.141744",
-                "136",
-                "5007",
-                "SF",
-                "F",
-                "T",
-                "-",
-                "ShADadFf",
-                "7",
-                "512",
-                "7",
-                "5371",
-                "-",
-                "6"
-            ]
-        );
-    }
-
-    #[test]
-    fn unset_fields_are_dashes_and_a_service_is_named() {
-        let mut z = rec();
-        z.duration = None;
-        z.orig_bytes = None;
-        z.resp_bytes = None;
-        z.history.clear();
-        z.service = Some(Service::Ssh);
-        let r = row(&z);
-        let cols: Vec<&str> = r.split('\t').collect();
-        let col = |name| cols[FIELDS.iter().position(|f| *f == name).unwrap()];
-        assert_eq!(col("service"), "ssh");
-        for name in ["duration", "orig_bytes", "resp_bytes", "history"] {
-            assert_eq!(col(name), "-", "{name}");
-        }
-        assert_eq!(col("conn_state"), "SF");
-    }
-
-    #[test]
-    fn header_names_fields_and_types_as_zeek() {
-        let h = header(Timestamp(1_700_000_000 * Timestamp::SECOND));
-        let lines: Vec<&str> = h.lines().collect();
-        assert_eq!(
-            &lines[..6],
-            &[
-                "#separator \\x09",
-                "#set_separator\t,",
-                "#empty_field\t(empty)",
-                "#unset_field\t-",
-                "#path\tconn",
-                "#open\t2023-11-14-22-13-20",
-            ]
-        );
-        assert_eq!(lines[6], format!("#fields\t{}", FIELDS.join("\t")));
-        assert_eq!(lines[7], format!("#types\t{}", TYPES.join("\t")));
-        assert_eq!(lines.len(), 8);
-        assert_eq!(close(Timestamp(0)), "#close\t1970-01-01-00-00-00\n");
-    }
-
-    #[test]
-    fn log_times_are_utc_calendar_dates() {
-        let at = |s: i64| log_time(Timestamp(s * Timestamp::SECOND + 999_999_999));
-        assert_eq!(at(0), "1970-01-01-00-00-00");
-        assert_eq!(at(951_782_400), "2000-02-29-00-00-00");
-        assert_eq!(at(951_868_799), "2000-02-29-23-59-59");
-        assert_eq!(at(4_107_542_400), "2100-03-01-00-00-00");
-        assert_eq!(at(-1), "1969-12-31-23-59-59");
-        assert_eq!(at(7_258_118_400), "2200-01-01-00-00-00");
-    }
-}
+mod tests;

@@ -4,6 +4,9 @@
 //! header checksum (RFC 791 §3.1), the TCP checksum over the pseudo-header
 //! (RFC 9293 §3.1 for IPv4, RFC 8200 §8.1 for IPv6), and the UDP checksum of
 //! a datagram carrying a tunnel (RFC 768).
+//!
+//! A leaf: the callers (`ip`, `tcp`, `tunnel`) pass in the protocol number,
+//! so this module knows no header layout and imports nothing from `wire`.
 
 use std::net::IpAddr;
 
@@ -42,12 +45,6 @@ fn fold(mut acc: u64) -> u16 {
     acc as u16
 }
 
-/// True when the TCP segment `segment` (header and payload, fully captured)
-/// carries a correct checksum for these addresses.
-pub(super) fn tcp_ok(src: IpAddr, dst: IpAddr, segment: &[u8]) -> bool {
-    transport_ok(src, dst, super::ip::proto::TCP, segment)
-}
-
 /// True when a TCP or UDP datagram `segment` (header and payload, fully
 /// captured) of protocol `proto` sums to 0xffff with its pseudo-header
 /// (RFC 768 for UDP uses the same pseudo-header as TCP).
@@ -72,29 +69,4 @@ pub(super) fn transport_ok(src: IpAddr, dst: IpAddr, proto: u8, segment: &[u8]) 
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc1071_example_sums_to_ddf2() {
-        // RFC 1071 §3: 00 01 f2 03 f4 f5 f6 f7 sums to 0xddf2.
-        assert_eq!(
-            sum(0, &[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
-            0xddf2
-        );
-    }
-
-    #[test]
-    fn odd_length_pads_last_byte_with_zero() {
-        assert_eq!(sum(0, &[0x12, 0x34, 0x56]), 0x1234 + 0x5600);
-    }
-
-    #[test]
-    fn ipv4_header_with_its_checksum_sums_to_ffff() {
-        let hdr = [
-            0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0xb8, 0x61, 0xc0, 0xa8,
-            0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7,
-        ];
-        assert_eq!(sum(0, &hdr), 0xffff);
-    }
-}
+mod tests;

@@ -61,7 +61,7 @@ fn tcp(t: Transport<'_>, validate: bool) -> Decoded<'_> {
         Checksum::Unchecked
     } else if seg.len() < stated {
         Checksum::Truncated
-    } else if super::checksum::tcp_ok(t.src, t.dst, seg) {
+    } else if super::checksum::transport_ok(t.src, t.dst, proto::TCP, seg) {
         Checksum::Valid
     } else {
         Checksum::Invalid

@@ -323,7 +323,9 @@ pub(in crate::report) fn append_connection(b: &mut Block, v: &View<'_>) {
     b.addr(z.resp.addr);
     b.bytes(b"\",\n        \"resp_p\": ");
     b.u64(z.resp.port.into());
-    b.bytes(b",\n        \"proto\": \"tcp\",\n        \"duration\": ");
+    b.bytes(b",\n        \"proto\": \"");
+    b.bytes(z.proto.name().as_bytes());
+    b.bytes(b"\",\n        \"duration\": ");
     match z.duration {
         Some(d) => b.f64(duration_value(d.0)),
         None => b.bytes(b"null"),

@@ -29,6 +29,7 @@ fn report(id: u64) -> ConnectionReport {
             service: None,
             orig: ep(40000),
             resp: ep(80),
+            proto: crate::flow::TransportProto::Tcp,
             duration: None,
             orig_bytes: None,
             resp_bytes: None,

@@ -217,6 +217,7 @@ mod tests {
                 tunnel_parents: [None, None],
                 orig: ep(41000),
                 resp: ep(8080),
+                proto: crate::flow::TransportProto::Tcp,
                 duration: None,
                 orig_bytes: None,
                 resp_bytes: None,

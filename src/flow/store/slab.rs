@@ -1,12 +1,11 @@
-//! Storage for connection records: fixed-size chunks with a free list.
+//! Storage for records (the flow table's connections): fixed-size chunks
+//! with a free list.
 //!
 //! Chunks never move or double, so the memory held stays within one chunk of
 //! the peak number of open connections (a doubling `Vec` could hold twice
 //! that), and a freed slot is reused by the next new connection. The free
 //! list runs through the freed cells themselves, so it costs no memory of
 //! its own (a cell is a record or, once freed, the next free slot).
-
-use super::conn::Connection;
 
 /// Records per chunk.
 const CHUNK: usize = 1024;
@@ -18,21 +17,21 @@ const NONE: u32 = u32::MAX;
 /// leave room for the tag, so a cell is no larger than a record (boxing the
 /// record, as the lint suggests, would add a pointer and an allocation).
 #[allow(clippy::large_enum_variant)]
-enum Cell {
-    Used(Connection),
+enum Cell<T> {
+    Used(T),
     Free { next: u32 },
 }
 
 /// Slot-addressed storage of open connections.
-pub(super) struct Slab {
-    chunks: Vec<Box<[Cell]>>,
+pub(in crate::flow) struct Slab<T> {
+    chunks: Vec<Box<[Cell<T>]>>,
     /// Slots handed out so far (the next never-used slot).
     high: u32,
     /// First free slot, or `NONE`.
     free_head: u32,
 }
 
-impl Default for Slab {
+impl<T> Default for Slab<T> {
     fn default() -> Self {
         Slab {
             chunks: Vec::new(),
@@ -42,19 +41,19 @@ impl Default for Slab {
     }
 }
 
-impl Slab {
-    fn cell(&self, slot: u32) -> Option<&Cell> {
+impl<T> Slab<T> {
+    fn cell(&self, slot: u32) -> Option<&Cell<T>> {
         let s = slot as usize;
         self.chunks.get(s / CHUNK)?.get(s % CHUNK)
     }
 
-    fn cell_mut(&mut self, slot: u32) -> Option<&mut Cell> {
+    fn cell_mut(&mut self, slot: u32) -> Option<&mut Cell<T>> {
         let s = slot as usize;
         self.chunks.get_mut(s / CHUNK)?.get_mut(s % CHUNK)
     }
 
     #[inline]
-    pub(super) fn get(&self, slot: u32) -> Option<&Connection> {
+    pub(in crate::flow) fn get(&self, slot: u32) -> Option<&T> {
         match self.cell(slot)? {
             Cell::Used(c) => Some(c),
             Cell::Free { .. } => None,
@@ -62,7 +61,7 @@ impl Slab {
     }
 
     #[inline]
-    pub(super) fn get_mut(&mut self, slot: u32) -> Option<&mut Connection> {
+    pub(in crate::flow) fn get_mut(&mut self, slot: u32) -> Option<&mut T> {
         match self.cell_mut(slot)? {
             Cell::Used(c) => Some(c),
             Cell::Free { .. } => None,
@@ -71,14 +70,14 @@ impl Slab {
 
     /// Hints the CPU to load `slot`'s cell (see `prefetch.rs`).
     #[inline]
-    pub(super) fn prefetch(&self, slot: u32) {
+    pub(in crate::flow) fn prefetch(&self, slot: u32) {
         if let Some(cell) = self.cell(slot) {
-            super::prefetch::value(cell as *const Cell);
+            super::prefetch::value(cell as *const Cell<T>);
         }
     }
 
     /// Stores a record and returns its slot.
-    pub(super) fn insert(&mut self, conn: Connection) -> u32 {
+    pub(in crate::flow) fn insert(&mut self, conn: T) -> u32 {
         let head = self.free_head;
         if let Some(Cell::Free { next }) = self.cell(head) {
             self.free_head = *next;
@@ -100,7 +99,7 @@ impl Slab {
     }
 
     /// Drops a record in place and frees its slot.
-    pub(super) fn free(&mut self, slot: u32) {
+    pub(in crate::flow) fn free(&mut self, slot: u32) {
         let head = self.free_head;
         if let Some(cell) = self.cell_mut(slot)
             && matches!(cell, Cell::Used(_))
@@ -111,7 +110,7 @@ impl Slab {
     }
 
     /// Every stored record with its slot.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (u32, &Connection)> {
+    pub(in crate::flow) fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
         self.chunks
             .iter()
             .flat_map(|c| c.iter())
@@ -123,7 +122,7 @@ impl Slab {
     }
 
     /// Every stored record with its slot, mutably.
-    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = (u32, &mut Connection)> {
+    pub(in crate::flow) fn iter_mut(&mut self) -> impl Iterator<Item = (u32, &mut T)> {
         self.chunks
             .iter_mut()
             .flat_map(|c| c.iter_mut())
@@ -134,22 +133,14 @@ impl Slab {
             })
     }
 
+    /// Bytes of one slot: a test checks that the free-list link costs no
+    /// room beside the records stored.
+    #[cfg(test)]
+    pub(in crate::flow) const CELL_BYTES: usize = std::mem::size_of::<Cell<T>>();
+
     /// Bytes held on the heap.
-    pub(super) fn heap_bytes(&self) -> usize {
-        self.chunks.len() * CHUNK * std::mem::size_of::<Cell>()
-            + self.chunks.capacity() * std::mem::size_of::<Box<[Cell]>>()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cell_is_no_larger_than_a_record() {
-        assert_eq!(
-            std::mem::size_of::<Cell>(),
-            std::mem::size_of::<Connection>()
-        );
+    pub(in crate::flow) fn heap_bytes(&self) -> usize {
+        self.chunks.len() * CHUNK * std::mem::size_of::<Cell<T>>()
+            + self.chunks.capacity() * std::mem::size_of::<Box<[Cell<T>]>>()
     }
 }

@@ -22,23 +22,16 @@ use super::endpoint::{
     DATA_AFTER_FIN, DID_CLOSE, EndpointState as St, FIN_SEEN, RstPhase, SENT_PAYLOAD, SSH_BANNER,
 };
 use super::history::Letter;
-use super::machine::Event;
+use super::machine::{Ctx, Event};
 use super::timers::Inactivity;
-use super::{FlowAnomalies, PortSet};
 
 /// Sequence jumps beyond this on SYN/RST packets are not trusted (§5.5).
 const TOO_LARGE_SEQ_DELTA: i32 = 1 << 20;
 
-/// Context the tracker reads but does not own.
-pub(super) struct Ctx<'a> {
-    pub likely_server_ports: &'a PortSet,
-    pub anomalies: &'a mut FlowAnomalies,
-}
-
 impl Connection {
     /// A packet whose TCP checksum is bad: a `C`/`c` letter on the
     /// logarithmic scale, nothing else (§1 step 3, §5.4 rule 3).
-    pub(super) fn bad_checksum(&mut self, i: usize) {
+    pub(in crate::flow) fn bad_checksum(&mut self, i: usize) {
         if self.ep[i].bad_csum.bump() {
             self.add_letter(i, Letter::BadChecksum);
         }
@@ -46,7 +39,7 @@ impl Connection {
 
     /// Processes one TCP segment sent by endpoint `i` at time `t` (§1 steps
     /// 4–11; lookup, reuse and checksums were handled by the table).
-    pub(super) fn process(
+    pub(in crate::flow) fn process(
         &mut self,
         i: usize,
         seg: &TcpSegment<'_>,

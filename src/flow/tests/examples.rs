@@ -1,7 +1,7 @@
 //! The worked examples of `docs/zeek-conn-state.md` §11, rebuilt from synthetic
 //! segments, plus the flips of §2 and the splits of §7.3.
 
-use super::testkit::{Harness, K, MS, Pair, SEC, ep, one, seg, summary};
+use super::kit::{Harness, K, MS, Pair, SEC, ep, one, seg, summary};
 
 fn hs(h: &str, s: &str) -> (String, String) {
     (h.to_string(), s.to_string())
@@ -97,7 +97,7 @@ fn client_only_capture_split_by_attempt_timer() {
     p.c(K::Data(50)).c(K::Ack).c(K::Fin);
     let conns = p.finish();
     assert_eq!(summary(&conns), vec![hs("SAD", "S0"), hs("DAF", "SH")]);
-    assert_eq!(conns[0].removal(), super::Removal::AttemptTimer);
+    assert_eq!(conns[0].removal(), crate::flow::Removal::AttemptTimer);
 }
 
 #[test]
@@ -292,5 +292,5 @@ fn syn_retransmitted_after_rst_is_new_connection() {
     }
     let conns = h.finish();
     assert_eq!(summary(&conns), vec![hs("Sr", "REJ"); 3]);
-    assert_eq!(conns[0].removal(), super::Removal::Reuse);
+    assert_eq!(conns[0].removal(), crate::flow::Removal::Reuse);
 }

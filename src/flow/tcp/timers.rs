@@ -3,7 +3,7 @@
 //! Each connection carries at most four live timers (`docs/zeek-conn-state.md`
 //! §7.1): the attempt timer, the close ("delete") timer, one or two expire
 //! timers, and the inactivity timer. They live in the connection record as
-//! plain deadlines; the flow table's [`super::timer_queue::TimerQueue`]
+//! plain deadlines; the flow table's `TimerQueue` (`store/timer_queue.rs`)
 //! keys each connection by its earliest one, so timers fire in time order
 //! before each packet.
 //!
@@ -13,8 +13,7 @@
 //! at which point the attempt timer can never fire successfully again (its
 //! responder is no longer INACTIVE). So one slot serves all three.
 
-/// A deadline that never comes.
-pub const NEVER: i64 = i64::MAX;
+pub use crate::flow::store::timer_queue::NEVER;
 
 /// Nanoseconds per second.
 pub const SEC: i64 = 1_000_000_000;
@@ -226,39 +225,4 @@ impl Timers {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shared_slot_serves_attempt_then_delete() {
-        let mut t = Timers::new(0);
-        let b = &mut TimerBits::default();
-        t.arm_attempt(b, 5 * SEC);
-        assert_eq!(t.next_due(*b, 0), 5 * SEC);
-        assert_eq!(t.take_due(b, 5 * SEC, 0), Some(Fired::Attempt));
-        assert_eq!(
-            t.take_due(b, 5 * SEC, 0),
-            Some(Fired::Expire { shared: false })
-        );
-        t.close_completed(b, 9 * SEC);
-        assert_eq!(t.take_due(b, 8 * SEC, 0), None);
-        assert_eq!(t.take_due(b, 9 * SEC, 0), Some(Fired::Delete));
-        assert_eq!(t.take_due(b, 59 * SEC, 0), None);
-        assert_eq!(t.take_due(b, 60 * SEC, 0), Some(Fired::Inactivity));
-    }
-
-    #[test]
-    fn inactivity_follows_last_activity_and_timeout() {
-        let mut t = Timers::new(0);
-        let b = &mut TimerBits::default();
-        t.set_inactivity(b, Inactivity::Established);
-        assert_eq!(b.timeout(), Inactivity::Established);
-        assert_eq!(
-            t.take_due(b, 309 * SEC, 20 * SEC),
-            Some(Fired::Expire { shared: false })
-        );
-        // Last activity at 20 s: due at 320 s, not at 300 s.
-        assert_eq!(t.take_due(b, 319 * SEC, 20 * SEC), None);
-        assert_eq!(t.take_due(b, 320 * SEC, 20 * SEC), Some(Fired::Inactivity));
-    }
-}
+mod tests;

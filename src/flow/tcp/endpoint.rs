@@ -109,61 +109,61 @@ impl RstPhase {
 #[derive(Clone, Debug, Default)]
 pub struct TcpEndpoint {
     /// Current state.
-    pub(super) state: EndpointState,
+    pub(in crate::flow) state: EndpointState,
     /// State before the last change.
-    pub(super) prev_state: EndpointState,
+    pub(in crate::flow) prev_state: EndpointState,
     /// One-bit facts, see the `Bit` constants.
-    pub(super) bits: u8,
+    pub(in crate::flow) bits: u8,
     /// Phase of this side's first RST.
-    pub(super) rst_phase: Option<RstPhase>,
+    pub(in crate::flow) rst_phase: Option<RstPhase>,
     /// Initial sequence number (Zeek keeps it in a 64-bit field, but every
     /// value it stores there is a 32-bit sequence number).
-    pub(super) start_seq: u32,
+    pub(in crate::flow) start_seq: u32,
     /// One past the highest sequence number sent ("last_seq", §5.5).
-    pub(super) last_seq: u32,
+    pub(in crate::flow) last_seq: u32,
     /// Highest sequence number the peer acknowledged (§6.2).
-    pub(super) ack_seq: u32,
+    pub(in crate::flow) ack_seq: u32,
     /// Wraps of `last_seq` past 2^32, for 64-bit sizes (16 bits cover
     /// 256 TiB per direction).
-    pub(super) seq_wraps: u16,
+    pub(in crate::flow) seq_wraps: u16,
     /// Wraps of `ack_seq` past 2^32.
-    pub(super) ack_wraps: u16,
+    pub(in crate::flow) ack_wraps: u16,
     /// Relative position of the last SYN, FIN and RST (§5.4 rule 2). Zeek
     /// keeps 64 bits; only equality is ever asked, and two positions that
     /// differ by an exact multiple of 4 GiB are not a realistic case.
-    pub(super) hist_last_syn: u32,
-    pub(super) hist_last_fin: u32,
-    pub(super) hist_last_rst: u32,
+    pub(in crate::flow) hist_last_syn: u32,
+    pub(in crate::flow) hist_last_fin: u32,
+    pub(in crate::flow) hist_last_rst: u32,
     /// Retransmissions (`T`), zero windows (`W`), bad checksums (`C`).
-    pub(super) rxmit: Scaled,
-    pub(super) zero_win: Scaled,
-    pub(super) bad_csum: Scaled,
+    pub(in crate::flow) rxmit: Scaled,
+    pub(in crate::flow) zero_win: Scaled,
+    pub(in crate::flow) bad_csum: Scaled,
     /// Packets processed from this side (Zeek's conn-size analyzer);
     /// saturates at 2^32 − 1.
-    pub(super) pkts: u32,
+    pub(in crate::flow) pkts: u32,
     /// Sum of their IP lengths.
-    pub(super) ip_bytes: u64,
+    pub(in crate::flow) ip_bytes: u64,
 }
 
 /// A close (FIN or RST) from this side has been processed (Zeek's `did_close`).
-pub(super) const DID_CLOSE: u8 = 1;
+pub(in crate::flow) const DID_CLOSE: u8 = 1;
 /// At least one FIN was seen (Zeek's `FIN_cnt > 0`; it shortens the size).
-pub(super) const FIN_SEEN: u8 = 2;
+pub(in crate::flow) const FIN_SEEN: u8 = 2;
 /// This side sent payload that advanced its sequence space.
-pub(super) const SENT_PAYLOAD: u8 = 4;
+pub(in crate::flow) const SENT_PAYLOAD: u8 = 4;
 /// The peer sent new payload after this side's FIN.
-pub(super) const DATA_AFTER_FIN: u8 = 8;
+pub(in crate::flow) const DATA_AFTER_FIN: u8 = 8;
 /// This side sent a payload starting with `SSH-` (a version banner).
-pub(super) const SSH_BANNER: u8 = 16;
+pub(in crate::flow) const SSH_BANNER: u8 = 16;
 
 impl TcpEndpoint {
     /// Whether one of the `bits` facts holds.
-    pub(super) fn has(&self, bit: u8) -> bool {
+    pub(in crate::flow) fn has(&self, bit: u8) -> bool {
         self.bits & bit != 0
     }
 
     /// Records one of the `bits` facts.
-    pub(super) fn mark(&mut self, bit: u8) {
+    pub(in crate::flow) fn mark(&mut self, bit: u8) {
         self.bits |= bit;
     }
 
@@ -198,7 +198,7 @@ impl TcpEndpoint {
     }
 
     /// Sets initial sequence number, acknowledged and highest sequence at once.
-    pub(super) fn init_seqs(&mut self, start: u32, ack: u32, last: u32) {
+    pub(in crate::flow) fn init_seqs(&mut self, start: u32, ack: u32, last: u32) {
         self.start_seq = start;
         self.ack_seq = ack;
         self.last_seq = last;
@@ -206,7 +206,7 @@ impl TcpEndpoint {
 
     /// Moves the highest sequence sent forward, counting a wrap when the
     /// 32-bit value falls numerically (Zeek compares unsigned here).
-    pub(super) fn advance_last_seq(&mut self, seq: u32) {
+    pub(in crate::flow) fn advance_last_seq(&mut self, seq: u32) {
         if seq < self.last_seq {
             self.seq_wraps = self.seq_wraps.wrapping_add(1);
         }
@@ -214,7 +214,7 @@ impl TcpEndpoint {
     }
 
     /// Moves the acknowledged sequence forward (same wrap rule).
-    pub(super) fn advance_ack_seq(&mut self, seq: u32) {
+    pub(in crate::flow) fn advance_ack_seq(&mut self, seq: u32) {
         if seq < self.ack_seq {
             self.ack_wraps = self.ack_wraps.wrapping_add(1);
         }
@@ -226,7 +226,7 @@ impl TcpEndpoint {
     /// 2^32 boundary adjusts the wrap count, and with no wraps the plain signed
     /// distance is used (negative values wrap to huge ones, as in Zeek).
     /// The second value is true when that distance is negative ("underflow").
-    pub(super) fn relative(&self, seq: u32, last: u32, wraps: u16) -> (u64, bool) {
+    pub(in crate::flow) fn relative(&self, seq: u32, last: u32, wraps: u16) -> (u64, bool) {
         let delta = SeqNum(seq).diff(SeqNum(last));
         let mut w = u32::from(wraps);
         if delta < 0 {
@@ -277,57 +277,4 @@ impl TcpEndpoint {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn size_counts_payload_without_syn_and_fin() {
-        let mut e = TcpEndpoint::default();
-        e.init_seqs(1000, 1000, 1001);
-        e.advance_last_seq(1001 + 79);
-        e.mark(FIN_SEEN);
-        e.advance_last_seq(1001 + 79 + 1);
-        assert_eq!(e.size(EndpointState::Established), 79);
-    }
-
-    #[test]
-    fn size_uses_acknowledged_sequence_when_larger() {
-        let mut e = TcpEndpoint::default();
-        e.init_seqs(0, 0, 1);
-        e.advance_ack_seq(501);
-        assert_eq!(e.size(EndpointState::Established), 500);
-    }
-
-    #[test]
-    fn size_spans_sequence_wrap() {
-        let mut e = TcpEndpoint::default();
-        let isn = u32::MAX - 9;
-        e.init_seqs(isn, isn, isn.wrapping_add(1));
-        e.advance_last_seq(isn.wrapping_add(1).wrapping_add(100));
-        assert_eq!(e.seq_wraps, 1);
-        assert_eq!(e.size(EndpointState::Established), 100);
-    }
-
-    #[test]
-    fn size_zero_for_aborted_half_open_attempt() {
-        let mut e = TcpEndpoint::default();
-        e.init_seqs(100, 100, 101);
-        e.advance_ack_seq(300);
-        e.prev_state = EndpointState::SynSent;
-        e.state = EndpointState::Reset;
-        assert_eq!(e.size(EndpointState::Inactive), 0);
-        assert_eq!(e.size(EndpointState::Established), 199);
-    }
-
-    #[test]
-    fn relative_sequence_negative_without_wraps_is_underflow() {
-        let mut e = TcpEndpoint::default();
-        e.init_seqs(1000, 1000, 1001);
-        let (rel, under) = e.relative(990, 1001, 0);
-        assert!(under);
-        assert_eq!(rel, (-10i64) as u64);
-        let (rel, under) = e.relative(1011, 1001, 0);
-        assert!(!under);
-        assert_eq!(rel, 11);
-    }
-}
+mod tests;

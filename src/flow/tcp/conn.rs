@@ -13,12 +13,13 @@
 use std::net::IpAddr;
 
 use crate::capture::Timestamp;
+use crate::flow::key::{Ends, FlowKey, TransportProto};
+use crate::flow::store::index;
 use crate::wire::{Endpoint, TunnelId};
 
 use super::conn_state::ConnState;
 use super::endpoint::{EndpointState, TcpEndpoint};
 use super::history::{History, Letter, OnceMask};
-use super::key::{Ends, FlowKey};
 use super::timers::{TimerBits, Timers};
 
 /// Why the flow table removed a connection (which Zeek rule ended it).
@@ -62,21 +63,21 @@ impl Removal {
 /// fields are only ever read by value.
 #[derive(Clone, Copy, Debug, Default)]
 #[repr(C, packed(4))]
-pub(super) struct Frames {
-    pub(super) first: u64,
+pub(in crate::flow) struct Frames {
+    pub(in crate::flow) first: u64,
     /// The first pure SYN of the connection (its sender is `Connection::syn_by`).
-    pub(super) syn: u32,
-    pub(super) fin: [u32; 2],
-    pub(super) rst: [u32; 2],
+    pub(in crate::flow) syn: u32,
+    pub(in crate::flow) fin: [u32; 2],
+    pub(in crate::flow) rst: [u32; 2],
 }
 
 impl Frames {
-    pub(super) fn offset(&self, frame: u64) -> u32 {
+    pub(in crate::flow) fn offset(&self, frame: u64) -> u32 {
         let d = frame.saturating_sub(self.first).saturating_add(1);
         u32::try_from(d).unwrap_or(u32::MAX)
     }
 
-    pub(super) fn get(&self, off: u32) -> Option<u64> {
+    pub(in crate::flow) fn get(&self, off: u32) -> Option<u64> {
         (off != 0).then(|| self.first + u64::from(off) - 1)
     }
 }
@@ -84,24 +85,24 @@ impl Frames {
 /// One TCP connection.
 #[derive(Clone, Debug)]
 pub struct Connection {
-    pub(super) id: u64,
-    pub(super) ends: Ends,
-    pub(super) ep: [TcpEndpoint; 2],
-    pub(super) orig: u8,
+    pub(in crate::flow) id: u64,
+    pub(in crate::flow) ends: Ends,
+    pub(in crate::flow) ep: [TcpEndpoint; 2],
+    pub(in crate::flow) orig: u8,
     /// `ts`: time of the packet that created the connection (ns).
-    pub(super) start: i64,
+    pub(in crate::flow) start: i64,
     /// Zeek's `last_time` (ns): last processed packet until both sides closed.
-    pub(super) last: i64,
-    pub(super) history: History,
-    pub(super) once: OnceMask,
-    pub(super) frames: Frames,
+    pub(in crate::flow) last: i64,
+    pub(in crate::flow) history: History,
+    pub(in crate::flow) once: OnceMask,
+    pub(in crate::flow) frames: Frames,
     /// Which endpoint sent the first pure SYN: 0 none, 1 `ep[0]`, 2 `ep[1]`.
-    pub(super) syn_by: u8,
-    pub(super) timers: Timers,
-    pub(super) timer_bits: TimerBits,
-    pub(super) removal: Removal,
+    pub(in crate::flow) syn_by: u8,
+    pub(in crate::flow) timers: Timers,
+    pub(in crate::flow) timer_bits: TimerBits,
+    pub(in crate::flow) removal: Removal,
     /// The next record in this one's lookup bucket (see `index.rs`).
-    pub(super) chain: u32,
+    pub(in crate::flow) chain: u32,
 }
 
 /// Read-only view of one endpoint in its current Zeek role.
@@ -122,7 +123,14 @@ pub struct Side<'a> {
 }
 
 impl Connection {
-    pub(super) fn new(id: u64, src: Endpoint, dst: Endpoint, t: i64, now: i64, frame: u64) -> Self {
+    pub(in crate::flow) fn new(
+        id: u64,
+        src: Endpoint,
+        dst: Endpoint,
+        t: i64,
+        now: i64,
+        frame: u64,
+    ) -> Self {
         Connection {
             id,
             ends: Ends::new(src, dst),
@@ -140,7 +148,7 @@ impl Connection {
             timers: Timers::new(now),
             timer_bits: TimerBits::default(),
             removal: Removal::EndOfInput,
-            chain: super::index::NONE,
+            chain: index::NONE,
         }
     }
 
@@ -151,29 +159,36 @@ impl Connection {
 
     /// Address and port of endpoint `i` (0: sender of the first packet).
     #[inline]
-    pub(super) fn addr(&self, i: usize) -> Endpoint {
+    pub(in crate::flow) fn addr(&self, i: usize) -> Endpoint {
         self.ends.get(i)
     }
 
     /// Port of endpoint `i`.
-    pub(super) fn port(&self, i: usize) -> u16 {
+    pub(in crate::flow) fn port(&self, i: usize) -> u16 {
         self.ends.port(i)
+    }
+
+    /// The transport protocol: always TCP for this record, so it is derived
+    /// rather than stored and the record keeps its size.
+    #[inline]
+    pub const fn transport(&self) -> TransportProto {
+        TransportProto::Tcp
     }
 
     /// The direction-free key.
     pub fn key(&self) -> FlowKey {
-        FlowKey::new(self.addr(0), self.addr(1))
+        FlowKey::new(self.transport(), self.addr(0), self.addr(1))
     }
 
     /// The lookup hash of [`Connection::key`], without ordering the ends
     /// (the hash combines them commutatively).
-    pub(super) fn hash(&self) -> u32 {
-        super::key::hash_pair(self.addr(0), self.addr(1))
+    pub(in crate::flow) fn hash(&self) -> u32 {
+        crate::flow::key::hash_pair(self.addr(0), self.addr(1))
     }
 
     /// Whether this connection is between `a` and `b` (either direction).
     #[inline]
-    pub(super) fn joins(&self, a: Endpoint, b: Endpoint) -> bool {
+    pub(in crate::flow) fn joins(&self, a: Endpoint, b: Endpoint) -> bool {
         if let (
             Ends::V4 {
                 addrs: [x, y],
@@ -194,7 +209,7 @@ impl Connection {
     /// Index of the endpoint that sent from `src`. With both ends on the same
     /// address and port, every packet is the originator's, as in Zeek.
     #[inline]
-    pub(super) fn sender_index(&self, src: Endpoint) -> usize {
+    pub(in crate::flow) fn sender_index(&self, src: Endpoint) -> usize {
         let (same, first) = match (&self.ends, src.addr) {
             (
                 Ends::V4 {
@@ -217,26 +232,26 @@ impl Connection {
         }
     }
 
-    pub(super) fn is_orig(&self, i: usize) -> bool {
+    pub(in crate::flow) fn is_orig(&self, i: usize) -> bool {
         i == usize::from(self.orig)
     }
 
-    pub(super) fn orig_ep(&self) -> &TcpEndpoint {
+    pub(in crate::flow) fn orig_ep(&self) -> &TcpEndpoint {
         &self.ep[usize::from(self.orig)]
     }
 
-    pub(super) fn resp_ep(&self) -> &TcpEndpoint {
+    pub(in crate::flow) fn resp_ep(&self) -> &TcpEndpoint {
         &self.ep[1 - usize::from(self.orig)]
     }
 
     /// Swaps originator and responder (§2.6) and appends `^`.
-    pub(super) fn flip(&mut self) {
+    pub(in crate::flow) fn flip(&mut self) {
         self.orig ^= 1;
         self.history.push(b'^');
     }
 
     /// Appends `letter` in the case of endpoint `i`'s current role.
-    pub(super) fn add_letter(&mut self, i: usize, letter: Letter) {
+    pub(in crate::flow) fn add_letter(&mut self, i: usize, letter: Letter) {
         let b = letter.for_role(self.is_orig(i));
         self.history.push(b);
     }

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use crate::capture::Timestamp;
 use crate::wire::{Checksum, Endpoint, SeqNum, TcpFlags, TcpSegment};
 
-use super::{Connection, FlowOptions, FlowTable};
+use crate::flow::{Connection, FlowOptions, FlowTable};
 
 pub const SEC: i64 = 1_000_000_000;
 pub const MS: i64 = 1_000_000;

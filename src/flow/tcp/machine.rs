@@ -8,15 +8,24 @@
 
 use crate::wire::TcpSegment;
 
-use super::Anomaly;
 use super::conn::Connection;
 use super::endpoint::{DID_CLOSE, EndpointState as St};
+use super::ports::PortSet;
 use super::timers::{FIVE_S, Inactivity, SIX_S};
-use super::tracker::Ctx;
+use crate::flow::anomaly::{Anomaly, FlowAnomalies};
 
 /// Ports whose connections get the 1-hour inactivity timeout when the
 /// handshake completes (`base/protocols/conn/inactivity.zeek`).
 const INTERACTIVE_PORTS: [u16; 4] = [21, 22, 23, 513];
+
+/// What the per-packet rules read but do not own: the state machine needs
+/// the server ports to pick the interactive timeout and counts what it did
+/// not expect. Defined here, beside its main user, so the tracker calls the
+/// state machine and never the reverse.
+pub(in crate::flow) struct Ctx<'a> {
+    pub likely_server_ports: &'a PortSet,
+    pub anomalies: &'a mut FlowAnomalies,
+}
 
 /// What a packet's control bits ask of the state machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +47,7 @@ pub(crate) enum Event {
 }
 
 impl Event {
-    pub(super) fn of(seg: &TcpSegment<'_>) -> Self {
+    pub(in crate::flow) fn of(seg: &TcpSegment<'_>) -> Self {
         let f = seg.flags;
         match (f.syn(), f.fin(), f.rst()) {
             (true, false, false) if f.ack() => Event::SynAck,
@@ -62,7 +71,7 @@ impl Connection {
     /// The one place endpoint states change. Leaving the handshake states
     /// while the peer is still in them switches the inactivity timeout from
     /// 1 min to 5 min (§7.1).
-    pub(super) fn set_state(&mut self, i: usize, new: St) {
+    pub(in crate::flow) fn set_state(&mut self, i: usize, new: St) {
         let old = self.ep[i].state;
         if new == old {
             return;
@@ -78,7 +87,7 @@ impl Connection {
 
     /// §3: the endpoint state machine. Returns true when the packet closes
     /// this side (FIN or RST), which runs close handling.
-    pub(super) fn state_machine(
+    pub(in crate::flow) fn state_machine(
         &mut self,
         i: usize,
         was_orig: bool,
@@ -246,7 +255,7 @@ impl Connection {
             // "weird": SYN inside or after a connection, data before the
             // handshake or after a reset). No state changes.
             (state, ev) => {
-                ctx.anomalies.count(Anomaly::unexpected(state, ev));
+                ctx.anomalies.count(unexpected(state, ev));
                 false
             }
         }
@@ -302,7 +311,7 @@ impl Connection {
     /// §7.1 close handling, once per side: a completed close cancels the
     /// other timers and schedules removal 5 s after the last activity; an
     /// incomplete one adds an expire check 6 s later.
-    pub(super) fn connection_closed(&mut self, i: usize) {
+    pub(in crate::flow) fn connection_closed(&mut self, i: usize) {
         let j = 1 - i;
         if self.ep[i].has(DID_CLOSE) {
             return;
@@ -318,5 +327,14 @@ impl Connection {
             self.timers
                 .arm_extra_expire(&mut self.timer_bits, self.last.saturating_add(SIX_S));
         }
+    }
+}
+
+/// Classifies an unexpected (state, event) pair: Zeek's "weird" for it.
+fn unexpected(state: St, ev: Event) -> Anomaly {
+    match (state, ev) {
+        (St::Reset, _) => Anomaly::AfterReset,
+        (St::SynSent | St::SynAckSent, Event::Segment { .. }) => Anomaly::DataBeforeEstablished,
+        _ => Anomaly::SynInConnection,
     }
 }

@@ -1,0 +1,150 @@
+//! The single-threaded engine: one decoded frame at a time through the flow
+//! table, each finished connection judged ([`Teardown`]) and counted.
+//!
+//! [`crate::analyze::analyze_live`] drives it directly; the two-thread
+//! pipeline (`pipeline.rs`) runs its halves on separate threads with the
+//! helpers below, so both paths count and deliver the same way. Calls go
+//! one way: the facade (`analyze.rs`) and `pipeline.rs` call this module,
+//! never the reverse.
+
+use crate::capture::{CaptureAnomalies, Frame, Timestamp};
+use crate::flow::{Connection, FlowAnomalies, FlowTable};
+use crate::report::Summary;
+use crate::teardown::Teardown;
+
+use super::options::{AnalyzeOptions, Error, Scope};
+use super::packet::{Decoder, FrameCounts, Kind, Packet};
+
+/// The streaming engine behind [`crate::analyze::analyze`],
+/// [`crate::analyze::analyze_each`] and [`crate::analyze::analyze_live`],
+/// for callers that bring their own loop.
+pub struct Analyzer {
+    pub(super) table: FlowTable,
+    pub(super) decoder: Decoder,
+    pub(super) scope: Scope,
+    pub(super) summary: Summary,
+}
+
+/// Counts a finished connection and passes it on when in scope.
+pub(super) fn deliver(
+    scope: &Scope,
+    summary: &mut Summary,
+    on: &mut impl FnMut(&Connection, &Teardown),
+    c: &Connection,
+) {
+    if scope.matches(c) {
+        let t = Teardown::of(c);
+        summary.connections += 1;
+        summary.verdicts.add(t.ending);
+        on(c, &t);
+    } else {
+        summary.out_of_scope += 1;
+    }
+}
+
+impl Analyzer {
+    /// A fresh engine.
+    pub fn new(opts: &AnalyzeOptions) -> Self {
+        Analyzer {
+            table: FlowTable::new(opts.flow.clone()),
+            decoder: Decoder::new(opts.decode, opts.filter.as_ref()),
+            scope: opts.scope.clone(),
+            summary: Summary::default(),
+        }
+    }
+
+    /// Processes one frame; finished connections go to `on`.
+    pub fn frame(&mut self, frame: &Frame<'_>, on: &mut impl FnMut(&Connection, &Teardown)) {
+        if let Some(p) = self.decoder.packet(frame) {
+            self.packet(&p, on);
+        }
+    }
+
+    /// The flow half of [`Analyzer::frame`], on a frame already decoded.
+    fn packet(&mut self, p: &Packet, on: &mut impl FnMut(&Connection, &Teardown)) {
+        let Analyzer {
+            table,
+            scope,
+            summary,
+            ..
+        } = self;
+        let open = apply(table, p, &mut |c| deliver(scope, summary, on, c));
+        summary.peak_open = summary.peak_open.max(open);
+    }
+
+    /// Fires timers due by `now` (wall-clock time in live captures).
+    pub fn tick(&mut self, now: Timestamp, on: &mut impl FnMut(&Connection, &Teardown)) {
+        let Analyzer {
+            table,
+            scope,
+            summary,
+            ..
+        } = self;
+        table.advance(now, &mut |c| deliver(scope, summary, on, c));
+    }
+
+    /// Connections currently open.
+    pub fn open_connections(&self) -> usize {
+        self.table.open_connections()
+    }
+
+    /// End of input: hands out every open connection and returns the totals.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Filter`] when the `--filter` expression compiled for none
+    /// of the link types met (no frame passed it).
+    pub fn finish(
+        mut self,
+        capture: &CaptureAnomalies,
+        on: &mut impl FnMut(&Connection, &Teardown),
+    ) -> Result<Summary, Error> {
+        let unfilterable = self.decoder.filter_verdict()?;
+        let Analyzer {
+            table,
+            scope,
+            summary,
+            ..
+        } = &mut self;
+        table.finish(&mut |c| deliver(scope, summary, on, c));
+        let mut summary = totals(
+            self.summary,
+            self.decoder.counts,
+            capture,
+            self.table.anomalies(),
+        );
+        summary.unfilterable = unfilterable;
+        Ok(summary)
+    }
+}
+
+/// The summary of delivered connections completed with the other counts.
+pub(super) fn totals(
+    mut summary: Summary,
+    counts: FrameCounts,
+    capture: &CaptureAnomalies,
+    flow: &FlowAnomalies,
+) -> Summary {
+    summary.frames = counts.frames;
+    summary.filtered_out = counts.filtered_out;
+    summary.tcp_segments = counts.tcp_segments;
+    summary.skipped = counts.skipped;
+    summary.decapsulated = counts.decapsulated;
+    summary.time_went_back = flow.time_went_back;
+    summary.capture_anomalies = capture.clone();
+    summary.flow_anomalies = *flow;
+    summary
+}
+
+/// One decoded frame through the flow table; returns the connections held
+/// afterwards.
+pub(super) fn apply(table: &mut FlowTable, p: &Packet, emit: &mut impl FnMut(&Connection)) -> u64 {
+    match &p.kind {
+        Kind::Tcp(seg) => table.segment_hashed(p.number, p.ts, &seg.head, seg.hash, emit),
+        Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, emit),
+        // Zeek's network time moves with every packet it reads, TCP or not,
+        // and timers fire on it.
+        Kind::Other => table.advance_to(p.number, p.ts, emit),
+    }
+    table.open_connections() as u64
+}

@@ -1,0 +1,35 @@
+//! Zeek's TCP rules and the record they update: per-packet bookkeeping
+//! (`tracker.rs`), the endpoint state machine and close handling
+//! (`machine.rs`), endpoint state (`endpoint.rs`), history letters
+//! (`history.rs`), `conn_state` (`conn_state.rs`), timer deadlines
+//! (`timers.rs`) and the connection record itself (`conn.rs`).
+//!
+//! The record lives here, beside the rules that are its methods, so calls
+//! go one way: the table (`flow/table.rs`) calls into this module; this
+//! module reads only the leaves `flow/key.rs`, `flow/anomaly.rs` and
+//! `flow/store/` (for the "no deadline" and "no record" markers), never the
+//! table. Inside, `tracker` → `machine` → `conn` → `endpoint`, `history`,
+//! `timers`, `conn_state`.
+
+pub(super) mod conn;
+mod conn_state;
+pub(super) mod endpoint;
+mod history;
+pub(super) mod machine;
+mod ports;
+pub(super) mod timers;
+mod tracker;
+
+pub use conn::{Connection, Removal, Side};
+pub use conn_state::ConnState;
+pub use endpoint::{EndpointState, RstPhase, TcpEndpoint};
+pub use history::{History, Letter};
+pub use ports::PortSet;
+
+/// The payload prefix of an SSH version banner (RFC 4253 §4.2), the only
+/// payload bytes the flow stage reads.
+pub(crate) const SSH_BANNER_PREFIX: &[u8; 4] = b"SSH-";
+
+/// How many leading bytes of a segment's captured payload the flow stage
+/// reads: a summary of a segment that keeps this many keeps all it needs.
+pub const PAYLOAD_BYTES_READ: usize = SSH_BANNER_PREFIX.len();
