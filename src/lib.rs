@@ -8,15 +8,28 @@
 //!
 //! # Layout
 //!
-//! Data flows one way through the analyzer:
-//! [`capture`] (frames from a file or an interface) → [`wire`] (link, IP and TCP
-//! decoding) → [`flow`] (connection table and per-endpoint TCP state, Zeek's
-//! `conn_state` and `history`) → [`teardown`] (how each connection ended) →
-//! [`report`] (table, JSON, Zeek conn.log).
+//! Data flows one way through the analyzer, [`analyze`] driving it:
+//! [`capture`] (frames from a file or an interface) → [`wire`] (link, IP,
+//! tunnels and TCP decoding) → [`flow`] (connection table and per-endpoint TCP
+//! state, Zeek's `conn_state` and `history`) → [`teardown`] (how each
+//! connection ended) → [`report`] (table, JSON, JSON Lines, Zeek conn.log).
 //!
-//! The teaching server lives in [`http`] (pure, incremental request parsing and
-//! response encoding) and [`server`] (a single-threaded mio event loop with read
-//! modes); [`client`] is the scripted raw client the tests and labs drive it with.
+//! The application layer is being built beside it: [`proto`] (pure protocol
+//! syntax: HPACK, HTTP/2 framing; it depends on nothing else in the crate),
+//! [`stream`] (per-direction TCP reassembly) and [`app`] (decoders fed with
+//! reassembled bytes: HTTP/1.x and HTTP/2 connections), not yet wired into
+//! [`analyze`].
+//!
+//! The teaching server lives in [`http`] (pure, incremental HTTP/1.x parsing in
+//! two layers, syntax and the server's policy, and response encoding) and
+//! [`server`] (a single-threaded mio event loop with read modes); [`client`] is
+//! the scripted raw client the tests and labs drive it with; [`labs`] joins
+//! server, capture, client and analyzer into the reset lab.
+//!
+//! Not part of the tool, compiled only with their cargo features for the
+//! tests, examples, benchmarks and fuzzers: `groundtruth` (connections that end
+//! a known way, the benchmark's traffic and its truth file) and `fuzzing` (the
+//! fuzz targets' bodies). `docs/ARCHITECTURE.md` has the module map.
 //!
 //! # Reading order
 //!
