@@ -231,7 +231,7 @@ fn unpad<'a>(header: &FrameHeader, payload: &'a [u8]) -> Result<(&'a [u8], u32),
     Ok((&rest[..rest.len() - usize::from(pad)], u32::from(pad) + 1))
 }
 
-/// Views a whole frame (as [`check`] measured it) and applies the rules of
+/// Views a whole frame (as [`super::check`] measured it) and applies the rules of
 /// its type's section. A frame of the wrong size for its type is a
 /// FRAME_SIZE_ERROR; a frame on the wrong kind of stream a PROTOCOL_ERROR;
 /// each is a connection error unless the RFC makes it a stream error.
