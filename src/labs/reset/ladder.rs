@@ -32,8 +32,10 @@ pub struct Rung {
     pub ms: f64,
     /// Sent by the client (else by the server).
     pub from_client: bool,
-    /// tcpdump-style flags (`S`, `S.`, `P.`, `F.`, `R.`, `R`).
-    pub flags: String,
+    /// The segment's flags, written tcpdump's way (`S`, `S.`, `P.`, `F.`,
+    /// `R.`, `R`) in the diagram and the JSON document.
+    #[serde(serialize_with = "flags_as_text")]
+    pub flags: TcpFlags,
     /// Relative sequence number.
     pub seq: u32,
     /// Relative acknowledgement number, when the ACK bit is set.
@@ -47,10 +49,14 @@ pub struct Rung {
 }
 
 impl Rung {
-    /// The flags as tcpdump prints them.
+    /// The flags as tcpdump prints them (nothing for none).
     pub fn flag_text(flags: TcpFlags) -> String {
         flags.to_string().replace("none", "")
     }
+}
+
+fn flags_as_text<S: serde::Serializer>(flags: &TcpFlags, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&Rung::flag_text(*flags))
 }
 
 /// One connection's packets, client and server named.
@@ -129,7 +135,7 @@ pub fn conversations(
             ts: frame.ts,
             ms: (frame.ts.0 - t0.0) as f64 / 1e6,
             from_client,
-            flags: Rung::flag_text(seg.flags),
+            flags: seg.flags,
             seq: seg.seq.0.wrapping_sub(own.0),
             ack,
             len: seg.payload_len,
@@ -201,7 +207,7 @@ pub fn render(rungs: &[Rung], client: &str, server: &str) -> String {
     }
     for r in rungs {
         let mark = if r.deciding { '>' } else { ' ' };
-        let mut label = format!("{} seq={}", r.flags, r.seq);
+        let mut label = format!("{} seq={}", Rung::flag_text(r.flags), r.seq);
         if let Some(a) = r.ack {
             let _ = write!(label, " ack={a}");
         }
@@ -248,13 +254,13 @@ fn clip(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    fn rung(frame: u64, from_client: bool, flags: &str, len: u32, deciding: bool) -> Rung {
+    fn rung(frame: u64, from_client: bool, flags: TcpFlags, len: u32, deciding: bool) -> Rung {
         Rung {
             frame,
             ts: Timestamp(0),
             ms: frame as f64 * 0.1,
             from_client,
-            flags: flags.into(),
+            flags,
             seq: 1,
             ack: Some(1),
             len,
@@ -268,9 +274,9 @@ mod tests {
     #[test]
     fn lines_fit_in_80_columns_and_mark_deciding_frames() {
         let rungs = [
-            rung(1, true, "S", 0, false),
-            rung(4, true, "P.", 78, false),
-            rung(9, false, "R.", 0, true),
+            rung(1, true, TcpFlags::new(true, false, false, false), 0, false),
+            rung(4, true, TcpFlags::from_bits(0x18), 78, false),
+            rung(9, false, TcpFlags::new(false, true, false, true), 0, true),
         ];
         let text = render(&rungs, "127.0.0.1:40000", "127.0.0.1:8080");
         for line in text.lines() {

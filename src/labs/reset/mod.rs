@@ -22,6 +22,7 @@ pub mod ladder;
 pub mod render;
 pub mod run;
 mod watch;
+pub mod witness;
 
 use std::path::PathBuf;
 

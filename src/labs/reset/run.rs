@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::explain::{self, Verdict};
 use super::ladder::{self, Conversation};
 use super::watch::Watch;
+use super::witness::{ClientWitness, KernelWitness, ServerClose};
 use super::{ClientKind, ResetOptions};
 use crate::analyze::{self, AnalyzeOptions};
 use crate::capture::{self, LiveCapture};
@@ -52,55 +53,8 @@ pub enum Error {
     Panicked,
 }
 
-/// What the client asked for and got.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ClientWitness {
-    /// Which client.
-    pub kind: ClientKind,
-    /// Status of the last response it completed a head of (0 when none).
-    pub status: u16,
-    /// Body bytes the server sent (from its event log).
-    pub body_expected: u64,
-    /// Body bytes the client received.
-    pub body_received: u64,
-    /// How its last read ended, in words (clean EOF vs ECONNRESET).
-    pub end: String,
-    /// It saw a reset (ECONNRESET on a read or a write).
-    pub saw_reset: bool,
-    /// curl's exit code.
-    pub curl_exit: Option<i32>,
-    /// curl's error line.
-    pub curl_error: Option<String>,
-    /// curl's note that it retried on a fresh connection.
-    pub curl_retry: Option<String>,
-}
-
-/// The kernel's counters over the run.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct KernelWitness {
-    /// Whether the run had its own network namespace.
-    pub isolation: Isolation,
-    /// Why not, when it did not.
-    pub note: Option<String>,
-    /// Counter deltas.
-    pub deltas: std::collections::BTreeMap<&'static str, u64>,
-}
-
-/// How the server says it closed one connection.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ServerClose {
-    /// Its connection id in the server's log.
-    pub conn: u64,
-    /// How it ended, as the server's event log says it.
-    pub end: server::Ending,
-    /// Why it closed.
-    pub cause: String,
-    /// Bytes left unread in the receive queue at close.
-    pub unread: usize,
-}
-
 /// Everything one run found.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct ResetRun {
     /// The read mode.
     pub mode: String,
@@ -111,7 +65,6 @@ pub struct ResetRun {
     /// The verdict on the lab's (first) connection, explained.
     pub verdict: Verdict,
     /// Every connection in the capture, as the analyzer reports it.
-    #[serde(skip)]
     pub connections: Vec<ConnectionReport>,
     /// The packets of each connection, for the ladder diagram.
     pub ladder: Vec<Conversation>,
@@ -302,7 +255,7 @@ fn closes(records: &[Record]) -> Vec<ServerClose> {
             Event::Closed { end, cause, unread } => Some(ServerClose {
                 conn: r.conn.unwrap_or(0),
                 end: *end,
-                cause: cause.to_string(),
+                cause: *cause,
                 unread: *unread,
             }),
             _ => None,
