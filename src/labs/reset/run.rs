@@ -1,7 +1,6 @@
 //! One run of the reset lab, from starting the server to the witnesses.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
@@ -149,26 +148,6 @@ fn server_config(opts: &ResetOptions) -> Config {
     }
 }
 
-fn temp_pcap() -> PathBuf {
-    static N: AtomicU64 = AtomicU64::new(0);
-    std::env::temp_dir().join(format!(
-        "wirelab-reset-{}-{}.pcap",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
-}
-
-/// Removes the scratch capture when the run ends, whatever the outcome.
-struct Scratch(Option<PathBuf>);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     let start = Instant::now();
     let (isolation, note) = if opts.isolate {
@@ -179,16 +158,16 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     let (tx, rx) = channel();
     let server = server::spawn(server_config(opts), LogSink::Channel(tx))?;
     let addr = server.local_addr();
-    let pcap_path = opts.save_pcap.clone().unwrap_or_else(temp_pcap);
-    let _scratch = Scratch(opts.save_pcap.is_none().then(|| pcap_path.clone()));
     let filter = format!("tcp port {}", addr.port());
-    // Headers and the first line of HTTP are all the lab reads of a payload.
-    let mut cap = LiveCapture::open_with_snaplen("lo", Some(&filter), Some(&pcap_path), 512)?;
+    // Headers and the HTTP heads are all the lab reads of a payload. The
+    // frames are read once, by the watch; a file is written only when asked.
+    let mut cap =
+        LiveCapture::open_with_snaplen("lo", Some(&filter), opts.save_pcap.as_deref(), 512)?;
     let before = Counters::read()?;
 
     // The capture is read while the client runs, so a large response cannot
     // overflow libpcap's ring; the client thread stays in this namespace.
-    let mut watch = Watch::default();
+    let mut watch = Watch::new(&AnalyzeOptions::default());
     let client = std::thread::scope(|s| {
         let client = s.spawn(|| drive_client(opts, addr));
         while !client.is_finished() {
@@ -199,16 +178,13 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     let teardown_seen = watch.until_over(&mut cap, Instant::now() + TEARDOWN_BOUND)?;
     let dropped = cap.stats().map(|s| s.dropped).unwrap_or(0);
     cap.flush()?;
+    let pass = watch.finish(&cap)?;
     drop(cap);
     let after = Counters::read()?;
     let _ = server.shutdown();
     let records: Vec<Record> = drain(&rx);
 
-    let report = analyze::analyze(
-        &mut capture::open_file(&pcap_path)?,
-        &AnalyzeOptions::default(),
-    )?;
-    let ladder = ladder::conversations(&pcap_path, &report.connections)?;
+    let ladder = ladder::conversations(&pass.segments, &pass.connections);
     let server_log = closes(&records);
     let sent_body: u64 = records
         .iter()
@@ -223,20 +199,20 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
         note,
         deltas: after.delta_since(&before),
     };
-    let verdict = explain::verdict(opts, &report.connections, &server_log, &kernel);
+    let verdict = explain::verdict(opts, &pass.connections, &server_log, &kernel);
     let disagreements = explain::disagreements(&ladder, &client, &server_log, &kernel);
     Ok(ResetRun {
         mode: opts.mode.as_str().to_string(),
         framing: opts.framing.to_string(),
         server: addr.to_string(),
         verdict,
-        connections: report.connections,
+        connections: pass.connections,
         ladder,
         client,
         server_log,
         kernel,
         disagreements,
-        frames: watch.frames,
+        frames: pass.frames,
         dropped,
         teardown_seen,
         pcap: opts.save_pcap.clone(),
