@@ -17,7 +17,7 @@ use crate::flow::{ConnState, RstPhase};
 use crate::labs::counters::{ABORT_ON_CLOSE, ABORT_ON_DATA, OUT_RSTS};
 use crate::labs::netns::Isolation;
 use crate::report::ConnectionReport;
-use crate::server::{Ending as CloseEnding, ReadMode};
+use crate::server::{CloseEnding, ReadMode};
 use crate::teardown::{Ending, Role};
 
 /// The lab's verdict on its (first) connection, as typed values: `--expect`

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::ClientKind;
 use crate::labs::netns::Isolation;
-use crate::server::{Cause, Ending as CloseEnding};
+use crate::server::{Cause, CloseEnding};
 
 /// What the client asked for and got.
 #[derive(Clone, Debug, serde::Serialize)]
