@@ -20,7 +20,7 @@ use std::time::Duration;
 use socket2::SockRef;
 
 use crate::flow::ConnState;
-use crate::teardown::Ending;
+use crate::teardown::{Ending, Role};
 
 /// One way for a TCP connection to end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -89,8 +89,8 @@ impl Scenario {
 
     /// What the packets must show for this scenario.
     pub fn expected(self) -> Expected {
+        use Role::{Client, Server};
         use Scenario::*;
-        use Side::{Client, Server};
         let (ended, first_closer, rst_sender, conn_state) = match self {
             GracefulClientFirst => (Ending::Fin, Some(Client), None, ConnState::SF),
             GracefulServerFirst => (Ending::Fin, Some(Server), None, ConnState::SF),
@@ -114,25 +114,15 @@ impl Scenario {
     }
 }
 
-/// A side of the connection, as the scenario defines it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    /// The side that connected.
-    Client,
-    /// The side that listened.
-    Server,
-}
-
 /// What the analyzer must report for one scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Expected {
     /// The teaching verdict.
     pub ended: Ending,
     /// Who sent the first FIN, if anyone did.
-    pub first_closer: Option<Side>,
+    pub first_closer: Option<Role>,
     /// Who sent the RST, if anyone did.
-    pub rst_sender: Option<Side>,
+    pub rst_sender: Option<Role>,
     /// Zeek's `conn_state`.
     pub conn_state: ConnState,
 }

@@ -14,7 +14,7 @@ use std::fmt;
 use std::io::{self, BufRead, Write};
 use std::net::SocketAddr;
 
-use super::scenarios::{Labelled, Scenario, Side};
+use super::scenarios::{Labelled, Scenario};
 use crate::flow::ConnState;
 use crate::teardown::{Ending, Role, Teardown};
 
@@ -34,32 +34,21 @@ pub struct Verdict {
     /// The teaching verdict.
     pub ended: Ending,
     /// Who sent the first FIN.
-    pub closed_first: Option<Side>,
+    pub closed_first: Option<Role>,
     /// Who sent the first RST.
-    pub rst_sender: Option<Side>,
+    pub rst_sender: Option<Role>,
     /// Zeek's `conn_state`.
     pub conn_state: ConnState,
 }
 
-fn side(role: Role) -> Side {
-    match role {
-        Role::Client => Side::Client,
-        Role::Server => Side::Server,
-    }
+fn side_name(s: Option<Role>) -> &'static str {
+    s.map_or("-", Role::name)
 }
 
-fn side_name(s: Option<Side>) -> &'static str {
+fn parse_side(s: &str) -> Option<Option<Role>> {
     match s {
-        Some(Side::Client) => "client",
-        Some(Side::Server) => "server",
-        None => "-",
-    }
-}
-
-fn parse_side(s: &str) -> Option<Option<Side>> {
-    match s {
-        "client" => Some(Some(Side::Client)),
-        "server" => Some(Some(Side::Server)),
+        "client" => Some(Some(Role::Client)),
+        "server" => Some(Some(Role::Server)),
         "-" | "null" => Some(None),
         _ => None,
     }
@@ -72,8 +61,8 @@ impl Verdict {
             client: SocketAddr::new(t.client.addr, t.client.port),
             server: SocketAddr::new(t.server.addr, t.server.port),
             ended: t.ending,
-            closed_first: t.closed_first.map(side),
-            rst_sender: t.first_rst.map(|r| side(r.sender)),
+            closed_first: t.closed_first,
+            rst_sender: t.first_rst.map(|r| r.sender),
             conn_state,
         }
     }
