@@ -8,11 +8,13 @@
 
 mod common;
 
+use wirelab::flow::{ConnState, RstPhase};
 use wirelab::http::Framing;
 use wirelab::labs::netns::Isolation;
 use wirelab::labs::reset::run::ResetRun;
 use wirelab::labs::reset::{ClientKind, ResetOptions, run};
-use wirelab::server::{Ending, ReadMode};
+use wirelab::server::{CloseEnding, ReadMode};
+use wirelab::teardown::{Ending, Role};
 
 fn lab(opts: ResetOptions) -> ResetRun {
     let r =
@@ -55,20 +57,20 @@ fn delta(r: &ResetRun, name: &str) -> u64 {
 
 #[track_caller]
 fn assert_server_rst_on_unread(r: &ResetRun) {
-    assert_eq!(r.verdict.ending, "rst", "{}", r.verdict.reason);
-    assert_eq!(r.verdict.by.as_deref(), Some("server"));
+    assert_eq!(r.verdict.ending, Some(Ending::Rst), "{}", r.verdict.reason);
+    assert_eq!(r.verdict.by, Some(Role::Server));
     // A client that has its whole response (Content-Length) may close first:
     // the server's RST then comes after the client's FIN. Either way the
     // server closed with unread data, as its log and AbortOnClose confirm.
     assert!(
         matches!(
-            r.verdict.phase.as_deref(),
-            Some("unread_data" | "after_peer_fin")
+            r.verdict.phase,
+            Some(RstPhase::UnreadData | RstPhase::AfterPeerFin)
         ),
         "{:?}",
         r.verdict.phase
     );
-    assert_eq!(r.verdict.conn_state, "RSTR");
+    assert_eq!(r.verdict.conn_state, Some(ConnState::RSTR));
     assert_eq!(delta(r, "TcpExtTCPAbortOnClose"), 1);
     assert_eq!(delta(r, "TcpOutRsts"), 1);
     assert!(r.server_log[0].unread > 0);
@@ -76,8 +78,8 @@ fn assert_server_rst_on_unread(r: &ResetRun) {
 
 #[track_caller]
 fn assert_fin_both_ways(r: &ResetRun) {
-    assert_eq!(r.verdict.ending, "fin", "{}", r.verdict.reason);
-    assert_eq!(r.verdict.conn_state, "SF");
+    assert_eq!(r.verdict.ending, Some(Ending::Fin), "{}", r.verdict.reason);
+    assert_eq!(r.verdict.conn_state, Some(ConnState::SF));
     for n in [
         "TcpExtTCPAbortOnClose",
         "TcpExtTCPAbortOnData",
@@ -85,7 +87,7 @@ fn assert_fin_both_ways(r: &ResetRun) {
     ] {
         assert_eq!(delta(r, n), 0, "{n}");
     }
-    assert_eq!(r.server_log[0].end, Ending::WeSentFin);
+    assert_eq!(r.server_log[0].end, CloseEnding::WeSentFin);
 }
 
 #[test]
@@ -160,14 +162,14 @@ fn full_with_late_bytes_resets_for_data_after_close() {
         late_bytes: 10,
         ..opts(ReadMode::Full)
     });
-    assert_eq!(r.verdict.ending, "rst");
-    assert_eq!(r.verdict.by.as_deref(), Some("server"));
-    assert_eq!(r.verdict.phase.as_deref(), Some("data_after_close"));
+    assert_eq!(r.verdict.ending, Some(Ending::Rst));
+    assert_eq!(r.verdict.by, Some(Role::Server));
+    assert_eq!(r.verdict.phase, Some(RstPhase::DataAfterClose));
     assert_eq!(delta(&r, "TcpExtTCPAbortOnData"), 1);
     assert_eq!(delta(&r, "TcpOutRsts"), 1);
     // The client had read the FIN before the RST came: it saw a clean EOF.
     assert!(r.client.end.starts_with("clean EOF"), "{}", r.client.end);
-    assert_eq!(r.server_log[0].end, Ending::WeSentFin);
+    assert_eq!(r.server_log[0].end, CloseEnding::WeSentFin);
 }
 
 #[test]
@@ -199,11 +201,11 @@ fn drain_closes_with_fin_even_with_late_and_pipelined_bytes() {
 #[test]
 fn abort_resets_after_the_response() {
     let r = lab(curl(ReadMode::Abort, Framing::Length));
-    assert_eq!(r.verdict.ending, "rst");
+    assert_eq!(r.verdict.ending, Some(Ending::Rst));
     // The wire shape of an abort is that of unread data; the server's log
     // names the abort.
-    assert_eq!(r.verdict.phase.as_deref(), Some("unread_data"));
-    assert_eq!(r.server_log[0].end, Ending::WeAborted);
+    assert_eq!(r.verdict.phase, Some(RstPhase::UnreadData));
+    assert_eq!(r.server_log[0].end, CloseEnding::WeAborted);
     assert!(
         r.verdict.reason.contains("SO_LINGER"),
         "{}",
@@ -250,7 +252,7 @@ fn keep_alive_race_resets_and_curl_retries_silently() {
         2,
         "the retry opens a second connection"
     );
-    assert_eq!(r.connections[1].teardown.ending.name(), "fin");
+    assert_eq!(r.connections[1].teardown.ending, Ending::Fin);
 }
 
 /// curl and the early 413 race: each run ends in FIN (curl read the 413
@@ -266,17 +268,16 @@ fn early_413_with_curl_explains_every_outcome() {
             status: 413,
             ..curl(ReadMode::Full, Framing::Close)
         });
-        let phase = r.verdict.phase.clone().unwrap_or_default();
         let end = r.server_log[0].end;
-        match (r.verdict.ending.as_str(), phase.as_str(), end) {
-            ("fin", _, Ending::WeClosedBodyDue) => {}
-            ("rst", "unread_data", Ending::WeProvokedRst) => {
+        match (r.verdict.ending, r.verdict.phase, end) {
+            (Some(Ending::Fin), _, CloseEnding::WeClosedBodyDue) => {}
+            (Some(Ending::Rst), Some(RstPhase::UnreadData), CloseEnding::WeProvokedRst) => {
                 assert_eq!(delta(&r, "TcpExtTCPAbortOnClose"), 1);
             }
-            ("rst", "unread_data", Ending::WeClosedBodyDue) => {
+            (Some(Ending::Rst), Some(RstPhase::UnreadData), CloseEnding::WeClosedBodyDue) => {
                 assert!(r.verdict.reason.contains("before close()"), "{r:#?}");
             }
-            ("rst", "data_after_close", Ending::WeClosedBodyDue) => {
+            (Some(Ending::Rst), Some(RstPhase::DataAfterClose), CloseEnding::WeClosedBodyDue) => {
                 assert_eq!(delta(&r, "TcpExtTCPAbortOnData"), 1);
             }
             other => panic!("unexplained outcome {other:?}: {}", r.verdict.reason),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::{curl, start, start_with};
 use wirelab::client::{ReadEnd, Request, RequestBody, Script, Step};
 use wirelab::http::{Framing, Version};
-use wirelab::server::{Cause, Config, Ending, Event, ReadMode};
+use wirelab::server::{Cause, CloseEnding, Config, Event, ReadMode};
 
 fn targets(out: &wirelab::client::Outcome) -> Vec<String> {
     out.responses
@@ -79,7 +79,7 @@ fn http11_persists_until_connection_close() {
     );
     assert_eq!(targets(&out), ["/a", "/b", "/c"]);
     assert_eq!(out.end, ReadEnd::Eof);
-    assert_eq!(lab.closed(1)[0].end, Ending::WeSentFin);
+    assert_eq!(lab.closed(1)[0].end, CloseEnding::WeSentFin);
     assert_eq!(lab.stop().accepted, 1);
 }
 
@@ -137,7 +137,7 @@ fn chunked_framing_with_http10_falls_back_to_close() {
     let r = &out.responses[0];
     assert_eq!(r.field("Transfer-Encoding"), None);
     assert_eq!((r.body_received, r.complete), (9000, true));
-    assert_eq!(lab.closed(1)[0].end, Ending::WeSentFin);
+    assert_eq!(lab.closed(1)[0].end, CloseEnding::WeSentFin);
 }
 
 #[test]
@@ -228,7 +228,7 @@ fn idle_keep_alive_connection_is_closed_with_fin() {
     let closed = lab.closed(1);
     assert_eq!(
         (closed[0].end, closed[0].cause),
-        (Ending::WeSentFin, Cause::IdleTimeout)
+        (CloseEnding::WeSentFin, Cause::IdleTimeout)
     );
 }
 
@@ -260,8 +260,13 @@ fn keepalive_race_resets_and_curl_retries_silently() {
         out.stderr
     );
     let closed = lab.closed(2);
-    assert_eq!(closed[0].end, Ending::WeProvokedRst, "{}", lab.log_text());
+    assert_eq!(
+        closed[0].end,
+        CloseEnding::WeProvokedRst,
+        "{}",
+        lab.log_text()
+    );
     assert_eq!(closed[0].cause, Cause::IdleTimeout);
     assert!(closed[0].unread > 0);
-    assert_eq!(closed[1].end, Ending::WeSentFin, "{}", lab.log_text());
+    assert_eq!(closed[1].end, CloseEnding::WeSentFin, "{}", lab.log_text());
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::hostile::raise_fd_limit;
 use common::start_with;
-use wirelab::server::{Config, Ending, Event, ReadMode};
+use wirelab::server::{CloseEnding, Config, Event, ReadMode};
 
 const CONNS: usize = 1000;
 
@@ -54,7 +54,7 @@ fn thousand_concurrent_connections_answered_and_no_fd_left_open() {
         assert!(text.contains(&format!("X-Wirelab-Target: /{i}\r\n")));
     }
     let closed = lab.closed(CONNS);
-    assert!(closed.iter().all(|c| c.end == Ending::WeSentFin));
+    assert!(closed.iter().all(|c| c.end == CloseEnding::WeSentFin));
     let stats = lab.stop();
     assert_eq!(
         (stats.accepted, stats.responses),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::{Closed, curl_status, start, start_with};
 use wirelab::client::{ReadEnd, Request, Script, Step, junk};
 use wirelab::http::Framing;
-use wirelab::server::{Cause, Config, Ending, Event, ReadMode};
+use wirelab::server::{Cause, CloseEnding, Config, Event, ReadMode};
 
 fn config(mode: ReadMode, framing: Framing) -> Config {
     Config {
@@ -30,9 +30,9 @@ fn curl_exit_56_when_a_close_delimited_body_ends_in_rst() {
         );
         let closed = lab.closed(1);
         let expected = if mode == ReadMode::Abort {
-            Ending::WeAborted
+            CloseEnding::WeAborted
         } else {
-            Ending::WeProvokedRst
+            CloseEnding::WeProvokedRst
         };
         assert_eq!(closed[0].end, expected, "{mode}");
         lab.stop();
@@ -46,7 +46,7 @@ fn curl_gets_200_from_no_read_with_content_length_and_small_body() {
     let c = curl_status(&lab.url("/"), &[]);
     assert_eq!((c.code, c.stdout.as_str()), (0, "200 128"), "{c:?}");
     let closed = lab.closed(1);
-    assert_eq!(closed[0].end, Ending::WeProvokedRst);
+    assert_eq!(closed[0].end, CloseEnding::WeProvokedRst);
     assert!(closed[0].unread > 0, "the request was unread: {closed:?}");
 }
 
@@ -66,8 +66,12 @@ fn curl_exit_0_from_full_and_drain_in_every_framing() {
                 lab.log_text()
             );
             let closed = lab.closed(1);
-            assert_ne!(closed[0].end, Ending::WeProvokedRst, "{mode} {framing}");
-            assert_ne!(closed[0].end, Ending::PeerRst, "{mode} {framing}");
+            assert_ne!(
+                closed[0].end,
+                CloseEnding::WeProvokedRst,
+                "{mode} {framing}"
+            );
+            assert_ne!(closed[0].end, CloseEnding::PeerRst, "{mode} {framing}");
         }
     }
 }
@@ -91,9 +95,9 @@ fn raw_client_sees_reset_from_no_read_partial_and_abort() {
         // Content-Length body: complete even though the connection was reset.
         assert!(out.responses[0].complete && out.responses[0].body_is_pattern);
         let expected = if mode == ReadMode::Abort {
-            Ending::WeAborted
+            CloseEnding::WeAborted
         } else {
-            Ending::WeProvokedRst
+            CloseEnding::WeProvokedRst
         };
         assert_eq!(closed[0].end, expected, "{mode}");
     }
@@ -113,7 +117,7 @@ fn raw_client_sees_clean_eof_from_full_and_drain() {
         assert_eq!(out.end, ReadEnd::Eof, "{mode}: {out:?}");
         assert!(!out.reset_seen());
         assert_eq!(out.responses[0].body_received, 128);
-        assert_eq!(closed[0].end, Ending::WeSentFin, "{mode}");
+        assert_eq!(closed[0].end, CloseEnding::WeSentFin, "{mode}");
         assert_eq!(closed[0].unread, 0);
     }
     let (_, closed) = one_request(ReadMode::Drain);
@@ -130,7 +134,7 @@ fn junk_behind_the_request_full_resets_drain_ends_with_fin() {
     assert!(out.responses[0].complete);
     assert_eq!(out.end, ReadEnd::Reset, "junk unread at close: {out:?}");
     let closed = full.closed(1);
-    assert_eq!(closed[0].end, Ending::WeProvokedRst);
+    assert_eq!(closed[0].end, CloseEnding::WeProvokedRst);
     assert_eq!(closed[0].unread, 100, "full read exactly the request");
 
     let mut drain = start(ReadMode::Drain);
@@ -138,7 +142,7 @@ fn junk_behind_the_request_full_resets_drain_ends_with_fin() {
     assert_eq!(out.status(), Some(200));
     assert_eq!(out.end, ReadEnd::Eof, "drain read the junk: {out:?}");
     let closed = drain.closed(1);
-    assert_eq!(closed[0].end, Ending::WeSentFin);
+    assert_eq!(closed[0].end, CloseEnding::WeSentFin);
     let drained = drain.wait_for(1, |r| matches!(r.event, Event::Drained { .. }));
     assert_eq!(drained[0].event, Event::Drained { bytes: 100 });
 }
@@ -174,9 +178,9 @@ fn respond_before_body_resets_in_full_and_drains_in_drain() {
         assert_eq!(out.reset_seen(), reset, "{mode}: {out:?}");
         let closed = lab.closed(1);
         let expected = if reset {
-            Ending::WeProvokedRst
+            CloseEnding::WeProvokedRst
         } else {
-            Ending::WeSentFin
+            CloseEnding::WeSentFin
         };
         assert_eq!(closed[0].end, expected, "{mode}\n{}", lab.log_text());
         let why = Cause::RespondedBeforeBody;
@@ -207,7 +211,7 @@ fn abort_with_content_length_delivers_the_body_then_resets() {
     assert_eq!(out.responses.len(), 2, "keep-alive works in abort: {out:?}");
     assert!(out.responses.iter().all(|r| r.complete));
     assert_eq!(out.end, ReadEnd::Reset);
-    assert_eq!(lab.closed(1)[0].end, Ending::WeAborted);
+    assert_eq!(lab.closed(1)[0].end, CloseEnding::WeAborted);
 }
 
 #[test]
@@ -221,7 +225,7 @@ fn peer_fin_and_peer_rst_are_told_apart() {
     );
     assert_eq!(out.end, ReadEnd::ClientClosed);
     let closed = lab.closed(1);
-    assert_eq!(closed[0].end, Ending::PeerFin);
+    assert_eq!(closed[0].end, CloseEnding::PeerFin);
     assert_eq!(closed[0].cause, Cause::PeerClosed);
 
     // The client aborts with SO_LINGER 0 mid-head: peer RST (ECONNRESET).
@@ -233,7 +237,7 @@ fn peer_fin_and_peer_rst_are_told_apart() {
         .unwrap();
     drop(stream);
     let closed = lab.closed(2);
-    assert_eq!(closed[1].end, Ending::PeerRst, "{}", lab.log_text());
+    assert_eq!(closed[1].end, CloseEnding::PeerRst, "{}", lab.log_text());
     let stats = lab.stop();
     assert_eq!((stats.peer_fin, stats.peer_rst), (1, 1));
 }
@@ -258,7 +262,7 @@ fn drain_gives_up_after_linger_idle_and_linger_total() {
         .read_to_end(&mut sink)
         .expect("clean EOF from the half-close");
     let closed = lab.closed(1);
-    assert_eq!(closed[0].end, Ending::WeSentFin);
+    assert_eq!(closed[0].end, CloseEnding::WeSentFin);
     assert_eq!(closed[0].cause, Cause::LingerIdleTimeout);
 
     // A client that keeps sending after our FIN: linger-total ends it.
@@ -300,8 +304,8 @@ fn drain_gives_up_after_linger_idle_and_linger_total() {
 fn an_early_answer_with_the_body_still_due_says_so() {
     let head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".to_vec();
     for (mode, expected) in [
-        (ReadMode::Full, Ending::WeClosedBodyDue),
-        (ReadMode::Drain, Ending::WeSentFin),
+        (ReadMode::Full, CloseEnding::WeClosedBodyDue),
+        (ReadMode::Drain, CloseEnding::WeSentFin),
     ] {
         let mut lab = start_with(Config {
             status: 413,

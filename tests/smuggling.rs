@@ -8,7 +8,7 @@ mod common;
 
 use common::{Lab, start_with};
 use wirelab::client::{ReadEnd, Script};
-use wirelab::server::{Cause, Config, Ending, Event, ReadMode};
+use wirelab::server::{Cause, CloseEnding, Config, Event, ReadMode};
 
 /// The request a front end would forward after the first if it framed the body
 /// differently than we do.
@@ -181,12 +181,12 @@ fn smuggling_shapes_get_one_refusal_and_a_close_never_two_requests() {
             // The close follows the mode: drain sends FIN after reading the rest,
             // abort always resets, full resets when the hidden request is unread.
             let expected = match mode {
-                ReadMode::Drain => Ending::WeSentFin,
-                ReadMode::Abort => Ending::WeAborted,
-                _ if c.unread > 0 => Ending::WeProvokedRst,
+                ReadMode::Drain => CloseEnding::WeSentFin,
+                ReadMode::Abort => CloseEnding::WeAborted,
+                _ if c.unread > 0 => CloseEnding::WeProvokedRst,
                 // A body refused unread that had not arrived at the close.
-                _ if *status == 413 => Ending::WeClosedBodyDue,
-                _ => Ending::WeSentFin,
+                _ if *status == 413 => CloseEnding::WeClosedBodyDue,
+                _ => CloseEnding::WeSentFin,
             };
             assert_eq!(c.end, expected, "{mode}: {what}: {c:?}");
         }

@@ -19,6 +19,9 @@ use std::time::Duration;
 
 use socket2::SockRef;
 
+use crate::flow::ConnState;
+use crate::teardown::{Ending, Role};
+
 /// One way for a TCP connection to end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -86,21 +89,21 @@ impl Scenario {
 
     /// What the packets must show for this scenario.
     pub fn expected(self) -> Expected {
+        use Role::{Client, Server};
         use Scenario::*;
-        use Side::{Client, Server};
         let (ended, first_closer, rst_sender, conn_state) = match self {
-            GracefulClientFirst => ("fin", Some(Client), None, "SF"),
-            GracefulServerFirst => ("fin", Some(Server), None, "SF"),
+            GracefulClientFirst => (Ending::Fin, Some(Client), None, ConnState::SF),
+            GracefulServerFirst => (Ending::Fin, Some(Server), None, ConnState::SF),
             // RFC 9293 §3.6: FIN from the originator only; the responder stays open.
-            HalfClose => ("half-closed", Some(Client), None, "S2"),
-            ServerRstUnread => ("rst", None, Some(Server), "RSTR"),
-            ClientAbort => ("rst", None, Some(Client), "RSTO"),
-            ServerAbort => ("rst", None, Some(Server), "RSTR"),
+            HalfClose => (Ending::HalfClosed, Some(Client), None, ConnState::S2),
+            ServerRstUnread => (Ending::Rst, None, Some(Server), ConnState::RSTR),
+            ClientAbort => (Ending::Rst, None, Some(Client), ConnState::RSTO),
+            ServerAbort => (Ending::Rst, None, Some(Server), ConnState::RSTR),
             // The server's FIN comes first, then its RST for the late data.
-            DataAfterClose => ("rst", Some(Server), Some(Server), "RSTR"),
-            Refused => ("refused", None, Some(Server), "REJ"),
-            Unanswered => ("unanswered", None, None, "S0"),
-            LeftOpen => ("open", None, None, "S1"),
+            DataAfterClose => (Ending::Rst, Some(Server), Some(Server), ConnState::RSTR),
+            Refused => (Ending::Refused, None, Some(Server), ConnState::REJ),
+            Unanswered => (Ending::Unanswered, None, None, ConnState::S0),
+            LeftOpen => (Ending::Open, None, None, ConnState::S1),
         };
         Expected {
             ended,
@@ -111,27 +114,17 @@ impl Scenario {
     }
 }
 
-/// A side of the connection, as the scenario defines it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    /// The side that connected.
-    Client,
-    /// The side that listened.
-    Server,
-}
-
 /// What the analyzer must report for one scenario.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Expected {
-    /// The teaching verdict's `ended` value.
-    pub ended: &'static str,
+    /// The teaching verdict.
+    pub ended: Ending,
     /// Who sent the first FIN, if anyone did.
-    pub first_closer: Option<Side>,
+    pub first_closer: Option<Role>,
     /// Who sent the RST, if anyone did.
-    pub rst_sender: Option<Side>,
+    pub rst_sender: Option<Role>,
     /// Zeek's `conn_state`.
-    pub conn_state: &'static str,
+    pub conn_state: ConnState,
 }
 
 /// One connection the generator made, with its answer.

@@ -14,9 +14,9 @@ use std::fmt;
 use std::io::{self, BufRead, Write};
 use std::net::SocketAddr;
 
-use super::scenarios::{Labelled, Scenario, Side};
+use super::scenarios::{Labelled, Scenario};
 use crate::flow::ConnState;
-use crate::teardown::{Role, Teardown};
+use crate::teardown::{Ending, Role, Teardown};
 
 /// The first line of a ground-truth file.
 const MAGIC: &str = "#wirelab ground truth v1";
@@ -31,35 +31,24 @@ pub struct Verdict {
     pub client: SocketAddr,
     /// The other side.
     pub server: SocketAddr,
-    /// The teaching verdict's `ended` name.
-    pub ended: String,
+    /// The teaching verdict.
+    pub ended: Ending,
     /// Who sent the first FIN.
-    pub closed_first: Option<Side>,
+    pub closed_first: Option<Role>,
     /// Who sent the first RST.
-    pub rst_sender: Option<Side>,
+    pub rst_sender: Option<Role>,
     /// Zeek's `conn_state`.
-    pub conn_state: String,
+    pub conn_state: ConnState,
 }
 
-fn side(role: Role) -> Side {
-    match role {
-        Role::Client => Side::Client,
-        Role::Server => Side::Server,
-    }
+fn side_name(s: Option<Role>) -> &'static str {
+    s.map_or("-", Role::name)
 }
 
-fn side_name(s: Option<Side>) -> &'static str {
+fn parse_side(s: &str) -> Option<Option<Role>> {
     match s {
-        Some(Side::Client) => "client",
-        Some(Side::Server) => "server",
-        None => "-",
-    }
-}
-
-fn parse_side(s: &str) -> Option<Option<Side>> {
-    match s {
-        "client" => Some(Some(Side::Client)),
-        "server" => Some(Some(Side::Server)),
+        "client" => Some(Some(Role::Client)),
+        "server" => Some(Some(Role::Server)),
         "-" | "null" => Some(None),
         _ => None,
     }
@@ -71,10 +60,10 @@ impl Verdict {
         Verdict {
             client: SocketAddr::new(t.client.addr, t.client.port),
             server: SocketAddr::new(t.server.addr, t.server.port),
-            ended: t.ending.name().to_string(),
-            closed_first: t.closed_first.map(side),
-            rst_sender: t.first_rst.map(|r| side(r.sender)),
-            conn_state: conn_state.name().to_string(),
+            ended: t.ending,
+            closed_first: t.closed_first,
+            rst_sender: t.first_rst.map(|r| r.sender),
+            conn_state,
         }
     }
 
@@ -84,15 +73,16 @@ impl Verdict {
         Verdict {
             client: l.client,
             server: l.server,
-            ended: e.ended.to_string(),
+            ended: e.ended,
             closed_first: e.first_closer,
             rst_sender: e.rst_sender,
-            conn_state: e.conn_state.to_string(),
+            conn_state: e.conn_state,
         }
     }
 
     /// Builds a verdict from the analyzer's JSON names (`closed_first` and
-    /// the RST sender as `client`, `server` or absent).
+    /// the RST sender as `client`, `server` or absent); `None` when a name
+    /// is not one the analyzer writes.
     pub fn from_names(
         client: SocketAddr,
         server: SocketAddr,
@@ -104,10 +94,10 @@ impl Verdict {
         Some(Verdict {
             client,
             server,
-            ended: ended.to_string(),
+            ended: Ending::parse(ended)?,
             closed_first: parse_side(closed_first.unwrap_or("-"))?,
             rst_sender: parse_side(rst_sender.unwrap_or("-"))?,
-            conn_state: conn_state.to_string(),
+            conn_state: ConnState::parse(conn_state)?,
         })
     }
 }
@@ -185,6 +175,12 @@ pub fn read_tsv(input: impl BufRead) -> io::Result<Vec<TruthRow>> {
         };
         let addr = |s: &str| s.parse::<SocketAddr>().map_err(|_| bad(n, "bad address"));
         let scenario = Scenario::parse(scenario).ok_or_else(|| bad(n, "unknown scenario"))?;
+        if Ending::parse(ended).is_none() {
+            return Err(bad(n, "unknown verdict"));
+        }
+        if ConnState::parse(state).is_none() {
+            return Err(bad(n, "unknown conn_state"));
+        }
         let verdict = Verdict::from_names(
             addr(client)?,
             addr(server)?,
@@ -368,5 +364,13 @@ mod tests {
     fn read_rejects_other_files() {
         let err = read_tsv(&b"#fields\tts\n"[..]).unwrap_err();
         assert!(err.to_string().contains("line 1"), "{err}");
+        let mut buf = Vec::new();
+        write_tsv(&[label(Scenario::GracefulClientFirst, 40000)], &mut buf).unwrap();
+        // The verdict column only: the scenario's name is not `fin`.
+        let renamed = String::from_utf8(buf)
+            .unwrap()
+            .replace("\tfin\t", "\tfinished\t");
+        let err = read_tsv(renamed.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("line 3: unknown verdict"), "{err}");
     }
 }

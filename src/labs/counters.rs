@@ -15,12 +15,15 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+/// RSTs sent because a socket was closed with unread data.
+pub const ABORT_ON_CLOSE: &str = "TcpExtTCPAbortOnClose";
+/// RSTs sent for data after close, or for a zero-linger close.
+pub const ABORT_ON_DATA: &str = "TcpExtTCPAbortOnData";
+/// Every RST segment the stack sent.
+pub const OUT_RSTS: &str = "TcpOutRsts";
+
 /// The counters the reset lab reports.
-pub const WATCHED: [&str; 3] = [
-    "TcpExtTCPAbortOnClose",
-    "TcpExtTCPAbortOnData",
-    "TcpOutRsts",
-];
+pub const WATCHED: [&str; 3] = [ABORT_ON_CLOSE, ABORT_ON_DATA, OUT_RSTS];
 
 /// A reading of named kernel counters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

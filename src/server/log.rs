@@ -9,7 +9,7 @@
 //! ```
 //!
 //! JSON lines carry the same fields (`--log json`). The `closed` record says how the
-//! connection ended with exactly one of the [`Ending`]s, and FIN is never called a
+//! connection ended with exactly one of the [`CloseEnding`]s, and FIN is never called a
 //! reset: an EOF is the peer's FIN, ECONNRESET is the peer's RST.
 
 use std::io::Write;
@@ -23,7 +23,7 @@ use super::ReadMode;
 /// How a connection ended, from the server's side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Ending {
+pub enum CloseEnding {
     /// We closed (or half-closed) with nothing unread: the kernel sent FIN
     /// (RFC 9293 §3.6 CLOSE).
     WeSentFin,
@@ -46,15 +46,15 @@ pub enum Ending {
     PeerRst,
 }
 
-impl std::fmt::Display for Ending {
+impl std::fmt::Display for CloseEnding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Ending::WeSentFin => "we sent FIN",
-            Ending::WeProvokedRst => "we provoked RST",
-            Ending::WeAborted => "we aborted, SO_LINGER 0",
-            Ending::WeClosedBodyDue => "we closed, body still due",
-            Ending::PeerFin => "peer FIN (EOF)",
-            Ending::PeerRst => "peer RST (ECONNRESET)",
+            CloseEnding::WeSentFin => "we sent FIN",
+            CloseEnding::WeProvokedRst => "we provoked RST",
+            CloseEnding::WeAborted => "we aborted, SO_LINGER 0",
+            CloseEnding::WeClosedBodyDue => "we closed, body still due",
+            CloseEnding::PeerFin => "peer FIN (EOF)",
+            CloseEnding::PeerRst => "peer RST (ECONNRESET)",
         })
     }
 }
@@ -243,7 +243,7 @@ pub enum Event {
     /// The connection is closed: how and why.
     Closed {
         /// FIN or RST, ours or the peer's.
-        end: Ending,
+        end: CloseEnding,
         /// Why.
         cause: Cause,
         /// Bytes still unread in the receive queue at close (they make the RST).
@@ -387,7 +387,7 @@ fn quote(v: &str) -> String {
 mod tests {
     use super::*;
 
-    fn closed(end: Ending) -> Record {
+    fn closed(end: CloseEnding) -> Record {
         Record {
             t: 0.5,
             conn: Some(3),
@@ -402,16 +402,16 @@ mod tests {
     #[test]
     fn closed_text_names_the_ending_in_words() {
         assert_eq!(
-            closed(Ending::WeProvokedRst).to_text(),
+            closed(CloseEnding::WeProvokedRst).to_text(),
             "t=0.500000 conn=3 event=closed end=\"we provoked RST\" cause=one-shot-mode unread=78"
         );
         assert!(
-            closed(Ending::PeerFin)
+            closed(CloseEnding::PeerFin)
                 .to_text()
                 .contains("\"peer FIN (EOF)\"")
         );
         assert!(
-            closed(Ending::PeerRst)
+            closed(CloseEnding::PeerRst)
                 .to_text()
                 .contains("\"peer RST (ECONNRESET)\"")
         );
@@ -420,18 +420,18 @@ mod tests {
     #[test]
     fn closed_json_has_flat_fields() {
         assert!(
-            closed(Ending::WeAborted)
+            closed(CloseEnding::WeAborted)
                 .to_text()
                 .contains("end=\"we aborted, SO_LINGER 0\"")
         );
         assert!(
-            closed(Ending::WeClosedBodyDue)
+            closed(CloseEnding::WeClosedBodyDue)
                 .to_text()
                 .contains("end=\"we closed, body still due\"")
         );
-        let due = serde_json::to_value(closed(Ending::WeClosedBodyDue)).unwrap();
+        let due = serde_json::to_value(closed(CloseEnding::WeClosedBodyDue)).unwrap();
         assert_eq!(due["end"], "we_closed_body_due");
-        let json = serde_json::to_value(closed(Ending::WeSentFin)).unwrap();
+        let json = serde_json::to_value(closed(CloseEnding::WeSentFin)).unwrap();
         assert_eq!(json["event"], "closed");
         assert_eq!(json["end"], "we_sent_fin");
         assert_eq!(json["conn"], 3);
@@ -458,8 +458,8 @@ mod tests {
             }
         }
         let mut sink = LogSink::Writer(LogFormat::Json, Box::new(Shared(buf.clone())));
-        sink.emit(closed(Ending::PeerRst));
-        sink.emit(closed(Ending::PeerFin));
+        sink.emit(closed(CloseEnding::PeerRst));
+        sink.emit(closed(CloseEnding::PeerFin));
         let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
         assert_eq!(text.lines().count(), 2);
         assert!(text.contains("\"end\":\"peer_rst\""));

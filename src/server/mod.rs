@@ -44,7 +44,7 @@ mod read_mode;
 
 pub use config::{Config, ConfigError};
 pub use handle::{ServerHandle, Stopper, spawn};
-pub use log::{Cause, Ending, Event, LogFormat, LogSink, Record};
+pub use log::{Cause, CloseEnding, Event, LogFormat, LogSink, Record};
 pub use read_mode::ReadMode;
 
 use std::collections::HashMap;
@@ -106,7 +106,7 @@ pub struct Stats {
     /// Connections that ended with a RST we provoked (unread bytes or an abort).
     pub we_provoked_rst: u64,
     /// Connections we closed before a request body arrived: FIN or RST,
-    /// which the server cannot see (see [`Ending::WeClosedBodyDue`]).
+    /// which the server cannot see (see [`CloseEnding::WeClosedBodyDue`]).
     pub we_closed_body_due: u64,
     /// Connections the peer closed with FIN first.
     pub peer_fin: u64,
@@ -328,9 +328,9 @@ impl Server {
         let _ = io::Write::write(stream, &out);
         let unread = stream.peek(&mut state.scratch).unwrap_or(0);
         let end = if unread > 0 {
-            Ending::WeProvokedRst
+            CloseEnding::WeProvokedRst
         } else {
-            Ending::WeSentFin
+            CloseEnding::WeSentFin
         };
         self.finished(state, id, end, Cause::MaxConns, unread);
     }
@@ -375,11 +375,11 @@ impl Server {
             // get: bytes that arrived since the connection decided to close turn
             // the kernel's FIN into a RST (RFC 2525 §2.17), and the log must say
             // so. Bytes arriving after this look are the one race left, which
-            // `Ending::WeClosedBodyDue` owns up to where the server expects them.
-            if matches!(end, Ending::WeSentFin | Ending::WeClosedBodyDue) {
+            // `CloseEnding::WeClosedBodyDue` owns up to where the server expects them.
+            if matches!(end, CloseEnding::WeSentFin | CloseEnding::WeClosedBodyDue) {
                 let now = conn.stream.peek(&mut state.scratch).unwrap_or(0);
                 if now > 0 {
-                    (end, unread) = (Ending::WeProvokedRst, now);
+                    (end, unread) = (CloseEnding::WeProvokedRst, now);
                 }
             }
             let id = conn.id;
@@ -392,17 +392,17 @@ impl Server {
         &mut self,
         state: &mut LoopState,
         id: u64,
-        end: Ending,
+        end: CloseEnding,
         cause: Cause,
         unread: usize,
     ) {
         let s = &mut state.stats;
         *match end {
-            Ending::WeSentFin => &mut s.we_sent_fin,
-            Ending::WeProvokedRst | Ending::WeAborted => &mut s.we_provoked_rst,
-            Ending::WeClosedBodyDue => &mut s.we_closed_body_due,
-            Ending::PeerFin => &mut s.peer_fin,
-            Ending::PeerRst => &mut s.peer_rst,
+            CloseEnding::WeSentFin => &mut s.we_sent_fin,
+            CloseEnding::WeProvokedRst | CloseEnding::WeAborted => &mut s.we_provoked_rst,
+            CloseEnding::WeClosedBodyDue => &mut s.we_closed_body_due,
+            CloseEnding::PeerFin => &mut s.peer_fin,
+            CloseEnding::PeerRst => &mut s.peer_rst,
         } += 1;
         self.emit(Some(id), Event::Closed { end, cause, unread });
     }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use wirelab::client::{self, Outcome, Script};
 use wirelab::server::{
-    self, Cause, Config, Ending, Event, LogSink, ReadMode, Record, ServerHandle, Stats,
+    self, Cause, CloseEnding, Config, Event, LogSink, ReadMode, Record, ServerHandle, Stats,
 };
 
 /// A server running on 127.0.0.1:0 whose log records arrive on a channel.
@@ -30,7 +30,7 @@ pub struct Lab {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Closed {
     pub conn: u64,
-    pub end: Ending,
+    pub end: CloseEnding,
     pub cause: Cause,
     pub unread: usize,
 }

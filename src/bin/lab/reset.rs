@@ -12,6 +12,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use wirelab::http::Version;
 use wirelab::labs::reset::run::ResetRun;
 use wirelab::labs::reset::{self, ClientKind, ResetOptions, document, render};
+use wirelab::teardown::Ending;
 
 use crate::serve::{FramingArg, Mode};
 
@@ -126,11 +127,15 @@ enum ExpectArg {
 }
 
 impl ExpectArg {
-    fn name(self) -> &'static str {
+    fn ending(self) -> Ending {
         match self {
-            ExpectArg::Fin => "fin",
-            ExpectArg::Rst => "rst",
+            ExpectArg::Fin => Ending::Fin,
+            ExpectArg::Rst => Ending::Rst,
         }
+    }
+
+    fn name(self) -> &'static str {
+        self.ending().name()
     }
 }
 
@@ -201,11 +206,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             break;
         }
         let r = result?;
-        let want = args
-            .expect
-            .map(ExpectArg::name)
-            .or(first.as_ref().map(|f| f.verdict.ending.as_str()))
-            .unwrap_or(r.verdict.ending.as_str());
+        // Compared as values: `None` (nothing captured) matches only itself.
+        let want = match (args.expect, &first) {
+            (Some(e), _) => Some(e.ending()),
+            (None, Some(f)) => f.verdict.ending,
+            (None, None) => r.verdict.ending,
+        };
         tally.runs += 1;
         if r.verdict.ending == want {
             tally.matched += 1;
@@ -224,7 +230,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             || {
                 first.map_or_else(
                     || "the first run's verdict".to_string(),
-                    |f| format!("the first run's verdict ({})", f.verdict.ending),
+                    |f| format!("the first run's verdict ({})", f.verdict.ending_name()),
                 )
             },
             |e| format!("--expect {}", e.name()),
@@ -282,7 +288,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         crate::say(&format!(
             "expected {} but saw {}{series}: {}",
             expect.name(),
-            miss.verdict.ending,
+            miss.verdict.ending_name(),
             miss.verdict.reason
         ));
         return Ok(ExitCode::from(1));

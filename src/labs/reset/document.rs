@@ -8,6 +8,7 @@
 use serde_json::{Value, json};
 
 use super::run::ResetRun;
+use crate::flow::ConnState;
 use crate::report::json as report_json;
 
 /// The schema version of the document; bumped when a field changes meaning
@@ -37,7 +38,7 @@ pub fn json(shown: &ResetRun, series: &Series<'_>) -> Value {
         .iter()
         .map(|c| serde_json::from_str(&report_json::line(c)).unwrap_or(Value::Null))
         .collect();
-    let history = (v.history != "-").then_some(v.history.as_str());
+    let history = (!v.history.is_empty()).then_some(v.history.as_str());
     json!({
         "version": VERSION,
         "run": {
@@ -45,11 +46,14 @@ pub fn json(shown: &ResetRun, series: &Series<'_>) -> Value {
             "framing": r.framing,
             "server": r.server,
             "verdict": {
-                "ended": v.ending,
+                "ended": v.ending_name(),
                 "closed_first": first.and_then(|t| t.closed_first).map(|s| s.name()),
                 "rst": first.and_then(|t| t.first_rst),
                 "deciding_frames": v.frames,
-                "zeek": { "conn_state": v.conn_state, "history": history },
+                "zeek": {
+                    "conn_state": v.conn_state.map_or("-", ConnState::name),
+                    "history": history,
+                },
                 "reason": v.reason,
                 "citation": v.citation,
             },

@@ -12,34 +12,44 @@
 
 use super::ResetOptions;
 use super::ladder::Conversation;
-use super::run::{ClientWitness, KernelWitness, ServerClose};
-use crate::flow::RstPhase;
+use super::witness::{ClientWitness, KernelWitness, ServerClose};
+use crate::flow::{ConnState, RstPhase};
+use crate::labs::counters::{ABORT_ON_CLOSE, ABORT_ON_DATA, OUT_RSTS};
 use crate::labs::netns::Isolation;
 use crate::report::ConnectionReport;
-use crate::server::{Ending as ServerEnding, ReadMode};
+use crate::server::{CloseEnding, ReadMode};
 use crate::teardown::{Ending, Role};
 
-/// The lab's verdict on its (first) connection.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+/// The lab's verdict on its (first) connection, as typed values: `--expect`
+/// and the tests compare these, and rewording a reason changes no verdict.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
-    /// `fin`, `rst`, `half-closed`, `open`, ... (`none` when nothing was captured).
-    pub ending: String,
+    /// How the connection ended; `None` when nothing was captured.
+    pub ending: Option<Ending>,
     /// Who sent the deciding RST, or who closed first for a FIN verdict.
-    pub by: Option<String>,
-    /// The RST's phase as the packets show it, the same name `lab analyze`
+    pub by: Option<Role>,
+    /// The RST's phase as the packets show it, the same one `lab analyze`
     /// gives (an abort after a complete read is `unread_data` on the wire;
     /// the reason says what the server's log and the counters add).
-    pub phase: Option<String>,
+    pub phase: Option<RstPhase>,
     /// The frames that decided it.
     pub frames: Vec<u64>,
-    /// Zeek's `conn_state`.
-    pub conn_state: String,
-    /// Zeek's `history`.
+    /// Zeek's `conn_state`; `None` when nothing was captured.
+    pub conn_state: Option<ConnState>,
+    /// Zeek's `history` (empty when there is none).
     pub history: String,
     /// Why, in one sentence.
     pub reason: String,
     /// The rule behind it.
-    pub citation: String,
+    pub citation: &'static str,
+}
+
+impl Verdict {
+    /// The ending's stable name (`fin`, `rst`, ...), `none` when nothing was
+    /// captured: the word every output uses.
+    pub fn ending_name(&self) -> &'static str {
+        self.ending.map_or("none", Ending::name)
+    }
 }
 
 /// Builds the verdict on the first connection of the capture.
@@ -51,46 +61,34 @@ pub fn verdict(
 ) -> Verdict {
     let Some(c) = conns.first() else {
         return Verdict {
-            ending: "none".into(),
+            ending: None,
             by: None,
             phase: None,
             frames: Vec::new(),
-            conn_state: "-".into(),
-            history: "-".into(),
+            conn_state: None,
+            history: String::new(),
             reason: "no connection was captured".into(),
-            citation: String::new(),
+            citation: "",
         };
     };
     let t = &c.teardown;
     let first_close = server_log.first();
     let unread = first_close.map_or(0, |s| s.unread);
     let end = first_close.map(|s| s.end);
-    let provoked = end == Some(ServerEnding::WeProvokedRst);
-    let aborted = end == Some(ServerEnding::WeAborted);
-    let body_due = end == Some(ServerEnding::WeClosedBodyDue);
-    let abort_on_close = kernel
-        .deltas
-        .get("TcpExtTCPAbortOnClose")
-        .copied()
-        .unwrap_or(0);
-    let abort_on_data = kernel
-        .deltas
-        .get("TcpExtTCPAbortOnData")
-        .copied()
-        .unwrap_or(0);
+    let provoked = end == Some(CloseEnding::WeProvokedRst);
+    let aborted = end == Some(CloseEnding::WeAborted);
+    let body_due = end == Some(CloseEnding::WeClosedBodyDue);
+    let abort_on_close = kernel.delta(ABORT_ON_CLOSE);
+    let abort_on_data = kernel.delta(ABORT_ON_DATA);
     let (by, phase, frames) = match (t.ending, t.first_rst) {
-        (Ending::Rst, Some(r)) => (
-            Some(r.sender.name().to_string()),
-            Some(r.phase),
-            vec![r.frame],
-        ),
+        (Ending::Rst, Some(r)) => (Some(r.sender), Some(r.phase), vec![r.frame]),
         _ => {
             let mut fins: Vec<u64> = [t.frames.client_fin, t.frames.server_fin]
                 .into_iter()
                 .flatten()
                 .collect();
             fins.sort_unstable();
-            (t.closed_first.map(|r| r.name().to_string()), None, fins)
+            (t.closed_first, None, fins)
         }
     };
     let (reason, citation) = match (t.ending, t.first_rst.map(|r| r.sender), phase) {
@@ -209,18 +207,14 @@ pub fn verdict(
         ),
     };
     Verdict {
-        ending: t.ending.name().to_string(),
+        ending: Some(t.ending),
         by,
-        phase: phase.map(|p| p.name().to_string()),
+        phase,
         frames,
-        conn_state: c.zeek.conn_state.to_string(),
-        history: if c.zeek.history.is_empty() {
-            "-".into()
-        } else {
-            c.zeek.history.clone()
-        },
+        conn_state: Some(c.zeek.conn_state),
+        history: c.zeek.history.clone(),
         reason,
-        citation: citation.to_string(),
+        citation,
     }
 }
 
@@ -228,7 +222,7 @@ fn rsts(convs: &[Conversation], from_client: Option<bool>) -> usize {
     convs
         .iter()
         .flat_map(|c| &c.rungs)
-        .filter(|r| r.flags.contains('R') && from_client.is_none_or(|f| r.from_client == f))
+        .filter(|r| r.flags.rst() && from_client.is_none_or(|f| r.from_client == f))
         .count()
 }
 
@@ -240,22 +234,21 @@ pub fn disagreements(
     kernel: &KernelWitness,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    let d = |n: &str| kernel.deltas.get(n).copied().unwrap_or(0);
     let all_rst = rsts(convs, None);
     let server_rst = rsts(convs, Some(false));
     if kernel.isolation == Isolation::PrivateNamespace {
         // Every RST this namespace sent crossed its loopback, so the capture
         // and the counter must count the same segments.
-        if d("TcpOutRsts") != all_rst as u64 {
+        let out_rsts = kernel.delta(OUT_RSTS);
+        if out_rsts != all_rst as u64 {
             out.push(format!(
-                "the packets show {all_rst} RST segment(s) but the kernel counted {} (TcpOutRsts)",
-                d("TcpOutRsts")
+                "the packets show {all_rst} RST segment(s) but the kernel counted {out_rsts} ({OUT_RSTS})"
             ));
         }
         let provoked_unread = server_log
             .iter()
-            .any(|s| s.end == ServerEnding::WeProvokedRst && s.unread > 0);
-        if provoked_unread && d("TcpExtTCPAbortOnClose") == 0 {
+            .any(|s| s.end == CloseEnding::WeProvokedRst && s.unread > 0);
+        if provoked_unread && kernel.delta(ABORT_ON_CLOSE) == 0 {
             out.push(
                 "the server says it closed with unread bytes, but the kernel counted no \
                  TcpExtTCPAbortOnClose"
@@ -275,22 +268,17 @@ pub fn disagreements(
         let server_rung = conv
             .rungs
             .iter()
-            .find(|r| !r.from_client && (r.flags.contains('R') || r.flags.contains('F')));
-        let wire_rst = server_rung.is_some_and(|r| r.flags.contains('R'));
+            .find(|r| !r.from_client && (r.flags.rst() || r.flags.fin()));
+        let wire_rst = server_rung.is_some_and(|r| r.flags.rst());
         match (s.end, server_rung) {
-            (ServerEnding::WeProvokedRst | ServerEnding::WeAborted, _)
-                if !conv
-                    .rungs
-                    .iter()
-                    .any(|r| !r.from_client && r.flags.contains('R')) =>
-            {
+            _ if s.says_rst() && !conv.rungs.iter().any(|r| !r.from_client && r.flags.rst()) => {
                 out.push(format!(
                     "the server's log says connection {} ended with our RST, but the capture \
                      shows no RST from the server",
                     s.conn
                 ));
             }
-            (ServerEnding::WeSentFin, Some(_)) if wire_rst => out.push(format!(
+            (CloseEnding::WeSentFin, Some(_)) if wire_rst => out.push(format!(
                 "the server's log says connection {} ended with our FIN, but the server's \
                  first closing segment in the capture is a RST",
                 s.conn

@@ -14,11 +14,11 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::Path;
 
-use crate::capture::{self, Timestamp};
+use crate::capture::Timestamp;
+use crate::http::{self, Check, Limits, RequestHead, ResponseHead};
 use crate::report::ConnectionReport;
-use crate::wire::{self, DecodeOptions, Decoded, Endpoint, SeqNum, TcpFlags};
+use crate::wire::{Endpoint, SeqNum, TcpFlags, TcpSegment};
 
 /// One packet of the connection, as the diagram needs it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -32,8 +32,10 @@ pub struct Rung {
     pub ms: f64,
     /// Sent by the client (else by the server).
     pub from_client: bool,
-    /// tcpdump-style flags (`S`, `S.`, `P.`, `F.`, `R.`, `R`).
-    pub flags: String,
+    /// The segment's flags, written tcpdump's way (`S`, `S.`, `P.`, `F.`,
+    /// `R.`, `R`) in the diagram and the JSON document.
+    #[serde(serialize_with = "flags_as_text")]
+    pub flags: TcpFlags,
     /// Relative sequence number.
     pub seq: u32,
     /// Relative acknowledgement number, when the ACK bit is set.
@@ -47,10 +49,14 @@ pub struct Rung {
 }
 
 impl Rung {
-    /// The flags as tcpdump prints them.
+    /// The flags as tcpdump prints them (nothing for none).
     pub fn flag_text(flags: TcpFlags) -> String {
         flags.to_string().replace("none", "")
     }
+}
+
+fn flags_as_text<S: serde::Serializer>(flags: &TcpFlags, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&Rung::flag_text(*flags))
 }
 
 /// One connection's packets, client and server named.
@@ -66,18 +72,51 @@ pub struct Conversation {
     pub rungs: Vec<Rung>,
 }
 
-/// Reads the capture again and sorts its TCP packets into one
-/// [`Conversation`] per reported connection. Sequence numbers are made
-/// relative to each side's first sequence number (its SYN, or one before its
-/// first segment when the SYN was not captured).
-///
-/// # Errors
-///
-/// When the capture cannot be read.
-pub fn conversations(
-    path: &Path,
-    connections: &[ConnectionReport],
-) -> Result<Vec<Conversation>, capture::Error> {
+/// One TCP segment as the ladder keeps it, taken from the lab's single
+/// decoding pass (the payload itself is not kept, only its HTTP start line).
+#[derive(Clone, Debug)]
+pub struct Segment {
+    /// Frame number in the capture.
+    pub frame: u64,
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// Control bits.
+    pub flags: TcpFlags,
+    /// Sequence number.
+    pub seq: SeqNum,
+    /// Acknowledgement number (meaningful only with ACK).
+    pub ack: SeqNum,
+    /// Payload length as the IP header states it.
+    pub len: u32,
+    /// The HTTP start line the payload begins with, if it begins a message.
+    pub http: Option<String>,
+}
+
+impl Segment {
+    /// Keeps what the ladder needs of a decoded segment.
+    pub fn of(frame: u64, ts: Timestamp, seg: &TcpSegment<'_>) -> Self {
+        Segment {
+            frame,
+            ts,
+            src: seg.src,
+            dst: seg.dst,
+            flags: seg.flags,
+            seq: seg.seq,
+            ack: seg.ack,
+            len: seg.payload_len,
+            http: start_line(seg.payload),
+        }
+    }
+}
+
+/// Sorts the segments into one [`Conversation`] per reported connection.
+/// Sequence numbers are made relative to each side's first sequence number
+/// (its SYN, or one before its first segment when the SYN was not captured).
+pub fn conversations(segments: &[Segment], connections: &[ConnectionReport]) -> Vec<Conversation> {
     let mut out: Vec<Conversation> = connections
         .iter()
         .map(|c| Conversation {
@@ -96,11 +135,7 @@ pub fn conversations(
     // every connection to it.
     let mut base: HashMap<(Endpoint, Endpoint), SeqNum> = HashMap::new();
     let mut first_ts: Vec<Option<Timestamp>> = vec![None; out.len()];
-    let mut source = capture::open_file(path)?;
-    while let Some(frame) = source.next_frame()? {
-        let Decoded::Tcp(seg) = wire::decode(&frame, &DecodeOptions::default()) else {
-            continue;
-        };
+    for seg in segments {
         let (i, from_client) = match (
             index.get(&(seg.src, seg.dst)),
             index.get(&(seg.dst, seg.src)),
@@ -120,51 +155,46 @@ pub fn conversations(
             base.get(&(seg.dst, seg.src))
                 .map_or(seg.ack.0, |b| seg.ack.0.wrapping_sub(b.0))
         });
-        let t0 = *first_ts[i].get_or_insert(frame.ts);
+        let t0 = *first_ts[i].get_or_insert(seg.ts);
         let c = &connections[i].teardown.frames;
         let deciding =
-            [c.client_fin, c.server_fin, c.client_rst, c.server_rst].contains(&Some(frame.number));
+            [c.client_fin, c.server_fin, c.client_rst, c.server_rst].contains(&Some(seg.frame));
         out[i].rungs.push(Rung {
-            frame: frame.number,
-            ts: frame.ts,
-            ms: (frame.ts.0 - t0.0) as f64 / 1e6,
+            frame: seg.frame,
+            ts: seg.ts,
+            ms: (seg.ts.0 - t0.0) as f64 / 1e6,
             from_client,
-            flags: Rung::flag_text(seg.flags),
+            flags: seg.flags,
             seq: seg.seq.0.wrapping_sub(own.0),
             ack,
-            len: seg.payload_len,
-            http: http_line(seg.payload),
+            len: seg.len,
+            http: seg.http.clone(),
             deciding,
         });
     }
-    Ok(out)
+    out
 }
 
-/// The first line of an HTTP request or status line at the start of a
-/// payload, if the payload starts one.
-fn http_line(payload: &[u8]) -> Option<String> {
-    const STARTS: [&[u8]; 9] = [
-        b"HTTP/",
-        b"GET ",
-        b"POST ",
-        b"PUT ",
-        b"HEAD ",
-        b"DELETE ",
-        b"OPTIONS ",
-        b"PATCH ",
-        b"CONNECT ",
-    ];
-    if !STARTS.iter().any(|s| payload.starts_with(s)) {
-        return None;
-    }
-    let end = payload
-        .iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .unwrap_or(payload.len());
-    let line = &payload[..end];
-    line.iter()
-        .all(|b| b.is_ascii_graphic() || *b == b' ')
-        .then(|| String::from_utf8_lossy(line).into_owned())
+/// The start line of the HTTP/1.x message a payload begins with, as sent,
+/// when the project's one HTTP parser (`crate::http`) accepts the head that
+/// follows it: a request (RFC 9112 §3) or a status line (RFC 9112 §4). The
+/// head must be complete within the captured bytes; the lab's snap length
+/// leaves room for the heads its clients and server send.
+fn start_line(payload: &[u8]) -> Option<String> {
+    let limits = Limits::default();
+    let head = |check: Result<Check, _>| match check {
+        Ok(Check::Complete(len)) => Some(&payload[..len]),
+        _ => None,
+    };
+    let request =
+        head(http::check_request(payload, &limits)).filter(|h| RequestHead::parse(h).is_ok());
+    let head = request.or_else(|| {
+        head(http::check_response(payload, &limits)).filter(|h| ResponseHead::parse(h).is_ok())
+    })?;
+    // The parser skips empty lines before a start line (RFC 9112 §2.2).
+    let line = head.split(|&b| b == b'\n').find(|l| *l != b"\r")?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    Some(String::from_utf8_lossy(line).into_owned())
 }
 
 /// Renders every conversation, one diagram each.
@@ -201,7 +231,7 @@ pub fn render(rungs: &[Rung], client: &str, server: &str) -> String {
     }
     for r in rungs {
         let mark = if r.deciding { '>' } else { ' ' };
-        let mut label = format!("{} seq={}", r.flags, r.seq);
+        let mut label = format!("{} seq={}", Rung::flag_text(r.flags), r.seq);
         if let Some(a) = r.ack {
             let _ = write!(label, " ack={a}");
         }
@@ -248,13 +278,13 @@ fn clip(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    fn rung(frame: u64, from_client: bool, flags: &str, len: u32, deciding: bool) -> Rung {
+    fn rung(frame: u64, from_client: bool, flags: TcpFlags, len: u32, deciding: bool) -> Rung {
         Rung {
             frame,
             ts: Timestamp(0),
             ms: frame as f64 * 0.1,
             from_client,
-            flags: flags.into(),
+            flags,
             seq: 1,
             ack: Some(1),
             len,
@@ -268,9 +298,9 @@ mod tests {
     #[test]
     fn lines_fit_in_80_columns_and_mark_deciding_frames() {
         let rungs = [
-            rung(1, true, "S", 0, false),
-            rung(4, true, "P.", 78, false),
-            rung(9, false, "R.", 0, true),
+            rung(1, true, TcpFlags::new(true, false, false, false), 0, false),
+            rung(4, true, TcpFlags::from_bits(0x18), 78, false),
+            rung(9, false, TcpFlags::new(false, true, false, true), 0, true),
         ];
         let text = render(&rungs, "127.0.0.1:40000", "127.0.0.1:8080");
         for line in text.lines() {
@@ -284,5 +314,19 @@ mod tests {
         );
         assert!(text.contains("|---P. seq=1 ack=1 len=78 -"), "{text}");
         assert!(text.contains('…'), "long HTTP line is clipped: {text}");
+    }
+
+    #[test]
+    fn start_lines_come_from_the_http_parser() {
+        let pipelined = b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
+        assert_eq!(start_line(pipelined).as_deref(), Some("GET /1 HTTP/1.1"));
+        let bare = b"HTTP/1.0 200 OK\r\n\r\nbody to the close";
+        assert_eq!(start_line(bare).as_deref(), Some("HTTP/1.0 200 OK"));
+        // Not a message head: junk after the response, a body, a head cut
+        // before its end, a request the parser refuses (no Host in 1.1).
+        assert_eq!(start_line(b"JUNKJUNKJU"), None);
+        assert_eq!(start_line(b"GET / HTTP/1.1\r\nHost: a\r\n"), None);
+        assert_eq!(start_line(b"GET / HTTP/1.1\r\n\r\n"), None);
+        assert_eq!(start_line(b""), None);
     }
 }

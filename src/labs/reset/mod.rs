@@ -12,9 +12,17 @@
 //! 3. **kernel**: deltas of `TcpExtTCPAbortOnClose`, `TcpExtTCPAbortOnData`
 //!    and `TcpOutRsts`, exact when the run has its own network namespace.
 //!
+//! The capture is read once (`watch`): each frame feeds the analyzer, the
+//! ladder and the teardown watch together, with no file read back.
+//!
 //! The server's own event log (how it closed, how many bytes it left unread)
 //! explains the verdict; [`explain`] turns it into one sentence with its RFC.
-//! Where the witnesses disagree, [`explain::disagreements`] says so.
+//! Where the witnesses disagree, [`explain::disagreements`] says so. The
+//! witnesses are typed values ([`witness`]); words are made only by
+//! [`render`] and [`document`].
+//!
+//! Dependencies go one way: `run` → `watch` → `ladder`; `run` → `explain` →
+//! `witness`, `ladder`; `render` and `document` read a finished [`run::ResetRun`].
 
 pub mod document;
 pub mod explain;
@@ -22,6 +30,7 @@ pub mod ladder;
 pub mod render;
 pub mod run;
 mod watch;
+pub mod witness;
 
 use std::path::PathBuf;
 

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::ladder;
 use super::run::ResetRun;
+use crate::flow::ConnState;
 use crate::labs::netns::Isolation;
 
 /// The whole report as text, at most 80 columns wide except for long
@@ -17,8 +18,8 @@ pub fn text(r: &ResetRun) -> String {
         r.mode, r.framing, r.server
     );
     let _ = writeln!(out);
-    let who = match (&v.by, &v.phase) {
-        (Some(by), Some(phase)) => format!(" by the {by} ({phase})"),
+    let who = match (v.by, v.phase) {
+        (Some(by), Some(phase)) => format!(" by the {by} ({})", phase.name()),
         (Some(by), None) => format!(", the {by} closed first"),
         _ => String::new(),
     };
@@ -29,7 +30,11 @@ pub fn text(r: &ResetRun) -> String {
         let s = if list.len() > 1 { "s" } else { "" };
         format!(", frame{s} {}", list.join(" and "))
     };
-    let _ = writeln!(out, "VERDICT  {}{who}{frames}", v.ending.to_uppercase());
+    let _ = writeln!(
+        out,
+        "VERDICT  {}{who}{frames}",
+        v.ending_name().to_uppercase()
+    );
     wrap(&mut out, &format!("{} — {}", v.reason, v.citation), "  ");
     let _ = writeln!(out);
     let _ = writeln!(out, "LADDER (> marks the deciding frames)");
@@ -39,7 +44,13 @@ pub fn text(r: &ResetRun) -> String {
     let _ = writeln!(
         out,
         "  packets  {}{who}{frames}\n           Zeek conn_state {}, history {}",
-        v.ending, v.conn_state, v.history
+        v.ending_name(),
+        v.conn_state.map_or("-", ConnState::name),
+        if v.history.is_empty() {
+            "-"
+        } else {
+            &v.history
+        }
     );
     let c = &r.client;
     let status = if c.status == 0 {

@@ -1,13 +1,13 @@
 //! One run of the reset lab, from starting the server to the witnesses.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use super::explain::{self, Verdict};
 use super::ladder::{self, Conversation};
 use super::watch::Watch;
+use super::witness::{ClientWitness, KernelWitness, ServerClose};
 use super::{ClientKind, ResetOptions};
 use crate::analyze::{self, AnalyzeOptions};
 use crate::capture::{self, LiveCapture};
@@ -52,55 +52,8 @@ pub enum Error {
     Panicked,
 }
 
-/// What the client asked for and got.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ClientWitness {
-    /// Which client.
-    pub kind: ClientKind,
-    /// Status of the last response it completed a head of (0 when none).
-    pub status: u16,
-    /// Body bytes the server sent (from its event log).
-    pub body_expected: u64,
-    /// Body bytes the client received.
-    pub body_received: u64,
-    /// How its last read ended, in words (clean EOF vs ECONNRESET).
-    pub end: String,
-    /// It saw a reset (ECONNRESET on a read or a write).
-    pub saw_reset: bool,
-    /// curl's exit code.
-    pub curl_exit: Option<i32>,
-    /// curl's error line.
-    pub curl_error: Option<String>,
-    /// curl's note that it retried on a fresh connection.
-    pub curl_retry: Option<String>,
-}
-
-/// The kernel's counters over the run.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct KernelWitness {
-    /// Whether the run had its own network namespace.
-    pub isolation: Isolation,
-    /// Why not, when it did not.
-    pub note: Option<String>,
-    /// Counter deltas.
-    pub deltas: std::collections::BTreeMap<&'static str, u64>,
-}
-
-/// How the server says it closed one connection.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct ServerClose {
-    /// Its connection id in the server's log.
-    pub conn: u64,
-    /// How it ended, as the server's event log says it.
-    pub end: server::Ending,
-    /// Why it closed.
-    pub cause: String,
-    /// Bytes left unread in the receive queue at close.
-    pub unread: usize,
-}
-
 /// Everything one run found.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct ResetRun {
     /// The read mode.
     pub mode: String,
@@ -111,7 +64,6 @@ pub struct ResetRun {
     /// The verdict on the lab's (first) connection, explained.
     pub verdict: Verdict,
     /// Every connection in the capture, as the analyzer reports it.
-    #[serde(skip)]
     pub connections: Vec<ConnectionReport>,
     /// The packets of each connection, for the ladder diagram.
     pub ladder: Vec<Conversation>,
@@ -196,26 +148,6 @@ fn server_config(opts: &ResetOptions) -> Config {
     }
 }
 
-fn temp_pcap() -> PathBuf {
-    static N: AtomicU64 = AtomicU64::new(0);
-    std::env::temp_dir().join(format!(
-        "wirelab-reset-{}-{}.pcap",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ))
-}
-
-/// Removes the scratch capture when the run ends, whatever the outcome.
-struct Scratch(Option<PathBuf>);
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     let start = Instant::now();
     let (isolation, note) = if opts.isolate {
@@ -226,16 +158,16 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     let (tx, rx) = channel();
     let server = server::spawn(server_config(opts), LogSink::Channel(tx))?;
     let addr = server.local_addr();
-    let pcap_path = opts.save_pcap.clone().unwrap_or_else(temp_pcap);
-    let _scratch = Scratch(opts.save_pcap.is_none().then(|| pcap_path.clone()));
     let filter = format!("tcp port {}", addr.port());
-    // Headers and the first line of HTTP are all the lab reads of a payload.
-    let mut cap = LiveCapture::open_with_snaplen("lo", Some(&filter), Some(&pcap_path), 512)?;
+    // Headers and the HTTP heads are all the lab reads of a payload. The
+    // frames are read once, by the watch; a file is written only when asked.
+    let mut cap =
+        LiveCapture::open_with_snaplen("lo", Some(&filter), opts.save_pcap.as_deref(), 512)?;
     let before = Counters::read()?;
 
     // The capture is read while the client runs, so a large response cannot
     // overflow libpcap's ring; the client thread stays in this namespace.
-    let mut watch = Watch::default();
+    let mut watch = Watch::new(&AnalyzeOptions::default());
     let client = std::thread::scope(|s| {
         let client = s.spawn(|| drive_client(opts, addr));
         while !client.is_finished() {
@@ -246,16 +178,13 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     let teardown_seen = watch.until_over(&mut cap, Instant::now() + TEARDOWN_BOUND)?;
     let dropped = cap.stats().map(|s| s.dropped).unwrap_or(0);
     cap.flush()?;
+    let pass = watch.finish(&cap)?;
     drop(cap);
     let after = Counters::read()?;
     let _ = server.shutdown();
     let records: Vec<Record> = drain(&rx);
 
-    let report = analyze::analyze(
-        &mut capture::open_file(&pcap_path)?,
-        &AnalyzeOptions::default(),
-    )?;
-    let ladder = ladder::conversations(&pcap_path, &report.connections)?;
+    let ladder = ladder::conversations(&pass.segments, &pass.connections);
     let server_log = closes(&records);
     let sent_body: u64 = records
         .iter()
@@ -270,20 +199,20 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
         note,
         deltas: after.delta_since(&before),
     };
-    let verdict = explain::verdict(opts, &report.connections, &server_log, &kernel);
+    let verdict = explain::verdict(opts, &pass.connections, &server_log, &kernel);
     let disagreements = explain::disagreements(&ladder, &client, &server_log, &kernel);
     Ok(ResetRun {
         mode: opts.mode.as_str().to_string(),
         framing: opts.framing.to_string(),
         server: addr.to_string(),
         verdict,
-        connections: report.connections,
+        connections: pass.connections,
         ladder,
         client,
         server_log,
         kernel,
         disagreements,
-        frames: watch.frames,
+        frames: pass.frames,
         dropped,
         teardown_seen,
         pcap: opts.save_pcap.clone(),
@@ -302,7 +231,7 @@ fn closes(records: &[Record]) -> Vec<ServerClose> {
             Event::Closed { end, cause, unread } => Some(ServerClose {
                 conn: r.conn.unwrap_or(0),
                 end: *end,
-                cause: cause.to_string(),
+                cause: *cause,
                 unread: *unread,
             }),
             _ => None,

@@ -1,16 +1,25 @@
-//! Watching the capture until the lab's connections are torn down.
+//! The lab's one pass over its capture: every frame is read once, as it
+//! arrives, and feeds three consumers at the same time:
 //!
-//! A fixed sleep would be too short on a busy machine and too long on an idle
-//! one, so the lab reads the live capture and follows each connection's FINs
-//! and RSTs: a connection is over once a RST has been seen, or both FINs and
-//! an acknowledgement after the second (RFC 9293 §3.6). When every connection
-//! seen is over and the wire stays quiet for a moment (a RST for late data
-//! can still follow a FIN), or a bound passes, the capture stops.
+//! - the analyzer's engine ([`Analyzer`]), which gives the verdicts and
+//!   Zeek's fields exactly as `lab analyze` would on the saved file;
+//! - the ladder's record of each TCP segment ([`Segment`]), decoded here once;
+//! - the watch on teardowns, which reads those same segments.
+//!
+//! Watching: a fixed sleep would be too short on a busy machine and too long
+//! on an idle one, so the lab follows each connection's FINs and RSTs: a
+//! connection is over once a RST has been seen, or both FINs and an
+//! acknowledgement after the second (RFC 9293 §3.6). When every connection
+//! seen is over and the wire stays quiet for a moment (a RST for late data can
+//! still follow a FIN), or a bound passes, the capture stops.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::capture::{Error, LiveCapture};
+use super::ladder::Segment;
+use crate::analyze::{self, AnalyzeOptions, Analyzer};
+use crate::capture::{self, FrameSource, LiveCapture};
+use crate::report::ConnectionReport;
 use crate::wire::{self, DecodeOptions, Decoded, Endpoint};
 
 /// How long the wire must stay quiet once everything looks finished.
@@ -27,39 +36,73 @@ impl Ends {
     fn over(&self) -> bool {
         self.rst || self.acked_after_fins
     }
+
+    fn see(&mut self, seg: &Segment) {
+        if seg.flags.rst() {
+            self.rst = true;
+        } else if seg.flags.fin() && !self.fin_from.contains(&seg.src) {
+            self.fin_from.push(seg.src);
+        } else if self.fin_from.len() == 2 && seg.flags.ack() {
+            self.acked_after_fins = true;
+        }
+    }
 }
 
-/// Follows teardowns in the frames read from a live capture.
-#[derive(Default)]
-pub(super) struct Watch {
-    conns: HashMap<(Endpoint, Endpoint), Ends>,
+/// What the pass found once the capture has stopped.
+pub(super) struct Pass {
+    /// Every connection, as the analyzer reports it, in first-seen order.
+    pub connections: Vec<ConnectionReport>,
+    /// Every TCP segment, in capture order.
+    pub segments: Vec<Segment>,
     /// Frames read.
     pub frames: u64,
 }
 
+/// Reads a live capture once, feeding the analyzer, the ladder and the watch.
+pub(super) struct Watch {
+    analyzer: Analyzer,
+    decode: DecodeOptions,
+    conns: HashMap<(Endpoint, Endpoint), Ends>,
+    connections: Vec<ConnectionReport>,
+    segments: Vec<Segment>,
+    frames: u64,
+}
+
 impl Watch {
+    /// A watch whose analyzer runs with `opts` (the lab uses the defaults,
+    /// as `lab analyze` on the saved capture does).
+    pub fn new(opts: &AnalyzeOptions) -> Self {
+        Watch {
+            analyzer: Analyzer::new(opts),
+            decode: opts.decode,
+            conns: HashMap::new(),
+            connections: Vec::new(),
+            segments: Vec::new(),
+            frames: 0,
+        }
+    }
+
     /// Reads every frame already captured, waiting at most `wait` for the
     /// first. Returns whether any frame came.
-    pub fn pump(&mut self, cap: &mut LiveCapture, wait: Duration) -> Result<bool, Error> {
+    pub fn pump(&mut self, cap: &mut LiveCapture, wait: Duration) -> Result<bool, capture::Error> {
         cap.set_wait(wait);
         let mut any = false;
         while let Some(frame) = cap.next_frame()? {
             any = true;
             self.frames += 1;
-            if let Decoded::Tcp(seg) = wire::decode(&frame, &DecodeOptions::default()) {
+            let connections = &mut self.connections;
+            self.analyzer.frame(&frame, &mut |c, _| {
+                connections.push(ConnectionReport::of(c));
+            });
+            if let Decoded::Tcp(seg) = wire::decode(&frame, &self.decode) {
+                let seg = Segment::of(frame.number, frame.ts, &seg);
                 let key = if seg.src <= seg.dst {
                     (seg.src, seg.dst)
                 } else {
                     (seg.dst, seg.src)
                 };
-                let e = self.conns.entry(key).or_default();
-                if seg.flags.rst() {
-                    e.rst = true;
-                } else if seg.flags.fin() && !e.fin_from.contains(&seg.src) {
-                    e.fin_from.push(seg.src);
-                } else if e.fin_from.len() == 2 && seg.flags.ack() {
-                    e.acked_after_fins = true;
-                }
+                self.conns.entry(key).or_default().see(&seg);
+                self.segments.push(seg);
             }
         }
         Ok(any)
@@ -72,7 +115,11 @@ impl Watch {
 
     /// Pumps until every connection is over and the wire has been quiet for
     /// a moment, or until `deadline`. Returns whether the end was seen.
-    pub fn until_over(&mut self, cap: &mut LiveCapture, deadline: Instant) -> Result<bool, Error> {
+    pub fn until_over(
+        &mut self,
+        cap: &mut LiveCapture,
+        deadline: Instant,
+    ) -> Result<bool, capture::Error> {
         loop {
             let now = Instant::now();
             if now >= deadline {
@@ -88,5 +135,31 @@ impl Watch {
                 self.pump(cap, (deadline - now).min(Duration::from_millis(20)))?;
             }
         }
+    }
+
+    /// Ends the pass: the analyzer hands out the connections still open, as
+    /// at the end of a capture file.
+    ///
+    /// # Errors
+    ///
+    /// As [`Analyzer::finish`].
+    pub fn finish(self, cap: &LiveCapture) -> Result<Pass, analyze::Error> {
+        let Watch {
+            analyzer,
+            mut connections,
+            segments,
+            frames,
+            ..
+        } = self;
+        analyzer.finish(cap.anomalies(), &mut |c, _| {
+            connections.push(ConnectionReport::of(c));
+        })?;
+        // `analyze::analyze` orders by id (first seen); so does the lab.
+        connections.sort_by_key(|c| c.id);
+        Ok(Pass {
+            connections,
+            segments,
+            frames,
+        })
     }
 }

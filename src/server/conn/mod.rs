@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 
-use super::log::{Cause, Ending, Event, Timer};
+use super::log::{Cause, CloseEnding, Event, Timer};
 use super::{Config, ReadMode, Stats};
 use crate::http::ChunkedDecoder;
 
@@ -59,7 +59,7 @@ pub(super) enum Next {
     Yield,
     /// Deregister and drop the socket; log how it ended.
     Finished {
-        end: Ending,
+        end: CloseEnding,
         cause: Cause,
         unread: usize,
     },
@@ -117,7 +117,7 @@ enum Flow {
     Continue,
     Wait,
     Close(Cause),
-    Ended(Ending, Cause),
+    Ended(CloseEnding, Cause),
 }
 
 pub(super) struct Conn {
@@ -260,7 +260,7 @@ impl Conn {
         match self.stream.read(cx.scratch) {
             Ok(0) => {
                 self.log_drained(cx);
-                Flow::Ended(Ending::WeSentFin, Cause::DrainedToPeerFin)
+                Flow::Ended(CloseEnding::WeSentFin, Cause::DrainedToPeerFin)
             }
             Ok(n) => {
                 if let Phase::Lingering { idle, drained, .. } = &mut self.phase {
@@ -287,7 +287,7 @@ impl Conn {
         if let Err(e) = self.stream.shutdown(Shutdown::Write) {
             if is_reset(&e) {
                 let unread = self.unread(cx);
-                let (end, cause) = (Ending::PeerRst, Cause::PeerReset);
+                let (end, cause) = (CloseEnding::PeerRst, Cause::PeerReset);
                 return Some(Next::Finished { end, cause, unread });
             }
             return Some(self.finish_our_close(Cause::SocketError, cx, false));
@@ -313,16 +313,16 @@ impl Conn {
             // RFC 9293 §3.6 ABORT: a zero linger time makes close() send RST
             // (Linux: tcp_disconnect, counted as TcpExtTCPAbortOnData).
             match socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO)) {
-                Ok(()) => Ending::WeAborted,
-                Err(_) if unread > 0 => Ending::WeProvokedRst,
-                Err(_) => Ending::WeSentFin,
+                Ok(()) => CloseEnding::WeAborted,
+                Err(_) if unread > 0 => CloseEnding::WeProvokedRst,
+                Err(_) => CloseEnding::WeSentFin,
             }
         } else if unread > 0 {
-            Ending::WeProvokedRst
+            CloseEnding::WeProvokedRst
         } else if self.body_due {
-            Ending::WeClosedBodyDue
+            CloseEnding::WeClosedBodyDue
         } else {
-            Ending::WeSentFin
+            CloseEnding::WeSentFin
         };
         Next::Finished { end, cause, unread }
     }
@@ -349,7 +349,7 @@ fn io_flow(e: io::Error) -> Flow {
     match e.kind() {
         io::ErrorKind::WouldBlock => Flow::Wait,
         io::ErrorKind::Interrupted => Flow::Continue,
-        _ if is_reset(&e) => Flow::Ended(Ending::PeerRst, Cause::PeerReset),
+        _ if is_reset(&e) => Flow::Ended(CloseEnding::PeerRst, Cause::PeerReset),
         _ => Flow::Close(Cause::SocketError),
     }
 }

@@ -9,7 +9,7 @@ use crate::http::{
     encode_continue,
 };
 use crate::server::ReadMode;
-use crate::server::log::{Cause, Ending, Event, Timer};
+use crate::server::log::{Cause, CloseEnding, Event, Timer};
 
 impl Conn {
     /// `no-read` and `partial`. These modes break mio's rule "read until WouldBlock"
@@ -19,7 +19,7 @@ impl Conn {
         if cx.config.mode == ReadMode::NoRead {
             // Peek, never read: we only want to know that the request has arrived.
             return match self.stream.peek(&mut cx.scratch[..1]) {
-                Ok(0) => Flow::Ended(Ending::PeerFin, Cause::PeerClosed),
+                Ok(0) => Flow::Ended(CloseEnding::PeerFin, Cause::PeerClosed),
                 Ok(_) => self.queue_one_shot(cx),
                 Err(e) => io_flow(e),
             };
@@ -27,7 +27,7 @@ impl Conn {
         let want = cx.config.partial_bytes - got;
         let cap = want.min(cx.scratch.len());
         match self.stream.read(&mut cx.scratch[..cap]) {
-            Ok(0) if got == 0 => Flow::Ended(Ending::PeerFin, Cause::PeerClosed),
+            Ok(0) if got == 0 => Flow::Ended(CloseEnding::PeerFin, Cause::PeerClosed),
             Ok(0) => self.queue_one_shot(cx),
             Ok(n) => {
                 self.count_read(n, cx);
@@ -53,9 +53,9 @@ impl Conn {
             .clamp(1, cx.scratch.len());
         let n = match self.stream.peek(&mut cx.scratch[..cap]) {
             Ok(0) if self.head.is_empty() => {
-                return Flow::Ended(Ending::PeerFin, Cause::PeerClosed);
+                return Flow::Ended(CloseEnding::PeerFin, Cause::PeerClosed);
             }
-            Ok(0) => return Flow::Ended(Ending::PeerFin, Cause::PeerClosedMidRequest),
+            Ok(0) => return Flow::Ended(CloseEnding::PeerFin, Cause::PeerClosedMidRequest),
             Ok(n) => n,
             Err(e) => return io_flow(e),
         };
@@ -126,7 +126,7 @@ impl Conn {
         if cx.config.respond_before_body {
             // RFC 9112 §9.3: a server that does not read the whole body must close
             // after responding. The close then finds the body unread, or the
-            // body is still on its way (see `Ending::WeClosedBodyDue`).
+            // body is still on its way (see `CloseEnding::WeClosedBodyDue`).
             self.body_due = true;
             return self.queue_answer(Some(Cause::RespondedBeforeBody), cx);
         }
@@ -148,7 +148,7 @@ impl Conn {
             Body::Length(remaining) => {
                 let cap = (*remaining).min(cx.scratch.len() as u64) as usize;
                 match self.stream.read(&mut cx.scratch[..cap]) {
-                    Ok(0) => return Flow::Ended(Ending::PeerFin, Cause::PeerClosedMidRequest),
+                    Ok(0) => return Flow::Ended(CloseEnding::PeerFin, Cause::PeerClosedMidRequest),
                     Ok(n) => {
                         *remaining -= n as u64;
                         (n, *remaining == 0)
@@ -158,7 +158,7 @@ impl Conn {
             }
             Body::Chunked(decoder) => {
                 let n = match self.stream.peek(cx.scratch) {
-                    Ok(0) => return Flow::Ended(Ending::PeerFin, Cause::PeerClosedMidRequest),
+                    Ok(0) => return Flow::Ended(CloseEnding::PeerFin, Cause::PeerClosedMidRequest),
                     Ok(n) => n,
                     Err(e) => return io_flow(e),
                 };

@@ -1,0 +1,85 @@
+//! The witnesses a run gathers besides the packets, as typed values.
+//!
+//! [`run`](super::run) fills them in and [`explain`](super::explain) reads
+//! them; both depend on this module and neither on the other, so the verdict
+//! logic compares enums (the server's [`CloseEnding`], its [`Cause`]) and
+//! never the words a log line happens to print. Text is made only at the
+//! edges: the terminal report and the JSON document.
+
+use std::collections::BTreeMap;
+
+use super::ClientKind;
+use crate::labs::netns::Isolation;
+use crate::server::{Cause, CloseEnding};
+
+/// What the client asked for and got.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ClientWitness {
+    /// Which client.
+    pub kind: ClientKind,
+    /// Status of the last response it completed a head of (0 when none).
+    pub status: u16,
+    /// Body bytes the server sent (from its event log).
+    pub body_expected: u64,
+    /// Body bytes the client received.
+    pub body_received: u64,
+    /// How its last read ended, in words (clean EOF vs ECONNRESET): shown to
+    /// the reader, never compared.
+    pub end: String,
+    /// It saw a reset (ECONNRESET on a read or a write).
+    pub saw_reset: bool,
+    /// curl's exit code.
+    pub curl_exit: Option<i32>,
+    /// curl's error line.
+    pub curl_error: Option<String>,
+    /// curl's note that it retried on a fresh connection.
+    pub curl_retry: Option<String>,
+}
+
+/// The kernel's counters over the run.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct KernelWitness {
+    /// Whether the run had its own network namespace.
+    pub isolation: Isolation,
+    /// Why not, when it did not.
+    pub note: Option<String>,
+    /// Counter deltas.
+    pub deltas: BTreeMap<&'static str, u64>,
+}
+
+impl KernelWitness {
+    /// The delta of one counter (0 when it was not read).
+    pub fn delta(&self, name: &str) -> u64 {
+        self.deltas.get(name).copied().unwrap_or(0)
+    }
+}
+
+/// How the server says it closed one connection.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ServerClose {
+    /// Its connection id in the server's log.
+    pub conn: u64,
+    /// How it ended, as the server's event log says it.
+    pub end: CloseEnding,
+    /// Why it closed; written as the text log names it (`one-shot-mode`,
+    /// `rejected-413`), the lab's JSON contract.
+    #[serde(serialize_with = "as_text")]
+    pub cause: Cause,
+    /// Bytes left unread in the receive queue at close.
+    pub unread: usize,
+}
+
+impl ServerClose {
+    /// The server says its close made the kernel send RST (a close with
+    /// unread data, or a zero-linger abort).
+    pub fn says_rst(&self) -> bool {
+        matches!(
+            self.end,
+            CloseEnding::WeProvokedRst | CloseEnding::WeAborted
+        )
+    }
+}
+
+fn as_text<S: serde::Serializer>(cause: &Cause, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(cause)
+}
