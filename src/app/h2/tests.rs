@@ -1,5 +1,5 @@
 //! Where the decoder stops and where it goes on. (Whole conversations made
-//! by an independent implementation are in `tests/h2_decoder_oracle.rs`.)
+//! by an independent implementation are in `tests/h2_oracle.rs`.)
 
 use super::*;
 use crate::proto::h2::{PrioritySpec, SettingsParams};

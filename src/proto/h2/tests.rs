@@ -1,6 +1,6 @@
 //! Frames from byte literals laid out as RFC 9113 §4.1 and §6 draw them,
 //! every rule's error, and encode → parse round trips for every type.
-//! (`tests/h2_frames_oracle.rs` holds the parser against Python's
+//! (`tests/h2_oracle.rs` holds the parser against Python's
 //! hyperframe, an independent implementation.)
 
 use proptest::prelude::*;
