@@ -35,6 +35,7 @@ mod syntax;
 
 pub use chunked::{ChunkedDecoder, Feed, encode as chunked_encode};
 pub use head::check_head;
+pub(crate) use request::content_length;
 pub use request::{BodyFraming, Field, Method, RequestHead, check_request, persistent};
 pub use response::{
     BodyLength, CHUNK_SIZE, Framing, Response, ResponseHead, check_response, encode_continue,

@@ -65,10 +65,13 @@ pub fn list_members(fields: &[Field], name: &str) -> Vec<String> {
         .collect()
 }
 
+/// A request line's method, target and version, as bytes.
+pub(crate) type LineParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
 /// `method SP request-target SP HTTP-version` with exactly single spaces
 /// (RFC 9112 §3), the method a token; the target and version are returned
 /// unchecked for the caller's rules.
-pub(crate) fn split_request_line(line: &[u8]) -> Result<(&[u8], &[u8], &[u8]), ParseError> {
+pub(crate) fn split_request_line(line: &[u8]) -> Result<LineParts<'_>, ParseError> {
     let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
     let [method, target, version] = parts.as_slice() else {
         return Err(ParseError::MalformedStartLine(
