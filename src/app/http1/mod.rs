@@ -164,6 +164,12 @@ impl Http1Decoder {
         }
     }
 
+    /// Bytes the decoder holds (heads being collected, held client bytes):
+    /// never more than [`MAX_HEAD`] + 1 per direction.
+    pub fn buffered(&self) -> usize {
+        self.sides.iter().map(|s| s.buf.len()).sum()
+    }
+
     /// The client's bytes after its switching request that the decoder held
     /// while it waited for the server's answer: after a switch they belong
     /// to the new protocol, starting at [`Switch::client_offset`]. Empties
