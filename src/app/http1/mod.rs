@@ -248,7 +248,9 @@ impl Http1Decoder {
                 State::Body { .. } => self.body(sender, input),
             };
             input = &input[used..];
-            if self.sides[i].stop.is_some() {
+            // A step that used nothing would loop for ever: none does, but
+            // input is hostile.
+            if self.sides[i].stop.is_some() || used == 0 {
                 return;
             }
         }
@@ -292,8 +294,15 @@ impl Http1Decoder {
     fn head(&mut self, sender: Direction, input: &[u8]) -> usize {
         let side = &mut self.sides[index(sender)];
         let old = side.buf.len();
-        // One byte past the limit is enough for check_head to refuse.
-        let take = input.len().min(MAX_HEAD + 1 - old);
+        // One byte past the limit is enough for check_head to refuse, except
+        // a CR there (it waits for the LF): refuse that here.
+        let take = input.len().min((MAX_HEAD + 1).saturating_sub(old));
+        if take == 0 {
+            let at = side.offset - old as u64;
+            let reason = format!("unreadable head: longer than {MAX_HEAD} bytes");
+            self.stop(sender, at, reason);
+            return input.len();
+        }
         side.buf.extend_from_slice(&input[..take]);
         let start = side.offset - old as u64;
         match crate::http::check_head(&side.buf, &LIMITS) {

@@ -371,6 +371,21 @@ fn a_gap_leaves_the_message_undecoded_and_a_lone_response_is_kept() {
     );
 }
 
+#[test]
+fn a_head_at_the_limit_ending_in_cr_is_refused_not_waited_on() {
+    let mut head = b"GET / HTTP/1.1\r\nX: ".to_vec();
+    head.resize(MAX_HEAD, b'a');
+    head.push(b'\r');
+    let mut d = Http1Decoder::new(0, 0);
+    d.feed(C, &head);
+    assert_eq!(d.stopped(C), None);
+    d.feed(C, b"\n\r\n");
+    let stop = d.stopped(C).expect("stopped");
+    assert_eq!(stop.offset, 0);
+    assert!(stop.reason.contains("65536"), "{stop:?}");
+    assert_eq!(d.buffered(), 0);
+}
+
 /// Conversations for the property test: pipelining, chunks, 1xx, close.
 const CONVERSATIONS: &[(&[u8], &[u8])] = &[
     (
