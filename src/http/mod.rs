@@ -35,6 +35,7 @@ mod syntax;
 
 pub use chunked::{ChunkedDecoder, Feed, encode as chunked_encode};
 pub use head::check_head;
+pub(crate) use head::{Scan, check_head_from};
 pub(crate) use request::content_length;
 pub use request::{BodyFraming, Field, Method, RequestHead, check_request, persistent};
 pub use response::{

@@ -192,8 +192,9 @@ impl Http1Decoder {
 
     /// One direction ended: with a FIN, a RST, or the end of the capture.
     /// A message it was in the middle of is cut; a body delimited by the
-    /// close is complete only with a FIN (RFC 9112 §6.3 rule 8: a RST is
-    /// not a close). When the server's direction ends, every request still
+    /// close is complete only with a FIN (RFC 9112 §6.3 rule 8 ends it with
+    /// the close; a RST aborts, and what came before it may be short: an
+    /// incomplete message, §8). When the server's direction ends, every request still
     /// without a final response is never answered.
     pub fn end(&mut self, sender: Direction, how: End) {
         let i = index(sender);
@@ -305,7 +306,7 @@ impl Http1Decoder {
         }
         side.buf.extend_from_slice(&input[..take]);
         let start = side.offset - old as u64;
-        match crate::http::check_head(&side.buf, &LIMITS) {
+        match crate::http::check_head_from(&side.buf, &LIMITS, &mut side.scan) {
             Ok(crate::http::Check::Incomplete) => {
                 side.offset += take as u64;
                 take
@@ -314,6 +315,7 @@ impl Http1Decoder {
                 let used = len - old;
                 side.offset += used as u64;
                 let head = std::mem::take(&mut side.buf);
+                side.scan = crate::http::Scan::default();
                 let head = &head[..len];
                 match sender {
                     Direction::ClientToServer => self.request(start, head),

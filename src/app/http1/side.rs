@@ -1,6 +1,6 @@
 //! One direction's parser state: where it is in the message grammar.
 
-use crate::http::ChunkedDecoder;
+use crate::http::{ChunkedDecoder, Scan};
 
 use super::{End, Stop};
 
@@ -50,6 +50,8 @@ pub(super) struct Side {
     pub offset: u64,
     /// The head being collected, or the held bytes.
     pub buf: Vec<u8>,
+    /// How far the head in `buf` has been checked.
+    pub scan: Scan,
     pub state: State,
     pub stop: Option<Stop>,
     pub ended: Option<End>,
@@ -60,6 +62,7 @@ impl Side {
         Side {
             offset,
             buf: Vec::new(),
+            scan: Scan::default(),
             state: State::Head,
             stop: None,
             ended: None,
