@@ -214,7 +214,55 @@ def tunnels(p):
     }
 
 
+
+# --- HTTP/1 connections, both directions -----------------------------------------
+
+def conversation_pieces(first, steps, piece=100):
+    """http1_stream's layout: a first byte, then [dir<<7 | len, bytes] pieces."""
+    out = bytearray([first])
+    for direction, data in steps:
+        if data is None:  # a gap
+            out.append(direction << 7)
+            continue
+        for i in range(0, len(data), piece):
+            chunk = data[i:i + piece]
+            out.append(direction << 7 | len(chunk))
+            out += chunk
+    return bytes(out)
+
+
+GET = b"GET /a HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n"
+OK = b"HTTP/1.1 200 OK\r\nServer: wirelab\r\nContent-Length: 11\r\n\r\nhello world"
+CONVERSATIONS = {
+    "one_get": (1, [(0, GET), (1, OK)]),
+    "pipelined": (1, [(0, GET + GET.replace(b"/a", b"/b")), (1, OK + OK)]),
+    "chunked_both": (1, [(0, b"POST /u HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nabcd\r\n0\r\nT: 1\r\n\r\n"),
+                         (1, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")]),
+    "continue": (1, [(0, b"PUT /f HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"),
+                     (1, b"HTTP/1.1 100 Continue\r\n\r\n"), (0, b"data"), (1, OK)]),
+    "head": (1, [(0, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n" + GET), (1, b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n" + OK)]),
+    "close_fin": (1, [(0, b"GET / HTTP/1.0\r\n\r\n"), (1, b"HTTP/1.0 200 OK\r\n\r\nto the close")]),
+    "close_rst": (0, [(0, b"GET / HTTP/1.0\r\n\r\n"), (1, b"HTTP/1.0 200 OK\r\n\r\nto the close")]),
+    "h2c_upgrade": (1, [(0, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\nPRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+                        (1, b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")]),
+    "connect": (0, [(0, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01\x00\x05hello"),
+                    (1, b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03")]),
+    "garbage_after_head": (0, [(0, GET + b"\x16\x03\x01\x02\x00garbage\r\n\r\n")]),
+    "chunk_overflow": (0, [(0, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n")]),
+    "te_and_cl": (1, [(0, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), (1, OK)]),
+    "gap_in_body": (2, [(0, GET), (1, OK[:50]), (1, None), (1, b"rld")]),
+    "cut_request": (0, [(0, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort")]),
+    "lone_408": (1, [(1, b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")]),
+    "big_header": (0, [(0, b"GET / HTTP/1.1\r\nX: " + b"a" * 70000)]),
+}
+
+
+def http1_seeds():
+    for name, (first, steps) in CONVERSATIONS.items():
+        write("http1_stream", name, conversation_pieces(first, steps))
+
 def main():
+    http1_seeds()
     for name, req in REQUESTS.items():
         write("http_request", name, b"\x00\x55\xaa" + req)
         write("http_request", name + "_small", b"\x01\x10\xf0" + req)

@@ -570,3 +570,74 @@ pub fn h2_connection(data: &[u8]) {
         });
     }
 }
+
+/// Both directions of an HTTP/1.x connection as the analyzer decodes them.
+/// Layout: a first byte (bit 0: the connection ends with a FIN, else a RST;
+/// bit 1: end the server first), then pieces `[dir_and_len, bytes...]`: the
+/// top bit picks the direction, the low seven bits the piece's length. A
+/// piece of length 0 is a gap.
+///
+/// Invariants: nothing panics; every message lies within the bytes fed to
+/// its direction, its parts in order; stops and switch points too; the
+/// bytes held stay bounded.
+pub fn http1_stream(data: &[u8]) {
+    use crate::app::Direction;
+    use crate::app::http1::{End, Http1Decoder, MAX_EXCHANGES, MAX_HEAD};
+    let Some((&first, mut rest)) = data.split_first() else {
+        return;
+    };
+    let sides = [Direction::ClientToServer, Direction::ServerToClient];
+    let mut d = Http1Decoder::new(0, 0);
+    let mut fed = [0u64; 2];
+    while let Some((&sel, tail)) = rest.split_first() {
+        let i = usize::from(sel >> 7);
+        let len = usize::from(sel & 0x7f).min(tail.len());
+        let (piece, next) = tail.split_at(len);
+        rest = next;
+        if len == 0 {
+            d.gap(sides[i], fed[i]);
+            continue;
+        }
+        fed[i] += len as u64;
+        d.feed(sides[i], piece);
+        assert!(d.buffered() <= 2 * (MAX_HEAD + 1), "too much held");
+    }
+    let how = if first & 1 == 0 { End::Rst } else { End::Fin };
+    let order = if first & 2 == 0 { [0, 1] } else { [1, 0] };
+    for i in order {
+        d.end(sides[i], how);
+    }
+    assert!(d.exchanges().len() <= MAX_EXCHANGES);
+    let within = |m: &crate::app::http1::Message, i: usize| {
+        assert!(
+            m.start <= m.head_end && m.head_end <= fed[i],
+            "head outside"
+        );
+        if let Some(end) = m.end {
+            assert!(m.head_end <= end && end <= fed[i], "end outside");
+        }
+    };
+    let mut last = [0u64; 2];
+    for e in d.exchanges() {
+        if let Some(r) = &e.request {
+            within(&r.message, 0);
+            assert!(r.message.start >= last[0], "requests out of order");
+            last[0] = r.message.head_end;
+        }
+        if let Some(r) = &e.response {
+            within(&r.message, 1);
+            assert!(r.message.start >= last[1], "responses out of order");
+            last[1] = r.message.head_end;
+        }
+        let _ = e.outcome();
+    }
+    for (i, side) in sides.into_iter().enumerate() {
+        if let Some(stop) = d.stopped(side) {
+            assert!(stop.offset <= fed[i], "stop outside");
+        }
+    }
+    if let Some(sw) = d.switch() {
+        assert!(sw.server_offset <= fed[1]);
+        assert!(sw.client_offset.is_none_or(|o| o <= fed[0]));
+    }
+}

@@ -93,3 +93,8 @@ fn reassembly_corpus_and_crashers_replay() {
 fn h2_connection_corpus_and_crashers_replay() {
     replay_target("h2_connection", fuzzing::h2_connection);
 }
+
+#[test]
+fn http1_stream_corpus_and_crashers_replay() {
+    replay_target("http1_stream", fuzzing::http1_stream);
+}

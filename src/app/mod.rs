@@ -3,6 +3,7 @@
 //! syntax in [`crate::proto`].
 
 pub mod h2;
+pub mod http1;
 
 /// Which way bytes went on a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -18,17 +18,53 @@ use super::{Check, Limits, ParseError};
 ///
 /// Bare CR or LF, and any limit exceeded, even while the head is still incomplete.
 pub fn check_head(buf: &[u8], limits: &Limits) -> Result<Check, ParseError> {
-    let mut i = 0;
-    while buf.len() >= i + 2 && &buf[i..i + 2] == b"\r\n" {
-        i += 2;
+    check_head_from(buf, limits, &mut Scan::default())
+}
+
+/// How far [`check_head_from`] got in a buffer that only grows: the next byte
+/// to look at, where its line started, and that line's number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Scan {
+    /// Leading empty lines are behind us (they cannot be told from an empty
+    /// line ending the head until a start line begins).
+    started: bool,
+    i: usize,
+    line_start: usize,
+    line_no: usize,
+}
+
+/// [`check_head`] resumed where the previous call on the same, grown buffer
+/// stopped, so that a head arriving in many small pieces is scanned once
+/// (an observer fed one-byte segments must not rescan 64 KiB each time).
+/// The same answers as [`check_head`] on the whole buffer.
+pub(crate) fn check_head_from(
+    buf: &[u8],
+    limits: &Limits,
+    scan: &mut Scan,
+) -> Result<Check, ParseError> {
+    let (mut i, mut line_start, mut line_no) = (scan.i, scan.line_start, scan.line_no);
+    if !scan.started {
+        i = 0;
+        while buf.len() >= i + 2 && &buf[i..i + 2] == b"\r\n" {
+            i += 2;
+        }
+        line_start = i;
+        line_no = 0;
+        // Two bytes past the empty lines that are not CRLF: a start line
+        // has begun, and these empty lines are settled.
+        scan.started = buf.len() >= i + 2;
     }
-    let mut line_start = i;
-    let mut line_no = 0usize;
+    let mut save = |i: usize, line_start: usize, line_no: usize| {
+        if scan.started {
+            (scan.i, scan.line_start, scan.line_no) = (i, line_start, line_no);
+        }
+    };
     while i < buf.len() {
         match buf[i] {
             b'\r' => {
                 let Some(&next) = buf.get(i + 1) else {
                     // CR is the last byte so far: its LF may come in the next read.
+                    save(i, line_start, line_no);
                     return Ok(Check::Incomplete);
                 };
                 if next != b'\n' {
@@ -72,6 +108,7 @@ pub fn check_head(buf: &[u8], limits: &Limits) -> Result<Check, ParseError> {
             });
         }
     }
+    save(i, line_start, line_no);
     Ok(Check::Incomplete)
 }
 
@@ -190,6 +227,34 @@ mod tests {
         };
         let err = check_head(b"GET / HTTP/1.1\r\nAaaa: b\r\nBbbb: c\r\n\r\n", &limits);
         assert_eq!(err, Err(ParseError::HeadTooLarge { limit: 30 }));
+    }
+
+    #[test]
+    fn resumed_scans_agree_with_whole_scans_at_every_split() {
+        let heads: [&[u8]; 5] = [
+            b"\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\nBODY",
+            b"GET / HTTP/1.1\r\nA: b\rc\r\n",
+            b"GET /aaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nA: b\r\nB: c\r\nC: d\r\n\r\n",
+            b"\r\n\x16\x03\x01",
+        ];
+        for limits in [Limits::default(), small()] {
+            for head in heads {
+                for step in 1..4 {
+                    let mut scan = Scan::default();
+                    let mut end = 0;
+                    loop {
+                        end = (end + step).min(head.len());
+                        let resumed = check_head_from(&head[..end], &limits, &mut scan);
+                        let whole = check_head(&head[..end], &limits);
+                        assert_eq!(resumed, whole, "{head:?} at {end}");
+                        if resumed != Ok(Check::Incomplete) || end == head.len() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]

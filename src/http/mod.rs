@@ -12,6 +12,12 @@
 //! error; an error is a request the server must refuse, and
 //! [`ParseError::status`] says with which status code.
 //!
+//! Two layers: [`RequestSyntax`] reads what was sent (any token method, any
+//! target form); [`RequestHead::parse`] is the server's policy on top of the same
+//! functions (methods it implements, Host, the framings it accepts). The analyzer's
+//! HTTP/1 decoder reads the syntax layer, because an observer must read what a
+//! server would refuse.
+//!
 //! Bodies: [`ChunkedDecoder`] walks the chunked framing (RFC 9112 §7.1) byte by byte
 //! and tells how many bytes belong to the message, so the server can consume exactly
 //! the request and never a byte beyond it. [`Response`] encodes a response with
@@ -25,14 +31,18 @@ mod chunked;
 mod head;
 mod request;
 mod response;
+mod syntax;
 
 pub use chunked::{ChunkedDecoder, Feed, encode as chunked_encode};
 pub use head::check_head;
+pub(crate) use head::{Scan, check_head_from};
+pub(crate) use request::content_length;
 pub use request::{BodyFraming, Field, Method, RequestHead, check_request, persistent};
 pub use response::{
     BodyLength, CHUNK_SIZE, Framing, Response, ResponseHead, check_response, encode_continue,
     http_date, is_pattern, pattern_byte, reason_phrase,
 };
+pub use syntax::{RequestSyntax, list_members};
 
 /// The HTTP/1.x versions the server speaks (RFC 9112 §2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

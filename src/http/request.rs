@@ -6,7 +6,8 @@
 //! another parser on the path reads the same bytes differently (RFC 9112 §11.2).
 
 use super::head::{check_head, lines};
-use super::{Check, Limits, ParseError, Version, is_tchar};
+use super::syntax::{is_visible, parse_field_line, parse_version, split_request_line, trim_ows};
+use super::{Check, Limits, ParseError, Version};
 
 /// The request methods this server implements (RFC 9110 §9.3). Others get 501.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -223,7 +224,7 @@ impl RequestHead {
 
 /// RFC 9110 §8.6: a list of identical values may be accepted as one; any
 /// disagreement, or anything but digits, is an error (RFC 9112 §6.3 step 5).
-fn content_length(members: &[String]) -> Result<u64, ParseError> {
+pub(crate) fn content_length(members: &[String]) -> Result<u64, ParseError> {
     let mut value = None;
     for m in members {
         if m.is_empty() || !m.bytes().all(|b| b.is_ascii_digit()) {
@@ -238,17 +239,11 @@ fn content_length(members: &[String]) -> Result<u64, ParseError> {
     value.ok_or(ParseError::BadContentLength)
 }
 
-/// `method SP request-target SP HTTP-version` with exactly single spaces (RFC 9112 §3).
+/// The server's reading of the request line: the syntax of
+/// [`split_request_line`], then its own policy in the order it has always
+/// applied it: a target form it serves, the version, a method it implements.
 fn parse_request_line(line: &[u8]) -> Result<(Method, String, Version), ParseError> {
-    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
-    let [method, target, version] = parts.as_slice() else {
-        return Err(ParseError::MalformedStartLine(
-            "expected method, target and version separated by single spaces",
-        ));
-    };
-    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
-        return Err(ParseError::MalformedStartLine("method is not a token"));
-    }
+    let (method, target, version) = split_request_line(line)?;
     if !valid_target(target) {
         return Err(ParseError::BadTarget);
     }
@@ -261,66 +256,10 @@ fn parse_request_line(line: &[u8]) -> Result<(Method, String, Version), ParseErr
 }
 
 /// Origin-form (`/path?q`), absolute-form (`http://host/...`) or asterisk-form;
-/// visible ASCII only (RFC 9112 §3.2, RFC 3986 §2).
+/// visible ASCII only (RFC 9112 §3.2, RFC 3986 §2). The server does not serve
+/// CONNECT, so authority-form is refused here (the syntax layer accepts it).
 fn valid_target(t: &[u8]) -> bool {
-    let visible = !t.is_empty() && t.iter().all(|&b| (0x21..0x7f).contains(&b));
-    visible && (t[0] == b'/' || t == b"*" || t.windows(3).any(|w| w == b"://"))
-}
-
-/// `HTTP/` DIGIT `.` DIGIT, case-sensitive (RFC 9112 §2.3).
-pub(crate) fn parse_version(v: &[u8]) -> Result<Version, ParseError> {
-    let [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] = v else {
-        return Err(ParseError::MalformedVersion);
-    };
-    if !major.is_ascii_digit() || !minor.is_ascii_digit() {
-        return Err(ParseError::MalformedVersion);
-    }
-    match (major, minor) {
-        (b'1', b'0') => Ok(Version::Http10),
-        // RFC 9110 §6.2: a higher minor version of the same major is processed as
-        // the highest minor we implement.
-        (b'1', _) => Ok(Version::Http11),
-        _ => Err(ParseError::UnsupportedVersion(
-            String::from_utf8_lossy(v).into_owned(),
-        )),
-    }
-}
-
-/// `field-name ":" OWS field-value OWS` (RFC 9112 §5.1, RFC 9110 §5.5).
-pub(crate) fn parse_field_line(line: &[u8]) -> Result<Field, ParseError> {
-    if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
-        return Err(ParseError::ObsFold);
-    }
-    let colon = line
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or(ParseError::BadFieldName)?;
-    let name = &line[..colon];
-    if name.last().is_some_and(|&b| b == b' ' || b == b'\t') {
-        return Err(ParseError::WhitespaceBeforeColon);
-    }
-    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-        return Err(ParseError::BadFieldName);
-    }
-    let value = trim_ows(&line[colon + 1..]);
-    if value.iter().any(|&b| b != b'\t' && (b < 0x20 || b == 0x7f)) {
-        return Err(ParseError::BadFieldValue);
-    }
-    Ok(Field {
-        // is_tchar admits ASCII only, so the name is valid UTF-8.
-        name: String::from_utf8_lossy(name).into_owned(),
-        value: value.to_vec(),
-    })
-}
-
-fn trim_ows(mut v: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = v {
-        v = rest;
-    }
-    while let [rest @ .., b' ' | b'\t'] = v {
-        v = rest;
-    }
-    v
+    is_visible(t) && (t[0] == b'/' || t == b"*" || t.windows(3).any(|w| w == b"://"))
 }
 
 #[cfg(test)]

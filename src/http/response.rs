@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::head::{check_head, lines};
-use super::request::{parse_field_line, parse_version};
+use super::syntax::{parse_field_line, parse_version};
 use super::{Check, Field, Limits, ParseError, Version, chunked};
 
 /// How a response body is delimited (RFC 9112 §6.3).

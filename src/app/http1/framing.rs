@@ -1,0 +1,144 @@
+//! Where a message body ends, decided as RFC 9112 §6.3 tells any recipient,
+//! from the fields as sent. The server's own parser refuses what it does not
+//! accept (Content-Length beside Transfer-Encoding, for instance); an
+//! observer cannot refuse, so it reads such a message the way the RFC says
+//! it must be read, and flags it.
+
+use crate::http::{Field, ParseError, Version, list_members};
+
+/// How a body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Framing {
+    /// No body (§6.3 rules 1, 2 and 7).
+    None,
+    /// Exactly this many bytes (Content-Length, rule 6).
+    Length(u64),
+    /// The chunked coding (rule 4).
+    Chunked,
+    /// A response without a length: the body ends with the connection (rule 8).
+    UntilClose,
+}
+
+/// Something legal to read but worth a reader's attention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Note {
+    /// Transfer-Encoding and Content-Length together: the coding wins and
+    /// the length is ignored (§6.3 rule 3), a request-smuggling signature
+    /// (§11.2).
+    TransferEncodingWithContentLength,
+    /// Transfer-Encoding in an HTTP/1.0 message: its framing is faulty and
+    /// the connection must close after it (§6.1).
+    TransferEncodingInHttp10,
+}
+
+/// What a head says about its body and its connection.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HeadFields {
+    /// Content-Length, when present and valid.
+    pub content_length: Option<u64>,
+    /// Transfer-Encoding's codings, in order.
+    pub transfer_encoding: Vec<String>,
+    /// Connection's options (RFC 9110 §7.6.1).
+    pub connection: Vec<String>,
+    /// Upgrade's protocols (RFC 9110 §7.8), as sent.
+    pub upgrade: Vec<String>,
+}
+
+impl HeadFields {
+    /// The fields of interest among `fields`.
+    pub fn read(fields: &[Field]) -> Self {
+        HeadFields {
+            content_length: content_length(fields).ok().flatten(),
+            transfer_encoding: list_members(fields, "transfer-encoding"),
+            connection: list_members(fields, "connection"),
+            upgrade: list_members(fields, "upgrade"),
+        }
+    }
+}
+
+fn present(fields: &[Field], name: &str) -> bool {
+    fields.iter().any(|f| f.name.eq_ignore_ascii_case(name))
+}
+
+/// `Ok(None)` without Content-Length; identical repeated values are one
+/// (RFC 9110 §8.6); anything else is the error of rule 5.
+fn content_length(fields: &[Field]) -> Result<Option<u64>, ParseError> {
+    if !present(fields, "content-length") {
+        return Ok(None);
+    }
+    crate::http::content_length(&list_members(fields, "content-length")).map(Some)
+}
+
+/// Transfer-Encoding is present: the notes it earns, and whether chunked is
+/// the final coding, applied once (§6.1).
+fn coded(version: Version, fields: &[Field], notes: &mut Vec<Note>) -> bool {
+    if present(fields, "content-length") {
+        notes.push(Note::TransferEncodingWithContentLength);
+    }
+    if version == Version::Http10 {
+        notes.push(Note::TransferEncodingInHttp10);
+    }
+    let codings = list_members(fields, "transfer-encoding");
+    let chunked = |c: &String| c.eq_ignore_ascii_case("chunked");
+    codings.last().is_some_and(chunked) && codings.iter().filter(|c| chunked(c)).count() == 1
+}
+
+/// A request's body (§6.3 rules 3 to 7).
+///
+/// # Errors
+///
+/// Transfer-Encoding whose final coding is not chunked (rule 4: the length
+/// cannot be determined), or an invalid Content-Length (rule 5).
+pub fn request(version: Version, fields: &[Field]) -> Result<(Framing, Vec<Note>), ParseError> {
+    let mut notes = Vec::new();
+    if present(fields, "transfer-encoding") {
+        if !coded(version, fields, &mut notes) {
+            return Err(ParseError::ChunkedNotFinal);
+        }
+        return Ok((Framing::Chunked, notes));
+    }
+    let framing = match content_length(fields)? {
+        Some(n) => Framing::Length(n),
+        None => Framing::None,
+    };
+    Ok((framing, notes))
+}
+
+/// A response's body, given the request's method (`None` when no request
+/// was seen) (§6.3 rules 1 to 8).
+///
+/// # Errors
+///
+/// An invalid Content-Length (rule 5).
+pub fn response(
+    version: Version,
+    status: u16,
+    fields: &[Field],
+    method: Option<&str>,
+) -> Result<(Framing, Vec<Note>), ParseError> {
+    let mut notes = Vec::new();
+    // Rule 1: HEAD, 1xx, 204 and 304 never have a body, whatever the fields say.
+    if method == Some("HEAD") || status < 200 || status == 204 || status == 304 {
+        return Ok((Framing::None, notes));
+    }
+    // Rule 2: a 2xx to CONNECT is the start of a tunnel.
+    if method == Some("CONNECT") && (200..300).contains(&status) {
+        return Ok((Framing::None, notes));
+    }
+    if present(fields, "transfer-encoding") {
+        // Rule 4: chunked not final in a response means read until close.
+        let framing = if coded(version, fields, &mut notes) {
+            Framing::Chunked
+        } else {
+            Framing::UntilClose
+        };
+        return Ok((framing, notes));
+    }
+    let framing = match content_length(fields)? {
+        Some(n) => Framing::Length(n),
+        None => Framing::UntilClose,
+    };
+    Ok((framing, notes))
+}

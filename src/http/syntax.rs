@@ -1,0 +1,203 @@
+//! The syntax of a message head, and nothing else: what was sent, read as
+//! RFC 9112 writes it, with no opinion on whether a server would serve it.
+//!
+//! Two readers stand on this layer. The server ([`RequestHead::parse`]) adds
+//! its policy on top (methods it implements, Host, framing it accepts) and
+//! refuses the rest with a status code. The analyzer
+//! ([`crate::app::http1`]) is an observer: it must read a request the
+//! server would refuse, so it takes [`RequestSyntax`] as it is and decides
+//! body framing the way RFC 9112 §6.3 tells any recipient to.
+//!
+//! [`RequestHead::parse`]: super::RequestHead::parse
+
+use super::head::lines;
+use super::{Field, ParseError, Version, is_tchar};
+
+/// A request head as sent: any token as method, any visible target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestSyntax {
+    /// The method token, case preserved (RFC 9110 §9.1: case-sensitive).
+    pub method: String,
+    /// The request target as sent, in any of the four forms of RFC 9112 §3.2
+    /// (authority-form included, for CONNECT).
+    pub target: String,
+    /// The version.
+    pub version: Version,
+    /// The header fields in order.
+    pub fields: Vec<Field>,
+}
+
+impl RequestSyntax {
+    /// Parses a complete head, as delimited by [`check_head`](super::check_head).
+    ///
+    /// # Errors
+    ///
+    /// A request line or a field line that breaks the grammar of RFC 9112
+    /// §3 and §5 (the same [`ParseError`] values the server gives them).
+    pub fn parse(head: &[u8]) -> Result<RequestSyntax, ParseError> {
+        let mut it = lines(head);
+        let start = it.next().ok_or(ParseError::MalformedStartLine("empty"))?;
+        let (method, target, version) = split_request_line(start)?;
+        if !is_visible(target) {
+            return Err(ParseError::BadTarget);
+        }
+        let version = parse_version(version)?;
+        let fields = it.map(parse_field_line).collect::<Result<_, _>>()?;
+        // Tokens and visible targets are ASCII: the conversions are lossless.
+        Ok(RequestSyntax {
+            method: String::from_utf8_lossy(method).into_owned(),
+            target: String::from_utf8_lossy(target).into_owned(),
+            version,
+            fields,
+        })
+    }
+}
+
+/// The comma-separated list members of every field named `name`
+/// (case-insensitive), trimmed, empty members left out (RFC 9110 §5.6.1).
+pub fn list_members(fields: &[Field], name: &str) -> Vec<String> {
+    fields
+        .iter()
+        .filter(|f| f.name.eq_ignore_ascii_case(name))
+        .flat_map(|f| f.value.split(|&b| b == b','))
+        .map(|m| String::from_utf8_lossy(trim_ows(m)).into_owned())
+        .filter(|m| !m.is_empty())
+        .collect()
+}
+
+/// A request line's method, target and version, as bytes.
+pub(crate) type LineParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
+/// `method SP request-target SP HTTP-version` with exactly single spaces
+/// (RFC 9112 §3), the method a token; the target and version are returned
+/// unchecked for the caller's rules.
+pub(crate) fn split_request_line(line: &[u8]) -> Result<LineParts<'_>, ParseError> {
+    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+    let [method, target, version] = parts.as_slice() else {
+        return Err(ParseError::MalformedStartLine(
+            "expected method, target and version separated by single spaces",
+        ));
+    };
+    if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
+        return Err(ParseError::MalformedStartLine("method is not a token"));
+    }
+    Ok((method, target, version))
+}
+
+/// Non-empty visible ASCII: what any request target is made of (RFC 3986 §2).
+pub(crate) fn is_visible(t: &[u8]) -> bool {
+    !t.is_empty() && t.iter().all(|&b| (0x21..0x7f).contains(&b))
+}
+
+/// `HTTP/` DIGIT `.` DIGIT, case-sensitive (RFC 9112 §2.3).
+pub(crate) fn parse_version(v: &[u8]) -> Result<Version, ParseError> {
+    let [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] = v else {
+        return Err(ParseError::MalformedVersion);
+    };
+    if !major.is_ascii_digit() || !minor.is_ascii_digit() {
+        return Err(ParseError::MalformedVersion);
+    }
+    match (major, minor) {
+        (b'1', b'0') => Ok(Version::Http10),
+        // RFC 9110 §6.2: a higher minor version of the same major is processed as
+        // the highest minor we implement.
+        (b'1', _) => Ok(Version::Http11),
+        _ => Err(ParseError::UnsupportedVersion(
+            String::from_utf8_lossy(v).into_owned(),
+        )),
+    }
+}
+
+/// `field-name ":" OWS field-value OWS` (RFC 9112 §5.1, RFC 9110 §5.5).
+pub(crate) fn parse_field_line(line: &[u8]) -> Result<Field, ParseError> {
+    if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
+        return Err(ParseError::ObsFold);
+    }
+    let colon = line
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(ParseError::BadFieldName)?;
+    let name = &line[..colon];
+    if name.last().is_some_and(|&b| b == b' ' || b == b'\t') {
+        return Err(ParseError::WhitespaceBeforeColon);
+    }
+    if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+        return Err(ParseError::BadFieldName);
+    }
+    let value = trim_ows(&line[colon + 1..]);
+    if value.iter().any(|&b| b != b'\t' && (b < 0x20 || b == 0x7f)) {
+        return Err(ParseError::BadFieldValue);
+    }
+    Ok(Field {
+        // is_tchar admits ASCII only, so the name is valid UTF-8.
+        name: String::from_utf8_lossy(name).into_owned(),
+        value: value.to_vec(),
+    })
+}
+
+pub(crate) fn trim_ows(mut v: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = v {
+        v = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = v {
+        v = rest;
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::RequestHead;
+
+    #[test]
+    fn any_token_method_and_authority_form_are_syntax() {
+        let h =
+            RequestSyntax::parse(b"CONNECT example.com:443 HTTP/1.1\r\nHost: e\r\n\r\n").unwrap();
+        assert_eq!(
+            (h.method.as_str(), h.target.as_str()),
+            ("CONNECT", "example.com:443")
+        );
+        assert_eq!(h.version, Version::Http11);
+        // The server's policy refuses both, as it always has.
+        let served = RequestHead::parse(b"CONNECT example.com:443 HTTP/1.1\r\nHost: e\r\n\r\n");
+        assert_eq!(served, Err(ParseError::BadTarget));
+        let brew = RequestSyntax::parse(b"BREW /pot HTTP/1.0\r\n\r\n").unwrap();
+        assert_eq!(brew.method, "BREW");
+        assert_eq!(
+            RequestHead::parse(b"BREW /pot HTTP/1.0\r\n\r\n"),
+            Err(ParseError::UnknownMethod("BREW".into()))
+        );
+    }
+
+    #[test]
+    fn missing_host_and_smuggling_shapes_are_still_syntax() {
+        let h = RequestSyntax::parse(
+            b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(list_members(&h.fields, "transfer-encoding"), ["chunked"]);
+        assert_eq!(list_members(&h.fields, "CONTENT-LENGTH"), ["3"]);
+    }
+
+    #[test]
+    fn grammar_errors_are_the_servers_errors() {
+        for (head, err) in [
+            (&b"GET  / HTTP/1.1\r\n\r\n"[..], "malformed request line"),
+            (b"G@T / HTTP/1.1\r\n\r\n", "malformed request line"),
+            (b"GET / HTTP/1.x\r\n\r\n", "malformed HTTP version"),
+            (
+                b"GET / HTTP/2.0\r\n\r\n",
+                "unsupported HTTP version HTTP/2.0",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nA : b\r\n\r\n",
+                "whitespace between header",
+            ),
+            (b"GET / HTTP/1.1\r\n x\r\n\r\n", "obsolete line folding"),
+        ] {
+            let got = RequestSyntax::parse(head).unwrap_err().to_string();
+            assert!(got.starts_with(err), "{got:?}");
+        }
+    }
+}
