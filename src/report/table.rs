@@ -129,6 +129,7 @@ pub fn render_styled(report: &Report, style: &Style) -> String {
         out.push_str(&note);
         out.push('\n');
     }
+    out.push_str(&super::carried::section(&report.connections));
     out.push_str(&summary(&report.summary, style));
     out.push('\n');
     out
