@@ -129,7 +129,12 @@ pub fn render_styled(report: &Report, style: &Style) -> String {
         out.push_str(&note);
         out.push('\n');
     }
-    out.push_str(&super::carried::section(&report.connections));
+    let carried = super::carried::section(&report.connections);
+    if style.ascii {
+        out.push_str(&ascii(&carried));
+    } else {
+        out.push_str(&carried);
+    }
     out.push_str(&summary(&report.summary, style));
     out.push('\n');
     out

@@ -42,6 +42,7 @@ fn report(id: u64) -> ConnectionReport {
             tunnel_parents: [None; 2],
         },
         removal: Removal::CloseTimer,
+        app: None,
     }
 }
 
