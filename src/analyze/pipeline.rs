@@ -57,7 +57,7 @@ enum Ended {
     /// The read's outcome, the table's anomalies and its peak.
     Piped(Result<(), Error>, (FlowAnomalies, u64)),
     /// The system refused a thread: the table is back, to go on alone.
-    Alone(FlowTable, Option<AppStage>),
+    Alone(Box<(FlowTable, Option<AppStage>)>),
 }
 
 /// A batch of packets: the slots, of which the first `.1` are filled, and
@@ -113,7 +113,7 @@ pub(super) fn run<S: FrameSource + ?Sized>(
                 Err(_) => (FlowAnomalies::default(), peak),
             });
         let Ok(flow) = spawned else {
-            return Ended::Alone(table, app);
+            return Ended::Alone(Box::new((table, app)));
         };
         // The thread holds the receiver until it has received.
         let _ = table_tx.send((table, app));
@@ -190,7 +190,8 @@ pub(super) fn run<S: FrameSource + ?Sized>(
     });
     let (outcome, (anomalies, peak)) = match ended {
         Ended::Piped(outcome, flow) => (outcome, flow),
-        Ended::Alone(table, app) => {
+        Ended::Alone(alone) => {
+            let (table, app) = *alone;
             let mut engine = Analyzer {
                 table,
                 app,

@@ -226,7 +226,7 @@ impl Conversation {
         match self.state {
             State::Detecting => self.detect(sender, offset, bytes, label),
             State::Http1 => self.http1(sender, offset, bytes, label),
-            State::H2 => self.to_h2(sender, offset, bytes, label),
+            State::H2 => self.feed_h2(sender, offset, bytes, label),
             State::Opaque(_) => {}
         }
     }
@@ -297,7 +297,7 @@ impl Conversation {
     ) {
         let i = index(sender);
         if self.h2_next[i].is_some() {
-            return self.to_h2(sender, offset, bytes, label);
+            return self.feed_h2(sender, offset, bytes, label);
         }
         let Some(h1) = self.http1.as_deref_mut() else {
             return;
@@ -310,7 +310,7 @@ impl Conversation {
             && next < offset + bytes.len() as u64
         {
             let skip = next.saturating_sub(offset) as usize;
-            self.to_h2(sender, offset + skip as u64, &bytes[skip..], label);
+            self.feed_h2(sender, offset + skip as u64, &bytes[skip..], label);
         }
     }
 
@@ -340,12 +340,12 @@ impl Conversation {
             self.h2_next[0] = Some(at);
             let held = h1.take_held();
             if !held.is_empty() {
-                self.to_h2(Direction::ClientToServer, at, &held, label);
+                self.feed_h2(Direction::ClientToServer, at, &held, label);
             }
         }
     }
 
-    fn to_h2(
+    fn feed_h2(
         &mut self,
         sender: Direction,
         offset: u64,
