@@ -20,6 +20,7 @@
 //!
 //! Nothing here prints.
 
+mod app_stage;
 mod engine;
 mod filter;
 mod options;
@@ -32,11 +33,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::capture::{FrameSource, Timestamp};
-use crate::flow::Connection;
 use crate::report::{ConnectionReport, Report, Summary};
-use crate::teardown::Teardown;
 
-pub use engine::Analyzer;
+pub use engine::{Analyzer, Finished};
 pub use options::{AnalyzeOptions, Error, Scope};
 
 /// Streams a capture: `on` is called once per finished connection, in the
@@ -54,7 +53,7 @@ pub use options::{AnalyzeOptions, Error, Scope};
 pub fn analyze_each<S: FrameSource + ?Sized>(
     source: &mut S,
     opts: &AnalyzeOptions,
-    on: impl FnMut(&Connection, &Teardown),
+    on: impl FnMut(Finished<'_>),
 ) -> Result<Summary, Error> {
     pipeline::run(source, opts, on)
 }
@@ -69,8 +68,8 @@ pub fn analyze<S: FrameSource + ?Sized>(
     opts: &AnalyzeOptions,
 ) -> Result<Report, Error> {
     let mut connections = Vec::new();
-    let summary = analyze_each(source, opts, |c, _| {
-        connections.push(ConnectionReport::of(c))
+    let summary = analyze_each(source, opts, |f| {
+        connections.push(ConnectionReport::of(f.connection).with_app(f.app))
     })?;
     connections.sort_by_key(|c| c.id);
     Ok(Report {
@@ -98,7 +97,7 @@ pub fn analyze_live<S: FrameSource + ?Sized>(
     source: &mut S,
     opts: &AnalyzeOptions,
     stop: &AtomicBool,
-    mut on: impl FnMut(&Connection, &Teardown),
+    mut on: impl FnMut(Finished<'_>),
 ) -> Result<Summary, Error> {
     let mut engine = Analyzer::new(opts);
     while !stop.load(Ordering::Relaxed) {

@@ -84,6 +84,11 @@ const ABORT_TABLE: &str = "\
 ╞════╪═══════════════════════════════════╪═══════╪══════════════╪══════════════════════╪═══════════╪═══════════╪════════════════╪══════════════╡
 │ 1  ┆ 127.0.0.1:60446 → 127.0.0.1:34915 ┆ rst   ┆ -            ┆ server (unread_data) ┆ 33        ┆ 259       ┆ SYN 1 · RST s8 ┆ RSTR ShADadr │
 └────┴───────────────────────────────────┴───────┴──────────────┴──────────────────────┴───────────┴───────────┴────────────────┴──────────────┘
+#1 127.0.0.1:60446 → 127.0.0.1:34915  http/1.1
+  1. GET / → 200: cut by the server's RST; the client acknowledged the whole response before the RST
+  server RST at frame 8: everything it sent had been acknowledged by the client
+    (the server's kernel had acknowledged what arrived; whether its application read it is invisible on the wire)
+Acknowledged is not yet read: a Linux client still reads the bytes queued before a RST; other stacks may discard them.
 1 connection: 1 rst; 8 frames read (8 TCP); at most 1 open at once
 ";
 

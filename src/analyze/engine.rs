@@ -7,20 +7,36 @@
 //! one way: the facade (`analyze.rs`) and `pipeline.rs` call this module,
 //! never the reverse.
 
+use crate::app::AppReport;
 use crate::capture::{CaptureAnomalies, Frame, Timestamp};
 use crate::flow::{Connection, FlowAnomalies, FlowTable};
 use crate::report::Summary;
 use crate::teardown::Teardown;
 
+use super::app_stage::AppStage;
 use super::options::{AnalyzeOptions, Error, Scope};
-use super::packet::{Decoder, FrameCounts, Kind, Packet};
+use super::packet::{Decoder, FrameCounts, Kind, Packet, Payloads, payload_of};
+
+/// A connection the analyzer is done with, as handed to the caller.
+#[derive(Debug)]
+pub struct Finished<'a> {
+    /// The flow record.
+    pub connection: &'a Connection,
+    /// Its teardown verdict.
+    pub teardown: Teardown,
+    /// Its application layer, when decoding was asked for.
+    pub app: Option<Box<AppReport>>,
+}
 
 /// The streaming engine behind [`crate::analyze::analyze`],
 /// [`crate::analyze::analyze_each`] and [`crate::analyze::analyze_live`],
 /// for callers that bring their own loop.
 pub struct Analyzer {
     pub(super) table: FlowTable,
+    pub(super) app: Option<AppStage>,
     pub(super) decoder: Decoder,
+    /// One frame's payload, for the application stage.
+    pub(super) payloads: Payloads,
     pub(super) scope: Scope,
     pub(super) summary: Summary,
 }
@@ -29,14 +45,19 @@ pub struct Analyzer {
 pub(super) fn deliver(
     scope: &Scope,
     summary: &mut Summary,
-    on: &mut impl FnMut(&Connection, &Teardown),
+    on: &mut impl FnMut(Finished<'_>),
     c: &Connection,
+    app: Option<Box<AppReport>>,
 ) {
     if scope.matches(c) {
         let t = Teardown::of(c);
         summary.connections += 1;
         summary.verdicts.add(t.ending);
-        on(c, &t);
+        on(Finished {
+            connection: c,
+            teardown: t,
+            app,
+        });
     } else {
         summary.out_of_scope += 1;
     }
@@ -47,40 +68,51 @@ impl Analyzer {
     pub fn new(opts: &AnalyzeOptions) -> Self {
         Analyzer {
             table: FlowTable::new(opts.flow.clone()),
-            decoder: Decoder::new(opts.decode, opts.filter.as_ref()),
+            app: opts.app.map(AppStage::new),
+            decoder: Decoder::new(opts.decode, opts.filter.as_ref(), opts.app.is_some()),
+            payloads: Payloads::new(),
             scope: opts.scope.clone(),
             summary: Summary::default(),
         }
     }
 
     /// Processes one frame; finished connections go to `on`.
-    pub fn frame(&mut self, frame: &Frame<'_>, on: &mut impl FnMut(&Connection, &Teardown)) {
-        if let Some(p) = self.decoder.packet(frame) {
+    pub fn frame(&mut self, frame: &Frame<'_>, on: &mut impl FnMut(Finished<'_>)) {
+        self.payloads.clear();
+        if let Some(p) = self.decoder.packet(frame, &mut self.payloads) {
             self.packet(&p, on);
         }
     }
 
     /// The flow half of [`Analyzer::frame`], on a frame already decoded.
-    fn packet(&mut self, p: &Packet, on: &mut impl FnMut(&Connection, &Teardown)) {
+    fn packet(&mut self, p: &Packet, on: &mut impl FnMut(Finished<'_>)) {
         let Analyzer {
             table,
+            app,
             scope,
             summary,
+            payloads,
             ..
         } = self;
-        let open = apply(table, p, &mut |c| deliver(scope, summary, on, c));
+        let open = apply(table, app.as_mut(), p, payloads, &mut |c, a| {
+            deliver(scope, summary, on, c, a)
+        });
         summary.peak_open = summary.peak_open.max(open);
     }
 
     /// Fires timers due by `now` (wall-clock time in live captures).
-    pub fn tick(&mut self, now: Timestamp, on: &mut impl FnMut(&Connection, &Teardown)) {
+    pub fn tick(&mut self, now: Timestamp, on: &mut impl FnMut(Finished<'_>)) {
         let Analyzer {
             table,
+            app,
             scope,
             summary,
             ..
         } = self;
-        table.advance(now, &mut |c| deliver(scope, summary, on, c));
+        table.advance(now, &mut |c| {
+            let a = app.as_mut().and_then(|s| s.finish(c.id()));
+            deliver(scope, summary, on, c, a)
+        });
     }
 
     /// Connections currently open.
@@ -97,16 +129,20 @@ impl Analyzer {
     pub fn finish(
         mut self,
         capture: &CaptureAnomalies,
-        on: &mut impl FnMut(&Connection, &Teardown),
+        on: &mut impl FnMut(Finished<'_>),
     ) -> Result<Summary, Error> {
         let unfilterable = self.decoder.filter_verdict()?;
         let Analyzer {
             table,
+            app,
             scope,
             summary,
             ..
         } = &mut self;
-        table.finish(&mut |c| deliver(scope, summary, on, c));
+        table.finish(&mut |c| {
+            let a = app.as_mut().and_then(|s| s.finish(c.id()));
+            deliver(scope, summary, on, c, a)
+        });
         let mut summary = totals(
             self.summary,
             self.decoder.counts,
@@ -136,15 +172,32 @@ pub(super) fn totals(
     summary
 }
 
-/// One decoded frame through the flow table; returns the connections held
-/// afterwards.
-pub(super) fn apply(table: &mut FlowTable, p: &Packet, emit: &mut impl FnMut(&Connection)) -> u64 {
+/// One decoded frame through the flow table (and the application stage,
+/// when there is one); returns the connections held afterwards. Each
+/// connection the table hands out goes to `emit` with its application
+/// report.
+pub(super) fn apply(
+    table: &mut FlowTable,
+    mut app: Option<&mut AppStage>,
+    p: &Packet,
+    payloads: &Payloads,
+    emit: &mut impl FnMut(&Connection, Option<Box<AppReport>>),
+) -> u64 {
+    let mut out = |c: &Connection| {
+        let a = app.as_deref_mut().and_then(|s| s.finish(c.id()));
+        emit(c, a);
+    };
     match &p.kind {
-        Kind::Tcp(seg) => table.segment_hashed(p.number, p.ts, &seg.head, seg.hash, emit),
-        Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, emit),
+        Kind::Tcp(seg) => {
+            let to = table.segment_hashed(p.number, p.ts, &seg.head, seg.hash, &mut out);
+            if let (Some(to), Some(app)) = (to, app) {
+                app.segment(to, p.number, &seg.head, payload_of(payloads, seg));
+            }
+        }
+        Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, &mut out),
         // Zeek's network time moves with every packet it reads, TCP or not,
         // and timers fire on it.
-        Kind::Other => table.advance_to(p.number, p.ts, emit),
+        Kind::Other => table.advance_to(p.number, p.ts, &mut out),
     }
     table.open_connections() as u64
 }

@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use crate::app::AppOptions;
 use crate::capture;
 use crate::flow::{Connection, FlowOptions};
 use crate::wire::DecodeOptions;
@@ -65,4 +66,7 @@ pub struct AnalyzeOptions {
     pub filter: Option<String>,
     /// Which connections to report.
     pub scope: Scope,
+    /// The application stage (stream reassembly and decoders): `None`
+    /// leaves payloads unread, as the connection log needs.
+    pub app: Option<AppOptions>,
 }

@@ -57,6 +57,28 @@ pub(super) struct OwnedSegment {
     pub(super) head: TcpSegment<'static>,
     /// Its 4-tuple's hash, for the flow table.
     pub(super) hash: FlowHash,
+    /// Where its captured payload lies in the batch's payload bytes
+    /// ([`Payloads`]), when the application stage wants payloads.
+    pub(super) payload: (u32, u32),
+}
+
+/// The captured payloads of a batch's packets, one after the other: the
+/// payload path to the application stage. Empty (and never written) when
+/// no decoding was asked for, so the connection-log path does not pay.
+pub(super) type Payloads = Vec<u8>;
+
+/// Copies a payload to the batch's bytes; its place there.
+#[inline]
+fn keep(payloads: &mut Payloads, payload: &[u8]) -> (u32, u32) {
+    let at = payloads.len() as u32;
+    payloads.extend_from_slice(payload);
+    (at, payload.len() as u32)
+}
+
+/// A packet's payload, from its batch's bytes.
+pub(super) fn payload_of<'a>(payloads: &'a Payloads, seg: &OwnedSegment) -> &'a [u8] {
+    let (at, len) = (seg.payload.0 as usize, seg.payload.1 as usize);
+    payloads.get(at..at + len).unwrap_or_default()
 }
 
 /// The payload view the flow stage gets for a captured payload.
@@ -76,6 +98,7 @@ impl OwnedSegment {
         OwnedSegment {
             head: TcpSegment { payload, ..*seg },
             hash: FlowHash::of(seg.src, seg.dst),
+            payload: (0, 0),
         }
     }
 }
@@ -107,14 +130,17 @@ impl Packet {
 /// Filters, decodes and counts frames.
 pub(super) struct Decoder {
     decode: DecodeOptions,
+    /// Copy payloads for the application stage.
+    keep_payloads: bool,
     filter: Option<PacketFilter>,
     pub(super) counts: FrameCounts,
 }
 
 impl Decoder {
-    pub(super) fn new(decode: DecodeOptions, filter: Option<&String>) -> Self {
+    pub(super) fn new(decode: DecodeOptions, filter: Option<&String>, keep_payloads: bool) -> Self {
         Decoder {
             decode,
+            keep_payloads,
             filter: filter.map(|expr| PacketFilter::new(expr)),
             counts: FrameCounts::default(),
         }
@@ -136,12 +162,18 @@ impl Decoder {
     /// checksums not validated) is written field by field in place; see
     /// [`wire::ipv4_tcp_into`] for why.
     #[inline]
-    pub(super) fn packet_into(&mut self, frame: &Frame<'_>, slot: &mut Packet) -> bool {
+    pub(super) fn packet_into(
+        &mut self,
+        frame: &Frame<'_>,
+        slot: &mut Packet,
+        payloads: &mut Payloads,
+    ) -> bool {
         if self.filter.is_none() && !self.decode.validate_checksums {
             if !matches!(slot.kind, Kind::Tcp(_)) {
                 slot.kind = Kind::Tcp(OwnedSegment {
                     head: TcpSegment::UNSET,
                     hash: FlowHash::of_v4((0, 0), (0, 0)),
+                    payload: (0, 0),
                 });
             }
             if let Kind::Tcp(o) = &mut slot.kind
@@ -150,6 +182,11 @@ impl Decoder {
                 o.head.payload = banner_or_empty(found.payload);
                 o.hash =
                     FlowHash::of_v4((found.src, o.head.src.port), (found.dst, o.head.dst.port));
+                o.payload = if self.keep_payloads && !found.payload.is_empty() {
+                    keep(payloads, found.payload)
+                } else {
+                    (0, 0)
+                };
                 slot.number = frame.number;
                 slot.ts = frame.ts;
                 self.counts.frames += 1;
@@ -157,7 +194,7 @@ impl Decoder {
                 return true;
             }
         }
-        match self.packet(frame) {
+        match self.packet(frame, payloads) {
             Some(p) => {
                 *slot = p;
                 true
@@ -168,7 +205,7 @@ impl Decoder {
 
     /// The frame's summary, or `None` when the filter leaves it out.
     #[inline]
-    pub(super) fn packet(&mut self, frame: &Frame<'_>) -> Option<Packet> {
+    pub(super) fn packet(&mut self, frame: &Frame<'_>, payloads: &mut Payloads) -> Option<Packet> {
         let counts = &mut self.counts;
         counts.frames += 1;
         if let Some(f) = &mut self.filter
@@ -181,7 +218,11 @@ impl Decoder {
             Decoded::Tcp(seg) => {
                 counts.tcp_segments += 1;
                 counts.decapsulated.add(seg.tunnel);
-                Kind::Tcp(OwnedSegment::of(&seg))
+                let mut owned = OwnedSegment::of(&seg);
+                if self.keep_payloads && !seg.payload.is_empty() {
+                    owned.payload = keep(payloads, seg.payload);
+                }
+                Kind::Tcp(owned)
             }
             Decoded::TcpBadHeader { src, dst } => {
                 counts.tcp_segments += 1;

@@ -19,14 +19,15 @@
 use std::mem;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
+use crate::app::AppReport;
 use crate::capture::FrameSource;
 use crate::flow::{Connection, FlowAnomalies, FlowTable};
 use crate::report::Summary;
-use crate::teardown::Teardown;
 
-use super::engine::{Analyzer, apply, deliver, totals};
+use super::app_stage::AppStage;
+use super::engine::{Analyzer, Finished, apply, deliver, totals};
 use super::options::{AnalyzeOptions, Error};
-use super::packet::{Kind, Packet};
+use super::packet::{Kind, Packet, Payloads};
 
 /// Packets per batch: about 210 KB of them, within the second-level cache
 /// of either core, and few enough hand-overs (each may wake the other
@@ -56,27 +57,31 @@ enum Ended {
     /// The read's outcome, the table's anomalies and its peak.
     Piped(Result<(), Error>, (FlowAnomalies, u64)),
     /// The system refused a thread: the table is back, to go on alone.
-    Alone(FlowTable),
+    Alone(Box<(FlowTable, Option<AppStage>)>),
 }
 
-/// A batch of packets: the slots, of which the first `.1` are filled. The
-/// slots stay allocated (and typed) from one use to the next, so the
-/// decoder writes each packet in place.
-type Batch = (Vec<Packet>, usize);
+/// A batch of packets: the slots, of which the first `.1` are filled, and
+/// their payloads when the application stage wants them. The slots stay
+/// allocated (and typed) from one use to the next, so the decoder writes
+/// each packet in place.
+type Batch = (Vec<Packet>, usize, Payloads);
+
+/// A connection the table removed, with its application report.
+type Done = (Connection, Option<Box<AppReport>>);
 
 /// From the flow thread back to the calling thread.
 enum Back {
     /// A packet batch, done with.
-    Empty(Vec<Packet>),
+    Empty(Vec<Packet>, Payloads),
     /// Connections the table removed, in that order.
-    Done(Vec<Connection>),
+    Done(Vec<Done>),
 }
 
 /// See [`super::analyze_each`].
 pub(super) fn run<S: FrameSource + ?Sized>(
     source: &mut S,
     opts: &AnalyzeOptions,
-    mut on: impl FnMut(&Connection, &Teardown),
+    mut on: impl FnMut(Finished<'_>),
 ) -> Result<Summary, Error> {
     let mut engine = Analyzer::new(opts);
     for _ in 0..BATCH {
@@ -87,43 +92,47 @@ pub(super) fn run<S: FrameSource + ?Sized>(
     }
     let Analyzer {
         table,
+        app,
         mut decoder,
         scope,
         mut summary,
+        payloads: _,
     } = engine;
     let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(BATCHES);
     let (back_tx, back_rx) = mpsc::sync_channel::<Back>(BACKLOG);
-    let (spare_tx, spare_rx) = mpsc::channel::<Vec<Connection>>();
+    let (spare_tx, spare_rx) = mpsc::channel::<Vec<Done>>();
     let peak = summary.peak_open;
     let ended = std::thread::scope(|s| {
         // The table follows once the thread exists, so that it is not lost
         // with the thread's closure if there is no thread.
-        let (table_tx, table_rx) = mpsc::sync_channel::<FlowTable>(1);
+        let (table_tx, table_rx) = mpsc::sync_channel::<(FlowTable, Option<AppStage>)>(1);
         let spawned = std::thread::Builder::new()
             .name("lab-flow".into())
             .spawn_scoped(s, move || match table_rx.recv() {
-                Ok(table) => flow_thread(table, peak, full_rx, back_tx, spare_rx),
+                Ok((table, app)) => flow_thread(table, app, peak, full_rx, back_tx, spare_rx),
                 Err(_) => (FlowAnomalies::default(), peak),
             });
         let Ok(flow) = spawned else {
-            return Ended::Alone(table);
+            return Ended::Alone(Box::new((table, app)));
         };
         // The thread holds the receiver until it has received.
-        let _ = table_tx.send(table);
+        let _ = table_tx.send((table, app));
         // Batches grow to BATCH packets as they are first filled.
-        let mut spare: Vec<Vec<Packet>> = (0..BATCHES).map(|_| Vec::new()).collect();
-        let mut take = |msg: Back, spare: &mut Vec<Vec<Packet>>| match msg {
-            Back::Empty(batch) => spare.push(batch),
+        let mut spare: Vec<(Vec<Packet>, Payloads)> = (0..BATCHES)
+            .map(|_| (Vec::new(), Payloads::new()))
+            .collect();
+        let mut take = |msg: Back, spare: &mut Vec<(Vec<Packet>, Payloads)>| match msg {
+            Back::Empty(batch, payloads) => spare.push((batch, payloads)),
             Back::Done(mut done) => {
-                for c in &done {
-                    deliver(&scope, &mut summary, &mut on, c);
+                for (c, a) in done.drain(..) {
+                    deliver(&scope, &mut summary, &mut on, &c, a);
                 }
-                done.clear();
                 // The flow thread may be gone already; the vector then drops.
                 let _ = spare_tx.send(done);
             }
         };
-        let mut batch = spare.pop().unwrap_or_default();
+        let (mut batch, mut payloads) = spare.pop().unwrap_or_default();
+        payloads.clear();
         let mut n = 0;
         let outcome = loop {
             let frame = match source.next_frame() {
@@ -134,39 +143,41 @@ pub(super) fn run<S: FrameSource + ?Sized>(
             if n == batch.len() {
                 batch.push(Packet::UNSET);
             }
-            if decoder.packet_into(&frame, &mut batch[n]) {
+            if decoder.packet_into(&frame, &mut batch[n], &mut payloads) {
                 n += 1;
             }
             if n < BATCH {
                 continue;
             }
             // Never blocks: the channel holds as many batches as exist.
-            if full_tx.send((mem::take(&mut batch), n)).is_err() {
+            let sent = (mem::take(&mut batch), n, mem::take(&mut payloads));
+            if full_tx.send(sent).is_err() {
                 break Ok(());
             }
             n = 0;
             while let Ok(msg) = back_rx.try_recv() {
                 take(msg, &mut spare);
             }
-            batch = loop {
+            (batch, payloads) = loop {
                 if let Some(b) = spare.pop() {
                     break b;
                 }
                 match back_rx.recv() {
                     Ok(msg) => take(msg, &mut spare),
                     // The flow thread panicked; joining it says so.
-                    Err(_) => break Vec::new(),
+                    Err(_) => break Default::default(),
                 }
             };
+            payloads.clear();
         };
         // The packets before the end (or the error) are analyzed first, and
         // every connection the table hands back is delivered. Only the end
         // of the input ends the connections still open, as in `Analyzer`.
         if n > 0 {
-            let _ = full_tx.send((batch, n));
+            let _ = full_tx.send((batch, n, payloads));
         }
         if outcome.is_ok() {
-            let _ = full_tx.send((Vec::new(), 0));
+            let _ = full_tx.send((Vec::new(), 0, Payloads::new()));
         }
         drop(full_tx);
         for msg in back_rx {
@@ -179,12 +190,15 @@ pub(super) fn run<S: FrameSource + ?Sized>(
     });
     let (outcome, (anomalies, peak)) = match ended {
         Ended::Piped(outcome, flow) => (outcome, flow),
-        Ended::Alone(table) => {
+        Ended::Alone(alone) => {
+            let (table, app) = *alone;
             let mut engine = Analyzer {
                 table,
+                app,
                 decoder,
                 scope,
                 summary,
+                payloads: Payloads::new(),
             };
             while let Some(frame) = source.next_frame()? {
                 engine.frame(&frame, &mut on);
@@ -207,21 +221,22 @@ pub(super) fn run<S: FrameSource + ?Sized>(
 /// the most connections it held at once (from `peak` on).
 fn flow_thread(
     mut table: FlowTable,
+    mut app: Option<AppStage>,
     mut peak: u64,
     full: Receiver<Batch>,
     back: SyncSender<Back>,
-    spare: Receiver<Vec<Connection>>,
+    spare: Receiver<Vec<Done>>,
 ) -> (FlowAnomalies, u64) {
-    let mut done: Vec<Connection> = Vec::new();
+    let mut done: Vec<Done> = Vec::new();
     // Sends the finished connections gathered so far; false when the
     // calling thread is gone (it panicked).
-    let flush = |done: &mut Vec<Connection>| {
+    let flush = |done: &mut Vec<Done>| {
         let next = spare.try_recv().unwrap_or_default();
         back.send(Back::Done(mem::replace(done, next))).is_ok()
     };
     let mut gone = false;
     let mut ended = false;
-    for (batch, n) in &full {
+    for (batch, n, payloads) in &full {
         // An empty batch marks the end of the input.
         if n == 0 {
             ended = true;
@@ -242,8 +257,8 @@ fn flow_thread(
             if let Some(Kind::Tcp(seg)) = packets.get(i + RECORD_AHEAD).map(|q| &q.kind) {
                 table.prefetch_record(seg.hash);
             }
-            let open = apply(&mut table, p, &mut |c| {
-                done.push(c.clone());
+            let open = apply(&mut table, app.as_mut(), p, &payloads, &mut |c, a| {
+                done.push((c.clone(), a));
                 if done.len() == DONE {
                     gone |= !flush(&mut done);
                 }
@@ -253,7 +268,7 @@ fn flow_thread(
         if !done.is_empty() {
             gone |= !flush(&mut done);
         }
-        if gone || back.send(Back::Empty(batch)).is_err() {
+        if gone || back.send(Back::Empty(batch, payloads)).is_err() {
             return (*table.anomalies(), peak);
         }
     }
@@ -263,7 +278,8 @@ fn flow_thread(
         return (*table.anomalies(), peak);
     }
     table.finish(&mut |c| {
-        done.push(c.clone());
+        let a = app.as_mut().and_then(|s| s.finish(c.id()));
+        done.push((c.clone(), a));
         if done.len() == DONE {
             let _ = flush(&mut done);
         }

@@ -14,7 +14,7 @@ type Outcome = (Vec<ConnectionReport>, Result<Summary, String>);
 
 fn serial(bytes: impl Read, opts: &AnalyzeOptions) -> Outcome {
     let mut seen = Vec::new();
-    let mut on = |c: &Connection, _: &Teardown| seen.push(ConnectionReport::of(c));
+    let mut on = |f: Finished<'_>| seen.push(ConnectionReport::of(f.connection).with_app(f.app));
     let result = FileReader::new(bytes)
         .map_err(Error::from)
         .and_then(|mut source| {
@@ -32,7 +32,9 @@ fn piped(bytes: impl Read + Send, opts: &AnalyzeOptions) -> Outcome {
     let result = FileReader::new(bytes)
         .map_err(Error::from)
         .and_then(|mut source| {
-            analyze_each(&mut source, opts, |c, _| seen.push(ConnectionReport::of(c)))
+            analyze_each(&mut source, opts, |f| {
+                seen.push(ConnectionReport::of(f.connection).with_app(f.app))
+            })
         });
     (seen, result.map_err(|e| e.to_string()))
 }
@@ -159,7 +161,7 @@ fn callback_panic_unwinds_without_hanging_the_flow_thread() {
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut delivered = 0;
             let mut source = FileReader::new(&bytes[..]).unwrap();
-            let _ = analyze_each(&mut source, &AnalyzeOptions::default(), |_, _| {
+            let _ = analyze_each(&mut source, &AnalyzeOptions::default(), |_| {
                 delivered += 1;
                 assert!(delivered <= after, "callback gives up");
             });
@@ -179,11 +181,11 @@ fn slow_consumer_sees_the_serial_order_and_summary() {
     let (want, want_summary) = serial(&bytes[..], &AnalyzeOptions::default());
     let mut seen = Vec::new();
     let mut source = FileReader::new(&bytes[..]).unwrap();
-    let summary = analyze_each(&mut source, &AnalyzeOptions::default(), |c, _| {
+    let summary = analyze_each(&mut source, &AnalyzeOptions::default(), |f| {
         if seen.len() % 500 == 0 {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        seen.push(ConnectionReport::of(c));
+        seen.push(ConnectionReport::of(f.connection));
     })
     .unwrap();
     assert_eq!(format!("{want:?}"), format!("{seen:?}"));
@@ -203,21 +205,24 @@ fn packet_into_dirty_slots_equals_packet() {
     let bytes = many_frames(2);
     let mut src = FileReader::new(&bytes[..]).unwrap();
     let (mut fresh, mut in_place) = (
-        Decoder::new(DecodeOptions::default(), None),
-        Decoder::new(DecodeOptions::default(), None),
+        Decoder::new(DecodeOptions::default(), None, true),
+        Decoder::new(DecodeOptions::default(), None, true),
     );
     let mut slots = vec![Packet::UNSET; 7];
     let (mut k, mut frames) = (0, 0);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
     while let Some(frame) = src.next_frame().unwrap() {
-        let want = fresh.packet(&frame).expect("no filter");
+        // Payloads accumulate in both arenas at the same places.
+        let want = fresh.packet(&frame, &mut a).expect("no filter");
         k = (k * 5 + 3) % slots.len();
-        assert!(in_place.packet_into(&frame, &mut slots[k]));
+        assert!(in_place.packet_into(&frame, &mut slots[k], &mut b));
         assert_eq!(
             format!("{want:?}"),
             format!("{:?}", slots[k]),
             "frame {}",
             frame.number
         );
+        assert_eq!(a, b, "frame {}", frame.number);
         assert_eq!(
             format!("{:?}", fresh.counts),
             format!("{:?}", in_place.counts)
@@ -225,4 +230,30 @@ fn packet_into_dirty_slots_equals_packet() {
         frames += 1;
     }
     assert!(frames > 200, "{frames} frames");
+    assert!(!a.is_empty(), "no payload kept");
+}
+
+#[test]
+fn decoded_two_threads_equal_one() {
+    // With the application stage on, the pipeline hands each connection
+    // the same report the single-threaded engine makes.
+    let bytes = many_frames(240);
+    let opts = AnalyzeOptions {
+        app: Some(crate::app::AppOptions {
+            ladder: true,
+            ..Default::default()
+        }),
+        ..AnalyzeOptions::default()
+    };
+    let (want, want_summary) = serial(&bytes[..], &opts);
+    let (seen, summary) = piped(&bytes[..], &opts);
+    assert!(want.iter().all(|c| c.app.is_some()));
+    assert!(
+        want.iter()
+            .filter_map(|c| c.app.as_ref()?.conversation.as_ref())
+            .count()
+            > 1000
+    );
+    assert_eq!(want, seen);
+    assert_eq!(format!("{want_summary:?}"), format!("{summary:?}"));
 }

@@ -2,8 +2,19 @@
 //! connection's reassembled bytes ([`crate::stream`]), built on the pure
 //! syntax in [`crate::proto`].
 
+pub mod connection;
+pub mod conversation;
+pub mod detect;
 pub mod h2;
 pub mod http1;
+pub mod in_flight;
+
+pub use connection::{
+    AppOptions, AppReport, ConnectionDecoder, LadderStep, RstReport, StreamFigures,
+};
+pub use conversation::{Conversation, ConversationReport, ExchangeOutcome, ExchangeReport, Label};
+pub use detect::Protocol;
+pub use in_flight::RstLoss;
 
 /// Which way bytes went on a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -38,7 +38,7 @@ mod tests;
 
 pub use anomaly::{FlowAnomalies, TimeWentBack};
 pub use key::{FlowHash, FlowKey, TransportProto};
-pub use table::{FlowOptions, FlowTable};
+pub use table::{Applied, FlowOptions, FlowTable};
 pub(crate) use tcp::SSH_BANNER_PREFIX;
 pub use tcp::{
     ConnState, Connection, EndpointState, History, Letter, PAYLOAD_BYTES_READ, PortSet, Removal,

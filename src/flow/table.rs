@@ -41,6 +41,17 @@ impl Default for FlowOptions {
     }
 }
 
+/// Which connection a segment went to, for the stages after the table
+/// (stream reassembly and the application decoders keep their own state
+/// per connection, keyed by its id; the table knows nothing of them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The connection's id ([`Connection::id`]).
+    pub id: u64,
+    /// The segment came from the originator (Zeek's `orig`, the client).
+    pub from_orig: bool,
+}
+
 /// All open TCP connections of one capture.
 pub struct FlowTable {
     opts: FlowOptions,
@@ -186,7 +197,7 @@ impl FlowTable {
         seg: &TcpSegment<'_>,
         hash: FlowHash,
         emit: &mut impl FnMut(&Connection),
-    ) {
+    ) -> Option<Applied> {
         self.advance_to(frame, t, emit);
         let hash = hash.0;
         let (slot, created) = match self.find(hash, seg.src, seg.dst) {
@@ -209,9 +220,7 @@ impl FlowTable {
             queue,
             ..
         } = self;
-        let Some(conn) = slab.get_mut(slot) else {
-            return;
-        };
+        let conn = slab.get_mut(slot)?;
         let i = conn.sender_index(seg.src);
         // The queue's key for this slot is at or before this deadline; a
         // new connection has none yet.
@@ -238,6 +247,10 @@ impl FlowTable {
         } else if after != before {
             queue.set_lazy(slot, after);
         }
+        Some(Applied {
+            id: conn.id,
+            from_orig: usize::from(conn.orig) == i,
+        })
     }
 
     /// A TCP packet whose header is damaged (§1 step 2): it creates the

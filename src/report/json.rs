@@ -8,6 +8,7 @@
 //! document itself is written by [`pretty`], a hand-written writer held byte
 //! for byte against these views by the tests below.
 
+mod app;
 mod pretty;
 
 use std::io::{self, Write};
@@ -16,7 +17,7 @@ use std::sync::mpsc;
 use serde::Serialize;
 
 use crate::flow::Connection;
-use crate::teardown::{Frames, Reset};
+use crate::teardown::{Frames, Reset, Role};
 
 use super::{ConnectionReport, Report, Summary, ZeekRecord};
 
@@ -46,13 +47,24 @@ struct ConnectionView<'a> {
     client_from_syn: bool,
     ended: &'static str,
     closed_first: Option<&'static str>,
-    rst: Option<&'a Reset>,
-    client_rst: Option<&'a Reset>,
-    server_rst: Option<&'a Reset>,
+    rst: Option<RstView<'a>>,
+    client_rst: Option<RstView<'a>>,
+    server_rst: Option<RstView<'a>>,
     bytes: Bytes,
     frames: &'a Frames,
     removed_by: &'static str,
     zeek: ZeekView<'a>,
+    #[serde(flatten)]
+    app: Option<app::AppView<'a>>,
+}
+
+/// A RST object: the verdict's, and what it destroyed when decoded.
+#[derive(Serialize)]
+struct RstView<'a> {
+    #[serde(flatten)]
+    reset: &'a Reset,
+    #[serde(flatten)]
+    bytes: Option<app::RstBytes<'a>>,
 }
 
 #[derive(Serialize)]
@@ -72,6 +84,14 @@ struct ZeekView<'a> {
     orig_ip_bytes: u64,
     resp_pkts: u64,
     resp_ip_bytes: u64,
+}
+
+/// Index of a side in the application report's per-side arrays.
+fn side_index(r: Role) -> usize {
+    match r {
+        Role::Client => 0,
+        Role::Server => 1,
+    }
 }
 
 /// Seconds with six decimals, as a JSON number that prints the same digits.
@@ -107,6 +127,13 @@ impl<'a> ZeekView<'a> {
 impl<'a> ConnectionView<'a> {
     fn of(c: &'a ConnectionReport) -> Self {
         let t = &c.teardown;
+        let app = c.app.as_deref();
+        let rst = |r: Option<&'a Reset>| {
+            r.map(|reset| RstView {
+                reset,
+                bytes: app.map(|a| app::RstBytes::of(a.rst[side_index(reset.sender)].as_ref())),
+            })
+        };
         ConnectionView {
             id: c.id,
             client: t.client.to_string(),
@@ -114,9 +141,9 @@ impl<'a> ConnectionView<'a> {
             client_from_syn: t.client_from_syn,
             ended: t.ending.name(),
             closed_first: t.closed_first.map(|r| r.name()),
-            rst: t.first_rst.as_ref(),
-            client_rst: t.client_rst.as_ref(),
-            server_rst: t.server_rst.as_ref(),
+            rst: rst(t.first_rst.as_ref()),
+            client_rst: rst(t.client_rst.as_ref()),
+            server_rst: rst(t.server_rst.as_ref()),
             bytes: Bytes {
                 client_to_server: t.bytes_client_to_server,
                 server_to_client: t.bytes_server_to_client,
@@ -124,6 +151,7 @@ impl<'a> ConnectionView<'a> {
             frames: &t.frames,
             removed_by: c.removal.name(),
             zeek: ZeekView::of(&c.zeek),
+            app: app.map(app::AppView::of),
         }
     }
 }
@@ -159,6 +187,10 @@ pub fn write_document(
     )
 }
 
+/// A finished connection kept for the document, with its application
+/// layer when decoded.
+pub type Kept = (Connection, Option<Box<crate::app::AppReport>>);
+
 /// Writes the document of finished connection records in id (first-seen)
 /// order, whatever the order of `records`, without building a
 /// [`ConnectionReport`] for each: the same text as [`write_document`] of
@@ -173,7 +205,7 @@ pub fn write_document(
 /// When `out` fails.
 pub fn write_connections(
     out: &mut impl Write,
-    records: &[Connection],
+    records: &[Kept],
     summary: &Summary,
 ) -> io::Result<()> {
     write_connections_in_blocks(out, records, summary, 1024)
@@ -182,7 +214,7 @@ pub fn write_connections(
 /// [`write_connections`] with `block` connections per block.
 fn write_connections_in_blocks(
     out: &mut impl Write,
-    records: &[Connection],
+    records: &[Kept],
     summary: &Summary,
     block: usize,
 ) -> io::Result<()> {
@@ -193,8 +225,8 @@ fn write_connections_in_blocks(
         buf.clear();
         for (k, &i) in part.iter().enumerate() {
             buf.bytes(if n + k > 0 { b",\n    " } else { b"\n    " });
-            if let Some(c) = records.get(i) {
-                pretty::append_connection(buf, &pretty::View::of_connection(c));
+            if let Some((c, app)) = records.get(i) {
+                pretty::append_connection(buf, &pretty::View::of_connection(c, app.as_deref()));
             }
         }
     };
@@ -239,13 +271,13 @@ fn write_connections_in_blocks(
 /// place. Otherwise (ids scattered by a `--port`/`--host` scope) the indices
 /// are sorted by id: 16-byte keys, not the 224-byte records themselves,
 /// whose moves cost a tenth of the run.
-fn id_order(records: &[Connection]) -> Vec<usize> {
-    let lo = records.iter().map(Connection::id).min().unwrap_or(0);
-    let hi = records.iter().map(Connection::id).max().unwrap_or(0);
+fn id_order(records: &[Kept]) -> Vec<usize> {
+    let lo = records.iter().map(|k| k.0.id()).min().unwrap_or(0);
+    let hi = records.iter().map(|k| k.0.id()).max().unwrap_or(0);
     let span = usize::try_from(hi - lo).unwrap_or(usize::MAX);
     if span < records.len().saturating_mul(2) {
         let mut at = vec![usize::MAX; span + 1];
-        for (i, c) in records.iter().enumerate() {
+        for (i, (c, _)) in records.iter().enumerate() {
             // id - lo <= span, an index of `at`.
             if let Some(slot) = at.get_mut((c.id() - lo) as usize) {
                 *slot = i;
@@ -257,7 +289,7 @@ fn id_order(records: &[Connection]) -> Vec<usize> {
             return order;
         }
     }
-    let mut keyed: Vec<(u64, usize)> = records.iter().map(Connection::id).zip(0..).collect();
+    let mut keyed: Vec<(u64, usize)> = records.iter().map(|k| k.0.id()).zip(0..).collect();
     keyed.sort_unstable();
     keyed.into_iter().map(|(_, i)| i).collect()
 }

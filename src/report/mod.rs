@@ -14,6 +14,7 @@
 //! [`Summary::warnings`] turns the counts a user must not miss into typed
 //! [`Warning`]s for the caller to print.
 
+pub mod carried;
 pub mod expect;
 pub mod json;
 mod line;
@@ -24,6 +25,7 @@ pub mod zeek;
 pub use crate::flow::TimeWentBack;
 pub use warning::{Unfilterable, Warning};
 
+use crate::app::AppReport;
 use crate::capture::{CaptureAnomalies, Timestamp};
 use crate::flow::{ConnState, Connection, FlowAnomalies, Removal, TransportProto};
 use crate::teardown::{Ending, Teardown};
@@ -107,6 +109,8 @@ pub struct ConnectionReport {
     pub zeek: ZeekRecord,
     /// Which rule ended the record.
     pub removal: Removal,
+    /// The application layer, when it was decoded.
+    pub app: Option<Box<AppReport>>,
 }
 
 impl ConnectionReport {
@@ -117,7 +121,14 @@ impl ConnectionReport {
             teardown: Teardown::of(c),
             zeek: ZeekRecord::of(c),
             removal: c.removal(),
+            app: None,
         }
+    }
+
+    /// The same report with its application layer.
+    pub fn with_app(mut self, app: Option<Box<AppReport>>) -> Self {
+        self.app = app;
+        self
     }
 }
 

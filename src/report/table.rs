@@ -129,6 +129,12 @@ pub fn render_styled(report: &Report, style: &Style) -> String {
         out.push_str(&note);
         out.push('\n');
     }
+    let carried = super::carried::section(&report.connections);
+    if style.ascii {
+        out.push_str(&ascii(&carried));
+    } else {
+        out.push_str(&carried);
+    }
     out.push_str(&summary(&report.summary, style));
     out.push('\n');
     out

@@ -125,6 +125,8 @@ pub struct FrameSeen {
     pub range: (u64, u64),
     /// Its type; `None` for the client's connection preface.
     pub kind: Option<FrameType>,
+    /// Its stream identifier (0 for the connection and the preface).
+    pub stream: u32,
     /// A short label: `preface`, `SETTINGS`, `HEADERS s1 GET /`, `HEADERS
     /// s1 :status 200`, `GOAWAY last=1 NO_ERROR`.
     pub label: String,
@@ -283,6 +285,7 @@ impl H2Decoder {
                     sender,
                     range: (end - PREFACE.len() as u64, end),
                     kind: None,
+                    stream: 0,
                     label: "preface".into(),
                 });
             }
@@ -349,6 +352,7 @@ impl H2Decoder {
             sender,
             range: (offset, end),
             kind: Some(header.kind),
+            stream: header.stream,
             label,
         });
     }

@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
+use wirelab::analyze::Finished;
 use wirelab::analyze::{self, AnalyzeOptions, Scope};
+use wirelab::app::AppOptions;
 use wirelab::capture::{self, LiveCapture, LiveOptions, Spanned};
-use wirelab::flow::Connection;
 use wirelab::report::expect::{Checker, Expectation};
 use wirelab::report::table::Style;
 use wirelab::report::{ConnectionReport, Report, Summary, json, table, zeek};
-use wirelab::teardown::Teardown;
 use wirelab::wire::DecodeOptions;
 
 use crate::resolve::HostArg;
@@ -35,6 +35,17 @@ pub enum Format {
     Jsonl,
     /// Zeek conn.log TSV (the summary goes to standard error).
     Zeek,
+}
+
+/// What of the payload to decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Decode {
+    /// On for table and JSON, off for the Zeek log.
+    Auto,
+    /// Reassemble streams and decode HTTP/1.x and HTTP/2.
+    Http,
+    /// Headers only: no reassembly, no application fields.
+    None,
 }
 
 /// Flags of `lab analyze`.
@@ -95,6 +106,19 @@ pub struct Args {
     /// NO_COLOR is set), always, never.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Reassemble each connection's bytes and decode HTTP/1.x and HTTP/2
+    /// (protocol, exchanges, what a RST destroyed): auto is on for table,
+    /// json and jsonl, off for zeek.
+    #[arg(long, value_enum, value_name = "WHAT", default_value_t = Decode::Auto)]
+    decode: Decode,
+    /// Out-of-order bytes held per direction while reassembling; a
+    /// connection needing more stops being decoded in that direction.
+    #[arg(long, value_name = "BYTES", default_value_t = wirelab::stream::DEFAULT_WINDOW)]
+    reassembly_window: usize,
+    /// Print each connection's frames labelled with the messages they
+    /// carry (a ladder); in JSON, a `ladder` array per connection.
+    #[arg(long)]
+    frames: bool,
 }
 
 /// Where finished connections go: printed at once (zeek, jsonl, live) or
@@ -107,7 +131,7 @@ struct Sink {
     live: bool,
     out: BufWriter<io::Stdout>,
     kept: Vec<ConnectionReport>,
-    kept_records: Vec<Connection>,
+    kept_records: Vec<json::Kept>,
     /// Reused for each conn.log row.
     row: Vec<u8>,
     /// Zeek's `#open`/`#close` times, and whether the header is out.
@@ -133,7 +157,8 @@ impl Sink {
         }
     }
 
-    fn take(&mut self, c: &Connection, _t: &Teardown) {
+    fn take(&mut self, f: Finished<'_>) {
+        let c = f.connection;
         self.open_zeek_log();
         // The streaming fast path: a conn.log row straight from the record,
         // with no owned report to build when nothing is checked.
@@ -151,10 +176,10 @@ impl Sink {
             if !self.checker.is_empty() {
                 self.checker.check(&ConnectionReport::of(c));
             }
-            self.kept_records.push(c.clone());
+            self.kept_records.push((c.clone(), f.app));
             return;
         }
-        let report = ConnectionReport::of(c);
+        let report = ConnectionReport::of(c).with_app(f.app);
         self.checker.check(&report);
         let line = match (self.format, self.live) {
             (Format::Zeek, _) => Some(zeek::row(&report.zeek)),
@@ -239,6 +264,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ports: args.ports,
             hosts: args.hosts.into_iter().flat_map(|h| h.0).collect(),
         },
+        app: match (args.decode, args.format) {
+            (Decode::None, _) | (Decode::Auto, Format::Zeek) => None,
+            _ => Some(AppOptions {
+                window: args.reassembly_window,
+                ladder: args.frames,
+            }),
+        },
         ..AnalyzeOptions::default()
     };
     let mut sink = Sink {
@@ -259,9 +291,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         zeek.then(|| LogClock::from_env(fallback)).transpose()
     };
     let summary = if let Some(interface) = &args.interface {
-        // Whole packets only where they are used: the saved copy and the
-        // checksums; the analysis itself reads headers.
-        let live_opts = if args.write.is_some() || args.validate_checksums {
+        // Whole packets only where they are used: the saved copy, the
+        // checksums and the decoders; the flow table reads headers.
+        let live_opts = if args.write.is_some() || args.validate_checksums || opts.app.is_some() {
             LiveOptions::WHOLE_PACKETS
         } else {
             LiveOptions::HEADERS_ONLY
@@ -285,7 +317,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // Live, the header goes out at once rather than with the first row.
         sink.open_zeek_log();
         sink.out.flush().ok();
-        let summary = analyze::analyze_live(&mut capture, &opts, &stop, |c, t| sink.take(c, t))?;
+        let summary = analyze::analyze_live(&mut capture, &opts, &stop, |f| sink.take(f))?;
         capture.flush()?;
         // libpcap's own counters: a drop means the analysis missed packets.
         let stats = capture.stats()?;
@@ -312,7 +344,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut reader = capture::FileReader::new(input)?;
         let (mut reader, span) = Spanned::new(&mut reader);
         sink.zeek_log = zeek_clock(LogClock::Capture(span))?.map(|c| (c, false));
-        analyze::analyze_each(&mut reader, &opts, |c, t| sink.take(c, t))?
+        analyze::analyze_each(&mut reader, &opts, |f| sink.take(f))?
     };
     // What the library found worth saying besides the report, one line each,
     // after the report so that a long table does not scroll it away.

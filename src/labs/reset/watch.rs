@@ -91,8 +91,8 @@ impl Watch {
             any = true;
             self.frames += 1;
             let connections = &mut self.connections;
-            self.analyzer.frame(&frame, &mut |c, _| {
-                connections.push(ConnectionReport::of(c));
+            self.analyzer.frame(&frame, &mut |f| {
+                connections.push(ConnectionReport::of(f.connection).with_app(f.app));
             });
             if let Decoded::Tcp(seg) = wire::decode(&frame, &self.decode) {
                 let seg = Segment::of(frame.number, frame.ts, &seg);
@@ -151,8 +151,8 @@ impl Watch {
             frames,
             ..
         } = self;
-        analyzer.finish(cap.anomalies(), &mut |c, _| {
-            connections.push(ConnectionReport::of(c));
+        analyzer.finish(cap.anomalies(), &mut |f| {
+            connections.push(ConnectionReport::of(f.connection).with_app(f.app));
         })?;
         // `analyze::analyze` orders by id (first seen); so does the lab.
         connections.sort_by_key(|c| c.id);

@@ -17,6 +17,9 @@ use std::net::IpAddr;
 use super::super::ConnectionReport;
 use super::super::line::{PAIRS, decimal_len, octet_text, write_decimal};
 use super::super::zeek::Fields;
+use super::app::{AppView, RstBytes, members};
+use super::side_index;
+use crate::app::AppReport;
 use crate::capture::Timestamp;
 use crate::flow::{Connection, Removal};
 use crate::teardown::{Reset, Teardown};
@@ -28,16 +31,18 @@ pub(in crate::report) struct View<'a> {
     teardown: Teardown,
     removal: Removal,
     zeek: Fields<'a>,
+    app: Option<&'a AppReport>,
 }
 
 impl<'a> View<'a> {
     /// From a finished connection, without building its report.
-    pub(in crate::report) fn of_connection(c: &'a Connection) -> Self {
+    pub(in crate::report) fn of_connection(c: &'a Connection, app: Option<&'a AppReport>) -> Self {
         View {
             id: c.id(),
             teardown: Teardown::of(c),
             removal: c.removal(),
             zeek: Fields::of_connection(c),
+            app,
         }
     }
 
@@ -48,6 +53,7 @@ impl<'a> View<'a> {
             teardown: c.teardown,
             removal: c.removal,
             zeek: Fields::of_record(&c.zeek),
+            app: c.app.as_deref(),
         }
     }
 }
@@ -227,8 +233,9 @@ impl Block {
         self.bytes(b"\"");
     }
 
-    /// Appends a RST object or `null` (its members eight spaces in).
-    fn reset(&mut self, r: Option<Reset>) {
+    /// Appends a RST object or `null` (its members eight spaces in), with
+    /// what it destroyed when the connection was decoded.
+    fn reset(&mut self, r: Option<Reset>, app: Option<&AppReport>) {
         let Some(r) = r else {
             self.bytes(b"null");
             return;
@@ -239,6 +246,10 @@ impl Block {
         self.bytes(r.phase.name().as_bytes());
         self.bytes(b"\",\n        \"frame\": ");
         self.u64(r.frame);
+        if let Some(a) = app {
+            let bytes = RstBytes::of(a.rst[side_index(r.sender)].as_ref());
+            self.bytes(members(&bytes, 8).as_bytes());
+        }
         self.bytes(b"\n      }");
     }
 }
@@ -289,11 +300,11 @@ pub(in crate::report) fn append_connection(b: &mut Block, v: &View<'_>) {
         None => b.bytes(b"null"),
     }
     b.bytes(b",\n      \"rst\": ");
-    b.reset(t.first_rst);
+    b.reset(t.first_rst, v.app);
     b.bytes(b",\n      \"client_rst\": ");
-    b.reset(t.client_rst);
+    b.reset(t.client_rst, v.app);
     b.bytes(b",\n      \"server_rst\": ");
-    b.reset(t.server_rst);
+    b.reset(t.server_rst, v.app);
     b.bytes(b",\n      \"bytes\": {\n        \"client_to_server\": ");
     b.u64(t.bytes_client_to_server);
     b.bytes(b",\n        \"server_to_client\": ");
@@ -350,5 +361,9 @@ pub(in crate::report) fn append_connection(b: &mut Block, v: &View<'_>) {
     b.u64(z.resp_pkts);
     b.bytes(b",\n        \"resp_ip_bytes\": ");
     b.u64(z.resp_ip_bytes);
-    b.bytes(b"\n      }\n    }");
+    b.bytes(b"\n      }");
+    if let Some(a) = v.app {
+        b.bytes(members(&AppView::of(a), 6).as_bytes());
+    }
+    b.bytes(b"\n    }");
 }

@@ -42,6 +42,7 @@ fn report(id: u64) -> ConnectionReport {
             tunnel_parents: [None; 2],
         },
         removal: Removal::CloseTimer,
+        app: None,
     }
 }
 
@@ -166,13 +167,22 @@ fn records_and_their_reports_write_the_same_document() {
         }
         let mut records = Vec::new();
         let mut reader = crate::capture::open_file(&path).unwrap();
-        let summary = analyze_each(&mut reader, &AnalyzeOptions::default(), |c, _| {
-            records.push(c.clone())
+        // Decoded, with ladders: the application members are held too.
+        let opts = AnalyzeOptions {
+            app: Some(crate::app::AppOptions {
+                ladder: true,
+                ..Default::default()
+            }),
+            ..AnalyzeOptions::default()
+        };
+        let summary = analyze_each(&mut reader, &opts, |f| {
+            records.push((f.connection.clone(), f.app))
         })
         .unwrap();
         // Removal order, which is not id order once timers fire.
         records.reverse();
-        let mut reports: Vec<_> = records.iter().map(ConnectionReport::of).collect();
+        let report_of = |k: &Kept| ConnectionReport::of(&k.0).with_app(k.1.clone());
+        let mut reports: Vec<_> = records.iter().map(report_of).collect();
         reports.sort_by_key(|c| c.id);
         let expected = render(&Report {
             connections: reports,
@@ -187,8 +197,8 @@ fn records_and_their_reports_write_the_same_document() {
         );
         // Every fifth connection (as a scope would keep): ids too scattered
         // to be placed directly, so they are sorted.
-        let some: Vec<Connection> = records.iter().step_by(5).cloned().collect();
-        let mut some_reports: Vec<_> = some.iter().map(ConnectionReport::of).collect();
+        let some: Vec<Kept> = records.iter().step_by(5).cloned().collect();
+        let mut some_reports: Vec<_> = some.iter().map(report_of).collect();
         some_reports.sort_by_key(|c| c.id);
         let mut from_some = Vec::new();
         write_connections(&mut from_some, &some, &summary).unwrap();

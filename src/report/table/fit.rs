@@ -27,7 +27,9 @@ const RST_BY: usize = 4;
 /// `→` and `·` in ASCII, for a terminal whose locale is not UTF-8 (the
 /// live mode's lines, and the cells here).
 pub fn ascii(text: &str) -> String {
-    text.replace('→', "->").replace(" · ", "; ")
+    text.replace('→', "->")
+        .replace('←', "<-")
+        .replace(" · ", "; ")
 }
 
 /// The colour of a verdict: red for the endings a RST makes, green for
@@ -229,6 +231,7 @@ mod tests {
                 resp_ip_bytes: 300,
             },
             removal: Removal::CloseTimer,
+            app: None,
         }
     }
 

@@ -1,0 +1,71 @@
+//! The application stage's side store: one [`ConnectionDecoder`] per
+//! connection that the flow table has seen, keyed by the connection's id,
+//! so the flow record keeps its size and the flow table knows nothing of
+//! payloads. The table says which connection each segment went to
+//! ([`Applied`]); when it hands a connection out, its decoder is finished
+//! into an [`AppReport`] that travels with it.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::app::{AppOptions, AppReport, ConnectionDecoder, Direction};
+use crate::flow::Applied;
+use crate::wire::TcpSegment;
+
+/// Ids are sequential: a multiply spreads them over the table's buckets.
+#[derive(Default)]
+pub(super) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// Decoders of the connections open in the flow table.
+pub(super) struct AppStage {
+    opts: AppOptions,
+    open: HashMap<u64, Box<ConnectionDecoder>, BuildHasherDefault<IdHasher>>,
+}
+
+impl AppStage {
+    pub(super) fn new(opts: AppOptions) -> Self {
+        AppStage {
+            opts,
+            open: HashMap::default(),
+        }
+    }
+
+    /// A segment the table applied to connection `to`.
+    pub(super) fn segment(
+        &mut self,
+        to: Applied,
+        frame: u64,
+        seg: &TcpSegment<'_>,
+        payload: &[u8],
+    ) {
+        let opts = self.opts;
+        let sender = if to.from_orig {
+            Direction::ClientToServer
+        } else {
+            Direction::ServerToClient
+        };
+        self.open
+            .entry(to.id)
+            .or_insert_with(|| Box::new(ConnectionDecoder::new(opts)))
+            .segment(frame, sender, seg, payload);
+    }
+
+    /// The report of a connection the table handed out.
+    pub(super) fn finish(&mut self, id: u64) -> Option<Box<AppReport>> {
+        self.open.remove(&id).map(|d| Box::new(d.finish()))
+    }
+}

@@ -1,0 +1,354 @@
+//! One TCP connection's application layer as a capture shows it: its
+//! segments put in order per direction ([`crate::stream`]), fed to a
+//! [`Conversation`], the bytes in flight at each RST ([`super::in_flight`]),
+//! and, when asked, a ladder of the messages each frame completed.
+//!
+//! The analyzer keeps one of these beside each flow-table record that
+//! carries payload (keyed by the record's id, so the record itself does not
+//! grow) and turns it into an [`AppReport`] when the table hands the
+//! connection out.
+
+use crate::proto::h2::FrameType;
+use crate::stream::{Piece, Reassembler, Stopped};
+use crate::wire::TcpSegment;
+
+use super::Direction;
+use super::conversation::{Conversation, ConversationReport, ExchangeOutcome, Label};
+use super::http1::End;
+use super::in_flight::{DirBytes, RstLoss};
+
+/// Most ladder steps kept per connection; later ones are counted.
+pub const MAX_LADDER: usize = 4096;
+
+/// What the analyzer asks of the application stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppOptions {
+    /// Out-of-order bytes each direction may hold ([`Reassembler`]).
+    pub window: usize,
+    /// Keep a ladder of labelled frames.
+    pub ladder: bool,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        AppOptions {
+            window: crate::stream::DEFAULT_WINDOW,
+            ladder: false,
+        }
+    }
+}
+
+/// One captured frame that completed messages or HTTP/2 frames.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LadderStep {
+    /// Frame number.
+    pub frame: u64,
+    /// Its sender.
+    pub sender: Direction,
+    /// What it completed, in order.
+    pub labels: Vec<Label>,
+}
+
+impl LadderStep {
+    /// The HTTP/2 frames it completed: type and stream.
+    pub fn h2_frames(&self) -> impl Iterator<Item = (FrameType, u32)> + '_ {
+        self.labels.iter().filter_map(|l| l.h2)
+    }
+}
+
+/// Reassembly figures of one direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamFigures {
+    /// Bytes delivered in order to the decoder.
+    pub delivered: u64,
+    /// Holes never filled.
+    pub gaps: u64,
+    /// Their bytes.
+    pub gap_bytes: u64,
+    /// Retransmitted or overlapping bytes.
+    pub duplicate_bytes: u64,
+    /// Out-of-order data passed the window: this direction was not decoded
+    /// past that point.
+    pub window_overflow: bool,
+    /// Payload bytes the capture did not keep (frames cut at the snap
+    /// length): they become gaps.
+    pub snapped_bytes: u64,
+}
+
+/// A RST and what it destroyed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RstReport {
+    /// What the packets show in flight.
+    pub loss: RstLoss,
+    /// Exchanges (indices into [`AppReport::exchanges`]) whose messages the
+    /// lost bytes belonged to.
+    pub lost_in: Vec<usize>,
+    /// Exchanges whose messages the unacknowledged bytes belonged to.
+    pub unacked_in: Vec<usize>,
+}
+
+/// The application layer of one finished connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppReport {
+    /// What the bytes said; `None` when no payload was seen.
+    pub conversation: Option<ConversationReport>,
+    /// Per exchange (same order as the conversation's): did the client's
+    /// TCP acknowledge the whole response before any RST? `None` where
+    /// there was no response or the packets cannot tell.
+    pub delivered: Vec<Option<bool>>,
+    /// At the client's first RST, and at the server's.
+    pub rst: [Option<RstReport>; 2],
+    /// Reassembly, client then server.
+    pub streams: [StreamFigures; 2],
+    /// Labelled frames, when asked.
+    pub ladder: Option<Vec<LadderStep>>,
+    /// Ladder steps past [`MAX_LADDER`], not kept.
+    pub ladder_dropped: u64,
+}
+
+impl AppReport {
+    /// The exchanges, or none.
+    pub fn exchanges(&self) -> &[super::ExchangeReport] {
+        self.conversation
+            .as_ref()
+            .map_or(&[], |c| c.exchanges.as_slice())
+    }
+}
+
+/// One connection being decoded.
+#[derive(Debug, Clone)]
+pub struct ConnectionDecoder {
+    opts: AppOptions,
+    bytes: [DirBytes; 2],
+    streams: [Option<Reassembler>; 2],
+    conversation: Conversation,
+    payload_seen: bool,
+    snapped: [u64; 2],
+    ended: [bool; 2],
+    rst: [Option<RstLoss>; 2],
+    /// The server direction at the first RST: acknowledged offset, and
+    /// bytes sent.
+    acked_at_rst: Option<(Option<u64>, u64)>,
+    ladder: Vec<LadderStep>,
+    ladder_dropped: u64,
+}
+
+fn index(d: Direction) -> usize {
+    match d {
+        Direction::ClientToServer => 0,
+        Direction::ServerToClient => 1,
+    }
+}
+
+fn other(d: Direction) -> Direction {
+    match d {
+        Direction::ClientToServer => Direction::ServerToClient,
+        Direction::ServerToClient => Direction::ClientToServer,
+    }
+}
+
+impl ConnectionDecoder {
+    /// A connection with nothing seen yet.
+    pub fn new(opts: AppOptions) -> Self {
+        ConnectionDecoder {
+            opts,
+            bytes: [DirBytes::default(); 2],
+            streams: [None, None],
+            conversation: Conversation::new(),
+            payload_seen: false,
+            snapped: [0; 2],
+            ended: [false; 2],
+            rst: [None, None],
+            acked_at_rst: None,
+            ladder: Vec::new(),
+            ladder_dropped: 0,
+        }
+    }
+
+    /// Bytes held for decoding (out-of-order data and decoder buffers).
+    pub fn buffered(&self) -> usize {
+        self.streams
+            .iter()
+            .flatten()
+            .map(Reassembler::waiting_bytes)
+            .sum::<usize>()
+            + self.conversation.buffered()
+    }
+
+    /// One segment of the connection, from frame `frame`; `payload` is its
+    /// captured payload.
+    pub fn segment(&mut self, frame: u64, sender: Direction, seg: &TcpSegment<'_>, payload: &[u8]) {
+        let i = index(sender);
+        let peer = other(sender);
+        self.bytes[i].sent_segment(seg);
+        if seg.flags.ack() {
+            self.bytes[1 - i].acknowledged(seg.ack.0);
+        }
+        let mut labels = Vec::new();
+        let mut sink = |d: Direction, conv: &mut Conversation, piece: Piece<'_>| match piece {
+            Piece::Data { offset, bytes } => conv.feed(d, offset, bytes, &mut |l| labels.push(l)),
+            Piece::Gap { offset, .. } => conv.gap(d, offset),
+        };
+        self.snapped[i] += u64::from(seg.payload_len).saturating_sub(payload.len() as u64);
+        if !payload.is_empty() && !self.ended[i] {
+            self.payload_seen = true;
+            if self.streams[i].is_none()
+                && let Some(base) = self.bytes[i].base()
+            {
+                self.streams[i] = Some(Reassembler::new(base, self.opts.window));
+            }
+            if let Some(r) = &mut self.streams[i] {
+                let conv = &mut self.conversation;
+                r.segment(seg.seq.0, payload, &mut |p| sink(sender, conv, p));
+            }
+        }
+        // An ACK past a hole declares the hole a gap; once the peer's
+        // direction ended, its ACKs also cover the FIN, which is no byte.
+        if seg.flags.ack()
+            && !self.ended[1 - i]
+            && let Some(r) = &mut self.streams[1 - i]
+        {
+            let conv = &mut self.conversation;
+            r.acknowledged(seg.ack.0, &mut |p| sink(peer, conv, p));
+        }
+        if seg.flags.rst() {
+            if self.rst[i].is_none() {
+                self.rst[i] = Some(RstLoss::at(&self.bytes[i], &self.bytes[1 - i]));
+            }
+            if self.acked_at_rst.is_none() {
+                self.acked_at_rst = Some((self.bytes[1].acked(), self.bytes[1].sent()));
+            }
+            // The connection is gone for both sides (RFC 9293 §3.10.7).
+            for d in [sender, peer] {
+                self.end(d, End::Rst, Some(sender), &mut labels);
+            }
+        } else if seg.flags.fin() {
+            self.end(sender, End::Fin, None, &mut labels);
+        }
+        self.note(frame, sender, labels);
+    }
+
+    fn end(&mut self, d: Direction, how: End, rst_by: Option<Direction>, labels: &mut Vec<Label>) {
+        let i = index(d);
+        if self.ended[i] {
+            return;
+        }
+        self.ended[i] = true;
+        if let Some(r) = &mut self.streams[i] {
+            let conv = &mut self.conversation;
+            r.finish(&mut |p| match p {
+                Piece::Data { offset, bytes } => {
+                    conv.feed(d, offset, bytes, &mut |l| labels.push(l))
+                }
+                Piece::Gap { offset, .. } => conv.gap(d, offset),
+            });
+        }
+        self.conversation.end(d, how, rst_by);
+    }
+
+    fn note(&mut self, frame: u64, sender: Direction, labels: Vec<Label>) {
+        if !self.opts.ladder || labels.is_empty() {
+            return;
+        }
+        if self.ladder.len() < MAX_LADDER {
+            self.ladder.push(LadderStep {
+                frame,
+                sender,
+                labels,
+            });
+        } else {
+            self.ladder_dropped += 1;
+        }
+    }
+
+    /// The connection was handed out: the directions still open end with
+    /// the capture (or the table's timers), and the report is made.
+    pub fn finish(mut self) -> AppReport {
+        let mut labels = Vec::new();
+        for d in [Direction::ClientToServer, Direction::ServerToClient] {
+            self.end(d, End::CaptureEnd, None, &mut labels);
+        }
+        let conversation = if self.payload_seen {
+            self.conversation.report()
+        } else {
+            None
+        };
+        let exchanges = conversation.as_ref().map_or(&[][..], |c| &c.exchanges[..]);
+        // Acknowledged before the first RST, or by the end.
+        let (acked, sent) = self
+            .acked_at_rst
+            .unwrap_or_else(|| (self.bytes[1].acked(), self.bytes[1].sent()));
+        let known = self.bytes[1].base().is_some();
+        let delivered = exchanges
+            .iter()
+            .map(|e| {
+                let end = e.response_end()?;
+                if !known || e.outcome == ExchangeOutcome::NeverAnswered {
+                    return None;
+                }
+                // A body that runs to the close ends where the server
+                // stopped sending; any other response cut short was not
+                // delivered whole.
+                let end = end.or(e.until_close.then_some(sent));
+                Some(end.is_some_and(|end| acked.is_some_and(|a| a >= end)))
+            })
+            .collect();
+        let rst = [0, 1].map(|i| {
+            self.rst[i].map(|loss| RstReport {
+                loss,
+                lost_in: overlapping(exchanges, i, loss.lost_range),
+                unacked_in: overlapping(exchanges, 1 - i, loss.unacked_range),
+            })
+        });
+        let streams = [0, 1].map(|i| {
+            let mut f = self.streams[i]
+                .as_ref()
+                .map_or(StreamFigures::default(), |r| {
+                    let c = r.counts();
+                    StreamFigures {
+                        delivered: c.delivered,
+                        gaps: c.gaps,
+                        gap_bytes: c.gap_bytes,
+                        duplicate_bytes: c.duplicate_bytes,
+                        window_overflow: r.stopped() == Some(Stopped::WindowOverflow),
+                        snapped_bytes: 0,
+                    }
+                });
+            f.snapped_bytes = self.snapped[i];
+            f
+        });
+        AppReport {
+            conversation,
+            delivered,
+            rst,
+            streams,
+            ladder: self.opts.ladder.then_some(self.ladder),
+            ladder_dropped: self.ladder_dropped,
+        }
+    }
+}
+
+/// The exchanges whose message in direction `dir` (0 requests, 1
+/// responses) overlaps the stream range.
+fn overlapping(
+    exchanges: &[super::ExchangeReport],
+    dir: usize,
+    range: Option<(u64, u64)>,
+) -> Vec<usize> {
+    let Some((from, to)) = range.filter(|(a, b)| a < b) else {
+        return Vec::new();
+    };
+    exchanges
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            let r = if dir == 0 {
+                e.request_range
+            } else {
+                e.response_range
+            };
+            r.is_some_and(|(start, end)| start < to && end.is_none_or(|end| end > from))
+        })
+        .map(|(n, _)| n)
+        .collect()
+}

@@ -1,0 +1,254 @@
+//! The table format's account of what each decoded connection carried:
+//! its protocol, its exchanges and how each ended, what a RST destroyed,
+//! and (with `--frames`) its ladder. Plain sentences under the table, so
+//! the table keeps its columns.
+
+use std::fmt::Write as _;
+
+use crate::app::{AppReport, Direction, ExchangeOutcome, ExchangeReport, RstReport};
+use crate::flow::RstPhase;
+use crate::teardown::{Reset, Role, Teardown};
+
+use super::ConnectionReport;
+
+fn who(d: Direction) -> &'static str {
+    match d {
+        Direction::ClientToServer => "client",
+        Direction::ServerToClient => "server",
+    }
+}
+
+/// `GET /a → 200` or `GET /a → no response`.
+fn exchange_text(e: &ExchangeReport) -> String {
+    let mut s = String::new();
+    if let Some(id) = e.stream {
+        let _ = write!(s, "stream {id}: ");
+    }
+    match (&e.method, &e.target) {
+        (Some(m), Some(t)) => {
+            let _ = write!(s, "{m} {t}");
+        }
+        _ => s.push_str("(no request seen)"),
+    }
+    match e.status {
+        Some(code) => {
+            let _ = write!(s, " → {code}");
+        }
+        None => s.push_str(" → no response"),
+    }
+    s
+}
+
+fn outcome_text(o: ExchangeOutcome) -> String {
+    match o {
+        ExchangeOutcome::Complete => "complete".into(),
+        ExchangeOutcome::CutByRst(d) => format!("cut by the {}'s RST", who(d)),
+        ExchangeOutcome::CutByFin(d) => format!("cut by the {}'s FIN", who(d)),
+        ExchangeOutcome::CutByCaptureEnd => "cut by the end of the capture".into(),
+        ExchangeOutcome::NeverAnswered => "never answered".into(),
+        ExchangeOutcome::StreamReset(d, code) => {
+            format!("stream reset by the {} (RST_STREAM {code})", who(d))
+        }
+        ExchangeOutcome::Undecoded => "not decoded to its end".into(),
+        ExchangeOutcome::InProgress => "still in progress".into(),
+    }
+}
+
+fn delivered_text(d: Option<bool>, rst: bool) -> &'static str {
+    match (d, rst) {
+        (Some(true), true) => "; the client acknowledged the whole response before the RST",
+        (Some(true), false) => "; the client acknowledged the whole response",
+        (Some(false), true) => "; the client had NOT acknowledged the whole response at the RST",
+        (Some(false), false) => "; the client never acknowledged the whole response",
+        (None, _) => "",
+    }
+}
+
+fn rst_text(r: &Reset, rep: Option<&RstReport>, app: &AppReport, out: &mut String) {
+    let sender = r.sender.name();
+    let peer = match r.sender {
+        Role::Client => "server",
+        Role::Server => "client",
+    };
+    let _ = write!(out, "  {sender} RST at frame {}: ", r.frame);
+    let Some(rep) = rep else {
+        out.push_str("what it destroyed cannot be told from these packets\n");
+        return;
+    };
+    let list = |v: &[usize]| {
+        v.iter()
+            .filter_map(|&i| {
+                app.exchanges()
+                    .get(i)
+                    .map(|e| format!("#{} {}", i + 1, exchange_text(e)))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match rep.loss.lost_bytes {
+        Some(0) => {
+            let _ = write!(
+                out,
+                "everything it sent had been acknowledged by the {peer}"
+            );
+        }
+        Some(n) => {
+            let _ = write!(
+                out,
+                "{n} bytes it sent were never acknowledged by the {peer} (they may never be read)"
+            );
+            if !rep.lost_in.is_empty() {
+                let _ = write!(out, ", from {}", list(&rep.lost_in));
+            }
+        }
+        None => out.push_str("what it had sent is unknown (its start was not captured)"),
+    }
+    match rep.loss.unacked_bytes {
+        Some(0) | None => {}
+        Some(n) => {
+            let _ = write!(
+                out,
+                "; {n} bytes from the {peer} had arrived without being acknowledged"
+            );
+            if !rep.unacked_in.is_empty() {
+                let _ = write!(out, " ({})", list(&rep.unacked_in));
+            }
+        }
+    }
+    out.push('\n');
+    if r.phase == RstPhase::UnreadData && rep.loss.unacked_bytes == Some(0) {
+        let _ = writeln!(
+            out,
+            "    (the {sender}'s kernel had acknowledged what arrived; whether its application read it \
+             is invisible on the wire)"
+        );
+    }
+}
+
+/// The lines for one connection, or nothing when it was not decoded or
+/// carried no payload.
+pub fn connection(c: &ConnectionReport) -> String {
+    let mut out = String::new();
+    let Some(app) = c.app.as_deref() else {
+        return out;
+    };
+    let t: &Teardown = &c.teardown;
+    let Some(conv) = &app.conversation else {
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "#{} {} → {}  {}",
+        c.id,
+        t.client,
+        t.server,
+        conv.protocol.name()
+    );
+    let rst = t.first_rst.is_some();
+    for (n, (e, d)) in conv.exchanges.iter().zip(&app.delivered).enumerate() {
+        let _ = write!(
+            out,
+            "  {}. {}: {}",
+            n + 1,
+            exchange_text(e),
+            outcome_text(e.outcome)
+        );
+        out.push_str(delivered_text(*d, rst));
+        if e.outcome == ExchangeOutcome::CutByRst(Direction::ServerToClient) && e.status.is_none() {
+            out.push_str(" (most likely unread when the server closed)");
+        }
+        out.push('\n');
+    }
+    if let Some(h2) = &conv.http2 {
+        for g in &h2.goaways {
+            let _ = writeln!(
+                out,
+                "  GOAWAY from the {}: last stream {}, {}",
+                who(g.sender),
+                g.last_stream,
+                g.code
+            );
+        }
+    }
+    if let Some(e) = &conv.decode_error {
+        let _ = write!(
+            out,
+            "  decoding stopped in the {}'s bytes at offset {}: {}",
+            who(e.sender),
+            e.offset,
+            e.reason
+        );
+        let snapped = app.streams[usize::from(e.sender == Direction::ServerToClient)].snapped_bytes;
+        if snapped > 0 {
+            let _ = write!(
+                out,
+                " (the capture cut {snapped} bytes off its frames: a snap length)"
+            );
+        }
+        out.push('\n');
+    }
+    for (r, i) in [(t.client_rst, 0), (t.server_rst, 1)] {
+        if let Some(r) = r {
+            rst_text(&r, app.rst[i].as_ref(), app, &mut out);
+        }
+    }
+    if let Some(ladder) = &app.ladder {
+        let mut events: Vec<(u64, String)> = ladder
+            .iter()
+            .map(|s| {
+                let arrow = match s.sender {
+                    Direction::ClientToServer => "client → server",
+                    Direction::ServerToClient => "client ← server",
+                };
+                let labels: Vec<&str> = s.labels.iter().map(|l| l.text.as_str()).collect();
+                (s.frame, format!("{arrow}  {}", labels.join(" · ")))
+            })
+            .collect();
+        let f = &t.frames;
+        let tcp = [
+            (f.syn, "client → server  SYN"),
+            (f.client_fin, "client → server  FIN"),
+            (f.server_fin, "client ← server  FIN"),
+            (f.client_rst, "client → server  RST"),
+            (f.server_rst, "client ← server  RST"),
+        ];
+        for (frame, text) in tcp {
+            if let Some(n) = frame {
+                events.push((n, text.to_string()));
+            }
+        }
+        events.sort_by_key(|e| e.0);
+        for (frame, text) in events {
+            let _ = writeln!(out, "    frame {frame:>6}  {text}");
+        }
+        if app.ladder_dropped > 0 {
+            let _ = writeln!(out, "    ({} more frames not shown)", app.ladder_dropped);
+        }
+    }
+    out
+}
+
+/// The section under the table: every decoded connection's lines, and
+/// one note when a response was acknowledged before a RST.
+pub fn section(connections: &[ConnectionReport]) -> String {
+    let mut out = String::new();
+    let mut acked_then_rst = false;
+    for c in connections {
+        let text = connection(c);
+        if text.is_empty() {
+            continue;
+        }
+        out.push_str(&text);
+        acked_then_rst |= c.teardown.first_rst.is_some()
+            && c.app
+                .as_deref()
+                .is_some_and(|a| a.delivered.contains(&Some(true)));
+    }
+    if acked_then_rst {
+        out.push_str(
+            "Acknowledged is not yet read: a Linux client still reads the bytes queued before a \
+             RST; other stacks may discard them.\n",
+        );
+    }
+    out
+}

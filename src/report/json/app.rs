@@ -1,0 +1,243 @@
+//! The JSON members a decoded connection adds (`--decode`): `protocol`,
+//! `exchanges`, `http2`, `decode_error`, `streams` and, with `--frames`,
+//! `ladder`; and the `unacked_bytes`/`lost_bytes` of its RST objects.
+//! Field names are the contract the README lists.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::app::{AppReport, Direction, LadderStep, RstReport, StreamFigures};
+
+fn side(d: Direction) -> &'static str {
+    match d {
+        Direction::ClientToServer => "client",
+        Direction::ServerToClient => "server",
+    }
+}
+
+#[derive(Serialize)]
+pub(super) struct AppView<'a> {
+    protocol: Option<&'static str>,
+    exchanges: Vec<ExchangeView<'a>>,
+    http2: Option<Http2View>,
+    decode_error: Option<DecodeErrorView<'a>>,
+    streams: StreamsView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ladder: Option<Vec<StepView>>,
+}
+
+#[derive(Serialize)]
+struct BodyView {
+    seen: u64,
+    expected: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct ExchangeView<'a> {
+    stream: Option<u32>,
+    method: Option<&'a str>,
+    target: Option<&'a str>,
+    status: Option<u16>,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_error: Option<String>,
+    request_body: Option<BodyView>,
+    response_body: Option<BodyView>,
+    response_delivered: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct GoAwayView {
+    sender: &'static str,
+    last_stream: u32,
+    code: String,
+}
+
+#[derive(Serialize)]
+struct Http2View {
+    frames: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    goaway: Vec<GoAwayView>,
+    protocol_errors: u64,
+}
+
+#[derive(Serialize)]
+struct DecodeErrorView<'a> {
+    sender: &'static str,
+    offset: u64,
+    reason: &'a str,
+}
+
+#[derive(Serialize)]
+struct StreamView {
+    delivered: u64,
+    gaps: u64,
+    gap_bytes: u64,
+    duplicate_bytes: u64,
+    window_overflow: bool,
+    snapped_bytes: u64,
+}
+
+impl StreamView {
+    fn of(s: &StreamFigures) -> Self {
+        StreamView {
+            delivered: s.delivered,
+            gaps: s.gaps,
+            gap_bytes: s.gap_bytes,
+            duplicate_bytes: s.duplicate_bytes,
+            window_overflow: s.window_overflow,
+            snapped_bytes: s.snapped_bytes,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct StreamsView {
+    client: StreamView,
+    server: StreamView,
+}
+
+#[derive(Serialize)]
+struct H2FrameView {
+    #[serde(rename = "type")]
+    kind: String,
+    stream: u32,
+}
+
+#[derive(Serialize)]
+struct StepView {
+    frame: u64,
+    from: &'static str,
+    labels: Vec<String>,
+    h2: Vec<H2FrameView>,
+}
+
+impl StepView {
+    fn of(s: &LadderStep) -> Self {
+        StepView {
+            frame: s.frame,
+            from: side(s.sender),
+            labels: s.labels.iter().map(|l| l.text.clone()).collect(),
+            h2: s
+                .h2_frames()
+                .map(|(k, stream)| H2FrameView {
+                    kind: k.to_string(),
+                    stream,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl<'a> AppView<'a> {
+    pub(super) fn of(a: &'a AppReport) -> Self {
+        let conv = a.conversation.as_ref();
+        let exchanges = a
+            .exchanges()
+            .iter()
+            .zip(&a.delivered)
+            .map(|(e, delivered)| ExchangeView {
+                stream: e.stream,
+                method: e.method.as_deref(),
+                target: e.target.as_deref(),
+                status: e.status,
+                outcome: e.outcome.name(),
+                stream_error: match e.outcome {
+                    crate::app::ExchangeOutcome::StreamReset(_, code) => Some(code.to_string()),
+                    _ => None,
+                },
+                request_body: e.request_body.map(|b| BodyView {
+                    seen: b.seen,
+                    expected: b.expected,
+                }),
+                response_body: e.response_body.map(|b| BodyView {
+                    seen: b.seen,
+                    expected: b.expected,
+                }),
+                response_delivered: *delivered,
+            })
+            .collect();
+        let http2 = conv.and_then(|c| c.http2.as_ref()).map(|h| {
+            let mut frames = BTreeMap::new();
+            for (name, counts) in ["client", "server"].into_iter().zip(&h.frames) {
+                frames.insert(
+                    name,
+                    counts.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+                );
+            }
+            Http2View {
+                frames,
+                goaway: h
+                    .goaways
+                    .iter()
+                    .map(|g| GoAwayView {
+                        sender: side(g.sender),
+                        last_stream: g.last_stream,
+                        code: g.code.to_string(),
+                    })
+                    .collect(),
+                protocol_errors: h.protocol_errors,
+            }
+        });
+        AppView {
+            protocol: conv.map(|c| c.protocol.name()),
+            exchanges,
+            http2,
+            decode_error: conv
+                .and_then(|c| c.decode_error.as_ref())
+                .map(|e| DecodeErrorView {
+                    sender: side(e.sender),
+                    offset: e.offset,
+                    reason: &e.reason,
+                }),
+            streams: StreamsView {
+                client: StreamView::of(&a.streams[0]),
+                server: StreamView::of(&a.streams[1]),
+            },
+            ladder: a
+                .ladder
+                .as_ref()
+                .map(|l| l.iter().map(StepView::of).collect()),
+        }
+    }
+}
+
+/// The members a RST object gains when the connection was decoded.
+#[derive(Serialize, Clone, Copy)]
+pub(super) struct RstBytes<'a> {
+    pub(super) unacked_bytes: Option<u64>,
+    pub(super) lost_bytes: Option<u64>,
+    pub(super) lost_in: &'a [usize],
+    pub(super) unacked_in: &'a [usize],
+}
+
+impl<'a> RstBytes<'a> {
+    pub(super) fn of(r: Option<&'a RstReport>) -> Self {
+        RstBytes {
+            unacked_bytes: r.and_then(|r| r.loss.unacked_bytes),
+            lost_bytes: r.and_then(|r| r.loss.lost_bytes),
+            lost_in: r.map_or(&[], |r| &r.lost_in),
+            unacked_in: r.map_or(&[], |r| &r.unacked_in),
+        }
+    }
+}
+
+/// Writes `value` as serde_json's pretty printer would inside an object
+/// whose members sit `indent` spaces in: its members without the braces,
+/// each line indented, preceded by `,\n`.
+pub(super) fn members(value: &impl Serialize, indent: usize) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let inner = text
+        .strip_prefix("{\n")
+        .and_then(|t| t.strip_suffix("\n}"))
+        .unwrap_or("");
+    let pad = " ".repeat(indent - 2);
+    let mut out = String::with_capacity(inner.len() + 64);
+    out.push(',');
+    for line in inner.lines() {
+        out.push('\n');
+        out.push_str(&pad);
+        out.push_str(line);
+    }
+    out
+}
