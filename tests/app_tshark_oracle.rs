@@ -17,8 +17,9 @@
 mod tshark;
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 use tshark::contract::{Analyzed, analyzed, as_contract, compare};
@@ -282,6 +283,94 @@ fn analyzer_agrees_with_tshark() {
         compared.0 >= 20 && compared.1 >= 20 && compared.2 >= 60,
         "too little compared: {compared:?}"
     );
+}
+
+/// The client connection preface (RFC 9113 §3.4).
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// `bytes` after the first `marker` in them.
+fn after<'a>(bytes: &'a [u8], marker: &[u8]) -> &'a [u8] {
+    let at = bytes
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .unwrap_or_else(|| panic!("{:?} not in the stream", String::from_utf8_lossy(marker)));
+    &bytes[at + marker.len()..]
+}
+
+/// One direction's frames as hyperframe reads them, and the bytes left over.
+fn hyperframe(bytes: &[u8]) -> (Vec<H2Frame>, u64) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracle/h2_frame_list.py");
+    let mut child = Command::new("/usr/bin/python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("/usr/bin/python3 cannot run ({e}): run scripts/setup"));
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(hex.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "hyperframe failed (is python3-h2 installed? run scripts/setup): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("h2_frame_list.py writes JSON");
+    let frames = v["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let kind = u8::try_from(f[0].as_u64().unwrap()).unwrap();
+            H2Frame::new(
+                &tshark::frame_type_name(kind),
+                f[1].as_u64().unwrap() as u32,
+            )
+        })
+        .collect();
+    (frames, v["rest"].as_u64().unwrap())
+}
+
+/// Before tshark judges the analyzer, a second reader checks tshark: on every
+/// HTTP/2 connection of captures/app/, hyperframe parses the reassembled
+/// bytes of each direction (from tshark's `follow,tcp,raw`, after the
+/// preface and, for an Upgrade, after the HTTP/1.1 head) into the same
+/// frames, in the same order, with nothing left over.
+#[test]
+fn hyperframe_reads_the_frames_tshark_reads() {
+    let mut checked = 0;
+    for pcap in captures()
+        .iter()
+        .filter(|p| p.parent().unwrap().ends_with("app"))
+    {
+        for (key, t) in tshark::read(pcap).conns.iter().filter(|(_, t)| t.preface) {
+            let (client, server) = tshark::follow_raw(pcap, key, t.tcp_stream);
+            let server = if t.requests.is_empty() {
+                &server[..]
+            } else {
+                after(&server, b"\r\n\r\n")
+            };
+            for (side, bytes, listed) in [
+                ("client", after(&client, PREFACE), &t.client_frames),
+                ("server", server, &t.server_frames),
+            ] {
+                let (frames, rest) = hyperframe(bytes);
+                assert_eq!(
+                    (&frames, rest),
+                    (listed, 0),
+                    "{} {key} {side}: hyperframe (left) and tshark (right) differ",
+                    short(pcap)
+                );
+                checked += frames.len();
+            }
+        }
+    }
+    assert!(checked >= 60, "only {checked} frames checked");
 }
 
 /// A named change that makes a report disagree with tshark.

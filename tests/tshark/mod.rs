@@ -89,6 +89,8 @@ pub fn list<T: fmt::Display>(items: &[T]) -> String {
 /// What tshark saw on one connection.
 #[derive(Clone, Debug, Default)]
 pub struct Conn {
+    /// tshark's index of the connection (`tcp.stream`).
+    pub tcp_stream: u64,
     /// HTTP/1.x request lines, in the order they were sent.
     pub requests: Vec<RequestLine>,
     /// HTTP/1.x status codes, in order, interim ones (100, 101) included.
@@ -261,6 +263,7 @@ pub fn read(path: &Path) -> Capture {
         });
         let from_client = src == key.client;
         let conn = capture.conns.entry(key).or_default();
+        conn.tcp_stream = stream;
         for http in each(&layers["http"]) {
             read_http1(http, conn);
         }
@@ -271,6 +274,43 @@ pub fn read(path: &Path) -> Capture {
         }
     }
     capture
+}
+
+/// The bytes each side sent on connection `tcp_stream` of `path`, in
+/// sequence order (`-z follow,tcp,raw`): (client's, server's).
+pub fn follow_raw(path: &Path, key: &ConnKey, tcp_stream: u64) -> (Vec<u8>, Vec<u8>) {
+    let file = path.to_str().expect("capture path is UTF-8").to_string();
+    let text = tshark(&[
+        "-r".into(),
+        file,
+        "-q".into(),
+        "-z".into(),
+        format!("follow,tcp,raw,{tcp_stream}"),
+    ]);
+    // Node 0 is the side that sent data first; Node 1's bytes are on
+    // tab-indented lines.
+    let mut node0_is_client = true;
+    let (mut node0, mut node1) = (Vec::new(), Vec::new());
+    for line in text.lines() {
+        if let Some(addr) = line.strip_prefix("Node 0: ") {
+            node0_is_client = addr == key.client;
+        } else if let Some(hex) = line.strip_prefix('\t') {
+            node1.extend(unhex(hex));
+        } else if !line.is_empty() && line.bytes().all(|b| b.is_ascii_hexdigit()) {
+            node0.extend(unhex(line));
+        }
+    }
+    if node0_is_client {
+        (node0, node1)
+    } else {
+        (node1, node0)
+    }
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("tshark writes hex"))
+        .collect()
 }
 
 /// One HTTP/1.x message (tshark makes one `http` tree per message, so three
