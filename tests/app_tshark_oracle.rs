@@ -11,7 +11,14 @@
 //!   concatenated `ladder[].h2` of `lab analyze --format json --frames`), the
 //!   frame counts per type in `http2.frames`, and each stream's `:status`.
 //!
-//! tshark must be installed (scripts/setup); without it both tests fail with
+//! - `hyperframe_reads_the_frames_tshark_reads` checks the oracle with a
+//!   second reader: Python's hyperframe parses the same reassembled bytes
+//!   into the same HTTP/2 frames.
+//! - `the_comparison_sees_every_kind_of_disagreement` checks the comparison:
+//!   a report written from tshark's own reading agrees, and each kind of
+//!   wrong field in it is caught.
+//!
+//! tshark must be installed (scripts/setup); without it the tests fail with
 //! one line saying so. No capture permission is needed.
 
 mod tshark;
