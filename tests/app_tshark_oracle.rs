@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 use tshark::contract::{Analyzed, analyzed, as_contract, compare};
@@ -50,6 +51,33 @@ fn captures() -> Vec<PathBuf> {
         "expected the reference captures, found {all:?}"
     );
     all
+}
+
+/// Every capture as tshark reads it, read once per test process (the tests
+/// share it) with one tshark per capture at a time.
+fn readings() -> &'static [(PathBuf, Capture)] {
+    static READ: OnceLock<Vec<(PathBuf, Capture)>> = OnceLock::new();
+    READ.get_or_init(|| {
+        let paths = captures();
+        std::thread::scope(|s| {
+            let running: Vec<_> = paths
+                .iter()
+                .map(|p| s.spawn(move || tshark::read(p)))
+                .collect();
+            // A reader's panic (tshark missing, ...) is re-raised as it was.
+            let read = running
+                .into_iter()
+                .map(|r| r.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            paths.iter().cloned().zip(read).collect()
+        })
+    })
+}
+
+/// The readings of `captures/app/`.
+fn app_readings() -> impl Iterator<Item = &'static (PathBuf, Capture)> {
+    readings()
+        .iter()
+        .filter(|(p, _)| p.parent().is_some_and(|d| d.ends_with("app")))
 }
 
 fn short(path: &Path) -> String {
@@ -202,14 +230,13 @@ fn known_facts(name: &str, cap: &Capture) -> Vec<String> {
 #[test]
 fn tshark_reads_every_capture() {
     let mut bad = Vec::new();
-    for pcap in captures() {
-        let cap = tshark::read(&pcap);
-        println!("{} (server ports {:?})", short(&pcap), cap.server_ports);
+    for (pcap, cap) in readings() {
+        println!("{} (server ports {:?})", short(pcap), cap.server_ports);
         for (key, conn) in &cap.conns {
             println!("{}", summary(key, conn));
         }
         let name = pcap.file_name().unwrap().to_str().unwrap();
-        bad.extend(known_facts(name, &cap));
+        bad.extend(known_facts(name, cap));
     }
     assert!(
         bad.is_empty(),
@@ -222,9 +249,8 @@ fn tshark_reads_every_capture() {
 fn analyzer_agrees_with_tshark() {
     let mut bad = Vec::new();
     let mut compared = (0, 0, 0); // connections, HTTP/1 requests, HTTP/2 frames
-    for pcap in captures() {
-        let name = short(&pcap);
-        let oracle = tshark::read(&pcap);
+    for (pcap, oracle) in readings() {
+        let name = short(pcap);
         let out = Command::new(env!("CARGO_BIN_EXE_lab"))
             .args([
                 "analyze",
@@ -351,11 +377,8 @@ fn hyperframe(bytes: &[u8]) -> (Vec<H2Frame>, u64) {
 #[test]
 fn hyperframe_reads_the_frames_tshark_reads() {
     let mut checked = 0;
-    for pcap in captures()
-        .iter()
-        .filter(|p| p.parent().unwrap().ends_with("app"))
-    {
-        for (key, t) in tshark::read(pcap).conns.iter().filter(|(_, t)| t.preface) {
+    for (pcap, cap) in app_readings() {
+        for (key, t) in cap.conns.iter().filter(|(_, t)| t.preface) {
             let (client, server) = tshark::follow_raw(pcap, key, t.tcp_stream);
             let server = if t.requests.is_empty() {
                 &server[..]
@@ -389,17 +412,10 @@ type Mutation = (&'static str, fn(&mut Value));
 #[test]
 fn the_comparison_sees_every_kind_of_disagreement() {
     let mut checked = 0;
-    for pcap in captures()
-        .iter()
-        .filter(|p| p.parent().unwrap().ends_with("app"))
-    {
-        for (key, t) in tshark::read(pcap).conns {
-            let agree = as_contract(&t);
-            assert_eq!(
-                compare(&t, &analyzed(&agree)),
-                Vec::<String>::new(),
-                "{key}"
-            );
+    for (_, cap) in app_readings() {
+        for (key, t) in &cap.conns {
+            let agree = as_contract(t);
+            assert_eq!(compare(t, &analyzed(&agree)), Vec::<String>::new(), "{key}");
             let mutations: [Mutation; 6] = [
                 ("protocol", |v| v["protocol"] = "unknown".into()),
                 ("requests", |v| {
@@ -435,7 +451,7 @@ fn the_comparison_sees_every_kind_of_disagreement() {
                 let mut wrong = agree.clone();
                 mutate(&mut wrong);
                 if wrong != agree {
-                    let diffs = compare(&t, &analyzed(&wrong));
+                    let diffs = compare(t, &analyzed(&wrong));
                     assert!(!diffs.is_empty(), "{key}: a wrong {what} went unnoticed");
                     checked += 1;
                 }
