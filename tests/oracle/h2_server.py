@@ -26,7 +26,6 @@ The server prints one line when it listens ("listening PORT") and otherwise
 stays quiet; it runs until killed.
 """
 import argparse
-import base64
 import socket
 import socketserver
 import sys
@@ -34,6 +33,7 @@ import sys
 import h2.config
 import h2.connection
 import h2.events
+import h2.exceptions
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 HEAD_LIMIT = 65536
@@ -120,7 +120,12 @@ class Connection(socketserver.BaseRequestHandler):
         done = self.goaway_if_due(conn, upgrade is not None)
         while not done:
             if buf:
-                events = conn.receive_data(buf)
+                try:
+                    events = conn.receive_data(buf)
+                except h2.exceptions.ProtocolError:
+                    # h2 has queued a GOAWAY with the error (RFC 9113
+                    # §5.4.1); send it and close.
+                    break
                 buf = b""
                 done = self.handle_events(conn, events, requests)
                 sock.sendall(conn.data_to_send())
