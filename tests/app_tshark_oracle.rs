@@ -215,6 +215,27 @@ fn known_facts(name: &str, cap: &Capture) -> Vec<String> {
                 "the pipelined requests in order on one connection",
             );
         }
+        "http1-framing.pcap" => {
+            check(conns.len() == 3, "three connections");
+            let seen: Vec<(Vec<String>, Vec<u16>, &str)> = conns
+                .iter()
+                .map(|c| {
+                    let version = c.requests.first().map_or("", |r| r.version.as_str());
+                    (targets(c), c.statuses.clone(), version)
+                })
+                .collect();
+            for want in [
+                (vec!["GET /c1", "GET /c2"], vec![200, 200], "HTTP/1.1"),
+                (vec!["POST /upload"], vec![100, 200], "HTTP/1.1"),
+                (vec!["GET /old"], vec![200], "HTTP/1.0"),
+            ] {
+                check(
+                    seen.iter()
+                        .any(|(t, s, v)| *t == want.0 && *s == want.1 && *v == want.2),
+                    &format!("a connection with {want:?}"),
+                );
+            }
+        }
         _ => {
             // The lab's captures: HTTP/1.1 from curl or the raw client.
             check(!conns.is_empty(), "at least one connection with HTTP");
