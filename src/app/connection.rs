@@ -408,6 +408,10 @@ mod tests {
             ("Conversation", size_of::<Conversation>()),
             ("Reassembler", size_of::<Reassembler>()),
             ("RstLoss", size_of::<RstLoss>()),
+            ("Exchange", size_of::<crate::app::http1::Exchange>()),
+            ("Http1Decoder", size_of::<crate::app::http1::Http1Decoder>()),
+            ("ExchangeReport", size_of::<crate::app::ExchangeReport>()),
+            ("AppReport", size_of::<AppReport>()),
         ];
         eprintln!("{sizes:?}");
         assert!(sizes[0].1 <= 512, "{sizes:?}");

@@ -489,7 +489,9 @@ impl Conversation {
     /// What the conversation showed. Call after both directions ended.
     pub fn report(&self) -> Option<ConversationReport> {
         let protocol = self.protocol()?;
-        let mut exchanges = Vec::new();
+        let count = self.http1.as_deref().map_or(0, |h| h.exchanges().len())
+            + self.h2.as_deref().map_or(0, |h| h.streams().len());
+        let mut exchanges = Vec::with_capacity(count);
         let mut decode_error = None;
         if let Some(h1) = self.http1.as_deref() {
             let switched = h1
