@@ -385,8 +385,10 @@ impl Conversation {
             let done = &mut self.labelled[n];
             if let (false, Some(r)) = (done.0, &e.request) {
                 done.0 = true;
+                // The request line as sent; the response's below without
+                // its reason phrase, which is free text (RFC 9112 §4).
                 label(Label {
-                    text: format!("{} {}", r.method, r.target),
+                    text: format!("{} {} {}", r.method, r.target, version_text(r.version)),
                     h2: None,
                 });
             }
