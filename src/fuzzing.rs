@@ -641,3 +641,71 @@ pub fn http1_stream(data: &[u8]) {
         assert!(sw.client_offset.is_none_or(|o| o <= fed[0]));
     }
 }
+
+/// One connection's segments through the analyzer's application stage
+/// ([`crate::app::ConnectionDecoder`]: in-flight bytes, reassembly,
+/// protocol detection, the HTTP/1 to HTTP/2 switch, the ladder).
+///
+/// Input: records of `[sel, seq_lo, seq_hi, ack_lo, ack_hi, len, payload…]`:
+/// `sel`'s top bit is the sender (0 client), its low bits pick SYN, FIN, RST
+/// and ACK; sequence and acknowledgment numbers move by the signed 16-bit
+/// deltas from each side's own running values, so retransmissions,
+/// overlaps, holes and wrap-around all occur. The first payload bytes steer
+/// detection: seeds start with an HTTP/1 request or the HTTP/2 preface.
+pub fn app_connection(data: &[u8]) {
+    use crate::app::{AppOptions, ConnectionDecoder, Direction};
+    use crate::wire::{SeqNum, TcpFlags, TcpSegment};
+    let mut d = ConnectionDecoder::new(AppOptions {
+        window: 4096,
+        ladder: true,
+    });
+    let mut seq = [0xffff_f000u32, 0x7fff_ff00u32];
+    let mut ack = [0u32; 2];
+    let mut rest = data;
+    let mut frame = 0u64;
+    while rest.len() >= 6 {
+        let (head, tail) = rest.split_at(6);
+        let i = usize::from(head[0] >> 7);
+        let bits = head[0] & 0x0f;
+        let flags = TcpFlags::from_bits(
+            u8::from(bits & 1 != 0) * 0x02 // SYN
+                | u8::from(bits & 2 != 0) * 0x01 // FIN
+                | u8::from(bits & 4 != 0) * 0x04 // RST
+                | u8::from(bits & 8 != 0) * 0x10, // ACK
+        );
+        let ds = i16::from_le_bytes([head[1], head[2]]);
+        let da = i16::from_le_bytes([head[3], head[4]]);
+        let len = usize::from(head[5]).min(tail.len());
+        let (payload, next) = tail.split_at(len);
+        rest = next;
+        seq[i] = seq[i].wrapping_add_signed(i32::from(ds));
+        ack[i] = seq[1 - i].wrapping_add_signed(i32::from(da));
+        frame += 1;
+        let seg = TcpSegment {
+            seq: SeqNum(seq[i]),
+            ack: SeqNum(ack[i]),
+            flags,
+            payload_len: len as u32 + u32::from(head[5] & 0x80 != 0) * 100,
+            payload,
+            ..TcpSegment::UNSET
+        };
+        let sender = [Direction::ClientToServer, Direction::ServerToClient][i];
+        d.segment(frame, sender, &seg, payload);
+        seq[i] = seq[i].wrapping_add(len as u32);
+    }
+    let report = d.finish();
+    assert_eq!(report.exchanges().len(), report.delivered.len());
+    for r in report.rst.iter().flatten() {
+        for &n in r.lost_in.iter().chain(&r.unacked_in) {
+            assert!(n < report.exchanges().len(), "an index past the exchanges");
+        }
+    }
+    if let Some(ladder) = &report.ladder {
+        assert!(ladder.windows(2).all(|w| w[0].frame <= w[1].frame));
+        assert!(
+            ladder
+                .iter()
+                .all(|s| s.frame <= frame && !s.labels.is_empty())
+        );
+    }
+}

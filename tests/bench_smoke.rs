@@ -38,8 +38,9 @@ fn benchmark_pipeline_runs_and_every_verdict_matches_ground_truth() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no packet count in:\n{stdout}"));
     assert!(packets >= 15_000, "{packets} packets");
-    for tool in ["| libpcap |", "| zeek |", "| json |"] {
+    for tool in ["| libpcap |", "| zeek |", "| json |", "| json-http |"] {
         assert!(stdout.contains(tool), "no {tool} row in:\n{stdout}");
     }
     assert!(stdout.contains("bytes per open connection"), "{stdout}");
+    assert!(stdout.contains("with --decode http (jsonl)"), "{stdout}");
 }

@@ -98,3 +98,8 @@ fn h2_connection_corpus_and_crashers_replay() {
 fn http1_stream_corpus_and_crashers_replay() {
     replay_target("http1_stream", fuzzing::http1_stream);
 }
+
+#[test]
+fn app_connection_corpus_and_crashers_replay() {
+    replay_target("app_connection", fuzzing::app_connection);
+}

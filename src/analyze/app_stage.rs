@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::app::{AppOptions, AppReport, ConnectionDecoder, Direction};
-use crate::flow::Applied;
+use crate::flow::{Applied, Connection};
 use crate::wire::TcpSegment;
 
 /// Ids are sequential: a multiply spreads them over the table's buckets.
@@ -44,7 +44,9 @@ impl AppStage {
         }
     }
 
-    /// A segment the table applied to connection `to`.
+    /// A segment the table applied to connection `to`. A connection gets
+    /// a decoder with its first payload: one that never carries any costs
+    /// nothing here (its report says so, see [`AppStage::finish`]).
     pub(super) fn segment(
         &mut self,
         to: Applied,
@@ -58,14 +60,26 @@ impl AppStage {
         } else {
             Direction::ServerToClient
         };
-        self.open
-            .entry(to.id)
-            .or_insert_with(|| Box::new(ConnectionDecoder::new(opts)))
-            .segment(frame, sender, seg, payload);
+        let decoder = match self.open.get_mut(&to.id) {
+            Some(d) => d,
+            None if seg.payload_len == 0 => return,
+            None => self
+                .open
+                .entry(to.id)
+                .or_insert_with(|| Box::new(ConnectionDecoder::new(opts))),
+        };
+        decoder.segment(frame, sender, seg, payload);
     }
 
     /// The report of a connection the table handed out.
-    pub(super) fn finish(&mut self, id: u64) -> Option<Box<AppReport>> {
-        self.open.remove(&id).map(|d| Box::new(d.finish()))
+    pub(super) fn finish(&mut self, c: &Connection) -> Option<Box<AppReport>> {
+        Some(Box::new(match self.open.remove(&c.id()) {
+            Some(d) => d.finish(),
+            None => AppReport::without_payload(
+                c.orig().rst_frame.is_some(),
+                c.resp().rst_frame.is_some(),
+                self.opts.ladder,
+            ),
+        }))
     }
 }

@@ -110,7 +110,7 @@ impl Analyzer {
             ..
         } = self;
         table.advance(now, &mut |c| {
-            let a = app.as_mut().and_then(|s| s.finish(c.id()));
+            let a = app.as_mut().and_then(|s| s.finish(c));
             deliver(scope, summary, on, c, a)
         });
     }
@@ -140,7 +140,7 @@ impl Analyzer {
             ..
         } = &mut self;
         table.finish(&mut |c| {
-            let a = app.as_mut().and_then(|s| s.finish(c.id()));
+            let a = app.as_mut().and_then(|s| s.finish(c));
             deliver(scope, summary, on, c, a)
         });
         let mut summary = totals(
@@ -184,7 +184,7 @@ pub(super) fn apply(
     emit: &mut impl FnMut(&Connection, Option<Box<AppReport>>),
 ) -> u64 {
     let mut out = |c: &Connection| {
-        let a = app.as_deref_mut().and_then(|s| s.finish(c.id()));
+        let a = app.as_deref_mut().and_then(|s| s.finish(c));
         emit(c, a);
     };
     match &p.kind {

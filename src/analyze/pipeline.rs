@@ -278,7 +278,7 @@ fn flow_thread(
         return (*table.anomalies(), peak);
     }
     table.finish(&mut |c| {
-        let a = app.as_mut().and_then(|s| s.finish(c.id()));
+        let a = app.as_mut().and_then(|s| s.finish(c));
         done.push((c.clone(), a));
         if done.len() == DONE {
             let _ = flush(&mut done);

@@ -107,6 +107,31 @@ pub struct AppReport {
 }
 
 impl AppReport {
+    /// A connection that carried no payload either way: nothing was in
+    /// flight at a RST (each side that sent one lost nothing).
+    pub fn without_payload(client_rst: bool, server_rst: bool, ladder: bool) -> Self {
+        let none = |sent: bool| {
+            sent.then(|| RstReport {
+                loss: RstLoss {
+                    lost_bytes: Some(0),
+                    lost_range: None,
+                    unacked_bytes: Some(0),
+                    unacked_range: None,
+                },
+                lost_in: Vec::new(),
+                unacked_in: Vec::new(),
+            })
+        };
+        AppReport {
+            conversation: None,
+            delivered: Vec::new(),
+            rst: [none(client_rst), none(server_rst)],
+            streams: [StreamFigures::default(); 2],
+            ladder: ladder.then(Vec::new),
+            ladder_dropped: 0,
+        }
+    }
+
     /// The exchanges, or none.
     pub fn exchanges(&self) -> &[super::ExchangeReport] {
         self.conversation
@@ -115,9 +140,22 @@ impl AppReport {
     }
 }
 
+/// What the packets showed at the connection's first RST (and at the
+/// other side's, if it sent one too).
+#[derive(Debug, Clone)]
+struct RstMoment {
+    /// Per sender (client, server): in flight at its first RST.
+    loss: [Option<RstLoss>; 2],
+    /// The server direction at the first RST: acknowledged offset and
+    /// bytes sent, to tell whether a response was delivered before it.
+    server_acked: Option<u64>,
+    server_sent: u64,
+}
+
 /// One connection being decoded.
 #[derive(Debug, Clone)]
 pub struct ConnectionDecoder {
+    // (`tests::sizes` holds the size of this and of what it holds.)
     opts: AppOptions,
     bytes: [DirBytes; 2],
     streams: [Option<Reassembler>; 2],
@@ -125,10 +163,8 @@ pub struct ConnectionDecoder {
     payload_seen: bool,
     snapped: [u64; 2],
     ended: [bool; 2],
-    rst: [Option<RstLoss>; 2],
-    /// The server direction at the first RST: acknowledged offset, and
-    /// bytes sent.
-    acked_at_rst: Option<(Option<u64>, u64)>,
+    /// Set at the first RST (most connections have none: boxed).
+    rst: Option<Box<RstMoment>>,
     ladder: Vec<LadderStep>,
     ladder_dropped: u64,
 }
@@ -158,8 +194,7 @@ impl ConnectionDecoder {
             payload_seen: false,
             snapped: [0; 2],
             ended: [false; 2],
-            rst: [None, None],
-            acked_at_rst: None,
+            rst: None,
             ladder: Vec::new(),
             ladder_dropped: 0,
         }
@@ -212,11 +247,16 @@ impl ConnectionDecoder {
             r.acknowledged(seg.ack.0, &mut |p| sink(peer, conv, p));
         }
         if seg.flags.rst() {
-            if self.rst[i].is_none() {
-                self.rst[i] = Some(RstLoss::at(&self.bytes[i], &self.bytes[1 - i]));
-            }
-            if self.acked_at_rst.is_none() {
-                self.acked_at_rst = Some((self.bytes[1].acked(), self.bytes[1].sent()));
+            let bytes = &self.bytes;
+            let moment = self.rst.get_or_insert_with(|| {
+                Box::new(RstMoment {
+                    loss: [None, None],
+                    server_acked: bytes[1].acked(),
+                    server_sent: bytes[1].sent(),
+                })
+            });
+            if moment.loss[i].is_none() {
+                moment.loss[i] = Some(RstLoss::at(&bytes[i], &bytes[1 - i]));
             }
             // The connection is gone for both sides (RFC 9293 §3.10.7).
             for d in [sender, peer] {
@@ -275,9 +315,10 @@ impl ConnectionDecoder {
         };
         let exchanges = conversation.as_ref().map_or(&[][..], |c| &c.exchanges[..]);
         // Acknowledged before the first RST, or by the end.
-        let (acked, sent) = self
-            .acked_at_rst
-            .unwrap_or_else(|| (self.bytes[1].acked(), self.bytes[1].sent()));
+        let (acked, sent) = self.rst.as_ref().map_or_else(
+            || (self.bytes[1].acked(), self.bytes[1].sent()),
+            |m| (m.server_acked, m.server_sent),
+        );
         let known = self.bytes[1].base().is_some();
         let delivered = exchanges
             .iter()
@@ -294,11 +335,14 @@ impl ConnectionDecoder {
             })
             .collect();
         let rst = [0, 1].map(|i| {
-            self.rst[i].map(|loss| RstReport {
-                loss,
-                lost_in: overlapping(exchanges, i, loss.lost_range),
-                unacked_in: overlapping(exchanges, 1 - i, loss.unacked_range),
-            })
+            self.rst
+                .as_ref()
+                .and_then(|m| m.loss[i])
+                .map(|loss| RstReport {
+                    loss,
+                    lost_in: overlapping(exchanges, i, loss.lost_range),
+                    unacked_in: overlapping(exchanges, 1 - i, loss.unacked_range),
+                })
         });
         let streams = [0, 1].map(|i| {
             let mut f = self.streams[i]
@@ -351,4 +395,25 @@ fn overlapping(
         })
         .map(|(n, _)| n)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        let sizes = [
+            ("ConnectionDecoder", size_of::<ConnectionDecoder>()),
+            ("Conversation", size_of::<Conversation>()),
+            ("Reassembler", size_of::<Reassembler>()),
+            ("RstLoss", size_of::<RstLoss>()),
+            ("Exchange", size_of::<crate::app::http1::Exchange>()),
+            ("Http1Decoder", size_of::<crate::app::http1::Http1Decoder>()),
+            ("ExchangeReport", size_of::<crate::app::ExchangeReport>()),
+            ("AppReport", size_of::<AppReport>()),
+        ];
+        eprintln!("{sizes:?}");
+        assert!(sizes[0].1 <= 512, "{sizes:?}");
+    }
 }

@@ -385,8 +385,10 @@ impl Conversation {
             let done = &mut self.labelled[n];
             if let (false, Some(r)) = (done.0, &e.request) {
                 done.0 = true;
+                // The request line as sent; the response's below without
+                // its reason phrase, which is free text (RFC 9112 §4).
                 label(Label {
-                    text: format!("{} {}", r.method, r.target),
+                    text: format!("{} {} {}", r.method, r.target, version_text(r.version)),
                     h2: None,
                 });
             }
@@ -489,7 +491,9 @@ impl Conversation {
     /// What the conversation showed. Call after both directions ended.
     pub fn report(&self) -> Option<ConversationReport> {
         let protocol = self.protocol()?;
-        let mut exchanges = Vec::new();
+        let count = self.http1.as_deref().map_or(0, |h| h.exchanges().len())
+            + self.h2.as_deref().map_or(0, |h| h.streams().len());
+        let mut exchanges = Vec::with_capacity(count);
         let mut decode_error = None;
         if let Some(h1) = self.http1.as_deref() {
             let switched = h1

@@ -75,7 +75,11 @@ impl Summary {
 /// Seconds with up to three decimals, as a person reads them.
 fn seconds(ns: i64) -> String {
     let ms = ns / 1_000_000;
-    if ms % 1000 == 0 {
+    if ms == 0 {
+        // A step under a millisecond (packets reordered by a multi-queue
+        // capture): microseconds, not "0".
+        format!("0.{:06}", ns / 1_000)
+    } else if ms % 1000 == 0 {
         format!("{}", ms / 1000)
     } else {
         format!("{}.{:03}", ms / 1000, ms % 1000)
@@ -128,6 +132,13 @@ impl fmt::Display for Warning<'_> {
 }
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn steps_under_a_millisecond_are_not_zero() {
+        assert_eq!(super::seconds(123_456), "0.000123");
+        assert_eq!(super::seconds(2_000_000_000), "2");
+        assert_eq!(super::seconds(2_500_000_000), "2.500");
+    }
+
     use super::*;
 
     #[test]

@@ -133,7 +133,9 @@ impl Http1Decoder {
     pub fn new(client_offset: u64, server_offset: u64) -> Self {
         Http1Decoder {
             sides: [Side::new(client_offset), Side::new(server_offset)],
-            exchanges: Vec::new(),
+            // Most connections carry one exchange, and an exchange is
+            // large: room for exactly one to start with.
+            exchanges: Vec::with_capacity(1),
             next_answer: 0,
             switch: None,
         }

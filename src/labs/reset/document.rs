@@ -48,7 +48,8 @@ pub fn json(shown: &ResetRun, series: &Series<'_>) -> Value {
             "verdict": {
                 "ended": v.ending_name(),
                 "closed_first": first.and_then(|t| t.closed_first).map(|s| s.name()),
-                "rst": first.and_then(|t| t.first_rst),
+                // The analyzer's own RST object (with what it destroyed).
+                "rst": connections.first().map_or(Value::Null, |c| c["rst"].clone()),
                 "deciding_frames": v.frames,
                 "zeek": {
                     "conn_state": v.conn_state.map_or("-", ConnState::name),

@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::capture::Timestamp;
-use crate::http::{self, Check, Limits, RequestHead, ResponseHead};
 use crate::report::ConnectionReport;
 use crate::wire::{Endpoint, SeqNum, TcpFlags, TcpSegment};
 
@@ -42,7 +41,8 @@ pub struct Rung {
     pub ack: Option<u32>,
     /// Payload length.
     pub len: u32,
-    /// The first line of HTTP in the payload, when it starts one.
+    /// What the frame completed, as the analyzer's decoders label it
+    /// (`GET /`, `HTTP/1.1 200`, `HEADERS s1 :status 200`), `·`-separated.
     pub http: Option<String>,
     /// This frame decided the verdict.
     pub deciding: bool,
@@ -92,8 +92,6 @@ pub struct Segment {
     pub ack: SeqNum,
     /// Payload length as the IP header states it.
     pub len: u32,
-    /// The HTTP start line the payload begins with, if it begins a message.
-    pub http: Option<String>,
 }
 
 impl Segment {
@@ -108,7 +106,6 @@ impl Segment {
             seq: seg.seq,
             ack: seg.ack,
             len: seg.payload_len,
-            http: start_line(seg.payload),
         }
     }
 }
@@ -135,6 +132,22 @@ pub fn conversations(segments: &[Segment], connections: &[ConnectionReport]) -> 
     // every connection to it.
     let mut base: HashMap<(Endpoint, Endpoint), SeqNum> = HashMap::new();
     let mut first_ts: Vec<Option<Timestamp>> = vec![None; out.len()];
+    // What each frame completed, as the analyzer's decoders labelled it
+    // (`crate::app`): `GET /`, `HTTP/1.1 200`, `HEADERS s1 :status 200`.
+    let labels: Vec<HashMap<u64, String>> = connections
+        .iter()
+        .map(|c| {
+            let ladder = c.app.as_ref().and_then(|a| a.ladder.as_ref());
+            ladder
+                .into_iter()
+                .flatten()
+                .map(|step| {
+                    let texts: Vec<&str> = step.labels.iter().map(|l| l.text.as_str()).collect();
+                    (step.frame, texts.join(" · "))
+                })
+                .collect()
+        })
+        .collect();
     for seg in segments {
         let (i, from_client) = match (
             index.get(&(seg.src, seg.dst)),
@@ -168,33 +181,11 @@ pub fn conversations(segments: &[Segment], connections: &[ConnectionReport]) -> 
             seq: seg.seq.0.wrapping_sub(own.0),
             ack,
             len: seg.len,
-            http: seg.http.clone(),
+            http: labels[i].get(&seg.frame).cloned(),
             deciding,
         });
     }
     out
-}
-
-/// The start line of the HTTP/1.x message a payload begins with, as sent,
-/// when the project's one HTTP parser (`crate::http`) accepts the head that
-/// follows it: a request (RFC 9112 §3) or a status line (RFC 9112 §4). The
-/// head must be complete within the captured bytes; the lab's snap length
-/// leaves room for the heads its clients and server send.
-fn start_line(payload: &[u8]) -> Option<String> {
-    let limits = Limits::default();
-    let head = |check: Result<Check, _>| match check {
-        Ok(Check::Complete(len)) => Some(&payload[..len]),
-        _ => None,
-    };
-    let request =
-        head(http::check_request(payload, &limits)).filter(|h| RequestHead::parse(h).is_ok());
-    let head = request.or_else(|| {
-        head(http::check_response(payload, &limits)).filter(|h| ResponseHead::parse(h).is_ok())
-    })?;
-    // The parser skips empty lines before a start line (RFC 9112 §2.2).
-    let line = head.split(|&b| b == b'\n').find(|l| *l != b"\r")?;
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    Some(String::from_utf8_lossy(line).into_owned())
 }
 
 /// Renders every conversation, one diagram each.
@@ -314,19 +305,5 @@ mod tests {
         );
         assert!(text.contains("|---P. seq=1 ack=1 len=78 -"), "{text}");
         assert!(text.contains('…'), "long HTTP line is clipped: {text}");
-    }
-
-    #[test]
-    fn start_lines_come_from_the_http_parser() {
-        let pipelined = b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n";
-        assert_eq!(start_line(pipelined).as_deref(), Some("GET /1 HTTP/1.1"));
-        let bare = b"HTTP/1.0 200 OK\r\n\r\nbody to the close";
-        assert_eq!(start_line(bare).as_deref(), Some("HTTP/1.0 200 OK"));
-        // Not a message head: junk after the response, a body, a head cut
-        // before its end, a request the parser refuses (no Host in 1.1).
-        assert_eq!(start_line(b"JUNKJUNKJU"), None);
-        assert_eq!(start_line(b"GET / HTTP/1.1\r\nHost: a\r\n"), None);
-        assert_eq!(start_line(b"GET / HTTP/1.1\r\n\r\n"), None);
-        assert_eq!(start_line(b""), None);
     }
 }

@@ -167,7 +167,15 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
 
     // The capture is read while the client runs, so a large response cannot
     // overflow libpcap's ring; the client thread stays in this namespace.
-    let mut watch = Watch::new(&AnalyzeOptions::default());
+    // The analyzer decodes as `lab analyze` does, with a ladder: its labels
+    // are the ladder's.
+    let mut watch = Watch::new(&AnalyzeOptions {
+        app: Some(crate::app::AppOptions {
+            ladder: true,
+            ..Default::default()
+        }),
+        ..AnalyzeOptions::default()
+    });
     let client = std::thread::scope(|s| {
         let client = s.spawn(|| drive_client(opts, addr));
         while !client.is_finished() {

@@ -221,23 +221,3 @@ impl<'a> RstBytes<'a> {
         }
     }
 }
-
-/// Writes `value` as serde_json's pretty printer would inside an object
-/// whose members sit `indent` spaces in: its members without the braces,
-/// each line indented, preceded by `,\n`.
-pub(super) fn members(value: &impl Serialize, indent: usize) -> String {
-    let text = serde_json::to_string_pretty(value).unwrap_or_default();
-    let inner = text
-        .strip_prefix("{\n")
-        .and_then(|t| t.strip_suffix("\n}"))
-        .unwrap_or("");
-    let pad = " ".repeat(indent - 2);
-    let mut out = String::with_capacity(inner.len() + 64);
-    out.push(',');
-    for line in inner.lines() {
-        out.push('\n');
-        out.push_str(&pad);
-        out.push_str(line);
-    }
-    out
-}

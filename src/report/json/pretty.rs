@@ -11,13 +11,14 @@
 //! keep its shortest round-trip digits. A test holds it byte for byte against
 //! the serde views in `json.rs`, which remain the contract.
 
+mod app_members;
+
 use std::io::Write;
 use std::net::IpAddr;
 
 use super::super::ConnectionReport;
 use super::super::line::{PAIRS, decimal_len, octet_text, write_decimal};
 use super::super::zeek::Fields;
-use super::app::{AppView, RstBytes, members};
 use super::side_index;
 use crate::app::AppReport;
 use crate::capture::Timestamp;
@@ -247,8 +248,7 @@ impl Block {
         self.bytes(b"\",\n        \"frame\": ");
         self.u64(r.frame);
         if let Some(a) = app {
-            let bytes = RstBytes::of(a.rst[side_index(r.sender)].as_ref());
-            self.bytes(members(&bytes, 8).as_bytes());
+            app_members::rst_members(self, a.rst[side_index(r.sender)].as_ref());
         }
         self.bytes(b"\n      }");
     }
@@ -363,7 +363,7 @@ pub(in crate::report) fn append_connection(b: &mut Block, v: &View<'_>) {
     b.u64(z.resp_ip_bytes);
     b.bytes(b"\n      }");
     if let Some(a) = v.app {
-        b.bytes(members(&AppView::of(a), 6).as_bytes());
+        app_members::app_members(b, a);
     }
     b.bytes(b"\n    }");
 }

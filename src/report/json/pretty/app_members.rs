@@ -1,0 +1,244 @@
+//! The decoded connection's members (`protocol` … `ladder`) and the RST
+//! objects' `unacked_bytes` … `unacked_in`, written by hand in serde_json's
+//! pretty layout, as the rest of the object is: going through serde for
+//! them cost more than the whole analysis of a connection. The serde views
+//! in `json/app.rs` stay the contract; the JSON tests hold these bytes
+//! against them.
+
+use super::Block;
+use crate::app::{AppReport, Direction, ExchangeOutcome, LadderStep, RstReport, StreamFigures};
+
+fn side(d: Direction) -> &'static str {
+    match d {
+        Direction::ClientToServer => "client",
+        Direction::ServerToClient => "server",
+    }
+}
+
+/// Spaces for an indentation level (two per level, as serde_json).
+const SPACES: &[u8; 64] = b"                                                                ";
+
+/// Members of one JSON object being written.
+struct Members<'b> {
+    b: &'b mut Block,
+    /// Spaces before each member.
+    indent: usize,
+    first: bool,
+}
+
+impl<'b> Members<'b> {
+    /// An object whose `{` was just written.
+    fn open(b: &'b mut Block, indent: usize) -> Self {
+        b.bytes(b"{");
+        Members {
+            b,
+            indent,
+            first: true,
+        }
+    }
+
+    /// Members appended to an object already holding some.
+    fn after(b: &'b mut Block, indent: usize) -> Self {
+        Members {
+            b,
+            indent,
+            first: false,
+        }
+    }
+
+    fn key(&mut self, name: &str) -> &mut Block {
+        self.b.bytes(if self.first { b"\n" } else { b",\n" });
+        self.first = false;
+        self.b.bytes(&SPACES[..self.indent.min(SPACES.len())]);
+        self.b.name(name);
+        self.b.bytes(b": ");
+        self.b
+    }
+
+    fn u64(&mut self, name: &str, n: u64) {
+        self.key(name).u64(n);
+    }
+
+    fn opt_u64(&mut self, name: &str, n: Option<u64>) {
+        self.key(name).opt_u64(n);
+    }
+
+    fn bool(&mut self, name: &str, v: bool) {
+        self.key(name).bytes(if v { b"true" } else { b"false" });
+    }
+
+    fn opt_bool(&mut self, name: &str, v: Option<bool>) {
+        match v {
+            Some(v) => self.bool(name, v),
+            None => self.key(name).bytes(b"null"),
+        }
+    }
+
+    fn str(&mut self, name: &str, s: &str) {
+        self.key(name).string(s.as_bytes());
+    }
+
+    fn opt_str(&mut self, name: &str, s: Option<&str>) {
+        match s {
+            Some(s) => self.str(name, s),
+            None => self.key(name).bytes(b"null"),
+        }
+    }
+
+    /// Closes an object opened with [`Members::open`].
+    fn close(self) {
+        if self.first {
+            self.b.bytes(b"}");
+        } else {
+            self.b.bytes(b"\n");
+            let outer = self.indent - 2;
+            self.b.bytes(&SPACES[..outer.min(SPACES.len())]);
+            self.b.bytes(b"}");
+        }
+    }
+}
+
+/// An array at `indent` (the spaces before its elements): `[]` when empty.
+fn array<T>(b: &mut Block, indent: usize, items: &[T], mut each: impl FnMut(&mut Block, &T)) {
+    if items.is_empty() {
+        b.bytes(b"[]");
+        return;
+    }
+    b.bytes(b"[");
+    for (i, item) in items.iter().enumerate() {
+        b.bytes(if i == 0 { b"\n" } else { b",\n" });
+        b.bytes(&SPACES[..indent.min(SPACES.len())]);
+        each(b, item);
+    }
+    b.bytes(b"\n");
+    b.bytes(&SPACES[..(indent - 2).min(SPACES.len())]);
+    b.bytes(b"]");
+}
+
+fn indices(b: &mut Block, indent: usize, v: &[usize]) {
+    array(b, indent, v, |b, &i| b.u64(i as u64));
+}
+
+/// The RST object's members when the connection was decoded (after
+/// `frame`, eight spaces in).
+pub(super) fn rst_members(b: &mut Block, r: Option<&RstReport>) {
+    let mut m = Members::after(b, 8);
+    m.opt_u64("unacked_bytes", r.and_then(|r| r.loss.unacked_bytes));
+    m.opt_u64("lost_bytes", r.and_then(|r| r.loss.lost_bytes));
+    indices(m.key("lost_in"), 10, r.map_or(&[], |r| &r.lost_in));
+    indices(m.key("unacked_in"), 10, r.map_or(&[], |r| &r.unacked_in));
+}
+
+fn stream_object(b: &mut Block, s: &StreamFigures) {
+    let mut m = Members::open(b, 10);
+    m.u64("delivered", s.delivered);
+    m.u64("gaps", s.gaps);
+    m.u64("gap_bytes", s.gap_bytes);
+    m.u64("duplicate_bytes", s.duplicate_bytes);
+    m.bool("window_overflow", s.window_overflow);
+    m.u64("snapped_bytes", s.snapped_bytes);
+    m.close();
+}
+
+fn step(b: &mut Block, s: &LadderStep) {
+    let mut m = Members::open(b, 10);
+    m.u64("frame", s.frame);
+    m.str("from", side(s.sender));
+    array(m.key("labels"), 12, &s.labels, |b, l| {
+        b.string(l.text.as_bytes())
+    });
+    let frames: Vec<_> = s.h2_frames().collect();
+    array(m.key("h2"), 12, &frames, |b, (kind, stream)| {
+        let mut f = Members::open(b, 14);
+        f.str("type", &kind.to_string());
+        f.u64("stream", u64::from(*stream));
+        f.close();
+    });
+    m.close();
+}
+
+/// The decoded connection's members, after `zeek` (six spaces in).
+pub(super) fn app_members(b: &mut Block, a: &AppReport) {
+    let conv = a.conversation.as_ref();
+    let mut m = Members::after(b, 6);
+    m.opt_str("protocol", conv.map(|c| c.protocol.name()));
+    let exchanges: Vec<_> = a.exchanges().iter().zip(&a.delivered).collect();
+    array(m.key("exchanges"), 8, &exchanges, |b, (e, delivered)| {
+        let mut x = Members::open(b, 10);
+        x.opt_u64("stream", e.stream.map(u64::from));
+        x.opt_str("method", e.method.as_deref());
+        x.opt_str("target", e.target.as_deref());
+        x.opt_u64("status", e.status.map(u64::from));
+        x.str("outcome", e.outcome.name());
+        if let ExchangeOutcome::StreamReset(_, code) = e.outcome {
+            x.str("stream_error", &code.to_string());
+        }
+        for (name, body) in [
+            ("request_body", e.request_body),
+            ("response_body", e.response_body),
+        ] {
+            match body {
+                Some(body) => {
+                    let mut o = Members::open(x.key(name), 12);
+                    o.u64("seen", body.seen);
+                    o.opt_u64("expected", body.expected);
+                    o.close();
+                }
+                None => {
+                    x.key(name).bytes(b"null");
+                }
+            }
+        }
+        x.opt_bool("response_delivered", **delivered);
+        x.close();
+    });
+    match conv.and_then(|c| c.http2.as_ref()) {
+        None => {
+            m.key("http2").bytes(b"null");
+        }
+        Some(h) => {
+            let mut o = Members::open(m.key("http2"), 8);
+            let mut frames = Members::open(o.key("frames"), 10);
+            for (name, counts) in ["client", "server"].into_iter().zip(&h.frames) {
+                // By name, as the serde view's sorted map.
+                let mut named: Vec<(String, u64)> =
+                    counts.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+                named.sort();
+                let mut c = Members::open(frames.key(name), 12);
+                for (k, n) in &named {
+                    c.u64(k, *n);
+                }
+                c.close();
+            }
+            frames.close();
+            array(o.key("goaway"), 10, &h.goaways, |b, g| {
+                let mut x = Members::open(b, 12);
+                x.str("sender", side(g.sender));
+                x.u64("last_stream", u64::from(g.last_stream));
+                x.str("code", &g.code.to_string());
+                x.close();
+            });
+            o.u64("protocol_errors", h.protocol_errors);
+            o.close();
+        }
+    }
+    match conv.and_then(|c| c.decode_error.as_ref()) {
+        None => {
+            m.key("decode_error").bytes(b"null");
+        }
+        Some(e) => {
+            let mut o = Members::open(m.key("decode_error"), 8);
+            o.str("sender", side(e.sender));
+            o.u64("offset", e.offset);
+            o.str("reason", &e.reason);
+            o.close();
+        }
+    }
+    let mut s = Members::open(m.key("streams"), 8);
+    stream_object(s.key("client"), &a.streams[0]);
+    stream_object(s.key("server"), &a.streams[1]);
+    s.close();
+    if let Some(ladder) = &a.ladder {
+        array(m.key("ladder"), 8, ladder, step);
+    }
+}
