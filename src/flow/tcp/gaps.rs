@@ -130,17 +130,24 @@ impl Connection {
         let r = self.rare.get_or_insert_with(Box::default);
         let w = &mut r.waiting[i];
         if !w.skipping {
-            while let Some(&(lo, _)) = w.spans.first() {
+            // The ranges are disjoint and not adjacent, so each one below
+            // `up_to` has a hole before it; delivering it moves the point
+            // to its end. They are dropped in one go afterwards.
+            let mut delivered = 0;
+            for &(lo, hi) in &w.spans {
                 if diff(lo, up_to) >= 0 {
                     break;
                 }
                 if diff(lo, point) > 0 {
                     found += 1;
                     missed += u64::from(lo.wrapping_sub(point));
-                    point = lo;
                 }
-                point = w.absorb(point);
+                if diff(hi, point) > 0 {
+                    point = hi;
+                }
+                delivered += 1;
             }
+            w.spans.drain(..delivered);
             if diff(up_to, point) > 0 {
                 found += 1;
                 missed += u64::from(up_to.wrapping_sub(point));
@@ -158,7 +165,7 @@ impl Connection {
             // numbers and from connections joined late.
             return;
         }
-        r.missed_bytes += missed;
+        r.missed_bytes = r.missed_bytes.saturating_add(missed);
         let mut letters = 0;
         for _ in 0..found {
             if r.gaps[i].bump() {
