@@ -133,8 +133,8 @@ impl Connection {
     /// §6.1/§6.2: what an ACK from endpoint `j`'s peer tells about `j`.
     /// Returns whether Zeek hands it on to `j`'s reassembler (§12): not when
     /// it re-based a peer that had sent nothing (it then acknowledges only
-    /// the assumed SYN), nor when it lies below what was already
-    /// acknowledged.
+    /// the assumed SYN), nor when it lies before `j`'s ISN. A RST's ACK is
+    /// handed on, though it does not move the acknowledged position.
     fn note_ack(&mut self, j: usize, ack: u32, rst: bool) -> bool {
         let p = &mut self.ep[j];
         if p.state == St::Inactive {
