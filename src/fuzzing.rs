@@ -669,7 +669,7 @@ pub fn app_connection(data: &[u8]) {
         let bits = head[0] & 0x0f;
         let flags = TcpFlags::from_bits(
             (u8::from(bits & 1 != 0) * 0x02) // SYN
-                | (u8::from(bits & 2 != 0) * 0x01) // FIN
+                | u8::from(bits & 2 != 0) // FIN (0x01)
                 | (u8::from(bits & 4 != 0) * 0x04) // RST
                 | (u8::from(bits & 8 != 0) * 0x10), // ACK
         );
