@@ -668,10 +668,10 @@ pub fn app_connection(data: &[u8]) {
         let i = usize::from(head[0] >> 7);
         let bits = head[0] & 0x0f;
         let flags = TcpFlags::from_bits(
-            u8::from(bits & 1 != 0) * 0x02 // SYN
-                | u8::from(bits & 2 != 0) * 0x01 // FIN
-                | u8::from(bits & 4 != 0) * 0x04 // RST
-                | u8::from(bits & 8 != 0) * 0x10, // ACK
+            (u8::from(bits & 1 != 0) * 0x02) // SYN
+                | u8::from(bits & 2 != 0) // FIN (0x01)
+                | (u8::from(bits & 4 != 0) * 0x04) // RST
+                | (u8::from(bits & 8 != 0) * 0x10), // ACK
         );
         let ds = i16::from_le_bytes([head[1], head[2]]);
         let da = i16::from_le_bytes([head[3], head[4]]);

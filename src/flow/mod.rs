@@ -20,7 +20,9 @@
 //! `zeek -C -r` settings) and cites its section.
 //!
 //! Known limits, each a documented simplification:
-//! - no content-gap letters (`G`/`g`): they need stream reassembly;
+//! - content gaps (`G`/`g`, `missed_bytes`, §12) do not count Zeek's 10 MiB
+//!   limit on buffered data, and give a direction up past 4096 waiting
+//!   out-of-order ranges instead;
 //! - no `X` letter (application analyzers);
 //! - a close is never deferred for undelivered reassembled data;
 //! - Zeek's cap of 300 timer expirations per packet is not modelled;

@@ -126,8 +126,8 @@ fn rst_text(r: &Reset, rep: Option<&RstReport>, app: &AppReport, out: &mut Strin
 }
 
 /// The lines for one connection, or nothing when it was not decoded or
-/// carried no payload.
-pub fn connection(c: &ConnectionReport) -> String {
+/// carried no payload; its ladder too when it has one and `ladder` asks.
+pub fn connection(c: &ConnectionReport, ladder: bool) -> String {
     let mut out = String::new();
     let Some(app) = c.app.as_deref() else {
         return out;
@@ -192,7 +192,7 @@ pub fn connection(c: &ConnectionReport) -> String {
             rst_text(&r, app.rst[i].as_ref(), app, &mut out);
         }
     }
-    if let Some(ladder) = &app.ladder {
+    if let Some(ladder) = app.ladder.as_ref().filter(|_| ladder) {
         let mut events: Vec<(u64, String)> = ladder
             .iter()
             .map(|s| {
@@ -234,7 +234,7 @@ pub fn section(connections: &[ConnectionReport]) -> String {
     let mut out = String::new();
     let mut acked_then_rst = false;
     for c in connections {
-        let text = connection(c);
+        let text = connection(c, true);
         if text.is_empty() {
             continue;
         }

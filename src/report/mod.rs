@@ -52,6 +52,8 @@ pub struct ZeekRecord {
     pub resp_bytes: Option<u64>,
     /// `conn_state`.
     pub conn_state: ConnState,
+    /// `missed_bytes`: octets of the content gaps Zeek's reassembly reports.
+    pub missed_bytes: u64,
     /// `history`; empty means unset.
     pub history: String,
     /// `orig_pkts`.
@@ -82,6 +84,7 @@ impl ZeekRecord {
             orig_bytes: f.orig_bytes,
             resp_bytes: f.resp_bytes,
             conn_state: f.conn_state,
+            missed_bytes: f.missed_bytes,
             // History letters are ASCII.
             history: String::from_utf8_lossy(f.history).into_owned(),
             orig_pkts: f.orig_pkts,

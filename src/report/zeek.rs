@@ -9,8 +9,10 @@
 //! decimals, as Zeek's `%.6f`.
 //!
 //! What the analyzer cannot know as Zeek does is written as unset rather
-//! than guessed: `missed_bytes` needs Zeek's stream reassembly, which is not
-//! done. `tunnel_parents` names the innermost tunnel of a decapsulated
+//! than guessed. `missed_bytes` is Zeek's count of the octets its stream
+//! reassembly found missing, which the flow stage finds from sequence
+//! numbers and acknowledgements alone (`docs/zeek-conn-state.md` §12).
+//! `tunnel_parents` names the innermost tunnel of a decapsulated
 //! connection by a uid of the tunnel's outer addresses and ports
 //! ([`Uid::of_tunnel`]), since the outer connection has no row here.
 //! `service` is `ssh` when both sides sent an SSH banner (the analyzer's
@@ -170,6 +172,7 @@ pub(super) struct Fields<'a> {
     pub(super) orig_bytes: Option<u64>,
     pub(super) resp_bytes: Option<u64>,
     pub(super) conn_state: ConnState,
+    pub(super) missed_bytes: u64,
     pub(super) history: &'a [u8],
     pub(super) orig_pkts: u64,
     pub(super) orig_ip_bytes: u64,
@@ -190,6 +193,7 @@ impl<'a> Fields<'a> {
             orig_bytes: z.orig_bytes,
             resp_bytes: z.resp_bytes,
             conn_state: z.conn_state,
+            missed_bytes: z.missed_bytes,
             history: z.history.as_bytes(),
             orig_pkts: z.orig_pkts,
             orig_ip_bytes: z.orig_ip_bytes,
@@ -212,6 +216,7 @@ impl<'a> Fields<'a> {
             orig_bytes: duration.map(|_| o.bytes),
             resp_bytes: duration.map(|_| r.bytes),
             conn_state: c.conn_state(),
+            missed_bytes: c.missed_bytes(),
             history: c.history_bytes(),
             orig_pkts: o.tcp.pkts(),
             orig_ip_bytes: o.tcp.ip_bytes(),
@@ -268,8 +273,9 @@ fn append(out: &mut Vec<u8>, f: &Fields<'_>) {
     for local in [is_local(f.orig.addr), is_local(f.resp.addr)] {
         line.bytes(if local { b"\tT" } else { b"\tF" });
     }
-    // missed_bytes: unset, not 0, since no reassembly counts the gaps.
-    line.bytes(b"\t-\t");
+    line.byte(b'\t');
+    line.u64(f.missed_bytes);
+    line.byte(b'\t');
     if f.history.is_empty() {
         line.byte(b'-');
     } else {

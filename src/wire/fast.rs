@@ -96,6 +96,9 @@ pub fn ipv4_tcp_into<'a>(frame: &Frame<'a>, out: &mut TcpSegment<'_>) -> Option<
     out.flags = TcpFlags::from_bits(t[13]);
     out.window = u16::from_be_bytes([t[14], t[15]]);
     out.payload_len = (stated - tcp_len) as u32;
+    // Cut by the snap length: the datagram runs past the captured bytes (a
+    // first fragment's total length is its own, so it is never cut here).
+    out.payload_truncated = ip.len() < total;
     out.ip_len = total as u32;
     out.checksum = Checksum::Unchecked;
     out.tunnel = None;

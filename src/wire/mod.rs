@@ -69,10 +69,14 @@ fn decode_layers<'a>(frame: &Frame<'a>, opts: &DecodeOptions) -> Decoded<'a> {
     // Files written by buggy tools may state an on-the-wire length below the
     // captured one; the captured bytes are then the better bound.
     let wire = (frame.orig_len as usize).max(data.len());
-    match ip::decode(ip_bytes, wire.saturating_sub(off), opts.validate_checksums) {
+    let mut d = match ip::decode(ip_bytes, wire.saturating_sub(off), opts.validate_checksums) {
         Ok(transport) => tunnel::after_ip(transport, wire - data.len(), opts.validate_checksums),
         Err(skip) => Decoded::Skip(skip),
+    };
+    if let Decoded::Tcp(s) = &mut d {
+        s.payload_truncated = wire > data.len() && s.payload.len() < s.payload_len as usize;
     }
+    d
 }
 
 /// One side of a TCP connection: an address and a port.
@@ -222,6 +226,13 @@ pub struct TcpSegment<'a> {
     pub ip_len: u32,
     /// The captured part of the payload (may be shorter than `payload_len`).
     pub payload: &'a [u8],
+    /// The snap length cut the payload: the frame was captured short and
+    /// fewer than `payload_len` bytes are here. (A first IP fragment, whose
+    /// payload continues in later frames, is not cut: Zeek reassembles IP
+    /// fragments.) Kept apart from `payload`, which later stages may shorten
+    /// to the few bytes they read, because a stream reassembler such as
+    /// Zeek's cannot use a segment whose bytes it does not have.
+    pub payload_truncated: bool,
     /// Checksum verdict.
     pub checksum: Checksum,
     /// The outermost tunnel the segment was taken out of, if any (its
@@ -244,6 +255,7 @@ impl TcpSegment<'static> {
         payload_len: 0,
         ip_len: 0,
         payload: &[],
+        payload_truncated: false,
         checksum: Checksum::Unchecked,
         tunnel: None,
         tunnel_parent: None,

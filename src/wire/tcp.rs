@@ -76,6 +76,8 @@ fn tcp(t: Transport<'_>, validate: bool) -> Decoded<'_> {
         payload_len: (stated - hdr_len) as u32,
         ip_len: t.ip_len,
         payload: &seg[hdr_len..],
+        // Decided by the caller, which knows whether the frame was cut.
+        payload_truncated: false,
         checksum,
         tunnel: None,
         tunnel_parent: None,

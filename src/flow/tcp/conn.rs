@@ -20,6 +20,7 @@ use crate::wire::{Endpoint, TunnelId};
 use super::conn_state::ConnState;
 use super::endpoint::{EndpointState, TcpEndpoint};
 use super::history::{History, Letter, OnceMask};
+use super::rare::Rare;
 use super::timers::{TimerBits, Timers};
 
 /// Why the flow table removed a connection (which Zeek rule ended it).
@@ -103,6 +104,11 @@ pub struct Connection {
     pub(in crate::flow) removal: Removal,
     /// The next record in this one's lookup bucket (see `index.rs`).
     pub(in crate::flow) chain: u32,
+    /// Per endpoint, the relative sequence number up to which Zeek's
+    /// reassembler has its stream contiguous (low 32 bits; `gaps.rs`).
+    pub(in crate::flow) delivered: [u32; 2],
+    /// Counters and state few connections need, allocated on first use.
+    pub(in crate::flow) rare: Option<Box<Rare>>,
 }
 
 /// Read-only view of one endpoint in its current Zeek role.
@@ -149,6 +155,10 @@ impl Connection {
             timer_bits: TimerBits::default(),
             removal: Removal::EndOfInput,
             chain: index::NONE,
+            // Zeek's reassembler starts at relative sequence number 1, the
+            // first octet after the SYN.
+            delivered: [1, 1],
+            rare: None,
         }
     }
 
@@ -248,6 +258,11 @@ impl Connection {
     pub(in crate::flow) fn flip(&mut self) {
         self.orig ^= 1;
         self.history.push(b'^');
+    }
+
+    /// The record's rarely used part, created on first use.
+    pub(in crate::flow) fn rare_mut(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Box::default)
     }
 
     /// Appends `letter` in the case of endpoint `i`'s current role.

@@ -134,10 +134,10 @@ pub struct TcpEndpoint {
     pub(in crate::flow) hist_last_syn: u32,
     pub(in crate::flow) hist_last_fin: u32,
     pub(in crate::flow) hist_last_rst: u32,
-    /// Retransmissions (`T`), zero windows (`W`), bad checksums (`C`).
+    /// Retransmissions (`T`). The rarer logarithmic letters (`W`, `C`, `G`)
+    /// count in the record's rarely used part (`gaps.rs`), which keeps this
+    /// record small.
     pub(in crate::flow) rxmit: Scaled,
-    pub(in crate::flow) zero_win: Scaled,
-    pub(in crate::flow) bad_csum: Scaled,
     /// Packets processed from this side (Zeek's conn-size analyzer);
     /// saturates at 2^32 − 1.
     pub(in crate::flow) pkts: u32,
@@ -246,7 +246,7 @@ impl TcpEndpoint {
     }
 
     /// Nothing beyond the ISN (or the SYN octet) was acknowledged.
-    fn no_data_acked(&self) -> bool {
+    pub(in crate::flow) fn no_data_acked(&self) -> bool {
         let ack = (u64::from(self.ack_wraps) << 32) + u64::from(self.ack_seq);
         let start = u64::from(self.start_seq);
         ack == start || ack == start + 1

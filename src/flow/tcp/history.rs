@@ -39,6 +39,8 @@ pub enum Letter {
     ZeroWindow,
     /// `C`: bad TCP checksum (logarithmic; the packet is otherwise ignored).
     BadChecksum,
+    /// `G`: a content gap in the data this side sent (logarithmic, §12).
+    Gap,
 }
 
 impl Letter {
@@ -56,6 +58,7 @@ impl Letter {
             Letter::Retransmit => b'T',
             Letter::ZeroWindow => b'W',
             Letter::BadChecksum => b'C',
+            Letter::Gap => b'G',
         }
     }
 
@@ -81,7 +84,7 @@ impl Letter {
             Letter::Ack => 0x20,
             Letter::MultiFlag => 0x40,
             // Logarithmic letters are not masked.
-            Letter::Retransmit | Letter::ZeroWindow | Letter::BadChecksum => 0,
+            Letter::Retransmit | Letter::ZeroWindow | Letter::BadChecksum | Letter::Gap => 0,
         }
     }
 }

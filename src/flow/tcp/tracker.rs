@@ -32,7 +32,7 @@ impl Connection {
     /// A packet whose TCP checksum is bad: a `C`/`c` letter on the
     /// logarithmic scale, nothing else (§1 step 3, §5.4 rule 3).
     pub(in crate::flow) fn bad_checksum(&mut self, i: usize) {
-        if self.ep[i].bad_csum.bump() {
+        if self.rare_mut().bad_csum[i].bump() {
             self.add_letter(i, Letter::BadChecksum);
         }
     }
@@ -70,7 +70,7 @@ impl Connection {
 
         self.init_endpoint(i, seg, seq_end);
         let e = &self.ep[i];
-        let (rel_seq, _) = e.relative(seq, e.last_seq, e.seq_wraps);
+        let (rel_seq, seq_underflow) = e.relative(seq, e.last_seq, e.seq_wraps);
         self.update_history(i, seg, rel_seq as u32);
         self.update_window(i, seg);
 
@@ -81,14 +81,22 @@ impl Connection {
         if f.fin() {
             self.ep[i].mark(FIN_SEEN);
         }
-        if f.ack() {
-            self.note_ack(j, ack, f.rst());
-        }
+        let ack_usable = f.ack() && self.note_ack(j, ack, f.rst());
         let delta_last = self.update_last_seq(i, seg, seq_end);
 
         self.note_teardown_facts(i, seg, frame, delta_last);
 
         let close = self.state_machine(i, was_orig, Event::of(seg), t, ctx);
+        // §12: what this packet tells Zeek's reassembler, in Zeek's order:
+        // the acknowledgement of the peer's data (with the states this
+        // packet left), then this packet's own data (a SYN's after the SYN).
+        if ack_usable {
+            self.ack_received(j, ack, f.syn());
+        }
+        if len > 0 && !f.rst() && !seg.payload_truncated && !seq_underflow {
+            let rel_data = (rel_seq as u32).wrapping_add(u32::from(f.syn()));
+            self.data_sent(i, rel_data, len);
+        }
         if close {
             self.connection_closed(i);
         }
@@ -123,12 +131,17 @@ impl Connection {
     }
 
     /// §6.1/§6.2: what an ACK from endpoint `j`'s peer tells about `j`.
-    fn note_ack(&mut self, j: usize, ack: u32, rst: bool) {
+    /// Returns whether Zeek hands it on to `j`'s reassembler (§12): not when
+    /// it re-based a peer that had sent nothing (it then acknowledges only
+    /// the assumed SYN), nor when it lies before `j`'s ISN. A RST's ACK is
+    /// handed on, though it does not move the acknowledged position.
+    fn note_ack(&mut self, j: usize, ack: u32, rst: bool) -> bool {
         let p = &mut self.ep[j];
         if p.state == St::Inactive {
             // While the peer has sent nothing, every ACK re-bases it.
             let base = ack.wrapping_sub(1);
             p.init_seqs(base, base, base);
+            false
         } else {
             let (_, underflow) = p.relative(ack, p.ack_seq, p.ack_wraps);
             // RST acknowledgements are not trusted; nor is a jump to 0.
@@ -138,6 +151,7 @@ impl Connection {
                     p.advance_ack_seq(ack);
                 }
             }
+            !underflow
         }
     }
 
@@ -176,7 +190,7 @@ impl Connection {
             && !seg.flags.rst()
             && self.ep[j].state != St::Closed
             && self.ep[i].state != St::Reset
-            && self.ep[i].zero_win.bump()
+            && self.rare_mut().zero_win[i].bump()
         {
             self.add_letter(i, Letter::ZeroWindow);
         }

@@ -32,6 +32,7 @@ pub struct Seg {
     pub window: u16,
     pub len: u32,
     pub bad_checksum: bool,
+    pub truncated: bool,
 }
 
 pub fn seg() -> Seg {
@@ -47,6 +48,7 @@ pub fn seg() -> Seg {
         window: 512,
         len: 0,
         bad_checksum: false,
+        truncated: false,
     }
 }
 
@@ -92,6 +94,11 @@ impl Seg {
         self.bad_checksum = true;
         self
     }
+    /// The snap length cut its payload.
+    pub fn truncated(mut self) -> Self {
+        self.truncated = true;
+        self
+    }
 
     pub fn build(&self) -> TcpSegment<'static> {
         TcpSegment {
@@ -104,6 +111,7 @@ impl Seg {
             payload_len: self.len,
             ip_len: 40 + self.len,
             payload: &[],
+            payload_truncated: self.truncated,
             checksum: if self.bad_checksum {
                 Checksum::Invalid
             } else {

@@ -160,6 +160,15 @@ pub fn verdict(
                 .to_string(),
             "RFC 9112 §9.3, RFC 1122 §4.2.2.13, RFC 9293 §3.6.1",
         ),
+        // Same race, crossing on the wire: the capture shows the body before
+        // the server's FIN, the server's kernel had taken the FIN first.
+        (Ending::Rst, Some(Role::Server), Some(RstPhase::AfterOwnFin)) if body_due => (
+            "the server answered before reading the request body and closed with FIN; the \
+             body crossed the FIN (the capture shows it first, the server's kernel had \
+             already closed), and a socket that can no longer read answers new data with RST"
+                .to_string(),
+            "RFC 9112 §9.3, RFC 1122 §4.2.2.13, RFC 9293 §3.6.1",
+        ),
         (Ending::Fin, _, _) if body_due => (
             "the server answered before reading the request body and closed; the client saw \
              the early answer before sending its body and sent none, so nothing was left \

@@ -37,6 +37,26 @@ pub fn text(r: &ResetRun) -> String {
     );
     wrap(&mut out, &format!("{} — {}", v.reason, v.citation), "  ");
     let _ = writeln!(out);
+    // What the analyzer's decoders read: the exchanges, and what each RST
+    // destroyed (the same lines as `lab analyze`'s table).
+    let carried: String = r
+        .connections
+        .iter()
+        .map(|c| crate::report::carried::connection(c, false))
+        .collect();
+    if !carried.is_empty() {
+        let _ = writeln!(out, "CARRIED");
+        for line in carried.lines() {
+            let indent = line.len() - line.trim_start().len();
+            let text = line.trim_start();
+            // Continuation lines two spaces further in than their line.
+            let mut wrapped = String::new();
+            wrap(&mut wrapped, text, &" ".repeat(indent + 2));
+            out.push_str(&" ".repeat(indent));
+            out.push_str(wrapped.trim_start());
+        }
+        let _ = writeln!(out);
+    }
     let _ = writeln!(out, "LADDER (> marks the deciding frames)");
     out.push_str(&ladder::render_all(&r.ladder));
     let _ = writeln!(out);

@@ -155,14 +155,21 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     } else {
         (Isolation::Shared, Some("isolation turned off".into()))
     };
+    /// Larger than any loopback frame, offloads included (64 KiB).
+    const WHOLE_FRAME: i32 = 262_144;
     let (tx, rx) = channel();
     let server = server::spawn(server_config(opts), LogSink::Channel(tx))?;
     let addr = server.local_addr();
     let filter = format!("tcp port {}", addr.port());
-    // Headers and the HTTP heads are all the lab reads of a payload. The
-    // frames are read once, by the watch; a file is written only when asked.
-    let mut cap =
-        LiveCapture::open_with_snaplen("lo", Some(&filter), opts.save_pcap.as_deref(), 512)?;
+    // Whole frames: the analyzer's decoders read every byte (a snap length
+    // would turn each body into gaps). The frames are read once, by the
+    // watch; a file is written only when asked.
+    let mut cap = LiveCapture::open_with_snaplen(
+        "lo",
+        Some(&filter),
+        opts.save_pcap.as_deref(),
+        WHOLE_FRAME,
+    )?;
     let before = Counters::read()?;
 
     // The capture is read while the client runs, so a large response cannot

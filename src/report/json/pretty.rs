@@ -347,6 +347,8 @@ pub(in crate::report) fn append_connection(b: &mut Block, v: &View<'_>) {
     b.opt_u64(z.resp_bytes);
     b.bytes(b",\n        \"conn_state\": ");
     b.name(z.conn_state.name());
+    b.bytes(b",\n        \"missed_bytes\": ");
+    b.u64(z.missed_bytes);
     b.bytes(b",\n        \"history\": ");
     if z.history.is_empty() {
         b.bytes(b"null");

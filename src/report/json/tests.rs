@@ -34,6 +34,7 @@ fn report(id: u64) -> ConnectionReport {
             orig_bytes: None,
             resp_bytes: None,
             conn_state: ConnState::SF,
+            missed_bytes: 0,
             history: "ShAFf".into(),
             orig_pkts: 3,
             orig_ip_bytes: 120,

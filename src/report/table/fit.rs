@@ -224,6 +224,7 @@ mod tests {
                 orig_bytes: None,
                 resp_bytes: None,
                 conn_state: ConnState::RSTR,
+                missed_bytes: 0,
                 history: "ShADadFr".into(),
                 orig_pkts: 6,
                 orig_ip_bytes: 400,

@@ -149,6 +149,9 @@ fn snaplen_cut_keeps_the_stated_payload_length() {
     };
     let s = segment(decode(&cut, &DecodeOptions::default()));
     assert_eq!((s.payload.len(), s.payload_len), (30, 100));
+    assert!(s.payload_truncated, "the snap length cut it");
+    let whole = segment(decode(&frame(1, &full), &DecodeOptions::default()));
+    assert!(!whole.payload_truncated);
 }
 
 #[test]

@@ -85,6 +85,7 @@ fn vxlan_snaplen_cut_keeps_the_inner_stated_length() {
     };
     let s = tunneled(decode(&cut, &DecodeOptions::default()), TunnelKind::Vxlan);
     assert_eq!((s.payload_len, s.payload.len()), (200, 50));
+    assert!(s.payload_truncated, "the snap length cut it");
 }
 
 fn geneve(opt_words: u8, ptype: u16, payload: &[u8]) -> Vec<u8> {
@@ -281,6 +282,8 @@ fn gtp_in_a_first_ip_fragment_is_analyzed_with_stated_lengths() {
     let s = tunneled(unchecked(101, &first), TunnelKind::Gtp);
     assert_eq!((s.payload_len, s.ip_len), (300, 340));
     assert!(s.payload.len() < 300);
+    // The rest is in later fragments, which Zeek reassembles: not cut.
+    assert!(!s.payload_truncated);
     // The UDP checksum covers later fragments too: validation leaves it be.
     let sum = !checksum::sum(0, &{
         let mut h = first[..20].to_vec();
