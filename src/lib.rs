@@ -14,11 +14,12 @@
 //! state, Zeek's `conn_state` and `history`) → [`teardown`] (how each
 //! connection ended) → [`report`] (table, JSON, JSON Lines, Zeek conn.log).
 //!
-//! The application layer is being built beside it: [`proto`] (pure protocol
-//! syntax: HPACK, HTTP/2 framing; it depends on nothing else in the crate),
-//! [`stream`] (per-direction TCP reassembly) and [`app`] (decoders fed with
-//! reassembled bytes: HTTP/1.x and HTTP/2 connections), not yet wired into
-//! [`analyze`].
+//! When decoding is asked for, the application layer runs beside the flow
+//! table: [`stream`] (per-direction TCP reassembly) → [`app`] (protocol
+//! detection, HTTP/1.x and HTTP/2 decoders, what a RST destroyed), built on
+//! [`proto`] (pure protocol syntax: HPACK, HTTP/2 framing; it depends on
+//! nothing else in the crate). The flow table only says which connection each
+//! segment went to ([`flow::Applied`]).
 //!
 //! The teaching server lives in [`http`] (pure, incremental HTTP/1.x parsing in
 //! two layers, syntax and the server's policy, and response encoding) and
