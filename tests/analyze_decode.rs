@@ -172,7 +172,9 @@ fn bad_input_is_a_decode_error_per_connection_and_the_rest_is_decoded() {
     // A HEADERS frame whose only field is HPACK index 70: past the static
     // table (61) and the empty dynamic table (RFC 7541 §2.3.3).
     let bad_hpack = [0u8, 0, 1, 1, 0x05, 0, 0, 0, 1, 0x80 | 70];
-    let cases: Vec<(Vec<Vec<u8>>, Vec<u8>, &str)> = vec![
+    // (client segments, server bytes, the side whose bytes cannot be read)
+    type Case = (Vec<Vec<u8>>, Vec<u8>, &'static str);
+    let cases: Vec<Case> = vec![
         (
             vec![[&good[..], b"\x00\x01\x02garbage after a valid head"].concat()],
             ok.to_vec(),
