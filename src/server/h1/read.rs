@@ -3,12 +3,13 @@
 
 use std::io::{self, Read};
 
-use super::{After, Body, Conn, Current, Cx, Flow, Phase, io_flow};
+use super::{After, Body, Conn, Current, Flow, Phase, io_flow};
 use crate::http::{
     BodyFraming, Check, ChunkedDecoder, Method, ParseError, RequestHead, Version, check_request,
     encode_continue,
 };
 use crate::server::ReadMode;
+use crate::server::conn::Cx;
 use crate::server::log::{Cause, CloseEnding, Event, Timer};
 
 impl Conn {
