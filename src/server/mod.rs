@@ -39,12 +39,13 @@
 mod config;
 mod conn;
 mod h1;
+pub mod h2;
 mod handle;
 pub mod log;
 mod read_mode;
 mod transport;
 
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, Http2};
 pub use handle::{ServerHandle, Stopper, spawn};
 pub use log::{Cause, CloseEnding, Event, LogFormat, LogSink, Record};
 pub use read_mode::ReadMode;
@@ -60,8 +61,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::http::{Response, pattern_byte};
-use conn::{Cx, Next};
-use h1::Conn;
+use conn::{Conn, Cx, Next};
 use transport::plain;
 
 const LISTENER: Token = Token(0);
@@ -375,19 +375,23 @@ impl Server {
         {
             // Deregister before drop (mio's rule); a failure only means the socket
             // is already unusable, and the drop below closes it either way.
-            let _ = self.poll.registry().deregister(&mut conn.stream);
+            if let Some(stream) = conn.stream_mut() {
+                let _ = self.poll.registry().deregister(stream);
+            }
             // The last look at the receive queue, as close to close() as we can
             // get: bytes that arrived since the connection decided to close turn
             // the kernel's FIN into a RST (RFC 2525 §2.17), and the log must say
             // so. Bytes arriving after this look are the one race left, which
             // `CloseEnding::WeClosedBodyDue` owns up to where the server expects them.
             if matches!(end, CloseEnding::WeSentFin | CloseEnding::WeClosedBodyDue) {
-                let now = plain::unread(&conn.stream, &mut state.scratch);
+                let now = conn
+                    .stream_mut()
+                    .map_or(0, |s| plain::unread(s, &mut state.scratch));
                 if now > 0 {
                     (end, unread) = (CloseEnding::WeProvokedRst, now);
                 }
             }
-            let id = conn.id;
+            let id = conn.id();
             drop(conn);
             self.finished(state, id, end, cause, unread);
         }

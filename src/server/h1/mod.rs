@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use mio::net::TcpStream;
 
-use super::conn::{Cx, Next};
+use super::conn::{Cx, Next, Switch, Upgrade};
 use super::log::{Cause, CloseEnding, Event, Timer};
 use super::transport::plain::{self, Failure};
 use super::{Config, ReadMode};
@@ -90,6 +90,8 @@ enum Flow {
     Wait,
     Close(Cause),
     Ended(CloseEnding, Cause),
+    /// The request asked for h2c and is read: HTTP/2 takes over.
+    Upgrade,
 }
 
 pub(super) struct Conn {
@@ -109,6 +111,9 @@ pub(super) struct Conn {
     /// We answered before reading a request body that the client may still
     /// be sending: the close can no longer promise FIN.
     body_due: bool,
+    /// The request being read asked for h2c (RFC 7540 §3.2): once its body
+    /// is read, HTTP/2 takes over instead of an HTTP/1 answer.
+    upgrade: Option<Upgrade>,
 }
 
 impl Conn {
@@ -131,7 +136,13 @@ impl Conn {
             total_read: 0,
             timer: Some((now + config.header_timeout, Timer::Header)),
             body_due: false,
+            upgrade: None,
         }
+    }
+
+    /// The socket, for the protocol that takes the connection over.
+    pub fn into_socket(self) -> (u64, TcpStream) {
+        (self.id, self.stream)
     }
 
     /// The earliest instant at which [`Conn::on_timer`] has work.
@@ -169,6 +180,11 @@ impl Conn {
                         cause,
                         unread: self.unread(cx),
                     };
+                }
+                Flow::Upgrade => {
+                    if let Some(up) = self.upgrade.take() {
+                        return Next::Switch(Switch::Upgrade(Box::new(up)));
+                    }
                 }
                 Flow::Close(cause) => {
                     if let Some(next) = self.close(cause, cx) {
