@@ -47,7 +47,7 @@ mod transport;
 
 pub use config::{Config, ConfigError, Http2};
 pub use handle::{ServerHandle, Stopper, spawn};
-pub use log::{Cause, CloseEnding, Event, LogFormat, LogSink, Record};
+pub use log::{Cause, CloseEnding, Dir, Event, H2Start, LogFormat, LogSink, Record, SettingValue};
 pub use read_mode::ReadMode;
 
 use std::collections::HashMap;

@@ -70,6 +70,8 @@ fn limits(config: &Config) -> SessionLimits {
         max_streams: config.max_streams,
         max_header_list: config.limits.max_head as u32,
         status: config.status,
+        shutdown_after_answer: config.mode == ReadMode::Drain,
+        one_shot: !config.mode.reads_requests(),
     }
 }
 
@@ -184,8 +186,7 @@ impl Conn {
                     return Step::Continue;
                 }
                 ReadMode::NoRead | ReadMode::Partial => return Step::Wait,
-                ReadMode::Drain => self.session.begin_shutdown(),
-                ReadMode::Full | ReadMode::Abort => {}
+                ReadMode::Drain | ReadMode::Full | ReadMode::Abort => {}
             }
         }
         if self.session.shutdown == GoAway::Final
@@ -198,7 +199,15 @@ impl Conn {
         if self.out.len() - self.out_pos > OUT_CAP {
             return Step::Wait;
         }
-        match self.stream.read(cx.scratch) {
+        // The one-shot modes peek and then take only the frames up to the
+        // first request's end; the others read all that is there.
+        let one_shot = !mode.reads_requests();
+        let got = if one_shot {
+            self.stream.peek(cx.scratch)
+        } else {
+            self.stream.read(cx.scratch)
+        };
+        match got {
             Ok(0) => {
                 let cause = if self.session.active_streams() > 0 {
                     Cause::PeerClosedMidRequest
@@ -210,6 +219,14 @@ impl Conn {
                 Step::Done(self.ended(CloseEnding::PeerFin, cause, cx))
             }
             Ok(n) => {
+                let taken = match self.session.receive(&cx.scratch[..n], cx.body) {
+                    Ok(taken) => taken,
+                    Err(_) => {
+                        self.phase = Phase::Closing(Cause::H2ConnectionError);
+                        n
+                    }
+                };
+                let n = if one_shot { self.consume(taken, cx) } else { n };
                 self.total_read += n as u64;
                 cx.events.push((
                     self.id,
@@ -219,13 +236,26 @@ impl Conn {
                     },
                 ));
                 self.timer = Some((cx.now + cx.config.idle_timeout, Timer::Idle));
-                if self.session.receive(&cx.scratch[..n], cx.body).is_err() {
-                    self.phase = Phase::Closing(Cause::H2ConnectionError);
-                }
                 Step::Continue
             }
             Err(e) => self.io_step(&e, cx),
         }
+    }
+
+    /// Reads exactly `n` bytes that a peek has shown are queued; returns how
+    /// many were read (fewer only if the socket failed in between).
+    fn consume(&mut self, n: usize, cx: &mut Cx<'_>) -> usize {
+        let mut done = 0;
+        while done < n {
+            let want = (n - done).min(cx.scratch.len());
+            match self.stream.read(&mut cx.scratch[..want]) {
+                Ok(0) => break,
+                Ok(k) => done += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        done
     }
 
     /// Writes the output; `Ok(true)` when all of it is out.

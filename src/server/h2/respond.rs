@@ -23,6 +23,7 @@ impl Session {
         let head_only = s.request.method == "HEAD";
         let len = if head_only { 0 } else { body.len() };
         s.status = status;
+        self.responded += 1;
         s.response_left = Some(len);
         let fields = [
             (&b":status"[..], status.to_string()),
@@ -112,6 +113,9 @@ impl Session {
                 status: Some(status),
                 body_bytes: Some(sent),
             });
+            if self.limits.shutdown_after_answer {
+                self.begin_shutdown();
+            }
         }
     }
 }

@@ -28,6 +28,14 @@ pub struct SessionLimits {
     pub max_header_list: u32,
     /// Status of normal responses.
     pub status: u16,
+    /// Begin the graceful shutdown (§6.8) as soon as a stream is answered,
+    /// its GOAWAY right behind the last DATA frame (`drain`).
+    pub shutdown_after_answer: bool,
+    /// `no-read`, `partial`: after an upgrade, answer stream 1 right behind
+    /// the 101 instead of waiting for the client's preface (the HTTP/2 side
+    /// is then never read at all); with prior knowledge, take no frame
+    /// beyond the one that completes the first request.
+    pub one_shot: bool,
 }
 
 /// A header block waiting for its CONTINUATION frames (§4.3).
@@ -87,9 +95,13 @@ pub struct Session {
     pub peer_goaway: bool,
     /// Responses completed.
     pub answered: u64,
+    /// Responses begun (HEADERS queued).
+    pub(super) responded: u64,
     /// The graceful shutdown's progress.
     pub shutdown: Shutdown,
     pub(super) failed: bool,
+    /// After an upgrade, stream 1's answer waits for the client's preface.
+    deferred_answer: bool,
 }
 
 impl Session {
@@ -113,8 +125,10 @@ impl Session {
             goaway_sent: None,
             peer_goaway: false,
             answered: 0,
+            responded: 0,
             shutdown: Shutdown::No,
             failed: false,
+            deferred_answer: false,
         };
         // §3.4: the server's preface is a SETTINGS frame, its first frame.
         let params = [
@@ -140,8 +154,14 @@ impl Session {
 
     /// A connection switched by `101` (RFC 7540 §3.2): `settings` came in
     /// HTTP2-Settings (the 101 acknowledges them implicitly), and the
-    /// upgrading request becomes stream 1, half-closed (remote), answered
-    /// at once. Its body was read before the switch.
+    /// upgrading request becomes stream 1, half-closed (remote). Its body
+    /// was read before the switch.
+    ///
+    /// Stream 1 is answered once the client's preface and SETTINGS have
+    /// arrived, not right behind the 101: curl 7.88 keeps what follows the
+    /// 101 in a 32 KiB buffer and fails with exit 16 ("connection buffer
+    /// size is too small to store data following HTTP Upgrade response
+    /// header") when a larger answer comes in the same breath.
     pub fn upgraded(
         limits: SessionLimits,
         settings: &[SettingValue],
@@ -163,7 +183,11 @@ impl Session {
         );
         s.streams.insert(1, stream);
         s.request_complete(1);
-        s.respond(1, body);
+        if limits.one_shot {
+            s.respond(1, body);
+        } else {
+            s.deferred_answer = true;
+        }
         Ok(s)
     }
 
@@ -177,35 +201,39 @@ impl Session {
         self.failed
     }
 
-    /// Feeds bytes from the client. Stream errors are answered with
-    /// RST_STREAM and the session goes on; a connection error queues
+    /// Feeds bytes from the client; returns how many of them it took: all
+    /// of them, except in a one-shot session, which stops right after the
+    /// frame that completes its first request. Stream errors are answered
+    /// with RST_STREAM and the session goes on; a connection error queues
     /// GOAWAY and returns it, and later input is ignored (§5.4.1: the
     /// connection must now be closed).
-    pub fn receive(&mut self, bytes: &[u8], body: &[u8]) -> Result<(), ConnectionError> {
+    pub fn receive(&mut self, bytes: &[u8], body: &[u8]) -> Result<usize, ConnectionError> {
         if self.failed {
-            return Ok(());
+            return Ok(bytes.len());
         }
         let mut input = std::mem::take(&mut self.input);
+        let had = input.len();
         input.extend_from_slice(bytes);
-        let result = self.process(&input, body);
-        match result {
-            Ok(used) => {
-                input.drain(..used);
-                self.input = input;
-                self.pump(body);
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
+        let (used, stopped) = self.process(&input, body)?;
+        let taken = if stopped {
+            input.clear();
+            used.saturating_sub(had)
+        } else {
+            input.drain(..used);
+            bytes.len()
+        };
+        self.input = input;
+        self.pump(body);
+        Ok(taken)
     }
 
     /// Handles every whole frame at the start of `input`; returns the bytes
-    /// used.
-    fn process(&mut self, input: &[u8], body: &[u8]) -> Result<usize, ConnectionError> {
+    /// used, and whether a one-shot session stopped after its answer.
+    fn process(&mut self, input: &[u8], body: &[u8]) -> Result<(usize, bool), ConnectionError> {
         let mut pos = 0;
         if self.need_preface {
             match match_preface(input) {
-                PrefaceMatch::Incomplete => return Ok(0),
+                PrefaceMatch::Incomplete => return Ok((0, false)),
                 PrefaceMatch::No => {
                     // §3.4: an invalid preface is a PROTOCOL_ERROR (the
                     // GOAWAY "MAY be omitted"; it is sent to teach).
@@ -222,13 +250,17 @@ impl Session {
         let max_frame = crate::proto::h2::settings::MIN_MAX_FRAME_SIZE;
         loop {
             let n = match check(&input[pos..], max_frame) {
-                Ok(Check::Incomplete) => return Ok(pos),
+                Ok(Check::Incomplete) => return Ok((pos, false)),
                 Ok(Check::Complete(n)) => n,
                 Err(e) => return Err(self.connection_error(e)),
             };
             let frame = parse(&input[pos..pos + n]);
             pos += n;
             let result = frame.and_then(|f| self.on_frame(f, body));
+            if self.deferred_answer && !self.need_settings {
+                self.deferred_answer = false;
+                self.respond(1, body);
+            }
             match result {
                 Ok(()) => {}
                 Err(FrameError {
@@ -237,6 +269,9 @@ impl Session {
                     reason,
                 }) => self.reset(id, code, reason),
                 Err(e) => return Err(self.connection_error(e)),
+            }
+            if self.limits.one_shot && self.responded > 0 {
+                return Ok((pos, true));
             }
         }
     }
