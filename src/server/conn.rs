@@ -152,11 +152,13 @@ impl Conn {
         let Conn::H1 { conn, .. } = std::mem::replace(self, Conn::Switching) else {
             return Next::Wait;
         };
-        let (id, stream) = conn.into_socket();
-        *self = Conn::H2(match switch {
+        let (id, stream, read) = conn.into_socket();
+        let mut h2 = match switch {
             Switch::PriorKnowledge => h2::conn::Conn::prior_knowledge(id, stream, cx),
             Switch::Upgrade(up) => h2::conn::Conn::upgraded(id, stream, *up, cx),
-        });
+        };
+        h2.total_read = read;
+        *self = Conn::H2(h2);
         self.drive(cx)
     }
 }

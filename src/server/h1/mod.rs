@@ -140,9 +140,10 @@ impl Conn {
         }
     }
 
-    /// The socket, for the protocol that takes the connection over.
-    pub fn into_socket(self) -> (u64, TcpStream) {
-        (self.id, self.stream)
+    /// The socket and the bytes read from it so far, for the protocol
+    /// that takes the connection over.
+    pub fn into_socket(self) -> (u64, TcpStream, u64) {
+        (self.id, self.stream, self.total_read)
     }
 
     /// The earliest instant at which [`Conn::on_timer`] has work.

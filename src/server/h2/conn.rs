@@ -62,7 +62,8 @@ pub(in crate::server) struct Conn {
     out_pos: usize,
     phase: Phase,
     timer: Option<(Instant, Timer)>,
-    total_read: u64,
+    /// Bytes read on this connection, HTTP/1 before an upgrade included.
+    pub total_read: u64,
 }
 
 fn limits(config: &Config) -> SessionLimits {

@@ -23,3 +23,5 @@ pub mod stream;
 pub(super) mod upgrade;
 
 pub use stream::{Request, StreamState};
+#[cfg(test)]
+mod tests;
