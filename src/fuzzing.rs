@@ -677,6 +677,7 @@ pub fn h2_server(data: &[u8]) {
             method: "POST".into(),
             path: "/".into(),
             body_bytes: 3,
+            content_length: None,
         };
         match Session::upgraded(limits, &[], request, &body) {
             Ok(s) => s,

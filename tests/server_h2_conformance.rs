@@ -482,3 +482,23 @@ fn data_after_end_stream_is_stream_closed() {
     raw.send(&h);
     assert_eq!(raw.status(3), 200);
 }
+
+#[test]
+fn data_that_differs_from_content_length_is_malformed() {
+    let lab = lab();
+    let mut raw = Raw::open(&lab);
+    // :method POST, :scheme http, :path /, :authority x, content-length 10.
+    let block = [
+        0x83, 0x86, 0x84, 0x01, 0x01, b'x', 0x0f, 0x0d, 0x02, b'1', b'0',
+    ];
+    raw.send(&frame(0x1, flags::END_HEADERS, 1, &block));
+    raw.send(&frame(0x0, flags::END_STREAM, 1, b"four"));
+    assert_eq!(raw.rst_stream(1), ErrorCode::ProtocolError);
+    // Padding is not body: 10 bytes of data and 5 of padding match.
+    let mut padded = vec![4u8];
+    padded.extend_from_slice(b"0123456789");
+    padded.extend_from_slice(&[0; 4]);
+    raw.send(&frame(0x1, flags::END_HEADERS, 3, &block));
+    raw.send(&frame(0x0, flags::END_STREAM | flags::PADDED, 3, &padded));
+    assert_eq!(raw.status(3), 200);
+}

@@ -143,6 +143,7 @@ impl Conn {
                         BodyFraming::Length(n) => n,
                         _ => 0,
                     },
+                    content_length: None,
                 },
             });
         }

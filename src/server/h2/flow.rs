@@ -74,10 +74,13 @@ impl Session {
         &mut self,
         stream: u32,
         end_stream: bool,
-        len: u32,
+        data_len: u32,
+        padding: u32,
         body: &[u8],
     ) -> Result<(), FrameError> {
         self.check_not_idle(stream, "DATA on an idle stream")?;
+        // Padding counts against the windows (§6.1) but is no body.
+        let len = data_len + padding;
         // §6.9: every DATA frame counts against the connection window, even
         // on a stream that is gone.
         self.recv_window -= i64::from(len);
@@ -111,7 +114,14 @@ impl Session {
                 "DATA beyond the stream window",
             ));
         }
-        s.request.body_bytes += u64::from(len);
+        s.request.body_bytes += u64::from(data_len);
+        if end_stream && s.request.length_differs() {
+            return Err(stream_err(
+                stream,
+                ErrorCode::ProtocolError,
+                "DATA differs from content-length",
+            ));
+        }
         if end_stream {
             self.end_of_request(stream, body);
         } else {

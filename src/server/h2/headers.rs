@@ -127,6 +127,13 @@ impl Session {
                     "trailers without END_STREAM",
                 ));
             }
+            if s.request.length_differs() {
+                return Err(stream_err(
+                    stream,
+                    ErrorCode::ProtocolError,
+                    "DATA differs from content-length",
+                ));
+            }
             self.end_of_request(stream, body);
             return Ok(());
         }
@@ -160,6 +167,13 @@ impl Session {
         );
         self.streams.insert(stream, s);
         match request {
+            Ok(r) if end_stream && r.length_differs() => {
+                return Err(stream_err(
+                    stream,
+                    ErrorCode::ProtocolError,
+                    "DATA differs from content-length",
+                ));
+            }
             Ok(_) if end_stream => self.end_of_request(stream, body),
             Ok(_) => self.stream_event(stream, StreamState::Open),
             Err(Refusal::Malformed(reason)) => {
@@ -234,6 +248,16 @@ fn request(fields: &[HeaderField]) -> Result<Request, Refusal> {
         ) || (name == b"te" && f.value != b"trailers");
         if connection_specific {
             return Err(Refusal::Malformed("connection-specific field"));
+        }
+        if name == b"content-length" {
+            let n = std::str::from_utf8(&f.value)
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .ok_or(Refusal::Malformed("content-length is not a number"))?;
+            if r.content_length.is_some_and(|m| m != n) {
+                return Err(Refusal::Malformed("two content-lengths"));
+            }
+            r.content_length = Some(n);
         }
     }
     if r.method.is_empty() || r.path.is_empty() || !scheme {

@@ -302,7 +302,7 @@ impl Session {
                 end_stream,
                 data,
                 padding,
-            } => self.on_data(stream, end_stream, data.len() as u32 + padding, body),
+            } => self.on_data(stream, end_stream, data.len() as u32, padding, body),
             Frame::Headers {
                 stream,
                 end_stream,

@@ -61,6 +61,16 @@ pub struct Request {
     pub path: String,
     /// Request body bytes received so far.
     pub body_bytes: u64,
+    /// The request's `content-length`, if it sent one.
+    pub content_length: Option<u64>,
+}
+
+impl Request {
+    /// §8.1.1: a request whose DATA adds up to another length than its
+    /// `content-length` is malformed.
+    pub fn length_differs(&self) -> bool {
+        self.content_length.is_some_and(|n| n != self.body_bytes)
+    }
 }
 
 /// One stream.

@@ -109,6 +109,7 @@ fn an_upgraded_stream_1_waits_for_the_preface() {
         method: "POST".into(),
         path: "/p".into(),
         body_bytes: 7,
+        content_length: None,
     };
     let mut s = Session::upgraded(limits(), &settings, request, &body).unwrap();
     assert_eq!(written(&mut s), ["SETTINGS ack=false"]);
