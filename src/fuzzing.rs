@@ -679,7 +679,7 @@ pub fn h2_server(data: &[u8]) {
             body_bytes: 3,
             content_length: None,
         };
-        match Session::upgraded(limits, &[], request, &body) {
+        match Session::upgraded(limits, &[], request) {
             Ok(s) => s,
             Err(_) => return,
         }

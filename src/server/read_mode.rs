@@ -11,8 +11,8 @@
 //!   leaves what follows queued.
 //! - **HTTP/2** (`h2/`): frames, which a server must keep reading (SETTINGS
 //!   ACKs, WINDOW_UPDATEs, PINGs arrive at any time). `no-read` and `partial`
-//!   answer the first stream and read nothing after it (after an h2c upgrade,
-//!   no HTTP/2 byte at all), so the client's next frames make the close a RST;
+//!   answer the first stream and read no frame past those it took to answer, so
+//!   the client's next frames make the close a RST;
 //!   `full` serves every stream and sends GOAWAY before its idle close; `drain`
 //!   is RFC 9113 §6.8's graceful shutdown (GOAWAY 2^31−1, a PING round trip,
 //!   GOAWAY with the last stream, then the lingering close); `abort` closes as

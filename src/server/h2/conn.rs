@@ -95,7 +95,7 @@ impl Conn {
             },
         ));
         let limits = limits(cx.config);
-        let (session, failed) = match Session::upgraded(limits, &up.settings, up.request, cx.body) {
+        let (session, failed) = match Session::upgraded(limits, &up.settings, up.request) {
             Ok(s) => (s, false),
             Err(_) => (Session::prior_knowledge(limits), true),
         };

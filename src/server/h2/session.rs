@@ -31,10 +31,8 @@ pub struct SessionLimits {
     /// Begin the graceful shutdown (§6.8) as soon as a stream is answered,
     /// its GOAWAY right behind the last DATA frame (`drain`).
     pub shutdown_after_answer: bool,
-    /// `no-read`, `partial`: after an upgrade, answer stream 1 right behind
-    /// the 101 instead of waiting for the client's preface (the HTTP/2 side
-    /// is then never read at all); with prior knowledge, take no frame
-    /// beyond the one that completes the first request.
+    /// `no-read`, `partial`: take no frame beyond the one that lets the
+    /// first stream be answered (after an upgrade, the client's SETTINGS).
     pub one_shot: bool,
 }
 
@@ -166,7 +164,6 @@ impl Session {
         limits: SessionLimits,
         settings: &[SettingValue],
         request: Request,
-        body: &[u8],
     ) -> Result<Session, ConnectionError> {
         let mut s = Session::new(limits, H2Start::Upgrade);
         for p in settings {
@@ -183,11 +180,7 @@ impl Session {
         );
         s.streams.insert(1, stream);
         s.request_complete(1);
-        if limits.one_shot {
-            s.respond(1, body);
-        } else {
-            s.deferred_answer = true;
-        }
+        s.deferred_answer = true;
         Ok(s)
     }
 

@@ -111,7 +111,7 @@ fn an_upgraded_stream_1_waits_for_the_preface() {
         body_bytes: 7,
         content_length: None,
     };
-    let mut s = Session::upgraded(limits(), &settings, request, &body).unwrap();
+    let mut s = Session::upgraded(limits(), &settings, request).unwrap();
     assert_eq!(written(&mut s), ["SETTINGS ack=false"]);
     let input = [&PREFACE[..], &frame(4, 0, 0, b"")].concat();
     s.receive(&input, &body).unwrap();
