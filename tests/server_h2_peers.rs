@@ -123,7 +123,7 @@ fn curl_upgrade_and_prior_knowledge_both_get_http2_and_the_body() {
             "{flag}"
         );
         let stats = lab.stop();
-        assert_eq!(stats.responses, 1, "{flag}");
+        assert_eq!((stats.requests, stats.responses), (1, 1), "{flag}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -144,11 +144,10 @@ impl Conn {
 
     pub fn drive(&mut self, cx: &mut Cx<'_>) -> Next {
         for _ in 0..TURN {
-            let answered = self.session.answered;
+            let (answered, requests) = (self.session.answered, self.session.requests);
             let step = self.step(cx);
-            // Each answered stream is one request and one response.
             cx.stats.responses += self.session.answered - answered;
-            cx.stats.requests += self.session.answered - answered;
+            cx.stats.requests += self.session.requests - requests;
             self.collect(cx);
             match step {
                 Step::Continue => {}

@@ -195,6 +195,7 @@ impl Session {
     /// Logs the request of a stream whose END_STREAM arrived.
     pub(super) fn request_complete(&mut self, id: u32) {
         if let Some(s) = self.streams.get(&id) {
+            self.requests += 1;
             self.events.push(Event::Stream {
                 id,
                 state: s.state,

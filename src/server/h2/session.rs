@@ -95,6 +95,8 @@ pub struct Session {
     pub answered: u64,
     /// Responses begun (HEADERS queued).
     pub(super) responded: u64,
+    /// Requests complete (the upgrading one is HTTP/1's to count).
+    pub requests: u64,
     /// The graceful shutdown's progress.
     pub shutdown: Shutdown,
     pub(super) failed: bool,
@@ -124,6 +126,7 @@ impl Session {
             peer_goaway: false,
             answered: 0,
             responded: 0,
+            requests: 0,
             shutdown: Shutdown::No,
             failed: false,
             deferred_answer: false,
@@ -180,6 +183,7 @@ impl Session {
         );
         s.streams.insert(1, stream);
         s.request_complete(1);
+        s.requests = 0;
         s.deferred_answer = true;
         Ok(s)
     }
