@@ -721,7 +721,7 @@ pub fn h2_server(data: &[u8]) {
         assert_ne!(f.kind(), FrameType::PushPromise, "the server pushed");
         assert!(
             f.stream() == 0 || f.stream() % 2 == 1,
-            "a frame on an even stream"
+            "a frame on an even stream: {f:?}"
         );
         pos += n;
     }

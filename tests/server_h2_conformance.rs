@@ -459,12 +459,19 @@ fn ping_priority_and_unknown_frames() {
             break;
         }
     }
-    // A stream depending on itself is a stream error (§5.3.1).
+    // A stream depending on itself is a stream error (§5.3.1), in PRIORITY
+    // and in HEADERS, whose block is still decoded: the next request,
+    // encoded against the dynamic table it filled, is answered.
     raw.send(&frame(0x2, 0, 7, &[0, 0, 0, 7, 16]));
     assert_eq!(raw.rst_stream(7), ErrorCode::ProtocolError);
-    let h = raw.get(9, true);
+    let mut h = raw.get(9, true);
+    let block = h.split_off(9);
+    let priority = [&[0, 0, 0, 9, 16][..], &block].concat();
+    raw.send(&frame(0x1, h[4] | flags::PRIORITY, 9, &priority));
+    assert_eq!(raw.rst_stream(9), ErrorCode::ProtocolError);
+    let h = raw.get(11, true);
     raw.send(&h);
-    assert_eq!(raw.status(9), 200);
+    assert_eq!(raw.status(11), 200);
 }
 
 #[test]

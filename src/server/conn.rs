@@ -64,11 +64,15 @@ pub(super) struct Upgrade {
 }
 
 /// One connection, in whichever protocol it speaks now.
+// HTTP/1 stays inline: it is every connection's first protocol, and boxing
+// it would cost an allocation per accept.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Conn {
     /// HTTP/1.x; `sniff` while the first bytes may still be the preface.
     H1 { conn: h1::Conn, sniff: bool },
-    /// HTTP/2.
-    H2(h2::conn::Conn),
+    /// HTTP/2 (boxed: its session is larger than an HTTP/1 connection, and
+    /// most connections never switch).
+    H2(Box<h2::conn::Conn>),
     /// Only while switching.
     Switching,
 }
@@ -158,7 +162,7 @@ impl Conn {
             Switch::Upgrade(up) => h2::conn::Conn::upgraded(id, stream, *up, cx),
         };
         h2.total_read = read;
-        *self = Conn::H2(h2);
+        *self = Conn::H2(Box::new(h2));
         self.drive(cx)
     }
 }

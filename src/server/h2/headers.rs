@@ -28,6 +28,7 @@ impl Session {
         stream: u32,
         end_stream: bool,
         end_headers: bool,
+        self_dependent: bool,
         fragment: &[u8],
         body: &[u8],
     ) -> Result<(), FrameError> {
@@ -41,6 +42,7 @@ impl Session {
         self.block = Some(Block {
             stream,
             end_stream,
+            self_dependent,
             fragment: fragment.to_vec(),
         });
         if end_headers {
@@ -93,6 +95,7 @@ impl Session {
         let Some(Block {
             stream,
             end_stream,
+            self_dependent,
             fragment,
         }) = self.block.take()
         else {
@@ -111,6 +114,16 @@ impl Session {
                 ));
             }
         };
+        if self_dependent {
+            // §5.3.1: a stream cannot depend on itself (decoded first, to
+            // keep HPACK in step).
+            self.highest = self.highest.max(stream);
+            return Err(stream_err(
+                stream,
+                ErrorCode::ProtocolError,
+                "stream depends on itself",
+            ));
+        }
         if let Some(s) = self.streams.get_mut(&stream) {
             // Trailers (§8.1): they must end the stream.
             if !s.state.remote_open() {

@@ -40,6 +40,8 @@ pub struct SessionLimits {
 pub(super) struct Block {
     pub stream: u32,
     pub end_stream: bool,
+    /// The HEADERS made the stream depend on itself (§5.3.1).
+    pub self_dependent: bool,
     pub fragment: Vec<u8>,
 }
 
@@ -260,11 +262,14 @@ impl Session {
             }
             match result {
                 Ok(()) => {}
+                // An even id is no stream a client can own (§5.1.1), so no
+                // RST_STREAM goes there: §5.4.1 lets any stream error be
+                // treated as a connection error, and that is done here.
                 Err(FrameError {
                     scope: Scope::Stream(id),
                     code,
                     reason,
-                }) => self.reset(id, code, reason),
+                }) if id % 2 == 1 => self.reset(id, code, reason),
                 Err(e) => return Err(self.connection_error(e)),
             }
             if self.limits.one_shot && self.responded > 0 {
@@ -308,15 +313,15 @@ impl Session {
                 fragment,
                 ..
             } => {
-                if priority.is_some_and(|p| p.depends_on == stream) {
-                    // §5.3.1: a stream cannot depend on itself.
-                    return Err(stream_err(
-                        stream,
-                        ErrorCode::ProtocolError,
-                        "stream depends on itself",
-                    ));
-                }
-                self.on_headers(stream, end_stream, end_headers, fragment, body)
+                let self_dependent = priority.is_some_and(|p| p.depends_on == stream);
+                self.on_headers(
+                    stream,
+                    end_stream,
+                    end_headers,
+                    self_dependent,
+                    fragment,
+                    body,
+                )
             }
             Frame::Continuation {
                 stream,
