@@ -1,12 +1,25 @@
 //! Ending a connection (RFC 9113 §6.8): GOAWAY after an error or at idle,
 //! and the graceful shutdown that lets streams in flight finish.
 
-use super::session::{SHUTDOWN_PING, Session, Shutdown};
+use super::session::{ConnectionError, SHUTDOWN_PING, Session, Shutdown, conn_err};
 use crate::proto::h2::header::MAX_STREAM_ID;
-use crate::proto::h2::{ErrorCode, Frame};
+use crate::proto::h2::{ErrorCode, Frame, FrameError};
 use crate::server::log::{Dir, Event};
 
 impl Session {
+    pub(super) fn connection_error(&mut self, e: FrameError) -> ConnectionError {
+        self.fail(e.code, e.reason)
+    }
+
+    /// §5.4.1: GOAWAY with the last stream we processed and the code; the
+    /// caller closes the connection once it is written.
+    pub(super) fn fail(&mut self, code: ErrorCode, reason: &'static str) -> ConnectionError {
+        self.failed = true;
+        self.block = None;
+        self.goaway(code, Some(reason));
+        ConnectionError(conn_err(code, reason))
+    }
+
     /// Sends GOAWAY naming the highest stream opened so far.
     pub fn goaway(&mut self, code: ErrorCode, reason: Option<&'static str>) {
         let last_stream = self.highest;

@@ -461,19 +461,6 @@ impl Session {
         }
     }
 
-    pub(super) fn connection_error(&mut self, e: FrameError) -> ConnectionError {
-        self.fail(e.code, e.reason)
-    }
-
-    /// §5.4.1: GOAWAY with the last stream we processed and the code; the
-    /// caller closes the connection once it is written.
-    fn fail(&mut self, code: ErrorCode, reason: &'static str) -> ConnectionError {
-        self.failed = true;
-        self.block = None;
-        self.goaway(code, Some(reason));
-        ConnectionError(conn_err(code, reason))
-    }
-
     /// Logs a stream's new state.
     pub(super) fn stream_event(&mut self, id: u32, state: StreamState) {
         self.events.push(Event::Stream {
