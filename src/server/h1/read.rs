@@ -3,12 +3,15 @@
 
 use std::io::{self, Read};
 
-use super::{After, Body, Conn, Current, Cx, Flow, Phase, io_flow};
+use super::{After, Body, Conn, Current, Flow, Phase, io_flow};
 use crate::http::{
     BodyFraming, Check, ChunkedDecoder, Method, ParseError, RequestHead, Version, check_request,
     encode_continue,
 };
 use crate::server::ReadMode;
+use crate::server::conn::{Cx, Upgrade};
+use crate::server::h2::Request;
+use crate::server::h2::upgrade::h2c_settings;
 use crate::server::log::{Cause, CloseEnding, Event, Timer};
 
 impl Conn {
@@ -16,6 +19,12 @@ impl Conn {
     /// on purpose: leaving the request unread is the lesson. They see new bytes
     /// anyway because Linux signals every arrival to an edge-triggered epoll.
     pub(super) fn await_request(&mut self, got: usize, cx: &mut Cx<'_>) -> Flow {
+        if got == 0 && cx.config.http2.upgrade() && self.peeks_h2c_upgrade(cx) {
+            // The one-shot modes read nothing of HTTP/1, but an h2c upgrade
+            // is read as in `full`: the mode applies to HTTP/2 frames.
+            self.phase = Phase::Head;
+            return Flow::Continue;
+        }
         if cx.config.mode == ReadMode::NoRead {
             // Peek, never read: we only want to know that the request has arrived.
             return match self.stream.peek(&mut cx.scratch[..1]) {
@@ -42,6 +51,20 @@ impl Conn {
             // have rather than wait for the rest.
             Err(e) if e.kind() == io::ErrorKind::WouldBlock && got > 0 => self.queue_one_shot(cx),
             Err(e) => io_flow(e),
+        }
+    }
+
+    /// The queued bytes hold a whole request head asking for h2c.
+    fn peeks_h2c_upgrade(&mut self, cx: &mut Cx<'_>) -> bool {
+        let Ok(n) = self.stream.peek(cx.scratch) else {
+            return false;
+        };
+        let buf = &cx.scratch[..n];
+        match check_request(buf, &cx.config.limits) {
+            Ok(Check::Complete(len)) => {
+                RequestHead::parse(&buf[..len]).is_ok_and(|req| h2c_settings(&req).is_some())
+            }
+            _ => false,
         }
     }
 
@@ -107,6 +130,23 @@ impl Conn {
                 persistent: req.persistent,
             },
         );
+        if cx.config.http2.upgrade()
+            && let Some(settings) = h2c_settings(&req)
+        {
+            self.upgrade = Some(Upgrade {
+                seq: self.seq,
+                settings,
+                request: Request {
+                    method: req.method.as_str().to_string(),
+                    path: req.target.clone(),
+                    body_bytes: match req.body {
+                        BodyFraming::Length(n) => n,
+                        _ => 0,
+                    },
+                    content_length: None,
+                },
+            });
+        }
         self.current = Some(Current {
             head_only: req.method == Method::Head,
             http10: req.version == Version::Http10,
@@ -114,7 +154,7 @@ impl Conn {
             target: req.target,
         });
         let body = match req.body {
-            BodyFraming::None | BodyFraming::Length(0) => return self.queue_answer(None, cx),
+            BodyFraming::None | BodyFraming::Length(0) => return self.answer(cx),
             BodyFraming::Length(n) if n > cx.config.max_body => {
                 self.body_due = true;
                 let limit = cx.config.max_body;
@@ -166,6 +206,7 @@ impl Conn {
                     Ok(feed) => feed,
                     Err(e) => return self.reject(&e, cx),
                 };
+                let payload = decoder.payload();
                 let done = self.consume(feed.consumed, cx);
                 if done < feed.consumed {
                     // Cannot happen (the bytes were peeked), but the decoder has
@@ -173,8 +214,11 @@ impl Conn {
                     return self.reject(&ParseError::BadChunkFraming, cx);
                 }
                 self.timer = Some((cx.now + cx.config.idle_timeout, Timer::Idle));
+                if let (true, Some(up)) = (feed.done, &mut self.upgrade) {
+                    up.request.body_bytes = payload;
+                }
                 return if feed.done {
-                    self.queue_answer(None, cx)
+                    self.answer(cx)
                 } else {
                     Flow::Continue
                 };
@@ -183,10 +227,20 @@ impl Conn {
         self.count_read(consumed, cx);
         self.timer = Some((cx.now + cx.config.idle_timeout, Timer::Idle));
         if done {
-            self.queue_answer(None, cx)
+            self.answer(cx)
         } else {
             Flow::Continue
         }
+    }
+
+    /// The request is read: answer it, or switch to HTTP/2 if it asked for
+    /// h2c. The body is read completely first, as RFC 7540 §3.2 requires
+    /// and as Go's h2c and Helidon once failed to do.
+    fn answer(&mut self, cx: &mut Cx<'_>) -> Flow {
+        if self.upgrade.is_some() {
+            return Flow::Upgrade;
+        }
+        self.queue_answer(None, cx)
     }
 
     /// Reads exactly `n` bytes that a peek has shown are queued; returns how many

@@ -2,8 +2,9 @@
 
 use std::io::Write;
 
-use super::{After, Conn, Cx, Flow, Phase, Sending, io_flow};
+use super::{After, Conn, Flow, Phase, Sending, io_flow};
 use crate::http::{Framing, ParseError, Response};
+use crate::server::conn::Cx;
 use crate::server::log::{Cause, Event, Timer};
 
 impl Conn {

@@ -19,26 +19,15 @@ mod respond;
 
 use std::io::{self, Read};
 use std::net::Shutdown;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mio::net::TcpStream;
 
+use super::conn::{Cx, Next, Switch, Upgrade};
 use super::log::{Cause, CloseEnding, Event, Timer};
-use super::{Config, ReadMode, Stats};
+use super::transport::plain::{self, Failure};
+use super::{Config, ReadMode};
 use crate::http::ChunkedDecoder;
-
-/// Shared state the loop lends to a connection while driving it.
-pub(super) struct Cx<'a> {
-    pub config: &'a Config,
-    /// Scratch space for peeks and discarded reads.
-    pub scratch: &'a mut [u8],
-    /// The deterministic response body, built once.
-    pub body: &'a [u8],
-    pub stats: &'a mut Stats,
-    /// Events for this connection: (connection id, event).
-    pub events: &'a mut Vec<(u64, Event)>,
-    pub now: Instant,
-}
 
 /// Steps one [`Conn::drive`] may take before other connections get their turn.
 /// A request and its answer take two (read the head, write the response), so a
@@ -47,23 +36,6 @@ pub(super) struct Cx<'a> {
 /// loop to itself until its whole batch was answered (over a second for 50,000
 /// requests), and slowloris-style drains could do the same with a stream of bytes.
 const TURN: usize = 64;
-
-/// What the loop must do after driving a connection.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum Next {
-    /// Wait for the next event or timer.
-    Wait,
-    /// The turn is used up with work left: drive again soon. Edge-triggered
-    /// readiness will not report bytes that are already queued, so the loop must
-    /// remember this connection itself.
-    Yield,
-    /// Deregister and drop the socket; log how it ended.
-    Finished {
-        end: CloseEnding,
-        cause: Cause,
-        unread: usize,
-    },
-}
 
 enum Body {
     Length(u64),
@@ -118,6 +90,8 @@ enum Flow {
     Wait,
     Close(Cause),
     Ended(CloseEnding, Cause),
+    /// The request asked for h2c and is read: HTTP/2 takes over.
+    Upgrade,
 }
 
 pub(super) struct Conn {
@@ -137,6 +111,9 @@ pub(super) struct Conn {
     /// We answered before reading a request body that the client may still
     /// be sending: the close can no longer promise FIN.
     body_due: bool,
+    /// The request being read asked for h2c (RFC 7540 §3.2): once its body
+    /// is read, HTTP/2 takes over instead of an HTTP/1 answer.
+    upgrade: Option<Upgrade>,
 }
 
 impl Conn {
@@ -159,7 +136,14 @@ impl Conn {
             total_read: 0,
             timer: Some((now + config.header_timeout, Timer::Header)),
             body_due: false,
+            upgrade: None,
         }
+    }
+
+    /// The socket and the bytes read from it so far, for the protocol
+    /// that takes the connection over.
+    pub fn into_socket(self) -> (u64, TcpStream, u64) {
+        (self.id, self.stream, self.total_read)
     }
 
     /// The earliest instant at which [`Conn::on_timer`] has work.
@@ -197,6 +181,11 @@ impl Conn {
                         cause,
                         unread: self.unread(cx),
                     };
+                }
+                Flow::Upgrade => {
+                    if let Some(up) = self.upgrade.take() {
+                        return Next::Switch(Switch::Upgrade(Box::new(up)));
+                    }
                 }
                 Flow::Close(cause) => {
                     if let Some(next) = self.close(cause, cx) {
@@ -285,7 +274,7 @@ impl Conn {
             return Some(self.finish_our_close(cause, cx, abort));
         }
         if let Err(e) = self.stream.shutdown(Shutdown::Write) {
-            if is_reset(&e) {
+            if plain::failure(&e) == Failure::Reset {
                 let unread = self.unread(cx);
                 let (end, cause) = (CloseEnding::PeerRst, Cause::PeerReset);
                 return Some(Next::Finished { end, cause, unread });
@@ -310,9 +299,7 @@ impl Conn {
     fn finish_our_close(&mut self, cause: Cause, cx: &mut Cx<'_>, abort: bool) -> Next {
         let unread = self.unread(cx);
         let end = if abort {
-            // RFC 9293 §3.6 ABORT: a zero linger time makes close() send RST
-            // (Linux: tcp_disconnect, counted as TcpExtTCPAbortOnData).
-            match socket2::SockRef::from(&self.stream).set_linger(Some(Duration::ZERO)) {
+            match plain::set_abortive(&self.stream) {
                 Ok(()) => CloseEnding::WeAborted,
                 Err(_) if unread > 0 => CloseEnding::WeProvokedRst,
                 Err(_) => CloseEnding::WeSentFin,
@@ -329,7 +316,7 @@ impl Conn {
 
     /// Bytes waiting in the receive queue (up to the scratch size), by peeking.
     fn unread(&mut self, cx: &mut Cx<'_>) -> usize {
-        self.stream.peek(cx.scratch).unwrap_or(0)
+        plain::unread(&self.stream, cx.scratch)
     }
 
     fn log_drained(&mut self, cx: &mut Cx<'_>) {
@@ -346,22 +333,10 @@ impl Conn {
 /// A socket error as a step result: WouldBlock waits, Interrupted retries (mio's
 /// rules), a reset ends the connection, anything else makes us close it.
 fn io_flow(e: io::Error) -> Flow {
-    match e.kind() {
-        io::ErrorKind::WouldBlock => Flow::Wait,
-        io::ErrorKind::Interrupted => Flow::Continue,
-        _ if is_reset(&e) => Flow::Ended(CloseEnding::PeerRst, Cause::PeerReset),
-        _ => Flow::Close(Cause::SocketError),
+    match plain::failure(&e) {
+        Failure::WouldBlock => Flow::Wait,
+        Failure::Interrupted => Flow::Continue,
+        Failure::Reset => Flow::Ended(CloseEnding::PeerRst, Cause::PeerReset),
+        Failure::Other => Flow::Close(Cause::SocketError),
     }
-}
-
-/// ECONNRESET is the peer's RST. EPIPE and ENOTCONN on Linux TCP follow a RST
-/// already reported (we never write after our own shutdown), so they are one too.
-fn is_reset(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::NotConnected
-    )
 }

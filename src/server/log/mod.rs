@@ -17,8 +17,10 @@ use std::net::SocketAddr;
 use std::sync::mpsc::Sender;
 
 use crate::http::{BodyFraming, Framing, Method, Version};
+use crate::proto::h2::ErrorCode;
 
 use super::ReadMode;
+use super::h2::StreamState;
 
 /// How a connection ended, from the server's side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -97,6 +99,15 @@ pub enum Cause {
     MaxConns,
     /// The server is stopping.
     ServerStopping,
+    /// HTTP/2: a connection error (RFC 9113 §5.4.1); the `goaway` record
+    /// before it names the code.
+    H2ConnectionError,
+    /// HTTP/2 `drain`: the graceful shutdown of RFC 9113 §6.8 is complete
+    /// (final GOAWAY sent, no stream left).
+    GracefulShutdown,
+    /// HTTP/2: the client's GOAWAY said it is done (§6.8) and no stream is
+    /// left.
+    PeerGoAway,
 }
 
 impl Cause {
@@ -120,6 +131,9 @@ impl Cause {
             Cause::SocketError => "socket-error",
             Cause::MaxConns => "max-conns",
             Cause::ServerStopping => "server-stopping",
+            Cause::H2ConnectionError => "h2-connection-error",
+            Cause::GracefulShutdown => "graceful-shutdown",
+            Cause::PeerGoAway => "peer-goaway",
         }
     }
 }
@@ -255,6 +269,79 @@ pub enum Event {
         /// The error.
         error: String,
     },
+    /// HTTP/2: the client's connection preface arrived (RFC 9113 §3.4).
+    Preface {
+        /// Prior knowledge or after an upgrade.
+        start: H2Start,
+    },
+    /// HTTP/2: `101 Switching Protocols` to h2c was queued for HTTP/1.1
+    /// request `seq`, its body read completely first (RFC 7540 §3.2).
+    Upgrade {
+        /// The upgrading request's number on the connection.
+        seq: u64,
+        /// The decoded HTTP2-Settings header (RFC 7540 §3.2.1).
+        settings: Vec<SettingValue>,
+        /// Request body bytes read before switching.
+        body_bytes: u64,
+    },
+    /// HTTP/2: a SETTINGS frame (RFC 9113 §6.5).
+    Settings {
+        /// Which way.
+        dir: Dir,
+        /// An acknowledgement (carries no parameters).
+        ack: bool,
+        /// The parameters, in order.
+        params: Vec<SettingValue>,
+    },
+    /// HTTP/2: a stream changed state (RFC 9113 §5.1).
+    Stream {
+        /// Stream identifier.
+        id: u32,
+        /// The state it is now in.
+        state: StreamState,
+        /// `:method`, when the request is complete.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        method: Option<String>,
+        /// `:path`, when the request is complete.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        target: Option<String>,
+        /// Request body bytes, when the request is complete.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_bytes: Option<u64>,
+        /// Response status, when the response is complete.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        /// Response body bytes, when the response is complete.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        body_bytes: Option<usize>,
+    },
+    /// HTTP/2: a GOAWAY frame (RFC 9113 §6.8).
+    #[serde(rename = "goaway")]
+    GoAway {
+        /// Which way.
+        dir: Dir,
+        /// The highest stream the sender may have acted on.
+        last_stream: u32,
+        /// Why.
+        #[serde(serialize_with = "h2::code")]
+        code: ErrorCode,
+        /// The broken rule, for a GOAWAY we sent for an error.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'static str>,
+    },
+    /// HTTP/2: a RST_STREAM frame (RFC 9113 §6.4).
+    RstStream {
+        /// Which way.
+        dir: Dir,
+        /// The stream.
+        stream: u32,
+        /// Why.
+        #[serde(serialize_with = "h2::code")]
+        code: ErrorCode,
+        /// The broken rule, for a RST_STREAM we sent for an error.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<&'static str>,
+    },
     /// The server stopped.
     Stopped,
 }
@@ -315,153 +402,9 @@ impl LogSink {
     }
 }
 
-impl Record {
-    /// The record as one logfmt line (without newline).
-    pub fn to_text(&self) -> String {
-        let mut s = format!("t={:.6}", self.t);
-        if let Some(c) = self.conn {
-            s += &format!(" conn={c}");
-        }
-        let kv = match &self.event {
-            Event::Listening {
-                addr,
-                mode,
-                framing,
-            } => format!("event=listening addr={addr} mode={mode} framing={framing}"),
-            Event::Accepted { peer } => format!("event=accepted peer={peer}"),
-            Event::Refused { peer } => format!("event=refused peer={peer} reason=max-conns"),
-            Event::Read { bytes, total } => format!("event=read bytes={bytes} total={total}"),
-            Event::Request {
-                seq,
-                method,
-                target,
-                version,
-                body,
-                persistent,
-            } => format!(
-                "event=request seq={seq} method={method} target={} version={version} body={} persistent={persistent}",
-                quote(target),
-                match body {
-                    BodyFraming::None => "none".to_string(),
-                    BodyFraming::Length(n) => format!("length:{n}"),
-                    BodyFraming::Chunked => "chunked".to_string(),
-                }
-            ),
-            Event::Rejected { status, reason } => {
-                format!("event=rejected status={status} reason={}", quote(reason))
-            }
-            Event::Continue => "event=continue status=100".to_string(),
-            Event::Response {
-                status,
-                framing,
-                body_bytes,
-                bytes,
-                keep_alive,
-            } => format!(
-                "event=response status={status} framing={framing} body_bytes={body_bytes} bytes={bytes} keep_alive={keep_alive}"
-            ),
-            Event::HalfClosed { cause } => format!("event=half-closed sent=FIN cause={cause}"),
-            Event::Drained { bytes } => format!("event=drained bytes={bytes}"),
-            Event::Timeout { timer } => format!("event=timeout timer={timer}"),
-            Event::Closed { end, cause, unread } => {
-                format!("event=closed end=\"{end}\" cause={cause} unread={unread}")
-            }
-            Event::AcceptError { error } => format!("event=accept-error error={}", quote(error)),
-            Event::Stopped => "event=stopped".to_string(),
-        };
-        s.push(' ');
-        s + &kv
-    }
-}
-
-/// Quotes a value when it holds spaces, quotes or is empty (logfmt).
-fn quote(v: &str) -> String {
-    if v.is_empty() || v.contains([' ', '"', '=']) {
-        format!("{v:?}")
-    } else {
-        v.to_string()
-    }
-}
-
+mod h2;
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
+mod text;
 
-    fn closed(end: CloseEnding) -> Record {
-        Record {
-            t: 0.5,
-            conn: Some(3),
-            event: Event::Closed {
-                end,
-                cause: Cause::OneShotMode,
-                unread: 78,
-            },
-        }
-    }
-
-    #[test]
-    fn closed_text_names_the_ending_in_words() {
-        assert_eq!(
-            closed(CloseEnding::WeProvokedRst).to_text(),
-            "t=0.500000 conn=3 event=closed end=\"we provoked RST\" cause=one-shot-mode unread=78"
-        );
-        assert!(
-            closed(CloseEnding::PeerFin)
-                .to_text()
-                .contains("\"peer FIN (EOF)\"")
-        );
-        assert!(
-            closed(CloseEnding::PeerRst)
-                .to_text()
-                .contains("\"peer RST (ECONNRESET)\"")
-        );
-    }
-
-    #[test]
-    fn closed_json_has_flat_fields() {
-        assert!(
-            closed(CloseEnding::WeAborted)
-                .to_text()
-                .contains("end=\"we aborted, SO_LINGER 0\"")
-        );
-        assert!(
-            closed(CloseEnding::WeClosedBodyDue)
-                .to_text()
-                .contains("end=\"we closed, body still due\"")
-        );
-        let due = serde_json::to_value(closed(CloseEnding::WeClosedBodyDue)).unwrap();
-        assert_eq!(due["end"], "we_closed_body_due");
-        let json = serde_json::to_value(closed(CloseEnding::WeSentFin)).unwrap();
-        assert_eq!(json["event"], "closed");
-        assert_eq!(json["end"], "we_sent_fin");
-        assert_eq!(json["conn"], 3);
-        assert_eq!(json["cause"]["kind"], "one-shot-mode");
-    }
-
-    #[test]
-    fn rejected_cause_carries_status() {
-        assert_eq!(Cause::Rejected(431).to_string(), "rejected-431");
-        assert_eq!(Cause::HeaderTimeout.to_string(), "header-timeout");
-    }
-
-    #[test]
-    fn writer_sink_writes_one_line_per_record() {
-        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-        impl Write for Shared {
-            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(b);
-                Ok(b.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let mut sink = LogSink::Writer(LogFormat::Json, Box::new(Shared(buf.clone())));
-        sink.emit(closed(CloseEnding::PeerRst));
-        sink.emit(closed(CloseEnding::PeerFin));
-        let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
-        assert_eq!(text.lines().count(), 2);
-        assert!(text.contains("\"end\":\"peer_rst\""));
-    }
-}
+pub use h2::{Dir, H2Start, SettingValue};
