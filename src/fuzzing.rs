@@ -707,6 +707,8 @@ pub fn app_connection(data: &[u8]) {
                 .iter()
                 .all(|s| s.frame <= frame && !s.labels.is_empty())
         );
+    }
+}
 
 /// The server's side of an HTTP/2 connection, fed what a client might send.
 /// Layout: a first byte (bit 0: after an h2c upgrade, else prior knowledge;
