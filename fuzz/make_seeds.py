@@ -261,8 +261,68 @@ def http1_seeds():
     for name, (first, steps) in CONVERSATIONS.items():
         write("http1_stream", name, conversation_pieces(first, steps))
 
+# --- HTTP/2, the server's side --------------------------------------------------
+
+PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def h2frame(kind, flags, stream, payload=b""):
+    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
+
+
+def h2settings(*params, ack=False):
+    return h2frame(4, 1 if ack else 0, 0, b"".join(struct.pack(">HI", i, v) for i, v in params))
+
+
+# HPACK by hand: indexed :method GET (2), :scheme http (6), :path / (4), and a
+# literal :authority (index 1) "x" without indexing.
+GET = bytes([0x82, 0x86, 0x84, 0x01, 0x01]) + b"x"
+POST = bytes([0x83, 0x86, 0x84, 0x01, 0x01]) + b"x"
+CURL_SETTINGS = h2settings((3, 100), (4, 33554432), (2, 0))
+
+H2_CLIENTS = {
+    # first byte: bit 0 upgrade, bit 1 one-shot, bit 2 graceful, bit 3 small body
+    "curl_get": (0, PREFACE + CURL_SETTINGS + h2frame(8, 0, 0, b"\x01\xff\x00\x01")
+                 + h2frame(1, 5, 1, GET) + h2settings(ack=True)),
+    "upgraded": (1, PREFACE + CURL_SETTINGS + h2settings(ack=True) + h2frame(1, 5, 3, GET)),
+    "post_window": (8, PREFACE + h2settings((4, 10)) + h2frame(1, 4, 1, POST)
+                    + h2frame(0, 0, 1, b"a" * 100) + h2frame(8, 0, 1, b"\x00\x00\x10\x00")
+                    + h2frame(0, 1, 1, b"b" * 20)),
+    "nghttp_priority": (0, PREFACE + h2settings((3, 100), (4, 65535))
+                        + b"".join(h2frame(2, 0, i, b"\x00\x00\x00\x00\xc8") for i in (3, 5, 7, 9, 11))
+                        + h2frame(1, 0x25, 13, b"\x80\x00\x00\x0b\x0f" + GET)),
+    "continuation": (8, PREFACE + h2settings() + h2frame(1, 1, 1, GET[:3]) + h2frame(9, 4, 1, GET[3:])),
+    "ping_goaway": (4, PREFACE + h2settings() + h2frame(6, 0, 0, b"12345678") + h2frame(1, 5, 1, GET)
+                    + h2frame(6, 1, 0, b"goingawy") + h2frame(7, 0, 0, b"\x00" * 8)),
+    "rst_stream": (0, PREFACE + h2settings() + h2frame(1, 4, 1, GET) + h2frame(3, 0, 1, b"\x00\x00\x00\x08")
+                   + h2frame(1, 5, 3, GET)),
+    "many_streams": (8, PREFACE + h2settings() + b"".join(h2frame(1, 4, i, GET) for i in (1, 3, 5, 7, 9, 11))),
+    "no_read": (2, PREFACE + CURL_SETTINGS + h2frame(1, 5, 1, GET) + h2settings(ack=True)),
+    "bad_settings": (0, PREFACE + h2settings((2, 2))),
+    "even_stream": (0, PREFACE + h2settings() + h2frame(1, 5, 2, GET)),
+    "window_overflow": (8, PREFACE + h2settings() + h2frame(1, 4, 1, GET) + h2frame(8, 0, 1, b"\x7f\xff\xff\xff")
+                        + h2frame(8, 0, 0, b"\x7f\xff\xff\xff")),
+    "hpack_bomb": (8, PREFACE + h2settings() + h2frame(1, 5, 1, GET + b"\x40\x01b\x7f\x81\x1e" + b"a" * 4000
+                                                        + bytes([0x80 | 62]) * 200)),
+    "padded_trailers": (8, PREFACE + h2settings() + h2frame(1, 0xc, 1, b"\x03" + GET + b"\x00\x00\x00")
+                        + h2frame(0, 9, 1, b"\x02hi\x00\x00")),
+    "bad_preface": (1, b"GET / HTTP/1.1\r\n\r\n"),
+}
+
+
+def h2_server_seeds():
+    for name, (first, client) in H2_CLIENTS.items():
+        # Pieces of up to 127 bytes, the layout fuzzing::h2_server reads.
+        out = bytes([first])
+        for i in range(0, len(client), 100):
+            piece = client[i:i + 100]
+            out += bytes([len(piece)]) + piece
+        write("h2_server", name, out)
+
+
 def main():
     http1_seeds()
+    h2_server_seeds()
     for name, req in REQUESTS.items():
         write("http_request", name, b"\x00\x55\xaa" + req)
         write("http_request", name + "_small", b"\x01\x10\xf0" + req)

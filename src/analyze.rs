@@ -3,8 +3,13 @@
 //! Joins the stages (capture → wire → flow → teardown → report) in one
 //! streaming pass: each frame is decoded ([`crate::wire::decode`]), fed to the
 //! [`FlowTable`](crate::flow::FlowTable), and every connection the table finishes is handed to the
-//! caller with its [`Teardown`] verdict, then dropped. Memory therefore
+//! caller with its [`Teardown`](crate::teardown::Teardown) verdict, then dropped. Memory therefore
 //! follows the connections open at once, not the size of the capture.
+//!
+//! With [`AnalyzeOptions::app`] set, each segment also goes to the
+//! application stage (`app_stage.rs`: reassembly and decoders per
+//! connection, [`crate::app`]), and each finished connection comes with its
+//! [`crate::app::AppReport`] ([`Finished`]).
 //!
 //! - [`analyze`] collects a [`Report`] (connections in first-seen order);
 //! - [`analyze_each`] streams, calling back once per finished connection in

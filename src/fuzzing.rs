@@ -709,3 +709,88 @@ pub fn app_connection(data: &[u8]) {
         );
     }
 }
+
+/// The server's side of an HTTP/2 connection, fed what a client might send.
+/// Layout: a first byte (bit 0: after an h2c upgrade, else prior knowledge;
+/// bit 1: a one-shot session; bit 2: shut down gracefully after an answer;
+/// bit 3: a small body), then pieces `[len, bytes...]`: the low seven bits
+/// of `len` are the piece's length, the top bit asks for the graceful
+/// shutdown before the piece is fed.
+///
+/// Invariants: nothing panics; a piece is never over-taken; every frame the
+/// server writes parses under the largest frame size, is no PUSH_PROMISE
+/// (§8.4) and is on stream 0 or a client's (odd) stream; streams never
+/// exceed the announced limit; after a connection error nothing more is
+/// written.
+pub fn h2_server(data: &[u8]) {
+    use crate::proto::h2::settings::MAX_MAX_FRAME_SIZE;
+    use crate::proto::h2::{Check, FrameType, check, parse};
+    use crate::server::h2::Request;
+    use crate::server::h2::session::{Session, SessionLimits};
+    let Some((&first, mut rest)) = data.split_first() else {
+        return;
+    };
+    let limits = SessionLimits {
+        max_streams: 4,
+        max_header_list: 4096,
+        status: 200,
+        shutdown_after_answer: first & 4 != 0,
+        one_shot: first & 2 != 0,
+    };
+    let body: Vec<u8> = (0..if first & 8 != 0 { 10 } else { 70_000 })
+        .map(crate::http::pattern_byte)
+        .collect();
+    let mut s = if first & 1 != 0 {
+        let request = Request {
+            method: "POST".into(),
+            path: "/".into(),
+            body_bytes: 3,
+            content_length: None,
+        };
+        match Session::upgraded(limits, &[], request) {
+            Ok(s) => s,
+            Err(_) => return,
+        }
+    } else {
+        Session::prior_knowledge(limits)
+    };
+    let mut written: Vec<u8> = Vec::new();
+    while let Some((&sel, tail)) = rest.split_first() {
+        let len = usize::from(sel & 0x7f).min(tail.len());
+        let (piece, next) = tail.split_at(len);
+        rest = next;
+        if sel & 0x80 != 0 {
+            s.begin_shutdown();
+        }
+        let failed_before = s.failed();
+        let out_before = s.out.len();
+        match s.receive(piece, &body) {
+            Ok(taken) => assert!(taken <= piece.len(), "took more than was fed"),
+            Err(_) => assert!(!failed_before, "a failed session failed again"),
+        }
+        if failed_before {
+            assert_eq!(
+                s.out.len(),
+                out_before,
+                "written after the connection error"
+            );
+        }
+        assert!(s.active_streams() <= 4, "over MAX_CONCURRENT_STREAMS");
+        written.append(&mut s.out);
+        s.events.clear();
+    }
+    let mut pos = 0;
+    while pos < written.len() {
+        let n = match check(&written[pos..], MAX_MAX_FRAME_SIZE) {
+            Ok(Check::Complete(n)) => n,
+            other => panic!("the server wrote a broken frame: {other:?}"),
+        };
+        let f = parse(&written[pos..pos + n]).expect("the server's frames parse");
+        assert_ne!(f.kind(), FrameType::PushPromise, "the server pushed");
+        assert!(
+            f.stream() == 0 || f.stream() % 2 == 1,
+            "a frame on an even stream: {f:?}"
+        );
+        pos += n;
+    }
+}

@@ -3,8 +3,8 @@
 //! Its core lab reproduces "curl: (56) Recv failure: Connection reset by peer": a
 //! server that answers and closes without reading the request makes the kernel
 //! abort the connection with RST instead of closing it with FIN (RFC 1122
-//! §4.2.2.13, RFC 2525 §2.17). A hand-written HTTP/1.x server with switchable read
-//! modes causes it, a packet analyzer proves it from the packets.
+//! §4.2.2.13, RFC 2525 §2.17). A hand-written HTTP/1.x and HTTP/2 server with
+//! switchable read modes causes it, a packet analyzer proves it from the packets.
 //!
 //! # Layout
 //!
@@ -14,15 +14,18 @@
 //! state, Zeek's `conn_state` and `history`) → [`teardown`] (how each
 //! connection ended) → [`report`] (table, JSON, JSON Lines, Zeek conn.log).
 //!
-//! The application layer is being built beside it: [`proto`] (pure protocol
-//! syntax: HPACK, HTTP/2 framing; it depends on nothing else in the crate),
-//! [`stream`] (per-direction TCP reassembly) and [`app`] (decoders fed with
-//! reassembled bytes: HTTP/1.x and HTTP/2 connections), not yet wired into
-//! [`analyze`].
+//! When decoding is asked for, the application layer runs beside the flow
+//! table: [`stream`] (per-direction TCP reassembly) → [`app`] (protocol
+//! detection, HTTP/1.x and HTTP/2 decoders, what a RST destroyed), built on
+//! [`proto`] (pure protocol syntax: HPACK, HTTP/2 framing; it depends on
+//! nothing else in the crate). The flow table only says which connection each
+//! segment went to ([`flow::Applied`]).
 //!
 //! The teaching server lives in [`http`] (pure, incremental HTTP/1.x parsing in
 //! two layers, syntax and the server's policy, and response encoding) and
-//! [`server`] (a single-threaded mio event loop with read modes); [`client`] is
+//! [`server`] (a single-threaded mio event loop with read modes over a
+//! `transport`, handing each connection to `h1` or to [`server::h2`], HTTP/2
+//! in cleartext built on [`proto`]); [`client`] is
 //! the scripted raw client the tests and labs drive it with; [`labs`] joins
 //! server, capture, client and analyzer into the reset lab.
 //!

@@ -119,6 +119,9 @@ fn help_documents_every_mode_and_knob() {
         "--header-timeout",
         "--idle-timeout",
         "--max-conns",
+        "--http2",
+        "prior-knowledge",
+        "--max-streams",
         "--log",
         "RST",
         "FIN",
@@ -168,4 +171,31 @@ fn bad_flags_give_one_line_errors() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("status 100"), "{err}");
+}
+
+#[test]
+fn http2_flag_turns_each_way_in_on_and_off() {
+    let w = ["-o", "/dev/null", "-w", "%{http_version} %{http_code}"];
+    for (flag, upgrade, prior) in [
+        ("both", "2 200", "2 200"),
+        ("upgrade", "2 200", ""),
+        ("prior-knowledge", "1.1 200", "2 200"),
+        ("off", "1.1 200", ""),
+    ] {
+        let mut serve = Serve::start(&["--http2", flag, "--max-streams", "10"]);
+        let url = serve.url();
+        let c = common::curl(&[&w[..], &["--http2", &url]].concat());
+        assert_eq!(c.stdout, upgrade, "--http2 {flag}: curl --http2 {c:?}");
+        let c = common::curl(&[&w[..], &["--http2-prior-knowledge", &url]].concat());
+        if prior.is_empty() {
+            assert_ne!(
+                c.code, 0,
+                "--http2 {flag}: prior knowledge must fail: {c:?}"
+            );
+        } else {
+            assert_eq!(c.stdout, prior, "--http2 {flag}: {c:?}");
+            serve.wait_line("event=preface start=prior-knowledge");
+            serve.wait_line("MAX_CONCURRENT_STREAMS:10");
+        }
+    }
 }

@@ -95,6 +95,11 @@ fn h2_connection_corpus_and_crashers_replay() {
 }
 
 #[test]
+fn h2_server_corpus_and_crashers_replay() {
+    replay_target("h2_server", fuzzing::h2_server);
+}
+
+#[test]
 fn http1_stream_corpus_and_crashers_replay() {
     replay_target("http1_stream", fuzzing::http1_stream);
 }

@@ -53,6 +53,9 @@ pub(super) fn deliver(
         let t = Teardown::of(c);
         summary.connections += 1;
         summary.verdicts.add(t.ending);
+        if let Some(a) = &app {
+            summary.decode.get_or_insert_default().add(a);
+        }
         on(Finished {
             connection: c,
             teardown: t,

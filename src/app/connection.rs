@@ -416,4 +416,36 @@ mod tests {
         eprintln!("{sizes:?}");
         assert!(sizes[0].1 <= 512, "{sizes:?}");
     }
+
+    fn seg(seq: u32, ack: u32, flags: u8, payload: &[u8]) -> TcpSegment<'_> {
+        TcpSegment {
+            seq: crate::wire::SeqNum(seq),
+            ack: crate::wire::SeqNum(ack),
+            flags: crate::wire::TcpFlags::from_bits(flags),
+            payload_len: payload.len() as u32,
+            payload,
+            ..TcpSegment::UNSET
+        }
+    }
+
+    #[test]
+    fn a_window_overflow_stops_one_direction_and_is_reported() {
+        const ACK: u8 = 0x10;
+        let mut d = ConnectionDecoder::new(AppOptions {
+            window: 16,
+            ladder: false,
+        });
+        let c = Direction::ClientToServer;
+        let s = Direction::ServerToClient;
+        // The request's first 5 bytes are missing; 40 bytes wait out of order.
+        let req = b"GET / HTTP/1.1\r\nHost: a\r\nX-Long: 0123456789012345\r\n\r\n";
+        d.segment(0, c, &seg(999, 0, 0x02, b""), b"");
+        d.segment(1, c, &seg(1005, 1, ACK, &req[5..]), &req[5..]);
+        d.segment(2, s, &seg(1, 1000, ACK, b""), b"");
+        d.segment(3, c, &seg(1000, 1, ACK, &req[..5]), &req[..5]);
+        let r = d.finish();
+        assert!(r.streams[0].window_overflow, "{:?}", r.streams);
+        assert!(!r.streams[1].window_overflow);
+        assert_eq!(r.exchanges().len(), 0, "nothing decoded past the overflow");
+    }
 }

@@ -178,6 +178,9 @@ pub struct Conversation {
     ended: [Option<End>; 2],
     /// The side whose RST ended the connection.
     rst_by: Option<Direction>,
+    /// The version on the first request line, read from the bytes the
+    /// detection held, for a connection whose first head never completed.
+    first_version: Option<crate::http::Version>,
 }
 
 fn index(d: Direction) -> usize {
@@ -207,6 +210,7 @@ impl Conversation {
             labelled: Vec::new(),
             ended: [None, None],
             rst_by: None,
+            first_version: None,
         }
     }
 
@@ -259,6 +263,7 @@ impl Conversation {
                 return;
             }
             Guess::Http1 => {
+                self.first_version = first_line_version(&held[0].1);
                 self.state = State::Http1;
                 self.http1 = Some(Box::new(Http1Decoder::new(held[0].0, held[1].0)));
             }
@@ -468,12 +473,15 @@ impl Conversation {
             State::Http1 if self.h2.is_some() => Some(Protocol::H2cUpgrade),
             State::Http1 => {
                 let h1 = self.http1.as_deref()?;
-                let first = h1.exchanges().first()?;
+                let first = h1.exchanges().first();
                 let version = first
-                    .request
-                    .as_ref()
-                    .map(|r| r.version)
-                    .or(first.response.as_ref().map(|r| r.version))?;
+                    .and_then(|e| e.request.as_ref().map(|r| r.version))
+                    .or(first.and_then(|e| e.response.as_ref().map(|r| r.version)))
+                    .or(self.first_version)
+                    // No head ever completed and the first line was longer
+                    // than what detection holds: the method said HTTP/1.x,
+                    // and 1.1 is what clients send.
+                    .unwrap_or(crate::http::Version::Http11);
                 Some(match version {
                     crate::http::Version::Http10 => Protocol::Http10,
                     crate::http::Version::Http11 => Protocol::Http11,
@@ -628,6 +636,19 @@ impl Conversation {
             h2_response_end: s.response_end_offset,
             until_close: false,
         }
+    }
+}
+
+/// The version at the end of the first line, if the line is whole.
+fn first_line_version(bytes: &[u8]) -> Option<crate::http::Version> {
+    let end = bytes.iter().position(|&b| b == b'\n')?;
+    let line = bytes[..end].strip_suffix(b"\r").unwrap_or(&bytes[..end]);
+    if line.ends_with(b" HTTP/1.0") {
+        Some(crate::http::Version::Http10)
+    } else if line.ends_with(b" HTTP/1.1") {
+        Some(crate::http::Version::Http11)
+    } else {
+        None
     }
 }
 

@@ -337,6 +337,35 @@ pub struct Summary {
     /// Timestamps that go back in capture order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_went_back: Option<TimeWentBack>,
+    /// What the application stage did, when decoding was on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decode: Option<DecodeCounts>,
+}
+
+/// The application stage's totals over the connections in scope.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DecodeCounts {
+    /// Connections that carried payload.
+    pub with_payload: u64,
+    /// Of those, connections whose decoding stopped somewhere (a gap,
+    /// unreadable bytes): `decode_error` says where and why.
+    pub decode_errors: u64,
+    /// Connections with a direction that outgrew the reassembly window.
+    pub window_overflows: u64,
+    /// Holes never filled, over all connections.
+    pub gaps: u64,
+}
+
+impl DecodeCounts {
+    /// Counts one connection's application report.
+    pub fn add(&mut self, a: &AppReport) {
+        if let Some(c) = &a.conversation {
+            self.with_payload += 1;
+            self.decode_errors += u64::from(c.decode_error.is_some());
+        }
+        self.window_overflows += u64::from(a.streams.iter().any(|s| s.window_overflow));
+        self.gaps += a.streams.iter().map(|s| s.gaps).sum::<u64>();
+    }
 }
 
 /// The whole result of one analysis.

@@ -39,6 +39,12 @@ pub enum Warning<'a> {
     Unfilterable(&'a Unfilterable),
     /// Timestamps go back.
     TimeWentBack(TimeWentBack),
+    /// Connections whose out-of-order bytes outgrew the reassembly window:
+    /// a direction of each was not decoded past that point.
+    WindowOverflow {
+        /// How many connections.
+        connections: u64,
+    },
     /// Damaged records that tcpdump and tshark stop at: how many, and the
     /// first.
     Damaged {
@@ -59,6 +65,13 @@ impl Summary {
             });
         }
         out.extend(self.unfilterable.iter().map(Warning::Unfilterable));
+        if let Some(d) = self.decode
+            && d.window_overflows > 0
+        {
+            out.push(Warning::WindowOverflow {
+                connections: d.window_overflows,
+            });
+        }
         if let Some(back) = self.time_went_back {
             out.push(Warning::TimeWentBack(back));
         }
@@ -118,6 +131,13 @@ impl fmt::Display for Warning<'_> {
                 seconds(b.largest_ns),
                 b.at_frame,
                 b.frames
+            ),
+            Warning::WindowOverflow { connections } => write!(
+                f,
+                "{connections} connection{} held more out-of-order bytes than the reassembly \
+                 window: those directions were not decoded past that point \
+                 (`--reassembly-window BYTES` raises it)",
+                if *connections == 1 { "" } else { "s" }
             ),
             Warning::Damaged { count, first } => write!(
                 f,

@@ -7,6 +7,33 @@ use crate::http::{Framing, Limits};
 
 use super::ReadMode;
 
+/// Which ways into HTTP/2 the server accepts on its cleartext port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Http2 {
+    /// HTTP/1.x only: the preface is answered as a bad HTTP/1 request and
+    /// `Upgrade: h2c` is ignored, as a server without HTTP/2 does.
+    Off,
+    /// Only `Upgrade: h2c` (RFC 7540 §3.2).
+    Upgrade,
+    /// Only the preface on a fresh connection (RFC 9113 §3.3).
+    PriorKnowledge,
+    /// Both.
+    Both,
+}
+
+impl Http2 {
+    /// New connections are peeked at for the preface.
+    pub fn prior_knowledge(self) -> bool {
+        matches!(self, Http2::PriorKnowledge | Http2::Both)
+    }
+
+    /// `Upgrade: h2c` is accepted.
+    pub fn upgrade(self) -> bool {
+        matches!(self, Http2::Upgrade | Http2::Both)
+    }
+}
+
 /// Server configuration. `Config::default()` is what `lab serve` uses when no flag
 /// is given, except that it binds an ephemeral port for tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +93,12 @@ pub struct Config {
     pub max_conns: usize,
     /// Listen backlog (clamped by the kernel to `net.core.somaxconn`).
     pub backlog: i32,
+    /// HTTP/2 in cleartext: by upgrade, by prior knowledge, both (default)
+    /// or off.
+    pub http2: Http2,
+    /// HTTP/2: SETTINGS_MAX_CONCURRENT_STREAMS, announced and enforced per
+    /// connection (default 100, the RFC's recommended minimum, §6.5.2).
+    pub max_streams: u32,
 }
 
 impl Default for Config {
@@ -89,6 +122,8 @@ impl Default for Config {
             linger_total: Duration::from_secs(30),
             max_conns: 1024,
             backlog: 1024,
+            http2: Http2::Both,
+            max_streams: 100,
         }
     }
 }
@@ -135,6 +170,7 @@ impl Config {
             ("max request line", l.max_start_line),
             ("max field line", l.max_field_line),
             ("max head", l.max_head),
+            ("max streams", self.max_streams as usize),
         ];
         if let Some((name, _)) = sizes.iter().find(|(_, n)| *n == 0) {
             return Err(ConfigError::Zero(name));

@@ -12,7 +12,7 @@
 //! changed", once. The loop follows mio's documented rules:
 //!
 //! - **Drain**: accept until `WouldBlock`; a connection is driven forward until its
-//!   next operation would block, whatever event woke it (`conn/`). Events are
+//!   next operation would block, whatever event woke it (`h1/`). Events are
 //!   hints: spurious ones are harmless because every operation is simply tried.
 //! - **Fairness**: a drive is bounded (a turn of 64 steps, 32 pipelined requests);
 //!   a connection that used its turn with work left is remembered and driven again
@@ -38,13 +38,16 @@
 
 mod config;
 mod conn;
+mod h1;
+pub mod h2;
 mod handle;
 pub mod log;
 mod read_mode;
+mod transport;
 
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, Http2};
 pub use handle::{ServerHandle, Stopper, spawn};
-pub use log::{Cause, CloseEnding, Event, LogFormat, LogSink, Record};
+pub use log::{Cause, CloseEnding, Dir, Event, H2Start, LogFormat, LogSink, Record, SettingValue};
 pub use read_mode::ReadMode;
 
 use std::collections::HashMap;
@@ -59,6 +62,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::http::{Response, pattern_byte};
 use conn::{Conn, Cx, Next};
+use transport::plain;
 
 const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
@@ -134,10 +138,11 @@ impl Server {
     pub fn bind(config: Config, sink: LogSink) -> Result<Server, Error> {
         config.validate()?;
         let poll = Poll::new().map_err(Error::Poll)?;
-        let mut listener = listen(config.bind, config.backlog).map_err(|source| Error::Bind {
-            addr: config.bind,
-            source,
-        })?;
+        let mut listener =
+            plain::listen(config.bind, config.backlog).map_err(|source| Error::Bind {
+                addr: config.bind,
+                source,
+            })?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)
             .map_err(Error::Poll)?;
@@ -326,7 +331,7 @@ impl Server {
         r.extra.push(("Retry-After".into(), "1".into()));
         r.encode(&mut out);
         let _ = io::Write::write(stream, &out);
-        let unread = stream.peek(&mut state.scratch).unwrap_or(0);
+        let unread = plain::unread(stream, &mut state.scratch);
         let end = if unread > 0 {
             CloseEnding::WeProvokedRst
         } else {
@@ -370,19 +375,23 @@ impl Server {
         {
             // Deregister before drop (mio's rule); a failure only means the socket
             // is already unusable, and the drop below closes it either way.
-            let _ = self.poll.registry().deregister(&mut conn.stream);
+            if let Some(stream) = conn.stream_mut() {
+                let _ = self.poll.registry().deregister(stream);
+            }
             // The last look at the receive queue, as close to close() as we can
             // get: bytes that arrived since the connection decided to close turn
             // the kernel's FIN into a RST (RFC 2525 §2.17), and the log must say
             // so. Bytes arriving after this look are the one race left, which
             // `CloseEnding::WeClosedBodyDue` owns up to where the server expects them.
             if matches!(end, CloseEnding::WeSentFin | CloseEnding::WeClosedBodyDue) {
-                let now = conn.stream.peek(&mut state.scratch).unwrap_or(0);
+                let now = conn
+                    .stream_mut()
+                    .map_or(0, |s| plain::unread(s, &mut state.scratch));
                 if now > 0 {
                     (end, unread) = (CloseEnding::WeProvokedRst, now);
                 }
             }
-            let id = conn.id;
+            let id = conn.id();
             drop(conn);
             self.finished(state, id, end, cause, unread);
         }
@@ -428,15 +437,4 @@ struct LoopState {
     accept_paused: bool,
     /// Connections whose last drive ended with [`Next::Yield`], in order.
     yielded: Vec<Token>,
-}
-
-/// A non-blocking listener with SO_REUSEADDR and the configured backlog.
-fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    socket.set_reuse_address(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(backlog)?;
-    socket.set_nonblocking(true)?;
-    Ok(TcpListener::from_std(socket.into()))
 }

@@ -4,6 +4,22 @@
 //! The rule they all demonstrate is Linux's `__tcp_close()`: closing a socket whose
 //! receive queue still holds unread bytes sends RST instead of FIN (RFC 1122
 //! §4.2.2.13, RFC 2525 §2.17), and so does data that arrives after the close.
+//!
+//! What "the request" is depends on the protocol:
+//!
+//! - **HTTP/1.x** (`h1/`): a head and its body; `full` reads exactly that and
+//!   leaves what follows queued.
+//! - **HTTP/2** (`h2/`): frames, which a server must keep reading (SETTINGS
+//!   ACKs, WINDOW_UPDATEs, PINGs arrive at any time). `no-read` and `partial`
+//!   answer the first stream and read no frame past those it took to answer, so
+//!   the client's next frames make the close a RST;
+//!   `full` serves every stream and sends GOAWAY before its idle close; `drain`
+//!   is RFC 9113 §6.8's graceful shutdown (GOAWAY 2^31−1, a PING round trip,
+//!   GOAWAY with the last stream, then the lingering close); `abort` closes as
+//!   `full` but with `SO_LINGER {on, 0}`.
+//!
+//! Both run on plain TCP today (`transport/`); TLS will add a layer whose own
+//! records can be left unread the same way.
 
 /// What the server does with a connection after accepting it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]

@@ -95,6 +95,20 @@ impl Conversation {
     }
 
     fn send(&mut self, side: usize, what: Send) -> &mut Self {
+        self.send_with(side, what, None)
+    }
+
+    /// The client sends these bytes (in one segment).
+    pub fn c_bytes(&mut self, payload: &[u8]) -> &mut Self {
+        self.send_with(0, Send::Data(payload.len()), Some(payload))
+    }
+
+    /// The server sends these bytes (in one segment).
+    pub fn s_bytes(&mut self, payload: &[u8]) -> &mut Self {
+        self.send_with(1, Send::Data(payload.len()), Some(payload))
+    }
+
+    fn send_with(&mut self, side: usize, what: Send, bytes: Option<&[u8]>) -> &mut Self {
         let (src, dst) = if side == 0 {
             (self.client, self.server)
         } else {
@@ -109,7 +123,11 @@ impl Conversation {
             Send::Syn => (b.syn(), vec![], 1),
             Send::SynAck => (b.syn().ack(ack), vec![], 1),
             Send::Ack => (b.ack(ack), vec![], 0),
-            Send::Data(n) => (b.psh().ack(ack), vec![b'x'; n], n as u32),
+            Send::Data(n) => (
+                b.psh().ack(ack),
+                bytes.map_or_else(|| vec![b'x'; n], <[u8]>::to_vec),
+                n as u32,
+            ),
             Send::Fin => (b.fin().ack(ack), vec![], 1),
             Send::RstAck => (b.rst().ack(ack), vec![], 0),
         };

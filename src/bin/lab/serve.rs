@@ -9,9 +9,9 @@ use clap::ValueEnum;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use wirelab::http::{Framing, Limits};
-use wirelab::server::{Config, LogFormat, LogSink, ReadMode, Server};
+use wirelab::server::{Config, Http2, LogFormat, LogSink, ReadMode, Server};
 
-/// Run the teaching HTTP/1.x server in one read mode.
+/// Run the teaching HTTP/1.x and HTTP/2 (cleartext) server in one read mode.
 ///
 /// Every connection logs one line per event to stderr (accepted, read, request,
 /// response, and how it ended: we sent FIN / we provoked RST / we aborted,
@@ -91,6 +91,16 @@ pub struct Args {
     /// Most open connections; one more is answered 503 and closed.
     #[arg(long, default_value_t = 1024)]
     max_conns: usize,
+    /// HTTP/2 in cleartext on the same port: by `Upgrade: h2c`, by prior
+    /// knowledge (the client's preface first), both, or off (what a server
+    /// without HTTP/2 answers).
+    #[arg(long, value_enum, default_value_t = Http2Arg::Both)]
+    http2: Http2Arg,
+    /// HTTP/2: most concurrent streams per connection
+    /// (SETTINGS_MAX_CONCURRENT_STREAMS); one more is refused with
+    /// RST_STREAM REFUSED_STREAM.
+    #[arg(long, default_value_t = 100)]
+    max_streams: u32,
     /// Event log format on stderr (`off`: no log, as for benchmarks).
     #[arg(long, value_enum, default_value_t = LogArg::Text)]
     log: LogArg,
@@ -150,6 +160,30 @@ impl From<FramingArg> for Framing {
     }
 }
 
+/// `--http2` (see `wirelab::server::Http2`).
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum Http2Arg {
+    /// HTTP/1.x only.
+    Off,
+    /// Only `Upgrade: h2c` (RFC 7540 §3.2, deprecated by RFC 9113).
+    Upgrade,
+    /// Only the preface on a fresh connection (RFC 9113 §3.3).
+    PriorKnowledge,
+    /// Both.
+    Both,
+}
+
+impl From<Http2Arg> for Http2 {
+    fn from(h: Http2Arg) -> Http2 {
+        match h {
+            Http2Arg::Off => Http2::Off,
+            Http2Arg::Upgrade => Http2::Upgrade,
+            Http2Arg::PriorKnowledge => Http2::PriorKnowledge,
+            Http2Arg::Both => Http2::Both,
+        }
+    }
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum OnOff {
     On,
@@ -189,6 +223,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         linger_idle: args.linger_idle,
         linger_total: args.linger_total,
         max_conns: args.max_conns,
+        http2: args.http2.into(),
+        max_streams: args.max_streams,
         ..Config::default()
     };
     let sink = match args.log {

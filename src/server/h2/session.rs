@@ -1,0 +1,492 @@
+//! One HTTP/2 connection as the server sees it, without a socket: bytes in
+//! ([`Session::receive`]), frames out ([`Session::out`]) and log events
+//! ([`Session::events`]). The socket side (`conn.rs`) decides when to read
+//! and when to close; this side applies RFC 9113: the preface (§3.4),
+//! frame rules (§4, §6), stream states (§5.1), flow control (§5.2, §6.9),
+//! SETTINGS (§6.5) and errors (§5.4).
+//!
+//! Being sans-IO is what lets the fuzz target and the unit tests drive
+//! exactly the code the server runs.
+
+use std::collections::BTreeMap;
+
+use super::stream::{Request, Stream, StreamState};
+use crate::proto::h2::{
+    Check, ErrorCode, Frame, FrameError, PrefaceMatch, Scope, SettingId, Settings, check,
+    match_preface, parse,
+};
+use crate::proto::hpack::{Decoder, Encoder};
+use crate::server::log::{Dir, Event, H2Start, SettingValue};
+
+/// What the server allows on one connection (from [`crate::server::Config`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// SETTINGS_MAX_CONCURRENT_STREAMS we announce and enforce (§5.1.2).
+    pub max_streams: u32,
+    /// SETTINGS_MAX_HEADER_LIST_SIZE we announce; a larger list is answered
+    /// 431 (§10.5.1).
+    pub max_header_list: u32,
+    /// Status of normal responses.
+    pub status: u16,
+    /// Begin the graceful shutdown (§6.8) as soon as a stream is answered,
+    /// its GOAWAY right behind the last DATA frame (`drain`).
+    pub shutdown_after_answer: bool,
+    /// `no-read`, `partial`: take no frame beyond the one that lets the
+    /// first stream be answered (after an upgrade, the client's SETTINGS).
+    pub one_shot: bool,
+}
+
+/// A header block waiting for its CONTINUATION frames (§4.3).
+pub(super) struct Block {
+    pub stream: u32,
+    pub end_stream: bool,
+    /// The HEADERS made the stream depend on itself (§5.3.1).
+    pub self_dependent: bool,
+    pub fragment: Vec<u8>,
+}
+
+/// The connection error that ended the session (§5.4.1): the GOAWAY
+/// carrying it is in [`Session::out`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionError(pub FrameError);
+
+/// The graceful shutdown of §6.8, step by step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shutdown {
+    /// Not asked.
+    No,
+    /// GOAWAY with 2^31−1 and a PING sent; waiting for the PING's ACK (a
+    /// round trip, so streams the client opened meanwhile are counted).
+    Announced([u8; 8]),
+    /// The final GOAWAY with the last stream id is sent.
+    Final,
+}
+
+/// The opaque data of the shutdown PING (§6.7: anything the sender likes).
+pub(super) const SHUTDOWN_PING: [u8; 8] = *b"goingawy";
+
+/// A server-side HTTP/2 connection.
+pub struct Session {
+    pub(super) limits: SessionLimits,
+    /// The client's settings as they stand.
+    pub(super) peer: Settings,
+    pub(super) decoder: Decoder,
+    pub(super) encoder: Encoder,
+    /// Streams not yet closed, by id.
+    pub(super) streams: BTreeMap<u32, Stream>,
+    /// The highest stream id the client has opened (§5.1.1); streams below
+    /// it that are not in `streams` are closed.
+    pub(super) highest: u32,
+    /// Connection windows (§6.9.1): ours to send in, the client's to us.
+    pub(super) send_window: i64,
+    pub(super) recv_window: i64,
+    input: Vec<u8>,
+    /// Bytes to write to the client.
+    pub out: Vec<u8>,
+    /// Log events, in order.
+    pub events: Vec<Event>,
+    start: H2Start,
+    need_preface: bool,
+    need_settings: bool,
+    pub(super) block: Option<Block>,
+    /// Last stream id of the GOAWAY we sent, if any.
+    pub(super) goaway_sent: Option<u32>,
+    /// The client sent GOAWAY.
+    pub peer_goaway: bool,
+    /// Responses completed.
+    pub answered: u64,
+    /// Responses begun (HEADERS queued).
+    pub(super) responded: u64,
+    /// Requests complete (the upgrading one is HTTP/1's to count).
+    pub requests: u64,
+    /// The graceful shutdown's progress.
+    pub shutdown: Shutdown,
+    pub(super) failed: bool,
+    /// After an upgrade, stream 1's answer waits for the client's preface.
+    deferred_answer: bool,
+}
+
+impl Session {
+    fn new(limits: SessionLimits, start: H2Start) -> Session {
+        let mut s = Session {
+            limits,
+            peer: Settings::default(),
+            decoder: Decoder::new(limits.max_header_list as usize),
+            encoder: Encoder::new(true),
+            streams: BTreeMap::new(),
+            highest: 0,
+            send_window: i64::from(crate::proto::h2::settings::INITIAL_WINDOW),
+            recv_window: i64::from(crate::proto::h2::settings::INITIAL_WINDOW),
+            input: Vec::new(),
+            out: Vec::new(),
+            events: Vec::new(),
+            start,
+            need_preface: true,
+            need_settings: true,
+            block: None,
+            goaway_sent: None,
+            peer_goaway: false,
+            answered: 0,
+            responded: 0,
+            requests: 0,
+            shutdown: Shutdown::No,
+            failed: false,
+            deferred_answer: false,
+        };
+        // §3.4: the server's preface is a SETTINGS frame, its first frame.
+        let params = [
+            (SettingId::MaxConcurrentStreams, limits.max_streams),
+            (SettingId::MaxHeaderListSize, limits.max_header_list),
+        ];
+        crate::proto::h2::encode_settings(&params, &mut s.out);
+        s.events.push(Event::Settings {
+            dir: Dir::Sent,
+            ack: false,
+            params: params
+                .iter()
+                .map(|&(id, value)| SettingValue { id, value })
+                .collect(),
+        });
+        s
+    }
+
+    /// A connection whose first bytes matched the preface (§3.3).
+    pub fn prior_knowledge(limits: SessionLimits) -> Session {
+        Session::new(limits, H2Start::PriorKnowledge)
+    }
+
+    /// A connection switched by `101` (RFC 7540 §3.2): `settings` came in
+    /// HTTP2-Settings (the 101 acknowledges them implicitly), and the
+    /// upgrading request becomes stream 1, half-closed (remote). Its body
+    /// was read before the switch.
+    ///
+    /// Stream 1 is answered once the client's preface and SETTINGS have
+    /// arrived, not right behind the 101: curl 7.88 keeps what follows the
+    /// 101 in a 32 KiB buffer and fails with exit 16 ("connection buffer
+    /// size is too small to store data following HTTP Upgrade response
+    /// header") when a larger answer comes in the same breath.
+    pub fn upgraded(
+        limits: SessionLimits,
+        settings: &[SettingValue],
+        request: Request,
+    ) -> Result<Session, ConnectionError> {
+        let mut s = Session::new(limits, H2Start::Upgrade);
+        for p in settings {
+            if let Err(bad) = s.apply_setting(p.id, p.value) {
+                return Err(s.connection_error(bad));
+            }
+        }
+        s.highest = 1;
+        let stream = Stream::new(
+            StreamState::HalfClosedRemote,
+            s.peer.initial_window_size,
+            crate::proto::h2::settings::INITIAL_WINDOW,
+            request,
+        );
+        s.streams.insert(1, stream);
+        s.request_complete(1);
+        s.requests = 0;
+        s.deferred_answer = true;
+        Ok(s)
+    }
+
+    /// Streams not closed.
+    pub fn active_streams(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// A connection error ended the session.
+    pub fn failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Feeds bytes from the client; returns how many of them it took: all
+    /// of them, except in a one-shot session, which stops right after the
+    /// frame that completes its first request. Stream errors are answered
+    /// with RST_STREAM and the session goes on; a connection error queues
+    /// GOAWAY and returns it, and later input is ignored (§5.4.1: the
+    /// connection must now be closed).
+    pub fn receive(&mut self, bytes: &[u8], body: &[u8]) -> Result<usize, ConnectionError> {
+        if self.failed {
+            return Ok(bytes.len());
+        }
+        let mut input = std::mem::take(&mut self.input);
+        let had = input.len();
+        input.extend_from_slice(bytes);
+        let (used, stopped) = self.process(&input, body)?;
+        let taken = if stopped {
+            input.clear();
+            used.saturating_sub(had)
+        } else {
+            input.drain(..used);
+            bytes.len()
+        };
+        self.input = input;
+        self.pump(body);
+        Ok(taken)
+    }
+
+    /// Handles every whole frame at the start of `input`; returns the bytes
+    /// used, and whether a one-shot session stopped after its answer.
+    fn process(&mut self, input: &[u8], body: &[u8]) -> Result<(usize, bool), ConnectionError> {
+        let mut pos = 0;
+        if self.need_preface {
+            match match_preface(input) {
+                PrefaceMatch::Incomplete => return Ok((0, false)),
+                PrefaceMatch::No => {
+                    // §3.4: an invalid preface is a PROTOCOL_ERROR (the
+                    // GOAWAY "MAY be omitted"; it is sent to teach).
+                    return Err(self.fail(ErrorCode::ProtocolError, "invalid connection preface"));
+                }
+                PrefaceMatch::Yes => {
+                    self.need_preface = false;
+                    self.events.push(Event::Preface { start: self.start });
+                    pos = crate::proto::h2::PREFACE.len();
+                }
+            }
+        }
+        // Our SETTINGS_MAX_FRAME_SIZE is the initial 16 384 (§4.2).
+        let max_frame = crate::proto::h2::settings::MIN_MAX_FRAME_SIZE;
+        loop {
+            let n = match check(&input[pos..], max_frame) {
+                Ok(Check::Incomplete) => return Ok((pos, false)),
+                Ok(Check::Complete(n)) => n,
+                Err(e) => return Err(self.connection_error(e)),
+            };
+            let frame = parse(&input[pos..pos + n]);
+            pos += n;
+            let result = frame.and_then(|f| self.on_frame(f, body));
+            if self.deferred_answer && !self.need_settings {
+                self.deferred_answer = false;
+                self.respond(1, body);
+            }
+            match result {
+                Ok(()) => {}
+                // An even id is no stream a client can own (§5.1.1), so no
+                // RST_STREAM goes there: §5.4.1 lets any stream error be
+                // treated as a connection error, and that is done here.
+                Err(FrameError {
+                    scope: Scope::Stream(id),
+                    code,
+                    reason,
+                }) if id % 2 == 1 => self.reset(id, code, reason),
+                Err(e) => return Err(self.connection_error(e)),
+            }
+            if self.limits.one_shot && self.responded > 0 {
+                return Ok((pos, true));
+            }
+        }
+    }
+
+    fn on_frame(&mut self, frame: Frame<'_>, body: &[u8]) -> Result<(), FrameError> {
+        // §3.4: the client's preface ends with a SETTINGS frame.
+        if self.need_settings {
+            if !matches!(frame, Frame::Settings { ack: false, .. }) {
+                return Err(conn_err(
+                    ErrorCode::ProtocolError,
+                    "first frame after the preface is not SETTINGS",
+                ));
+            }
+            self.need_settings = false;
+        }
+        // §4.3: a field block's frames come with nothing between them.
+        if let Some(block) = &self.block
+            && !matches!(frame, Frame::Continuation { stream, .. } if stream == block.stream)
+        {
+            return Err(conn_err(
+                ErrorCode::ProtocolError,
+                "a frame between HEADERS and its CONTINUATION",
+            ));
+        }
+        match frame {
+            Frame::Data {
+                stream,
+                end_stream,
+                data,
+                padding,
+            } => self.on_data(stream, end_stream, data.len() as u32, padding, body),
+            Frame::Headers {
+                stream,
+                end_stream,
+                end_headers,
+                priority,
+                fragment,
+                ..
+            } => {
+                let self_dependent = priority.is_some_and(|p| p.depends_on == stream);
+                self.on_headers(
+                    stream,
+                    end_stream,
+                    end_headers,
+                    self_dependent,
+                    fragment,
+                    body,
+                )
+            }
+            Frame::Continuation {
+                stream,
+                end_headers,
+                fragment,
+            } => self.on_continuation(stream, end_headers, fragment, body),
+            // §5.3.2: priority signals are deprecated; accepted and ignored.
+            Frame::Priority { stream, spec } if spec.depends_on == stream => Err(stream_err(
+                stream,
+                ErrorCode::ProtocolError,
+                "stream depends on itself",
+            )),
+            Frame::Priority { .. } => Ok(()),
+            Frame::RstStream { stream, code } => {
+                self.check_not_idle(stream, "RST_STREAM on an idle stream")?;
+                self.events.push(Event::RstStream {
+                    dir: Dir::Received,
+                    stream,
+                    code,
+                    reason: None,
+                });
+                if self.streams.remove(&stream).is_some() {
+                    self.stream_event(stream, StreamState::Closed);
+                }
+                Ok(())
+            }
+            Frame::Settings { ack: true, .. } => {
+                self.events.push(Event::Settings {
+                    dir: Dir::Received,
+                    ack: true,
+                    params: Vec::new(),
+                });
+                Ok(())
+            }
+            Frame::Settings { ack: false, params } => {
+                let list: Vec<SettingValue> = params
+                    .map(|(id, value)| SettingValue { id, value })
+                    .collect();
+                self.events.push(Event::Settings {
+                    dir: Dir::Received,
+                    ack: false,
+                    params: list.clone(),
+                });
+                for p in &list {
+                    self.apply_setting(p.id, p.value)?;
+                }
+                // §6.5.3: acknowledge once every value is applied.
+                Frame::Settings {
+                    ack: true,
+                    params: crate::proto::h2::SettingsParams::new(&[]),
+                }
+                .encode(&mut self.out);
+                self.events.push(Event::Settings {
+                    dir: Dir::Sent,
+                    ack: true,
+                    params: Vec::new(),
+                });
+                Ok(())
+            }
+            // §8.4: a client cannot push.
+            Frame::PushPromise { .. } => Err(conn_err(
+                ErrorCode::ProtocolError,
+                "PUSH_PROMISE from a client",
+            )),
+            Frame::Ping { ack: false, data } => {
+                Frame::Ping { ack: true, data }.encode(&mut self.out);
+                Ok(())
+            }
+            Frame::Ping { ack: true, data } => {
+                if self.shutdown == Shutdown::Announced(data) {
+                    self.final_goaway();
+                }
+                Ok(())
+            }
+            Frame::GoAway {
+                last_stream, code, ..
+            } => {
+                self.peer_goaway = true;
+                self.events.push(Event::GoAway {
+                    dir: Dir::Received,
+                    last_stream,
+                    code,
+                    reason: None,
+                });
+                Ok(())
+            }
+            Frame::WindowUpdate { stream, increment } => self.on_window_update(stream, increment),
+            // §5.5: unknown frame types are ignored.
+            Frame::Unknown { .. } => Ok(()),
+        }
+    }
+
+    /// The client's END_STREAM on `stream`: the request is complete and is
+    /// answered, unless an early answer (431) went out already.
+    pub(super) fn end_of_request(&mut self, stream: u32, body: &[u8]) {
+        let Some(s) = self.streams.get_mut(&stream) else {
+            return;
+        };
+        let answered_early = s.response_left.is_some();
+        s.remote_ended();
+        if answered_early {
+            if s.state == StreamState::Closed {
+                self.streams.remove(&stream);
+                self.stream_event(stream, StreamState::Closed);
+            }
+            return;
+        }
+        self.request_complete(stream);
+        self.respond(stream, body);
+    }
+
+    /// §5.1: a frame other than HEADERS or PRIORITY on an idle stream is a
+    /// connection error.
+    pub(super) fn check_not_idle(
+        &self,
+        stream: u32,
+        reason: &'static str,
+    ) -> Result<(), FrameError> {
+        if stream > self.highest {
+            Err(conn_err(ErrorCode::ProtocolError, reason))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Ends one stream with RST_STREAM (§5.4.2).
+    pub(super) fn reset(&mut self, stream: u32, code: ErrorCode, reason: &'static str) {
+        Frame::RstStream { stream, code }.encode(&mut self.out);
+        self.events.push(Event::RstStream {
+            dir: Dir::Sent,
+            stream,
+            code,
+            reason: Some(reason),
+        });
+        if self.streams.remove(&stream).is_some() {
+            self.stream_event(stream, StreamState::Closed);
+        }
+    }
+
+    /// Logs a stream's new state.
+    pub(super) fn stream_event(&mut self, id: u32, state: StreamState) {
+        self.events.push(Event::Stream {
+            id,
+            state,
+            method: None,
+            target: None,
+            request_bytes: None,
+            status: None,
+            body_bytes: None,
+        });
+    }
+}
+
+pub(super) fn conn_err(code: ErrorCode, reason: &'static str) -> FrameError {
+    FrameError {
+        code,
+        scope: Scope::Connection,
+        reason,
+    }
+}
+
+pub(super) fn stream_err(stream: u32, code: ErrorCode, reason: &'static str) -> FrameError {
+    FrameError {
+        code,
+        scope: Scope::Stream(stream),
+        reason,
+    }
+}

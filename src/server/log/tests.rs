@@ -1,0 +1,80 @@
+//! The log's text and JSON shapes.
+use super::*;
+
+fn closed(end: CloseEnding) -> Record {
+    Record {
+        t: 0.5,
+        conn: Some(3),
+        event: Event::Closed {
+            end,
+            cause: Cause::OneShotMode,
+            unread: 78,
+        },
+    }
+}
+
+#[test]
+fn closed_text_names_the_ending_in_words() {
+    assert_eq!(
+        closed(CloseEnding::WeProvokedRst).to_text(),
+        "t=0.500000 conn=3 event=closed end=\"we provoked RST\" cause=one-shot-mode unread=78"
+    );
+    assert!(
+        closed(CloseEnding::PeerFin)
+            .to_text()
+            .contains("\"peer FIN (EOF)\"")
+    );
+    assert!(
+        closed(CloseEnding::PeerRst)
+            .to_text()
+            .contains("\"peer RST (ECONNRESET)\"")
+    );
+}
+
+#[test]
+fn closed_json_has_flat_fields() {
+    assert!(
+        closed(CloseEnding::WeAborted)
+            .to_text()
+            .contains("end=\"we aborted, SO_LINGER 0\"")
+    );
+    assert!(
+        closed(CloseEnding::WeClosedBodyDue)
+            .to_text()
+            .contains("end=\"we closed, body still due\"")
+    );
+    let due = serde_json::to_value(closed(CloseEnding::WeClosedBodyDue)).unwrap();
+    assert_eq!(due["end"], "we_closed_body_due");
+    let json = serde_json::to_value(closed(CloseEnding::WeSentFin)).unwrap();
+    assert_eq!(json["event"], "closed");
+    assert_eq!(json["end"], "we_sent_fin");
+    assert_eq!(json["conn"], 3);
+    assert_eq!(json["cause"]["kind"], "one-shot-mode");
+}
+
+#[test]
+fn rejected_cause_carries_status() {
+    assert_eq!(Cause::Rejected(431).to_string(), "rejected-431");
+    assert_eq!(Cause::HeaderTimeout.to_string(), "header-timeout");
+}
+
+#[test]
+fn writer_sink_writes_one_line_per_record() {
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut sink = LogSink::Writer(LogFormat::Json, Box::new(Shared(buf.clone())));
+    sink.emit(closed(CloseEnding::PeerRst));
+    sink.emit(closed(CloseEnding::PeerFin));
+    let text = String::from_utf8(buf.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.contains("\"end\":\"peer_rst\""));
+}

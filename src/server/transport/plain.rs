@@ -1,0 +1,60 @@
+//! Plain TCP: the socket calls every protocol handler shares, and what
+//! their errors mean.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use mio::net::{TcpListener, TcpStream};
+
+/// What a failed socket call means for the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::server) enum Failure {
+    /// Nothing to do now: wait for the next readiness event (mio's rule).
+    WouldBlock,
+    /// A signal interrupted the call: try again (mio's rule).
+    Interrupted,
+    /// The peer's RST (ECONNRESET, or what follows one).
+    Reset,
+    /// Anything else: the socket is unusable and we close it.
+    Other,
+}
+
+/// Classifies a socket error. EPIPE and ENOTCONN on Linux TCP follow a RST
+/// already reported (we never write after our own shutdown), so they are a
+/// reset too.
+pub(in crate::server) fn failure(e: &io::Error) -> Failure {
+    match e.kind() {
+        io::ErrorKind::WouldBlock => Failure::WouldBlock,
+        io::ErrorKind::Interrupted => Failure::Interrupted,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::NotConnected => Failure::Reset,
+        _ => Failure::Other,
+    }
+}
+
+/// Bytes waiting in the receive queue (up to `scratch`'s size), by peeking:
+/// what a close now would leave unread, and so turn into a RST.
+pub(in crate::server) fn unread(stream: &TcpStream, scratch: &mut [u8]) -> usize {
+    stream.peek(scratch).unwrap_or(0)
+}
+
+/// Makes the coming close abortive: RFC 9293 §3.6 ABORT. A zero linger time
+/// makes close() send RST (Linux: tcp_disconnect, counted as
+/// TcpExtTCPAbortOnData).
+pub(in crate::server) fn set_abortive(stream: &TcpStream) -> io::Result<()> {
+    socket2::SockRef::from(stream).set_linger(Some(Duration::ZERO))
+}
+
+/// A non-blocking listener with SO_REUSEADDR and the configured backlog.
+pub(in crate::server) fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog)?;
+    socket.set_nonblocking(true)?;
+    Ok(TcpListener::from_std(socket.into()))
+}
