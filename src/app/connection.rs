@@ -190,7 +190,7 @@ impl ConnectionDecoder {
             opts,
             bytes: [DirBytes::default(); 2],
             streams: [None, None],
-            conversation: Conversation::new(),
+            conversation: Conversation::new(opts.ladder),
             payload_seen: false,
             snapped: [0; 2],
             ended: [false; 2],

@@ -181,6 +181,8 @@ pub struct Conversation {
     /// The version on the first request line, read from the bytes the
     /// detection held, for a connection whose first head never completed.
     first_version: Option<crate::http::Version>,
+    /// Make HTTP/1 labels (only a ladder reads them).
+    labels: bool,
 }
 
 fn index(d: Direction) -> usize {
@@ -194,13 +196,14 @@ const BOTH: [Direction; 2] = [Direction::ClientToServer, Direction::ServerToClie
 
 impl Default for Conversation {
     fn default() -> Self {
-        Self::new()
+        Self::new(true)
     }
 }
 
 impl Conversation {
-    /// A connection not yet heard from.
-    pub fn new() -> Self {
+    /// A connection not yet heard from; `labels` asks for the HTTP/1
+    /// message labels a ladder shows (HTTP/2 frames are always labelled).
+    pub fn new(labels: bool) -> Self {
         Conversation {
             state: State::Detecting,
             held: [(0, Vec::new()), (0, Vec::new())],
@@ -211,6 +214,7 @@ impl Conversation {
             ended: [None, None],
             rst_by: None,
             first_version: None,
+            labels,
         }
     }
 
@@ -308,7 +312,9 @@ impl Conversation {
             return;
         };
         h1.feed(sender, bytes);
-        self.http1_labels(label);
+        if self.labels {
+            self.http1_labels(label);
+        }
         self.switch_to_h2(label);
         // Bytes of this piece past the switch point belong to HTTP/2.
         if let Some(next) = self.h2_next[i]

@@ -24,6 +24,22 @@ pub(super) struct Cx<'a> {
     pub now: Instant,
 }
 
+/// Which lingering-close limit (RFC 9112 §9.6's "linger" after a
+/// half-close) has passed at `now`: the total one first, then the idle one.
+pub(super) fn linger_expired(
+    now: Instant,
+    idle: Instant,
+    total: Instant,
+) -> Option<(super::log::Timer, Cause)> {
+    if now >= total {
+        Some((super::log::Timer::LingerTotal, Cause::LingerTotalTimeout))
+    } else if now >= idle {
+        Some((super::log::Timer::LingerIdle, Cause::LingerIdleTimeout))
+    } else {
+        None
+    }
+}
+
 /// What the loop must do after driving a connection.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Next {

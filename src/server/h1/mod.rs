@@ -200,11 +200,8 @@ impl Conn {
     /// A timer may have expired at `cx.now`.
     pub fn on_timer(&mut self, cx: &mut Cx<'_>) -> Next {
         if let Phase::Lingering { idle, total, .. } = self.phase {
-            let (timer, cause) = if cx.now >= total {
-                (Timer::LingerTotal, Cause::LingerTotalTimeout)
-            } else if cx.now >= idle {
-                (Timer::LingerIdle, Cause::LingerIdleTimeout)
-            } else {
+            let Some((timer, cause)) = crate::server::conn::linger_expired(cx.now, idle, total)
+            else {
                 return Next::Wait;
             };
             self.log(cx, Event::Timeout { timer });

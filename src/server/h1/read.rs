@@ -246,16 +246,7 @@ impl Conn {
     /// Reads exactly `n` bytes that a peek has shown are queued; returns how many
     /// were read (fewer only if the socket failed in between).
     pub(super) fn consume(&mut self, n: usize, cx: &mut Cx<'_>) -> usize {
-        let mut done = 0;
-        while done < n {
-            let want = (n - done).min(cx.scratch.len());
-            match self.stream.read(&mut cx.scratch[..want]) {
-                Ok(0) => break,
-                Ok(k) => done += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
-        }
+        let done = crate::server::transport::plain::consume(&self.stream, n, cx.scratch);
         self.count_read(done, cx);
         done
     }

@@ -245,17 +245,7 @@ impl Conn {
     /// Reads exactly `n` bytes that a peek has shown are queued; returns how
     /// many were read (fewer only if the socket failed in between).
     fn consume(&mut self, n: usize, cx: &mut Cx<'_>) -> usize {
-        let mut done = 0;
-        while done < n {
-            let want = (n - done).min(cx.scratch.len());
-            match self.stream.read(&mut cx.scratch[..want]) {
-                Ok(0) => break,
-                Ok(k) => done += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
-        }
-        done
+        crate::server::transport::plain::consume(&self.stream, n, cx.scratch)
     }
 
     /// Writes the output; `Ok(true)` when all of it is out.
@@ -318,11 +308,8 @@ impl Conn {
 
     pub fn on_timer(&mut self, cx: &mut Cx<'_>) -> Next {
         if let Phase::Lingering { idle, total, .. } = self.phase {
-            let (timer, cause) = if cx.now >= total {
-                (Timer::LingerTotal, Cause::LingerTotalTimeout)
-            } else if cx.now >= idle {
-                (Timer::LingerIdle, Cause::LingerIdleTimeout)
-            } else {
+            let Some((timer, cause)) = crate::server::conn::linger_expired(cx.now, idle, total)
+            else {
                 return Next::Wait;
             };
             cx.events.push((self.id, Event::Timeout { timer }));

@@ -1,7 +1,7 @@
 //! Plain TCP: the socket calls every protocol handler shares, and what
 //! their errors mean.
 
-use std::io;
+use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -39,6 +39,22 @@ pub(in crate::server) fn failure(e: &io::Error) -> Failure {
 /// what a close now would leave unread, and so turn into a RST.
 pub(in crate::server) fn unread(stream: &TcpStream, scratch: &mut [u8]) -> usize {
     stream.peek(scratch).unwrap_or(0)
+}
+
+/// Reads and discards exactly `n` bytes that a peek has shown are queued;
+/// returns how many were read (fewer only if the socket failed in between).
+pub(in crate::server) fn consume(mut stream: &TcpStream, n: usize, scratch: &mut [u8]) -> usize {
+    let mut done = 0;
+    while done < n {
+        let want = (n - done).min(scratch.len());
+        match stream.read(&mut scratch[..want]) {
+            Ok(0) => break,
+            Ok(k) => done += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    done
 }
 
 /// Makes the coming close abortive: RFC 9293 §3.6 ABORT. A zero linger time
