@@ -11,6 +11,10 @@
 //!   in the README);
 //! - [`zeek`]: Zeek conn.log TSV, as Zeek writes it.
 //!
+//! [`output`] puts them behind one [`output::Renderer`] trait and decides,
+//! per [`output::Format`], which stream each connection as it ends and which
+//! keep them for one sorted rendering at the end.
+//!
 //! [`Summary::warnings`] turns the counts a user must not miss into typed
 //! [`Warning`]s for the caller to print.
 
@@ -18,6 +22,7 @@ pub mod carried;
 pub mod expect;
 pub mod json;
 mod line;
+pub mod output;
 pub mod table;
 mod warning;
 pub mod zeek;
