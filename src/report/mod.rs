@@ -28,7 +28,7 @@ mod warning;
 pub mod zeek;
 
 pub use crate::flow::TimeWentBack;
-pub use warning::{Unfilterable, Warning};
+pub use warning::{Named, Setting, Unfilterable, Warning};
 
 use crate::app::AppReport;
 use crate::capture::{CaptureAnomalies, Timestamp};

@@ -20,7 +20,7 @@ use wirelab::wire::DecodeOptions;
 
 use crate::resolve::HostArg;
 use crate::term::ColorChoice;
-use crate::{progress, term, warn};
+use crate::{flags, progress, term, warn};
 use log_clock::LogClock;
 
 /// Output formats.
@@ -263,7 +263,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // What the library found worth saying besides the report, one line each,
     // after the report so that a long table does not scroll it away.
     // Said in words now: the typed warnings borrow the summary the output takes.
-    let warnings: Vec<String> = summary.warnings().iter().map(ToString::to_string).collect();
+    let warnings: Vec<String> = summary
+        .warnings()
+        .iter()
+        .map(|w| w.naming(flags::setting).to_string())
+        .collect();
     let code = finish(output, summary, &mut progress);
     warn::print(&warnings);
     code

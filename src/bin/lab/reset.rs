@@ -205,7 +205,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let r = result?;
+        let r = result.map_err(crate::flags::reset_error)?;
         // Compared as values: `None` (nothing captured) matches only itself.
         let want = match (args.expect, &first) {
             (Some(e), _) => Some(e.ending()),
