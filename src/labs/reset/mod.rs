@@ -22,19 +22,22 @@
 //! [`render`] and [`document`].
 //!
 //! Dependencies go one way: `run` → `watch` → `ladder`; `run` → `explain` →
-//! `witness`, `ladder`; `render` and `document` read a finished [`run::ResetRun`].
+//! `witness`, `ladder`; `render` and `document` read a finished [`run::ResetRun`];
+//! [`series`] counts a `--repeat` series of them for `document`.
 
 pub mod document;
 pub mod explain;
 pub mod ladder;
 pub mod render;
 pub mod run;
+pub mod series;
 mod watch;
 pub mod witness;
 
 use std::path::PathBuf;
 
 pub use run::{Error, run, run_repeated};
+pub use series::Series;
 
 use crate::http::{Framing, Version};
 use crate::server::ReadMode;
