@@ -201,3 +201,6 @@ impl<W: Write> Output<W> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
