@@ -12,7 +12,9 @@
 //! [`capture`] (frames from a file or an interface) → [`wire`] (link, IP,
 //! tunnels and TCP decoding) → [`flow`] (connection table and per-endpoint TCP
 //! state, Zeek's `conn_state` and `history`) → [`teardown`] (how each
-//! connection ended) → [`report`] (table, JSON, JSON Lines, Zeek conn.log).
+//! connection ended) → [`report`] (table, JSON, JSON Lines, Zeek conn.log,
+//! each a [`report::output::Renderer`]; [`report::output`] decides which
+//! stream and which wait for the end).
 //!
 //! When decoding is asked for, the application layer runs beside the flow
 //! table: [`stream`] (per-direction TCP reassembly) → [`app`] (protocol

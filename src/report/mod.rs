@@ -11,6 +11,10 @@
 //!   in the README);
 //! - [`zeek`]: Zeek conn.log TSV, as Zeek writes it.
 //!
+//! [`output`] puts them behind one [`output::Renderer`] trait and decides,
+//! per [`output::Format`], which stream each connection as it ends and which
+//! keep them for one sorted rendering at the end.
+//!
 //! [`Summary::warnings`] turns the counts a user must not miss into typed
 //! [`Warning`]s for the caller to print.
 
@@ -18,12 +22,13 @@ pub mod carried;
 pub mod expect;
 pub mod json;
 mod line;
+pub mod output;
 pub mod table;
 mod warning;
 pub mod zeek;
 
 pub use crate::flow::TimeWentBack;
-pub use warning::{Unfilterable, Warning};
+pub use warning::{Named, Setting, Unfilterable, Warning};
 
 use crate::app::AppReport;
 use crate::capture::{CaptureAnomalies, Timestamp};

@@ -2,7 +2,9 @@
 //! that the analysis read but that changes how far its rows can be trusted.
 //!
 //! The library only describes them ([`Summary::warnings`]); the binary prints
-//! each as one line.
+//! each as one line. A warning that points the reader to a setting names it
+//! through the caller ([`Warning::naming`]): the command line says its flag,
+//! the library's own text stays neutral.
 
 use std::fmt;
 
@@ -11,7 +13,7 @@ use crate::flow::TimeWentBack;
 
 use super::Summary;
 
-/// A link type the `--filter` expression does not compile for: its frames
+/// A link type the filter expression does not compile for: its frames
 /// are left out (counted as filtered out).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Unfilterable {
@@ -35,7 +37,7 @@ pub enum Warning<'a> {
         /// Bytes of the cut record that were present but not read.
         bytes: u64,
     },
-    /// A link type `--filter` could not be compiled for.
+    /// A link type the filter could not be compiled for.
     Unfilterable(&'a Unfilterable),
     /// Timestamps go back.
     TimeWentBack(TimeWentBack),
@@ -99,9 +101,52 @@ fn seconds(ns: i64) -> String {
     }
 }
 
+/// A setting a warning points the reader to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// The BPF filter expression.
+    Filter,
+    /// The out-of-order bytes held per direction while reassembling.
+    ReassemblyWindow,
+}
+
+impl Setting {
+    /// How the library's own text names it.
+    pub fn plain_name(self) -> &'static str {
+        match self {
+            Setting::Filter => "the filter",
+            Setting::ReassemblyWindow => "the reassembly-window setting",
+        }
+    }
+}
+
+/// A warning whose settings are named by the caller: see [`Warning::naming`].
+pub struct Named<'w, 'a> {
+    warning: &'w Warning<'a>,
+    names: fn(Setting) -> &'static str,
+}
+
+impl<'a> Warning<'a> {
+    /// The warning's text with each setting it mentions named by `names`
+    /// (a command line gives its flag).
+    pub fn naming(&self, names: fn(Setting) -> &'static str) -> Named<'_, 'a> {
+        Named {
+            warning: self,
+            names,
+        }
+    }
+}
+
 impl fmt::Display for Warning<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        self.naming(Setting::plain_name).fmt(f)
+    }
+}
+
+impl fmt::Display for Named<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = self.names;
+        match self.warning {
             Warning::TruncatedCapture { bytes } => {
                 let (s, were) = if *bytes == 1 {
                     ("", "was")
@@ -114,7 +159,8 @@ impl fmt::Display for Warning<'_> {
                 )
             }
             Warning::Unfilterable(u) => {
-                write!(f, "--filter does not compile for link type {}", u.link)?;
+                let filter = name(Setting::Filter);
+                write!(f, "{filter} does not compile for link type {}", u.link)?;
                 if let Some(name) = &u.name {
                     write!(f, " ({name})")?;
                 }
@@ -136,8 +182,9 @@ impl fmt::Display for Warning<'_> {
                 f,
                 "{connections} connection{} held more out-of-order bytes than the reassembly \
                  window: those directions were not decoded past that point \
-                 (`--reassembly-window BYTES` raises it)",
-                if *connections == 1 { "" } else { "s" }
+                 ({} raises it)",
+                if *connections == 1 { "" } else { "s" },
+                name(Setting::ReassemblyWindow)
             ),
             Warning::Damaged { count, first } => write!(
                 f,

@@ -135,7 +135,7 @@ pub enum ConfigError {
     #[error("status {0} is not supported: use 200-599 except 204 and 304")]
     Status(u16),
     /// `partial` with 0 bytes would be `no-read`.
-    #[error("--partial-bytes must be at least 1 (0 is what no-read does)")]
+    #[error("partial must read at least 1 byte (0 is what no-read does)")]
     PartialBytes,
     /// A zero limit or timeout.
     #[error("{0} must be greater than zero")]

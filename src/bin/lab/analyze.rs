@@ -3,25 +3,24 @@
 
 mod log_clock;
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
-use wirelab::analyze::Finished;
 use wirelab::analyze::{self, AnalyzeOptions, Scope};
 use wirelab::app::AppOptions;
 use wirelab::capture::{self, LiveCapture, LiveOptions, Spanned};
 use wirelab::report::expect::{Checker, Expectation};
-use wirelab::report::table::Style;
-use wirelab::report::{ConnectionReport, Report, Summary, json, table, zeek};
+use wirelab::report::output::{LogTimes, Output, Settings};
+use wirelab::report::{self, Summary};
 use wirelab::wire::DecodeOptions;
 
 use crate::resolve::HostArg;
 use crate::term::ColorChoice;
-use crate::{progress, term, warn};
+use crate::{flags, progress, term, warn};
 use log_clock::LogClock;
 
 /// Output formats.
@@ -121,141 +120,45 @@ pub struct Args {
     frames: bool,
 }
 
-/// Where finished connections go: printed at once (zeek, jsonl, live) or
-/// kept for one sorted rendering at the end (table and JSON from a file).
-/// JSON keeps the connection records themselves (224 bytes each) and writes
-/// the document one connection at a time; the table needs every row's text
-/// to size its columns.
-struct Sink {
-    format: Format,
-    live: bool,
-    out: BufWriter<io::Stdout>,
-    kept: Vec<ConnectionReport>,
-    kept_records: Vec<json::Kept>,
-    /// Reused for each conn.log row.
-    row: Vec<u8>,
-    /// Zeek's `#open`/`#close` times, and whether the header is out.
-    zeek_log: Option<(LogClock, bool)>,
-    checker: Checker,
-    error: Option<io::Error>,
-    /// How the table is drawn (width, colour, ASCII).
-    style: Style,
-    /// Cleared before the report is written.
-    progress: progress::Progress,
+impl From<Format> for report::output::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Table => report::output::Format::Table,
+            Format::Json => report::output::Format::Json,
+            Format::Jsonl => report::output::Format::Jsonl,
+            Format::Zeek => report::output::Format::Zeek,
+        }
+    }
 }
 
-impl Sink {
-    /// The conn.log header, before the first row (the `#open` time of a
-    /// file is its first frame's, known once a frame was read).
-    fn open_zeek_log(&mut self) {
-        if let Some((clock, opened @ false)) = &mut self.zeek_log {
-            *opened = true;
-            let header = zeek::header(clock.open());
-            if let Err(e) = self.out.write_all(header.as_bytes()) {
-                self.error.get_or_insert(e);
-            }
-        }
+/// Writes the report's end, prints the stderr summary and says whether the
+/// expectations held.
+fn finish(
+    output: Output<BufWriter<io::Stdout>>,
+    summary: Summary,
+    progress: &mut progress::Progress,
+) -> anyhow::Result<ExitCode> {
+    progress.drawing(summary.connections);
+    if let Some(line) = output.side_summary(&summary) {
+        crate::say(&line);
     }
-
-    fn take(&mut self, f: Finished<'_>) {
-        let c = f.connection;
-        self.open_zeek_log();
-        // The streaming fast path: a conn.log row straight from the record,
-        // with no owned report to build when nothing is checked.
-        if self.format == Format::Zeek && self.checker.is_empty() {
-            self.row.clear();
-            zeek::append_connection(&mut self.row, c);
-            let written = self.out.write_all(&self.row);
-            let flushed = if self.live { self.out.flush() } else { Ok(()) };
-            if let Err(e) = written.and(flushed) {
-                self.error.get_or_insert(e);
-            }
-            return;
-        }
-        if self.format == Format::Json && !self.live {
-            if !self.checker.is_empty() {
-                self.checker.check(&ConnectionReport::of(c));
-            }
-            self.kept_records.push((c.clone(), f.app));
-            return;
-        }
-        let report = ConnectionReport::of(c).with_app(f.app);
-        self.checker.check(&report);
-        let line = match (self.format, self.live) {
-            (Format::Zeek, _) => Some(zeek::row(&report.zeek)),
-            (Format::Table, true) if self.style.ascii => Some(table::ascii(&table::line(&report))),
-            (Format::Table, true) => Some(table::line(&report)),
-            (Format::Json, true) | (Format::Jsonl, _) => Some(json::line(&report)),
-            (_, false) => None,
-        };
-        match line {
-            Some(line) => {
-                let written = writeln!(self.out, "{line}");
-                let flushed = if self.live { self.out.flush() } else { Ok(()) };
-                if let Err(e) = written.and(flushed) {
-                    self.error.get_or_insert(e);
-                }
-            }
-            None => self.kept.push(report),
-        }
-    }
-
-    fn end(mut self, summary: Summary) -> anyhow::Result<ExitCode> {
-        self.progress.drawing(summary.connections);
-        self.open_zeek_log();
-        if self.format == Format::Json && !self.live {
-            self.progress.clear();
-            let records = std::mem::take(&mut self.kept_records);
-            let written = json::write_connections(&mut self.out, &records, &summary);
-            if let Err(e) = written {
-                self.error.get_or_insert(e);
-            }
-        }
-        let text = match (self.format, self.live) {
-            (Format::Zeek, _) => {
-                // Zeek's readers take `#` lines as the header's or `#close`:
-                // the summary goes to the terminal instead.
-                crate::say(&table::summary(&summary, &Style::default()));
-                let close = self.zeek_log.as_ref().map(|(clock, _)| clock.close());
-                zeek::close(close.unwrap_or_default())
-            }
-            (Format::Table, true) => format!("{}\n", table::summary(&summary, &self.style)),
-            (Format::Json, true) | (Format::Jsonl, _) => {
-                format!("{}\n", json::summary_line(&summary))
-            }
-            (Format::Json, false) => "\n".to_string(),
-            (Format::Table, false) => {
-                self.kept.sort_by_key(|c| c.id);
-                let report = Report {
-                    connections: std::mem::take(&mut self.kept),
-                    summary,
-                };
-                table::render_styled(&report, &self.style)
-            }
-        };
-        self.progress.clear();
-        let written = self.out.write_all(text.as_bytes()).and(self.out.flush());
-        // A reader that went away (`| head`) ends the output quietly: main
-        // recognises the broken pipe under this context.
-        self.error
-            .take()
-            .map_or(written, Err)
-            .context("writing the report")?;
-        if self.checker.is_empty() {
-            return Ok(ExitCode::SUCCESS);
-        }
-        match self.checker.verdict() {
-            Ok(_) => Ok(ExitCode::SUCCESS),
-            Err(why) => {
-                crate::say(&format!("expectation failed: {why}"));
-                Ok(ExitCode::from(1))
-            }
+    let outcome = output.finish(summary, || progress.clear());
+    progress.clear();
+    // A reader that went away (`| head`) ends the output quietly: main
+    // recognises the broken pipe under this context.
+    outcome.written.context("writing the report")?;
+    match outcome.expectation {
+        None | Some(Ok(_)) => Ok(ExitCode::SUCCESS),
+        Some(Err(why)) => {
+            crate::say(&format!("expectation failed: {why}"));
+            Ok(ExitCode::from(1))
         }
     }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let live = args.interface.is_some();
+    let format = report::output::Format::from(args.format);
     let mut opts = AnalyzeOptions {
         decode: DecodeOptions {
             validate_checksums: args.validate_checksums,
@@ -264,8 +167,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ports: args.ports,
             hosts: args.hosts.into_iter().flat_map(|h| h.0).collect(),
         },
-        app: match (args.decode, args.format) {
-            (Decode::None, _) | (Decode::Auto, Format::Zeek) => None,
+        app: match args.decode {
+            Decode::None => None,
+            Decode::Auto if !format.decodes_by_default() => None,
             _ => Some(AppOptions {
                 window: args.reassembly_window,
                 ladder: args.frames,
@@ -273,24 +177,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         ..AnalyzeOptions::default()
     };
-    let mut sink = Sink {
-        format: args.format,
-        live,
-        out: BufWriter::new(io::stdout()),
-        kept: Vec::new(),
-        kept_records: Vec::new(),
-        row: Vec::with_capacity(256),
-        zeek_log: None,
-        checker: Checker::new(args.expect),
-        error: None,
-        style: term::stdout_style(args.color),
-        progress: progress::Progress::default(),
+    let style = term::stdout_style(args.color);
+    let checker = Checker::new(args.expect);
+    // conn.log's `#open`/`#close` times (see `LogClock`); other formats
+    // have none.
+    let log_times = |fallback| -> anyhow::Result<Option<Box<dyn LogTimes>>> {
+        if format != report::output::Format::Zeek {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(LogClock::from_env(fallback)?)))
     };
-    let zeek_clock = |fallback| -> anyhow::Result<_> {
-        let zeek = args.format == Format::Zeek;
-        zeek.then(|| LogClock::from_env(fallback)).transpose()
-    };
-    let summary = if let Some(interface) = &args.interface {
+    let mut progress = progress::Progress::default();
+    let (output, summary) = if let Some(interface) = &args.interface {
         // Whole packets only where they are used: the saved copy, the
         // checksums and the decoders; the flow table reads headers.
         let live_opts = if args.write.is_some() || args.validate_checksums || opts.app.is_some() {
@@ -313,11 +211,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "capturing on {interface} (Ctrl-C to stop); each connection is printed when \
              Zeek's timers end it, about 5 s after it closes"
         ));
-        sink.zeek_log = zeek_clock(LogClock::Wall)?.map(|c| (c, false));
+        let settings = Settings {
+            live,
+            style,
+            checker,
+            log_times: log_times(LogClock::Wall)?,
+        };
+        let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
         // Live, the header goes out at once rather than with the first row.
-        sink.open_zeek_log();
-        sink.out.flush().ok();
-        let summary = analyze::analyze_live(&mut capture, &opts, &stop, |f| sink.take(f))?;
+        output.start();
+        let summary = analyze::analyze_live(&mut capture, &opts, &stop, |f| {
+            output.connection(f.connection, f.app);
+        })?;
         capture.flush()?;
         // libpcap's own counters: a drop means the analysis missed packets.
         let stats = capture.stats()?;
@@ -325,7 +230,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "libpcap received {} packets, dropped {} (buffer full), {} by the interface",
             stats.received, stats.dropped, stats.if_dropped
         ));
-        summary
+        (output, summary)
     } else {
         opts.filter = args.filter;
         let path = args
@@ -333,24 +238,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .or(args.file)
             .unwrap_or_else(|| PathBuf::from("-"));
         // Table and JSON print once the whole capture is read.
-        let hint = (args.format == Format::Table || args.format == Format::Json).then_some(
+        let streams = format.streams(live);
+        let hint = (!streams).then_some(
             "this format waits for the end of the capture; `--format zeek` or `jsonl` streams each connection as it ends",
         );
         let input = capture::open_input(&path)?;
-        let streams = matches!(args.format, Format::Zeek | Format::Jsonl);
         let utf8 = term::locale_is_utf8();
-        let (input, progress) = progress::wrap(input, &path, streams, hint, utf8);
-        sink.progress = progress;
+        let (input, wrapped) = progress::wrap(input, &path, streams, hint, utf8);
+        progress = wrapped;
         let mut reader = capture::FileReader::new(input)?;
         let (mut reader, span) = Spanned::new(&mut reader);
-        sink.zeek_log = zeek_clock(LogClock::Capture(span))?.map(|c| (c, false));
-        analyze::analyze_each(&mut reader, &opts, |f| sink.take(f))?
+        let settings = Settings {
+            live,
+            style,
+            checker,
+            log_times: log_times(LogClock::Capture(span))?,
+        };
+        let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
+        let summary = analyze::analyze_each(&mut reader, &opts, |f| {
+            output.connection(f.connection, f.app);
+        })?;
+        (output, summary)
     };
     // What the library found worth saying besides the report, one line each,
     // after the report so that a long table does not scroll it away.
-    // Said in words now: the typed warnings borrow the summary the sink takes.
-    let warnings: Vec<String> = summary.warnings().iter().map(ToString::to_string).collect();
-    let code = sink.end(summary);
+    // Said in words now: the typed warnings borrow the summary the output takes.
+    let warnings: Vec<String> = summary
+        .warnings()
+        .iter()
+        .map(|w| w.naming(flags::setting).to_string())
+        .collect();
+    let code = finish(output, summary, &mut progress);
     warn::print(&warnings);
     code
 }

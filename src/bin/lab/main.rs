@@ -3,6 +3,7 @@
 
 mod analyze;
 mod completions;
+mod flags;
 mod manual;
 mod progress;
 mod reset;

@@ -11,7 +11,7 @@ use clap::ValueEnum;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use wirelab::http::Version;
 use wirelab::labs::reset::run::ResetRun;
-use wirelab::labs::reset::{self, ClientKind, ResetOptions, document, render};
+use wirelab::labs::reset::{self, ClientKind, ResetOptions, Series, document, render};
 use wirelab::teardown::Ending;
 
 use crate::serve::{FramingArg, Mode};
@@ -133,10 +133,6 @@ impl ExpectArg {
             ExpectArg::Rst => Ending::Rst,
         }
     }
-
-    fn name(self) -> &'static str {
-        self.ending().name()
-    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -194,9 +190,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("installing the Ctrl-C handler")?;
     }
-    let mut tally = Tally::default();
-    let mut first: Option<ResetRun> = None;
-    let mut first_miss: Option<ResetRun> = None;
+    let mut series = Series::new(args.expect.map(ExpectArg::ending));
     for _ in 0..args.repeat {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -205,28 +199,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if stop.load(Ordering::Relaxed) {
             break;
         }
-        let r = result?;
-        // Compared as values: `None` (nothing captured) matches only itself.
-        let want = match (args.expect, &first) {
-            (Some(e), _) => Some(e.ending()),
-            (None, Some(f)) => f.verdict.ending,
-            (None, None) => r.verdict.ending,
-        };
-        tally.runs += 1;
-        if r.verdict.ending == want {
-            tally.matched += 1;
-        } else if first_miss.is_none() {
-            first_miss = Some(r.clone());
-        }
-        if !r.disagreements.is_empty() {
-            tally.disagreed += 1;
-        }
-        if first.is_none() {
-            first = Some(r);
-        }
+        series.add(result.map_err(crate::flags::reset_error)?);
     }
     let against = |first: Option<&ResetRun>| {
-        args.expect.map_or_else(
+        series.expect().map_or_else(
             || {
                 first.map_or_else(
                     || "the first run's verdict".to_string(),
@@ -239,57 +215,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if stop.load(Ordering::Relaxed) {
         crate::say(&format!(
             "interrupted after {} of {} runs: {}/{} matched {} so far; {} had disagreeing witnesses",
-            tally.runs,
+            series.runs(),
             args.repeat,
-            tally.matched,
-            tally.runs,
-            against(first.as_ref()),
-            tally.disagreed
+            series.matched(),
+            series.runs(),
+            against(series.first()),
+            series.disagreed()
         ));
         return Ok(ExitCode::from(130));
     }
-    let Some(first) = first else {
+    let (Some(first), Some(shown)) = (series.first(), series.shown()) else {
         anyhow::bail!("no run was made");
     };
-    let shown = first_miss.as_ref().unwrap_or(&first);
     match args.format {
         FormatArg::Table => crate::print(&render::text(shown))?,
         FormatArg::Json => {
-            let doc = document::json(
-                shown,
-                &document::Series {
-                    repeat: args.repeat,
-                    matched: tally.matched,
-                    expect: args.expect.map(ExpectArg::name),
-                    runs_with_disagreements: tally.disagreed,
-                },
-            );
+            let doc = document::json(shown, &series.document(args.repeat));
             crate::print(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
         }
     }
     let counts = format!(
         "{}/{} runs matched {}; {} had disagreeing witnesses",
-        tally.matched,
+        series.matched(),
         args.repeat,
-        against(Some(&first)),
-        tally.disagreed
+        against(Some(first)),
+        series.disagreed()
     );
-    if let Some(expect) = args.expect
-        && tally.matched < args.repeat
+    if let Some(expect) = series.expect()
+        && series.expectation_failed(args.repeat)
     {
-        let miss = first_miss.as_ref().unwrap_or(&first);
         // One line, as `lab analyze --expect` fails: what was expected, what
         // was seen and why, and with --repeat how often.
-        let series = if args.repeat > 1 {
+        let seen = if args.repeat > 1 {
             format!(" ({counts})")
         } else {
             String::new()
         };
         crate::say(&format!(
-            "expected {} but saw {}{series}: {}",
+            "expected {} but saw {}{seen}: {}",
             expect.name(),
-            miss.verdict.ending_name(),
-            miss.verdict.reason
+            shown.verdict.ending_name(),
+            shown.verdict.reason
         ));
         return Ok(ExitCode::from(1));
     }
@@ -297,12 +263,4 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         crate::say(&counts);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Counts over a `--repeat` series.
-#[derive(Default)]
-struct Tally {
-    runs: usize,
-    matched: usize,
-    disagreed: usize,
 }

@@ -232,7 +232,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         LogArg::Json => LogSink::Writer(LogFormat::Json, Box::new(std::io::stderr())),
         LogArg::Off => LogSink::Discard,
     };
-    let server = Server::bind(config, sink)?;
+    let server = Server::bind(config, sink).map_err(crate::flags::server_error)?;
     let stopper = server.stopper();
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
     std::thread::spawn(move || {

@@ -22,19 +22,22 @@
 //! [`render`] and [`document`].
 //!
 //! Dependencies go one way: `run` → `watch` → `ladder`; `run` → `explain` →
-//! `witness`, `ladder`; `render` and `document` read a finished [`run::ResetRun`].
+//! `witness`, `ladder`; `render` and `document` read a finished [`run::ResetRun`];
+//! [`series`] counts a `--repeat` series of them for `document`.
 
 pub mod document;
 pub mod explain;
 pub mod ladder;
 pub mod render;
 pub mod run;
+pub mod series;
 mod watch;
 pub mod witness;
 
 use std::path::PathBuf;
 
 pub use run::{Error, run, run_repeated};
+pub use series::Series;
 
 use crate::http::{Framing, Version};
 use crate::server::ReadMode;
@@ -116,33 +119,55 @@ impl ResetOptions {
     ///
     /// # Errors
     ///
-    /// A one-line reason.
-    pub fn validate(&self) -> Result<(), String> {
+    /// The first [`Conflict`] found.
+    pub fn validate(&self) -> Result<(), Conflict> {
         if self.client == ClientKind::Curl {
             if self.late_bytes > 0 {
-                return Err(
-                    "--late-bytes needs --client own: curl sends nothing after the response".into(),
-                );
+                return Err(Conflict::LateBytesNeedOwnClient);
             }
             if self.pipeline > 1 {
-                return Err("--pipeline needs --client own: curl no longer pipelines".into());
+                return Err(Conflict::PipelineNeedsOwnClient);
             }
         }
         if self.pipeline == 0 {
-            return Err("--pipeline must be at least 1".into());
+            return Err(Conflict::NoRequest);
         }
         if self.keepalive_race && matches!(self.framing, Framing::Close | Framing::Bare) {
-            return Err("--keepalive-race needs --framing length or chunked: a close-delimited body ends the connection".into());
+            return Err(Conflict::RaceNeedsDelimitedBody);
         }
         if self.keepalive_race && self.http_version == Version::Http10 {
-            return Err(
-                "--keepalive-race needs HTTP/1.1: an HTTP/1.0 request closes after its answer"
-                    .into(),
-            );
+            return Err(Conflict::RaceNeedsHttp11);
         }
         if self.keepalive_race && self.pipeline > 1 {
-            return Err("--keepalive-race and --pipeline are separate scenarios: pick one".into());
+            return Err(Conflict::RaceWithPipeline);
         }
         Ok(())
     }
+}
+
+/// Options of a [`ResetOptions`] that cannot go together, named by what
+/// they mean; the command line words them with its flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Conflict {
+    /// Late bytes are sent by the raw client only.
+    #[error("late bytes need the raw client: curl sends nothing after the response")]
+    LateBytesNeedOwnClient,
+    /// Pipelining is done by the raw client only.
+    #[error("pipelining needs the raw client: curl no longer pipelines")]
+    PipelineNeedsOwnClient,
+    /// A pipeline of zero requests.
+    #[error("at least one request must be sent")]
+    NoRequest,
+    /// The keep-alive race needs a response whose end is not the close
+    /// (RFC 9112 §6.3: a close-delimited body ends the connection).
+    #[error(
+        "the keep-alive race needs a length or chunked body: a close-delimited body ends the connection"
+    )]
+    RaceNeedsDelimitedBody,
+    /// The keep-alive race needs a persistent connection.
+    #[error("the keep-alive race needs HTTP/1.1: an HTTP/1.0 request closes after its answer")]
+    RaceNeedsHttp11,
+    /// Two scenarios asked at once.
+    #[error("the keep-alive race and pipelining are separate scenarios: pick one")]
+    RaceWithPipeline,
 }

@@ -27,8 +27,8 @@ const TEARDOWN_BOUND: Duration = Duration::from_secs(2);
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The options contradict each other.
-    #[error("{0}")]
-    Options(String),
+    #[error(transparent)]
+    Options(#[from] super::Conflict),
     /// The server did not start.
     #[error(transparent)]
     Server(#[from] server::Error),
@@ -94,7 +94,7 @@ pub struct ResetRun {
 ///
 /// When the lab cannot be run at all: see [`Error`].
 pub fn run(opts: &ResetOptions) -> Result<ResetRun, Error> {
-    opts.validate().map_err(Error::Options)?;
+    opts.validate()?;
     let opts = opts.clone();
     std::thread::Builder::new()
         .name("wirelab-reset".into())

@@ -57,3 +57,13 @@ impl LogClock {
         }
     }
 }
+
+impl wirelab::report::output::LogTimes for LogClock {
+    fn open(&self) -> Timestamp {
+        LogClock::open(self)
+    }
+
+    fn close(&self) -> Timestamp {
+        LogClock::close(self)
+    }
+}

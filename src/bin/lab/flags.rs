@@ -1,0 +1,67 @@
+//! The command line's words for library values that point to a setting.
+//!
+//! The library says what a setting means ("late bytes need the raw
+//! client"); only the binary knows which flag sets it (`--late-bytes needs
+//! --client own`). Each such value is worded here, once.
+
+use wirelab::labs::reset::{self, Conflict};
+use wirelab::report::Setting;
+use wirelab::server::{self, ConfigError};
+
+/// The flag of a setting a warning points to.
+pub fn setting(s: Setting) -> &'static str {
+    match s {
+        Setting::Filter => "--filter",
+        Setting::ReassemblyWindow => "`--reassembly-window BYTES`",
+    }
+}
+
+/// Options of `lab reset` that cannot go together.
+fn conflict(c: Conflict) -> &'static str {
+    match c {
+        Conflict::LateBytesNeedOwnClient => {
+            "--late-bytes needs --client own: curl sends nothing after the response"
+        }
+        Conflict::PipelineNeedsOwnClient => {
+            "--pipeline needs --client own: curl no longer pipelines"
+        }
+        Conflict::NoRequest => "--pipeline must be at least 1",
+        Conflict::RaceNeedsDelimitedBody => {
+            "--keepalive-race needs --framing length or chunked: a close-delimited body ends the connection"
+        }
+        Conflict::RaceNeedsHttp11 => {
+            "--keepalive-race needs HTTP/1.1: an HTTP/1.0 request closes after its answer"
+        }
+        Conflict::RaceWithPipeline => {
+            "--keepalive-race and --pipeline are separate scenarios: pick one"
+        }
+    }
+}
+
+/// A server configuration that cannot work; the library's own words where
+/// no flag is involved.
+fn config(e: &ConfigError) -> String {
+    match e {
+        ConfigError::PartialBytes => {
+            "--partial-bytes must be at least 1 (0 is what no-read does)".to_string()
+        }
+        ConfigError::Status(_) | ConfigError::Zero(_) => e.to_string(),
+    }
+}
+
+/// A server error, with flags named where it is about one.
+pub fn server_error(e: server::Error) -> anyhow::Error {
+    match e {
+        server::Error::Config(c) => anyhow::anyhow!("invalid configuration: {}", config(&c)),
+        other => other.into(),
+    }
+}
+
+/// A reset lab error, with flags named where it is about one.
+pub fn reset_error(e: reset::Error) -> anyhow::Error {
+    match e {
+        reset::Error::Options(c) => anyhow::anyhow!(conflict(c)),
+        reset::Error::Server(s) => server_error(s),
+        other => other.into(),
+    }
+}
