@@ -12,6 +12,7 @@
 
 use super::witness::{ServerClose, ServerH2};
 use super::{ClientKind, Proto, ResetOptions};
+use crate::flow::RstPhase;
 use crate::server::{Cause, CloseEnding, ReadMode};
 use crate::teardown::{Ending, Role, Teardown};
 
@@ -65,17 +66,38 @@ pub(super) fn reason(
                 "RFC 9113 §6.8, RFC 1122 §4.2.2.13, RFC 2525 §2.17",
             ))
         }
+        // The final GOAWAY goes out only after the PING's ACK came back, so
+        // its presence says the client answered the PING before closing.
         (Ending::Rst, Some(Role::Client)) if !h2.goaways_sent.is_empty() => Some((
-            format!(
-                "the server answered {stream} and {began}, but {client} closed its socket as \
-                 soon as it had its answer; the server's next frames{} reached a socket that \
-                 could no longer read, and the client's kernel answered them with RST",
-                match h2.final_goaway() {
-                    Some(_) => " (the final GOAWAY)",
-                    None => "",
-                }
-            ),
-            "RFC 9113 §6.8, RFC 1122 §4.2.2.13, RFC 9293 §3.6.1",
+            match (h2.final_goaway(), t.first_rst.map(|r| r.phase)) {
+                // The final GOAWAY (and maybe the server's FIN) was already in
+                // the client's receive queue when it closed: a close with
+                // unread data (TcpExtTCPAbortOnClose on the client's side).
+                (Some(last), Some(RstPhase::UnreadData | RstPhase::AfterPeerFin)) => format!(
+                    "the server answered {stream} and {began}; {client} acknowledged the PING, \
+                     and the server's final GOAWAY (last stream {last}){} arrived before \
+                     {client} closed; {client} closed without reading it, so its kernel aborted \
+                     the close with RST (a close with unread data); {client} had its whole \
+                     answer by then",
+                    if t.frames.server_fin.is_some() {
+                        " and its FIN"
+                    } else {
+                        ""
+                    }
+                ),
+                (Some(last), _) => format!(
+                    "the server answered {stream} and {began}; {client} acknowledged the PING \
+                     and closed with FIN at once, so the server's final GOAWAY (last stream \
+                     {last}) reached a socket that could no longer read, and the client's \
+                     kernel answered it with RST; {client} had its whole answer by then"
+                ),
+                (None, _) => format!(
+                    "the server answered {stream} and {began}, but {client} closed its socket \
+                     as soon as it had its answer; the server's next frames reached a socket \
+                     that could no longer read, and the client's kernel answered them with RST"
+                ),
+            },
+            "RFC 9113 §6.8, RFC 1122 §4.2.2.13, RFC 2525 §2.17, RFC 9293 §3.6.1",
         )),
         (Ending::Fin, _) if opts.mode == ReadMode::Drain => {
             if let Some(last) = h2.final_goaway() {

@@ -21,8 +21,13 @@
 //! witnesses are typed values ([`witness`]); words are made only by
 //! [`render`] and [`document`].
 //!
+//! HTTP/2 runs (`--proto h2c-upgrade|h2-prior`, with curl or nghttp) go
+//! through the same loop; the server's GOAWAYs and streams become a
+//! [`witness::ServerH2`], and [`explain`] hands them to `explain_h2`, whose
+//! sentences cite RFC 9113 §6.8.
+//!
 //! Dependencies go one way: `run` → `watch` → `ladder`; `run` → `explain` →
-//! `witness`, `ladder`; `render` and `document` read a finished [`run::ResetRun`].
+//! `explain_h2`, `witness`, `ladder`; `render` and `document` read a finished [`run::ResetRun`].
 
 pub mod document;
 pub mod explain;

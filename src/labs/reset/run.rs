@@ -276,6 +276,7 @@ fn h2_story(records: &[Record], conn: u64) -> ServerH2 {
     for r in records.iter().filter(|r| r.conn == Some(conn)) {
         match &r.event {
             Event::Preface { start } => h2.start = Some(*start),
+            Event::Upgrade { body_bytes, .. } => h2.upgrade_body = Some(*body_bytes),
             Event::Stream {
                 id,
                 status: Some(_),

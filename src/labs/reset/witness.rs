@@ -48,6 +48,9 @@ pub struct ClientWitness {
 pub struct ServerH2 {
     /// How HTTP/2 began, if it did.
     pub start: Option<H2Start>,
+    /// The request body read before `101 Switching Protocols`, when the
+    /// server upgraded (RFC 7540 §3.2: the body is read first).
+    pub upgrade_body: Option<u64>,
     /// Streams the server answered completely.
     pub answered: u32,
     /// The first stream it answered (1 after an upgrade, RFC 7540 §3.2).
