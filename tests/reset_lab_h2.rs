@@ -244,14 +244,15 @@ fn upgrade_to_a_server_without_http2_is_plain_http11() {
 fn prior_knowledge_to_a_server_without_http2_is_reset() {
     let r = lab(ResetOptions {
         server_http2: Http2::Off,
-        ..h2(Proto::H2Prior, ReadMode::NoRead, ClientKind::Curl)
+        ..h2(Proto::H2Prior, ReadMode::Full, ClientKind::Curl)
     });
     assert_eq!(r.server_h2.start, None);
     assert_eq!(r.verdict.ending, Some(Ending::Rst));
     assert_eq!(r.verdict.by, Some(Role::Server));
     assert_eq!(delta(&r, "TcpExtTCPAbortOnClose"), 1);
     assert!(
-        r.verdict.reason.contains("does not speak HTTP/2"),
+        r.verdict.reason.contains("does not speak HTTP/2")
+            && r.verdict.reason.contains("answered 505"),
         "{}",
         r.verdict.reason
     );

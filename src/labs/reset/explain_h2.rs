@@ -36,7 +36,7 @@ pub(super) fn reason(
     let unread = close.map_or(0, |c| c.unread);
     let cause = close.map(|c| c.cause);
     if h2.start.is_none() {
-        return no_h2(opts, t.ending, rst_by, end, unread);
+        return no_h2(opts, t.ending, rst_by, end, cause, unread);
     }
     let stream = h2
         .first_stream
@@ -165,8 +165,13 @@ fn no_h2(
     ending: Ending,
     rst_by: Option<Role>,
     end: Option<CloseEnding>,
+    cause: Option<Cause>,
     unread: usize,
 ) -> Option<(String, &'static str)> {
+    let answer = match cause {
+        Some(Cause::Rejected(status)) => format!("answered {status}"),
+        _ => "answered it with an error".to_string(),
+    };
     match (opts.proto, ending, rst_by) {
         (Proto::H2Prior, Ending::Rst, Some(Role::Server))
             if end == Some(CloseEnding::WeProvokedRst) =>
@@ -174,9 +179,9 @@ fn no_h2(
             Some((
                 format!(
                     "the server does not speak HTTP/2: it took the preface's first line \
-                     (PRI * HTTP/2.0) for an HTTP/1 request, answered it with an error and \
-                     closed with {unread} bytes of the preface and the client's SETTINGS \
-                     unread, which Linux aborts with RST"
+                     (PRI * HTTP/2.0) for an HTTP/1 request, {answer} and closed with \
+                     {unread} bytes unread (the preface's SM line and the client's first \
+                     frames), which Linux aborts with RST"
                 ),
                 "RFC 9113 §3.3, RFC 1122 §4.2.2.13, RFC 2525 §2.17",
             ))
