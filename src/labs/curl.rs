@@ -24,6 +24,8 @@ pub struct CurlRequest {
     pub pause: Option<std::time::Duration>,
     /// Speak HTTP/1.0 (`--http1.0`).
     pub http10: bool,
+    /// Speak HTTP/2, chosen this way (`--http2` or `--http2-prior-knowledge`).
+    pub http2: Option<super::H2Way>,
     /// Give up after this many seconds.
     pub max_time_secs: u32,
 }
@@ -85,6 +87,15 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
         ]);
     if req.http10 {
         cmd.arg("--http1.0");
+    }
+    match req.http2 {
+        Some(super::H2Way::Upgrade) => {
+            cmd.arg("--http2");
+        }
+        Some(super::H2Way::PriorKnowledge) => {
+            cmd.arg("--http2-prior-knowledge");
+        }
+        None => {}
     }
     if req.body.is_some() {
         // curl's own defaults are kept: above 1 MiB it sends

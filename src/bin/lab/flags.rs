@@ -17,8 +17,8 @@ pub fn setting(s: Setting) -> &'static str {
 }
 
 /// Options of `lab reset` that cannot go together.
-fn conflict(c: Conflict) -> &'static str {
-    match c {
+fn conflict(c: Conflict) -> String {
+    let text = match c {
         Conflict::LateBytesNeedOwnClient => {
             "--late-bytes needs --client own: curl sends nothing after the response"
         }
@@ -35,7 +35,10 @@ fn conflict(c: Conflict) -> &'static str {
         Conflict::RaceWithPipeline => {
             "--keepalive-race and --pipeline are separate scenarios: pick one"
         }
-    }
+        // Already in the command line's words.
+        Conflict::Proto(text) => return text,
+    };
+    text.to_string()
 }
 
 /// A server configuration that cannot work; the library's own words where

@@ -11,10 +11,10 @@ use clap::ValueEnum;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use wirelab::http::Version;
 use wirelab::labs::reset::run::ResetRun;
-use wirelab::labs::reset::{self, ClientKind, ResetOptions, Series, document, render};
+use wirelab::labs::reset::{self, ClientKind, Proto, ResetOptions, Series, document, render};
 use wirelab::teardown::Ending;
 
-use crate::serve::{FramingArg, Mode};
+use crate::serve::{FramingArg, Http2Arg, Mode};
 
 /// Cause a teardown, capture it, classify it and explain it, in one command.
 ///
@@ -34,7 +34,11 @@ use crate::serve::{FramingArg, Mode};
     lab reset --mode full --late-bytes 10    RST for data after close\n  \
     lab reset --mode drain --pipeline 3      FIN both ways, the rest drained\n  \
     lab reset --mode full --keepalive-race --client curl\n  \
-    lab reset --mode drain --expect fin --repeat 200")]
+    lab reset --mode drain --expect fin --repeat 200\n  \
+    lab reset --proto h2c-upgrade --mode no-read --client curl   RST after stream 1\n  \
+    lab reset --proto h2-prior --mode drain --client nghttp      GOAWAY, then FIN\n\n\
+Clients per protocol: h1 with own or curl; h2c-upgrade and h2-prior with curl\n\
+(--http2, --http2-prior-knowledge) or nghttp (-u, prior knowledge).")]
 pub struct Args {
     /// The server's read mode (`no-read`: the classic reset).
     #[arg(long, value_enum, default_value_t = Mode::NoRead)]
@@ -42,9 +46,17 @@ pub struct Args {
     /// Bytes `partial` reads.
     #[arg(long, default_value_t = 10)]
     partial_bytes: usize,
-    /// Which client: wirelab's raw client, or real curl.
+    /// Which client: wirelab's raw client, real curl, or real nghttp (HTTP/2 only).
     #[arg(long, value_enum, default_value_t = ClientArg::Own)]
     client: ClientArg,
+    /// The protocol the client speaks: HTTP/1.x, HTTP/2 by `Upgrade: h2c`,
+    /// or HTTP/2 by prior knowledge (needs --client curl or nghttp).
+    #[arg(long, value_enum, default_value_t = ProtoArg::H1)]
+    proto: ProtoArg,
+    /// Which ways into HTTP/2 the server accepts (as `lab serve --http2`);
+    /// `off` is a server without HTTP/2.
+    #[arg(long, value_enum, default_value_t = Http2Arg::Both)]
+    server_http2: Http2Arg,
     /// Response framing; `close` (no length, as in the Go story; the default
     /// except with --keepalive-race, which uses `length`) makes the client depend
     /// on a FIN to know the body ended.
@@ -106,6 +118,18 @@ enum ClientArg {
     Own,
     /// Real curl.
     Curl,
+    /// Real nghttp (HTTP/2 only).
+    Nghttp,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProtoArg {
+    /// HTTP/1.x (see --http-version).
+    H1,
+    /// HTTP/2 by `Upgrade: h2c` (RFC 7540 §3.2).
+    H2cUpgrade,
+    /// HTTP/2 by prior knowledge (RFC 9113 §3.3).
+    H2Prior,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -150,7 +174,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         client: match args.client {
             ClientArg::Own => ClientKind::Own,
             ClientArg::Curl => ClientKind::Curl,
+            ClientArg::Nghttp => ClientKind::Nghttp,
         },
+        proto: match args.proto {
+            ProtoArg::H1 => Proto::H1,
+            ProtoArg::H2cUpgrade => Proto::H2cUpgrade,
+            ProtoArg::H2Prior => Proto::H2Prior,
+        },
+        server_http2: args.server_http2.into(),
         framing: args
             .framing
             .unwrap_or(if args.keepalive_race {

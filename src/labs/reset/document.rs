@@ -7,6 +7,7 @@
 
 use serde_json::{Value, json};
 
+use super::Proto;
 use super::run::ResetRun;
 use crate::flow::ConnState;
 use crate::report::json as report_json;
@@ -39,7 +40,7 @@ pub fn json(shown: &ResetRun, series: &Series<'_>) -> Value {
         .map(|c| serde_json::from_str(&report_json::line(c)).unwrap_or(Value::Null))
         .collect();
     let history = (!v.history.is_empty()).then_some(v.history.as_str());
-    json!({
+    let mut doc = json!({
         "version": VERSION,
         "run": {
             "mode": r.mode,
@@ -74,5 +75,12 @@ pub fn json(shown: &ResetRun, series: &Series<'_>) -> Value {
         "matched": series.matched,
         "expect": series.expect,
         "runs_with_disagreements": series.runs_with_disagreements,
-    })
+    });
+    // HTTP/1 documents stay as they were; HTTP/2 runs add their protocol and
+    // what the server's log says the connection did.
+    if r.proto != Proto::H1 {
+        doc["run"]["proto"] = json!(r.proto);
+        doc["run"]["server_h2"] = json!(r.server_h2);
+    }
+    doc
 }

@@ -11,8 +11,9 @@
 //! - the keep-alive race: RFC 9112 §9.5.
 
 use super::ResetOptions;
+use super::explain_h2;
 use super::ladder::Conversation;
-use super::witness::{ClientWitness, KernelWitness, ServerClose};
+use super::witness::{ClientWitness, KernelWitness, ServerClose, ServerH2};
 use crate::flow::{ConnState, RstPhase};
 use crate::labs::counters::{ABORT_ON_CLOSE, ABORT_ON_DATA, OUT_RSTS};
 use crate::labs::netns::Isolation;
@@ -57,6 +58,7 @@ pub fn verdict(
     opts: &ResetOptions,
     conns: &[ConnectionReport],
     server_log: &[ServerClose],
+    h2: &ServerH2,
     kernel: &KernelWitness,
 ) -> Verdict {
     let Some(c) = conns.first() else {
@@ -91,7 +93,9 @@ pub fn verdict(
             (t.closed_first, None, fins)
         }
     };
+    let h2_reason = explain_h2::reason(opts, t, first_close, h2);
     let (reason, citation) = match (t.ending, t.first_rst.map(|r| r.sender), phase) {
+        _ if h2_reason.is_some() => h2_reason.unwrap_or_default(),
         (Ending::Rst, Some(Role::Server), _) if provoked && unread > 0 && opts.keepalive_race => (
             format!(
                 "the server closed an idle keep-alive connection while the client's next \

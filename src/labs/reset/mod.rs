@@ -21,12 +21,18 @@
 //! witnesses are typed values ([`witness`]); words are made only by
 //! [`render`] and [`document`].
 //!
+//! HTTP/2 runs (`--proto h2c-upgrade|h2-prior`, with curl or nghttp) go
+//! through the same loop; the server's GOAWAYs and streams become a
+//! [`witness::ServerH2`], and [`explain`] hands them to `explain_h2`, whose
+//! sentences cite RFC 9113 §6.8.
+//!
 //! Dependencies go one way: `run` → `watch` → `ladder`; `run` → `explain` →
-//! `witness`, `ladder`; `render` and `document` read a finished [`run::ResetRun`];
-//! [`series`] counts a `--repeat` series of them for `document`.
+//! `explain_h2`, `witness`, `ladder`; `render` and `document` read a finished
+//! [`run::ResetRun`]; [`series`] counts a `--repeat` series of them for `document`.
 
 pub mod document;
 pub mod explain;
+mod explain_h2;
 pub mod ladder;
 pub mod render;
 pub mod run;
@@ -40,7 +46,8 @@ pub use run::{Error, run, run_repeated};
 pub use series::Series;
 
 use crate::http::{Framing, Version};
-use crate::server::ReadMode;
+use crate::labs::H2Way;
+use crate::server::{Http2, ReadMode};
 
 /// Which client the lab drives the server with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -50,6 +57,40 @@ pub enum ClientKind {
     Own,
     /// Real curl, the tool people meet "(56) Recv failure" in.
     Curl,
+    /// Real nghttp (HTTP/2 only): a client that reads to the end.
+    Nghttp,
+}
+
+/// The protocol the lab's client speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Proto {
+    /// HTTP/1.x (the version is [`ResetOptions::http_version`]).
+    H1,
+    /// HTTP/2 reached by `Upgrade: h2c` (RFC 7540 §3.2).
+    H2cUpgrade,
+    /// HTTP/2 by prior knowledge (RFC 9113 §3.3).
+    H2Prior,
+}
+
+impl Proto {
+    /// The flag's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::H1 => "h1",
+            Proto::H2cUpgrade => "h2c-upgrade",
+            Proto::H2Prior => "h2-prior",
+        }
+    }
+
+    /// How the client chooses HTTP/2, `None` for HTTP/1.x.
+    pub fn h2(self) -> Option<H2Way> {
+        match self {
+            Proto::H1 => None,
+            Proto::H2cUpgrade => Some(H2Way::Upgrade),
+            Proto::H2Prior => Some(H2Way::PriorKnowledge),
+        }
+    }
 }
 
 /// What one lab run does.
@@ -61,6 +102,11 @@ pub struct ResetOptions {
     pub partial_bytes: usize,
     /// Which client.
     pub client: ClientKind,
+    /// The protocol the client speaks.
+    pub proto: Proto,
+    /// Which ways into HTTP/2 the server accepts (`--http2 off` shows a
+    /// server without it).
+    pub server_http2: Http2,
     /// Response framing. `close` (no length, as in the Go story) is the default:
     /// the client then needs the close to be a FIN to know the body ended.
     pub framing: Framing,
@@ -98,6 +144,8 @@ impl Default for ResetOptions {
             mode: ReadMode::NoRead,
             partial_bytes: 10,
             client: ClientKind::Own,
+            proto: Proto::H1,
+            server_http2: Http2::Both,
             framing: Framing::Close,
             http_version: Version::Http11,
             body_size: 128,
@@ -121,6 +169,7 @@ impl ResetOptions {
     ///
     /// The first [`Conflict`] found.
     pub fn validate(&self) -> Result<(), Conflict> {
+        self.validate_proto().map_err(Conflict::Proto)?;
         if self.client == ClientKind::Curl {
             if self.late_bytes > 0 {
                 return Err(Conflict::LateBytesNeedOwnClient);
@@ -143,11 +192,54 @@ impl ResetOptions {
         }
         Ok(())
     }
+
+    /// The client/protocol pairs the lab can run, and the HTTP/1-only knobs.
+    /// Supported: `h1` with own or curl; `h2c-upgrade` and `h2-prior` with
+    /// curl or nghttp.
+    fn validate_proto(&self) -> Result<(), String> {
+        let p = self.proto.as_str();
+        match (self.proto, self.client) {
+            (Proto::H1, ClientKind::Nghttp) => {
+                return Err(
+                    "--client nghttp speaks only HTTP/2: use --proto h2c-upgrade or h2-prior"
+                        .into(),
+                );
+            }
+            (Proto::H2cUpgrade | Proto::H2Prior, ClientKind::Own) => {
+                return Err(format!(
+                    "--proto {p} needs --client curl or nghttp: the raw client speaks HTTP/1.x only"
+                ));
+            }
+            _ => {}
+        }
+        if self.proto == Proto::H1 {
+            return Ok(());
+        }
+        let h1_only = [
+            (self.http_version == Version::Http10, "--http-version 1.0"),
+            (self.keepalive_race, "--keepalive-race"),
+            (self.respond_before_body, "--respond-before-body"),
+            (self.late_bytes > 0, "--late-bytes"),
+            (self.pipeline > 1, "--pipeline"),
+        ];
+        if let Some((_, flag)) = h1_only.iter().find(|(set, _)| *set) {
+            return Err(format!(
+                "{flag} is an HTTP/1 scenario: use it with --proto h1"
+            ));
+        }
+        if self.client == ClientKind::Nghttp && self.request_body > 0 {
+            return Err("--request-body with HTTP/2 needs --client curl".into());
+        }
+        if self.client == ClientKind::Nghttp && self.client_pause.is_some() {
+            return Err("--client-pause needs --client curl or own".into());
+        }
+        Ok(())
+    }
 }
 
 /// Options of a [`ResetOptions`] that cannot go together, named by what
 /// they mean; the command line words them with its flags.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Conflict {
     /// Late bytes are sent by the raw client only.
     #[error("late bytes need the raw client: curl sends nothing after the response")]
@@ -170,4 +262,8 @@ pub enum Conflict {
     /// Two scenarios asked at once.
     #[error("the keep-alive race and pipelining are separate scenarios: pick one")]
     RaceWithPipeline,
+    /// A protocol, client and scenario that do not go together (the text
+    /// names the command line's flags: it comes from the HTTP/2 lab).
+    #[error("{0}")]
+    Proto(String),
 }

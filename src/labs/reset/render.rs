@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::Proto;
 use super::ladder;
 use super::run::ResetRun;
 use crate::flow::ConnState;
@@ -12,11 +13,22 @@ use crate::labs::netns::Isolation;
 pub fn text(r: &ResetRun) -> String {
     let mut out = String::new();
     let v = &r.verdict;
-    let _ = writeln!(
-        out,
-        "lab reset: mode {}, framing {}, server {}",
-        r.mode, r.framing, r.server
-    );
+    // HTTP/1 runs keep their header as it was; HTTP/2 has no framing knob
+    // (DATA frames carry the body), so it names the protocol instead.
+    let _ = match r.proto {
+        Proto::H1 => writeln!(
+            out,
+            "lab reset: mode {}, framing {}, server {}",
+            r.mode, r.framing, r.server
+        ),
+        p => writeln!(
+            out,
+            "lab reset: proto {}, mode {}, server {}",
+            p.as_str(),
+            r.mode,
+            r.server
+        ),
+    };
     let _ = writeln!(out);
     let who = match (v.by, v.phase) {
         (Some(by), Some(phase)) => format!(" by the {by} ({})", phase.name()),
@@ -81,9 +93,10 @@ pub fn text(r: &ResetRun) -> String {
     let _ = writeln!(
         out,
         "  client   {}: {status}, body {} of {} bytes",
-        match c.curl_exit {
-            Some(code) => format!("curl (exit {code})"),
-            None => "raw client".to_string(),
+        match (c.curl_exit, c.nghttp_exit) {
+            (Some(code), _) => format!("curl (exit {code})"),
+            (None, Some(code)) => format!("nghttp (exit {code})"),
+            (None, None) => "raw client".to_string(),
         },
         c.body_received,
         c.body_expected,

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use super::explain::{self, Verdict};
 use super::ladder::{self, Conversation};
 use super::watch::Watch;
-use super::witness::{ClientWitness, KernelWitness, ServerClose};
-use super::{ClientKind, ResetOptions};
+use super::witness::{ClientWitness, KernelWitness, ServerClose, ServerH2};
+use super::{ClientKind, Proto, ResetOptions};
 use crate::analyze::{self, AnalyzeOptions};
 use crate::capture::{self, LiveCapture};
 use crate::client::{self, Request, Script, Step};
@@ -16,8 +16,9 @@ use crate::http::Version;
 use crate::labs::counters::{self, Counters};
 use crate::labs::curl::{self, CurlRequest};
 use crate::labs::netns::{self, Isolation};
+use crate::labs::nghttp::{self, NghttpRequest};
 use crate::report::ConnectionReport;
-use crate::server::{self, Config, Event, LogSink, Record};
+use crate::server::{self, Config, Dir, Event, LogSink, Record};
 
 /// How long after the client is done the capture may still wait for the end.
 const TEARDOWN_BOUND: Duration = Duration::from_secs(2);
@@ -47,6 +48,9 @@ pub enum Error {
     /// curl could not be run.
     #[error(transparent)]
     Curl(#[from] curl::Error),
+    /// nghttp could not be run.
+    #[error(transparent)]
+    Nghttp(#[from] nghttp::Error),
     /// The lab's own thread failed.
     #[error("the lab thread panicked")]
     Panicked,
@@ -59,6 +63,8 @@ pub struct ResetRun {
     pub mode: String,
     /// The response framing.
     pub framing: String,
+    /// The protocol the client spoke.
+    pub proto: Proto,
     /// The server's address.
     pub server: String,
     /// The verdict on the lab's (first) connection, explained.
@@ -71,6 +77,8 @@ pub struct ResetRun {
     pub client: ClientWitness,
     /// What the server's log says about each close.
     pub server_log: Vec<ServerClose>,
+    /// What the server's log says the first connection did in HTTP/2.
+    pub server_h2: ServerH2,
     /// The kernel's counters.
     pub kernel: KernelWitness,
     /// Where the witnesses contradict each other, in words.
@@ -138,6 +146,7 @@ fn server_config(opts: &ResetOptions) -> Config {
             Duration::from_secs(5)
         },
         respond_before_body: opts.respond_before_body,
+        http2: opts.server_http2,
         // Room for the whole response, as a server that writes and closes at
         // once: a large body is then still mostly unsent when close() runs.
         send_buffer: Some(opts.body_size + 64 * 1024),
@@ -201,10 +210,15 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
 
     let ladder = ladder::conversations(&pass.segments, &pass.connections);
     let server_log = closes(&records);
+    let server_h2 = h2_story(&records, server_log.first().map_or(1, |s| s.conn));
     let sent_body: u64 = records
         .iter()
         .filter_map(|r| match &r.event {
             Event::Response { body_bytes, .. } => Some(*body_bytes as u64),
+            Event::Stream {
+                body_bytes: Some(n),
+                ..
+            } => Some(*n as u64),
             _ => None,
         })
         .sum();
@@ -214,17 +228,19 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
         note,
         deltas: after.delta_since(&before),
     };
-    let verdict = explain::verdict(opts, &pass.connections, &server_log, &kernel);
+    let verdict = explain::verdict(opts, &pass.connections, &server_log, &server_h2, &kernel);
     let disagreements = explain::disagreements(&ladder, &client, &server_log, &kernel);
     Ok(ResetRun {
         mode: opts.mode.as_str().to_string(),
         framing: opts.framing.to_string(),
+        proto: opts.proto,
         server: addr.to_string(),
         verdict,
         connections: pass.connections,
         ladder,
         client,
         server_log,
+        server_h2,
         kernel,
         disagreements,
         frames: pass.frames,
@@ -254,10 +270,40 @@ fn closes(records: &[Record]) -> Vec<ServerClose> {
         .collect()
 }
 
+/// The HTTP/2 frames of connection `conn` that explain how it ended.
+fn h2_story(records: &[Record], conn: u64) -> ServerH2 {
+    let mut h2 = ServerH2::default();
+    for r in records.iter().filter(|r| r.conn == Some(conn)) {
+        match &r.event {
+            Event::Preface { start } => h2.start = Some(*start),
+            Event::Upgrade { body_bytes, .. } => h2.upgrade_body = Some(*body_bytes),
+            Event::Stream {
+                id,
+                status: Some(_),
+                ..
+            } => {
+                h2.answered += 1;
+                h2.first_stream.get_or_insert(*id);
+            }
+            Event::GoAway {
+                dir: Dir::Sent,
+                last_stream,
+                ..
+            } => h2.goaways_sent.push(*last_stream),
+            Event::GoAway {
+                dir: Dir::Received, ..
+            } => h2.goaway_received = true,
+            _ => {}
+        }
+    }
+    h2
+}
+
 /// The client's result before the server's side is known.
 enum ClientResult {
     Own(client::Outcome),
     Curl(curl::CurlOutcome),
+    Nghttp(nghttp::NghttpOutcome),
 }
 
 impl ClientResult {
@@ -276,6 +322,8 @@ impl ClientResult {
                 curl_exit: None,
                 curl_error: None,
                 curl_retry: None,
+                nghttp_exit: None,
+                nghttp_error: None,
             },
             ClientResult::Curl(c) => ClientWitness {
                 kind: ClientKind::Curl,
@@ -298,6 +346,32 @@ impl ClientResult {
                 curl_exit: Some(c.exit_code),
                 curl_error: c.error,
                 curl_retry: c.retried,
+                nghttp_exit: None,
+                nghttp_error: None,
+            },
+            ClientResult::Nghttp(n) => ClientWitness {
+                kind: ClientKind::Nghttp,
+                status: n.status,
+                body_expected,
+                body_received: n.body_bytes,
+                // nghttp's exit status is 0 even when nothing was answered:
+                // its last line and the GOAWAYs in its trace say more.
+                end: match (&n.last_error, n.goaway_received, n.goaway_sent) {
+                    (Some(e), _, _) => e.clone(),
+                    (None, true, true) => "received GOAWAY, sent its own GOAWAY".into(),
+                    (None, true, false) => "received GOAWAY".into(),
+                    (None, false, true) => "sent GOAWAY".into(),
+                    (None, false, false) => "no error line".into(),
+                },
+                saw_reset: n
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("reset by peer")),
+                curl_exit: None,
+                curl_error: None,
+                curl_retry: None,
+                nghttp_exit: Some(n.exit_code),
+                nghttp_error: n.last_error,
             },
         }
     }
@@ -315,9 +389,23 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
                 body: (opts.request_body > 0).then_some(opts.request_body),
                 pause: opts.client_pause,
                 http10: opts.http_version == Version::Http10,
+                http2: opts.proto.h2(),
                 max_time_secs: 5,
             };
             Ok(ClientResult::Curl(curl::run(addr, &req)?))
+        }
+        ClientKind::Nghttp => {
+            // validate() admits nghttp with an HTTP/2 protocol only.
+            let way = opts
+                .proto
+                .h2()
+                .unwrap_or(crate::labs::H2Way::PriorKnowledge);
+            let req = NghttpRequest {
+                way,
+                path: "/".into(),
+                timeout_secs: 5,
+            };
+            Ok(ClientResult::Nghttp(nghttp::run(addr, &req)?))
         }
         ClientKind::Own => {
             let request = |path: &str| {

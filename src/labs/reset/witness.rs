@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::ClientKind;
 use crate::labs::netns::Isolation;
-use crate::server::{Cause, CloseEnding};
+use crate::server::{Cause, CloseEnding, H2Start};
 
 /// What the client asked for and got.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -34,6 +34,41 @@ pub struct ClientWitness {
     pub curl_error: Option<String>,
     /// curl's note that it retried on a fresh connection.
     pub curl_retry: Option<String>,
+    /// nghttp's exit status (HTTP/2 runs with `--client nghttp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nghttp_exit: Option<i32>,
+    /// nghttp's last line on stderr.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nghttp_error: Option<String>,
+}
+
+/// What the server's log says an HTTP/2 connection did before it closed:
+/// the frames that explain an h2 ending (RFC 9113 §6.8).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ServerH2 {
+    /// How HTTP/2 began, if it did.
+    pub start: Option<H2Start>,
+    /// The request body read before `101 Switching Protocols`, when the
+    /// server upgraded (RFC 7540 §3.2: the body is read first).
+    pub upgrade_body: Option<u64>,
+    /// Streams the server answered completely.
+    pub answered: u32,
+    /// The first stream it answered (1 after an upgrade, RFC 7540 §3.2).
+    pub first_stream: Option<u32>,
+    /// The last stream id of each GOAWAY the server sent, in order.
+    pub goaways_sent: Vec<u32>,
+    /// The client sent GOAWAY.
+    pub goaway_received: bool,
+}
+
+impl ServerH2 {
+    /// The server sent the final GOAWAY of a graceful shutdown: a second
+    /// one, after the first with 2^31−1 (RFC 9113 §6.8).
+    pub fn final_goaway(&self) -> Option<u32> {
+        (self.goaways_sent.len() > 1)
+            .then(|| self.goaways_sent.last().copied())
+            .flatten()
+    }
 }
 
 /// The kernel's counters over the run.
