@@ -48,24 +48,10 @@ pub struct CurlOutcome {
 }
 
 /// Why curl could not be asked.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// curl is not on PATH.
-    #[error("curl is not installed (not found on PATH): scripts/setup installs it")]
-    Missing,
-    /// curl could not start or be waited for.
-    #[error("cannot run curl: {0}")]
-    Spawn(#[source] std::io::Error),
-}
+pub type Error = super::peer::PeerError;
 
-impl From<std::io::Error> for Error {
-    fn from(e: std::io::Error) -> Self {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::Missing
-        } else {
-            Error::Spawn(e)
-        }
-    }
+fn not_run(e: std::io::Error) -> Error {
+    Error::of("curl", "scripts/setup installs it", e)
 }
 
 /// Runs curl against `server` and gathers what it said.
@@ -119,7 +105,7 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
     })
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let mut child = cmd.spawn()?;
+    let mut child = cmd.spawn().map_err(not_run)?;
     if let (Some(n), Some(mut stdin)) = (req.body, child.stdin.take()) {
         std::thread::spawn(move || {
             use std::io::Write;
@@ -141,7 +127,7 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
     if let Some(mut out) = child.stdout.take() {
         let _ = std::io::copy(&mut out, &mut std::io::sink());
     }
-    let status = child.wait()?;
+    let status = child.wait().map_err(not_run)?;
     let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
     Ok(parse(status.code().unwrap_or(-1), &stderr))
 }

@@ -5,6 +5,7 @@ pub mod counters;
 pub mod curl;
 pub mod netns;
 pub mod nghttp;
+pub mod peer;
 pub mod reset;
 
 /// How a lab client chooses HTTP/2 on a cleartext connection.

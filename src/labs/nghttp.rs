@@ -45,24 +45,10 @@ pub struct NghttpOutcome {
 }
 
 /// Why nghttp could not be asked.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// nghttp is not on PATH.
-    #[error("nghttp is not installed (not found on PATH): scripts/setup installs nghttp2-client")]
-    Missing,
-    /// nghttp could not start or be waited for.
-    #[error("cannot run nghttp: {0}")]
-    Spawn(#[source] std::io::Error),
-}
+pub type Error = super::peer::PeerError;
 
-impl From<std::io::Error> for Error {
-    fn from(e: std::io::Error) -> Self {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            Error::Missing
-        } else {
-            Error::Spawn(e)
-        }
-    }
+fn not_run(e: std::io::Error) -> Error {
+    Error::of("nghttp", "scripts/setup installs nghttp2-client", e)
 }
 
 /// Runs nghttp against `server` and gathers what it said.
@@ -80,7 +66,7 @@ pub fn run(server: SocketAddr, req: &NghttpRequest) -> Result<NghttpOutcome, Err
     }
     cmd.arg(format!("http://{server}{}", req.path))
         .stdin(Stdio::null());
-    let out = cmd.output()?;
+    let out = cmd.output().map_err(not_run)?;
     Ok(parse(
         out.status.code().unwrap_or(-1),
         &String::from_utf8_lossy(&out.stdout),

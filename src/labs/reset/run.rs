@@ -45,12 +45,9 @@ pub enum Error {
     /// The raw client could not connect.
     #[error(transparent)]
     Client(#[from] client::ClientError),
-    /// curl could not be run.
+    /// The client (curl, nghttp) could not be run.
     #[error(transparent)]
-    Curl(#[from] curl::Error),
-    /// nghttp could not be run.
-    #[error(transparent)]
-    Nghttp(#[from] nghttp::Error),
+    Peer(#[from] crate::labs::peer::PeerError),
     /// The lab's own thread failed.
     #[error("the lab thread panicked")]
     Panicked,
