@@ -10,29 +10,13 @@ mod common;
 
 use wirelab::flow::{ConnState, RstPhase};
 use wirelab::http::Framing;
-use wirelab::labs::netns::Isolation;
 use wirelab::labs::reset::run::ResetRun;
-use wirelab::labs::reset::{ClientKind, ResetOptions, run};
+use wirelab::labs::reset::{ClientKind, ResetOptions};
 use wirelab::server::{CloseEnding, ReadMode};
 use wirelab::teardown::{Ending, Role};
 
 fn lab(opts: ResetOptions) -> ResetRun {
-    let r =
-        run(&opts).unwrap_or_else(|e| panic!("lab reset could not run (needs root and curl): {e}"));
-    assert_eq!(
-        r.kernel.isolation,
-        Isolation::PrivateNamespace,
-        "no private namespace: {:?}",
-        r.kernel.note
-    );
-    assert!(r.teardown_seen, "teardown not seen: {r:#?}");
-    assert!(
-        r.disagreements.is_empty(),
-        "witnesses disagree: {:?}",
-        r.disagreements
-    );
-    assert_eq!(r.dropped, 0);
-    r
+    common::reset_lab(opts)
 }
 
 fn opts(mode: ReadMode) -> ResetOptions {

@@ -7,8 +7,9 @@
 //! (scripts/setup installs nghttp2-client): without them these tests fail
 //! with the reason; they never skip.
 
+mod common;
+
 use wirelab::flow::{ConnState, RstPhase};
-use wirelab::labs::netns::Isolation;
 use wirelab::labs::reset::run::ResetRun;
 use wirelab::labs::reset::{ClientKind, Proto, ResetOptions, run};
 use wirelab::server::{CloseEnding, H2Start, Http2, ReadMode};
@@ -18,22 +19,7 @@ use wirelab::teardown::{Ending, Role};
 const ANY_STREAM: u32 = (1 << 31) - 1;
 
 fn lab(opts: ResetOptions) -> ResetRun {
-    let r = run(&opts)
-        .unwrap_or_else(|e| panic!("lab reset could not run (needs root, curl, nghttp): {e}"));
-    assert_eq!(
-        r.kernel.isolation,
-        Isolation::PrivateNamespace,
-        "no private namespace: {:?}",
-        r.kernel.note
-    );
-    assert!(r.teardown_seen, "teardown not seen: {r:#?}");
-    assert!(
-        r.disagreements.is_empty(),
-        "witnesses disagree: {:?}",
-        r.disagreements
-    );
-    assert_eq!(r.dropped, 0);
-    r
+    common::reset_lab(opts)
 }
 
 fn h2(proto: Proto, mode: ReadMode, client: ClientKind) -> ResetOptions {

@@ -170,3 +170,27 @@ pub fn curl_status(url: &str, extra: &[&str]) -> Curl {
     args.push(url);
     curl(&args)
 }
+
+/// One `lab reset` run that must have worked as a lab: its own network
+/// namespace, the teardown seen, witnesses agreeing, no packet dropped.
+/// Needs root and the clients (scripts/setup): fails loudly without them.
+#[track_caller]
+pub fn reset_lab(opts: wirelab::labs::reset::ResetOptions) -> wirelab::labs::reset::run::ResetRun {
+    let r = wirelab::labs::reset::run(&opts).unwrap_or_else(|e| {
+        panic!("lab reset could not run (needs root, curl and nghttp: scripts/setup): {e}")
+    });
+    assert_eq!(
+        r.kernel.isolation,
+        wirelab::labs::netns::Isolation::PrivateNamespace,
+        "no private namespace: {:?}",
+        r.kernel.note
+    );
+    assert!(r.teardown_seen, "teardown not seen: {r:#?}");
+    assert!(
+        r.disagreements.is_empty(),
+        "witnesses disagree: {:?}",
+        r.disagreements
+    );
+    assert_eq!(r.dropped, 0);
+    r
+}
