@@ -295,19 +295,7 @@ impl Conn {
     /// asks for SO_LINGER {on, 0}; FIN otherwise.
     fn finish_our_close(&mut self, cause: Cause, cx: &mut Cx<'_>, abort: bool) -> Next {
         let unread = self.unread(cx);
-        let end = if abort {
-            match plain::set_abortive(&self.stream) {
-                Ok(()) => CloseEnding::WeAborted,
-                Err(_) if unread > 0 => CloseEnding::WeProvokedRst,
-                Err(_) => CloseEnding::WeSentFin,
-            }
-        } else if unread > 0 {
-            CloseEnding::WeProvokedRst
-        } else if self.body_due {
-            CloseEnding::WeClosedBodyDue
-        } else {
-            CloseEnding::WeSentFin
-        };
+        let end = plain::our_close(&self.stream, unread, abort, self.body_due);
         Next::Finished { end, cause, unread }
     }
 

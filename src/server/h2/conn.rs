@@ -393,17 +393,8 @@ impl Conn {
     /// `abort` asks for it, FIN otherwise.
     fn finish_our_close(&mut self, cause: Cause, cx: &mut Cx<'_>) -> Next {
         let unread = plain::unread(&self.stream, cx.scratch);
-        let end = if cx.config.mode == ReadMode::Abort {
-            match plain::set_abortive(&self.stream) {
-                Ok(()) => CloseEnding::WeAborted,
-                Err(_) if unread > 0 => CloseEnding::WeProvokedRst,
-                Err(_) => CloseEnding::WeSentFin,
-            }
-        } else if unread > 0 {
-            CloseEnding::WeProvokedRst
-        } else {
-            CloseEnding::WeSentFin
-        };
+        let abort = cx.config.mode == ReadMode::Abort;
+        let end = plain::our_close(&self.stream, unread, abort, false);
         Next::Finished { end, cause, unread }
     }
 

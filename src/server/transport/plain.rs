@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use mio::net::{TcpListener, TcpStream};
 
+use crate::server::log::CloseEnding;
+
 /// What a failed socket call means for the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(in crate::server) enum Failure {
@@ -55,6 +57,31 @@ pub(in crate::server) fn consume(mut stream: &TcpStream, n: usize, scratch: &mut
         }
     }
     done
+}
+
+/// What our own close will put on the wire, with `unread` bytes queued:
+/// an abortive close (`abort`: SO_LINGER {on, 0}, RFC 9293 §3.6 ABORT)
+/// or unread bytes make it a RST (RFC 1122 §4.2.2.13), otherwise a FIN —
+/// noted as one sent before a request body that was still due.
+pub(in crate::server) fn our_close(
+    stream: &TcpStream,
+    unread: usize,
+    abort: bool,
+    body_due: bool,
+) -> CloseEnding {
+    if abort {
+        match set_abortive(stream) {
+            Ok(()) => CloseEnding::WeAborted,
+            Err(_) if unread > 0 => CloseEnding::WeProvokedRst,
+            Err(_) => CloseEnding::WeSentFin,
+        }
+    } else if unread > 0 {
+        CloseEnding::WeProvokedRst
+    } else if body_due {
+        CloseEnding::WeClosedBodyDue
+    } else {
+        CloseEnding::WeSentFin
+    }
 }
 
 /// Makes the coming close abortive: RFC 9293 §3.6 ABORT. A zero linger time
