@@ -108,7 +108,14 @@ impl Conn {
         conn
     }
 
-    fn with(id: u64, stream: TcpStream, session: Session, out: Vec<u8>, cx: &mut Cx<'_>) -> Conn {
+    fn with(
+        id: u64,
+        stream: TcpStream,
+        mut session: Session,
+        out: Vec<u8>,
+        cx: &mut Cx<'_>,
+    ) -> Conn {
+        session.record_events = cx.log;
         let mut conn = Conn {
             id,
             stream,
@@ -133,10 +140,14 @@ impl Conn {
     /// Moves the session's frames to the output and its events to the log.
     fn collect(&mut self, cx: &mut Cx<'_>) {
         if self.out_pos == self.out.len() {
+            // All written: take the session's frames as they are, no copy
+            // (the two buffers trade places).
             self.out.clear();
             self.out_pos = 0;
+            std::mem::swap(&mut self.out, &mut self.session.out);
+        } else {
+            self.out.append(&mut self.session.out);
         }
-        self.out.append(&mut self.session.out);
         for e in self.session.events.drain(..) {
             cx.events.push((self.id, e));
         }
@@ -228,13 +239,15 @@ impl Conn {
                 };
                 let n = if one_shot { self.consume(taken, cx) } else { n };
                 self.total_read += n as u64;
-                cx.events.push((
-                    self.id,
-                    Event::Read {
-                        bytes: n,
-                        total: self.total_read,
-                    },
-                ));
+                if cx.log {
+                    cx.events.push((
+                        self.id,
+                        Event::Read {
+                            bytes: n,
+                            total: self.total_read,
+                        },
+                    ));
+                }
                 self.timer = Some((cx.now + cx.config.idle_timeout, Timer::Idle));
                 Step::Continue
             }

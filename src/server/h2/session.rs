@@ -85,6 +85,10 @@ pub struct Session {
     pub out: Vec<u8>,
     /// Log events, in order.
     pub events: Vec<Event>,
+    /// Whether events are recorded: off when nobody reads the log (`lab
+    /// serve --log off`), so that a request costs no copies of its method
+    /// and path for a record that would be thrown away.
+    pub record_events: bool,
     start: H2Start,
     need_preface: bool,
     need_settings: bool,
@@ -120,6 +124,7 @@ impl Session {
             input: Vec::new(),
             out: Vec::new(),
             events: Vec::new(),
+            record_events: true,
             start,
             need_preface: true,
             need_settings: true,
@@ -210,18 +215,38 @@ impl Session {
         if self.failed {
             return Ok(bytes.len());
         }
+        if self.input.is_empty() {
+            // The usual case: frames straight from the caller's buffer; only
+            // an incomplete frame at the end is kept.
+            let (used, stopped) = self.process(bytes, body)?;
+            if stopped {
+                self.pump(body);
+                return Ok(used);
+            }
+            self.input.extend_from_slice(&bytes[used..]);
+            self.pump(body);
+            return Ok(bytes.len());
+        }
         let mut input = std::mem::take(&mut self.input);
         let had = input.len();
         input.extend_from_slice(bytes);
         let (used, stopped) = self.process(&input, body)?;
         let taken = if stopped {
-            input.clear();
             used.saturating_sub(had)
         } else {
-            input.drain(..used);
             bytes.len()
         };
+        if stopped {
+            input.clear();
+        } else {
+            input.drain(..used);
+        }
         self.input = input;
+        if self.input.is_empty() {
+            // Nothing waits: give the buffer back (memory per idle
+            // connection).
+            self.input = Vec::new();
+        }
         self.pump(body);
         Ok(taken)
     }
@@ -240,7 +265,7 @@ impl Session {
                 }
                 PrefaceMatch::Yes => {
                     self.need_preface = false;
-                    self.events.push(Event::Preface { start: self.start });
+                    self.event(Event::Preface { start: self.start });
                     pos = crate::proto::h2::PREFACE.len();
                 }
             }
@@ -337,7 +362,7 @@ impl Session {
             Frame::Priority { .. } => Ok(()),
             Frame::RstStream { stream, code } => {
                 self.check_not_idle(stream, "RST_STREAM on an idle stream")?;
-                self.events.push(Event::RstStream {
+                self.event(Event::RstStream {
                     dir: Dir::Received,
                     stream,
                     code,
@@ -349,7 +374,7 @@ impl Session {
                 Ok(())
             }
             Frame::Settings { ack: true, .. } => {
-                self.events.push(Event::Settings {
+                self.event(Event::Settings {
                     dir: Dir::Received,
                     ack: true,
                     params: Vec::new(),
@@ -360,7 +385,7 @@ impl Session {
                 let list: Vec<SettingValue> = params
                     .map(|(id, value)| SettingValue { id, value })
                     .collect();
-                self.events.push(Event::Settings {
+                self.event(Event::Settings {
                     dir: Dir::Received,
                     ack: false,
                     params: list.clone(),
@@ -374,7 +399,7 @@ impl Session {
                     params: crate::proto::h2::SettingsParams::new(&[]),
                 }
                 .encode(&mut self.out);
-                self.events.push(Event::Settings {
+                self.event(Event::Settings {
                     dir: Dir::Sent,
                     ack: true,
                     params: Vec::new(),
@@ -400,7 +425,7 @@ impl Session {
                 last_stream, code, ..
             } => {
                 self.peer_goaway = true;
-                self.events.push(Event::GoAway {
+                self.event(Event::GoAway {
                     dir: Dir::Received,
                     last_stream,
                     code,
@@ -450,7 +475,7 @@ impl Session {
     /// Ends one stream with RST_STREAM (§5.4.2).
     pub(super) fn reset(&mut self, stream: u32, code: ErrorCode, reason: &'static str) {
         Frame::RstStream { stream, code }.encode(&mut self.out);
-        self.events.push(Event::RstStream {
+        self.event(Event::RstStream {
             dir: Dir::Sent,
             stream,
             code,
@@ -461,9 +486,16 @@ impl Session {
         }
     }
 
+    /// Records a log event, if anyone reads them.
+    pub(super) fn event(&mut self, e: Event) {
+        if self.record_events {
+            self.events.push(e);
+        }
+    }
+
     /// Logs a stream's new state.
     pub(super) fn stream_event(&mut self, id: u32, state: StreamState) {
-        self.events.push(Event::Stream {
+        self.event(Event::Stream {
             id,
             state,
             method: None,
