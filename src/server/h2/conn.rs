@@ -108,14 +108,12 @@ impl Conn {
         conn
     }
 
-    fn with(
-        id: u64,
-        stream: TcpStream,
-        mut session: Session,
-        out: Vec<u8>,
-        cx: &mut Cx<'_>,
-    ) -> Conn {
-        session.record_events = cx.log;
+    fn with(id: u64, stream: TcpStream, session: Session, out: Vec<u8>, cx: &mut Cx<'_>) -> Conn {
+        let session = if cx.log {
+            session
+        } else {
+            session.without_events()
+        };
         let mut conn = Conn {
             id,
             stream,
@@ -251,7 +249,19 @@ impl Conn {
                 self.timer = Some((cx.now + cx.config.idle_timeout, Timer::Idle));
                 Step::Continue
             }
-            Err(e) => self.io_step(&e, cx),
+            Err(e) => {
+                if flushed
+                    && self.session.out.is_empty()
+                    && plain::failure(&e) == Failure::WouldBlock
+                {
+                    // Caught up both ways: a connection that waits holds no
+                    // buffers, only its state (the memory an idle
+                    // connection costs).
+                    self.out = Vec::new();
+                    self.session.release_idle();
+                }
+                self.io_step(&e, cx)
+            }
         }
     }
 
