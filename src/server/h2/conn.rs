@@ -62,6 +62,10 @@ pub(in crate::server) struct Conn {
     out_pos: usize,
     phase: Phase,
     timer: Option<(Instant, Timer)>,
+    /// When our SETTINGS must be acknowledged by (RFC 9113 §6.5.3), while
+    /// it is not; only a connection that is reading can see the ACK, so
+    /// only `Serving` keeps this time.
+    settings_due: Option<Instant>,
     /// Bytes read on this connection, HTTP/1 before an upgrade included.
     pub total_read: u64,
 }
@@ -122,6 +126,7 @@ impl Conn {
             out_pos: 0,
             phase: Phase::Serving,
             timer: Some((cx.now + cx.config.idle_timeout, Timer::Idle)),
+            settings_due: Some(cx.now + cx.config.settings_timeout),
             total_read: 0,
         };
         conn.collect(cx);
@@ -129,9 +134,14 @@ impl Conn {
     }
 
     pub fn deadline(&self) -> Option<Instant> {
+        let timer = self.timer.map(|(at, _)| at);
         match self.phase {
             Phase::Lingering { idle, total, .. } => Some(idle.min(total)),
-            _ => self.timer.map(|(at, _)| at),
+            Phase::Serving => match (timer, self.settings_due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            _ => timer,
         }
     }
 
@@ -148,6 +158,9 @@ impl Conn {
         }
         for e in self.session.events.drain(..) {
             cx.events.push((self.id, e));
+        }
+        if !self.session.awaiting_settings_ack() {
+            self.settings_due = None;
         }
     }
 
@@ -338,6 +351,22 @@ impl Conn {
             cx.events.push((self.id, Event::Timeout { timer }));
             self.log_drained(cx);
             return self.finish_our_close(cause, cx);
+        }
+        if let (Phase::Serving, Some(due)) = (&self.phase, self.settings_due)
+            && cx.now >= due
+        {
+            // §6.5.3: the client never acknowledged our SETTINGS.
+            self.settings_due = None;
+            cx.events.push((
+                self.id,
+                Event::Timeout {
+                    timer: Timer::SettingsAck,
+                },
+            ));
+            self.session.settings_timeout();
+            self.phase = Phase::Closing(Cause::H2ConnectionError);
+            self.collect(cx);
+            return self.drive(cx);
         }
         let Some((at, timer)) = self.timer else {
             return Next::Wait;

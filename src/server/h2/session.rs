@@ -98,6 +98,8 @@ pub struct Session {
     start: H2Start,
     need_preface: bool,
     need_settings: bool,
+    /// The client has acknowledged our SETTINGS (§6.5.3).
+    settings_acked: bool,
     pub(super) block: Option<Block>,
     /// Last stream id of the GOAWAY we sent, if any.
     pub(super) goaway_sent: Option<u32>,
@@ -134,6 +136,7 @@ impl Session {
             start,
             need_preface: true,
             need_settings: true,
+            settings_acked: false,
             block: None,
             goaway_sent: None,
             peer_goaway: false,
@@ -209,6 +212,22 @@ impl Session {
     /// A connection error ended the session.
     pub fn failed(&self) -> bool {
         self.failed
+    }
+
+    /// Our SETTINGS is not acknowledged yet (§6.5.3).
+    pub fn awaiting_settings_ack(&self) -> bool {
+        !self.settings_acked && !self.failed
+    }
+
+    /// §6.5.3: "If the sender of a SETTINGS frame does not receive an
+    /// acknowledgment within a reasonable amount of time, it MAY issue a
+    /// connection error of type SETTINGS_TIMEOUT." The socket side keeps
+    /// the time and calls this.
+    pub fn settings_timeout(&mut self) -> ConnectionError {
+        self.fail(
+            ErrorCode::SettingsTimeout,
+            "SETTINGS not acknowledged in time",
+        )
     }
 
     /// Feeds bytes from the client; returns how many of them it took: all
@@ -383,6 +402,7 @@ impl Session {
                 Ok(())
             }
             Frame::Settings { ack: true, .. } => {
+                self.settings_acked = true;
                 self.event(Event::Settings {
                     dir: Dir::Received,
                     ack: true,
