@@ -5,7 +5,11 @@
 //! stdin before the next; at the end of stdin it exits. `bench/h2-memory`
 //! reads the server's resident memory between batches.
 //!
-//!     cargo run --release --example h2_idle -- 127.0.0.1:8080 1000 2
+//! With `full-table` the GET also fills the server's HPACK decoder table
+//! the costliest way a client can: 124 one-byte fields added to it, 33 of
+//! its 4 096 bytes each as RFC 7541 §4.1 counts them.
+//!
+//!     cargo run --release --example h2_idle -- 127.0.0.1:8080 1000 2 [full-table]
 
 use std::io::{BufRead, ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -32,12 +36,18 @@ const END_STREAM: u8 = 0x1;
 const END_HEADERS: u8 = 0x4;
 
 /// One connection through its first answer.
-fn open(addr: &str) -> anyhow::Result<TcpStream> {
+fn open(addr: &str, full_table: bool) -> anyhow::Result<TcpStream> {
     let mut sock = TcpStream::connect(addr).with_context(|| format!("connecting to {addr}"))?;
     sock.set_read_timeout(Some(Duration::from_secs(10)))?;
     // GET http://x/: :method GET, :scheme http, :path / (static indexes 2,
     // 6, 4) and :authority x as a literal without indexing (RFC 7541 §6.2.2).
-    let block = [0x82, 0x86, 0x84, 0x01, 0x01, b'x'];
+    let mut block = vec![0x82, 0x86, 0x84, 0x01, 0x01, b'x'];
+    if full_table {
+        // `x: ` with incremental indexing and a literal name (§6.2.1).
+        for _ in 0..4096 / 33 {
+            block.extend_from_slice(&[0x40, 0x01, b'x', 0x00]);
+        }
+    }
     let mut hello = wirelab::proto::h2::PREFACE.to_vec();
     hello.extend(frame(SETTINGS, 0, 0, &[]));
     hello.extend(frame(HEADERS, END_HEADERS | END_STREAM, 1, &block));
@@ -74,15 +84,20 @@ fn open(addr: &str) -> anyhow::Result<TcpStream> {
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: h2_idle ADDR PER_BATCH BATCHES";
+    let usage = "usage: h2_idle ADDR PER_BATCH BATCHES [full-table]";
     let addr = args.next().context(usage)?;
     let per: usize = args.next().context(usage)?.parse().context(usage)?;
     let batches: usize = args.next().context(usage)?.parse().context(usage)?;
+    let full_table = match args.next().as_deref() {
+        None => false,
+        Some("full-table") => true,
+        Some(_) => bail!("{usage}"),
+    };
     let mut open_conns = Vec::with_capacity(per * batches);
     let mut lines = std::io::stdin().lock().lines();
     for _ in 0..batches {
         for _ in 0..per {
-            open_conns.push(open(&addr)?);
+            open_conns.push(open(&addr, full_table)?);
         }
         println!("open {}", open_conns.len());
         std::io::stdout().flush()?;
