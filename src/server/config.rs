@@ -99,6 +99,9 @@ pub struct Config {
     /// HTTP/2: SETTINGS_MAX_CONCURRENT_STREAMS, announced and enforced per
     /// connection (default 100, the RFC's recommended minimum, §6.5.2).
     pub max_streams: u32,
+    /// HTTP/2: time the client has to acknowledge our SETTINGS, then a
+    /// connection error SETTINGS_TIMEOUT (RFC 9113 §6.5.3). Default 10 s.
+    pub settings_timeout: Duration,
 }
 
 impl Default for Config {
@@ -124,6 +127,7 @@ impl Default for Config {
             backlog: 1024,
             http2: Http2::Both,
             max_streams: 100,
+            settings_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -160,6 +164,7 @@ impl Config {
             ("idle timeout", self.idle_timeout),
             ("linger idle", self.linger_idle),
             ("linger total", self.linger_total),
+            ("settings timeout", self.settings_timeout),
         ];
         if let Some((name, _)) = durations.iter().find(|(_, d)| d.is_zero()) {
             return Err(ConfigError::Zero(name));

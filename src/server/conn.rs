@@ -21,6 +21,8 @@ pub(super) struct Cx<'a> {
     pub stats: &'a mut Stats,
     /// Events for this connection: (connection id, event).
     pub events: &'a mut Vec<(u64, Event)>,
+    /// Someone reads the events (the log is not discarded).
+    pub log: bool,
     pub now: Instant,
 }
 

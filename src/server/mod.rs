@@ -357,6 +357,7 @@ impl Server {
             body: &state.body,
             stats: &mut state.stats,
             events: &mut state.events,
+            log: !matches!(self.sink, LogSink::Discard),
             now: Instant::now(),
         };
         let next = step(conn, &mut cx);

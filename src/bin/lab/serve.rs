@@ -101,6 +101,10 @@ pub struct Args {
     /// RST_STREAM REFUSED_STREAM.
     #[arg(long, default_value_t = 100)]
     max_streams: u32,
+    /// HTTP/2: time the client has to acknowledge our SETTINGS, then GOAWAY
+    /// SETTINGS_TIMEOUT and close.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    settings_timeout: Duration,
     /// Event log format on stderr (`off`: no log, as for benchmarks).
     #[arg(long, value_enum, default_value_t = LogArg::Text)]
     log: LogArg,
@@ -225,6 +229,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_conns: args.max_conns,
         http2: args.http2.into(),
         max_streams: args.max_streams,
+        settings_timeout: args.settings_timeout,
         ..Config::default()
     };
     let sink = match args.log {

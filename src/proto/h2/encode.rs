@@ -1,7 +1,7 @@
 //! Writing frames (RFC 9113 §4.1, §6) for the server's side.
 
 use super::frame::{Frame, SettingsParams};
-use super::header::{FrameHeader, HEADER_LEN, flags};
+use super::header::{FrameHeader, FrameType, HEADER_LEN, flags};
 use super::settings::SettingId;
 
 impl Frame<'_> {
@@ -103,9 +103,7 @@ impl Frame<'_> {
             flags: bits,
             stream: self.stream(),
         };
-        let mut head = Vec::with_capacity(HEADER_LEN);
-        header.encode(&mut head);
-        out[start..start + HEADER_LEN].copy_from_slice(&head);
+        out[start..start + HEADER_LEN].copy_from_slice(&header.to_bytes());
     }
 }
 
@@ -140,6 +138,35 @@ pub fn encode_field_block(
         }
         .encode(out);
     }
+}
+
+/// Appends a field block as [`encode_field_block`] does, the block written
+/// by `write` straight behind the HEADERS frame's header: when it fits one
+/// frame, as it usually does, no buffer holds it on the way.
+pub fn encode_field_block_with(
+    stream: u32,
+    end_stream: bool,
+    max_frame_size: u32,
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>),
+) {
+    let start = out.len();
+    out.extend_from_slice(&[0; HEADER_LEN]);
+    write(out);
+    let length = out.len() - start - HEADER_LEN;
+    if length > max_frame_size as usize {
+        let block = out.split_off(start + HEADER_LEN);
+        out.truncate(start);
+        encode_field_block(stream, &block, end_stream, max_frame_size, out);
+        return;
+    }
+    let header = FrameHeader {
+        length: length as u32,
+        kind: FrameType::Headers,
+        flags: flags::END_HEADERS | if end_stream { flags::END_STREAM } else { 0 },
+        stream,
+    };
+    out[start..start + HEADER_LEN].copy_from_slice(&header.to_bytes());
 }
 
 /// Appends a SETTINGS frame carrying `params` in order (§6.5.1).

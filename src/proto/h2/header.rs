@@ -130,11 +130,15 @@ impl FrameHeader {
 
     /// Appends the nine bytes (reserved bit zero).
     pub fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_bytes());
+    }
+
+    /// The nine bytes on the wire (§4.1), without a buffer to allocate.
+    pub fn to_bytes(&self) -> [u8; HEADER_LEN] {
         debug_assert!(self.length < 1 << 24);
-        out.extend_from_slice(&self.length.to_be_bytes()[1..]);
-        out.push(self.kind.to_u8());
-        out.push(self.flags);
-        out.extend_from_slice(&(self.stream & MAX_STREAM_ID).to_be_bytes());
+        let [_, l0, l1, l2] = self.length.to_be_bytes();
+        let [s0, s1, s2, s3] = (self.stream & MAX_STREAM_ID).to_be_bytes();
+        [l0, l1, l2, self.kind.to_u8(), self.flags, s0, s1, s2, s3]
     }
 
     /// True if `flag` is set.

@@ -20,7 +20,7 @@ pub mod settings;
 #[cfg(test)]
 mod tests;
 
-pub use encode::{encode_field_block, encode_settings};
+pub use encode::{encode_field_block, encode_field_block_with, encode_settings};
 pub use error_code::ErrorCode;
 pub use frame::{Frame, FrameError, PrioritySpec, Scope, SettingsParams, parse};
 pub use header::{Check, FrameHeader, FrameType, HEADER_LEN, check, flags};

@@ -16,6 +16,7 @@
 //! HTTP/2 it is a connection error of type COMPRESSION_ERROR (RFC 9113
 //! §4.3): nothing after it on that connection can be decoded.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::huffman::{self, HuffmanError};
@@ -164,6 +165,27 @@ impl Decoder {
     /// Decodes one complete header block.
     pub fn decode(&mut self, block: &[u8]) -> Result<Vec<HeaderField>, DecodeError> {
         let mut fields = Vec::new();
+        self.decode_each(block, |name, value, never_indexed| {
+            fields.push(HeaderField {
+                name: name.to_vec(),
+                value: value.to_vec(),
+                never_indexed,
+            });
+        })?;
+        Ok(fields)
+    }
+
+    /// Decodes one complete header block, handing each field to `field`
+    /// (name, value, never indexed) as it comes: nothing is copied for a
+    /// field sent by index or as a plain literal. On an error the fields
+    /// already handed over are to be dropped; past the list size limit
+    /// none are handed over, but the block is still read to its end (the
+    /// table stays in step) before [`DecodeErrorKind::ListTooLarge`].
+    pub fn decode_each(
+        &mut self,
+        block: &[u8],
+        mut field: impl FnMut(&[u8], &[u8], bool),
+    ) -> Result<(), DecodeError> {
         let mut budget = ListBudget {
             size: 0,
             limit: self.max_list_size,
@@ -186,15 +208,9 @@ impl Decoder {
                     .ok_or(at(DecodeErrorKind::BadIndex(index)))?;
                 seen_field = true;
                 // The bomb's shape is a short index repeated, each copy of a
-                // large entry: counted before anything is copied.
+                // large entry: counted before anything is handed over.
                 if budget.admit(name, value) {
-                    fields.push(HeaderField {
-                        name: name.to_vec(),
-                        value: value.to_vec(),
-                        never_indexed: false,
-                    });
-                } else {
-                    fields.clear();
+                    field(name, value, false);
                 }
             } else if first & 0xe0 == 0x20 {
                 // §6.3, allowed only before the first field (§4.2).
@@ -224,25 +240,25 @@ impl Decoder {
                     pos += used;
                     name
                 } else {
-                    table::lookup(&self.table, index as usize)
-                        .ok_or(at(DecodeErrorKind::BadIndex(index)))?
-                        .0
-                        .to_vec()
+                    let (name, _) = table::lookup(&self.table, index as usize)
+                        .ok_or(at(DecodeErrorKind::BadIndex(index)))?;
+                    // The table may evict this entry when the new one goes
+                    // in, so an indexed name is copied; otherwise borrowed.
+                    if indexing {
+                        Cow::Owned(name.to_vec())
+                    } else {
+                        Cow::Borrowed(name)
+                    }
                 };
                 let (value, used) = read_string(&block[pos..]).map_err(at)?;
                 pos += used;
-                if indexing {
-                    self.table.insert(&name, &value);
-                }
                 seen_field = true;
                 if budget.admit(&name, &value) {
-                    fields.push(HeaderField {
-                        name,
-                        value,
-                        never_indexed,
-                    });
-                } else {
-                    fields.clear();
+                    field(&name, &value, never_indexed);
+                }
+                if indexing {
+                    let (name, value) = (name.into_owned(), value.into_owned());
+                    self.table.insert(&name, &value);
                 }
             }
         }
@@ -254,7 +270,7 @@ impl Decoder {
                 },
             });
         }
-        Ok(fields)
+        Ok(())
     }
 }
 
@@ -275,8 +291,9 @@ impl ListBudget {
     }
 }
 
-/// Reads a string literal (§5.2): H bit, 7-bit-prefix length, octets.
-fn read_string(buf: &[u8]) -> Result<(Vec<u8>, usize), DecodeErrorKind> {
+/// Reads a string literal (§5.2): H bit, 7-bit-prefix length, octets;
+/// borrowed from the block unless Huffman-coded.
+fn read_string(buf: &[u8]) -> Result<(Cow<'_, [u8]>, usize), DecodeErrorKind> {
     let huffman = buf.first().is_some_and(|b| b & 0x80 != 0);
     let (len, used) = integer::decode(buf, 7)?;
     let end = used
@@ -289,9 +306,9 @@ fn read_string(buf: &[u8]) -> Result<(Vec<u8>, usize), DecodeErrorKind> {
         // the coded length: reserve that, never more.
         let mut out = Vec::with_capacity(raw.len() * 8 / 5 + 1);
         huffman::decode(raw, &mut out).map_err(DecodeErrorKind::Huffman)?;
-        out
+        Cow::Owned(out)
     } else {
-        raw.to_vec()
+        Cow::Borrowed(raw)
     };
     Ok((text, end))
 }

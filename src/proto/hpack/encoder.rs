@@ -5,7 +5,10 @@
 //! doubles as its test: a field already in a table is sent by index (§6.1);
 //! otherwise it is sent as a literal that joins the dynamic table (§6.2.1),
 //! naming it by the lowest index that has the name; fields marked sensitive
-//! go as never-indexed literals (§6.2.3, §7.1.3). Strings are Huffman-coded
+//! go as never-indexed literals (§6.2.3, §7.1.3), and fields marked varying
+//! (a stream id) as literals without indexing once their name is in a table
+//! (§6.2.2), so that values that never repeat do not push out the ones that
+//! do, nor grow the table the encoder searches. Strings are Huffman-coded
 //! unless that would make them longer (§5.2; Appendix C.6.2 codes "307",
 //! three bytes either way).
 
@@ -30,6 +33,11 @@ pub enum Sensitivity {
     Plain,
     /// Never indexed, here or by any intermediary (§7.1.3).
     NeverIndex,
+    /// A value that changes from one block to the next: indexed only while
+    /// its name is in no table (so later blocks can name it by index), then
+    /// sent without indexing (§6.2.2). A value already in a table is still
+    /// sent by index.
+    Varying,
 }
 
 impl Encoder {
@@ -75,7 +83,13 @@ impl Encoder {
         for (name, value, sensitivity) in fields {
             let found = table::find(&self.table, name, value);
             match (found, sensitivity) {
-                (Found::Field(i), Sensitivity::Plain) => integer::encode(i as u64, 7, 0x80, out),
+                (Found::Field(i), Sensitivity::Plain | Sensitivity::Varying) => {
+                    integer::encode(i as u64, 7, 0x80, out)
+                }
+                (Found::Name(i), Sensitivity::Varying) => {
+                    integer::encode(i as u64, 4, 0x00, out);
+                    self.string(value, out);
+                }
                 (Found::Field(i) | Found::Name(i), Sensitivity::NeverIndex) => {
                     integer::encode(i as u64, 4, 0x10, out);
                     self.string(value, out);
@@ -90,7 +104,7 @@ impl Encoder {
                     self.string(value, out);
                     self.table.insert(name, value);
                 }
-                (Found::Nothing, Sensitivity::Plain) => {
+                (Found::Nothing, Sensitivity::Plain | Sensitivity::Varying) => {
                     out.push(0x40);
                     self.string(name, out);
                     self.string(value, out);
@@ -109,5 +123,44 @@ impl Encoder {
             integer::encode(s.len() as u64, 7, 0x00, out);
             out.extend_from_slice(s);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::hpack::Decoder;
+
+    #[test]
+    fn a_varying_field_joins_the_table_once_then_goes_without_indexing() {
+        let mut encoder = Encoder::new(true);
+        let mut decoder = Decoder::new(64 * 1024);
+        for (i, id) in ["1", "3", "5"].iter().enumerate() {
+            let fields = [
+                (&b":status"[..], &b"200"[..], Sensitivity::Plain),
+                (b"x-wirelab-stream", id.as_bytes(), Sensitivity::Varying),
+            ];
+            let mut block = Vec::new();
+            encoder.encode(fields, &mut block);
+            // The first block adds the field (§6.2.1: 0x40, a literal
+            // name); the later ones name it by index 62 without indexing
+            // (§6.2.2: 0000 then 15 + 47 in the 4-bit prefix).
+            let expect_start: &[u8] = if i == 0 {
+                &[0x88, 0x40]
+            } else {
+                &[0x88, 0x0f, 47]
+            };
+            assert!(block.starts_with(expect_start), "{i}: {block:02x?}");
+            assert_eq!(encoder.table().len(), 1, "only the first value is kept");
+            let got = decoder.decode(&block).expect("decodes");
+            assert_eq!(got[1].value, id.as_bytes());
+        }
+        // A value already in the table is still sent by index.
+        let mut block = Vec::new();
+        encoder.encode(
+            [(&b"x-wirelab-stream"[..], &b"1"[..], Sensitivity::Varying)],
+            &mut block,
+        );
+        assert_eq!(block, [0x80 | 62]);
     }
 }

@@ -197,13 +197,11 @@ pub enum Found {
 /// then newest dynamic), else the lowest index with the name.
 pub fn find(dynamic: &DynamicTable, name: &[u8], value: &[u8]) -> Found {
     let mut name_at = None;
-    for (i, (n, v)) in STATIC.iter().enumerate() {
-        if *n == name {
-            if *v == value {
-                return Found::Field(i + 1);
-            }
-            name_at.get_or_insert(i + 1);
+    if let Some((first, last)) = static_names(name) {
+        if let Some(i) = (first..=last).find(|&i| STATIC[i - 1].1 == value) {
+            return Found::Field(i);
         }
+        name_at = Some(first);
     }
     for (i, e) in dynamic.iter().enumerate() {
         if &*e.name == name {
@@ -214,6 +212,67 @@ pub fn find(dynamic: &DynamicTable, name: &[u8], value: &[u8]) -> Found {
         }
     }
     name_at.map_or(Found::Nothing, Found::Name)
+}
+
+/// The static table's indexes holding `name`, first and last (Appendix A
+/// keeps a name's entries together): one `match` instead of a scan of 61
+/// names for every field the encoder sends.
+fn static_names(name: &[u8]) -> Option<(usize, usize)> {
+    Some(match name {
+        b":authority" => (1, 1),
+        b":method" => (2, 3),
+        b":path" => (4, 5),
+        b":scheme" => (6, 7),
+        b":status" => (8, 14),
+        b"accept-charset" => (15, 15),
+        b"accept-encoding" => (16, 16),
+        b"accept-language" => (17, 17),
+        b"accept-ranges" => (18, 18),
+        b"accept" => (19, 19),
+        b"access-control-allow-origin" => (20, 20),
+        b"age" => (21, 21),
+        b"allow" => (22, 22),
+        b"authorization" => (23, 23),
+        b"cache-control" => (24, 24),
+        b"content-disposition" => (25, 25),
+        b"content-encoding" => (26, 26),
+        b"content-language" => (27, 27),
+        b"content-length" => (28, 28),
+        b"content-location" => (29, 29),
+        b"content-range" => (30, 30),
+        b"content-type" => (31, 31),
+        b"cookie" => (32, 32),
+        b"date" => (33, 33),
+        b"etag" => (34, 34),
+        b"expect" => (35, 35),
+        b"expires" => (36, 36),
+        b"from" => (37, 37),
+        b"host" => (38, 38),
+        b"if-match" => (39, 39),
+        b"if-modified-since" => (40, 40),
+        b"if-none-match" => (41, 41),
+        b"if-range" => (42, 42),
+        b"if-unmodified-since" => (43, 43),
+        b"last-modified" => (44, 44),
+        b"link" => (45, 45),
+        b"location" => (46, 46),
+        b"max-forwards" => (47, 47),
+        b"proxy-authenticate" => (48, 48),
+        b"proxy-authorization" => (49, 49),
+        b"range" => (50, 50),
+        b"referer" => (51, 51),
+        b"refresh" => (52, 52),
+        b"retry-after" => (53, 53),
+        b"server" => (54, 54),
+        b"set-cookie" => (55, 55),
+        b"strict-transport-security" => (56, 56),
+        b"transfer-encoding" => (57, 57),
+        b"user-agent" => (58, 58),
+        b"vary" => (59, 59),
+        b"via" => (60, 60),
+        b"www-authenticate" => (61, 61),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -262,6 +321,20 @@ mod tests {
         assert_eq!(&*t.get(0).unwrap().name, b"b");
         t.set_max_size(0);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn static_names_agree_with_the_table() {
+        for (i, (name, _)) in STATIC.iter().enumerate() {
+            let (first, last) = static_names(name).expect("every static name");
+            assert!((first..=last).contains(&(i + 1)), "{i}");
+            assert_eq!(STATIC[first - 1].0, *name);
+            assert_eq!(STATIC[last - 1].0, *name);
+            let count = STATIC.iter().filter(|(n, _)| n == name).count();
+            assert_eq!(last - first + 1, count, "{}", String::from_utf8_lossy(name));
+        }
+        assert_eq!(static_names(b"x-custom"), None);
+        assert_eq!(static_names(b"Accept"), None);
     }
 
     #[test]

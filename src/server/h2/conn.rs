@@ -62,6 +62,10 @@ pub(in crate::server) struct Conn {
     out_pos: usize,
     phase: Phase,
     timer: Option<(Instant, Timer)>,
+    /// When our SETTINGS must be acknowledged by (RFC 9113 §6.5.3), while
+    /// it is not; only a connection that is reading can see the ACK, so
+    /// only `Serving` keeps this time.
+    settings_due: Option<Instant>,
     /// Bytes read on this connection, HTTP/1 before an upgrade included.
     pub total_read: u64,
 }
@@ -109,6 +113,11 @@ impl Conn {
     }
 
     fn with(id: u64, stream: TcpStream, session: Session, out: Vec<u8>, cx: &mut Cx<'_>) -> Conn {
+        let session = if cx.log {
+            session
+        } else {
+            session.without_events()
+        };
         let mut conn = Conn {
             id,
             stream,
@@ -117,6 +126,7 @@ impl Conn {
             out_pos: 0,
             phase: Phase::Serving,
             timer: Some((cx.now + cx.config.idle_timeout, Timer::Idle)),
+            settings_due: Some(cx.now + cx.config.settings_timeout),
             total_read: 0,
         };
         conn.collect(cx);
@@ -124,21 +134,33 @@ impl Conn {
     }
 
     pub fn deadline(&self) -> Option<Instant> {
+        let timer = self.timer.map(|(at, _)| at);
         match self.phase {
             Phase::Lingering { idle, total, .. } => Some(idle.min(total)),
-            _ => self.timer.map(|(at, _)| at),
+            Phase::Serving => match (timer, self.settings_due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            _ => timer,
         }
     }
 
     /// Moves the session's frames to the output and its events to the log.
     fn collect(&mut self, cx: &mut Cx<'_>) {
         if self.out_pos == self.out.len() {
+            // All written: take the session's frames as they are, no copy
+            // (the two buffers trade places).
             self.out.clear();
             self.out_pos = 0;
+            std::mem::swap(&mut self.out, &mut self.session.out);
+        } else {
+            self.out.append(&mut self.session.out);
         }
-        self.out.append(&mut self.session.out);
         for e in self.session.events.drain(..) {
             cx.events.push((self.id, e));
+        }
+        if !self.session.awaiting_settings_ack() {
+            self.settings_due = None;
         }
     }
 
@@ -228,17 +250,31 @@ impl Conn {
                 };
                 let n = if one_shot { self.consume(taken, cx) } else { n };
                 self.total_read += n as u64;
-                cx.events.push((
-                    self.id,
-                    Event::Read {
-                        bytes: n,
-                        total: self.total_read,
-                    },
-                ));
+                if cx.log {
+                    cx.events.push((
+                        self.id,
+                        Event::Read {
+                            bytes: n,
+                            total: self.total_read,
+                        },
+                    ));
+                }
                 self.timer = Some((cx.now + cx.config.idle_timeout, Timer::Idle));
                 Step::Continue
             }
-            Err(e) => self.io_step(&e, cx),
+            Err(e) => {
+                if flushed
+                    && self.session.out.is_empty()
+                    && plain::failure(&e) == Failure::WouldBlock
+                {
+                    // Caught up both ways: a connection that waits holds no
+                    // buffers, only its state (the memory an idle
+                    // connection costs).
+                    self.out = Vec::new();
+                    self.session.release_idle();
+                }
+                self.io_step(&e, cx)
+            }
         }
     }
 
@@ -315,6 +351,22 @@ impl Conn {
             cx.events.push((self.id, Event::Timeout { timer }));
             self.log_drained(cx);
             return self.finish_our_close(cause, cx);
+        }
+        if let (Phase::Serving, Some(due)) = (&self.phase, self.settings_due)
+            && cx.now >= due
+        {
+            // §6.5.3: the client never acknowledged our SETTINGS.
+            self.settings_due = None;
+            cx.events.push((
+                self.id,
+                Event::Timeout {
+                    timer: Timer::SettingsAck,
+                },
+            ));
+            self.session.settings_timeout();
+            self.phase = Phase::Closing(Cause::H2ConnectionError);
+            self.collect(cx);
+            return self.drive(cx);
         }
         let Some((at, timer)) = self.timer else {
             return Next::Wait;

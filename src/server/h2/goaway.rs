@@ -30,7 +30,7 @@ impl Session {
         }
         .encode(&mut self.out);
         self.goaway_sent = Some(last_stream);
-        self.events.push(Event::GoAway {
+        self.event(Event::GoAway {
             dir: Dir::Sent,
             last_stream,
             code,
@@ -50,7 +50,7 @@ impl Session {
             debug: b"",
         }
         .encode(&mut self.out);
-        self.events.push(Event::GoAway {
+        self.event(Event::GoAway {
             dir: Dir::Sent,
             last_stream: MAX_STREAM_ID,
             code: ErrorCode::NoError,

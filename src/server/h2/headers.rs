@@ -6,7 +6,7 @@ use super::session::{Block, Session, conn_err, stream_err};
 use super::stream::{Request, Stream, StreamState};
 use crate::proto::h2::settings::INITIAL_WINDOW;
 use crate::proto::h2::{ErrorCode, FrameError};
-use crate::proto::hpack::{DecodeErrorKind, HeaderField};
+use crate::proto::hpack::DecodeErrorKind;
 use crate::server::log::Event;
 
 /// The most compressed bytes one field block may take across its frames
@@ -101,8 +101,13 @@ impl Session {
         else {
             return Ok(());
         };
-        let decoded = match self.decoder.decode(&fragment) {
-            Ok(fields) => Ok(fields),
+        // Each field is checked as it is decoded: no list is built.
+        let mut reader = RequestReader::default();
+        let decoded = match self
+            .decoder
+            .decode_each(&fragment, |name, value, _| reader.field(name, value))
+        {
+            Ok(()) => Ok(reader),
             Err(e) if matches!(e.kind, DecodeErrorKind::ListTooLarge { .. }) => {
                 Err(Refusal::TooLarge)
             }
@@ -171,16 +176,20 @@ impl Session {
                 "over SETTINGS_MAX_CONCURRENT_STREAMS",
             ));
         }
-        let request = decoded.and_then(|fields| request(&fields));
+        let (request, refusal) = match decoded.and_then(RequestReader::finish) {
+            Ok(r) => (r, None),
+            Err(refusal) => (Request::default(), Some(refusal)),
+        };
+        let length_differs = request.length_differs();
         let s = Stream::new(
             StreamState::Open,
             self.peer.initial_window_size,
             INITIAL_WINDOW,
-            request.as_ref().cloned().unwrap_or_default(),
+            request,
         );
         self.streams.insert(stream, s);
-        match request {
-            Ok(r) if end_stream && r.length_differs() => {
+        match refusal.map_or(Ok(()), Err) {
+            Ok(()) if end_stream && length_differs => {
                 return Err(stream_err(
                     stream,
                     ErrorCode::ProtocolError,
@@ -209,6 +218,9 @@ impl Session {
     pub(super) fn request_complete(&mut self, id: u32) {
         if let Some(s) = self.streams.get(&id) {
             self.requests += 1;
+            if !self.record_events {
+                return;
+            }
             self.events.push(Event::Stream {
                 id,
                 state: s.state,
@@ -222,63 +234,85 @@ impl Session {
     }
 }
 
-/// The request a decoded field list makes, checked as §8.3.1 and §8.2
-/// say: pseudo-header fields first and known, each once, `:method`,
-/// `:scheme` and `:path` present (CONNECT is not served), names in lower
-/// case, no connection-specific fields.
-fn request(fields: &[HeaderField]) -> Result<Request, Refusal> {
-    let mut r = Request::default();
-    let (mut scheme, mut regular) = (false, false);
-    for f in fields {
-        let name = f.name.as_slice();
+/// The request a field block makes, read field by field and checked as
+/// §8.3.1 and §8.2 say: pseudo-header fields first and known, each once,
+/// `:method`, `:scheme` and `:path` present (CONNECT is not served), names
+/// in lower case, no connection-specific fields. The first broken rule is
+/// kept.
+#[derive(Default)]
+struct RequestReader {
+    request: Request,
+    scheme: bool,
+    regular: bool,
+    refused: Option<&'static str>,
+}
+
+impl RequestReader {
+    fn field(&mut self, name: &[u8], value: &[u8]) {
+        if self.refused.is_none()
+            && let Err(reason) = self.check(name, value)
+        {
+            self.refused = Some(reason);
+        }
+    }
+
+    fn check(&mut self, name: &[u8], value: &[u8]) -> Result<(), &'static str> {
+        let r = &mut self.request;
         if name.iter().any(u8::is_ascii_uppercase) {
-            return Err(Refusal::Malformed("upper-case field name"));
+            return Err("upper-case field name");
         }
         if let Some(pseudo) = name.strip_prefix(b":") {
-            if regular {
-                return Err(Refusal::Malformed("pseudo-header after a regular field"));
+            if self.regular {
+                return Err("pseudo-header after a regular field");
             }
-            let value = String::from_utf8_lossy(&f.value).into_owned();
             let slot = match pseudo {
                 b"method" => &mut r.method,
                 b"path" => &mut r.path,
-                b"scheme" if !scheme => {
-                    scheme = true;
-                    continue;
+                b"scheme" if !self.scheme => {
+                    self.scheme = true;
+                    return Ok(());
                 }
-                b"authority" => continue,
-                _ => return Err(Refusal::Malformed("unknown or repeated pseudo-header")),
+                b"authority" => return Ok(()),
+                _ => return Err("unknown or repeated pseudo-header"),
             };
             if !slot.is_empty() {
-                return Err(Refusal::Malformed("repeated pseudo-header"));
+                return Err("repeated pseudo-header");
             }
-            *slot = value;
-            continue;
+            *slot = String::from_utf8_lossy(value).into_owned();
+            return Ok(());
         }
-        regular = true;
+        self.regular = true;
         let connection_specific = matches!(
             name,
             b"connection" | b"keep-alive" | b"proxy-connection" | b"transfer-encoding" | b"upgrade"
-        ) || (name == b"te" && f.value != b"trailers");
+        ) || (name == b"te" && value != b"trailers");
         if connection_specific {
-            return Err(Refusal::Malformed("connection-specific field"));
+            return Err("connection-specific field");
         }
         if name == b"content-length" {
-            let n = std::str::from_utf8(&f.value)
+            let n = std::str::from_utf8(value)
                 .ok()
                 .and_then(|v| v.parse::<u64>().ok())
-                .ok_or(Refusal::Malformed("content-length is not a number"))?;
+                .ok_or("content-length is not a number")?;
             if r.content_length.is_some_and(|m| m != n) {
-                return Err(Refusal::Malformed("two content-lengths"));
+                return Err("two content-lengths");
             }
             r.content_length = Some(n);
         }
+        Ok(())
     }
-    if r.method.is_empty() || r.path.is_empty() || !scheme {
-        return Err(Refusal::Malformed("missing :method, :scheme or :path"));
+
+    fn finish(self) -> Result<Request, Refusal> {
+        if let Some(reason) = self.refused {
+            return Err(Refusal::Malformed(reason));
+        }
+        let r = self.request;
+        if r.method.is_empty() || r.path.is_empty() || !self.scheme {
+            return Err(Refusal::Malformed("missing :method, :scheme or :path"));
+        }
+        if r.method == "CONNECT" {
+            return Err(Refusal::Malformed("CONNECT is not served"));
+        }
+        Ok(r)
     }
-    if r.method == "CONNECT" {
-        return Err(Refusal::Malformed("CONNECT is not served"));
-    }
-    Ok(r)
 }

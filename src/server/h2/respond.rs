@@ -4,7 +4,7 @@
 
 use super::session::Session;
 use super::stream::StreamState;
-use crate::proto::h2::{Frame, encode_field_block};
+use crate::proto::h2::{Frame, encode_field_block_with};
 use crate::proto::hpack::Sensitivity;
 use crate::server::log::Event;
 
@@ -25,27 +25,40 @@ impl Session {
         s.status = status;
         self.responded += 1;
         s.response_left = Some(len);
+        let (mut a, mut b, mut c, mut d) = ([0; 20], [0; 20], [0; 20], [0; 20]);
+        // The stream id changes with every response, the request's body size
+        // often: §6.2.2 literals, not dynamic table entries (see Varying).
         let fields = [
-            (&b":status"[..], status.to_string()),
-            (b"content-type", "text/plain".into()),
-            (b"content-length", body.len().to_string()),
-            (b"x-wirelab-stream", stream.to_string()),
-            (b"x-wirelab-request-bytes", s.request.body_bytes.to_string()),
+            (
+                &b":status"[..],
+                decimal(status.into(), &mut a),
+                Sensitivity::Plain,
+            ),
+            (b"content-type", b"text/plain", Sensitivity::Plain),
+            (
+                b"content-length",
+                decimal(body.len() as u64, &mut b),
+                Sensitivity::Plain,
+            ),
+            (
+                b"x-wirelab-stream",
+                decimal(stream.into(), &mut c),
+                Sensitivity::Varying,
+            ),
+            (
+                b"x-wirelab-request-bytes",
+                decimal(s.request.body_bytes, &mut d),
+                Sensitivity::Varying,
+            ),
         ];
-        let mut block = Vec::new();
-        self.encoder.encode(
-            fields
-                .iter()
-                .map(|(n, v)| (*n, v.as_bytes(), Sensitivity::Plain)),
-            &mut block,
-        );
         let end_stream = len == 0;
-        encode_field_block(
+        let encoder = &mut self.encoder;
+        encode_field_block_with(
             stream,
-            &block,
             end_stream,
             self.peer.max_frame_size,
             &mut self.out,
+            |out| encoder.encode(fields, out),
         );
         if end_stream {
             self.local_end(stream);
@@ -57,13 +70,16 @@ impl Session {
     /// first.
     pub(super) fn pump(&mut self, body: &[u8]) {
         let max = self.peer.max_frame_size as usize;
-        let ids: Vec<u32> = self
+        // The next stream with body left, found afresh each time rather
+        // than collected first: no list to allocate per call.
+        let mut from = 0;
+        while let Some(id) = self
             .streams
-            .iter()
-            .filter(|(_, s)| s.response_left.is_some_and(|n| n > 0))
+            .range(from..)
+            .find(|(_, s)| s.response_left.is_some_and(|n| n > 0))
             .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
+        {
+            from = id + 1;
             while self.send_window > 0 {
                 let Some(s) = self.streams.get_mut(&id) else {
                     break;
@@ -104,7 +120,7 @@ impl Session {
             let (status, sent) = (s.status, s.response_sent);
             self.streams.remove(&stream);
             self.answered += 1;
-            self.events.push(Event::Stream {
+            self.event(Event::Stream {
                 id: stream,
                 state: StreamState::Closed,
                 method: None,
@@ -116,6 +132,19 @@ impl Session {
             if self.limits.shutdown_after_answer {
                 self.begin_shutdown();
             }
+        }
+    }
+}
+
+/// `n` in decimal, written into `buf` (a field value without a `String`).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
         }
     }
 }

@@ -62,6 +62,12 @@ pub enum Shutdown {
     Final,
 }
 
+/// The output buffer's first size when frames come in: a few small
+/// answers, HEADERS and DATA, without growing it, and small enough for
+/// the allocator's per-thread cache (glibc's tcache takes up to 1 032
+/// bytes), so that freeing it when the connection waits costs little.
+const OUT_START: usize = 1024;
+
 /// The opaque data of the shutdown PING (§6.7: anything the sender likes).
 pub(super) const SHUTDOWN_PING: [u8; 8] = *b"goingawy";
 
@@ -85,9 +91,15 @@ pub struct Session {
     pub out: Vec<u8>,
     /// Log events, in order.
     pub events: Vec<Event>,
+    /// Whether events are recorded: off when nobody reads the log (`lab
+    /// serve --log off`), so that a request costs no copies of its method
+    /// and path for a record that would be thrown away.
+    pub record_events: bool,
     start: H2Start,
     need_preface: bool,
     need_settings: bool,
+    /// The client has acknowledged our SETTINGS (§6.5.3).
+    settings_acked: bool,
     pub(super) block: Option<Block>,
     /// Last stream id of the GOAWAY we sent, if any.
     pub(super) goaway_sent: Option<u32>,
@@ -120,9 +132,11 @@ impl Session {
             input: Vec::new(),
             out: Vec::new(),
             events: Vec::new(),
+            record_events: true,
             start,
             need_preface: true,
             need_settings: true,
+            settings_acked: false,
             block: None,
             goaway_sent: None,
             peer_goaway: false,
@@ -200,6 +214,22 @@ impl Session {
         self.failed
     }
 
+    /// Our SETTINGS is not acknowledged yet (§6.5.3).
+    pub fn awaiting_settings_ack(&self) -> bool {
+        !self.settings_acked && !self.failed
+    }
+
+    /// §6.5.3: "If the sender of a SETTINGS frame does not receive an
+    /// acknowledgment within a reasonable amount of time, it MAY issue a
+    /// connection error of type SETTINGS_TIMEOUT." The socket side keeps
+    /// the time and calls this.
+    pub fn settings_timeout(&mut self) -> ConnectionError {
+        self.fail(
+            ErrorCode::SettingsTimeout,
+            "SETTINGS not acknowledged in time",
+        )
+    }
+
     /// Feeds bytes from the client; returns how many of them it took: all
     /// of them, except in a one-shot session, which stops right after the
     /// frame that completes its first request. Stream errors are answered
@@ -210,18 +240,41 @@ impl Session {
         if self.failed {
             return Ok(bytes.len());
         }
+        // The socket side frees the output buffer whenever it has caught
+        // up; room for a few answers at once spares growing it step by step.
+        self.out.reserve(OUT_START);
+        if self.input.is_empty() {
+            // The usual case: frames straight from the caller's buffer; only
+            // an incomplete frame at the end is kept.
+            let (used, stopped) = self.process(bytes, body)?;
+            if stopped {
+                self.pump(body);
+                return Ok(used);
+            }
+            self.input.extend_from_slice(&bytes[used..]);
+            self.pump(body);
+            return Ok(bytes.len());
+        }
         let mut input = std::mem::take(&mut self.input);
         let had = input.len();
         input.extend_from_slice(bytes);
         let (used, stopped) = self.process(&input, body)?;
         let taken = if stopped {
-            input.clear();
             used.saturating_sub(had)
         } else {
-            input.drain(..used);
             bytes.len()
         };
+        if stopped {
+            input.clear();
+        } else {
+            input.drain(..used);
+        }
         self.input = input;
+        if self.input.is_empty() {
+            // Nothing waits: give the buffer back (memory per idle
+            // connection).
+            self.input = Vec::new();
+        }
         self.pump(body);
         Ok(taken)
     }
@@ -240,7 +293,7 @@ impl Session {
                 }
                 PrefaceMatch::Yes => {
                     self.need_preface = false;
-                    self.events.push(Event::Preface { start: self.start });
+                    self.event(Event::Preface { start: self.start });
                     pos = crate::proto::h2::PREFACE.len();
                 }
             }
@@ -337,7 +390,7 @@ impl Session {
             Frame::Priority { .. } => Ok(()),
             Frame::RstStream { stream, code } => {
                 self.check_not_idle(stream, "RST_STREAM on an idle stream")?;
-                self.events.push(Event::RstStream {
+                self.event(Event::RstStream {
                     dir: Dir::Received,
                     stream,
                     code,
@@ -349,7 +402,8 @@ impl Session {
                 Ok(())
             }
             Frame::Settings { ack: true, .. } => {
-                self.events.push(Event::Settings {
+                self.settings_acked = true;
+                self.event(Event::Settings {
                     dir: Dir::Received,
                     ack: true,
                     params: Vec::new(),
@@ -360,7 +414,7 @@ impl Session {
                 let list: Vec<SettingValue> = params
                     .map(|(id, value)| SettingValue { id, value })
                     .collect();
-                self.events.push(Event::Settings {
+                self.event(Event::Settings {
                     dir: Dir::Received,
                     ack: false,
                     params: list.clone(),
@@ -374,7 +428,7 @@ impl Session {
                     params: crate::proto::h2::SettingsParams::new(&[]),
                 }
                 .encode(&mut self.out);
-                self.events.push(Event::Settings {
+                self.event(Event::Settings {
                     dir: Dir::Sent,
                     ack: true,
                     params: Vec::new(),
@@ -400,7 +454,7 @@ impl Session {
                 last_stream, code, ..
             } => {
                 self.peer_goaway = true;
-                self.events.push(Event::GoAway {
+                self.event(Event::GoAway {
                     dir: Dir::Received,
                     last_stream,
                     code,
@@ -450,7 +504,7 @@ impl Session {
     /// Ends one stream with RST_STREAM (§5.4.2).
     pub(super) fn reset(&mut self, stream: u32, code: ErrorCode, reason: &'static str) {
         Frame::RstStream { stream, code }.encode(&mut self.out);
-        self.events.push(Event::RstStream {
+        self.event(Event::RstStream {
             dir: Dir::Sent,
             stream,
             code,
@@ -461,9 +515,37 @@ impl Session {
         }
     }
 
+    /// Frees what a connection that waits for the client has no use for:
+    /// the empty output buffer, and the stream map's node if no stream is
+    /// open (an emptied B-tree keeps its leaf: eleven streams' room, over
+    /// a kilobyte). The socket side calls it when it has caught up.
+    pub fn release_idle(&mut self) {
+        if self.out.is_empty() {
+            self.out = Vec::new();
+        }
+        if self.streams.is_empty() {
+            self.streams = BTreeMap::new();
+        }
+    }
+
+    /// Stops recording events (nobody reads them) and drops those recorded
+    /// so far (the server's SETTINGS).
+    pub fn without_events(mut self) -> Session {
+        self.record_events = false;
+        self.events = Vec::new();
+        self
+    }
+
+    /// Records a log event, if anyone reads them.
+    pub(super) fn event(&mut self, e: Event) {
+        if self.record_events {
+            self.events.push(e);
+        }
+    }
+
     /// Logs a stream's new state.
     pub(super) fn stream_event(&mut self, id: u32, state: StreamState) {
-        self.events.push(Event::Stream {
+        self.event(Event::Stream {
             id,
             state,
             method: None,

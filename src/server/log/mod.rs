@@ -159,6 +159,8 @@ pub enum Timer {
     LingerIdle,
     /// Lingering close: total.
     LingerTotal,
+    /// HTTP/2: our SETTINGS still unacknowledged (RFC 9113 §6.5.3).
+    SettingsAck,
 }
 
 impl std::fmt::Display for Timer {
@@ -168,6 +170,7 @@ impl std::fmt::Display for Timer {
             Timer::Idle => "idle",
             Timer::LingerIdle => "linger-idle",
             Timer::LingerTotal => "linger-total",
+            Timer::SettingsAck => "settings-ack",
         })
     }
 }
