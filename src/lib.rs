@@ -62,4 +62,5 @@ pub mod stream;
 pub mod teardown;
 #[cfg(test)]
 mod test_rng;
+pub mod tls_decrypt;
 pub mod wire;
