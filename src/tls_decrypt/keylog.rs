@@ -80,6 +80,22 @@ const IGNORED: [&[u8]; 3] = [
     b"RSA",
 ];
 
+/// Whether a label is one of the format's that this decrypter does not
+/// use: [`IGNORED`], and the application secrets after a KeyUpdate
+/// (`CLIENT_TRAFFIC_SECRET_1`, ...; OpenSSL 3.0 writes them as
+/// `..._TRAFFIC_SECRET_N`), which the decrypter derives from generation 0
+/// itself (RFC 8446 §7.2).
+fn ignored(label: &[u8]) -> bool {
+    let later_generation = [&b"CLIENT_TRAFFIC_SECRET_"[..], b"SERVER_TRAFFIC_SECRET_"]
+        .iter()
+        .any(|prefix| {
+            label
+                .strip_prefix(*prefix)
+                .is_some_and(|n| !n.is_empty() && n != b"0")
+        });
+    IGNORED.contains(&label) || later_generation
+}
+
 /// A secret's bytes. Its `Debug` shows the length only, so that a report
 /// or a log line never carries key material by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -196,7 +212,7 @@ pub struct KeyLogCounts {
     /// Comments and blank lines.
     pub comments: usize,
     /// Lines with a label this decrypter does not use (`CLIENT_EARLY_TRAFFIC_SECRET`,
-    /// `EARLY_EXPORTER_SECRET`, `RSA`).
+    /// `EARLY_EXPORTER_SECRET`, `RSA`, the traffic secrets after generation 0).
     pub ignored: usize,
     /// The same secret again (harmless: rustls and curl may both log it).
     pub repeated: usize,
@@ -264,7 +280,7 @@ impl KeyLog {
             .split(|b| b.is_ascii_whitespace())
             .filter(|f| !f.is_empty())
             .collect();
-        if fields.first().is_some_and(|label| IGNORED.contains(label)) {
+        if fields.first().is_some_and(|label| ignored(label)) {
             self.counts.ignored += 1;
             return;
         }
@@ -346,6 +362,7 @@ mod tests {
              \n\
              CLIENT_HANDSHAKE_TRAFFIC_SECRET {r2} {s32}\n\
              CLIENT_EARLY_TRAFFIC_SECRET {r2} {s32}\n\
+             SERVER_TRAFFIC_SECRET_N {r2} {s32}\n\
              CLIENT_RANDOM {r1}\n\
              SERVER_SECRET_SAUCE {r2} {s32}\n\
              CLIENT_RANDOM {short} {m}\n\
@@ -371,7 +388,7 @@ mod tests {
                 c.repeated,
                 c.malformed
             ),
-            (14, 3, 2, 1, 1, 7)
+            (15, 3, 2, 2, 1, 7)
         );
         let problems: Vec<(usize, LineProblem)> = log
             .malformed()
@@ -381,19 +398,19 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                (6, LineProblem::FieldCount(2)),
-                (7, LineProblem::UnknownLabel),
-                (8, LineProblem::BadClientRandom),
-                (9, LineProblem::BadSecretHex),
+                (7, LineProblem::FieldCount(2)),
+                (8, LineProblem::UnknownLabel),
+                (9, LineProblem::BadClientRandom),
+                (10, LineProblem::BadSecretHex),
                 (
-                    10,
+                    11,
                     LineProblem::SecretLength {
                         label: Label::ClientRandom,
                         len: 32
                     }
                 ),
-                (12, LineProblem::Conflict(Label::ClientRandom)),
-                (13, LineProblem::FieldCount(1)),
+                (13, LineProblem::Conflict(Label::ClientRandom)),
+                (14, LineProblem::FieldCount(1)),
             ]
         );
         let first = log.secrets(&Random([1; 32])).expect("r1");
