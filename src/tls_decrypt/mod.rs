@@ -31,6 +31,8 @@
 mod error;
 pub mod keylog;
 mod record;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod seal;
 mod session;
 mod suite;
 mod tls12;

@@ -233,6 +233,12 @@ impl Decrypter {
         self.epoch
     }
 
+    /// The sequence number the next protected record will be opened with,
+    /// while there are keys.
+    pub fn next_seq(&self) -> Option<u64> {
+        self.keys.as_ref().map(|k| k.seq)
+    }
+
     /// Opens the direction's next record (header and fragment).
     ///
     /// Records in the clear come back as they are, with [`Epoch::Clear`]:

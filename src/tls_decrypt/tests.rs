@@ -3,8 +3,7 @@
 //! the decrypter, and the key log parser on good and bad lines. The real
 //! peers' captures are in `tests/tls_decrypt.rs`.
 
-use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey};
-
+use super::seal::{seal12, seal13};
 use super::*;
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -111,28 +110,6 @@ fn tls12_prf_sha256_known_answer() {
 }
 
 // ---- records sealed here -------------------------------------------------
-
-/// Seals like a TLS 1.3 sender: inner plaintext = content, type, `pad` zeros.
-fn seal13(s: Suite, secret: &[u8], seq: u64, ty: u8, content: &[u8], pad: usize) -> Vec<u8> {
-    let (key, iv) = tls13::traffic_key_iv(s, secret);
-    let key = LessSafeKey::new(UnboundKey::new(s.aead.algorithm(), &key).expect("key"));
-    let mut nonce = iv;
-    for (n, b) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
-        *n ^= b;
-    }
-    let mut body = content.to_vec();
-    body.push(ty);
-    body.resize(body.len() + pad, 0);
-    let len = (body.len() + s.aead.tag_len()) as u16;
-    let header = [23, 3, 3, len.to_be_bytes()[0], len.to_be_bytes()[1]];
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(header),
-        &mut body,
-    )
-    .expect("seal");
-    [&header[..], &body].concat()
-}
 
 fn secret(byte: u8, len: usize) -> Vec<u8> {
     vec![byte; len]
@@ -269,38 +246,6 @@ fn tls13_all_padding_and_clear_records_after_keys_are_errors() {
         d.open(&[23, 3, 3, 0, 3, 1, 2, 3]),
         Err(DecryptError::Malformed(RecordProblem::TooShort(3)))
     ));
-}
-
-/// Seals like a TLS 1.2 sender with the key block's keys.
-fn seal12(s: Suite, keys: &tls12::WriteKeys, seq: u64, ty: u8, content: &[u8]) -> Vec<u8> {
-    let key = LessSafeKey::new(UnboundKey::new(s.aead.algorithm(), &keys.key).expect("key"));
-    let mut nonce = [0u8; 12];
-    let explicit: Vec<u8> = if keys.fixed_iv.len() == 4 {
-        nonce[..4].copy_from_slice(&keys.fixed_iv);
-        // Any explicit nonce will do; senders often use the sequence number.
-        let e = (seq ^ 0x5a5a).to_be_bytes().to_vec();
-        nonce[4..].copy_from_slice(&e);
-        e
-    } else {
-        nonce.copy_from_slice(&keys.fixed_iv);
-        for (n, b) in nonce[4..].iter_mut().zip(seq.to_be_bytes()) {
-            *n ^= b;
-        }
-        Vec::new()
-    };
-    let mut aad = seq.to_be_bytes().to_vec();
-    aad.extend_from_slice(&[ty, 3, 3]);
-    aad.extend_from_slice(&(content.len() as u16).to_be_bytes());
-    let mut body = content.to_vec();
-    key.seal_in_place_append_tag(
-        Nonce::assume_unique_for_key(nonce),
-        Aad::from(aad),
-        &mut body,
-    )
-    .expect("seal");
-    let fragment = [explicit, body].concat();
-    let len = (fragment.len() as u16).to_be_bytes();
-    [&[ty, 3, 3, len[0], len[1]][..], &fragment].concat()
 }
 
 #[test]
