@@ -17,6 +17,10 @@
 //! | [`capture_file`] | a whole pcap or pcapng file |
 //! | [`wire_frame`] | `[link type selector, length selector, frame...]` |
 //! | [`analyze_capture`] | a whole pcap or pcapng file |
+//! | [`tls_keylog`] | a key log file |
+//! | [`tls_records`] | `[suite and side, op...]` (see the function) |
+
+mod tls;
 
 use std::io::{self, Cursor, Read};
 
@@ -28,6 +32,8 @@ use crate::http::{
 };
 use crate::report::{Report, json, table, zeek};
 use crate::wire::{DecodeOptions, Decoded, Skip, decode};
+
+pub use tls::{tls_keylog, tls_records};
 
 /// Small limits, so that short fuzz inputs reach every limit branch.
 fn small_limits() -> Limits {

@@ -31,6 +31,10 @@
 //! the scripted raw client the tests and labs drive it with; [`labs`] joins
 //! server, capture, client and analyzer into the reset lab.
 //!
+//! [`tls_decrypt`] opens TLS records with the secrets of an NSS key log
+//! (TLS 1.3 and the TLS 1.2 AEAD suites), for the TLS decoding to come;
+//! like [`proto`] it depends on nothing else in the crate.
+//!
 //! Not part of the tool, compiled only with their cargo features for the
 //! tests, examples, benchmarks and fuzzers: `groundtruth` (connections that end
 //! a known way, the benchmark's traffic and its truth file) and `fuzzing` (the
@@ -62,4 +66,5 @@ pub mod stream;
 pub mod teardown;
 #[cfg(test)]
 mod test_rng;
+pub mod tls_decrypt;
 pub mod wire;

@@ -1,0 +1,442 @@
+//! The NSS key log format: one secret per line, `LABEL <client random>
+//! <secret>`, both in hex, as NSS, OpenSSL, BoringSSL, rustls and curl write
+//! it to `SSLKEYLOGFILE` (documented by NSS and, since 2024, by the IETF
+//! draft-ietf-tls-keylogfile). Lines starting with `#` are comments.
+//!
+//! Parsing never fails: a line that cannot be used is counted, with its
+//! line number, and the rest of the file still counts. A file with nothing
+//! usable is an empty key log, and each connection then says why it was not
+//! decrypted.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use super::Random;
+
+/// The labels a decrypter uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Label {
+    /// TLS 1.2 (and earlier): the 48-byte master secret (RFC 5246 §8.1).
+    ClientRandom,
+    /// TLS 1.3: the client's handshake traffic secret (RFC 8446 §7.1).
+    ClientHandshakeTrafficSecret,
+    /// TLS 1.3: the server's handshake traffic secret.
+    ServerHandshakeTrafficSecret,
+    /// TLS 1.3: the client's first application traffic secret.
+    ClientTrafficSecret0,
+    /// TLS 1.3: the server's first application traffic secret.
+    ServerTrafficSecret0,
+    /// TLS 1.3: the exporter master secret (kept; no record uses it).
+    ExporterSecret,
+}
+
+impl Label {
+    /// The label as the file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::ClientRandom => "CLIENT_RANDOM",
+            Label::ClientHandshakeTrafficSecret => "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+            Label::ServerHandshakeTrafficSecret => "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+            Label::ClientTrafficSecret0 => "CLIENT_TRAFFIC_SECRET_0",
+            Label::ServerTrafficSecret0 => "SERVER_TRAFFIC_SECRET_0",
+            Label::ExporterSecret => "EXPORTER_SECRET",
+        }
+    }
+
+    fn parse(word: &[u8]) -> Option<Self> {
+        Some(match word {
+            b"CLIENT_RANDOM" => Label::ClientRandom,
+            b"CLIENT_HANDSHAKE_TRAFFIC_SECRET" => Label::ClientHandshakeTrafficSecret,
+            b"SERVER_HANDSHAKE_TRAFFIC_SECRET" => Label::ServerHandshakeTrafficSecret,
+            b"CLIENT_TRAFFIC_SECRET_0" => Label::ClientTrafficSecret0,
+            b"SERVER_TRAFFIC_SECRET_0" => Label::ServerTrafficSecret0,
+            b"EXPORTER_SECRET" => Label::ExporterSecret,
+            _ => return None,
+        })
+    }
+
+    /// The lengths a secret under this label can have: the master secret is
+    /// always 48 bytes (RFC 5246 §8.1); a TLS 1.3 secret is as long as the
+    /// suite's hash, SHA-256 or SHA-384 (RFC 8446 §7.1).
+    fn fits(self, len: usize) -> bool {
+        match self {
+            Label::ClientRandom => len == 48,
+            _ => len == 32 || len == 48,
+        }
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Labels of the key log format that this decrypter does not use: 0-RTT
+/// early data and the RSA key transport shortcut. Counted, not errors.
+const IGNORED: [&[u8]; 3] = [
+    b"CLIENT_EARLY_TRAFFIC_SECRET",
+    b"EARLY_EXPORTER_SECRET",
+    b"RSA",
+];
+
+/// Whether a label is one of the format's that this decrypter does not
+/// use: [`IGNORED`], and the application secrets after a KeyUpdate
+/// (`CLIENT_TRAFFIC_SECRET_1`, ...; OpenSSL 3.0 writes them as
+/// `..._TRAFFIC_SECRET_N`), which the decrypter derives from generation 0
+/// itself (RFC 8446 §7.2).
+fn ignored(label: &[u8]) -> bool {
+    let later_generation = [&b"CLIENT_TRAFFIC_SECRET_"[..], b"SERVER_TRAFFIC_SECRET_"]
+        .iter()
+        .any(|prefix| {
+            label
+                .strip_prefix(*prefix)
+                .is_some_and(|n| !n.is_empty() && n != b"0")
+        });
+    IGNORED.contains(&label) || later_generation
+}
+
+/// A secret's bytes. Its `Debug` shows the length only, so that a report
+/// or a log line never carries key material by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub Vec<u8>);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({} bytes)", self.0.len())
+    }
+}
+
+/// Every secret the key log holds for one client random.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Secrets {
+    /// `CLIENT_RANDOM`.
+    pub master_secret: Option<Secret>,
+    /// `CLIENT_HANDSHAKE_TRAFFIC_SECRET`.
+    pub client_handshake: Option<Secret>,
+    /// `SERVER_HANDSHAKE_TRAFFIC_SECRET`.
+    pub server_handshake: Option<Secret>,
+    /// `CLIENT_TRAFFIC_SECRET_0`.
+    pub client_traffic_0: Option<Secret>,
+    /// `SERVER_TRAFFIC_SECRET_0`.
+    pub server_traffic_0: Option<Secret>,
+    /// `EXPORTER_SECRET`.
+    pub exporter: Option<Secret>,
+}
+
+impl Secrets {
+    /// The secret under `label`, if the key log had it.
+    pub fn get(&self, label: Label) -> Option<&Secret> {
+        self.slot(label).as_ref()
+    }
+
+    fn slot(&self, label: Label) -> &Option<Secret> {
+        match label {
+            Label::ClientRandom => &self.master_secret,
+            Label::ClientHandshakeTrafficSecret => &self.client_handshake,
+            Label::ServerHandshakeTrafficSecret => &self.server_handshake,
+            Label::ClientTrafficSecret0 => &self.client_traffic_0,
+            Label::ServerTrafficSecret0 => &self.server_traffic_0,
+            Label::ExporterSecret => &self.exporter,
+        }
+    }
+
+    fn slot_mut(&mut self, label: Label) -> &mut Option<Secret> {
+        match label {
+            Label::ClientRandom => &mut self.master_secret,
+            Label::ClientHandshakeTrafficSecret => &mut self.client_handshake,
+            Label::ServerHandshakeTrafficSecret => &mut self.server_handshake,
+            Label::ClientTrafficSecret0 => &mut self.client_traffic_0,
+            Label::ServerTrafficSecret0 => &mut self.server_traffic_0,
+            Label::ExporterSecret => &mut self.exporter,
+        }
+    }
+}
+
+/// What was wrong with a line the key log could not use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LineProblem {
+    /// Not three space-separated fields.
+    FieldCount(usize),
+    /// A first field that is no key log label.
+    UnknownLabel,
+    /// The client random is not 64 hex digits.
+    BadClientRandom,
+    /// The secret is not an even number of hex digits.
+    BadSecretHex,
+    /// A secret of a length its label cannot have.
+    SecretLength {
+        /// The line's label.
+        label: Label,
+        /// The secret's length in bytes.
+        len: usize,
+    },
+    /// The same label and client random again with another secret; the
+    /// first one is kept.
+    Conflict(Label),
+}
+
+impl fmt::Display for LineProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LineProblem::FieldCount(n) => write!(f, "{n} fields, expected 3"),
+            LineProblem::UnknownLabel => f.write_str("unknown label"),
+            LineProblem::BadClientRandom => f.write_str("client random is not 64 hex digits"),
+            LineProblem::BadSecretHex => f.write_str("secret is not hex"),
+            LineProblem::SecretLength { label, len } => {
+                write!(f, "{label} secret of {len} bytes")
+            }
+            LineProblem::Conflict(label) => {
+                write!(f, "a second, different {label} for the same client random")
+            }
+        }
+    }
+}
+
+/// A line the key log could not use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Malformed {
+    /// 1-based line number.
+    pub line: usize,
+    /// What was wrong.
+    pub problem: LineProblem,
+}
+
+/// How many lines went where.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyLogCounts {
+    /// Lines read.
+    pub lines: usize,
+    /// Secrets kept.
+    pub secrets: usize,
+    /// Comments and blank lines.
+    pub comments: usize,
+    /// Lines with a label this decrypter does not use (`CLIENT_EARLY_TRAFFIC_SECRET`,
+    /// `EARLY_EXPORTER_SECRET`, `RSA`, the traffic secrets after generation 0).
+    pub ignored: usize,
+    /// The same secret again (harmless: rustls and curl may both log it).
+    pub repeated: usize,
+    /// Lines that could not be used.
+    pub malformed: usize,
+}
+
+/// At most this many malformed lines are kept with their numbers (all are
+/// counted), so that a wrong file given as a key log costs little memory.
+pub const MAX_MALFORMED_KEPT: usize = 100;
+
+/// A parsed key log.
+#[derive(Clone, Debug, Default)]
+pub struct KeyLog {
+    by_random: HashMap<Random, Secrets>,
+    counts: KeyLogCounts,
+    malformed: Vec<Malformed>,
+}
+
+impl KeyLog {
+    /// Parses a key log's bytes. Never fails: see [`KeyLog::malformed`].
+    pub fn parse(text: &[u8]) -> Self {
+        let mut log = KeyLog::default();
+        if text.is_empty() {
+            return log;
+        }
+        // A final newline ends the last line; it does not start another.
+        let body = text.strip_suffix(b"\n").unwrap_or(text);
+        for (i, line) in body.split(|&b| b == b'\n').enumerate() {
+            log.counts.lines += 1;
+            log.line(i + 1, line);
+        }
+        log
+    }
+
+    /// The secrets for a connection's client random.
+    pub fn secrets(&self, client_random: &Random) -> Option<&Secrets> {
+        self.by_random.get(client_random)
+    }
+
+    /// How many lines went where.
+    pub fn counts(&self) -> KeyLogCounts {
+        self.counts
+    }
+
+    /// The malformed lines, in file order (the first
+    /// [`MAX_MALFORMED_KEPT`]; `counts().malformed` has them all).
+    pub fn malformed(&self) -> &[Malformed] {
+        &self.malformed
+    }
+
+    /// How many connections (client randoms) the key log has secrets for.
+    pub fn connections(&self) -> usize {
+        self.by_random.len()
+    }
+
+    fn line(&mut self, number: usize, line: &[u8]) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() || trimmed.starts_with(b"#") {
+            self.counts.comments += 1;
+            return;
+        }
+        let fields: Vec<&[u8]> = trimmed
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|f| !f.is_empty())
+            .collect();
+        if fields.first().is_some_and(|label| ignored(label)) {
+            self.counts.ignored += 1;
+            return;
+        }
+        match Self::entry(&fields) {
+            Ok((label, random, secret)) => self.keep(number, label, random, secret),
+            Err(problem) => self.reject(number, problem),
+        }
+    }
+
+    fn entry(fields: &[&[u8]]) -> Result<(Label, Random, Secret), LineProblem> {
+        let &[label, random, secret] = fields else {
+            return Err(LineProblem::FieldCount(fields.len()));
+        };
+        let label = Label::parse(label).ok_or(LineProblem::UnknownLabel)?;
+        let random = hex(random)
+            .and_then(|r| <[u8; 32]>::try_from(r).ok())
+            .ok_or(LineProblem::BadClientRandom)?;
+        let secret = hex(secret).ok_or(LineProblem::BadSecretHex)?;
+        if !label.fits(secret.len()) {
+            return Err(LineProblem::SecretLength {
+                label,
+                len: secret.len(),
+            });
+        }
+        Ok((label, Random(random), Secret(secret)))
+    }
+
+    fn keep(&mut self, number: usize, label: Label, random: Random, secret: Secret) {
+        let slot = self.by_random.entry(random).or_default().slot_mut(label);
+        match slot {
+            None => {
+                *slot = Some(secret);
+                self.counts.secrets += 1;
+            }
+            Some(kept) if *kept == secret => self.counts.repeated += 1,
+            Some(_) => self.reject(number, LineProblem::Conflict(label)),
+        }
+    }
+
+    fn reject(&mut self, line: usize, problem: LineProblem) {
+        self.counts.malformed += 1;
+        if self.malformed.len() < MAX_MALFORMED_KEPT {
+            self.malformed.push(Malformed { line, problem });
+        }
+    }
+}
+
+/// Hex digits to bytes; `None` for an odd count or a non-hex digit.
+fn hex(digits: &[u8]) -> Option<Vec<u8>> {
+    if !digits.len().is_multiple_of(2) {
+        return None;
+    }
+    digits
+        .chunks_exact(2)
+        .map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?))
+        .collect()
+}
+
+fn nibble(d: u8) -> Option<u8> {
+    match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        b'A'..=b'F' => Some(d - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_log_keeps_good_lines_and_numbers_bad_ones() {
+        let r1 = "01".repeat(32);
+        let r2 = "02".repeat(32);
+        let text = format!(
+            "# SSL/TLS secrets log file, generated by OpenSSL\r\n\
+             CLIENT_RANDOM {r1} {m}\r\n\
+             \n\
+             CLIENT_HANDSHAKE_TRAFFIC_SECRET {r2} {s32}\n\
+             CLIENT_EARLY_TRAFFIC_SECRET {r2} {s32}\n\
+             SERVER_TRAFFIC_SECRET_N {r2} {s32}\n\
+             CLIENT_RANDOM {r1}\n\
+             SERVER_SECRET_SAUCE {r2} {s32}\n\
+             CLIENT_RANDOM {short} {m}\n\
+             CLIENT_RANDOM {r1} zz{m}\n\
+             CLIENT_RANDOM {r2} {s32}\n\
+             CLIENT_RANDOM {r1} {m}\n\
+             CLIENT_RANDOM {r1} {m2}\n\
+             \u{0}\u{ff}garbage\n\
+             EXPORTER_SECRET {r2} {s32}",
+            m = "aa".repeat(48),
+            m2 = "bb".repeat(48),
+            s32 = "cc".repeat(32),
+            short = "01".repeat(31),
+        );
+        let log = KeyLog::parse(text.as_bytes());
+        let c = log.counts();
+        assert_eq!(
+            (
+                c.lines,
+                c.secrets,
+                c.comments,
+                c.ignored,
+                c.repeated,
+                c.malformed
+            ),
+            (15, 3, 2, 2, 1, 7)
+        );
+        let problems: Vec<(usize, LineProblem)> = log
+            .malformed()
+            .iter()
+            .map(|m| (m.line, m.problem.clone()))
+            .collect();
+        assert_eq!(
+            problems,
+            vec![
+                (7, LineProblem::FieldCount(2)),
+                (8, LineProblem::UnknownLabel),
+                (9, LineProblem::BadClientRandom),
+                (10, LineProblem::BadSecretHex),
+                (
+                    11,
+                    LineProblem::SecretLength {
+                        label: Label::ClientRandom,
+                        len: 32
+                    }
+                ),
+                (13, LineProblem::Conflict(Label::ClientRandom)),
+                (14, LineProblem::FieldCount(1)),
+            ]
+        );
+        let first = log.secrets(&Random([1; 32])).expect("r1");
+        assert_eq!(
+            first.master_secret.as_ref().map(|s| s.0.clone()),
+            Some(vec![0xaa; 48])
+        );
+        let second = log.secrets(&Random([2; 32])).expect("r2");
+        assert!(second.client_handshake.is_some() && second.exporter.is_some());
+        assert_eq!(log.connections(), 2);
+        assert_eq!(
+            format!("{:?}", first.master_secret),
+            "Some(Secret(48 bytes))"
+        );
+    }
+
+    #[test]
+    fn key_log_of_nothing_or_of_another_file_holds_nothing() {
+        assert_eq!(KeyLog::parse(b"").counts(), KeyLogCounts::default());
+        let binary: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+        let log = KeyLog::parse(&binary);
+        assert_eq!(log.connections(), 0);
+        assert!(log.malformed().len() <= MAX_MALFORMED_KEPT);
+        assert_eq!(
+            log.counts().malformed + log.counts().comments,
+            log.counts().lines
+        );
+    }
+}
