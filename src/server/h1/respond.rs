@@ -1,7 +1,5 @@
 //! Answering: building responses into the output buffer and writing it out.
 
-use std::io::Write;
-
 use super::{After, Conn, Flow, Phase, Sending, io_flow};
 use crate::http::{Framing, ParseError, Response};
 use crate::server::conn::Cx;
@@ -101,6 +99,10 @@ impl Conn {
                 }
                 Err(e) => return io_flow(e),
             }
+        }
+        // Over TLS the last records may still wait for room in the socket.
+        if let Err(e) = self.stream.flush() {
+            return io_flow(e);
         }
         let bytes = self.out.len();
         self.out.clear();
