@@ -2,6 +2,7 @@
 
 use super::{After, Conn, Flow, Phase, Sending, io_flow};
 use crate::http::{Framing, ParseError, Response};
+use crate::server::ReadMode;
 use crate::server::conn::Cx;
 use crate::server::log::{Cause, Event, Timer};
 
@@ -90,6 +91,11 @@ impl Conn {
     /// Writes `out` until done or `WouldBlock` (mio: buffer short writes and wait
     /// for WRITABLE, which is always registered).
     pub(super) fn write_out(&mut self, cx: &mut Cx<'_>) -> Flow {
+        if matches!(self.phase, Phase::Writing(After::Close(_)))
+            && cx.config.mode != ReadMode::Abort
+        {
+            self.stream.close_after_write();
+        }
         while self.out_pos < self.out.len() {
             match self.stream.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Flow::Close(Cause::SocketError),

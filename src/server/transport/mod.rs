@@ -86,6 +86,14 @@ impl Stream {
         }
     }
 
+    /// The connection closes gracefully after what is being written: over
+    /// TLS the close_notify leaves with the last records.
+    pub fn close_after_write(&mut self) {
+        if let Stream::Tls(t) = self {
+            t.close_after_write();
+        }
+    }
+
     /// Everything written so far is on the socket (TLS keeps records
     /// while the socket is full); WouldBlock otherwise.
     pub fn flush(&mut self) -> io::Result<()> {

@@ -127,6 +127,9 @@ pub(in crate::server) struct TlsStream {
     close_notify_sent: bool,
     /// Our close sends close_notify (off: the truncation lab).
     send_close_notify: bool,
+    /// The connection closes after what is being written: the close_notify
+    /// joins its last records.
+    last_write: bool,
     /// Events for the log, collected by the connection after each drive.
     pub notes: Vec<Event>,
 }
@@ -149,6 +152,7 @@ impl TlsStream {
             failed: false,
             close_notify_sent: false,
             send_close_notify,
+            last_write: false,
             notes: Vec::new(),
         }
     }
@@ -248,6 +252,9 @@ impl TlsStream {
             _ => {}
         }
         let n = self.tls.writer().write(buf)?;
+        if self.last_write && n == buf.len() {
+            self.begin_close(false);
+        }
         match self.flush() {
             Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(e),
             _ if n == 0 && !buf.is_empty() => Err(io::ErrorKind::WouldBlock.into()),
@@ -263,6 +270,16 @@ impl TlsStream {
             }
         }
         Ok(())
+    }
+
+    /// What is being written is the last: its final records and the
+    /// close_notify go to the socket in one write. Written apart, the alert
+    /// can still sit in the send queue (Linux holds a small write back
+    /// while earlier data is unacknowledged: autocorking) when a close that
+    /// finds unread records turns into a RST, and a RST discards the queue
+    /// (RFC 9293 §3.6 ABORT): the alert would be logged but never sent.
+    pub fn close_after_write(&mut self) {
+        self.last_write = true;
     }
 
     /// Our close begins: close_notify (RFC 8446 §6.1) unless the close is
