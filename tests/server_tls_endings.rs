@@ -201,12 +201,11 @@ fn drain_sends_close_notify_and_fin_then_reads_to_the_clients_end() {
     assert_eq!(e.first, "FIN", "{e:?}");
     assert_eq!(e.server_alerts, vec!["0"], "{e:?}");
     assert!(said(&e, &SENT), "{e:?}");
-    assert!(
-        e.log
-            .iter()
-            .any(|ev| matches!(ev, Event::HalfClosed { .. })),
-        "{e:?}"
-    );
+    // The log in wire order: the alert left with the response, before the FIN.
+    let at = |want: fn(&Event) -> bool| e.log.iter().position(want);
+    let alert = at(|ev| *ev == SENT).expect("close_notify logged");
+    let fin = at(|ev| matches!(ev, Event::HalfClosed { .. })).expect("half-close logged");
+    assert!(alert < fin, "{e:?}");
     assert_eq!(e.closed.end, CloseEnding::WeSentFin, "{e:?}");
 }
 

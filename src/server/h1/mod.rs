@@ -282,6 +282,7 @@ impl Conn {
             }
             return Some(self.finish_our_close(Cause::SocketError, cx, false));
         }
+        self.transport_notes(cx);
         self.log(cx, Event::HalfClosed { cause });
         self.timer = None;
         // Lingering reads whatever of the body still comes: the final close
@@ -316,6 +317,14 @@ impl Conn {
 
     fn log(&self, cx: &mut Cx<'_>, event: Event) {
         cx.events.push((self.id, event));
+    }
+
+    /// The transport's own events (TLS alerts) where they happened, before
+    /// the events that follow them on the wire.
+    fn transport_notes(&mut self, cx: &mut Cx<'_>) {
+        for e in self.stream.take_notes() {
+            cx.events.push((self.id, e));
+        }
     }
 }
 

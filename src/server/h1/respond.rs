@@ -124,6 +124,7 @@ impl Conn {
                 keep_alive: s.keep_alive,
             };
             self.log(cx, event);
+            self.transport_notes(cx);
         }
         let Phase::Writing(after) = std::mem::replace(&mut self.phase, Phase::Head) else {
             return Flow::Continue;

@@ -401,6 +401,9 @@ impl Conn {
             }
             return self.finish_our_close(Cause::SocketError, cx);
         }
+        for e in self.stream.take_notes() {
+            cx.events.push((self.id, e));
+        }
         cx.events.push((self.id, Event::HalfClosed { cause }));
         self.timer = None;
         self.phase = Phase::Lingering {
