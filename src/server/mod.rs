@@ -45,6 +45,7 @@ mod conn;
 mod h1;
 pub mod h2;
 mod handle;
+mod listeners;
 pub mod log;
 mod read_mode;
 pub mod tls;
@@ -64,18 +65,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::http::{Response, pattern_byte};
 use conn::{Conn, Cx, Next};
+use listeners::{LISTENER, Listeners, TLS_LISTENER};
 use transport::plain;
 
-const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
-/// Connections take tokens from 2 up (their id + 1), so the TLS
-/// listener takes the other end.
-const TLS_LISTENER: Token = Token(usize::MAX);
 /// Scratch buffer for peeks and discarded reads (nginx lingers with 4 KiB; a larger
 /// buffer lets one peek see a whole head and its pipelined neighbours).
 const SCRATCH: usize = 64 * 1024;
@@ -135,9 +133,7 @@ pub struct Stats {
 pub struct Server {
     config: Config,
     poll: Poll,
-    /// The cleartext listener; `None` with `--tls` alone.
-    listener: Option<TcpListener>,
-    tls: Option<TlsListener>,
+    listeners: Listeners,
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
     sink: LogSink,
@@ -154,38 +150,12 @@ impl Server {
     pub fn bind(config: Config, sink: LogSink) -> Result<Server, Error> {
         config.validate()?;
         let poll = Poll::new().map_err(Error::Poll)?;
-        let listen = |addr: SocketAddr, token: Token| -> Result<TcpListener, Error> {
-            let mut l = plain::listen(addr, config.backlog)
-                .map_err(|source| Error::Bind { addr, source })?;
-            poll.registry()
-                .register(&mut l, token, Interest::READABLE)
-                .map_err(Error::Poll)?;
-            Ok(l)
-        };
-        let (listener, tls) = match &config.tls {
-            None => (Some(listen(config.bind, LISTENER)?), None),
-            Some(settings) => {
-                let built = tls::build(settings, config.http2)?;
-                let (plain_listener, tls_addr) = match settings.listen {
-                    TlsListen::Only => (None, config.bind),
-                    TlsListen::Beside(addr) => (Some(listen(config.bind, LISTENER)?), addr),
-                };
-                let tls = TlsListener {
-                    listener: listen(tls_addr, TLS_LISTENER)?,
-                    config: built.config,
-                    ca_pem: built.ca_pem,
-                    alpn: built.alpn,
-                    versions: settings.versions,
-                };
-                (plain_listener, Some(tls))
-            }
-        };
+        let listeners = Listeners::open(&config, &poll)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(Error::Poll)?);
         Ok(Server {
             config,
             poll,
-            listener,
-            tls,
+            listeners,
             waker,
             stop: Arc::new(AtomicBool::new(false)),
             sink,
@@ -200,23 +170,22 @@ impl Server {
     ///
     /// The socket's error, if it has one.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        match (&self.listener, &self.tls) {
-            (Some(l), _) => l.local_addr(),
-            (None, Some(t)) => t.listener.local_addr(),
-            (None, None) => Err(io::ErrorKind::NotConnected.into()),
-        }
+        self.listeners.local_addr()
     }
 
     /// The TLS listener's address, if TLS is on.
     pub fn tls_addr(&self) -> Option<SocketAddr> {
-        self.tls.as_ref().and_then(|t| t.listener.local_addr().ok())
+        self.listeners.tls_addr()
     }
 
     /// The generated CA certificate (PEM) that signed the server's
     /// certificate, for a client's trust store (`curl --cacert`); `None`
     /// without TLS or with the user's own certificate.
     pub fn ca_pem(&self) -> Option<&str> {
-        self.tls.as_ref().and_then(|t| t.ca_pem.as_deref())
+        self.listeners
+            .tls
+            .as_ref()
+            .and_then(|t| t.ca_pem.as_deref())
     }
 
     /// A handle that stops [`run`](Server::run) from another thread or a signal
@@ -244,27 +213,7 @@ impl Server {
             accept_paused: false,
             yielded: Vec::new(),
         };
-        let (mode, framing) = (self.config.mode, self.config.framing);
-        if let Some(Ok(addr)) = self.listener.as_ref().map(TcpListener::local_addr) {
-            self.emit(
-                None,
-                Event::Listening {
-                    addr,
-                    mode,
-                    framing,
-                },
-            );
-        }
-        if let Some(t) = &self.tls
-            && let Ok(addr) = t.listener.local_addr()
-        {
-            let event = Event::ListeningTls {
-                addr,
-                mode,
-                framing,
-                alpn: t.alpn.clone(),
-                versions: t.versions,
-            };
+        for event in self.listeners.announce(&self.config) {
             self.emit(None, event);
         }
         let mut events = Events::with_capacity(1024);
@@ -338,12 +287,7 @@ impl Server {
     fn accept_all(&mut self, state: &mut LoopState, tls: bool) {
         state.accept_paused = false;
         loop {
-            let listener = if tls {
-                self.tls.as_ref().map(|t| &t.listener)
-            } else {
-                self.listener.as_ref()
-            };
-            let Some(listener) = listener else {
+            let Some(listener) = self.listeners.get(tls) else {
                 return;
             };
             match listener.accept() {
@@ -392,7 +336,7 @@ impl Server {
         }
         self.emit(Some(id), Event::Accepted { peer });
         let now = Instant::now();
-        let conn = match (&self.tls, tls) {
+        let conn = match (&self.listeners.tls, tls) {
             (Some(t), true) => Conn::tls(id, stream, t.config.clone(), &self.config, now),
             _ => Conn::new(id, stream, &self.config, now),
         };
@@ -513,15 +457,6 @@ impl Server {
         let t = self.start.elapsed().as_secs_f64();
         self.sink.emit(Record { t, conn, event });
     }
-}
-
-/// The TLS port and what its connections need.
-struct TlsListener {
-    listener: TcpListener,
-    config: Arc<rustls::ServerConfig>,
-    ca_pem: Option<String>,
-    alpn: Vec<Alpn>,
-    versions: TlsVersions,
 }
 
 /// The loop's mutable state, apart from the poller.
