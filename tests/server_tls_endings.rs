@@ -49,6 +49,12 @@ fn tshark(args: &[&str]) -> String {
 /// while capturing it.
 #[track_caller]
 fn ending(mode: ReadMode, close_notify: bool) -> Ending {
+    ending_over(mode, close_notify, "--http1.1")
+}
+
+/// As [`ending`], with curl's protocol flag (`--http1.1`, `--http2`).
+#[track_caller]
+fn ending_over(mode: ReadMode, close_notify: bool, proto: &str) -> Ending {
     let dir = tempfile::tempdir().expect("temp dir");
     let keys = dir.path().join("keys.txt");
     let pcap = dir.path().join("tls.pcap");
@@ -74,7 +80,7 @@ fn ending(mode: ReadMode, close_notify: bool) -> Ending {
     let c = curl(&[
         "--cacert",
         ca.to_str().expect("utf-8"),
-        "--http1.1",
+        proto,
         "-H",
         "Connection: close",
         "-o",
@@ -143,7 +149,7 @@ fn ending(mode: ReadMode, close_notify: bool) -> Ending {
         "-o",
         &keylog,
         "-Y",
-        &format!("tcp.srcport=={port} && http.response.code==200"),
+        &format!("tcp.srcport=={port} && (http.response.code==200 || http2.headers.status==200)"),
         "-T",
         "fields",
         "-e",
@@ -193,6 +199,18 @@ fn no_read_leaves_the_request_records_unread_so_rst() {
     // The alert went out before the RST: the application had finished.
     assert_eq!(e.server_alerts, vec!["0"], "{e:?}");
     assert!(said(&e, &SENT), "{e:?}");
+}
+
+#[test]
+fn h2_no_read_answers_then_close_notify_then_rst() {
+    let e = ending_over(ReadMode::NoRead, true, "--http2");
+    assert_eq!(
+        e.responses, 1,
+        "curl's answer went out before the RST: {e:?}"
+    );
+    assert_eq!(e.first, "RST", "{e:?}");
+    assert_eq!(e.server_alerts, vec!["0"], "{e:?}");
+    assert_eq!(e.closed.end, CloseEnding::WeProvokedRst, "{e:?}");
 }
 
 #[test]

@@ -164,6 +164,12 @@ impl Conn {
     }
 
     fn step(&mut self, cx: &mut Cx<'_>) -> Step {
+        if !cx.config.mode.reads_requests() && self.session.answered > 0 {
+            // The one-shot answer is queued whole and the close follows: over
+            // TLS its close_notify leaves in the same write (see
+            // `Stream::close_after_write`).
+            self.stream.close_after_write();
+        }
         let flushed = match self.flush(cx) {
             Ok(done) => done,
             Err(next) => return Step::Done(next),

@@ -122,6 +122,15 @@ impl Stream {
     pub fn our_close(&mut self, unread: usize, abort: bool, body_due: bool) -> CloseEnding {
         if let Stream::Tls(t) = self {
             t.begin_close(abort);
+            if unread > 0 && !abort {
+                // This close will be a RST, which discards whatever is still
+                // in the send queue (RFC 9293 §3.6). Linux may be holding our
+                // last small write back while earlier data is unacknowledged
+                // (autocorking); turning TCP_NODELAY on pushes pending
+                // segments out now, so the answer and the close_notify the
+                // log reports are on the wire before the RST.
+                let _ = socket2::SockRef::from(self.tcp()).set_tcp_nodelay(true);
+            }
         }
         plain::our_close(self.tcp(), unread, abort, body_due)
     }
