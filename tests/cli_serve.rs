@@ -199,3 +199,71 @@ fn http2_flag_turns_each_way_in_on_and_off() {
         }
     }
 }
+
+#[test]
+fn tls_writes_its_ca_serves_h2_and_http11_and_refuses_misused_flags() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ca = dir.path().join("ca.pem");
+    let ca = ca.to_str().expect("utf-8 path");
+    let mut serve = Serve::start(&["--tls", "--write-ca", ca]);
+    let line = serve.wait_line("event=listening-tls");
+    assert!(
+        line.contains(" alpn=h2,http/1.1 versions=1.2,1.3"),
+        "{line}"
+    );
+    let port = line
+        .split_whitespace()
+        .find_map(|kv| kv.strip_prefix("addr=127.0.0.1:"))
+        .expect("addr= in the listening-tls line");
+    let url = format!("https://localhost:{port}/");
+    let w = [
+        "--cacert",
+        ca,
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_version} %{http_code}",
+    ];
+    for (flag, want) in [("--http2", "2 200"), ("--http1.1", "1.1 200")] {
+        let c = common::curl(&[&w[..], &[flag, &url]].concat());
+        assert_eq!(c.stdout, want, "{flag}: {c:?}");
+    }
+    serve.wait_line("event=tls-established version=1.3");
+    let (status, _) = serve.signal_and_wait(Signal::TERM);
+    assert!(status.success(), "{status:?}");
+
+    for (args, says) in [
+        (
+            &["--alpn", "h2"][..],
+            "TLS options need --tls or --tls-port",
+        ),
+        (
+            &["--tls", "--alpn", "h2c"][..],
+            "h2c is never used over TLS (RFC 9113 §3.3)",
+        ),
+        (
+            &["--tls", "--alpn", "h2", "--http2", "off"][..],
+            "--alpn h2 with --http2 off leaves nothing to offer",
+        ),
+        (
+            &[
+                "--tls",
+                "--cert",
+                "/nonexistent.pem",
+                "--key",
+                "/nonexistent.pem",
+            ][..],
+            "cannot read /nonexistent.pem",
+        ),
+    ] {
+        let out = Command::new(LAB)
+            .args(["serve", "--port", "0"])
+            .args(args)
+            .output()
+            .expect("lab runs");
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(err.lines().count() <= 3, "{args:?}: {err}");
+    }
+}

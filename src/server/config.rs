@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::http::{Framing, Limits};
 
 use super::ReadMode;
+use super::tls::TlsSettings;
 
 /// Which ways into HTTP/2 the server accepts on its cleartext port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -102,6 +103,8 @@ pub struct Config {
     /// HTTP/2: time the client has to acknowledge our SETTINGS, then a
     /// connection error SETTINGS_TIMEOUT (RFC 9113 §6.5.3). Default 10 s.
     pub settings_timeout: Duration,
+    /// TLS with ALPN, on the server's address or beside it (default none).
+    pub tls: Option<TlsSettings>,
 }
 
 impl Default for Config {
@@ -128,6 +131,7 @@ impl Default for Config {
             http2: Http2::Both,
             max_streams: 100,
             settings_timeout: Duration::from_secs(10),
+            tls: None,
         }
     }
 }
@@ -144,6 +148,9 @@ pub enum ConfigError {
     /// A zero limit or timeout.
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    /// Nothing left to offer in ALPN (h2 alone, with HTTP/2 off).
+    #[error("the ALPN list is empty (h2 is not offered when HTTP/2 is off)")]
+    NoAlpn,
 }
 
 impl Config {
@@ -179,6 +186,11 @@ impl Config {
         ];
         if let Some((name, _)) = sizes.iter().find(|(_, n)| *n == 0) {
             return Err(ConfigError::Zero(name));
+        }
+        if let Some(tls) = &self.tls
+            && tls.offered(self.http2).is_empty()
+        {
+            return Err(ConfigError::NoAlpn);
         }
         Ok(())
     }

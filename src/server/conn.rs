@@ -2,12 +2,16 @@
 //! the state the loop lends while driving a connection ([`Cx`]) and what it
 //! must do afterwards ([`Next`]).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use mio::net::TcpStream;
 
 use super::h2::Request;
 use super::log::{Cause, CloseEnding, Event, SettingValue};
+use super::tls::Alpn;
+use super::tls::handshake::{Handshake, Outcome};
+use super::transport::Stream;
 use super::{Config, Stats, h1, h2};
 use crate::proto::h2::{PrefaceMatch, match_preface};
 
@@ -86,6 +90,8 @@ pub(super) struct Upgrade {
 // it would cost an allocation per accept.
 #[allow(clippy::large_enum_variant)]
 pub(super) enum Conn {
+    /// TLS, until the handshake is done and ALPN has chosen.
+    Handshake(Box<Handshake>),
     /// HTTP/1.x; `sniff` while the first bytes may still be the preface.
     H1 { conn: h1::Conn, sniff: bool },
     /// HTTP/2 (boxed: its session is larger than an HTTP/1 connection, and
@@ -98,13 +104,33 @@ pub(super) enum Conn {
 impl Conn {
     pub fn new(id: u64, stream: TcpStream, config: &Config, now: Instant) -> Conn {
         Conn::H1 {
-            conn: h1::Conn::new(id, stream, config, now),
+            conn: h1::Conn::new(id, Stream::Plain(stream), config, now),
             sniff: config.http2.prior_knowledge(),
         }
     }
 
+    /// A connection accepted on the TLS port.
+    pub fn tls(
+        id: u64,
+        stream: TcpStream,
+        tls: Arc<rustls::ServerConfig>,
+        config: &Config,
+        now: Instant,
+    ) -> Conn {
+        let close_notify = config.tls.as_ref().is_none_or(|t| t.close_notify);
+        Conn::Handshake(Box::new(Handshake::new(
+            id,
+            stream,
+            tls,
+            close_notify,
+            now,
+            config.header_timeout,
+        )))
+    }
+
     pub fn id(&self) -> u64 {
         match self {
+            Conn::Handshake(h) => h.id,
             Conn::H1 { conn, .. } => conn.id,
             Conn::H2(c) => c.id,
             Conn::Switching => 0,
@@ -113,14 +139,28 @@ impl Conn {
 
     pub fn stream_mut(&mut self) -> Option<&mut TcpStream> {
         match self {
-            Conn::H1 { conn, .. } => Some(&mut conn.stream),
-            Conn::H2(c) => Some(&mut c.stream),
+            Conn::Handshake(h) => Some(&mut h.tcp),
+            Conn::H1 { conn, .. } => Some(conn.stream.tcp_mut()),
+            Conn::H2(c) => Some(c.stream.tcp_mut()),
             Conn::Switching => None,
+        }
+    }
+
+    /// Moves what the transport has to report (TLS alerts) to the log.
+    fn notes(&mut self, cx: &mut Cx<'_>) {
+        let (id, stream) = match self {
+            Conn::H1 { conn, .. } => (conn.id, &mut conn.stream),
+            Conn::H2(c) => (c.id, &mut c.stream),
+            Conn::Handshake(_) | Conn::Switching => return,
+        };
+        for e in stream.take_notes() {
+            cx.events.push((id, e));
         }
     }
 
     pub fn deadline(&self) -> Option<Instant> {
         match self {
+            Conn::Handshake(h) => h.deadline(),
             Conn::H1 { conn, .. } => conn.deadline(),
             Conn::H2(c) => c.deadline(),
             Conn::Switching => None,
@@ -129,6 +169,10 @@ impl Conn {
 
     pub fn drive(&mut self, cx: &mut Cx<'_>) -> Next {
         let next = match self {
+            Conn::Handshake(h) => match h.drive(cx) {
+                Outcome::Established(alpn) => return self.established(alpn, cx),
+                other => outcome(other),
+            },
             Conn::H1 { conn, sniff } => {
                 if *sniff {
                     match sniff_preface(conn, cx) {
@@ -146,24 +190,54 @@ impl Conn {
             Conn::H2(c) => c.drive(cx),
             Conn::Switching => Next::Wait,
         };
-        self.follow(next, cx)
+        let next = self.follow(next, cx);
+        self.notes(cx);
+        next
     }
 
     pub fn on_timer(&mut self, cx: &mut Cx<'_>) -> Next {
         let next = match self {
+            Conn::Handshake(h) => outcome(h.on_timer(cx)),
             Conn::H1 { conn, .. } => conn.on_timer(cx),
             Conn::H2(c) => c.on_timer(cx),
             Conn::Switching => Next::Wait,
         };
-        self.follow(next, cx)
+        let next = self.follow(next, cx);
+        self.notes(cx);
+        next
     }
 
     pub fn stop(&mut self, cx: &mut Cx<'_>) -> Next {
-        match self {
+        let next = match self {
+            Conn::Handshake(h) => outcome(h.stop(cx)),
             Conn::H1 { conn, .. } => conn.stop(cx),
             Conn::H2(c) => c.stop(cx),
             Conn::Switching => Next::Wait,
-        }
+        };
+        self.notes(cx);
+        next
+    }
+
+    /// The TLS handshake is done: ALPN's choice (none: HTTP/1.1, RFC 7301
+    /// §3.2) takes the connection, which is driven at once (the client's
+    /// request may already be queued).
+    fn established(&mut self, alpn: Option<Alpn>, cx: &mut Cx<'_>) -> Next {
+        let Conn::Handshake(h) = std::mem::replace(self, Conn::Switching) else {
+            return Next::Wait;
+        };
+        let id = h.id;
+        let Some(tls) = h.into_stream() else {
+            return Next::Wait;
+        };
+        let stream = Stream::Tls(Box::new(tls));
+        *self = match alpn {
+            Some(Alpn::H2) => Conn::H2(Box::new(h2::conn::Conn::over_tls(id, stream, cx))),
+            Some(Alpn::Http11) | None => Conn::H1 {
+                conn: h1::Conn::new(id, stream, cx.config, cx.now),
+                sniff: false,
+            },
+        };
+        self.drive(cx)
     }
 
     /// Carries out a switch, then drives the connection in its new protocol.
@@ -185,13 +259,22 @@ impl Conn {
     }
 }
 
+/// A handshake's outcome as the loop's next step.
+fn outcome(o: Outcome) -> Next {
+    match o {
+        Outcome::Wait | Outcome::Established(_) => Next::Wait,
+        Outcome::Yield => Next::Yield,
+        Outcome::Finished { end, cause, unread } => Next::Finished { end, cause, unread },
+    }
+}
+
 /// Peeks at the first bytes: the preface (RFC 9113 §3.4), not it, or too
 /// few to tell (nothing has arrived yet: the first event is often
 /// WRITABLE). `None` when the peek fails or finds the peer's FIN: HTTP/1
 /// reports those.
 fn sniff_preface(conn: &h1::Conn, cx: &mut Cx<'_>) -> Option<PrefaceMatch> {
     let n = crate::proto::h2::PREFACE.len();
-    match conn.stream.peek(&mut cx.scratch[..n]) {
+    match conn.stream.tcp().peek(&mut cx.scratch[..n]) {
         Ok(0) => None,
         Ok(got) => Some(match_preface(&cx.scratch[..got])),
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Some(PrefaceMatch::Incomplete),

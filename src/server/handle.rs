@@ -37,6 +37,8 @@ impl Stopper {
 /// A server running on its own thread. Dropping the handle stops it too.
 pub struct ServerHandle {
     addr: SocketAddr,
+    tls_addr: Option<SocketAddr>,
+    ca_pem: Option<String>,
     stopper: Stopper,
     thread: Option<JoinHandle<Result<Stats, Error>>>,
 }
@@ -61,6 +63,7 @@ pub fn spawn(config: Config, sink: LogSink) -> Result<ServerHandle, Error> {
         addr: server.config.bind,
         source,
     })?;
+    let (tls_addr, ca_pem) = (server.tls_addr(), server.ca_pem().map(str::to_string));
     let stopper = server.stopper();
     let thread = std::thread::Builder::new()
         .name("wirelab-server".into())
@@ -68,6 +71,8 @@ pub fn spawn(config: Config, sink: LogSink) -> Result<ServerHandle, Error> {
         .map_err(Error::Poll)?;
     Ok(ServerHandle {
         addr,
+        tls_addr,
+        ca_pem,
         stopper,
         thread: Some(thread),
     })
@@ -77,6 +82,17 @@ impl ServerHandle {
     /// The address the server listens on (the real port when port 0 was asked).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The TLS listener's address, if TLS is on (the same as
+    /// [`local_addr`](Self::local_addr) with TLS only).
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+
+    /// The generated CA's PEM (see [`Server::ca_pem`]).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// A stopper for another thread (a signal handler, a lab's timer).

@@ -33,7 +33,11 @@
 //! it still sees pipelined requests because it parses the queue again right after
 //! each response instead of waiting for an event.
 //!
-//! A production server would add TLS, a timer wheel instead of scanning
+//! With TLS ([`tls`]) a second listener (or the only one) hands connections
+//! to a handshake first; ALPN's choice then runs the same HTTP/1.x or
+//! HTTP/2 code over decrypted bytes ([`transport`]).
+//!
+//! A production server would add a timer wheel instead of scanning
 //! connections for deadlines, and accept backoff; this one favours clarity.
 
 mod config;
@@ -41,14 +45,18 @@ mod conn;
 mod h1;
 pub mod h2;
 mod handle;
+mod listeners;
 pub mod log;
 mod read_mode;
+pub mod tls;
 mod transport;
 
 pub use config::{Config, ConfigError, Http2};
 pub use handle::{ServerHandle, Stopper, spawn};
+pub use log::TlsVersion;
 pub use log::{Cause, CloseEnding, Dir, Event, H2Start, LogFormat, LogSink, Record, SettingValue};
 pub use read_mode::ReadMode;
+pub use tls::{Alpn, AlpnError, Identity, TlsListen, TlsSettings, TlsSetupError, TlsVersions};
 
 use std::collections::HashMap;
 use std::io;
@@ -57,14 +65,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use mio::net::{TcpListener, TcpStream};
+use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::http::{Response, pattern_byte};
 use conn::{Conn, Cx, Next};
+use listeners::{LISTENER, Listeners, TLS_LISTENER};
 use transport::plain;
 
-const LISTENER: Token = Token(0);
 const WAKER: Token = Token(1);
 /// Scratch buffer for peeks and discarded reads (nginx lingers with 4 KiB; a larger
 /// buffer lets one peek see a whole head and its pipelined neighbours).
@@ -87,6 +95,9 @@ pub enum Error {
     /// The poller failed.
     #[error("event loop failed: {0}")]
     Poll(#[source] io::Error),
+    /// TLS could not be set up (certificate, key, key log).
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsSetupError),
     /// The server thread panicked.
     #[error("server thread panicked")]
     Panicked,
@@ -122,7 +133,7 @@ pub struct Stats {
 pub struct Server {
     config: Config,
     poll: Poll,
-    listener: TcpListener,
+    listeners: Listeners,
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
     sink: LogSink,
@@ -134,23 +145,17 @@ impl Server {
     ///
     /// # Errors
     ///
-    /// [`Error::Config`], [`Error::Bind`], or [`Error::Poll`] if epoll cannot start.
+    /// [`Error::Config`], [`Error::Tls`], [`Error::Bind`], or [`Error::Poll`]
+    /// if epoll cannot start.
     pub fn bind(config: Config, sink: LogSink) -> Result<Server, Error> {
         config.validate()?;
         let poll = Poll::new().map_err(Error::Poll)?;
-        let mut listener =
-            plain::listen(config.bind, config.backlog).map_err(|source| Error::Bind {
-                addr: config.bind,
-                source,
-            })?;
-        poll.registry()
-            .register(&mut listener, LISTENER, Interest::READABLE)
-            .map_err(Error::Poll)?;
+        let listeners = Listeners::open(&config, &poll)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(Error::Poll)?);
         Ok(Server {
             config,
             poll,
-            listener,
+            listeners,
             waker,
             stop: Arc::new(AtomicBool::new(false)),
             sink,
@@ -158,13 +163,29 @@ impl Server {
         })
     }
 
-    /// The bound address (with the real port when the config asked for port 0).
+    /// The bound address (with the real port when the config asked for port 0):
+    /// the cleartext listener's, or the TLS one's with TLS only.
     ///
     /// # Errors
     ///
     /// The socket's error, if it has one.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener.local_addr()
+        self.listeners.local_addr()
+    }
+
+    /// The TLS listener's address, if TLS is on.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.listeners.tls_addr()
+    }
+
+    /// The generated CA certificate (PEM) that signed the server's
+    /// certificate, for a client's trust store (`curl --cacert`); `None`
+    /// without TLS or with the user's own certificate.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.listeners
+            .tls
+            .as_ref()
+            .and_then(|t| t.ca_pem.as_deref())
     }
 
     /// A handle that stops [`run`](Server::run) from another thread or a signal
@@ -192,16 +213,8 @@ impl Server {
             accept_paused: false,
             yielded: Vec::new(),
         };
-        if let Ok(addr) = self.listener.local_addr() {
-            let (mode, framing) = (self.config.mode, self.config.framing);
-            self.emit(
-                None,
-                Event::Listening {
-                    addr,
-                    mode,
-                    framing,
-                },
-            );
+        for event in self.listeners.announce(&self.config) {
+            self.emit(None, event);
         }
         let mut events = Events::with_capacity(1024);
         let result = loop {
@@ -226,7 +239,8 @@ impl Server {
             let mut stopping = false;
             for event in events.iter() {
                 match event.token() {
-                    LISTENER => self.accept_all(&mut state),
+                    LISTENER => self.accept_all(&mut state, false),
+                    TLS_LISTENER => self.accept_all(&mut state, true),
                     WAKER => stopping = self.stop.load(Ordering::SeqCst),
                     token => self.drive(&mut state, token, Conn::drive),
                 }
@@ -255,7 +269,8 @@ impl Server {
                 self.drive(&mut state, token, Conn::drive);
             }
             if state.accept_paused && state.conns.len() < self.config.max_conns {
-                self.accept_all(&mut state);
+                self.accept_all(&mut state, false);
+                self.accept_all(&mut state, true);
             }
         };
         let mut tokens: Vec<Token> = state.conns.keys().copied().collect();
@@ -267,12 +282,16 @@ impl Server {
         result.map(|()| state.stats)
     }
 
-    /// Accepts until `WouldBlock` (mio's drain rule for listeners).
-    fn accept_all(&mut self, state: &mut LoopState) {
+    /// Accepts until `WouldBlock` (mio's drain rule for listeners), on the
+    /// TLS listener or the cleartext one.
+    fn accept_all(&mut self, state: &mut LoopState, tls: bool) {
         state.accept_paused = false;
         loop {
-            match self.listener.accept() {
-                Ok((stream, peer)) => self.admit(state, stream, peer),
+            let Some(listener) = self.listeners.get(tls) else {
+                return;
+            };
+            match listener.accept() {
+                Ok((stream, peer)) => self.admit(state, stream, peer, tls),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
@@ -292,12 +311,12 @@ impl Server {
         }
     }
 
-    fn admit(&mut self, state: &mut LoopState, mut stream: TcpStream, peer: SocketAddr) {
+    fn admit(&mut self, state: &mut LoopState, mut stream: TcpStream, peer: SocketAddr, tls: bool) {
         let id = state.next_id;
         state.next_id += 1;
         state.stats.accepted += 1;
         if state.conns.len() >= self.config.max_conns {
-            self.refuse(state, id, &mut stream, peer);
+            self.refuse(state, id, &mut stream, peer, tls);
             return;
         }
         if let Some(size) = self.config.send_buffer {
@@ -316,21 +335,35 @@ impl Server {
             return;
         }
         self.emit(Some(id), Event::Accepted { peer });
-        let conn = Conn::new(id, stream, &self.config, Instant::now());
+        let now = Instant::now();
+        let conn = match (&self.listeners.tls, tls) {
+            (Some(t), true) => Conn::tls(id, stream, t.config.clone(), &self.config, now),
+            _ => Conn::new(id, stream, &self.config, now),
+        };
         state.conns.insert(token, conn);
     }
 
     /// Over `max_conns`: answer 503 at once, without reading, and close. The close
     /// usually finds the request unread, so this ends in RST; it is the cheapest
-    /// clear answer a full server can give (RFC 9110 §15.6.4).
-    fn refuse(&mut self, state: &mut LoopState, id: u64, stream: &mut TcpStream, peer: SocketAddr) {
+    /// clear answer a full server can give (RFC 9110 §15.6.4). On the TLS port
+    /// there is no cheap answer (a 503 needs a handshake): the close alone says it.
+    fn refuse(
+        &mut self,
+        state: &mut LoopState,
+        id: u64,
+        stream: &mut TcpStream,
+        peer: SocketAddr,
+        tls: bool,
+    ) {
         state.stats.refused += 1;
         self.emit(Some(id), Event::Refused { peer });
-        let mut out = Vec::new();
-        let mut r = Response::text(503, "too many connections");
-        r.extra.push(("Retry-After".into(), "1".into()));
-        r.encode(&mut out);
-        let _ = io::Write::write(stream, &out);
+        if !tls {
+            let mut out = Vec::new();
+            let mut r = Response::text(503, "too many connections");
+            r.extra.push(("Retry-After".into(), "1".into()));
+            r.encode(&mut out);
+            let _ = io::Write::write(stream, &out);
+        }
         let unread = plain::unread(stream, &mut state.scratch);
         let end = if unread > 0 {
             CloseEnding::WeProvokedRst

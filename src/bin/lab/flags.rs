@@ -48,6 +48,9 @@ fn config(e: &ConfigError) -> String {
         ConfigError::PartialBytes => {
             "--partial-bytes must be at least 1 (0 is what no-read does)".to_string()
         }
+        ConfigError::NoAlpn => {
+            "--alpn h2 with --http2 off leaves nothing to offer: add http/1.1".to_string()
+        }
         ConfigError::Status(_) | ConfigError::Zero(_) => e.to_string(),
     }
 }

@@ -9,6 +9,7 @@ mod progress;
 mod reset;
 mod resolve;
 mod serve;
+mod serve_tls;
 mod term;
 mod warn;
 
@@ -38,7 +39,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the teaching HTTP/1.x server in one read mode.
+    /// Run the teaching HTTP/1.x and HTTP/2 server in one read mode, in
+    /// cleartext or TLS.
     Serve(serve::Args),
     /// Classify every TCP connection's teardown in a capture file or live.
     Analyze(analyze::Args),

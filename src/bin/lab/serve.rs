@@ -108,6 +108,8 @@ pub struct Args {
     /// Event log format on stderr (`off`: no log, as for benchmarks).
     #[arg(long, value_enum, default_value_t = LogArg::Text)]
     log: LogArg,
+    #[command(flatten)]
+    tls: crate::serve_tls::TlsArgs,
 }
 
 /// The read modes (see `wirelab::server::ReadMode`).
@@ -205,6 +207,7 @@ enum LogArg {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    args.tls.check()?;
     let config = Config {
         bind: SocketAddr::new(args.bind, args.port),
         mode: args.mode.into(),
@@ -230,6 +233,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         http2: args.http2.into(),
         max_streams: args.max_streams,
         settings_timeout: args.settings_timeout,
+        tls: args.tls.settings(args.bind),
         ..Config::default()
     };
     let sink = match args.log {
@@ -238,6 +242,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         LogArg::Off => LogSink::Discard,
     };
     let server = Server::bind(config, sink).map_err(crate::flags::server_error)?;
+    args.tls.write_ca(server.ca_pem())?;
     let stopper = server.stopper();
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
     std::thread::spawn(move || {

@@ -17,14 +17,12 @@
 mod read;
 mod respond;
 
-use std::io::{self, Read};
-use std::net::Shutdown;
+use std::io;
 use std::time::Instant;
-
-use mio::net::TcpStream;
 
 use super::conn::{Cx, Next, Switch, Upgrade};
 use super::log::{Cause, CloseEnding, Event, Timer};
+use super::transport::Stream;
 use super::transport::plain::{self, Failure};
 use super::{Config, ReadMode};
 use crate::http::ChunkedDecoder;
@@ -96,7 +94,7 @@ enum Flow {
 
 pub(super) struct Conn {
     pub id: u64,
-    pub stream: TcpStream,
+    pub stream: Stream,
     phase: Phase,
     /// Bytes of the current head consumed so far.
     head: Vec<u8>,
@@ -117,7 +115,7 @@ pub(super) struct Conn {
 }
 
 impl Conn {
-    pub fn new(id: u64, stream: TcpStream, config: &Config, now: Instant) -> Conn {
+    pub fn new(id: u64, stream: Stream, config: &Config, now: Instant) -> Conn {
         let phase = if config.mode.reads_requests() {
             Phase::Head
         } else {
@@ -142,7 +140,7 @@ impl Conn {
 
     /// The socket and the bytes read from it so far, for the protocol
     /// that takes the connection over.
-    pub fn into_socket(self) -> (u64, TcpStream, u64) {
+    pub fn into_socket(self) -> (u64, Stream, u64) {
         (self.id, self.stream, self.total_read)
     }
 
@@ -241,12 +239,18 @@ impl Conn {
         }
     }
 
-    /// `drain`: read and discard until the peer's FIN (RFC 9112 §9.6).
+    /// `drain`: read and discard until the peer's FIN (RFC 9112 §9.6), or
+    /// over TLS its close_notify (RFC 8446 §6.1).
     fn linger(&mut self, cx: &mut Cx<'_>) -> Flow {
         match self.stream.read(cx.scratch) {
             Ok(0) => {
                 self.log_drained(cx);
-                Flow::Ended(CloseEnding::WeSentFin, Cause::DrainedToPeerFin)
+                let cause = if self.stream.peer_closed_cleanly() {
+                    Cause::DrainedToPeerCloseNotify
+                } else {
+                    Cause::DrainedToPeerFin
+                };
+                Flow::Ended(CloseEnding::WeSentFin, cause)
             }
             Ok(n) => {
                 if let Phase::Lingering { idle, drained, .. } = &mut self.phase {
@@ -270,7 +274,7 @@ impl Conn {
             let abort = cx.config.mode == ReadMode::Abort;
             return Some(self.finish_our_close(cause, cx, abort));
         }
-        if let Err(e) = self.stream.shutdown(Shutdown::Write) {
+        if let Err(e) = self.stream.shutdown_write() {
             if plain::failure(&e) == Failure::Reset {
                 let unread = self.unread(cx);
                 let (end, cause) = (CloseEnding::PeerRst, Cause::PeerReset);
@@ -278,6 +282,7 @@ impl Conn {
             }
             return Some(self.finish_our_close(Cause::SocketError, cx, false));
         }
+        self.transport_notes(cx);
         self.log(cx, Event::HalfClosed { cause });
         self.timer = None;
         // Lingering reads whatever of the body still comes: the final close
@@ -295,13 +300,13 @@ impl Conn {
     /// asks for SO_LINGER {on, 0}; FIN otherwise.
     fn finish_our_close(&mut self, cause: Cause, cx: &mut Cx<'_>, abort: bool) -> Next {
         let unread = self.unread(cx);
-        let end = plain::our_close(&self.stream, unread, abort, self.body_due);
+        let end = self.stream.our_close(unread, abort, self.body_due);
         Next::Finished { end, cause, unread }
     }
 
     /// Bytes waiting in the receive queue (up to the scratch size), by peeking.
     fn unread(&mut self, cx: &mut Cx<'_>) -> usize {
-        plain::unread(&self.stream, cx.scratch)
+        self.stream.unread(cx.scratch)
     }
 
     fn log_drained(&mut self, cx: &mut Cx<'_>) {
@@ -312,6 +317,14 @@ impl Conn {
 
     fn log(&self, cx: &mut Cx<'_>, event: Event) {
         cx.events.push((self.id, event));
+    }
+
+    /// The transport's own events (TLS alerts) where they happened, before
+    /// the events that follow them on the wire.
+    fn transport_notes(&mut self, cx: &mut Cx<'_>) {
+        for e in self.stream.take_notes() {
+            cx.events.push((self.id, e));
+        }
     }
 }
 

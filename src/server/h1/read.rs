@@ -1,7 +1,7 @@
 //! Reading a request: exactly the request, never a byte beyond it (`full`,
 //! `drain`, `abort`), or on purpose not all of it (`no-read`, `partial`).
 
-use std::io::{self, Read};
+use std::io;
 
 use super::{After, Body, Conn, Current, Flow, Phase, io_flow};
 use crate::http::{
@@ -19,15 +19,20 @@ impl Conn {
     /// on purpose: leaving the request unread is the lesson. They see new bytes
     /// anyway because Linux signals every arrival to an edge-triggered epoll.
     pub(super) fn await_request(&mut self, got: usize, cx: &mut Cx<'_>) -> Flow {
-        if got == 0 && cx.config.http2.upgrade() && self.peeks_h2c_upgrade(cx) {
+        if got == 0
+            && self.stream.is_plain()
+            && cx.config.http2.upgrade()
+            && self.peeks_h2c_upgrade(cx)
+        {
             // The one-shot modes read nothing of HTTP/1, but an h2c upgrade
             // is read as in `full`: the mode applies to HTTP/2 frames.
             self.phase = Phase::Head;
             return Flow::Continue;
         }
         if cx.config.mode == ReadMode::NoRead {
-            // Peek, never read: we only want to know that the request has arrived.
-            return match self.stream.peek(&mut cx.scratch[..1]) {
+            // Peek, never read: we only want to know that the request has
+            // arrived (over TLS: its records, left encrypted and unread).
+            return match self.stream.arrived(&mut cx.scratch[..1]) {
                 Ok(0) => Flow::Ended(CloseEnding::PeerFin, Cause::PeerClosed),
                 Ok(_) => self.queue_one_shot(cx),
                 Err(e) => io_flow(e),
@@ -131,6 +136,7 @@ impl Conn {
             },
         );
         if cx.config.http2.upgrade()
+            && self.stream.is_plain()
             && let Some(settings) = h2c_settings(&req)
         {
             self.upgrade = Some(Upgrade {
@@ -246,7 +252,7 @@ impl Conn {
     /// Reads exactly `n` bytes that a peek has shown are queued; returns how many
     /// were read (fewer only if the socket failed in between).
     pub(super) fn consume(&mut self, n: usize, cx: &mut Cx<'_>) -> usize {
-        let done = crate::server::transport::plain::consume(&self.stream, n, cx.scratch);
+        let done = self.stream.consume(n, cx.scratch);
         self.count_read(done, cx);
         done
     }

@@ -1,9 +1,8 @@
 //! Answering: building responses into the output buffer and writing it out.
 
-use std::io::Write;
-
 use super::{After, Conn, Flow, Phase, Sending, io_flow};
 use crate::http::{Framing, ParseError, Response};
+use crate::server::ReadMode;
 use crate::server::conn::Cx;
 use crate::server::log::{Cause, Event, Timer};
 
@@ -92,6 +91,11 @@ impl Conn {
     /// Writes `out` until done or `WouldBlock` (mio: buffer short writes and wait
     /// for WRITABLE, which is always registered).
     pub(super) fn write_out(&mut self, cx: &mut Cx<'_>) -> Flow {
+        if matches!(self.phase, Phase::Writing(After::Close(_)))
+            && cx.config.mode != ReadMode::Abort
+        {
+            self.stream.close_after_write();
+        }
         while self.out_pos < self.out.len() {
             match self.stream.write(&self.out[self.out_pos..]) {
                 Ok(0) => return Flow::Close(Cause::SocketError),
@@ -101,6 +105,10 @@ impl Conn {
                 }
                 Err(e) => return io_flow(e),
             }
+        }
+        // Over TLS the last records may still wait for room in the socket.
+        if let Err(e) = self.stream.flush() {
+            return io_flow(e);
         }
         let bytes = self.out.len();
         self.out.clear();
@@ -116,6 +124,7 @@ impl Conn {
                 keep_alive: s.keep_alive,
             };
             self.log(cx, event);
+            self.transport_notes(cx);
         }
         let Phase::Writing(after) = std::mem::replace(&mut self.phase, Phase::Head) else {
             return Flow::Continue;

@@ -7,17 +7,15 @@
 //! time), so reading follows mio's drain rule; the modes differ in when the
 //! server stops reading and how it closes.
 
-use std::io::{self, Read, Write};
-use std::net::Shutdown;
+use std::io;
 use std::time::Instant;
-
-use mio::net::TcpStream;
 
 use super::session::{Session, SessionLimits, Shutdown as GoAway};
 use super::upgrade::SWITCHING;
 use crate::proto::h2::ErrorCode;
 use crate::server::conn::{Cx, Next, Upgrade};
 use crate::server::log::{Cause, CloseEnding, Event, Timer};
+use crate::server::transport::Stream;
 use crate::server::transport::plain::{self, Failure};
 use crate::server::{Config, ReadMode};
 
@@ -56,7 +54,7 @@ enum Step {
 
 pub(in crate::server) struct Conn {
     pub id: u64,
-    pub stream: TcpStream,
+    pub stream: Stream,
     session: Session,
     out: Vec<u8>,
     out_pos: usize,
@@ -82,14 +80,21 @@ fn limits(config: &Config) -> SessionLimits {
 
 impl Conn {
     /// The preface was seen by peeking (it is still unread).
-    pub fn prior_knowledge(id: u64, stream: TcpStream, cx: &mut Cx<'_>) -> Conn {
+    pub fn prior_knowledge(id: u64, stream: Stream, cx: &mut Cx<'_>) -> Conn {
         let session = Session::prior_knowledge(limits(cx.config));
+        Conn::with(id, stream, session, Vec::new(), cx)
+    }
+
+    /// ALPN chose `h2` in the TLS handshake: the client's preface comes
+    /// first, as with prior knowledge (RFC 9113 §3.2).
+    pub fn over_tls(id: u64, stream: Stream, cx: &mut Cx<'_>) -> Conn {
+        let session = Session::over_tls(limits(cx.config));
         Conn::with(id, stream, session, Vec::new(), cx)
     }
 
     /// HTTP/1.1 request `up.seq` asked for h2c and its body is read: 101,
     /// then HTTP/2 (RFC 7540 §3.2).
-    pub fn upgraded(id: u64, stream: TcpStream, up: Upgrade, cx: &mut Cx<'_>) -> Conn {
+    pub fn upgraded(id: u64, stream: Stream, up: Upgrade, cx: &mut Cx<'_>) -> Conn {
         cx.events.push((
             id,
             Event::Upgrade {
@@ -112,7 +117,7 @@ impl Conn {
         conn
     }
 
-    fn with(id: u64, stream: TcpStream, session: Session, out: Vec<u8>, cx: &mut Cx<'_>) -> Conn {
+    fn with(id: u64, stream: Stream, session: Session, out: Vec<u8>, cx: &mut Cx<'_>) -> Conn {
         let session = if cx.log {
             session
         } else {
@@ -181,6 +186,12 @@ impl Conn {
     }
 
     fn step(&mut self, cx: &mut Cx<'_>) -> Step {
+        if !cx.config.mode.reads_requests() && self.session.answered > 0 {
+            // The one-shot answer is queued whole and the close follows: over
+            // TLS its close_notify leaves in the same write (see
+            // `Stream::close_after_write`).
+            self.stream.close_after_write();
+        }
         let flushed = match self.flush(cx) {
             Ok(done) => done,
             Err(next) => return Step::Done(next),
@@ -189,7 +200,8 @@ impl Conn {
             Phase::Closing(cause) if flushed => self.closing(cause, cx),
             Phase::Closing(_) => Step::Wait,
             Phase::Holding if !flushed => Step::Wait,
-            Phase::Holding => match self.stream.peek(&mut cx.scratch[..1]) {
+            // Over TLS: the client's next records, left encrypted.
+            Phase::Holding => match self.stream.arrived(&mut cx.scratch[..1]) {
                 Ok(0) => Step::Done(self.ended(CloseEnding::PeerFin, Cause::PeerClosed, cx)),
                 Ok(_) => Step::Done(self.finish_our_close(Cause::OneShotMode, cx)),
                 Err(e) => self.io_step(&e, cx),
@@ -281,7 +293,7 @@ impl Conn {
     /// Reads exactly `n` bytes that a peek has shown are queued; returns how
     /// many were read (fewer only if the socket failed in between).
     fn consume(&mut self, n: usize, cx: &mut Cx<'_>) -> usize {
-        crate::server::transport::plain::consume(&self.stream, n, cx.scratch)
+        self.stream.consume(n, cx.scratch)
     }
 
     /// Writes the output; `Ok(true)` when all of it is out.
@@ -305,6 +317,17 @@ impl Conn {
                 },
             }
         }
+        // Over TLS the last records may still wait for room in the socket.
+        match self.stream.flush() {
+            Ok(()) => {}
+            Err(e) => match plain::failure(&e) {
+                Failure::WouldBlock | Failure::Interrupted => return Ok(false),
+                Failure::Reset => {
+                    return Err(self.ended(CloseEnding::PeerRst, Cause::PeerReset, cx));
+                }
+                Failure::Other => return Err(self.finish_our_close(Cause::SocketError, cx)),
+            },
+        }
         self.out.clear();
         self.out_pos = 0;
         Ok(true)
@@ -324,7 +347,12 @@ impl Conn {
         match self.stream.read(cx.scratch) {
             Ok(0) => {
                 self.log_drained(cx);
-                Step::Done(self.ended(CloseEnding::WeSentFin, Cause::DrainedToPeerFin, cx))
+                let cause = if self.stream.peer_closed_cleanly() {
+                    Cause::DrainedToPeerCloseNotify
+                } else {
+                    Cause::DrainedToPeerFin
+                };
+                Step::Done(self.ended(CloseEnding::WeSentFin, cause, cx))
             }
             Ok(n) => {
                 if let Phase::Lingering { idle, drained, .. } = &mut self.phase {
@@ -425,11 +453,14 @@ impl Conn {
         if cx.config.mode != ReadMode::Drain {
             return self.finish_our_close(cause, cx);
         }
-        if let Err(e) = self.stream.shutdown(Shutdown::Write) {
+        if let Err(e) = self.stream.shutdown_write() {
             if plain::failure(&e) == Failure::Reset {
                 return self.ended(CloseEnding::PeerRst, Cause::PeerReset, cx);
             }
             return self.finish_our_close(Cause::SocketError, cx);
+        }
+        for e in self.stream.take_notes() {
+            cx.events.push((self.id, e));
         }
         cx.events.push((self.id, Event::HalfClosed { cause }));
         self.timer = None;
@@ -444,14 +475,14 @@ impl Conn {
     /// The final close of our own decision: RST if bytes are unread or
     /// `abort` asks for it, FIN otherwise.
     fn finish_our_close(&mut self, cause: Cause, cx: &mut Cx<'_>) -> Next {
-        let unread = plain::unread(&self.stream, cx.scratch);
+        let unread = self.stream.unread(cx.scratch);
         let abort = cx.config.mode == ReadMode::Abort;
-        let end = plain::our_close(&self.stream, unread, abort, false);
+        let end = self.stream.our_close(unread, abort, false);
         Next::Finished { end, cause, unread }
     }
 
     fn ended(&mut self, end: CloseEnding, cause: Cause, cx: &mut Cx<'_>) -> Next {
-        let unread = plain::unread(&self.stream, cx.scratch);
+        let unread = self.stream.unread(cx.scratch);
         Next::Finished { end, cause, unread }
     }
 

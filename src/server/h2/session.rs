@@ -169,6 +169,11 @@ impl Session {
         Session::new(limits, H2Start::PriorKnowledge)
     }
 
+    /// ALPN chose `h2`: the preface comes first, as with prior knowledge.
+    pub fn over_tls(limits: SessionLimits) -> Session {
+        Session::new(limits, H2Start::Alpn)
+    }
+
     /// A connection switched by `101` (RFC 7540 §3.2): `settings` came in
     /// HTTP2-Settings (the 101 acknowledges them implicitly), and the
     /// upgrading request becomes stream 1, half-closed (remote). Its body

@@ -15,6 +15,8 @@ pub enum H2Start {
     /// An HTTP/1.1 request with `Upgrade: h2c` was answered 101
     /// (RFC 7540 §3.2, deprecated by RFC 9113 §3.1).
     Upgrade,
+    /// ALPN chose `h2` in the TLS handshake (RFC 9113 §3.2).
+    Alpn,
 }
 
 impl std::fmt::Display for H2Start {
@@ -22,6 +24,7 @@ impl std::fmt::Display for H2Start {
         f.write_str(match self {
             H2Start::PriorKnowledge => "prior-knowledge",
             H2Start::Upgrade => "upgrade",
+            H2Start::Alpn => "alpn",
         })
     }
 }

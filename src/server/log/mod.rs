@@ -21,6 +21,7 @@ use crate::proto::h2::ErrorCode;
 
 use super::ReadMode;
 use super::h2::StreamState;
+use super::tls::{Alpn, TlsVersions};
 
 /// How a connection ended, from the server's side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -108,6 +109,12 @@ pub enum Cause {
     /// HTTP/2: the client's GOAWAY said it is done (§6.8) and no stream is
     /// left.
     PeerGoAway,
+    /// TLS: the handshake or a record failed; the `tls-failed` record
+    /// before it says why.
+    TlsFailed,
+    /// TLS `drain`: the client's close_notify arrived after ours
+    /// (RFC 8446 §6.1).
+    DrainedToPeerCloseNotify,
 }
 
 impl Cause {
@@ -134,6 +141,8 @@ impl Cause {
             Cause::H2ConnectionError => "h2-connection-error",
             Cause::GracefulShutdown => "graceful-shutdown",
             Cause::PeerGoAway => "peer-goaway",
+            Cause::TlsFailed => "tls-failed",
+            Cause::DrainedToPeerCloseNotify => "drained-to-peer-close-notify",
         }
     }
 }
@@ -345,8 +354,75 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         reason: Option<&'static str>,
     },
+    /// TLS: the server is listening for TLS connections.
+    ListeningTls {
+        /// Bound address.
+        addr: SocketAddr,
+        /// Read mode.
+        mode: ReadMode,
+        /// Response framing.
+        framing: Framing,
+        /// ALPN protocols offered, in the server's order.
+        alpn: Vec<Alpn>,
+        /// Versions accepted.
+        versions: TlsVersions,
+    },
+    /// TLS: the client's ClientHello (RFC 8446 §4.1.2).
+    ClientHello {
+        /// Server Name Indication, if sent (RFC 6066 §3).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        sni: Option<String>,
+        /// ALPN protocols offered, in the client's order (RFC 7301 §3.1).
+        alpn: Vec<String>,
+    },
+    /// TLS: the handshake is complete.
+    TlsEstablished {
+        /// Version agreed.
+        version: TlsVersion,
+        /// Cipher suite agreed.
+        suite: String,
+        /// The protocol ALPN chose; `None` when the client offered no ALPN
+        /// (then HTTP/1.1).
+        alpn: Option<Alpn>,
+    },
+    /// TLS: the handshake or a record failed; rustls's alert is sent.
+    TlsFailed {
+        /// Why, in words.
+        reason: String,
+    },
+    /// TLS: a close_notify alert (RFC 8446 §6.1), ours or the client's.
+    CloseNotify {
+        /// Which way.
+        dir: Dir,
+    },
+    /// TLS: a FIN with no close_notify before it (RFC 8446 §6.1): sent by
+    /// us (`--no-close-notify`) or received.
+    Truncation {
+        /// Which way.
+        dir: Dir,
+    },
     /// The server stopped.
     Stopped,
+}
+
+/// A TLS version, as the log names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum TlsVersion {
+    /// TLS 1.2 (RFC 5246).
+    #[serde(rename = "1.2")]
+    Tls12,
+    /// TLS 1.3 (RFC 8446).
+    #[serde(rename = "1.3")]
+    Tls13,
+}
+
+impl std::fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TlsVersion::Tls12 => "1.2",
+            TlsVersion::Tls13 => "1.3",
+        })
+    }
 }
 
 /// One log record.

@@ -114,6 +114,36 @@ impl Record {
                 "event=rst-stream dir={dir} stream={stream} code={code}{}",
                 reason_text(*reason)
             ),
+            Event::ListeningTls {
+                addr,
+                mode,
+                framing,
+                alpn,
+                versions,
+            } => format!(
+                "event=listening-tls addr={addr} mode={mode} framing={framing} alpn={} versions={versions}",
+                list(alpn.iter().map(ToString::to_string))
+            ),
+            Event::ClientHello { sni, alpn } => {
+                let sni = sni.as_deref().map_or("-".to_string(), quote);
+                format!(
+                    "event=client-hello sni={sni} alpn={}",
+                    list(alpn.iter().map(|a| quote(a)))
+                )
+            }
+            Event::TlsEstablished {
+                version,
+                suite,
+                alpn,
+            } => format!(
+                "event=tls-established version={version} suite={suite} alpn={}",
+                alpn.map_or("none".to_string(), |a| a.to_string())
+            ),
+            Event::TlsFailed { reason } => format!("event=tls-failed reason={}", quote(reason)),
+            Event::CloseNotify { dir } => format!("event=close-notify dir={dir}"),
+            Event::Truncation { dir } => {
+                format!("event=truncation dir={dir} detail=\"FIN without close_notify\"")
+            }
             Event::Stopped => "event=stopped".to_string(),
         };
         s.push(' ');
@@ -127,6 +157,16 @@ fn quote(v: &str) -> String {
         format!("{v:?}")
     } else {
         v.to_string()
+    }
+}
+
+/// `a,b,c`, or `-` for none.
+fn list(items: impl Iterator<Item = String>) -> String {
+    let v: Vec<String> = items.collect();
+    if v.is_empty() {
+        "-".into()
+    } else {
+        v.join(",")
     }
 }
 

@@ -1,0 +1,122 @@
+//! `lab serve`'s TLS flags → [`wirelab::server::TlsSettings`].
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use wirelab::server::{Alpn, Identity, TlsListen, TlsSettings, TlsVersions};
+
+/// TLS with ALPN (RFC 7301): h2 and http/1.1 on one port, chosen in the
+/// handshake.
+#[derive(clap::Args)]
+#[command(next_help_heading = "TLS")]
+pub struct TlsArgs {
+    /// Serve TLS only, on --port: ALPN picks HTTP/2 (`h2`) or HTTP/1.1;
+    /// a client without ALPN gets HTTP/1.1.
+    #[arg(long, conflicts_with = "tls_port")]
+    tls: bool,
+    /// Serve TLS on this port beside the cleartext --port.
+    #[arg(long, value_name = "PORT")]
+    tls_port: Option<u16>,
+    /// The certificate chain (PEM, leaf first) instead of the one made at start.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    cert: Option<PathBuf>,
+    /// The private key of --cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
+    /// Write the CA that signed the certificate made at start (PEM), for
+    /// `curl --cacert FILE`.
+    #[arg(long, value_name = "FILE", conflicts_with = "cert")]
+    write_ca: Option<PathBuf>,
+    /// ALPN protocols offered, in the server's order of preference (h2,
+    /// http/1.1). Without h2 when --http2 off.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_alpn)]
+    alpn: Vec<Alpn>,
+    /// TLS versions accepted (1.2: the chosen ALPN is in the clear
+    /// ServerHello; 1.3: it is encrypted).
+    #[arg(long, value_enum, default_value_t = VersionsArg::Both)]
+    tls_versions: VersionsArg,
+    /// Append the NSS key log here (what `tshark -o tls.keylog_file:FILE`
+    /// reads); without it, the file SSLKEYLOGFILE names.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
+    /// Close with a bare FIN, no close_notify alert first: the truncation a
+    /// client must notice (RFC 8446 §6.1).
+    #[arg(long)]
+    no_close_notify: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VersionsArg {
+    #[value(name = "1.2")]
+    Tls12,
+    #[value(name = "1.3")]
+    Tls13,
+    Both,
+}
+
+fn parse_alpn(s: &str) -> Result<Alpn, String> {
+    s.parse()
+        .map_err(|e: wirelab::server::AlpnError| e.to_string())
+}
+
+impl TlsArgs {
+    /// The TLS settings, or `None` without --tls and --tls-port.
+    pub fn settings(&self, bind: IpAddr) -> Option<TlsSettings> {
+        let listen = match (self.tls, self.tls_port) {
+            (true, _) => TlsListen::Only,
+            (false, Some(port)) => TlsListen::Beside(SocketAddr::new(bind, port)),
+            (false, None) => return None,
+        };
+        let defaults = TlsSettings::default();
+        Some(TlsSettings {
+            listen,
+            identity: match (&self.cert, &self.key) {
+                (Some(cert), Some(key)) => Identity::Files {
+                    cert: cert.clone(),
+                    key: key.clone(),
+                },
+                _ => Identity::Generated,
+            },
+            alpn: if self.alpn.is_empty() {
+                defaults.alpn
+            } else {
+                self.alpn.clone()
+            },
+            versions: match self.tls_versions {
+                VersionsArg::Tls12 => TlsVersions::Tls12,
+                VersionsArg::Tls13 => TlsVersions::Tls13,
+                VersionsArg::Both => TlsVersions::Both,
+            },
+            // curl and browsers honour SSLKEYLOGFILE; so does the server.
+            keylog: self
+                .keylog
+                .clone()
+                .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(PathBuf::from)),
+            close_notify: !self.no_close_notify,
+        })
+    }
+
+    /// TLS flags given without --tls or --tls-port do nothing: say so.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let tls_only = self.cert.is_some()
+            || self.write_ca.is_some()
+            || !self.alpn.is_empty()
+            || self.keylog.is_some()
+            || self.no_close_notify
+            || !matches!(self.tls_versions, VersionsArg::Both);
+        if tls_only && !self.tls && self.tls_port.is_none() {
+            anyhow::bail!("TLS options need --tls or --tls-port");
+        }
+        Ok(())
+    }
+
+    /// `--write-ca`: the generated CA, for the client's trust store.
+    pub fn write_ca(&self, pem: Option<&str>) -> anyhow::Result<()> {
+        let (Some(path), Some(pem)) = (&self.write_ca, pem) else {
+            return Ok(());
+        };
+        std::fs::write(path, pem).with_context(|| format!("writing {}", path.display()))
+    }
+}
