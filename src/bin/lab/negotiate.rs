@@ -31,7 +31,8 @@ pub struct Args {
     /// How the client tries HTTP/2.
     #[arg(long, value_enum, default_value_t = ProtoArg::H2cUpgrade)]
     proto: ProtoArg,
-    /// Which client: curl (--http2, --http2-prior-knowledge) or nghttp (-u, prior knowledge).
+    /// Which client: curl (--http2, --http2-prior-knowledge), nghttp (-u,
+    /// prior knowledge) or wirelab's raw client.
     #[arg(long, value_enum, default_value_t = ClientArg::Curl)]
     client: ClientArg,
     /// Which ways into HTTP/2 the server accepts (as `lab serve --http2`);
@@ -67,6 +68,8 @@ enum ProtoArg {
 enum ClientArg {
     /// Real curl.
     Curl,
+    /// wirelab's raw client (HTTP/2 with the library's frames and HPACK).
+    Own,
     /// Real nghttp.
     Nghttp,
 }
@@ -84,6 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         mode: args.mode.into(),
         client: match args.client {
             ClientArg::Curl => ClientKind::Curl,
+            ClientArg::Own => ClientKind::Own,
             ClientArg::Nghttp => ClientKind::Nghttp,
         },
         proto: match args.proto {

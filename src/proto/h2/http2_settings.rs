@@ -17,6 +17,29 @@ pub fn decode_http2_settings(value: &[u8]) -> Option<Vec<(SettingId, u32)>> {
     Some(SettingsParams::new(&payload).collect())
 }
 
+/// The `HTTP2-Settings` value for `params`: their SETTINGS payload in
+/// base64url without padding (RFC 7540 §3.2.1).
+pub fn encode_http2_settings(params: &[(SettingId, u32)]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut payload = Vec::with_capacity(params.len() * 6);
+    for (id, value) in params {
+        payload.extend_from_slice(&id.to_u16().to_be_bytes());
+        payload.extend_from_slice(&value.to_be_bytes());
+    }
+    let mut out = String::with_capacity(payload.len().div_ceil(3) * 4);
+    for chunk in payload.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        // 1 byte → 2 characters, 2 → 3, 3 → 4: no '=' padding.
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+        }
+    }
+    out
+}
+
 /// Decodes base64url (RFC 4648 §5: `-` and `_` where base64 has `+` and
 /// `/`). HTTP2-Settings is a token68 "with any trailing '=' characters
 /// omitted" (RFC 7540 §3.2.1); trailing `=` are tolerated all the same.
@@ -74,6 +97,20 @@ mod tests {
             ])
         );
         assert_eq!(decode_http2_settings(b""), Some(vec![]));
+        let curl = [
+            (SettingId::MaxConcurrentStreams, 100),
+            (SettingId::InitialWindowSize, 33_554_432),
+            (SettingId::EnablePush, 0),
+        ];
+        assert_eq!(encode_http2_settings(&curl), "AAMAAABkAAQCAAAAAAIAAAAA");
+        let nghttp = [
+            (SettingId::MaxConcurrentStreams, 100),
+            (SettingId::InitialWindowSize, 65_535),
+        ];
+        assert_eq!(encode_http2_settings(&nghttp), "AAMAAABkAAQAAP__");
+        let one = [(SettingId::EnablePush, 0), (SettingId::Unknown(0xff), 7)];
+        let text = encode_http2_settings(&one);
+        assert_eq!(decode_http2_settings(text.as_bytes()), Some(one.to_vec()));
         assert_eq!(decode_http2_settings(b"AAMA"), None, "3 bytes, not 6");
         assert_eq!(decode_http2_settings(b"AA+/AAAA"), None, "base64, not url");
     }

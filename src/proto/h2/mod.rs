@@ -27,6 +27,6 @@ pub use encode::{encode_field_block, encode_settings};
 pub use error_code::ErrorCode;
 pub use frame::{Frame, FrameError, PrioritySpec, Scope, SettingsParams, parse};
 pub use header::{Check, FrameHeader, FrameType, HEADER_LEN, check, flags};
-pub use http2_settings::{base64url, decode_http2_settings};
+pub use http2_settings::{base64url, decode_http2_settings, encode_http2_settings};
 pub use preface::{PREFACE, PrefaceMatch, match_preface};
 pub use settings::{SettingId, Settings};
