@@ -28,8 +28,10 @@
 //! [`server`] (a single-threaded mio event loop with read modes over a
 //! `transport`, handing each connection to `h1` or to [`server::h2`], HTTP/2
 //! in cleartext built on [`proto`]); [`client`] is
-//! the scripted raw client the tests and labs drive it with; [`labs`] joins
-//! server, capture, client and analyzer into the reset lab.
+//! the scripted raw client the tests and labs drive it with (HTTP/1.x, and
+//! HTTP/2 in `client::h2`); [`labs`] joins server, capture, client and
+//! analyzer into the reset lab, and shows the same run's beginning in
+//! `labs::negotiate`.
 //!
 //! [`tls_decrypt`] opens TLS records with the secrets of an NSS key log
 //! (TLS 1.3 and the TLS 1.2 AEAD suites), for the TLS decoding to come;

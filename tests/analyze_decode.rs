@@ -227,3 +227,28 @@ fn bad_input_is_a_decode_error_per_connection_and_the_rest_is_decoded() {
         assert_eq!(fine["exchanges"][0]["response_delivered"], true, "case {n}");
     }
 }
+
+/// Prior knowledge against a server without HTTP/2 (the lab's reference
+/// capture, curl against `--http2 off`): the preface was refused, and the
+/// server's HTTP/1.1 505 is decoded and labelled, not read as frames.
+#[test]
+fn a_preface_answered_in_http1_is_refused_and_its_505_labelled() {
+    let doc = analyze("captures/h2-prior-http2-off.pcap", &[]);
+    let c = conn(&doc, 0);
+    assert_eq!(c["protocol"], "h2-preface-refused");
+    let e = &c["exchanges"][0];
+    assert_eq!(e["status"], 505);
+    assert_eq!(e["stream"], Value::Null);
+    assert_eq!(c["decode_error"], Value::Null, "{c}");
+    let out = run(
+        &["analyze", "captures/h2-prior-http2-off.pcap", "--frames"],
+        None,
+    );
+    let text = stdout(&out);
+    assert!(text.contains("client ← server  HTTP/1.1 505"), "{text}");
+    assert!(
+        text.contains("the HTTP/2 preface (PRI * HTTP/2.0) → 505"),
+        "{text}"
+    );
+    assert!(text.contains("client → server  SETTINGS"), "{text}");
+}

@@ -18,12 +18,20 @@
 //! marked `Connection: close`, the server after writing it), so which FIN leaves
 //! first is a scheduling race; there "the server/client closed first" is masked.
 //! Everywhere else who closed first is part of the lesson and must match.
+//!
+//! A `lab negotiate` transcript is judged by its NEGOTIATION section (every
+//! step, with its settings, frame numbers masked, runs of spaces as one),
+//! its ENDING line and its CLIENT lines; the ending's explanation is the
+//! reset lab's and is judged there.
 
 use std::path::Path;
 use std::process::Command;
 
 /// The lines a transcript is judged by, with run-to-run noise masked.
 fn verdict_lines(output: &str, either_closer: bool) -> Vec<String> {
+    if output.lines().any(|l| l.starts_with("NEGOTIATION")) {
+        return negotiation_lines(output);
+    }
     let mut lines = Vec::new();
     let mut in_witnesses = false;
     for line in output.lines() {
@@ -41,6 +49,36 @@ fn verdict_lines(output: &str, either_closer: bool) -> Vec<String> {
             } else {
                 line
             });
+        }
+    }
+    lines
+}
+
+/// The lines of a `lab negotiate` transcript that are judged.
+fn negotiation_lines(output: &str) -> Vec<String> {
+    #[derive(PartialEq)]
+    enum Part {
+        Header,
+        Steps,
+        Ending,
+        Client,
+    }
+    let mut part = Part::Header;
+    let mut lines = Vec::new();
+    for line in output.lines() {
+        if line.starts_with("NEGOTIATION") {
+            part = Part::Steps;
+        } else if line.starts_with("ENDING") {
+            part = Part::Ending;
+            lines.push(line.split_whitespace().collect::<Vec<_>>().join(" "));
+            continue;
+        } else if line.starts_with("CLIENT") {
+            part = Part::Client;
+        } else if line.starts_with("note:") || line.starts_with("capture saved") {
+            continue;
+        }
+        if matches!(part, Part::Steps | Part::Client) && !line.trim().is_empty() {
+            lines.push(mask(&line.split_whitespace().collect::<Vec<_>>().join(" ")));
         }
     }
     lines
@@ -159,6 +197,26 @@ fn masking_keeps_verdicts_and_hides_noise() {
     assert_ne!(
         mask("  kernel   TcpExtTCPAbortOnClose +1, TcpExtTCPAbortOnData +0, TcpOutRsts +1"),
         mask("  kernel   TcpExtTCPAbortOnClose +0, TcpExtTCPAbortOnData +0, TcpOutRsts +1")
+    );
+    // A negotiation is judged by its steps, ending and client, not by the
+    // ending's wording or the frame numbers.
+    let run = |frame: u32, why: &str| {
+        format!(
+            "lab negotiate: proto h2-prior, server 127.0.0.1:4000\n\nNEGOTIATION  prior knowledge\n  \
+             frame {frame}   server  HTTP/1.1 505\n\nENDING   RST\n  {why}\nCLIENT   curl (exit 55)\n"
+        )
+    };
+    assert_eq!(
+        verdict_lines(&run(6, "one way"), false),
+        verdict_lines(&run(10, "another way"), false)
+    );
+    assert_ne!(
+        verdict_lines(&run(6, "x"), false),
+        verdict_lines(&run(6, "x").replace("505", "400"), false)
+    );
+    assert_ne!(
+        verdict_lines(&run(6, "x"), false),
+        verdict_lines(&run(6, "x").replace("ENDING   RST", "ENDING   FIN"), false)
     );
     // Only a marked block forgets who closed first, and never FIN vs RST.
     let server = "VERDICT  FIN, the server closed first, frames 8 and 9";

@@ -1,16 +1,24 @@
 //! The reference captures in `captures/`, recorded by `lab reset --save-pcap`
 //! (`scripts/record-captures`), analyzed again: every connection must get the
 //! verdict written beside its capture. Runs without capture permission.
+//! The HTTP/2 captures' lines add an eighth field, the protocol the
+//! analyzer's decoders name (`h2c-upgrade`, `h2-preface-refused`, ...).
 
 use std::path::Path;
 
 use wirelab::analyze::{AnalyzeOptions, analyze};
+use wirelab::app::AppOptions;
 use wirelab::capture::open_file;
 
-fn fields(c: &wirelab::report::ConnectionReport) -> String {
+fn fields(c: &wirelab::report::ConnectionReport, with_protocol: bool) -> String {
     let t = &c.teardown;
     let rst = t.first_rst;
-    [
+    let protocol = c
+        .app
+        .as_ref()
+        .and_then(|a| a.conversation.as_ref())
+        .map_or("-", |conv| conv.protocol.name());
+    let mut fields = vec![
         c.id.to_string(),
         t.ending.name().to_string(),
         t.closed_first.map_or("-", |r| r.name()).to_string(),
@@ -18,8 +26,11 @@ fn fields(c: &wirelab::report::ConnectionReport) -> String {
         rst.map_or("-", |r| r.phase.name()).to_string(),
         c.zeek.conn_state.to_string(),
         c.zeek.history.clone(),
-    ]
-    .join(" ")
+    ];
+    if with_protocol {
+        fields.push(protocol.to_string());
+    }
+    fields.join(" ")
 }
 
 #[test]
@@ -43,9 +54,18 @@ fn every_reference_capture_gets_its_recorded_verdict() {
             .lines()
             .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
             .collect();
-        let report = analyze(&mut open_file(&pcap).unwrap(), &AnalyzeOptions::default())
+        let with_protocol = want.iter().any(|l| l.split(' ').count() == 8);
+        let opts = AnalyzeOptions {
+            app: with_protocol.then(AppOptions::default),
+            ..AnalyzeOptions::default()
+        };
+        let report = analyze(&mut open_file(&pcap).unwrap(), &opts)
             .unwrap_or_else(|e| panic!("{}: {e}", pcap.display()));
-        let got: Vec<String> = report.connections.iter().map(fields).collect();
+        let got: Vec<String> = report
+            .connections
+            .iter()
+            .map(|c| fields(c, with_protocol))
+            .collect();
         assert_eq!(got, want, "{}", pcap.display());
         assert!(
             report.summary.capture_anomalies.is_empty(),

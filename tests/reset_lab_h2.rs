@@ -252,22 +252,118 @@ fn prior_knowledge_to_a_server_without_http2_is_reset() {
 
 #[test]
 fn unsupported_client_and_protocol_pairs_are_one_line_errors() {
-    for (proto, client, says) in [
-        (
-            Proto::H2cUpgrade,
-            ClientKind::Own,
-            "needs --client curl or nghttp",
-        ),
-        (Proto::H1, ClientKind::Nghttp, "speaks only HTTP/2"),
-    ] {
-        let e = run(&h2(proto, ReadMode::NoRead, client)).unwrap_err();
-        let msg = e.to_string();
-        assert!(msg.contains(says) && !msg.contains('\n'), "{msg}");
-    }
+    let e = run(&h2(Proto::H1, ReadMode::NoRead, ClientKind::Nghttp)).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("speaks only HTTP/2") && !msg.contains('\n'),
+        "{msg}"
+    );
     let e = run(&ResetOptions {
         pipeline: 3,
         ..h2(Proto::H2Prior, ReadMode::Full, ClientKind::Curl)
     })
     .unwrap_err();
     assert!(e.to_string().contains("--proto h1"), "{e}");
+    // The raw client's HTTP/2 limits: no pause, and by prior knowledge a
+    // body within the server's initial window.
+    for (opts, says) in [
+        (
+            ResetOptions {
+                client_pause: Some(std::time::Duration::from_millis(10)),
+                ..h2(Proto::H2cUpgrade, ReadMode::Full, ClientKind::Own)
+            },
+            "--client-pause with HTTP/2 needs --client curl",
+        ),
+        (
+            ResetOptions {
+                request_body: 100_000,
+                ..h2(Proto::H2Prior, ReadMode::Full, ClientKind::Own)
+            },
+            "initial window",
+        ),
+    ] {
+        let e = run(&opts).unwrap_err();
+        assert!(e.to_string().contains(says), "{e}");
+    }
+}
+
+/// The raw client does what RFC 9113 §6.8 asks of a peer that is done: it
+/// acknowledges the PING, reads to the server's final GOAWAY and FIN, and
+/// leaves nothing unread: FIN both ways, the whole graceful shutdown.
+#[test]
+fn drain_with_the_raw_client_is_the_whole_graceful_shutdown() {
+    for proto in [Proto::H2cUpgrade, Proto::H2Prior] {
+        let r = lab(h2(proto, ReadMode::Drain, ClientKind::Own));
+        assert_eq!(r.verdict.ending, Some(Ending::Fin), "{}", r.verdict.reason);
+        assert_eq!(r.verdict.conn_state, Some(ConnState::SF));
+        assert_eq!(r.server_h2.goaways_sent, vec![ANY_STREAM, 1], "{proto:?}");
+        assert_eq!(r.server_log[0].end, CloseEnding::WeSentFin);
+        for n in [
+            "TcpExtTCPAbortOnClose",
+            "TcpExtTCPAbortOnData",
+            "TcpOutRsts",
+        ] {
+            assert_eq!(delta(&r, n), 0, "{n}");
+        }
+        assert!(
+            r.verdict.reason.contains("the graceful shutdown"),
+            "{}",
+            r.verdict.reason
+        );
+        assert_eq!((r.client.status, r.client.body_received), (200, 128));
+        assert!(
+            r.client.end.contains("last stream 2147483647, then 1")
+                && r.client.end.ends_with("clean EOF (server FIN)"),
+            "{}",
+            r.client.end
+        );
+        let l = labels(&r);
+        // The client's own GOAWAY is on the wire (the server, draining after
+        // its half-close, may discard it unparsed).
+        assert!(
+            l.contains("PING ACK") && l.contains("GOAWAY last=1") && l.contains("GOAWAY last=0"),
+            "{l}"
+        );
+    }
+}
+
+#[test]
+fn no_read_with_the_raw_client_is_the_servers_rst_on_its_frames() {
+    for proto in [Proto::H2cUpgrade, Proto::H2Prior] {
+        let r = lab(h2(proto, ReadMode::NoRead, ClientKind::Own));
+        assert_eq!(r.verdict.ending, Some(Ending::Rst), "{}", r.verdict.reason);
+        assert_eq!(r.verdict.by, Some(Role::Server));
+        assert_eq!(r.server_log[0].end, CloseEnding::WeProvokedRst);
+        assert!(r.server_log[0].unread > 0);
+        assert_eq!(delta(&r, "TcpExtTCPAbortOnClose"), 1);
+        assert!(r.client.saw_reset, "{:?}", r.client);
+        assert_eq!(r.client.status, 200);
+    }
+}
+
+#[test]
+fn the_raw_client_reports_an_http1_answer_as_such() {
+    let r = lab(ResetOptions {
+        server_http2: Http2::Off,
+        ..h2(Proto::H2Prior, ReadMode::Full, ClientKind::Own)
+    });
+    assert_eq!(r.client.status, 505);
+    assert!(
+        r.client.end.starts_with("answered in HTTP/1.x"),
+        "{}",
+        r.client.end
+    );
+    assert_eq!(r.verdict.ending, Some(Ending::Rst));
+    let r = lab(ResetOptions {
+        server_http2: Http2::Off,
+        request_body: 1000,
+        ..h2(Proto::H2cUpgrade, ReadMode::Full, ClientKind::Own)
+    });
+    assert_eq!((r.client.status, r.client.body_received), (200, 128));
+    assert!(
+        r.client.end.starts_with("answered in HTTP/1.x"),
+        "{}",
+        r.client.end
+    );
+    assert_eq!(r.verdict.ending, Some(Ending::Fin), "{}", r.verdict.reason);
 }

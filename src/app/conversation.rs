@@ -13,6 +13,7 @@ use super::Direction;
 use super::detect::{self, Guess, Protocol};
 use super::h2::{self as app_h2, H2Decoder};
 use super::http1::{self, End, Http1Decoder, Outcome};
+use super::negotiation::{self, Negotiation};
 
 /// Bytes held per direction while the protocol is undecided: the HTTP/2
 /// preface is the longest thing the rules wait for (24 bytes).
@@ -127,6 +128,8 @@ pub struct Http2Report {
     pub goaways: Vec<app_h2::GoAway>,
     /// Frames that broke a rule of RFC 9113.
     pub protocol_errors: u64,
+    /// How each side opened it, client then server.
+    pub openings: [app_h2::Opening; 2],
 }
 
 /// Where and why decoding stopped in one direction.
@@ -151,6 +154,8 @@ pub struct ConversationReport {
     pub http2: Option<Http2Report>,
     /// The first place decoding stopped, if it did.
     pub decode_error: Option<DecodeError>,
+    /// How the protocol was chosen, when the client tried HTTP/2.
+    pub negotiation: Option<Negotiation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +163,9 @@ enum State {
     Detecting,
     Http1,
     H2,
+    /// Prior knowledge answered in HTTP/1.x: the client's bytes stay
+    /// HTTP/2, the server's are HTTP/1.
+    Refused,
     Opaque(Protocol),
 }
 
@@ -183,6 +191,8 @@ pub struct Conversation {
     first_version: Option<crate::http::Version>,
     /// Make HTTP/1 labels (only a ladder reads them).
     labels: bool,
+    /// Prior knowledge: the server direction's first stream offset.
+    h2_start: Option<u64>,
 }
 
 fn index(d: Direction) -> usize {
@@ -215,6 +225,7 @@ impl Conversation {
             rst_by: None,
             first_version: None,
             labels,
+            h2_start: None,
         }
     }
 
@@ -234,7 +245,11 @@ impl Conversation {
         match self.state {
             State::Detecting => self.detect(sender, offset, bytes, label),
             State::Http1 => self.http1(sender, offset, bytes, label),
+            State::H2 if sender == Direction::ServerToClient && self.refuses(offset, bytes) => {
+                self.refused(offset, bytes, label);
+            }
             State::H2 => self.feed_h2(sender, offset, bytes, label),
+            State::Refused => self.http1(sender, offset, bytes, label),
             State::Opaque(_) => {}
         }
     }
@@ -279,6 +294,7 @@ impl Conversation {
                     held[1].0,
                 )));
                 self.h2_next = [Some(held[0].0), Some(held[1].0)];
+                self.h2_start = Some(held[1].0);
             }
             Guess::Is(p) => {
                 self.state = State::Opaque(p);
@@ -295,6 +311,26 @@ impl Conversation {
         if !rest.is_empty() {
             self.feed(sender, offset + take as u64, rest, label);
         }
+    }
+
+    /// The server's first bytes after a preface read as HTTP/1.x: `HTTP/`
+    /// cannot start an HTTP/2 connection, whose server preface is a
+    /// SETTINGS frame (RFC 9113 §3.4); as a frame header those bytes would
+    /// announce a 4.7 MB frame.
+    fn refuses(&self, offset: u64, bytes: &[u8]) -> bool {
+        let probe = b"HTTP/";
+        let n = bytes.len().min(probe.len());
+        self.h2_next[1] == Some(offset) && self.h2_start == Some(offset) && bytes[..n] == probe[..n]
+    }
+
+    /// The preface was refused: the server's direction gets an HTTP/1
+    /// decoder from here on (its answer has no request it can pair with:
+    /// the preface is not an HTTP/1 request), the client's stays HTTP/2.
+    fn refused(&mut self, offset: u64, bytes: &[u8], label: &mut impl FnMut(Label)) {
+        self.state = State::Refused;
+        self.h2_next[1] = None;
+        self.http1 = Some(Box::new(Http1Decoder::new(0, offset)));
+        self.http1(Direction::ServerToClient, offset, bytes, label);
     }
 
     fn http1(
@@ -476,6 +512,7 @@ impl Conversation {
             State::Detecting => None,
             State::Opaque(p) => Some(p),
             State::H2 => Some(Protocol::H2PriorKnowledge),
+            State::Refused => Some(Protocol::H2PrefaceRefused),
             State::Http1 if self.h2.is_some() => Some(Protocol::H2cUpgrade),
             State::Http1 => {
                 let h1 = self.http1.as_deref()?;
@@ -547,13 +584,21 @@ impl Conversation {
                 frames: BOTH.map(|d| h2.frame_counts(d).iter().map(|(k, n)| (*k, *n)).collect()),
                 goaways: h2.goaways().to_vec(),
                 protocol_errors: errors.len() as u64 + more,
+                openings: BOTH.map(|d| h2.opening(d).clone()),
             }
         });
+        let negotiation = negotiation::read(
+            self.h2_start.is_some(),
+            self.state == State::Refused,
+            self.http1.as_deref(),
+            self.h2.as_deref(),
+        );
         Some(ConversationReport {
             protocol,
             exchanges,
             http2,
             decode_error,
+            negotiation,
         })
     }
 

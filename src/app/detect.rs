@@ -27,6 +27,10 @@ pub enum Protocol {
     H2cUpgrade,
     /// HTTP/2 from the first byte (RFC 9113 §3.3).
     H2PriorKnowledge,
+    /// The client sent the HTTP/2 preface and the server answered in
+    /// HTTP/1.x: a server without HTTP/2 read `PRI * HTTP/2.0` as a request
+    /// line (RFC 9113 §3.3 leaves the client no fallback on that connection).
+    H2PrefaceRefused,
     /// A TLS handshake.
     Tls,
     /// SSH.
@@ -43,6 +47,7 @@ impl Protocol {
             Protocol::Http11 => "http/1.1",
             Protocol::H2cUpgrade => "h2c-upgrade",
             Protocol::H2PriorKnowledge => "h2-prior-knowledge",
+            Protocol::H2PrefaceRefused => "h2-preface-refused",
             Protocol::Tls => "tls",
             Protocol::Ssh => "ssh",
             Protocol::Unknown => "unknown",

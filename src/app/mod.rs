@@ -8,6 +8,9 @@ pub mod detect;
 pub mod h2;
 pub mod http1;
 pub mod in_flight;
+pub mod negotiation;
+#[cfg(test)]
+mod tests;
 
 pub use connection::{
     AppOptions, AppReport, ConnectionDecoder, LadderStep, RstReport, StreamFigures,
@@ -15,6 +18,7 @@ pub use connection::{
 pub use conversation::{Conversation, ConversationReport, ExchangeOutcome, ExchangeReport, Label};
 pub use detect::Protocol;
 pub use in_flight::RstLoss;
+pub use negotiation::Negotiation;
 
 /// Which way bytes went on a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -10,11 +10,15 @@
 //! An EOF is never called a reset.
 //!
 //! Blocking std sockets are enough here: a client has one connection and a script.
+//!
+//! [`h2`] is the same client speaking HTTP/2 (prior knowledge or the h2c
+//! upgrade) with the library's frame layer and HPACK, for one request.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+pub mod h2;
 mod reader;
 
 use crate::http::{BodyLength, Version, pattern_byte};

@@ -3,6 +3,7 @@
 
 pub mod counters;
 pub mod curl;
+pub mod negotiate;
 pub mod netns;
 pub mod nghttp;
 pub mod peer;

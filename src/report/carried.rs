@@ -20,6 +20,12 @@ fn who(d: Direction) -> &'static str {
 
 /// `GET /a → 200` or `GET /a → no response`.
 fn exchange_text(e: &ExchangeReport) -> String {
+    exchange_text_in(e, false)
+}
+
+/// As [`exchange_text`]; `refused`: the connection is a preface answered in
+/// HTTP/1.x, whose HTTP/1 response has the preface for a request.
+fn exchange_text_in(e: &ExchangeReport, refused: bool) -> String {
     let mut s = String::new();
     if let Some(id) = e.stream {
         let _ = write!(s, "stream {id}: ");
@@ -28,6 +34,7 @@ fn exchange_text(e: &ExchangeReport) -> String {
         (Some(m), Some(t)) => {
             let _ = write!(s, "{m} {t}");
         }
+        _ if refused && e.stream.is_none() => s.push_str("the HTTP/2 preface (PRI * HTTP/2.0)"),
         _ => s.push_str("(no request seen)"),
     }
     match e.status {
@@ -145,12 +152,13 @@ pub fn connection(c: &ConnectionReport, ladder: bool) -> String {
         conv.protocol.name()
     );
     let rst = t.first_rst.is_some();
+    let refused = conv.protocol == crate::app::Protocol::H2PrefaceRefused;
     for (n, (e, d)) in conv.exchanges.iter().zip(&app.delivered).enumerate() {
         let _ = write!(
             out,
             "  {}. {}: {}",
             n + 1,
-            exchange_text(e),
+            exchange_text_in(e, refused),
             outcome_text(e.outcome)
         );
         out.push_str(delivered_text(*d, rst));

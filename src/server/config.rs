@@ -24,6 +24,16 @@ pub enum Http2 {
 }
 
 impl Http2 {
+    /// The flag's spelling (`--http2 off`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Http2::Off => "off",
+            Http2::Upgrade => "upgrade",
+            Http2::PriorKnowledge => "prior-knowledge",
+            Http2::Both => "both",
+        }
+    }
+
     /// New connections are peeked at for the preface.
     pub fn prior_knowledge(self) -> bool {
         matches!(self, Http2::PriorKnowledge | Http2::Both)

@@ -75,6 +75,11 @@ pub fn analyzed(c: &Value) -> Analyzed {
 
 /// The protocol label tshark's reading implies (None: nothing to say).
 pub fn expected_protocol(t: &Conn) -> Option<String> {
+    // The preface, then an HTTP/1.x answer (read with the HTTP/2 dissector
+    // off: `http1_answers_without_http2`): the server refused it.
+    if t.preface && t.requests.is_empty() && t.server_frames.is_empty() && !t.statuses.is_empty() {
+        return Some("h2-preface-refused".into());
+    }
     if t.preface {
         Some(
             if t.requests.is_empty() {

@@ -166,6 +166,32 @@ fn endpoint(addr: &str, port: &str) -> Endpoint {
     }
 }
 
+/// The HTTP/1.x status codes a server on `port` sent in `path`, read with
+/// tshark's HTTP/2 dissector turned off. With it on, a connection that
+/// opens with the preface is HTTP/2 both ways to tshark, so a server's
+/// HTTP/1.x refusal is taken for the start of a (4.7 MB) frame and never
+/// shown; with it off, tshark's HTTP dissector reads that answer.
+pub fn http1_answers_without_http2(path: &Path, port: u16) -> Vec<u16> {
+    let out = tshark(
+        &[
+            "-r",
+            path.to_str().expect("UTF-8 path"),
+            "-d",
+            &format!("tcp.port=={port},http"),
+            "--disable-protocol",
+            "http2",
+            "-Y",
+            &format!("http.response && tcp.srcport=={port}"),
+            "-T",
+            "fields",
+            "-e",
+            "http.response.code",
+        ]
+        .map(String::from),
+    );
+    out.lines().filter_map(|l| l.trim().parse().ok()).collect()
+}
+
 /// Reads `path` with tshark.
 pub fn read(path: &Path) -> Capture {
     let file = path.to_str().expect("capture path is UTF-8").to_string();

@@ -96,6 +96,22 @@ pub struct GoAway {
     pub debug: String,
 }
 
+/// How one side opened its HTTP/2 (RFC 9113 §3.4): the client's preface,
+/// each side's first frame, which must be SETTINGS, and the acknowledgement
+/// of the peer's. What a negotiation view reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Opening {
+    /// Client only: the 24-byte preface was seen whole.
+    pub preface: bool,
+    /// The type of this side's first frame.
+    pub first_frame: Option<FrameType>,
+    /// The parameters of this side's first SETTINGS frame that was not an
+    /// ACK, in the order sent (an empty frame is `Some` of nothing).
+    pub settings: Option<Vec<(SettingId, u32)>>,
+    /// This side acknowledged the peer's SETTINGS (§6.5.3).
+    pub acked: bool,
+}
+
 /// A rule a frame broke; the frame was still read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProtocolError {
@@ -151,6 +167,7 @@ struct Side {
     pending: Option<Pending>,
     stop: Option<Stop>,
     counts: BTreeMap<FrameType, u64>,
+    opening: Opening,
 }
 
 impl Side {
@@ -162,6 +179,7 @@ impl Side {
             pending: None,
             stop: None,
             counts: BTreeMap::new(),
+            opening: Opening::default(),
         }
     }
 }
@@ -238,6 +256,11 @@ impl H2Decoder {
         self.sides[index(sender)].stop.as_ref()
     }
 
+    /// How one side opened the connection.
+    pub fn opening(&self, sender: Direction) -> &Opening {
+        &self.sides[index(sender)].opening
+    }
+
     /// True when a direction ended between frames (not inside one).
     pub fn at_frame_boundary(&self, sender: Direction) -> bool {
         self.sides[index(sender)].reader.at_boundary()
@@ -280,6 +303,7 @@ impl H2Decoder {
             *reader = FrameReader::new(reader.offset() + take as u64);
             bytes = &bytes[take..];
             if self.sides[i].preface_left == 0 {
+                self.sides[i].opening.preface = true;
                 let end = self.sides[i].reader.offset();
                 seen(FrameSeen {
                     sender,
@@ -321,6 +345,7 @@ impl H2Decoder {
             }
         };
         *self.sides[i].counts.entry(header.kind).or_default() += 1;
+        self.sides[i].opening.first_frame.get_or_insert(header.kind);
         let end = offset + 9 + u64::from(header.length);
         if let Some(p) = &self.sides[i].pending
             && (header.kind != FrameType::Continuation || header.stream != p.stream)
@@ -462,8 +487,15 @@ impl H2Decoder {
                 self.stream(stream).reset = Some((sender, code));
                 format!("RST_STREAM s{stream} {code}")
             }
-            Frame::Settings { ack: true, .. } => "SETTINGS ACK".into(),
+            Frame::Settings { ack: true, .. } => {
+                self.sides[i].opening.acked = true;
+                "SETTINGS ACK".into()
+            }
             Frame::Settings { ack: false, params } => {
+                let opening = &mut self.sides[i].opening;
+                if opening.settings.is_none() {
+                    opening.settings = Some(params.collect());
+                }
                 let mut label = String::from("SETTINGS");
                 // The sender's HEADER_TABLE_SIZE bounds the table of the
                 // blocks it receives: the other direction's decoder.

@@ -44,6 +44,9 @@ pub struct HeadFields {
     pub connection: Vec<String>,
     /// Upgrade's protocols (RFC 9110 §7.8), as sent.
     pub upgrade: Vec<String>,
+    /// Each `HTTP2-Settings` field's value, as sent: an h2c upgrade needs
+    /// exactly one (RFC 7540 §3.2.1), so a repeated one is kept to be seen.
+    pub http2_settings: Vec<String>,
 }
 
 impl HeadFields {
@@ -54,6 +57,11 @@ impl HeadFields {
             transfer_encoding: list_members(fields, "transfer-encoding"),
             connection: list_members(fields, "connection"),
             upgrade: list_members(fields, "upgrade"),
+            http2_settings: fields
+                .iter()
+                .filter(|f| f.name.eq_ignore_ascii_case("http2-settings"))
+                .map(|f| String::from_utf8_lossy(&f.value).into_owned())
+                .collect(),
         }
     }
 }

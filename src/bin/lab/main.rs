@@ -5,6 +5,7 @@ mod analyze;
 mod completions;
 mod flags;
 mod manual;
+mod negotiate;
 mod progress;
 mod reset;
 mod resolve;
@@ -46,6 +47,8 @@ enum Command {
     Analyze(analyze::Args),
     /// Cause a teardown, capture it, classify it and explain it.
     Reset(reset::Args),
+    /// Show how a client and the server chose HTTP/2, from a capture.
+    Negotiate(negotiate::Args),
     // Putting `lab` on PATH: completions and manual pages.
     /// Print the completion script for bash, zsh, fish, elvish or PowerShell.
     Completions(completions::Args),
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Analyze(args) => analyze::run(args),
         Command::Reset(args) => reset::run(args),
+        Command::Negotiate(args) => negotiate::run(args),
         Command::Completions(args) => completions::run(args, Cli::command()),
         Command::Man(args) => manual::run(args, Cli::command()),
     };

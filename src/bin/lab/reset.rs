@@ -37,8 +37,9 @@ use crate::serve::{FramingArg, Http2Arg, Mode};
     lab reset --mode drain --expect fin --repeat 200\n  \
     lab reset --proto h2c-upgrade --mode no-read --client curl   RST after stream 1\n  \
     lab reset --proto h2-prior --mode drain --client nghttp      GOAWAY, then FIN\n\n\
-Clients per protocol: h1 with own or curl; h2c-upgrade and h2-prior with curl\n\
-(--http2, --http2-prior-knowledge) or nghttp (-u, prior knowledge).")]
+Clients per protocol: h1 with own or curl; h2c-upgrade and h2-prior with own\n\
+(the raw client speaking HTTP/2 to the end of RFC 9113 §6.8), curl (--http2,\n\
+--http2-prior-knowledge) or nghttp (-u, prior knowledge).")]
 pub struct Args {
     /// The server's read mode (`no-read`: the classic reset).
     #[arg(long, value_enum, default_value_t = Mode::NoRead)]
@@ -50,7 +51,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ClientArg::Own)]
     client: ClientArg,
     /// The protocol the client speaks: HTTP/1.x, HTTP/2 by `Upgrade: h2c`,
-    /// or HTTP/2 by prior knowledge (needs --client curl or nghttp).
+    /// or HTTP/2 by prior knowledge.
     #[arg(long, value_enum, default_value_t = ProtoArg::H1)]
     proto: ProtoArg,
     /// Which ways into HTTP/2 the server accepts (as `lab serve --http2`);

@@ -43,7 +43,8 @@ pub(super) fn reason(
         .map_or_else(|| "its stream".to_string(), |s| format!("stream {s}"));
     let client = match opts.client {
         ClientKind::Nghttp => "nghttp",
-        _ => "curl",
+        ClientKind::Own => "the raw client",
+        ClientKind::Curl => "curl",
     };
     let began = if h2.goaways_sent.first() == Some(&ANY_STREAM) {
         "began the graceful shutdown (GOAWAY with 2^31-1 and a PING)"

@@ -195,7 +195,7 @@ impl ResetOptions {
 
     /// The client/protocol pairs the lab can run, and the HTTP/1-only knobs.
     /// Supported: `h1` with own or curl; `h2c-upgrade` and `h2-prior` with
-    /// curl or nghttp.
+    /// own, curl or nghttp.
     fn validate_proto(&self) -> Result<(), String> {
         let p = self.proto.as_str();
         match (self.proto, self.client) {
@@ -205,10 +205,19 @@ impl ResetOptions {
                         .into(),
                 );
             }
-            (Proto::H2cUpgrade | Proto::H2Prior, ClientKind::Own) => {
+            (Proto::H2Prior, ClientKind::Own)
+                if self.request_body > crate::client::h2::MAX_PRIOR_BODY =>
+            {
                 return Err(format!(
-                    "--proto {p} needs --client curl or nghttp: the raw client speaks HTTP/1.x only"
+                    "--request-body over {} bytes with --proto {p} needs --client curl: the \
+                     raw client sends its body within the server's initial window",
+                    crate::client::h2::MAX_PRIOR_BODY
                 ));
+            }
+            (Proto::H2cUpgrade | Proto::H2Prior, ClientKind::Own)
+                if self.client_pause.is_some() =>
+            {
+                return Err("--client-pause with HTTP/2 needs --client curl".into());
             }
             _ => {}
         }

@@ -156,7 +156,7 @@ pub fn text(r: &ResetRun) -> String {
 }
 
 /// Appends `text` wrapped at 78 columns, every line starting with `indent`.
-fn wrap(out: &mut String, text: &str, indent: &str) {
+pub(crate) fn wrap(out: &mut String, text: &str, indent: &str) {
     let mut line = String::from(indent);
     for word in text.split_whitespace() {
         if line.len() > indent.len() && line.chars().count() + 1 + word.chars().count() > 78 {

@@ -299,6 +299,7 @@ fn h2_story(records: &[Record], conn: u64) -> ServerH2 {
 /// The client's result before the server's side is known.
 enum ClientResult {
     Own(client::Outcome),
+    OwnH2(client::h2::H2Outcome),
     Curl(curl::CurlOutcome),
     Nghttp(nghttp::NghttpOutcome),
 }
@@ -316,6 +317,20 @@ impl ClientResult {
                     _ => o.end.to_string(),
                 },
                 saw_reset: o.reset_seen(),
+                curl_exit: None,
+                curl_error: None,
+                curl_retry: None,
+                nghttp_exit: None,
+                nghttp_error: None,
+            },
+            ClientResult::OwnH2(o) => ClientWitness {
+                kind: ClientKind::Own,
+                status: o.status.unwrap_or(0),
+                body_expected,
+                body_received: o.body_received,
+                end: o.summary(),
+                saw_reset: o.end == Some(client::ReadEnd::Reset)
+                    || o.send_failure.as_ref().is_some_and(|f| f.reset),
                 curl_exit: None,
                 curl_error: None,
                 curl_retry: None,
@@ -376,6 +391,18 @@ impl ClientResult {
 
 fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<ClientResult, Error> {
     match opts.client {
+        ClientKind::Own if opts.proto != Proto::H1 => {
+            let req = client::h2::H2Request {
+                start: match opts.proto {
+                    Proto::H2cUpgrade => client::h2::H2Start::Upgrade,
+                    _ => client::h2::H2Start::PriorKnowledge,
+                },
+                path: "/".into(),
+                body: opts.request_body,
+                timeout: Duration::from_secs(5),
+            };
+            Ok(ClientResult::OwnH2(client::h2::run(addr, &req)?))
+        }
         ClientKind::Curl => {
             let req = CurlRequest {
                 paths: if opts.keepalive_race {

@@ -9,12 +9,15 @@
 //! - [`encode`]: writing frames, and a field block split into HEADERS and
 //!   CONTINUATION (§4.3)
 //! - [`settings`]: SETTINGS parameters (§6.5.2)
+//! - [`http2_settings`]: the h2c upgrade's `HTTP2-Settings` field (RFC 7540
+//!   §3.2.1)
 //! - [`error_code`]: error codes (§7)
 
 pub mod encode;
 pub mod error_code;
 pub mod frame;
 pub mod header;
+pub mod http2_settings;
 pub mod preface;
 pub mod settings;
 #[cfg(test)]
@@ -24,5 +27,6 @@ pub use encode::{encode_field_block, encode_field_block_with, encode_settings};
 pub use error_code::ErrorCode;
 pub use frame::{Frame, FrameError, PrioritySpec, Scope, SettingsParams, parse};
 pub use header::{Check, FrameHeader, FrameType, HEADER_LEN, check, flags};
+pub use http2_settings::{base64url, decode_http2_settings, encode_http2_settings};
 pub use preface::{PREFACE, PrefaceMatch, match_preface};
 pub use settings::{SettingId, Settings};

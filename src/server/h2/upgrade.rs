@@ -6,7 +6,9 @@
 //! is also what a server does with `Upgrade: h2` in cleartext.
 
 use crate::http::{RequestHead, Version, list_members};
-use crate::proto::h2::{SettingId, SettingsParams};
+use crate::proto::h2::decode_http2_settings;
+#[cfg(test)]
+use crate::proto::h2::{SettingId, base64url};
 use crate::server::log::SettingValue;
 
 /// The 101 that accepts the upgrade (RFC 7540 §3.2). HTTP/2 frames follow
@@ -41,49 +43,12 @@ pub fn h2c_settings(req: &RequestHead) -> Option<Vec<SettingValue>> {
     let (Some(value), None) = (values.next(), values.next()) else {
         return None;
     };
-    let payload = base64url(value)?;
-    if !payload.len().is_multiple_of(6) {
-        return None;
-    }
     Some(
-        SettingsParams::new(&payload)
-            .map(|(id, value): (SettingId, u32)| SettingValue { id, value })
+        decode_http2_settings(value)?
+            .into_iter()
+            .map(|(id, value)| SettingValue { id, value })
             .collect(),
     )
-}
-
-/// Decodes base64url (RFC 4648 §5: `-` and `_` where base64 has `+` and
-/// `/`). HTTP2-Settings is a token68 "with any trailing '=' characters
-/// omitted" (RFC 7540 §3.2.1); trailing `=` are tolerated all the same.
-pub fn base64url(text: &[u8]) -> Option<Vec<u8>> {
-    let text = text
-        .strip_suffix(b"==")
-        .or_else(|| text.strip_suffix(b"="))
-        .unwrap_or(text);
-    if text.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &c in text {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // Leftover bits must be zero padding (RFC 4648 §3.5, canonical form).
-    (acc == 0).then_some(out)
 }
 
 #[cfg(test)]
