@@ -1,7 +1,8 @@
 //! One connection's application bytes, both directions, from its first byte
 //! to its end: which protocol it speaks ([`super::detect`]), the decoder
 //! for it, the hand-over from HTTP/1.1 to HTTP/2 at a `101` to `Upgrade:
-//! h2c` (RFC 7540 §3.2), and labels for a ladder diagram.
+//! h2c` (RFC 7540 §3.2), TLS ([`super::tls`]), and labels for a ladder
+//! diagram.
 //!
 //! It is fed in-order bytes with their stream offsets (from
 //! [`crate::stream`]), gaps, and the end of each direction; it never sees a
@@ -13,6 +14,7 @@ use super::Direction;
 use super::detect::{self, Guess, Protocol};
 use super::h2::{self as app_h2, H2Decoder};
 use super::http1::{self, End, Http1Decoder, Outcome};
+use super::tls::{NoKeys, TlsDecoder, TlsReport};
 
 /// Bytes held per direction while the protocol is undecided: the HTTP/2
 /// preface is the longest thing the rules wait for (24 bytes).
@@ -151,6 +153,8 @@ pub struct ConversationReport {
     pub http2: Option<Http2Report>,
     /// The first place decoding stopped, if it did.
     pub decode_error: Option<DecodeError>,
+    /// TLS details, when it was TLS.
+    pub tls: Option<TlsReport>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +162,7 @@ enum State {
     Detecting,
     Http1,
     H2,
+    Tls,
     Opaque(Protocol),
 }
 
@@ -169,6 +174,7 @@ pub struct Conversation {
     held: [(u64, Vec<u8>); 2],
     http1: Option<Box<Http1Decoder>>,
     h2: Option<Box<H2Decoder>>,
+    tls: Option<Box<TlsDecoder>>,
     /// Next stream offset each direction gives HTTP/2, once it speaks it.
     h2_next: [Option<u64>; 2],
     /// What the HTTP/1 labels covered: per exchange, request labelled,
@@ -209,6 +215,7 @@ impl Conversation {
             held: [(0, Vec::new()), (0, Vec::new())],
             http1: None,
             h2: None,
+            tls: None,
             h2_next: [None, None],
             labelled: Vec::new(),
             ended: [None, None],
@@ -235,6 +242,16 @@ impl Conversation {
             State::Detecting => self.detect(sender, offset, bytes, label),
             State::Http1 => self.http1(sender, offset, bytes, label),
             State::H2 => self.feed_h2(sender, offset, bytes, label),
+            State::Tls => {
+                if let Some(tls) = self.tls.as_deref_mut() {
+                    tls.feed(
+                        sender,
+                        bytes,
+                        &mut |text| label(Label { text, h2: None }),
+                        &mut NoKeys,
+                    );
+                }
+            }
             State::Opaque(_) => {}
         }
     }
@@ -279,6 +296,10 @@ impl Conversation {
                     held[1].0,
                 )));
                 self.h2_next = [Some(held[0].0), Some(held[1].0)];
+            }
+            Guess::Is(Protocol::Tls) => {
+                self.state = State::Tls;
+                self.tls = Some(Box::new(TlsDecoder::new(held[0].0, held[1].0)));
             }
             Guess::Is(p) => {
                 self.state = State::Opaque(p);
@@ -429,6 +450,8 @@ impl Conversation {
             }
         } else if let Some(h1) = self.http1.as_deref_mut() {
             h1.gap(sender, offset);
+        } else if let Some(tls) = self.tls.as_deref_mut() {
+            tls.gap(sender, offset);
         }
         if self.state == State::Detecting {
             self.state = State::Opaque(Protocol::Unknown);
@@ -457,6 +480,9 @@ impl Conversation {
         if let Some(h1) = self.http1.as_deref_mut() {
             h1.end(sender, how);
         }
+        if let Some(tls) = self.tls.as_deref_mut() {
+            tls.end(sender, how);
+        }
     }
 
     /// HTTP/1 was recognised in bytes still held when a direction ended.
@@ -476,6 +502,7 @@ impl Conversation {
             State::Detecting => None,
             State::Opaque(p) => Some(p),
             State::H2 => Some(Protocol::H2PriorKnowledge),
+            State::Tls => Some(Protocol::Tls),
             State::Http1 if self.h2.is_some() => Some(Protocol::H2cUpgrade),
             State::Http1 => {
                 let h1 = self.http1.as_deref()?;
@@ -500,6 +527,7 @@ impl Conversation {
     pub fn buffered(&self) -> usize {
         self.held.iter().map(|h| h.1.len()).sum::<usize>()
             + self.http1.as_deref().map_or(0, Http1Decoder::buffered)
+            + self.tls.as_deref().map_or(0, TlsDecoder::buffered)
     }
 
     /// What the conversation showed. Call after both directions ended.
@@ -549,11 +577,24 @@ impl Conversation {
                 protocol_errors: errors.len() as u64 + more,
             }
         });
+        let tls = self.tls.as_deref().map(|tls| {
+            for d in BOTH {
+                if let (None, Some(s)) = (&decode_error, tls.stopped(d)) {
+                    decode_error = Some(DecodeError {
+                        sender: d,
+                        offset: s.offset,
+                        reason: s.reason.clone(),
+                    });
+                }
+            }
+            tls.report()
+        });
         Some(ConversationReport {
             protocol,
             exchanges,
             http2,
             decode_error,
+            tls,
         })
     }
 
