@@ -9,6 +9,8 @@
 //! `tls_records` fuzz target holds it to that).
 
 pub mod alert;
+#[cfg(test)]
+pub(crate) mod build;
 mod cursor;
 pub mod handshake;
 pub mod hello;
