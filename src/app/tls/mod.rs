@@ -420,7 +420,15 @@ fn protected_record(h: &RecordHeader, sender_protected: bool) -> bool {
 fn cut_record(p: Partial, by: &str) -> String {
     match p.header {
         Some(h) => format!(
-            "a {} record cut short by {by}: {} of its {} bytes",
+            "{} {} record cut short by {by}: {} of its {} bytes",
+            if h.content_type == ContentType::Handshake
+                || h.content_type == ContentType::Heartbeat
+                || h.content_type == ContentType::ChangeCipherSpec
+            {
+                "a"
+            } else {
+                "an"
+            },
             h.content_type,
             p.received,
             crate::proto::tls::record::HEADER_LEN + usize::from(h.length)
