@@ -17,6 +17,11 @@
 //! | [`capture_file`] | a whole pcap or pcapng file |
 //! | [`wire_frame`] | `[link type selector, length selector, frame...]` |
 //! | [`analyze_capture`] | a whole pcap or pcapng file |
+//! | [`tls_records`] | `[piece, len_hi, len_lo, client…, server…]` |
+
+mod tls;
+
+pub use tls::tls_records;
 
 use std::io::{self, Cursor, Read};
 

@@ -108,3 +108,8 @@ fn http1_stream_corpus_and_crashers_replay() {
 fn app_connection_corpus_and_crashers_replay() {
     replay_target("app_connection", fuzzing::app_connection);
 }
+
+#[test]
+fn tls_records_corpus_and_crashers_replay() {
+    replay_target("tls_records", fuzzing::tls_records);
+}
