@@ -251,7 +251,20 @@ impl TlsDecoder {
                         format!("a ChangeCipherSpec of {} bytes, not the byte 1", body.len());
                     return self.stop(sender, r.offset, reason);
                 }
-                let tls13 = self.session.version == Some(ProtocolVersion::TLS13);
+                // A TLS 1.3 peer's compatibility ChangeCipherSpec changes
+                // nothing (RFC 8446 Appendix D.4). A client may send it
+                // before any ServerHello (with early data, or before its
+                // second ClientHello after a HelloRetryRequest): then what it
+                // offered decides.
+                let tls13 = match self.session.version {
+                    Some(v) => v == ProtocolVersion::TLS13,
+                    None => {
+                        self.hello_retry
+                            || self.client_hello.as_ref().is_some_and(|c| {
+                                c.versions_offered().contains(&ProtocolVersion::TLS13)
+                            })
+                    }
+                };
                 let side = &mut self.sides[i];
                 side.ccs = true;
                 side.protected |= !tls13;
