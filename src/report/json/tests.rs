@@ -311,10 +311,10 @@ fn tls_members_are_byte_for_byte_serde_json() {
     let tls = |n: u64| TlsReport {
         versions_offered: [ProtocolVersion(0x0304), ProtocolVersion(0x7f1c)][..n as usize % 3]
             .to_vec(),
-        version: (n % 2 == 0).then_some(ProtocolVersion(0x0304)),
+        version: n.is_multiple_of(2).then_some(ProtocolVersion(0x0304)),
         cipher_suite: [None, Some(0x1301), Some(0x0001)][n as usize % 3],
         sni: (n % 2 == 1).then(|| "a\"b\\c\n\u{1}é.example".to_string()),
-        alpn_offered: (n % 3 != 0).then(|| vec!["h2".into(), "\u{7f}x\"".into()]),
+        alpn_offered: (!n.is_multiple_of(3)).then(|| vec!["h2".into(), "\u{7f}x\"".into()]),
         alpn_chosen: [
             None,
             Some(AlpnChosen::Clear("h2".into())),
@@ -323,10 +323,10 @@ fn tls_members_are_byte_for_byte_serde_json() {
             Some(AlpnChosen::Encrypted),
         ][n as usize % 5]
             .clone(),
-        npn: (n % 2 == 0).then(|| Npn {
+        npn: n.is_multiple_of(2).then(|| Npn {
             offered: true,
-            server_list: (n % 4 == 0).then(|| vec!["spdy/3".into()]),
-            client_choice_encrypted: n % 4 == 0,
+            server_list: n.is_multiple_of(4).then(|| vec!["spdy/3".into()]),
+            client_choice_encrypted: n.is_multiple_of(4),
         }),
         hello_retry_request: n % 3 == 1,
         alerts: (0..n % 3)
@@ -337,7 +337,7 @@ fn tls_members_are_byte_for_byte_serde_json() {
                 description: AlertDescription([120, 255][k as usize % 2]),
             })
             .collect(),
-        change_cipher_spec: [n % 2 == 0, n % 3 == 0],
+        change_cipher_spec: [n.is_multiple_of(2), n.is_multiple_of(3)],
         encrypted: [
             Encrypted {
                 records: n,
@@ -346,9 +346,9 @@ fn tls_members_are_byte_for_byte_serde_json() {
             Encrypted::default(),
         ],
     };
-    let connections: Vec<ConnectionReport> = (1..=10)
+    let connections: Vec<ConnectionReport> = (1..=10u64)
         .map(|n| {
-            let mut app = AppReport::without_payload(false, false, n % 2 == 0);
+            let mut app = AppReport::without_payload(false, false, n.is_multiple_of(2));
             app.conversation = Some(ConversationReport {
                 protocol: Protocol::Tls,
                 exchanges: Vec::new(),
