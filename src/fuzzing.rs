@@ -17,10 +17,14 @@
 //! | [`capture_file`] | a whole pcap or pcapng file |
 //! | [`wire_frame`] | `[link type selector, length selector, frame...]` |
 //! | [`analyze_capture`] | a whole pcap or pcapng file |
+//! | [`tls_records`] | `[piece, len_hi, len_lo, client…, server…]` |
 //! | [`tls_keylog`] | a key log file |
-//! | [`tls_records`] | `[suite and side, op...]` (see the function) |
+//! | [`tls_decrypt_records`] | `[suite and side, op...]` (see the function) |
 
 mod tls;
+mod tls_decrypt;
+
+pub use tls::tls_records;
 
 use std::io::{self, Cursor, Read};
 
@@ -33,7 +37,7 @@ use crate::http::{
 use crate::report::{Report, json, table, zeek};
 use crate::wire::{DecodeOptions, Decoded, Skip, decode};
 
-pub use tls::{tls_keylog, tls_records};
+pub use tls_decrypt::{tls_decrypt_records, tls_keylog};
 
 /// Small limits, so that short fuzz inputs reach every limit branch.
 fn small_limits() -> Limits {

@@ -18,9 +18,10 @@
 //!
 //! When decoding is asked for, the application layer runs beside the flow
 //! table: [`stream`] (per-direction TCP reassembly) → [`app`] (protocol
-//! detection, HTTP/1.x and HTTP/2 decoders, what a RST destroyed), built on
-//! [`proto`] (pure protocol syntax: HPACK, HTTP/2 framing; it depends on
-//! nothing else in the crate). The flow table only says which connection each
+//! detection, HTTP/1.x, HTTP/2 and TLS handshake decoders, what a RST
+//! destroyed), built on [`proto`] (pure protocol syntax: HPACK, HTTP/2
+//! framing, TLS records and handshakes; it depends on nothing else in the
+//! crate). The flow table only says which connection each
 //! segment went to ([`flow::Applied`]).
 //!
 //! The teaching server lives in [`http`] (pure, incremental HTTP/1.x parsing in

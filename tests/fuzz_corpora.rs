@@ -115,6 +115,11 @@ fn tls_keylog_corpus_and_crashers_replay() {
 }
 
 #[test]
+fn tls_decrypt_records_corpus_and_crashers_replay() {
+    replay_target("tls_decrypt_records", fuzzing::tls_decrypt_records);
+}
+
+#[test]
 fn tls_records_corpus_and_crashers_replay() {
     replay_target("tls_records", fuzzing::tls_records);
 }

@@ -1,5 +1,5 @@
 //! `wirelab::tls_decrypt` on real sessions: OpenSSL's s_client and
-//! s_server, and curl, recorded on loopback by `scripts/record-tls-captures`
+//! s_server, and curl, recorded on loopback by `scripts/record-decrypt-captures`
 //! into `captures/tls/` with the key logs the peers wrote. Each connection's
 //! records come out of the capture through the repository's own capture
 //! reading and stream reassembly; the plaintext must be what the peers

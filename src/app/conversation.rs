@@ -1,7 +1,8 @@
 //! One connection's application bytes, both directions, from its first byte
 //! to its end: which protocol it speaks ([`super::detect`]), the decoder
 //! for it, the hand-over from HTTP/1.1 to HTTP/2 at a `101` to `Upgrade:
-//! h2c` (RFC 7540 §3.2), and labels for a ladder diagram.
+//! h2c` (RFC 7540 §3.2), TLS ([`super::tls`]), and labels for a ladder
+//! diagram.
 //!
 //! It is fed in-order bytes with their stream offsets (from
 //! [`crate::stream`]), gaps, and the end of each direction; it never sees a
@@ -14,6 +15,7 @@ use super::detect::{self, Guess, Protocol};
 use super::h2::{self as app_h2, H2Decoder};
 use super::http1::{self, End, Http1Decoder, Outcome};
 use super::negotiation::{self, Negotiation};
+use super::tls::{NoKeys, TlsDecoder, TlsReport};
 
 /// Bytes held per direction while the protocol is undecided: the HTTP/2
 /// preface is the longest thing the rules wait for (24 bytes).
@@ -156,6 +158,8 @@ pub struct ConversationReport {
     pub decode_error: Option<DecodeError>,
     /// How the protocol was chosen, when the client tried HTTP/2.
     pub negotiation: Option<Negotiation>,
+    /// TLS details, when it was TLS.
+    pub tls: Option<TlsReport>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +170,7 @@ enum State {
     /// Prior knowledge answered in HTTP/1.x: the client's bytes stay
     /// HTTP/2, the server's are HTTP/1.
     Refused,
+    Tls,
     Opaque(Protocol),
 }
 
@@ -177,6 +182,7 @@ pub struct Conversation {
     held: [(u64, Vec<u8>); 2],
     http1: Option<Box<Http1Decoder>>,
     h2: Option<Box<H2Decoder>>,
+    tls: Option<Box<TlsDecoder>>,
     /// Next stream offset each direction gives HTTP/2, once it speaks it.
     h2_next: [Option<u64>; 2],
     /// What the HTTP/1 labels covered: per exchange, request labelled,
@@ -219,6 +225,7 @@ impl Conversation {
             held: [(0, Vec::new()), (0, Vec::new())],
             http1: None,
             h2: None,
+            tls: None,
             h2_next: [None, None],
             labelled: Vec::new(),
             ended: [None, None],
@@ -250,6 +257,16 @@ impl Conversation {
             }
             State::H2 => self.feed_h2(sender, offset, bytes, label),
             State::Refused => self.http1(sender, offset, bytes, label),
+            State::Tls => {
+                if let Some(tls) = self.tls.as_deref_mut() {
+                    tls.feed(
+                        sender,
+                        bytes,
+                        &mut |text| label(Label { text, h2: None }),
+                        &mut NoKeys,
+                    );
+                }
+            }
             State::Opaque(_) => {}
         }
     }
@@ -295,6 +312,10 @@ impl Conversation {
                 )));
                 self.h2_next = [Some(held[0].0), Some(held[1].0)];
                 self.h2_start = Some(held[1].0);
+            }
+            Guess::Is(Protocol::Tls) => {
+                self.state = State::Tls;
+                self.tls = Some(Box::new(TlsDecoder::new(held[0].0, held[1].0)));
             }
             Guess::Is(p) => {
                 self.state = State::Opaque(p);
@@ -465,6 +486,8 @@ impl Conversation {
             }
         } else if let Some(h1) = self.http1.as_deref_mut() {
             h1.gap(sender, offset);
+        } else if let Some(tls) = self.tls.as_deref_mut() {
+            tls.gap(sender, offset);
         }
         if self.state == State::Detecting {
             self.state = State::Opaque(Protocol::Unknown);
@@ -493,6 +516,9 @@ impl Conversation {
         if let Some(h1) = self.http1.as_deref_mut() {
             h1.end(sender, how);
         }
+        if let Some(tls) = self.tls.as_deref_mut() {
+            tls.end(sender, how);
+        }
     }
 
     /// HTTP/1 was recognised in bytes still held when a direction ended.
@@ -513,6 +539,7 @@ impl Conversation {
             State::Opaque(p) => Some(p),
             State::H2 => Some(Protocol::H2PriorKnowledge),
             State::Refused => Some(Protocol::H2PrefaceRefused),
+            State::Tls => Some(Protocol::Tls),
             State::Http1 if self.h2.is_some() => Some(Protocol::H2cUpgrade),
             State::Http1 => {
                 let h1 = self.http1.as_deref()?;
@@ -537,6 +564,7 @@ impl Conversation {
     pub fn buffered(&self) -> usize {
         self.held.iter().map(|h| h.1.len()).sum::<usize>()
             + self.http1.as_deref().map_or(0, Http1Decoder::buffered)
+            + self.tls.as_deref().map_or(0, TlsDecoder::buffered)
     }
 
     /// What the conversation showed. Call after both directions ended.
@@ -593,12 +621,25 @@ impl Conversation {
             self.http1.as_deref(),
             self.h2.as_deref(),
         );
+        let tls = self.tls.as_deref().map(|tls| {
+            for d in BOTH {
+                if let (None, Some(s)) = (&decode_error, tls.stopped(d)) {
+                    decode_error = Some(DecodeError {
+                        sender: d,
+                        offset: s.offset,
+                        reason: s.reason.clone(),
+                    });
+                }
+            }
+            tls.report()
+        });
         Some(ConversationReport {
             protocol,
             exchanges,
             http2,
             decode_error,
             negotiation,
+            tls,
         })
     }
 

@@ -11,6 +11,7 @@ pub mod in_flight;
 pub mod negotiation;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 pub use connection::{
     AppOptions, AppReport, ConnectionDecoder, LadderStep, RstReport, StreamFigures,

@@ -5,8 +5,10 @@
 
 use std::fmt::Write as _;
 
+use crate::app::tls::{AlpnChosen, TlsReport};
 use crate::app::{AppReport, Direction, ExchangeOutcome, ExchangeReport, RstReport};
 use crate::flow::RstPhase;
+use crate::proto::tls::names;
 use crate::teardown::{Reset, Role, Teardown};
 
 use super::ConnectionReport;
@@ -68,6 +70,78 @@ fn delivered_text(d: Option<bool>, rst: bool) -> &'static str {
         (Some(false), true) => "; the client had NOT acknowledged the whole response at the RST",
         (Some(false), false) => "; the client never acknowledged the whole response",
         (None, _) => "",
+    }
+}
+
+/// What a TLS handshake showed without keys, in three to six lines.
+fn tls_text(t: &TlsReport, out: &mut String) {
+    let offered: Vec<String> = t.versions_offered.iter().map(ToString::to_string).collect();
+    match (t.version, t.cipher_suite) {
+        (Some(v), Some(suite)) => {
+            let _ = write!(out, "  TLS: {v}, {}", names::cipher_suite(suite));
+        }
+        _ if offered.is_empty() => out.push_str("  TLS: no ClientHello read"),
+        _ => {
+            let _ = write!(
+                out,
+                "  TLS: no ServerHello (offered {})",
+                offered.join(", ")
+            );
+        }
+    }
+    if let Some(sni) = &t.sni {
+        let _ = write!(out, ", SNI {sni}");
+    }
+    if t.hello_retry_request {
+        out.push_str(", after a HelloRetryRequest");
+    }
+    out.push('\n');
+    if let Some(list) = &t.alpn_offered {
+        let _ = write!(out, "  ALPN offered: {}", list.join(", "));
+        match &t.alpn_chosen {
+            Some(AlpnChosen::Clear(p)) => {
+                let _ = write!(out, "; the server chose {p} (in the clear ServerHello)");
+            }
+            Some(AlpnChosen::Decrypted(p)) => {
+                let _ = write!(out, "; the server chose {p} (in EncryptedExtensions)");
+            }
+            Some(AlpnChosen::NotNegotiated) => out.push_str("; the server chose none"),
+            Some(AlpnChosen::Encrypted) => out.push_str(
+                "; the choice is unknown (TLS 1.3 sends it in EncryptedExtensions: encrypted)",
+            ),
+            None => {}
+        }
+        out.push('\n');
+    }
+    if let Some(n) = &t.npn {
+        match &n.server_list {
+            Some(list) => {
+                let _ = write!(out, "  NPN: the server listed {}", list.join(", "));
+                if n.client_choice_encrypted {
+                    out.push_str("; the client's choice went encrypted (NextProtocol)");
+                }
+            }
+            None => out.push_str("  NPN: offered by the client, not answered by the server"),
+        }
+        out.push('\n');
+    }
+    for a in &t.alerts {
+        let _ = writeln!(
+            out,
+            "  alert in the clear from the {}: {} {} ({})",
+            who(a.sender),
+            a.level,
+            a.description,
+            a.description.0
+        );
+    }
+    let [c, s] = t.encrypted;
+    if c.records + s.records > 0 {
+        let _ = writeln!(
+            out,
+            "  encrypted: client {} records ({} bytes), server {} records ({} bytes)",
+            c.records, c.bytes, s.records, s.bytes
+        );
     }
 }
 
@@ -166,6 +240,9 @@ pub fn connection(c: &ConnectionReport, ladder: bool) -> String {
             out.push_str(" (most likely unread when the server closed)");
         }
         out.push('\n');
+    }
+    if let Some(t) = &conv.tls {
+        tls_text(t, &mut out);
     }
     if let Some(h2) = &conv.http2 {
         for g in &h2.goaways {

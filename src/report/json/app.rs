@@ -1,5 +1,6 @@
 //! The JSON members a decoded connection adds (`--decode`): `protocol`,
-//! `exchanges`, `http2`, `decode_error`, `streams` and, with `--frames`,
+//! `exchanges`, `http2`, `tls` (TLS connections only), `decode_error`,
+//! `streams` and, with `--frames`,
 //! `ladder`; and the `unacked_bytes`/`lost_bytes` of its RST objects.
 //! Field names are the contract the README lists.
 
@@ -7,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::app::tls::TlsReport;
 use crate::app::{AppReport, Direction, LadderStep, RstReport, StreamFigures};
+use crate::proto::tls::names;
 
 fn side(d: Direction) -> &'static str {
     match d {
@@ -21,6 +24,8 @@ pub(super) struct AppView<'a> {
     protocol: Option<&'static str>,
     exchanges: Vec<ExchangeView<'a>>,
     http2: Option<Http2View>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls: Option<TlsView<'a>>,
     decode_error: Option<DecodeErrorView<'a>>,
     streams: StreamsView,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -59,6 +64,93 @@ struct Http2View {
     frames: BTreeMap<&'static str, BTreeMap<String, u64>>,
     goaway: Vec<GoAwayView>,
     protocol_errors: u64,
+}
+
+#[derive(Serialize)]
+struct NpnView<'a> {
+    offered: bool,
+    server_list: Option<&'a [String]>,
+    client_choice: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct AlertView {
+    sender: &'static str,
+    offset: u64,
+    level: String,
+    description: String,
+    code: u8,
+}
+
+#[derive(Serialize)]
+struct SidesView<T> {
+    client: T,
+    server: T,
+}
+
+#[derive(Serialize)]
+struct EncryptedView {
+    records: u64,
+    bytes: u64,
+}
+
+#[derive(Serialize)]
+struct TlsView<'a> {
+    versions_offered: Vec<String>,
+    version: Option<String>,
+    cipher_suite: Option<String>,
+    cipher_suite_id: Option<u16>,
+    sni: Option<&'a str>,
+    alpn_offered: Option<&'a [String]>,
+    alpn_chosen: Option<&'a str>,
+    npn: Option<NpnView<'a>>,
+    hello_retry_request: bool,
+    alerts: Vec<AlertView>,
+    change_cipher_spec: SidesView<bool>,
+    encrypted: SidesView<EncryptedView>,
+}
+
+impl<'a> TlsView<'a> {
+    fn of(t: &'a TlsReport) -> Self {
+        let enc = |i: usize| EncryptedView {
+            records: t.encrypted[i].records,
+            bytes: t.encrypted[i].bytes,
+        };
+        TlsView {
+            versions_offered: t.versions_offered.iter().map(ToString::to_string).collect(),
+            version: t.version.map(|v| v.to_string()),
+            cipher_suite: t.cipher_suite.map(names::cipher_suite),
+            cipher_suite_id: t.cipher_suite,
+            sni: t.sni.as_deref(),
+            alpn_offered: t.alpn_offered.as_deref(),
+            alpn_chosen: t.alpn_chosen.as_ref().map(|a| a.text()),
+            npn: t.npn.as_ref().map(|n| NpnView {
+                offered: n.offered,
+                server_list: n.server_list.as_deref(),
+                client_choice: n.client_choice_encrypted.then_some("encrypted"),
+            }),
+            hello_retry_request: t.hello_retry_request,
+            alerts: t
+                .alerts
+                .iter()
+                .map(|a| AlertView {
+                    sender: side(a.sender),
+                    offset: a.offset,
+                    level: a.level.to_string(),
+                    description: a.description.to_string(),
+                    code: a.description.0,
+                })
+                .collect(),
+            change_cipher_spec: SidesView {
+                client: t.change_cipher_spec[0],
+                server: t.change_cipher_spec[1],
+            },
+            encrypted: SidesView {
+                client: enc(0),
+                server: enc(1),
+            },
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -183,6 +275,7 @@ impl<'a> AppView<'a> {
             protocol: conv.map(|c| c.protocol.name()),
             exchanges,
             http2,
+            tls: conv.and_then(|c| c.tls.as_ref()).map(TlsView::of),
             decode_error: conv
                 .and_then(|c| c.decode_error.as_ref())
                 .map(|e| DecodeErrorView {

@@ -298,3 +298,81 @@ fn numbers_of_every_length_match_display() {
         n = if n == 0 { 9 } else { n.saturating_mul(10) + 9 };
     }
 }
+
+/// The `tls` member by hand and through serde, on values the reference
+/// captures do not hold: text that needs escaping, a decrypted ALPN
+/// choice, a HelloRetryRequest, NPN offered and unanswered, alerts of odd
+/// levels and unnamed codes, unnamed versions and suites.
+#[test]
+fn tls_members_are_byte_for_byte_serde_json() {
+    use crate::app::tls::{AlertSeen, AlpnChosen, Encrypted, Npn, TlsReport};
+    use crate::app::{AppReport, ConversationReport, Direction, Protocol};
+    use crate::proto::tls::{AlertDescription, AlertLevel, ProtocolVersion};
+    let tls = |n: u64| TlsReport {
+        versions_offered: [ProtocolVersion(0x0304), ProtocolVersion(0x7f1c)][..n as usize % 3]
+            .to_vec(),
+        version: n.is_multiple_of(2).then_some(ProtocolVersion(0x0304)),
+        cipher_suite: [None, Some(0x1301), Some(0x0001)][n as usize % 3],
+        sni: (n % 2 == 1).then(|| "a\"b\\c\n\u{1}é.example".to_string()),
+        alpn_offered: (!n.is_multiple_of(3)).then(|| vec!["h2".into(), "\u{7f}x\"".into()]),
+        alpn_chosen: [
+            None,
+            Some(AlpnChosen::Clear("h2".into())),
+            Some(AlpnChosen::Decrypted("http/1.1".into())),
+            Some(AlpnChosen::NotNegotiated),
+            Some(AlpnChosen::Encrypted),
+        ][n as usize % 5]
+            .clone(),
+        npn: n.is_multiple_of(2).then(|| Npn {
+            offered: true,
+            server_list: n.is_multiple_of(4).then(|| vec!["spdy/3".into()]),
+            client_choice_encrypted: n.is_multiple_of(4),
+        }),
+        hello_retry_request: n % 3 == 1,
+        alerts: (0..n % 3)
+            .map(|k| AlertSeen {
+                sender: [Direction::ClientToServer, Direction::ServerToClient][k as usize % 2],
+                offset: k * 1000,
+                level: [AlertLevel::Fatal, AlertLevel::Other(9)][k as usize % 2],
+                description: AlertDescription([120, 255][k as usize % 2]),
+            })
+            .collect(),
+        change_cipher_spec: [n.is_multiple_of(2), n.is_multiple_of(3)],
+        encrypted: [
+            Encrypted {
+                records: n,
+                bytes: n * 100,
+            },
+            Encrypted::default(),
+        ],
+    };
+    let connections: Vec<ConnectionReport> = (1..=10u64)
+        .map(|n| {
+            let mut app = AppReport::without_payload(false, false, n.is_multiple_of(2));
+            app.conversation = Some(ConversationReport {
+                protocol: Protocol::Tls,
+                exchanges: Vec::new(),
+                http2: None,
+                decode_error: None,
+                tls: Some(tls(n)),
+            });
+            report(n).with_app(Some(Box::new(app)))
+        })
+        .collect();
+    let report = Report {
+        connections: connections.clone(),
+        summary: Summary::default(),
+    };
+    let mut out = Vec::new();
+    write_document(&mut out, connections, &report.summary).unwrap();
+    let rendered = render(&report);
+    for shown in [
+        "\"tls\": {",
+        "unknown (encrypted)",
+        "\"spdy/3\"",
+        "\"alert 255\"",
+    ] {
+        assert!(rendered.contains(shown), "{shown} not in {rendered}");
+    }
+    assert_eq!(String::from_utf8(out).unwrap(), rendered);
+}

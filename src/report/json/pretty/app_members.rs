@@ -1,4 +1,5 @@
-//! The decoded connection's members (`protocol` … `ladder`) and the RST
+//! The decoded connection's members (`protocol` … `ladder`, `tls` for a
+//! TLS connection) and the RST
 //! objects' `unacked_bytes` … `unacked_in`, written by hand in serde_json's
 //! pretty layout, as the rest of the object is: going through serde for
 //! them cost more than the whole analysis of a connection. The serde views
@@ -6,7 +7,9 @@
 //! against them.
 
 use super::Block;
+use crate::app::tls::TlsReport;
 use crate::app::{AppReport, Direction, ExchangeOutcome, LadderStep, RstReport, StreamFigures};
+use crate::proto::tls::names;
 
 fn side(d: Direction) -> &'static str {
     match d {
@@ -140,6 +143,71 @@ fn stream_object(b: &mut Block, s: &StreamFigures) {
     m.close();
 }
 
+fn strings(b: &mut Block, indent: usize, items: &[String]) {
+    array(b, indent, items, |b, s| b.string(s.as_bytes()));
+}
+
+fn opt_strings(b: &mut Block, indent: usize, items: Option<&[String]>) {
+    match items {
+        Some(items) => strings(b, indent, items),
+        None => b.bytes(b"null"),
+    }
+}
+
+/// The `tls` object (eight spaces in for its members).
+fn tls_object(b: &mut Block, t: &TlsReport) {
+    let mut o = Members::open(b, 8);
+    let offered: Vec<String> = t.versions_offered.iter().map(ToString::to_string).collect();
+    strings(o.key("versions_offered"), 10, &offered);
+    o.opt_str("version", t.version.map(|v| v.to_string()).as_deref());
+    o.opt_str(
+        "cipher_suite",
+        t.cipher_suite.map(names::cipher_suite).as_deref(),
+    );
+    o.opt_u64("cipher_suite_id", t.cipher_suite.map(u64::from));
+    o.opt_str("sni", t.sni.as_deref());
+    opt_strings(o.key("alpn_offered"), 10, t.alpn_offered.as_deref());
+    o.opt_str("alpn_chosen", t.alpn_chosen.as_ref().map(|a| a.text()));
+    match &t.npn {
+        None => {
+            o.key("npn").bytes(b"null");
+        }
+        Some(n) => {
+            let mut x = Members::open(o.key("npn"), 10);
+            x.bool("offered", n.offered);
+            opt_strings(x.key("server_list"), 12, n.server_list.as_deref());
+            x.opt_str(
+                "client_choice",
+                n.client_choice_encrypted.then_some("encrypted"),
+            );
+            x.close();
+        }
+    }
+    o.bool("hello_retry_request", t.hello_retry_request);
+    array(o.key("alerts"), 10, &t.alerts, |b, a| {
+        let mut x = Members::open(b, 12);
+        x.str("sender", side(a.sender));
+        x.u64("offset", a.offset);
+        x.str("level", &a.level.to_string());
+        x.str("description", &a.description.to_string());
+        x.u64("code", u64::from(a.description.0));
+        x.close();
+    });
+    let mut ccs = Members::open(o.key("change_cipher_spec"), 10);
+    ccs.bool("client", t.change_cipher_spec[0]);
+    ccs.bool("server", t.change_cipher_spec[1]);
+    ccs.close();
+    let mut enc = Members::open(o.key("encrypted"), 10);
+    for (name, e) in ["client", "server"].into_iter().zip(&t.encrypted) {
+        let mut x = Members::open(enc.key(name), 12);
+        x.u64("records", e.records);
+        x.u64("bytes", e.bytes);
+        x.close();
+    }
+    enc.close();
+    o.close();
+}
+
 fn step(b: &mut Block, s: &LadderStep) {
     let mut m = Members::open(b, 10);
     m.u64("frame", s.frame);
@@ -221,6 +289,9 @@ pub(super) fn app_members(b: &mut Block, a: &AppReport) {
             o.u64("protocol_errors", h.protocol_errors);
             o.close();
         }
+    }
+    if let Some(t) = conv.and_then(|c| c.tls.as_ref()) {
+        tls_object(m.key("tls"), t);
     }
     match conv.and_then(|c| c.decode_error.as_ref()) {
         None => {

@@ -1,0 +1,100 @@
+//! What a TLS connection showed a reader without its keys: the offers, the
+//! choices made in the clear, the alerts sent before encryption, and how
+//! much went encrypted.
+
+use crate::proto::tls::{AlertDescription, AlertLevel, ProtocolVersion};
+
+use super::super::Direction;
+
+/// The application protocol the server chose with ALPN (RFC 7301 §3.2),
+/// as far as it can be known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlpnChosen {
+    /// The ServerHello named it, in the clear (TLS 1.2 and before).
+    Clear(String),
+    /// EncryptedExtensions named it, read with the session's keys (TLS 1.3;
+    /// filled in by decryption with a key log).
+    Decrypted(String),
+    /// The server chose none: a TLS 1.2 ServerHello without ALPN, or a
+    /// client that offered no ALPN (a server may not answer what was not
+    /// offered, RFC 7301 §3.1).
+    NotNegotiated,
+    /// TLS 1.3 sends the choice in EncryptedExtensions (RFC 8446 §4.3.1):
+    /// without the keys it cannot be read.
+    Encrypted,
+}
+
+impl AlpnChosen {
+    /// The JSON value: the protocol name, `none`, or `unknown (encrypted)`.
+    pub fn text(&self) -> &str {
+        match self {
+            AlpnChosen::Clear(p) | AlpnChosen::Decrypted(p) => p,
+            AlpnChosen::NotNegotiated => "none",
+            AlpnChosen::Encrypted => "unknown (encrypted)",
+        }
+    }
+}
+
+/// NPN (draft-agl-tls-nextprotoneg): the server lists, the client chooses
+/// in a NextProtocol message sent after its ChangeCipherSpec, encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Npn {
+    /// The client's ClientHello carried the (empty) NPN extension.
+    pub offered: bool,
+    /// The protocols the server's ServerHello listed, in the clear.
+    pub server_list: Option<Vec<String>>,
+    /// The client went on to its ChangeCipherSpec after a server list: its
+    /// choice followed, encrypted.
+    pub client_choice_encrypted: bool,
+}
+
+/// An alert seen in the clear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertSeen {
+    /// Who sent it.
+    pub sender: Direction,
+    /// Stream offset of its record.
+    pub offset: u64,
+    /// Its level.
+    pub level: AlertLevel,
+    /// Its description.
+    pub description: AlertDescription,
+}
+
+/// Protected records of one direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Encrypted {
+    /// Records.
+    pub records: u64,
+    /// Their fragments' bytes (headers not counted).
+    pub bytes: u64,
+}
+
+/// What the handshake showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsReport {
+    /// The versions the ClientHello offered (empty without one).
+    pub versions_offered: Vec<ProtocolVersion>,
+    /// The version the ServerHello chose.
+    pub version: Option<ProtocolVersion>,
+    /// The cipher suite it chose.
+    pub cipher_suite: Option<u16>,
+    /// The server name the client asked for (SNI, RFC 6066 §3).
+    pub sni: Option<String>,
+    /// The ALPN list the client offered, in its order; `None` without the
+    /// extension.
+    pub alpn_offered: Option<Vec<String>>,
+    /// The server's ALPN choice; `None` without a ServerHello.
+    pub alpn_chosen: Option<AlpnChosen>,
+    /// NPN, when either side spoke it.
+    pub npn: Option<Npn>,
+    /// The server answered with a HelloRetryRequest (RFC 8446 §4.1.4).
+    pub hello_retry_request: bool,
+    /// Alerts seen in the clear, in order (at most
+    /// [`super::MAX_ALERTS`]).
+    pub alerts: Vec<AlertSeen>,
+    /// Each side (client, server) sent ChangeCipherSpec.
+    pub change_cipher_spec: [bool; 2],
+    /// Protected records, client then server.
+    pub encrypted: [Encrypted; 2],
+}

@@ -1,0 +1,65 @@
+//! TLS as a passive reader sees it before any key is known (RFC 8446, and
+//! RFC 5246 for TLS 1.2): the record layer ([`record`]), handshake messages
+//! put back together from record fragments ([`handshake`]), the two hellos
+//! and their extensions ([`hello`]), alerts ([`alert`]), and the IANA names
+//! of cipher suites, groups and alerts ([`names`]).
+//!
+//! Pure syntax over byte slices: every length is checked against the bytes
+//! there are, every error is a value, nothing panics on any input (the
+//! `tls_records` fuzz target holds it to that).
+
+pub mod alert;
+#[cfg(test)]
+pub(crate) mod build;
+mod cursor;
+pub mod handshake;
+pub mod hello;
+pub mod names;
+pub mod record;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+pub use alert::{Alert, AlertDescription, AlertLevel};
+pub use handshake::{HandshakeReader, HandshakeType};
+pub use hello::{ClientHello, Extensions, HelloError, ServerHello};
+pub use record::{ContentType, Record, RecordError, RecordHeader, RecordReader};
+
+/// A `ProtocolVersion` value (RFC 8446 §4.1.2, Appendix B.1): on the
+/// record layer and in the hellos' legacy fields, and in
+/// `supported_versions` (§4.2.1), which is where TLS 1.3 is really chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProtocolVersion(pub u16);
+
+impl ProtocolVersion {
+    /// TLS 1.2 (RFC 5246).
+    pub const TLS12: ProtocolVersion = ProtocolVersion(0x0303);
+    /// TLS 1.3 (RFC 8446).
+    pub const TLS13: ProtocolVersion = ProtocolVersion(0x0304);
+
+    /// A GREASE value (RFC 8701 §2: 0x0A0A, 0x1A1A … 0xFAFA), which a
+    /// client offers so that servers keep ignoring what they do not know.
+    pub fn is_grease(self) -> bool {
+        is_grease(self.0)
+    }
+}
+
+/// RFC 8701 §2: both bytes equal, low nibble 0xA.
+pub fn is_grease(v: u16) -> bool {
+    v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
+}
+
+impl fmt::Display for ProtocolVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            0x0300 => f.write_str("SSL 3.0"),
+            0x0301 => f.write_str("TLS 1.0"),
+            0x0302 => f.write_str("TLS 1.1"),
+            0x0303 => f.write_str("TLS 1.2"),
+            0x0304 => f.write_str("TLS 1.3"),
+            v if is_grease(v) => write!(f, "GREASE 0x{v:04x}"),
+            v => write!(f, "0x{v:04x}"),
+        }
+    }
+}
