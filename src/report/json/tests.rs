@@ -354,6 +354,7 @@ fn tls_members_are_byte_for_byte_serde_json() {
                 exchanges: Vec::new(),
                 http2: None,
                 decode_error: None,
+                negotiation: None,
                 tls: Some(tls(n)),
             });
             report(n).with_app(Some(Box::new(app)))
