@@ -11,7 +11,7 @@ mod common;
 
 use wirelab::flow::{ConnState, RstPhase};
 use wirelab::labs::reset::run::ResetRun;
-use wirelab::labs::reset::{ClientKind, Proto, ResetOptions, run};
+use wirelab::labs::reset::{ClientKind, Conflict, Error, Http1Scenario, Proto, ResetOptions, run};
 use wirelab::server::{CloseEnding, H2Start, Http2, ReadMode};
 use wirelab::teardown::{Ending, Role};
 
@@ -251,23 +251,29 @@ fn prior_knowledge_to_a_server_without_http2_is_reset() {
 }
 
 #[test]
-fn unsupported_client_and_protocol_pairs_are_one_line_errors() {
-    for (proto, client, says) in [
+fn unsupported_client_and_protocol_pairs_are_typed_conflicts() {
+    for (proto, client, conflict) in [
         (
             Proto::H2cUpgrade,
             ClientKind::Own,
-            "needs --client curl or nghttp",
+            Conflict::Http2NeedsRealClient(Proto::H2cUpgrade),
         ),
-        (Proto::H1, ClientKind::Nghttp, "speaks only HTTP/2"),
+        (Proto::H1, ClientKind::Nghttp, Conflict::NghttpNeedsHttp2),
     ] {
         let e = run(&h2(proto, ReadMode::NoRead, client)).unwrap_err();
-        let msg = e.to_string();
-        assert!(msg.contains(says) && !msg.contains('\n'), "{msg}");
+        assert!(matches!(&e, Error::Options(c) if *c == conflict), "{e}");
+        assert!(!e.to_string().contains('\n'), "{e}");
     }
     let e = run(&ResetOptions {
         pipeline: 3,
         ..h2(Proto::H2Prior, ReadMode::Full, ClientKind::Curl)
     })
     .unwrap_err();
-    assert!(e.to_string().contains("--proto h1"), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Options(Conflict::Http1Only(Http1Scenario::Pipeline))
+        ),
+        "{e}"
+    );
 }
