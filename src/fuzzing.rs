@@ -307,6 +307,14 @@ fn check_decode(frame: &Frame<'_>) {
             seg.dst.to_string(),
         );
     }
+    if let Decoded::Udp(d) = plain {
+        assert!(d.payload.len() <= d.payload_len as usize);
+        let p = d.payload.as_ptr_range();
+        assert!(
+            range.start <= p.start && p.end <= range.end,
+            "payload outside the frame"
+        );
+    }
     // Validation can only drop a packet for a checksum (or a zero IPv4 length,
     // whose checksum cannot be right either); otherwise both agree. Inside a
     // tunnel that drop shows as a tunnel not decapsulated (a bad outer UDP
@@ -325,9 +333,16 @@ fn check_decode(frame: &Frame<'_>) {
         (Decoded::TcpBadHeader { src, dst }, Decoded::TcpBadHeader { src: s, dst: d }) => {
             assert_eq!((src, dst), (s, d));
         }
+        (Decoded::Udp(a), Decoded::Udp(b)) => {
+            assert_eq!((a.src, a.dst, a.length), (b.src, b.dst, b.length));
+            assert_eq!(
+                (a.payload_len, a.payload.len()),
+                (b.payload_len, b.payload.len())
+            );
+        }
         (Decoded::Skip(a), Decoded::Skip(b)) if a == b => {}
         (_, Decoded::Skip(Skip::BadIpChecksum | Skip::Malformed | Skip::Tunnel(_))) => {}
-        (a, Decoded::Skip(Skip::NotTcp(17))) if tunneled(&a) => {}
+        (a, Decoded::Udp(_) | Decoded::Skip(Skip::NotTcp(17))) if tunneled(&a) => {}
         (a, Decoded::Skip(Skip::Truncated)) if cut && tunneled(&a) => {}
         (a, b) => panic!("validation changed {a:?} into {b:?}"),
     }
@@ -335,11 +350,12 @@ fn check_decode(frame: &Frame<'_>) {
 
 /// False for a TCP segment that was not inside a tunnel: validation never
 /// turns one into plain UDP. (Skips and bad headers may come from inside a
-/// tunnel; their values do not say.)
+/// tunnel, and a datagram may be one Zeek's detection took for a tunnel;
+/// their values do not say.)
 fn tunneled(d: &Decoded<'_>) -> bool {
     match d {
         Decoded::Tcp(seg) => seg.tunnel.is_some(),
-        Decoded::TcpBadHeader { .. } | Decoded::Skip(_) => true,
+        Decoded::TcpBadHeader { .. } | Decoded::Udp(_) | Decoded::Skip(_) => true,
     }
 }
 

@@ -194,10 +194,16 @@ pub(super) fn apply(
         Kind::Tcp(seg) => {
             let to = table.segment_hashed(p.number, p.ts, &seg.head, seg.hash, &mut out);
             if let (Some(to), Some(app)) = (to, app) {
-                app.segment(to, p.number, &seg.head, payload_of(payloads, seg));
+                app.segment(to, p.number, &seg.head, payload_of(payloads, seg.payload));
             }
         }
         Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, &mut out),
+        Kind::Udp(d) => {
+            table.advance_to(p.number, p.ts, &mut out);
+            if let Some(app) = app {
+                app.datagram(p.number, &d.head, payload_of(payloads, d.payload));
+            }
+        }
         // Zeek's network time moves with every packet it reads, TCP or not,
         // and timers fire on it.
         Kind::Other => table.advance_to(p.number, p.ts, &mut out),

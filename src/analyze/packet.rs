@@ -9,9 +9,9 @@
 //! single-threaded [`super::Analyzer`], so both paths count and decide alike.
 
 use crate::capture::{Frame, Timestamp};
-use crate::flow::{FlowHash, SSH_BANNER_PREFIX};
+use crate::flow::{FlowHash, SSH_BANNER_PREFIX, TransportProto};
 use crate::report::{DecapsulatedCounts, SkipCounts, Unfilterable};
-use crate::wire::{self, DecodeOptions, Decoded, Endpoint, TcpSegment};
+use crate::wire::{self, DecodeOptions, Decoded, Endpoint, Skip, TcpSegment, UdpDatagram};
 
 use super::filter::PacketFilter;
 use super::options::Error;
@@ -39,7 +39,12 @@ pub(super) enum Kind {
         /// Receiver.
         dst: Endpoint,
     },
-    /// No TCP: it only moves Zeek's network time, on which timers fire.
+    /// A UDP datagram. The flow table keeps no UDP flows (so it only moves
+    /// Zeek's network time there), but the datagram reaches the
+    /// application stage's door with its payload.
+    Udp(OwnedDatagram),
+    /// Neither TCP nor UDP: it only moves Zeek's network time, on which
+    /// timers fire.
     Other,
 }
 
@@ -75,9 +80,10 @@ fn keep(payloads: &mut Payloads, payload: &[u8]) -> (u32, u32) {
     (at, payload.len() as u32)
 }
 
-/// A packet's payload, from its batch's bytes.
-pub(super) fn payload_of<'a>(payloads: &'a Payloads, seg: &OwnedSegment) -> &'a [u8] {
-    let (at, len) = (seg.payload.0 as usize, seg.payload.1 as usize);
+/// A packet's payload, from its batch's bytes; `place` is where [`keep`]
+/// put it.
+pub(super) fn payload_of(payloads: &Payloads, place: (u32, u32)) -> &[u8] {
+    let (at, len) = (place.0 as usize, place.1 as usize);
     payloads.get(at..at + len).unwrap_or_default()
 }
 
@@ -101,6 +107,17 @@ impl OwnedSegment {
             payload: (0, 0),
         }
     }
+}
+
+/// A [`UdpDatagram`] that needs no captured bytes any more: its payload
+/// is in the batch's bytes, when the application stage wants payloads.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct OwnedDatagram {
+    /// The datagram; `payload` is empty (`payload_len` is the whole length).
+    pub(super) head: UdpDatagram<'static>,
+    /// Where its captured payload lies in the batch's payload bytes
+    /// ([`Payloads`]).
+    pub(super) payload: (u32, u32),
 }
 
 /// Frame counts kept by the decoding half (they go into the summary).
@@ -228,6 +245,22 @@ impl Decoder {
                 counts.tcp_segments += 1;
                 Kind::BadHeader { src, dst }
             }
+            Decoded::Udp(d) => {
+                // Counted with the other protocols the flow table does not
+                // track, as before UDP was decoded.
+                counts
+                    .skipped
+                    .add(Skip::NotTcp(TransportProto::Udp.ip_number()));
+                let payload = if self.keep_payloads && !d.payload.is_empty() {
+                    keep(payloads, d.payload)
+                } else {
+                    (0, 0)
+                };
+                Kind::Udp(OwnedDatagram {
+                    head: UdpDatagram { payload: &[], ..d },
+                    payload,
+                })
+            }
             Decoded::Skip(why) => {
                 counts.skipped.add(why);
                 Kind::Other
@@ -240,3 +273,6 @@ impl Decoder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
