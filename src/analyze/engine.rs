@@ -72,7 +72,12 @@ impl Analyzer {
         Analyzer {
             table: FlowTable::new(opts.flow.clone()),
             app: opts.app.map(AppStage::new),
-            decoder: Decoder::new(opts.decode, opts.filter.as_ref(), opts.app.is_some()),
+            decoder: Decoder::new(
+                opts.decode,
+                opts.flow.app,
+                opts.filter.as_ref(),
+                opts.app.is_some(),
+            ),
             payloads: Payloads::new(),
             scope: opts.scope.clone(),
             summary: Summary::default(),

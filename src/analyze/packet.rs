@@ -9,7 +9,7 @@
 //! single-threaded [`super::Analyzer`], so both paths count and decide alike.
 
 use crate::capture::{Frame, Timestamp};
-use crate::flow::{FlowHash, SSH_BANNER_PREFIX, TransportProto};
+use crate::flow::{AppHook, FlowHash, TransportProto};
 use crate::report::{DecapsulatedCounts, SkipCounts, Unfilterable};
 use crate::wire::{self, DecodeOptions, Decoded, Endpoint, Skip, TcpSegment, UdpDatagram};
 
@@ -50,14 +50,14 @@ pub(super) enum Kind {
 
 /// A [`TcpSegment`] that needs no captured bytes any more.
 ///
-/// The flow stage reads a payload for one thing only: whether it starts
-/// with an SSH banner (`crate::flow::SSH_BANNER_PREFIX`, its first
-/// [`crate::flow::PAYLOAD_BYTES_READ`] bytes). So the payload view is
-/// replaced by that constant when it does, and by an empty slice when it
-/// does not, and the segment is handed to the flow table as it is.
+/// The flow stage reads a payload for one thing only: whether it opens
+/// with an interactive protocol's greeting, which its [`AppHook`] judges.
+/// So the payload view is replaced by what the hook reads of it
+/// ([`AppHook::opening`], a `'static` view), and the segment is handed to
+/// the flow table as it is.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct OwnedSegment {
-    /// The segment; `payload` is the banner prefix or empty
+    /// The segment; `payload` is the hook's opening view, mostly empty
     /// (`payload_len` is the whole length).
     pub(super) head: TcpSegment<'static>,
     /// Its 4-tuple's hash, for the flow table.
@@ -87,20 +87,21 @@ pub(super) fn payload_of(payloads: &Payloads, place: (u32, u32)) -> &[u8] {
     payloads.get(at..at + len).unwrap_or_default()
 }
 
-/// The payload view the flow stage gets for a captured payload.
+/// The payload view the flow stage gets for a captured payload: what its
+/// application hook reads of it (nothing of an empty one).
 #[inline]
-fn banner_or_empty(payload: &[u8]) -> &'static [u8] {
-    if payload.starts_with(SSH_BANNER_PREFIX) {
-        SSH_BANNER_PREFIX
-    } else {
+fn opening(app: &dyn AppHook, payload: &[u8]) -> &'static [u8] {
+    if payload.is_empty() {
         &[]
+    } else {
+        app.opening(payload)
     }
 }
 
 impl OwnedSegment {
     #[inline]
-    fn of(seg: &TcpSegment<'_>) -> Self {
-        let payload = banner_or_empty(seg.payload);
+    fn of(seg: &TcpSegment<'_>, app: &dyn AppHook) -> Self {
+        let payload = opening(app, seg.payload);
         OwnedSegment {
             head: TcpSegment { payload, ..*seg },
             hash: FlowHash::of(seg.src, seg.dst),
@@ -147,6 +148,9 @@ impl Packet {
 /// Filters, decodes and counts frames.
 pub(super) struct Decoder {
     decode: DecodeOptions,
+    /// The flow table's application hook, which says what of a payload
+    /// the table reads.
+    app: &'static dyn AppHook,
     /// Copy payloads for the application stage.
     keep_payloads: bool,
     filter: Option<PacketFilter>,
@@ -154,9 +158,15 @@ pub(super) struct Decoder {
 }
 
 impl Decoder {
-    pub(super) fn new(decode: DecodeOptions, filter: Option<&String>, keep_payloads: bool) -> Self {
+    pub(super) fn new(
+        decode: DecodeOptions,
+        app: &'static dyn AppHook,
+        filter: Option<&String>,
+        keep_payloads: bool,
+    ) -> Self {
         Decoder {
             decode,
+            app,
             keep_payloads,
             filter: filter.map(|expr| PacketFilter::new(expr)),
             counts: FrameCounts::default(),
@@ -196,7 +206,7 @@ impl Decoder {
             if let Kind::Tcp(o) = &mut slot.kind
                 && let Some(found) = wire::ipv4_tcp_into(frame, &mut o.head)
             {
-                o.head.payload = banner_or_empty(found.payload);
+                o.head.payload = opening(self.app, found.payload);
                 o.hash =
                     FlowHash::of_v4((found.src, o.head.src.port), (found.dst, o.head.dst.port));
                 o.payload = if self.keep_payloads && !found.payload.is_empty() {
@@ -235,7 +245,7 @@ impl Decoder {
             Decoded::Tcp(seg) => {
                 counts.tcp_segments += 1;
                 counts.decapsulated.add(seg.tunnel);
-                let mut owned = OwnedSegment::of(&seg);
+                let mut owned = OwnedSegment::of(&seg, self.app);
                 if self.keep_payloads && !seg.payload.is_empty() {
                     owned.payload = keep(payloads, seg.payload);
                 }

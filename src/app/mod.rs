@@ -8,6 +8,7 @@ pub mod detect;
 pub mod h2;
 pub mod http1;
 pub mod in_flight;
+pub mod interactive;
 
 pub use connection::{
     AppOptions, AppReport, ConnectionDecoder, LadderStep, RstReport, StreamFigures,

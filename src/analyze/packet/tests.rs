@@ -25,7 +25,12 @@ fn decoded(keep_payloads: bool) -> (Packet, Payloads, FrameCounts) {
         data: &data,
         orig_len: data.len() as u32,
     };
-    let mut decoder = Decoder::new(DecodeOptions::default(), None, keep_payloads);
+    let mut decoder = Decoder::new(
+        DecodeOptions::default(),
+        &crate::flow::NoApps,
+        None,
+        keep_payloads,
+    );
     let mut payloads = Payloads::new();
     let mut slot = Packet::UNSET;
     assert!(decoder.packet_into(&frame, &mut slot, &mut payloads));
