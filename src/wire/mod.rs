@@ -26,7 +26,6 @@ mod udp;
 pub use fast::{Ipv4Found, ipv4_tcp_into};
 pub use seq::SeqNum;
 pub use tunnel::TunnelId;
-pub use udp::UdpDatagram;
 
 use std::net::IpAddr;
 
@@ -267,6 +266,33 @@ impl TcpSegment<'static> {
         tunnel: None,
         tunnel_parent: None,
     };
+}
+
+/// One decoded UDP datagram (RFC 768), read by `udp.rs`.
+#[derive(Clone, Copy, Debug)]
+pub struct UdpDatagram<'a> {
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// The Length field (header and data, in octets) as the datagram states
+    /// it; it may disagree with the IP header's length, which bounds
+    /// `payload_len`.
+    pub length: u16,
+    /// Payload length as the IP header states it (not cut by the snap
+    /// length, Ethernet padding excluded).
+    pub payload_len: u32,
+    /// IP datagram length as the IP header states it.
+    pub ip_len: u32,
+    /// The captured part of the payload (may be shorter than `payload_len`).
+    pub payload: &'a [u8],
+    /// Checksum verdict; [`Checksum::Absent`] when the sender computed none.
+    pub checksum: Checksum,
+    /// The outermost tunnel the datagram was taken out of, if any (as for
+    /// [`TcpSegment::tunnel`]).
+    pub tunnel: Option<TunnelKind>,
+    /// The innermost tunnel it was taken out of, if any.
+    pub tunnel_parent: Option<TunnelId>,
 }
 
 /// The outcome of decoding one frame.

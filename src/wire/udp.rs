@@ -9,37 +9,10 @@
 //! stated for whoever wants to judge it.
 
 use super::ip::{Transport, proto};
-use super::{Checksum, Endpoint, TunnelId, TunnelKind};
+use super::{Checksum, Endpoint, UdpDatagram};
 
 /// The UDP header: source port, destination port, length, checksum.
 pub(super) const HEADER: usize = 8;
-
-/// One decoded UDP datagram.
-#[derive(Clone, Copy, Debug)]
-pub struct UdpDatagram<'a> {
-    /// Sender.
-    pub src: Endpoint,
-    /// Receiver.
-    pub dst: Endpoint,
-    /// The Length field (header and data, in octets) as the datagram states
-    /// it; it may disagree with the IP header's length, which bounds
-    /// `payload_len`.
-    pub length: u16,
-    /// Payload length as the IP header states it (not cut by the snap
-    /// length, Ethernet padding excluded).
-    pub payload_len: u32,
-    /// IP datagram length as the IP header states it.
-    pub ip_len: u32,
-    /// The captured part of the payload (may be shorter than `payload_len`).
-    pub payload: &'a [u8],
-    /// Checksum verdict; [`Checksum::Absent`] when the sender computed none.
-    pub checksum: Checksum,
-    /// The outermost tunnel the datagram was taken out of, if any (as for
-    /// [`super::TcpSegment::tunnel`]).
-    pub tunnel: Option<TunnelKind>,
-    /// The innermost tunnel it was taken out of, if any.
-    pub tunnel_parent: Option<TunnelId>,
-}
 
 fn be16(b: &[u8], off: usize) -> u16 {
     u16::from_be_bytes([b[off], b[off + 1]])

@@ -34,8 +34,8 @@ mod parent;
 pub use parent::TunnelId;
 
 use super::ip::{self, Transport, proto};
-use super::udp::{self, UdpDatagram};
-use super::{Checksum, Decoded, Skip, TunnelKind, link, tcp};
+use super::udp;
+use super::{Checksum, Decoded, Skip, TunnelKind, UdpDatagram, link, tcp};
 use crate::capture::LinkType;
 use headers::{ayiya, ayiya_detected, geneve, gre, gtp, teredo, teredo_detected, vxlan};
 
