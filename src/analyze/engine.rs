@@ -184,6 +184,7 @@ pub(super) fn totals(
 /// when there is one); returns the connections held afterwards. Each
 /// connection the table hands out goes to `emit` with its application
 /// report.
+#[inline]
 pub(super) fn apply(
     table: &mut FlowTable,
     mut app: Option<&mut AppStage>,

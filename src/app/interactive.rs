@@ -14,14 +14,12 @@
 /// side sends first.
 pub const SSH_PREFIX: &[u8; 4] = b"SSH-";
 
-/// Zeek's `port_inactivity_timeouts`: FTP control (21, RFC 959), SSH (22,
-/// RFC 4253), Telnet (23, RFC 854) and rlogin (513, RFC 1282).
-const INTERACTIVE_PORTS: [u16; 4] = [21, 22, 23, 513];
-
 /// Whether a connection whose service port is `port` is an interactive
-/// service.
+/// service: Zeek's `port_inactivity_timeouts`, FTP control (21, RFC 959),
+/// SSH (22, RFC 4253), Telnet (23, RFC 854) and rlogin (513, RFC 1282).
+#[inline]
 pub fn interactive_port(port: u16) -> bool {
-    INTERACTIVE_PORTS.contains(&port)
+    matches!(port, 21 | 22 | 23 | 513)
 }
 
 /// Whether a payload that opens one side of a connection is that side's
