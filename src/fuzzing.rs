@@ -293,14 +293,17 @@ fn check_decode(frame: &Frame<'_>) {
             validate_checksums: true,
         },
     );
-    let range = frame.data.as_ptr_range();
-    if let Decoded::Tcp(seg) = plain {
-        assert!(seg.payload.len() <= seg.payload_len as usize);
-        let p = seg.payload.as_ptr_range();
+    // A payload is a view into the frame, no longer than its stated length.
+    let inside = |payload: &[u8], stated: u32| {
+        assert!(payload.len() <= stated as usize);
+        let (range, p) = (frame.data.as_ptr_range(), payload.as_ptr_range());
         assert!(
             range.start <= p.start && p.end <= range.end,
             "payload outside the frame"
         );
+    };
+    if let Decoded::Tcp(seg) = plain {
+        inside(seg.payload, seg.payload_len);
         let _ = (
             seg.flags.to_string(),
             seg.src.to_string(),
@@ -308,12 +311,7 @@ fn check_decode(frame: &Frame<'_>) {
         );
     }
     if let Decoded::Udp(d) = plain {
-        assert!(d.payload.len() <= d.payload_len as usize);
-        let p = d.payload.as_ptr_range();
-        assert!(
-            range.start <= p.start && p.end <= range.end,
-            "payload outside the frame"
-        );
+        inside(d.payload, d.payload_len);
     }
     // Validation can only drop a packet for a checksum (or a zero IPv4 length,
     // whose checksum cannot be right either); otherwise both agree. Inside a

@@ -4,23 +4,25 @@
 use super::*;
 use crate::wire::checksum;
 
-/// An IPv4/UDP datagram from 10.0.0.1:5353 to 10.0.0.2:53 (checksums filled in).
-fn udp4(payload: &[u8]) -> Vec<u8> {
+/// A UDP datagram from port 5353 to 53 over IPv4 (10.0.0.1 to 10.0.0.2)
+/// or IPv6, checksums filled in.
+fn udp(v6: bool, payload: &[u8]) -> Vec<u8> {
+    let ip = if v6 {
+        PacketBuilder::ipv6(CLIENT6, SERVER6, 64)
+    } else {
+        PacketBuilder::ipv4(CLIENT4, SERVER4, 64)
+    };
     let mut v = Vec::new();
-    PacketBuilder::ipv4(CLIENT4, SERVER4, 64)
-        .udp(5353, 53)
-        .write(&mut v, payload)
-        .expect("builds");
+    ip.udp(5353, 53).write(&mut v, payload).expect("builds");
     v
 }
 
+fn udp4(payload: &[u8]) -> Vec<u8> {
+    udp(false, payload)
+}
+
 fn udp6(payload: &[u8]) -> Vec<u8> {
-    let mut v = Vec::new();
-    PacketBuilder::ipv6(CLIENT6, SERVER6, 64)
-        .udp(5353, 443)
-        .write(&mut v, payload)
-        .expect("builds");
-    v
+    udp(true, payload)
 }
 
 /// Sets the IPv4 header's checksum again after an edit.
