@@ -25,6 +25,7 @@
 //!
 //! Nothing here prints.
 
+mod app_rules;
 mod app_stage;
 mod engine;
 mod filter;
@@ -40,6 +41,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::capture::{FrameSource, Timestamp};
 use crate::report::{ConnectionReport, Report, Summary};
 
+pub use app_rules::{APP_RULES, AppRules};
 pub use engine::{Analyzer, Finished};
 pub use options::{AnalyzeOptions, Error, Scope};
 

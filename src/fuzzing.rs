@@ -303,19 +303,25 @@ fn check_decode(frame: &Frame<'_>) {
             validate_checksums: true,
         },
     );
-    let range = frame.data.as_ptr_range();
-    if let Decoded::Tcp(seg) = plain {
-        assert!(seg.payload.len() <= seg.payload_len as usize);
-        let p = seg.payload.as_ptr_range();
+    // A payload is a view into the frame, no longer than its stated length.
+    let inside = |payload: &[u8], stated: u32| {
+        assert!(payload.len() <= stated as usize);
+        let (range, p) = (frame.data.as_ptr_range(), payload.as_ptr_range());
         assert!(
             range.start <= p.start && p.end <= range.end,
             "payload outside the frame"
         );
+    };
+    if let Decoded::Tcp(seg) = plain {
+        inside(seg.payload, seg.payload_len);
         let _ = (
             seg.flags.to_string(),
             seg.src.to_string(),
             seg.dst.to_string(),
         );
+    }
+    if let Decoded::Udp(d) = plain {
+        inside(d.payload, d.payload_len);
     }
     // Validation can only drop a packet for a checksum (or a zero IPv4 length,
     // whose checksum cannot be right either); otherwise both agree. Inside a
@@ -335,9 +341,16 @@ fn check_decode(frame: &Frame<'_>) {
         (Decoded::TcpBadHeader { src, dst }, Decoded::TcpBadHeader { src: s, dst: d }) => {
             assert_eq!((src, dst), (s, d));
         }
+        (Decoded::Udp(a), Decoded::Udp(b)) => {
+            assert_eq!((a.src, a.dst, a.length), (b.src, b.dst, b.length));
+            assert_eq!(
+                (a.payload_len, a.payload.len()),
+                (b.payload_len, b.payload.len())
+            );
+        }
         (Decoded::Skip(a), Decoded::Skip(b)) if a == b => {}
         (_, Decoded::Skip(Skip::BadIpChecksum | Skip::Malformed | Skip::Tunnel(_))) => {}
-        (a, Decoded::Skip(Skip::NotTcp(17))) if tunneled(&a) => {}
+        (a, Decoded::Udp(_) | Decoded::Skip(Skip::NotTcp(17))) if tunneled(&a) => {}
         (a, Decoded::Skip(Skip::Truncated)) if cut && tunneled(&a) => {}
         (a, b) => panic!("validation changed {a:?} into {b:?}"),
     }
@@ -345,11 +358,12 @@ fn check_decode(frame: &Frame<'_>) {
 
 /// False for a TCP segment that was not inside a tunnel: validation never
 /// turns one into plain UDP. (Skips and bad headers may come from inside a
-/// tunnel; their values do not say.)
+/// tunnel, and a datagram may be one Zeek's detection took for a tunnel;
+/// their values do not say.)
 fn tunneled(d: &Decoded<'_>) -> bool {
     match d {
         Decoded::Tcp(seg) => seg.tunnel.is_some(),
-        Decoded::TcpBadHeader { .. } | Decoded::Skip(_) => true,
+        Decoded::TcpBadHeader { .. } | Decoded::Udp(_) | Decoded::Skip(_) => true,
     }
 }
 

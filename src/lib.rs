@@ -10,8 +10,8 @@
 //!
 //! Data flows one way through the analyzer, [`analyze`] driving it:
 //! [`capture`] (frames from a file or an interface) → [`wire`] (link, IP,
-//! tunnels and TCP decoding) → [`flow`] (connection table and per-endpoint TCP
-//! state, Zeek's `conn_state` and `history`) → [`teardown`] (how each
+//! tunnels, TCP and UDP decoding) → [`flow`] (connection table and
+//! per-endpoint TCP state, Zeek's `conn_state` and `history`) → [`teardown`] (how each
 //! connection ended) → [`report`] (table, JSON, JSON Lines, Zeek conn.log,
 //! each a [`report::output::Renderer`]; [`report::output`] decides which
 //! stream and which wait for the end).
@@ -21,8 +21,12 @@
 //! detection, HTTP/1.x, HTTP/2 and TLS handshake decoders, what a RST
 //! destroyed), built on [`proto`] (pure protocol syntax: HPACK, HTTP/2
 //! framing, TLS records and handshakes; it depends on nothing else in the
-//! crate). The flow table only says which connection each
-//! segment went to ([`flow::Applied`]).
+//! crate). The flow table only says which connection each segment went to
+//! ([`flow::Applied`]), and asks what application knowledge its TCP rules
+//! need (interactive services) through a trait it owns, [`flow::AppHook`],
+//! which [`analyze::AppRules`] answers with [`app::interactive`]. UDP
+//! datagrams reach the application stage's door too; no decoder reads them
+//! yet.
 //!
 //! The teaching server lives in [`http`] (pure, incremental HTTP/1.x parsing in
 //! two layers, syntax and the server's policy, and response encoding) and

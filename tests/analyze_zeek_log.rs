@@ -358,6 +358,42 @@ fn ssh_banners_on_both_sides_name_the_service() {
     assert_eq!(parse(&stdout(&out)).rows[0]["service"], "-");
 }
 
+/// Zeek's interactive services keep an idle connection for an hour, not
+/// five minutes (`inactivity.zeek`): by service port (FTP, SSH, Telnet,
+/// rlogin), and by SSH's greeting from both sides on any port.
+#[test]
+fn interactive_services_stay_one_connection_across_a_long_pause() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = |c: Conversation, name: &str| {
+        let path = c.pcap.write(dir.path(), name);
+        let out = lab_with_epoch(
+            &["analyze", "--format", "zeek", path.to_str().unwrap()],
+            None,
+        );
+        let log = parse(&stdout(&out));
+        log.rows
+            .iter()
+            .map(|r| format!("{} {}", r["history"], r["conn_state"]))
+            .collect::<Vec<_>>()
+    };
+    let paused = |port: u16| {
+        let mut c = Conversation::new(40000, port);
+        c.handshake().wait_ms(1_000_000).c(Send::Data(5));
+        c
+    };
+    for port in [21, 22, 23, 513] {
+        assert_eq!(rows(paused(port), "port.pcap"), ["ShAD S1"], "port {port}");
+    }
+    assert_eq!(rows(paused(8080), "web.pcap"), ["ShA S1", "D OTH"]);
+    let mut ssh = Conversation::new(40000, 2222);
+    ssh.handshake()
+        .s_bytes(b"SSH-2.0-OpenSSH_9.6\r\n")
+        .c_bytes(b"SSH-2.0-OpenSSH_9.2\r\n")
+        .wait_ms(1_000_000)
+        .c(Send::Data(5));
+    assert_eq!(rows(ssh, "ssh.pcap"), ["ShAdD S1"]);
+}
+
 #[test]
 fn a_capture_without_connections_is_still_a_whole_log() {
     let dir = tempfile::tempdir().unwrap();

@@ -97,7 +97,7 @@ fn tcp_counts(name: &str) -> (usize, usize) {
         match decode(&frame, &DecodeOptions::default()) {
             Decoded::Tcp(_) => tcp += 1,
             Decoded::TcpBadHeader { .. } => bad += 1,
-            Decoded::Skip(_) => {}
+            Decoded::Udp(_) | Decoded::Skip(_) => {}
         }
     }
     (tcp, bad)

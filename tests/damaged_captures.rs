@@ -49,7 +49,7 @@ fn tuple(f: &FrameId) -> Option<String> {
             Some(format!("{a}-{b}"))
         }
         Decoded::TcpBadHeader { src, dst } => Some(format!("{}-{}", src.min(dst), src.max(dst))),
-        Decoded::Skip(_) => None,
+        Decoded::Udp(_) | Decoded::Skip(_) => None,
     }
 }
 

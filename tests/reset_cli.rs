@@ -123,3 +123,78 @@ fn impossible_combinations_are_refused_in_one_line() {
         assert!(err.starts_with("lab: "), "{err}");
     }
 }
+
+/// The HTTP/2 lab's conflicts, worded by the command line with its flags
+/// (the library names what each setting means, not the flag).
+#[test]
+fn protocol_conflicts_name_their_flags() {
+    for (args, says) in [
+        (
+            &["--proto", "h1", "--client", "nghttp"][..],
+            "--client nghttp speaks only HTTP/2: use --proto h2c-upgrade or h2-prior",
+        ),
+        (
+            &[
+                "--proto",
+                "h2-prior",
+                "--client",
+                "own",
+                "--request-body",
+                "100000",
+            ][..],
+            "--request-body over 65535 bytes with --proto h2-prior needs --client curl: the raw client sends its body within the server's initial window",
+        ),
+        (
+            &[
+                "--proto",
+                "h2c-upgrade",
+                "--client",
+                "own",
+                "--client-pause",
+                "1",
+            ][..],
+            "--client-pause with HTTP/2 needs --client curl",
+        ),
+        (
+            &[
+                "--proto",
+                "h2c-upgrade",
+                "--client",
+                "curl",
+                "--http-version",
+                "1.0",
+            ][..],
+            "--http-version 1.0 is an HTTP/1 scenario: use it with --proto h1",
+        ),
+        (
+            &["--proto", "h2-prior", "--client", "curl", "--pipeline", "2"][..],
+            "--pipeline is an HTTP/1 scenario: use it with --proto h1",
+        ),
+        (
+            &[
+                "--proto",
+                "h2-prior",
+                "--client",
+                "nghttp",
+                "--request-body",
+                "10",
+            ][..],
+            "--request-body with HTTP/2 needs --client curl",
+        ),
+        (
+            &[
+                "--proto",
+                "h2-prior",
+                "--client",
+                "nghttp",
+                "--client-pause",
+                "1",
+            ][..],
+            "--client-pause needs --client curl or own",
+        ),
+    ] {
+        let o = lab(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(text(&o.stderr), format!("lab: {says}\n"), "{args:?}");
+    }
+}

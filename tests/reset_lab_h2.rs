@@ -11,7 +11,7 @@ mod common;
 
 use wirelab::flow::{ConnState, RstPhase};
 use wirelab::labs::reset::run::ResetRun;
-use wirelab::labs::reset::{ClientKind, Proto, ResetOptions, run};
+use wirelab::labs::reset::{ClientKind, Conflict, Error, Http1Scenario, Proto, ResetOptions, run};
 use wirelab::server::{CloseEnding, H2Start, Http2, ReadMode};
 use wirelab::teardown::{Ending, Role};
 
@@ -251,39 +251,46 @@ fn prior_knowledge_to_a_server_without_http2_is_reset() {
 }
 
 #[test]
-fn unsupported_client_and_protocol_pairs_are_one_line_errors() {
-    let e = run(&h2(Proto::H1, ReadMode::NoRead, ClientKind::Nghttp)).unwrap_err();
-    let msg = e.to_string();
-    assert!(
-        msg.contains("speaks only HTTP/2") && !msg.contains('\n'),
-        "{msg}"
-    );
+fn unsupported_client_and_protocol_pairs_are_typed_conflicts() {
+    for (proto, client, conflict) in [(Proto::H1, ClientKind::Nghttp, Conflict::NghttpNeedsHttp2)] {
+        let e = run(&h2(proto, ReadMode::NoRead, client)).unwrap_err();
+        assert!(matches!(&e, Error::Options(c) if *c == conflict), "{e}");
+        assert!(!e.to_string().contains('\n'), "{e}");
+    }
     let e = run(&ResetOptions {
         pipeline: 3,
         ..h2(Proto::H2Prior, ReadMode::Full, ClientKind::Curl)
     })
     .unwrap_err();
-    assert!(e.to_string().contains("--proto h1"), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::Options(Conflict::Http1Only(Http1Scenario::Pipeline))
+        ),
+        "{e}"
+    );
     // The raw client's HTTP/2 limits: no pause, and by prior knowledge a
     // body within the server's initial window.
-    for (opts, says) in [
+    for (opts, conflict) in [
         (
             ResetOptions {
                 client_pause: Some(std::time::Duration::from_millis(10)),
                 ..h2(Proto::H2cUpgrade, ReadMode::Full, ClientKind::Own)
             },
-            "--client-pause with HTTP/2 needs --client curl",
+            Conflict::Http2PauseNeedsCurl,
         ),
         (
             ResetOptions {
                 request_body: 100_000,
                 ..h2(Proto::H2Prior, ReadMode::Full, ClientKind::Own)
             },
-            "initial window",
+            Conflict::PriorBodyOverWindow {
+                limit: wirelab::client::h2::MAX_PRIOR_BODY,
+            },
         ),
     ] {
         let e = run(&opts).unwrap_err();
-        assert!(e.to_string().contains(says), "{e}");
+        assert!(matches!(&e, Error::Options(c) if *c == conflict), "{e}");
     }
 }
 

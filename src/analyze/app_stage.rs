@@ -10,7 +10,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::app::{AppOptions, AppReport, ConnectionDecoder, Direction};
 use crate::flow::{Applied, Connection};
-use crate::wire::TcpSegment;
+use crate::wire::{TcpSegment, UdpDatagram};
 
 /// Ids are sequential: a multiply spreads them over the table's buckets.
 #[derive(Default)]
@@ -70,6 +70,11 @@ impl AppStage {
         };
         decoder.segment(frame, sender, seg, payload);
     }
+
+    /// A UDP datagram, with its captured payload. No decoder reads UDP
+    /// yet; QUIC's Initial packets (RFC 9000 §17.2.2, issue 16) will be
+    /// handed to one from here, as segments are to a connection's decoder.
+    pub(super) fn datagram(&mut self, _frame: u64, _d: &UdpDatagram<'_>, _payload: &[u8]) {}
 
     /// The report of a connection the table handed out.
     pub(super) fn finish(&mut self, c: &Connection) -> Option<Box<AppReport>> {

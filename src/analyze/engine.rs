@@ -72,7 +72,12 @@ impl Analyzer {
         Analyzer {
             table: FlowTable::new(opts.flow.clone()),
             app: opts.app.map(AppStage::new),
-            decoder: Decoder::new(opts.decode, opts.filter.as_ref(), opts.app.is_some()),
+            decoder: Decoder::new(
+                opts.decode,
+                opts.flow.app,
+                opts.filter.as_ref(),
+                opts.app.is_some(),
+            ),
             payloads: Payloads::new(),
             scope: opts.scope.clone(),
             summary: Summary::default(),
@@ -179,6 +184,7 @@ pub(super) fn totals(
 /// when there is one); returns the connections held afterwards. Each
 /// connection the table hands out goes to `emit` with its application
 /// report.
+#[inline]
 pub(super) fn apply(
     table: &mut FlowTable,
     mut app: Option<&mut AppStage>,
@@ -194,10 +200,16 @@ pub(super) fn apply(
         Kind::Tcp(seg) => {
             let to = table.segment_hashed(p.number, p.ts, &seg.head, seg.hash, &mut out);
             if let (Some(to), Some(app)) = (to, app) {
-                app.segment(to, p.number, &seg.head, payload_of(payloads, seg));
+                app.segment(to, p.number, &seg.head, payload_of(payloads, seg.payload));
             }
         }
         Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, &mut out),
+        Kind::Udp(d) => {
+            table.advance_to(p.number, p.ts, &mut out);
+            if let Some(app) = app {
+                app.datagram(p.number, &d.head, payload_of(payloads, d.payload));
+            }
+        }
         // Zeek's network time moves with every packet it reads, TCP or not,
         // and timers fire on it.
         Kind::Other => table.advance_to(p.number, p.ts, &mut out),

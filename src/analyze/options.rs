@@ -1,12 +1,15 @@
 //! What an analysis is asked to do ([`AnalyzeOptions`], [`Scope`]) and why
-//! it can stop ([`Error`]). A leaf of `analyze/`: every other part of the
-//! analyzer reads these types, and this module reads none of them.
+//! it can stop ([`Error`]). Every other part of the analyzer reads these
+//! types, and this module reads none of them but the leaf `app_rules.rs`
+//! (the flow table's application knowledge, part of the defaults).
 
 use std::net::IpAddr;
 
 use crate::app::AppOptions;
 use crate::capture;
 use crate::flow::{Connection, FlowOptions};
+
+use super::app_rules::APP_RULES;
 use crate::wire::DecodeOptions;
 
 /// Why an analysis stopped.
@@ -54,11 +57,12 @@ impl Scope {
 }
 
 /// How to analyze.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct AnalyzeOptions {
     /// Decoding (checksum validation).
     pub decode: DecodeOptions,
-    /// Flow-table settings.
+    /// Flow-table settings; by default Zeek's, with the application stage's
+    /// rules for interactive services ([`super::AppRules`]).
     pub flow: FlowOptions,
     /// A BPF expression (tcpdump syntax) applied to each frame of a file, as
     /// libpcap would apply it while capturing. Live captures pass it to
@@ -69,4 +73,16 @@ pub struct AnalyzeOptions {
     /// The application stage (stream reassembly and decoders): `None`
     /// leaves payloads unread, as the connection log needs.
     pub app: Option<AppOptions>,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            decode: DecodeOptions::default(),
+            flow: FlowOptions::zeek(&APP_RULES),
+            filter: None,
+            scope: Scope::default(),
+            app: None,
+        }
+    }
 }

@@ -9,9 +9,9 @@
 //! single-threaded [`super::Analyzer`], so both paths count and decide alike.
 
 use crate::capture::{Frame, Timestamp};
-use crate::flow::{FlowHash, SSH_BANNER_PREFIX};
+use crate::flow::{AppHook, FlowHash, TransportProto};
 use crate::report::{DecapsulatedCounts, SkipCounts, Unfilterable};
-use crate::wire::{self, DecodeOptions, Decoded, Endpoint, TcpSegment};
+use crate::wire::{self, DecodeOptions, Decoded, Endpoint, Skip, TcpSegment, UdpDatagram};
 
 use super::filter::PacketFilter;
 use super::options::Error;
@@ -39,20 +39,25 @@ pub(super) enum Kind {
         /// Receiver.
         dst: Endpoint,
     },
-    /// No TCP: it only moves Zeek's network time, on which timers fire.
+    /// A UDP datagram. The flow table keeps no UDP flows (so it only moves
+    /// Zeek's network time there), but the datagram reaches the
+    /// application stage's door with its payload.
+    Udp(OwnedDatagram),
+    /// Neither TCP nor UDP: it only moves Zeek's network time, on which
+    /// timers fire.
     Other,
 }
 
 /// A [`TcpSegment`] that needs no captured bytes any more.
 ///
-/// The flow stage reads a payload for one thing only: whether it starts
-/// with an SSH banner (`crate::flow::SSH_BANNER_PREFIX`, its first
-/// [`crate::flow::PAYLOAD_BYTES_READ`] bytes). So the payload view is
-/// replaced by that constant when it does, and by an empty slice when it
-/// does not, and the segment is handed to the flow table as it is.
+/// The flow stage reads a payload for one thing only: whether it opens
+/// with an interactive protocol's greeting, which its [`AppHook`] judges.
+/// So the payload view is replaced by what the hook reads of it
+/// ([`AppHook::opening`], a `'static` view), and the segment is handed to
+/// the flow table as it is.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct OwnedSegment {
-    /// The segment; `payload` is the banner prefix or empty
+    /// The segment; `payload` is the hook's opening view, mostly empty
     /// (`payload_len` is the whole length).
     pub(super) head: TcpSegment<'static>,
     /// Its 4-tuple's hash, for the flow table.
@@ -75,32 +80,45 @@ fn keep(payloads: &mut Payloads, payload: &[u8]) -> (u32, u32) {
     (at, payload.len() as u32)
 }
 
-/// A packet's payload, from its batch's bytes.
-pub(super) fn payload_of<'a>(payloads: &'a Payloads, seg: &OwnedSegment) -> &'a [u8] {
-    let (at, len) = (seg.payload.0 as usize, seg.payload.1 as usize);
+/// A packet's payload, from its batch's bytes; `place` is where [`keep`]
+/// put it.
+pub(super) fn payload_of(payloads: &Payloads, place: (u32, u32)) -> &[u8] {
+    let (at, len) = (place.0 as usize, place.1 as usize);
     payloads.get(at..at + len).unwrap_or_default()
 }
 
-/// The payload view the flow stage gets for a captured payload.
+/// The payload view the flow stage gets for a captured payload: what its
+/// application hook reads of it (nothing of an empty one).
 #[inline]
-fn banner_or_empty(payload: &[u8]) -> &'static [u8] {
-    if payload.starts_with(SSH_BANNER_PREFIX) {
-        SSH_BANNER_PREFIX
-    } else {
+fn opening(app: &dyn AppHook, payload: &[u8]) -> &'static [u8] {
+    if payload.is_empty() {
         &[]
+    } else {
+        app.opening(payload)
     }
 }
 
 impl OwnedSegment {
     #[inline]
-    fn of(seg: &TcpSegment<'_>) -> Self {
-        let payload = banner_or_empty(seg.payload);
+    fn of(seg: &TcpSegment<'_>, app: &dyn AppHook) -> Self {
+        let payload = opening(app, seg.payload);
         OwnedSegment {
             head: TcpSegment { payload, ..*seg },
             hash: FlowHash::of(seg.src, seg.dst),
             payload: (0, 0),
         }
     }
+}
+
+/// A [`UdpDatagram`] that needs no captured bytes any more: its payload
+/// is in the batch's bytes, when the application stage wants payloads.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct OwnedDatagram {
+    /// The datagram; `payload` is empty (`payload_len` is the whole length).
+    pub(super) head: UdpDatagram<'static>,
+    /// Where its captured payload lies in the batch's payload bytes
+    /// ([`Payloads`]).
+    pub(super) payload: (u32, u32),
 }
 
 /// Frame counts kept by the decoding half (they go into the summary).
@@ -130,6 +148,9 @@ impl Packet {
 /// Filters, decodes and counts frames.
 pub(super) struct Decoder {
     decode: DecodeOptions,
+    /// The flow table's application hook, which says what of a payload
+    /// the table reads.
+    app: &'static dyn AppHook,
     /// Copy payloads for the application stage.
     keep_payloads: bool,
     filter: Option<PacketFilter>,
@@ -137,9 +158,15 @@ pub(super) struct Decoder {
 }
 
 impl Decoder {
-    pub(super) fn new(decode: DecodeOptions, filter: Option<&String>, keep_payloads: bool) -> Self {
+    pub(super) fn new(
+        decode: DecodeOptions,
+        app: &'static dyn AppHook,
+        filter: Option<&String>,
+        keep_payloads: bool,
+    ) -> Self {
         Decoder {
             decode,
+            app,
             keep_payloads,
             filter: filter.map(|expr| PacketFilter::new(expr)),
             counts: FrameCounts::default(),
@@ -179,7 +206,7 @@ impl Decoder {
             if let Kind::Tcp(o) = &mut slot.kind
                 && let Some(found) = wire::ipv4_tcp_into(frame, &mut o.head)
             {
-                o.head.payload = banner_or_empty(found.payload);
+                o.head.payload = opening(self.app, found.payload);
                 o.hash =
                     FlowHash::of_v4((found.src, o.head.src.port), (found.dst, o.head.dst.port));
                 o.payload = if self.keep_payloads && !found.payload.is_empty() {
@@ -218,7 +245,7 @@ impl Decoder {
             Decoded::Tcp(seg) => {
                 counts.tcp_segments += 1;
                 counts.decapsulated.add(seg.tunnel);
-                let mut owned = OwnedSegment::of(&seg);
+                let mut owned = OwnedSegment::of(&seg, self.app);
                 if self.keep_payloads && !seg.payload.is_empty() {
                     owned.payload = keep(payloads, seg.payload);
                 }
@@ -227,6 +254,22 @@ impl Decoder {
             Decoded::TcpBadHeader { src, dst } => {
                 counts.tcp_segments += 1;
                 Kind::BadHeader { src, dst }
+            }
+            Decoded::Udp(d) => {
+                // Counted with the other protocols the flow table does not
+                // track, as before UDP was decoded.
+                counts
+                    .skipped
+                    .add(Skip::NotTcp(TransportProto::Udp.ip_number()));
+                let payload = if self.keep_payloads && !d.payload.is_empty() {
+                    keep(payloads, d.payload)
+                } else {
+                    (0, 0)
+                };
+                Kind::Udp(OwnedDatagram {
+                    head: UdpDatagram { payload: &[], ..d },
+                    payload,
+                })
             }
             Decoded::Skip(why) => {
                 counts.skipped.add(why);
@@ -240,3 +283,6 @@ impl Decoder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

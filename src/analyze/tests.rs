@@ -205,8 +205,8 @@ fn packet_into_dirty_slots_equals_packet() {
     let bytes = many_frames(2);
     let mut src = FileReader::new(&bytes[..]).unwrap();
     let (mut fresh, mut in_place) = (
-        Decoder::new(DecodeOptions::default(), None, true),
-        Decoder::new(DecodeOptions::default(), None, true),
+        Decoder::new(DecodeOptions::default(), &APP_RULES, None, true),
+        Decoder::new(DecodeOptions::default(), &APP_RULES, None, true),
     );
     let mut slots = vec![Packet::UNSET; 7];
     let (mut k, mut frames) = (0, 0);

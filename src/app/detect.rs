@@ -14,6 +14,7 @@
 //!   refine it, see [`super::conversation`]);
 //! - anything else: unknown.
 
+use super::interactive::SSH_PREFIX;
 use crate::proto::h2::PREFACE;
 
 /// A connection's application protocol, as its JSON and table name it.
@@ -78,7 +79,7 @@ fn is_tchar(b: u8) -> bool {
 
 /// Decides from the first bytes each side sent (either may be empty).
 pub fn guess(client: &[u8], server: &[u8]) -> Guess {
-    if client.starts_with(b"SSH-") || server.starts_with(b"SSH-") {
+    if client.starts_with(SSH_PREFIX) || server.starts_with(SSH_PREFIX) {
         return Guess::Is(Protocol::Ssh);
     }
     if !client.is_empty() {
@@ -97,7 +98,7 @@ pub fn guess(client: &[u8], server: &[u8]) -> Guess {
                 Some(_) => Guess::Is(Protocol::Unknown),
             };
         }
-        if client.len() < 4 && b"SSH-".starts_with(client) {
+        if client.len() < SSH_PREFIX.len() && SSH_PREFIX.starts_with(client) {
             return Guess::NeedMore;
         }
         return match client.iter().position(|&b| !is_tchar(b)) {
@@ -118,32 +119,10 @@ pub fn guess(client: &[u8], server: &[u8]) -> Guess {
     match (server[..n] == probe[..n], n == probe.len()) {
         (true, true) => Guess::Http1,
         (true, false) => Guess::NeedMore,
-        _ if server.len() < 4 && b"SSH-".starts_with(server) => Guess::NeedMore,
+        _ if server.len() < SSH_PREFIX.len() && SSH_PREFIX.starts_with(server) => Guess::NeedMore,
         _ => Guess::Is(Protocol::Unknown),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn first_bytes_decide() {
-        assert_eq!(guess(b"GET / HTTP/1.1\r\n", b""), Guess::Http1);
-        assert_eq!(guess(b"M-SEARCH * HTTP/1.1", b""), Guess::Http1);
-        assert_eq!(guess(b"GE", b""), Guess::NeedMore);
-        assert_eq!(guess(PREFACE, b""), Guess::Is(Protocol::H2PriorKnowledge));
-        // The preface starts like an HTTP/1 request line: wait for all of it.
-        assert_eq!(guess(b"PRI * HTTP/2.0\r\n", b""), Guess::NeedMore);
-        assert_eq!(guess(b"PRI * HTTP/1.1\r\n", b""), Guess::Http1);
-        assert_eq!(guess(&[0x16, 3, 1, 2, 0], b""), Guess::Is(Protocol::Tls));
-        assert_eq!(guess(b"", b"SSH-2.0-x\r\n"), Guess::Is(Protocol::Ssh));
-        assert_eq!(
-            guess(b"", b"220 ftp ready\r\n"),
-            Guess::Is(Protocol::Unknown)
-        );
-        assert_eq!(guess(b"", b"HTTP/1.1 408 "), Guess::Http1);
-        assert_eq!(guess(b"\x00\x01garbage", b""), Guess::Is(Protocol::Unknown));
-        assert_eq!(guess(b"", b""), Guess::NeedMore);
-    }
-}
+mod tests;

@@ -8,6 +8,7 @@ pub mod detect;
 pub mod h2;
 pub mod http1;
 pub mod in_flight;
+pub mod interactive;
 pub mod negotiation;
 #[cfg(test)]
 mod tests;

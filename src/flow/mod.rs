@@ -13,8 +13,10 @@
 //! Three parts, and calls go one way between them: this facade and the table
 //! (`table.rs`) → Zeek's TCP rules and the record they update (`tcp/`) →
 //! leaves that know no TCP rule: storage (`store/`: slab, lookup index,
-//! timing wheel, prefetch hints), the direction-free key (`key.rs`) and the
-//! anomaly counts (`anomaly.rs`). Unit tests sit in `tests/`.
+//! timing wheel, prefetch hints), the direction-free key (`key.rs`), the
+//! anomaly counts (`anomaly.rs`) and the questions the rules ask of
+//! application detection ([`AppHook`], `app_hook.rs`, answered from outside
+//! this module). Unit tests sit in `tests/`.
 //!
 //! Every rule is described in `docs/zeek-conn-state.md` (Zeek 9.1.0-dev, default
 //! `zeek -C -r` settings) and cites its section.
@@ -27,9 +29,11 @@
 //! - a close is never deferred for undelivered reassembled data;
 //! - Zeek's cap of 300 timer expirations per packet is not modelled;
 //! - SSH/FTP analyzer confirmation (1-hour inactivity timeout) is approximated
-//!   by both sides sending an `SSH-` banner; FTP relies on port 21.
+//!   by both sides sending a greeting ([`AppHook::greeting`]: an `SSH-`
+//!   banner); FTP relies on port 21 ([`AppHook::interactive_port`]).
 
 mod anomaly;
+mod app_hook;
 mod key;
 pub(crate) mod store;
 mod table;
@@ -39,10 +43,10 @@ mod tcp;
 mod tests;
 
 pub use anomaly::{FlowAnomalies, TimeWentBack};
+pub use app_hook::{AppHook, NoApps};
 pub use key::{FlowHash, FlowKey, TransportProto};
 pub use table::{Applied, FlowOptions, FlowTable};
-pub(crate) use tcp::SSH_BANNER_PREFIX;
 pub use tcp::{
-    ConnState, Connection, EndpointState, History, Letter, PAYLOAD_BYTES_READ, PortSet, Removal,
-    RstPhase, Side, TcpEndpoint,
+    ConnState, Connection, EndpointState, History, Letter, PortSet, Removal, RstPhase, Side,
+    TcpEndpoint,
 };

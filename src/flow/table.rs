@@ -14,6 +14,7 @@ use crate::capture::Timestamp;
 use crate::wire::{Checksum, Endpoint, TcpFlags, TcpSegment};
 
 use super::anomaly::{FlowAnomalies, TimeWentBack};
+use super::app_hook::AppHook;
 use super::key::{FlowHash, hash_pair};
 use super::store::index::{Index, NONE};
 use super::store::prefetch;
@@ -29,14 +30,20 @@ use super::tcp::timers::{FIVE_S, Fired, NEVER, SIX_S};
 #[derive(Clone, Debug)]
 pub struct FlowOptions {
     /// Ports that make a non-SYN first packet's sender the responder
-    /// (`docs/zeek-conn-state.md` §2.2). Defaults to Zeek's plain `zeek -r` set.
+    /// (`docs/zeek-conn-state.md` §2.2).
     pub likely_server_ports: PortSet,
+    /// The application knowledge the rules ask for (`flow/app_hook.rs`).
+    pub app: &'static dyn AppHook,
 }
 
-impl Default for FlowOptions {
-    fn default() -> Self {
+impl FlowOptions {
+    /// Zeek's plain `zeek -r` settings, with the application knowledge of
+    /// `app` (the analyzer passes the rules of `app::interactive`; without
+    /// any, [`super::NoApps`]).
+    pub fn zeek(app: &'static dyn AppHook) -> Self {
         FlowOptions {
             likely_server_ports: PortSet::zeek_default(),
+            app,
         }
     }
 }
@@ -235,6 +242,7 @@ impl FlowTable {
         } else {
             let mut ctx = Ctx {
                 likely_server_ports: &opts.likely_server_ports,
+                app: opts.app,
                 anomalies,
             };
             conn.process(i, seg, t.0, frame, &mut ctx);

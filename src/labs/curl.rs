@@ -47,6 +47,14 @@ pub struct CurlOutcome {
     pub retried: Option<String>,
 }
 
+impl CurlOutcome {
+    /// curl's error said the connection was reset (ECONNRESET: the
+    /// server's RST), as in `(56) Recv failure`.
+    pub fn saw_reset(&self) -> bool {
+        super::peer::reports_reset(self.error.as_deref())
+    }
+}
+
 /// Why curl could not be asked.
 pub type Error = super::peer::PeerError;
 
@@ -180,6 +188,9 @@ mod tests {
             Some("curl: (56) Recv failure: Connection reset by peer")
         );
         assert_eq!(o.retried, None);
+        assert!(o.saw_reset());
+        // An empty reply is the server's FIN before any answer: no reset.
+        assert!(!parse(52, "curl: (52) Empty reply from server\n").saw_reset());
     }
 
     #[test]
@@ -190,6 +201,7 @@ mod tests {
              wirelab 200 10 1\n",
         );
         assert_eq!((o.status, o.body_bytes, o.connects), (200, 20, 2));
+        assert!(!o.saw_reset(), "a retry says the connection died, not how");
         assert!(o.retried.unwrap().starts_with("Connection died"));
         assert_eq!(o.error, None);
     }

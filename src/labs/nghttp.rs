@@ -44,6 +44,13 @@ pub struct NghttpOutcome {
     pub goaway_sent: bool,
 }
 
+impl NghttpOutcome {
+    /// nghttp's last line said the connection was reset (ECONNRESET).
+    pub fn saw_reset(&self) -> bool {
+        super::peer::reports_reset(self.last_error.as_deref())
+    }
+}
+
 /// Why nghttp could not be asked.
 pub type Error = super::peer::PeerError;
 

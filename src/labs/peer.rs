@@ -25,6 +25,14 @@ pub enum PeerError {
     },
 }
 
+/// Whether a tool's error line reports ECONNRESET, the peer's RST: both
+/// curl and nghttp print the C library's words for it (`strerror`,
+/// "Connection reset by peer"). The one place a witness reads a reset from
+/// a tool's text.
+pub fn reports_reset(line: Option<&str>) -> bool {
+    line.is_some_and(|l| l.contains("reset by peer"))
+}
+
 impl PeerError {
     /// The error of starting or waiting for `tool`.
     pub fn of(tool: &'static str, install: &'static str, e: io::Error) -> Self {

@@ -100,9 +100,11 @@ impl Service {
         }
     }
 
-    /// The service of a finished connection, if known.
+    /// The service of a finished connection, if known: greetings from both
+    /// sides are SSH's, the only greeting the analyzer's application rules
+    /// know (`app::interactive`).
     pub fn of(c: &Connection) -> Option<Self> {
-        c.ssh_banners().then_some(Service::Ssh)
+        c.greetings().then_some(Service::Ssh)
     }
 }
 

@@ -2,10 +2,10 @@
 //!
 //! Used only when checksums are validated (`--validate-checksums`): the IPv4
 //! header checksum (RFC 791 §3.1), the TCP checksum over the pseudo-header
-//! (RFC 9293 §3.1 for IPv4, RFC 8200 §8.1 for IPv6), and the UDP checksum of
-//! a datagram carrying a tunnel (RFC 768).
+//! (RFC 9293 §3.1 for IPv4, RFC 8200 §8.1 for IPv6), and the UDP checksum
+//! over the same pseudo-header (RFC 768).
 //!
-//! A leaf: the callers (`ip`, `tcp`, `tunnel`) pass in the protocol number,
+//! A leaf: the callers (`ip`, `tcp`, `udp`) pass in the protocol number,
 //! so this module knows no header layout and imports nothing from `wire`.
 
 use std::net::IpAddr;

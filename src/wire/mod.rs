@@ -1,11 +1,12 @@
-//! Frames to TCP segments: link layer → IPv4/IPv6 → (tunnels →) TCP.
+//! Frames to TCP segments and UDP datagrams: link layer → IPv4/IPv6 →
+//! (tunnels →) TCP or UDP.
 //!
 //! The second stage of the analyzer pipeline (capture → **wire** → flow →
 //! teardown → report). [`decode`] takes one captured frame with its link type
 //! and returns a [`Decoded`] value: a [`TcpSegment`] (a small owned summary plus a
 //! borrowed view of the captured payload), a TCP packet whose header is damaged
-//! (Zeek still creates the connection for it), or the reason the frame carries
-//! no TCP we analyze. Raw flag bits never leave this module: [`TcpFlags`] answers
+//! (Zeek still creates the connection for it), a [`UdpDatagram`] (likewise),
+//! or the reason the frame carries neither. Raw flag bits never leave this module: [`TcpFlags`] answers
 //! questions about them.
 //!
 //! Contract: decoding never panics and never allocates; what it cannot decode it
@@ -20,6 +21,7 @@ mod tcp;
 #[cfg(test)]
 mod tests;
 mod tunnel;
+mod udp;
 
 pub use fast::{Ipv4Found, ipv4_tcp_into};
 pub use seq::SeqNum;
@@ -39,12 +41,12 @@ pub struct DecodeOptions {
     pub validate_checksums: bool,
 }
 
-/// Decodes one frame down to its TCP header.
+/// Decodes one frame down to its TCP or UDP header.
 ///
 /// Walks the link layer of `frame.link` (with VLAN, MPLS, PPPoE and the other
 /// stacked headers Zeek follows), the IPv4 or IPv6 header (options, extension
 /// headers, fragments), the tunnels Zeek decapsulates (GRE, IP-in-IP, VXLAN,
-/// Geneve, Teredo, GTP-U, AYIYA; see [`TunnelKind`]) and the TCP header. Lengths come from the IP header;
+/// Geneve, Teredo, GTP-U, AYIYA; see [`TunnelKind`]) and the TCP or UDP header. Lengths come from the IP header;
 /// the frame's on-the-wire length bounds them. Never panics, never allocates.
 #[inline]
 pub fn decode<'a>(frame: &Frame<'a>, opts: &DecodeOptions) -> Decoded<'a> {
@@ -79,12 +81,12 @@ fn decode_layers<'a>(frame: &Frame<'a>, opts: &DecodeOptions) -> Decoded<'a> {
     d
 }
 
-/// One side of a TCP connection: an address and a port.
+/// One side of a TCP connection or UDP flow: an address and a port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct Endpoint {
     /// IPv4 or IPv6 address.
     pub addr: IpAddr,
-    /// TCP port.
+    /// TCP or UDP port.
     pub port: u16,
 }
 
@@ -190,7 +192,7 @@ impl std::fmt::Display for TcpFlags {
     }
 }
 
-/// What a TCP checksum check said.
+/// What a TCP or UDP checksum check said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Checksum {
     /// Not checked (the default, like `zeek -C`: loopback and offloading NICs
@@ -200,8 +202,12 @@ pub enum Checksum {
     Valid,
     /// Checked and wrong.
     Invalid,
-    /// Could not be checked: the frame was cut by the snap length.
+    /// Could not be checked: the frame was cut by the snap length (or, for
+    /// UDP, the rest of the datagram is in later IP fragments).
     Truncated,
+    /// UDP only: the checksum field is zero, the sender computed none (RFC
+    /// 768; over IPv6 only tunnel protocols may, RFC 6935 §5).
+    Absent,
 }
 
 /// One decoded TCP segment: what the flow stage needs, nothing more.
@@ -262,6 +268,33 @@ impl TcpSegment<'static> {
     };
 }
 
+/// One decoded UDP datagram (RFC 768), read by `udp.rs`.
+#[derive(Clone, Copy, Debug)]
+pub struct UdpDatagram<'a> {
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// The Length field (header and data, in octets) as the datagram states
+    /// it; it may disagree with the IP header's length, which bounds
+    /// `payload_len`.
+    pub length: u16,
+    /// Payload length as the IP header states it (not cut by the snap
+    /// length, Ethernet padding excluded).
+    pub payload_len: u32,
+    /// IP datagram length as the IP header states it.
+    pub ip_len: u32,
+    /// The captured part of the payload (may be shorter than `payload_len`).
+    pub payload: &'a [u8],
+    /// Checksum verdict; [`Checksum::Absent`] when the sender computed none.
+    pub checksum: Checksum,
+    /// The outermost tunnel the datagram was taken out of, if any (as for
+    /// [`TcpSegment::tunnel`]).
+    pub tunnel: Option<TunnelKind>,
+    /// The innermost tunnel it was taken out of, if any.
+    pub tunnel_parent: Option<TunnelId>,
+}
+
 /// The outcome of decoding one frame.
 #[derive(Clone, Copy, Debug)]
 pub enum Decoded<'a> {
@@ -275,15 +308,20 @@ pub enum Decoded<'a> {
         /// Receiver.
         dst: Endpoint,
     },
+    /// A UDP datagram that carries no tunnel this decoder opens.
+    Udp(UdpDatagram<'a>),
     /// Not analyzed; the reason is counted as an anomaly or a skip.
     Skip(Skip),
 }
 
-/// Why a frame produced no TCP segment.
+/// Why a frame produced no TCP segment or UDP datagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Skip {
-    /// An IP packet of another protocol (UDP, ICMP, ...): the protocol number.
+    /// An IP packet of another protocol (ICMP, ESP, ...), or a UDP datagram
+    /// that is a tunnel's signalling or too short for its header: the
+    /// protocol number. (The name predates [`Decoded::Udp`]; the analyzer
+    /// counts both together as not TCP.)
     NotTcp(u8),
     /// A link-layer frame that carries no IP (ARP, LLDP, ...).
     NotIp,

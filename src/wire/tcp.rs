@@ -1,5 +1,6 @@
 //! Transport layer: the TCP header (RFC 9293 §3.1). Tunnels are opened
-//! before this, in [`super::tunnel`].
+//! before this, in [`super::tunnel`], which also picks TCP, UDP
+//! ([`super::udp`]) or another protocol by the IP header's number.
 //!
 //! Zeek's order is kept: a TCP packet with fewer than 20 captured header bytes
 //! (or an IP length too small for one) creates nothing; one whose data offset
@@ -20,18 +21,10 @@ fn be32(b: &[u8], off: usize) -> u32 {
     u32::from_be_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]])
 }
 
-/// Decodes the transport header of `t`: TCP, or the protocol it is not.
+/// Decodes the TCP header of `t` (whose protocol is TCP) and the payload
+/// bounds.
 #[inline]
 pub(super) fn decode(t: Transport<'_>, validate: bool) -> Decoded<'_> {
-    match t.proto {
-        proto::TCP => tcp(t, validate),
-        other => Decoded::Skip(Skip::NotTcp(other)),
-    }
-}
-
-/// The TCP header and payload bounds.
-#[inline]
-fn tcp(t: Transport<'_>, validate: bool) -> Decoded<'_> {
     let stated = t.len as usize;
     // A stated length of zero (an IPv6 jumbogram, an offloaded segment) is
     // not judged here; the data offset check below catches it.

@@ -4,7 +4,7 @@
 //! client"); only the binary knows which flag sets it (`--late-bytes needs
 //! --client own`). Each such value is worded here, once.
 
-use wirelab::labs::reset::{self, Conflict};
+use wirelab::labs::reset::{self, Conflict, Http1Scenario};
 use wirelab::report::Setting;
 use wirelab::server::{self, ConfigError};
 
@@ -35,10 +35,40 @@ fn conflict(c: Conflict) -> String {
         Conflict::RaceWithPipeline => {
             "--keepalive-race and --pipeline are separate scenarios: pick one"
         }
-        // Already in the command line's words.
-        Conflict::Proto(text) => return text,
+        Conflict::NghttpNeedsHttp2 => {
+            "--client nghttp speaks only HTTP/2: use --proto h2c-upgrade or h2-prior"
+        }
+        Conflict::PriorBodyOverWindow { limit } => {
+            return format!(
+                "--request-body over {limit} bytes with --proto h2-prior needs --client curl: the \
+                 raw client sends its body within the server's initial window"
+            );
+        }
+        Conflict::Http2PauseNeedsCurl => "--client-pause with HTTP/2 needs --client curl",
+        Conflict::NothingNegotiated => {
+            "lab negotiate shows how HTTP/2 is chosen: use --proto h2c-upgrade or h2-prior"
+        }
+        Conflict::Http1Only(s) => {
+            return format!(
+                "{} is an HTTP/1 scenario: use it with --proto h1",
+                http1_flag(s)
+            );
+        }
+        Conflict::Http2BodyNeedsCurl => "--request-body with HTTP/2 needs --client curl",
+        Conflict::PauseNeedsPausingClient => "--client-pause needs --client curl or own",
     };
     text.to_string()
+}
+
+/// The flag that asks for an HTTP/1-only scenario.
+fn http1_flag(s: Http1Scenario) -> &'static str {
+    match s {
+        Http1Scenario::Http10 => "--http-version 1.0",
+        Http1Scenario::KeepaliveRace => "--keepalive-race",
+        Http1Scenario::RespondBeforeBody => "--respond-before-body",
+        Http1Scenario::LateBytes => "--late-bytes",
+        Http1Scenario::Pipeline => "--pipeline",
+    }
 }
 
 /// A server configuration that cannot work; the library's own words where

@@ -349,11 +349,13 @@ impl Connection {
         )
     }
 
-    /// Whether both sides opened with an SSH version banner (RFC 4253
-    /// §4.2): the analyzer's stand-in for Zeek's SSH analyzer confirmation.
-    pub fn ssh_banners(&self) -> bool {
-        use super::endpoint::SSH_BANNER;
-        self.ep[0].has(SSH_BANNER) && self.ep[1].has(SSH_BANNER)
+    /// Whether both sides opened with an interactive protocol's greeting
+    /// (as the table's [`crate::flow::AppHook`] judged it; the analyzer's
+    /// knows SSH's version banner, RFC 4253 §4.2): the stand-in for Zeek's
+    /// analyzer confirmation.
+    pub fn greetings(&self) -> bool {
+        use super::endpoint::GREETING;
+        self.ep[0].has(GREETING) && self.ep[1].has(GREETING)
     }
 
     /// The tunnels its segments came out of (Zeek's `tunnel_parents`):

@@ -153,8 +153,9 @@ pub(in crate::flow) const FIN_SEEN: u8 = 2;
 pub(in crate::flow) const SENT_PAYLOAD: u8 = 4;
 /// The peer sent new payload after this side's FIN.
 pub(in crate::flow) const DATA_AFTER_FIN: u8 = 8;
-/// This side sent a payload starting with `SSH-` (a version banner).
-pub(in crate::flow) const SSH_BANNER: u8 = 16;
+/// This side opened with an interactive protocol's greeting (an SSH
+/// version banner; see `flow/app_hook.rs`).
+pub(in crate::flow) const GREETING: u8 = 16;
 
 impl TcpEndpoint {
     /// Whether one of the `bits` facts holds.

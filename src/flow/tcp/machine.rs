@@ -13,17 +13,16 @@ use super::endpoint::{DID_CLOSE, EndpointState as St};
 use super::ports::PortSet;
 use super::timers::{FIVE_S, Inactivity, SIX_S};
 use crate::flow::anomaly::{Anomaly, FlowAnomalies};
-
-/// Ports whose connections get the 1-hour inactivity timeout when the
-/// handshake completes (`base/protocols/conn/inactivity.zeek`).
-const INTERACTIVE_PORTS: [u16; 4] = [21, 22, 23, 513];
+use crate::flow::app_hook::AppHook;
 
 /// What the per-packet rules read but do not own: the state machine needs
-/// the server ports to pick the interactive timeout and counts what it did
-/// not expect. Defined here, beside its main user, so the tracker calls the
-/// state machine and never the reverse.
+/// the server ports and the application hook to pick the interactive
+/// timeout, and counts what it did not expect; the tracker asks the hook
+/// about greetings. Defined here, beside its main user, so the tracker calls
+/// the state machine and never the reverse.
 pub(in crate::flow) struct Ctx<'a> {
     pub likely_server_ports: &'a PortSet,
+    pub app: &'a dyn AppHook,
     pub anomalies: &'a mut FlowAnomalies,
 }
 
@@ -288,8 +287,11 @@ impl Connection {
         }
     }
 
-    /// Zeek's `connection_established` event: interactive service ports get
-    /// the 1-hour inactivity timeout.
+    /// Zeek's `connection_established` event: interactive service ports (as
+    /// the application hook names them) get the 1-hour inactivity timeout.
+    /// The service port is the responder's, or the originator's when this
+    /// is a half-seen connection whose only likely server port is that one
+    /// (`inactivity.zeek`).
     fn connection_established(&mut self, ctx: &mut Ctx<'_>) {
         let o = usize::from(self.orig);
         let (orig_port, resp_port) = (self.port(o), self.port(1 - o));
@@ -302,7 +304,7 @@ impl Connection {
         } else {
             resp_port
         };
-        if INTERACTIVE_PORTS.contains(&port) {
+        if ctx.app.interactive_port(port) {
             self.timers
                 .set_inactivity(&mut self.timer_bits, Inactivity::Interactive);
         }

@@ -9,7 +9,7 @@
 //! go one way: the table (`flow/table.rs`) calls into this module; this
 //! module reads only the leaves `flow/key.rs`, `flow/anomaly.rs` and
 //! `flow/store/` (for the "no deadline" and "no record" markers), never the
-//! table. Inside, `tracker` → `machine` → `conn` → `endpoint`, `history`,
+//! table (and `flow/app_hook.rs`, the application questions). Inside, `tracker` → `machine` → `conn` → `endpoint`, `history`,
 //! `timers`, `conn_state`, `rare`; `tracker` → `gaps` (content gaps) →
 //! `conn`.
 
@@ -29,11 +29,3 @@ pub use conn_state::ConnState;
 pub use endpoint::{EndpointState, RstPhase, TcpEndpoint};
 pub use history::{History, Letter};
 pub use ports::PortSet;
-
-/// The payload prefix of an SSH version banner (RFC 4253 §4.2), the only
-/// payload bytes the flow stage reads.
-pub(crate) const SSH_BANNER_PREFIX: &[u8; 4] = b"SSH-";
-
-/// How many leading bytes of a segment's captured payload the flow stage
-/// reads: a summary of a segment that keeps this many keeps all it needs.
-pub const PAYLOAD_BYTES_READ: usize = SSH_BANNER_PREFIX.len();

@@ -19,7 +19,7 @@ use crate::wire::{SeqNum, TcpSegment};
 
 use super::conn::Connection;
 use super::endpoint::{
-    DATA_AFTER_FIN, DID_CLOSE, EndpointState as St, FIN_SEEN, RstPhase, SENT_PAYLOAD, SSH_BANNER,
+    DATA_AFTER_FIN, DID_CLOSE, EndpointState as St, FIN_SEEN, GREETING, RstPhase, SENT_PAYLOAD,
 };
 use super::history::Letter;
 use super::machine::{Ctx, Event};
@@ -100,7 +100,7 @@ impl Connection {
         if close {
             self.connection_closed(i);
         }
-        self.note_banner(i, seg, ctx);
+        self.note_greeting(i, seg, ctx);
 
         let e = &mut self.ep[i];
         e.pkts = e.pkts.saturating_add(1);
@@ -257,12 +257,13 @@ impl Connection {
         }
     }
 
-    /// An approximation of Zeek's SSH analyzer confirmation (which also sets
-    /// the 1-hour timeout): both sides sent an `SSH-` version banner.
-    fn note_banner(&mut self, i: usize, seg: &TcpSegment<'_>, _ctx: &mut Ctx<'_>) {
-        if seg.payload.starts_with(super::SSH_BANNER_PREFIX) && !self.ep[i].has(SSH_BANNER) {
-            self.ep[i].mark(SSH_BANNER);
-            if self.ep[1 - i].has(SSH_BANNER) {
+    /// An approximation of Zeek's SSH and FTP analyzer confirmation (which
+    /// sets the 1-hour timeout, `flow/app_hook.rs`): both sides sent a
+    /// greeting, as the application hook judges the payload's first bytes.
+    fn note_greeting(&mut self, i: usize, seg: &TcpSegment<'_>, ctx: &mut Ctx<'_>) {
+        if !seg.payload.is_empty() && !self.ep[i].has(GREETING) && ctx.app.greeting(seg.payload) {
+            self.ep[i].mark(GREETING);
+            if self.ep[1 - i].has(GREETING) {
                 self.timers
                     .set_inactivity(&mut self.timer_bits, Inactivity::Interactive);
             }

@@ -6,10 +6,32 @@ use std::net::{IpAddr, Ipv4Addr};
 use crate::capture::Timestamp;
 use crate::wire::{Checksum, Endpoint, SeqNum, TcpFlags, TcpSegment};
 
-use crate::flow::{Connection, FlowOptions, FlowTable};
+use crate::flow::{AppHook, Connection, FlowOptions, FlowTable, NoApps};
 
 pub const SEC: i64 = 1_000_000_000;
 pub const MS: i64 = 1_000_000;
+
+/// Application knowledge for the tests of how the rules use the hook (the
+/// analyzer's own rules are tested in `app::interactive`, and end to end
+/// against Zeek's logs): port 2323 is interactive, `HELLO` a greeting.
+#[derive(Debug)]
+pub struct Knows;
+
+pub const HELLO: &[u8] = b"HELLO";
+
+impl AppHook for Knows {
+    fn interactive_port(&self, port: u16) -> bool {
+        port == 2323
+    }
+
+    fn greeting(&self, opening: &[u8]) -> bool {
+        opening.starts_with(HELLO)
+    }
+
+    fn opening(&self, payload: &[u8]) -> &'static [u8] {
+        if self.greeting(payload) { HELLO } else { &[] }
+    }
+}
 
 pub fn ep(last: u8, port: u16) -> Endpoint {
     Endpoint {
@@ -33,6 +55,8 @@ pub struct Seg {
     pub len: u32,
     pub bad_checksum: bool,
     pub truncated: bool,
+    /// The payload view the table gets (see `analyze/packet.rs`).
+    pub opening: &'static [u8],
 }
 
 pub fn seg() -> Seg {
@@ -49,6 +73,7 @@ pub fn seg() -> Seg {
         len: 0,
         bad_checksum: false,
         truncated: false,
+        opening: &[],
     }
 }
 
@@ -110,7 +135,7 @@ impl Seg {
             window: self.window,
             payload_len: self.len,
             ip_len: 40 + self.len,
-            payload: &[],
+            payload: self.opening,
             payload_truncated: self.truncated,
             checksum: if self.bad_checksum {
                 Checksum::Invalid
@@ -132,9 +157,14 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// A table without application knowledge ([`NoApps`]).
     pub fn new() -> Self {
+        Harness::with_app(&NoApps)
+    }
+
+    pub fn with_app(app: &'static dyn AppHook) -> Self {
         Harness {
-            table: FlowTable::new(FlowOptions::default()),
+            table: FlowTable::new(FlowOptions::zeek(app)),
             out: Vec::new(),
             now: 1_000 * SEC,
             frame: 0,
@@ -181,6 +211,8 @@ pub enum K {
     SynAck,
     Ack,
     Data(u32),
+    /// Data that opens with [`HELLO`].
+    Greeting(u32),
     Fin,
     Rst,
     RstAck,
@@ -198,8 +230,12 @@ pub struct Pair {
 
 impl Pair {
     pub fn new(client: Endpoint, server: Endpoint) -> Self {
+        Pair::with_app(client, server, &NoApps)
+    }
+
+    pub fn with_app(client: Endpoint, server: Endpoint, app: &'static dyn AppHook) -> Self {
         Pair {
-            h: Harness::new(),
+            h: Harness::with_app(app),
             ends: [client, server],
             next: [1_000, 50_000],
         }
@@ -231,6 +267,13 @@ impl Pair {
             K::Data(n) => {
                 used = n;
                 s.ack(ack).len(n)
+            }
+            K::Greeting(n) => {
+                used = n;
+                Seg {
+                    opening: HELLO,
+                    ..s.ack(ack).len(n)
+                }
             }
             K::Fin => {
                 used = 1;

@@ -1,7 +1,7 @@
 //! Per-state and per-event tests of the tracker (§3), and the timers and
 //! reuse rules of the table (§7).
 
-use super::kit::{Harness, K, MS, Pair, SEC, ep, one, seg, summary};
+use super::kit::{Harness, K, Knows, MS, Pair, SEC, ep, one, seg, summary};
 use crate::flow::EndpointState as St;
 use crate::flow::{ConnState, Removal};
 
@@ -275,14 +275,35 @@ fn inactivity_just_before_5_minutes_keeps_one_connection() {
 
 #[test]
 fn interactive_port_gets_one_hour_timeout() {
-    let mut p = Pair::new(ep(1, 40000), ep(2, 22));
+    let mut p = Pair::with_app(ep(1, 40000), ep(2, 2323), &Knows);
     p.handshake();
     p.wait(1000 * SEC).c(K::Data(5));
     assert_eq!(one(&p.finish()), hs("ShAD", "S1"));
-    let mut p = Pair::http();
-    p.handshake();
+    // The ports are the hook's knowledge, not the table's: without it the
+    // 5-minute timeout splits the connection, on port 22 too.
+    for port in [2323, 22] {
+        let mut p = Pair::new(ep(1, 40000), ep(2, port));
+        p.handshake();
+        p.wait(1000 * SEC).c(K::Data(5));
+        assert_eq!(summary(&p.finish()), vec![hs("ShA", "S1"), hs("D", "OTH")]);
+    }
+}
+
+#[test]
+fn greetings_from_both_sides_get_one_hour_timeout() {
+    let mut p = Pair::with_app(ep(1, 40000), ep(2, 8022), &Knows);
+    p.handshake().s(K::Greeting(20)).c(K::Greeting(20));
     p.wait(1000 * SEC).c(K::Data(5));
-    assert_eq!(summary(&p.finish()), vec![hs("ShA", "S1"), hs("D", "OTH")]);
+    let conns = p.finish();
+    assert_eq!(one(&conns), hs("ShAdD", "S1"));
+    assert!(conns[0].greetings());
+    // One side's greeting confirms nothing.
+    let mut p = Pair::with_app(ep(1, 40000), ep(2, 8022), &Knows);
+    p.handshake().s(K::Greeting(20)).c(K::Data(20));
+    p.wait(1000 * SEC).c(K::Data(5));
+    let conns = p.finish();
+    assert_eq!(summary(&conns), vec![hs("ShAdD", "S1"), hs("D", "OTH")]);
+    assert!(!conns[0].greetings());
 }
 
 #[test]

@@ -59,10 +59,7 @@ pub struct StepFrames {
 /// As [`reset::run()`]; `--proto h1` is a [`Conflict`]: nothing is negotiated.
 pub fn run(opts: &ResetOptions) -> Result<NegotiateRun, reset::Error> {
     if opts.proto == Proto::H1 {
-        return Err(Conflict::Proto(
-            "lab negotiate shows how HTTP/2 is chosen: use --proto h2c-upgrade or h2-prior".into(),
-        )
-        .into());
+        return Err(Conflict::NothingNegotiated.into());
     }
     let run = reset::run(opts)?;
     Ok(of(run, opts.server_http2))

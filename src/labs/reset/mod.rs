@@ -169,7 +169,7 @@ impl ResetOptions {
     ///
     /// The first [`Conflict`] found.
     pub fn validate(&self) -> Result<(), Conflict> {
-        self.validate_proto().map_err(Conflict::Proto)?;
+        self.validate_proto()?;
         if self.client == ClientKind::Curl {
             if self.late_bytes > 0 {
                 return Err(Conflict::LateBytesNeedOwnClient);
@@ -196,28 +196,20 @@ impl ResetOptions {
     /// The client/protocol pairs the lab can run, and the HTTP/1-only knobs.
     /// Supported: `h1` with own or curl; `h2c-upgrade` and `h2-prior` with
     /// own, curl or nghttp.
-    fn validate_proto(&self) -> Result<(), String> {
-        let p = self.proto.as_str();
+    fn validate_proto(&self) -> Result<(), Conflict> {
         match (self.proto, self.client) {
-            (Proto::H1, ClientKind::Nghttp) => {
-                return Err(
-                    "--client nghttp speaks only HTTP/2: use --proto h2c-upgrade or h2-prior"
-                        .into(),
-                );
-            }
+            (Proto::H1, ClientKind::Nghttp) => return Err(Conflict::NghttpNeedsHttp2),
             (Proto::H2Prior, ClientKind::Own)
                 if self.request_body > crate::client::h2::MAX_PRIOR_BODY =>
             {
-                return Err(format!(
-                    "--request-body over {} bytes with --proto {p} needs --client curl: the \
-                     raw client sends its body within the server's initial window",
-                    crate::client::h2::MAX_PRIOR_BODY
-                ));
+                return Err(Conflict::PriorBodyOverWindow {
+                    limit: crate::client::h2::MAX_PRIOR_BODY,
+                });
             }
             (Proto::H2cUpgrade | Proto::H2Prior, ClientKind::Own)
                 if self.client_pause.is_some() =>
             {
-                return Err("--client-pause with HTTP/2 needs --client curl".into());
+                return Err(Conflict::Http2PauseNeedsCurl);
             }
             _ => {}
         }
@@ -225,25 +217,43 @@ impl ResetOptions {
             return Ok(());
         }
         let h1_only = [
-            (self.http_version == Version::Http10, "--http-version 1.0"),
-            (self.keepalive_race, "--keepalive-race"),
-            (self.respond_before_body, "--respond-before-body"),
-            (self.late_bytes > 0, "--late-bytes"),
-            (self.pipeline > 1, "--pipeline"),
+            (self.http_version == Version::Http10, Http1Scenario::Http10),
+            (self.keepalive_race, Http1Scenario::KeepaliveRace),
+            (self.respond_before_body, Http1Scenario::RespondBeforeBody),
+            (self.late_bytes > 0, Http1Scenario::LateBytes),
+            (self.pipeline > 1, Http1Scenario::Pipeline),
         ];
-        if let Some((_, flag)) = h1_only.iter().find(|(set, _)| *set) {
-            return Err(format!(
-                "{flag} is an HTTP/1 scenario: use it with --proto h1"
-            ));
+        if let Some(&(_, scenario)) = h1_only.iter().find(|(set, _)| *set) {
+            return Err(Conflict::Http1Only(scenario));
         }
         if self.client == ClientKind::Nghttp && self.request_body > 0 {
-            return Err("--request-body with HTTP/2 needs --client curl".into());
+            return Err(Conflict::Http2BodyNeedsCurl);
         }
         if self.client == ClientKind::Nghttp && self.client_pause.is_some() {
-            return Err("--client-pause needs --client curl or own".into());
+            return Err(Conflict::PauseNeedsPausingClient);
         }
         Ok(())
     }
+}
+
+/// A setting of [`ResetOptions`] that makes sense with HTTP/1.x only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Http1Scenario {
+    /// An HTTP/1.0 request ([`ResetOptions::http_version`]).
+    #[error("HTTP/1.0")]
+    Http10,
+    /// The keep-alive race ([`ResetOptions::keepalive_race`]).
+    #[error("the keep-alive race")]
+    KeepaliveRace,
+    /// The early answer ([`ResetOptions::respond_before_body`]).
+    #[error("answering before the body")]
+    RespondBeforeBody,
+    /// Bytes after the response ([`ResetOptions::late_bytes`]).
+    #[error("late bytes")]
+    LateBytes,
+    /// Pipelining ([`ResetOptions::pipeline`]).
+    #[error("pipelining")]
+    Pipeline,
 }
 
 /// Options of a [`ResetOptions`] that cannot go together, named by what
@@ -271,8 +281,32 @@ pub enum Conflict {
     /// Two scenarios asked at once.
     #[error("the keep-alive race and pipelining are separate scenarios: pick one")]
     RaceWithPipeline,
-    /// A protocol, client and scenario that do not go together (the text
-    /// names the command line's flags: it comes from the HTTP/2 lab).
-    #[error("{0}")]
-    Proto(String),
+    /// nghttp speaks HTTP/2 only.
+    #[error("nghttp speaks only HTTP/2: choose an HTTP/2 protocol")]
+    NghttpNeedsHttp2,
+    /// The raw client sends a prior-knowledge request body within the
+    /// server's initial flow-control window (RFC 9113 §6.9.2: 65 535 bytes
+    /// before any WINDOW_UPDATE), so a larger body needs curl.
+    #[error(
+        "a request body over {limit} bytes by prior knowledge needs curl: the raw client sends its body within the server's initial window"
+    )]
+    PriorBodyOverWindow {
+        /// The largest body the raw client sends this way.
+        limit: usize,
+    },
+    /// `lab negotiate` over HTTP/1.x: nothing is negotiated.
+    #[error("nothing is negotiated over HTTP/1.x: choose an HTTP/2 protocol")]
+    NothingNegotiated,
+    /// The raw client's HTTP/2 does not pause mid-request.
+    #[error("pausing an HTTP/2 client needs curl")]
+    Http2PauseNeedsCurl,
+    /// An HTTP/1.x scenario asked with an HTTP/2 protocol.
+    #[error("{0} is an HTTP/1 scenario")]
+    Http1Only(Http1Scenario),
+    /// A request body over HTTP/2 is sent by curl only.
+    #[error("a request body over HTTP/2 needs curl")]
+    Http2BodyNeedsCurl,
+    /// nghttp reads to the end: it cannot pause.
+    #[error("pausing the client needs curl or the raw client: nghttp reads to the end")]
+    PauseNeedsPausingClient,
 }

@@ -351,10 +351,7 @@ impl ClientResult {
                 },
                 // A retry says the reused connection died, not how: a FIN
                 // (EOF) and a RST both make curl retry.
-                saw_reset: c
-                    .error
-                    .as_deref()
-                    .is_some_and(|e| e.contains("reset by peer")),
+                saw_reset: c.saw_reset(),
                 curl_exit: Some(c.exit_code),
                 curl_error: c.error,
                 curl_retry: c.retried,
@@ -375,10 +372,7 @@ impl ClientResult {
                     (None, false, true) => "sent GOAWAY".into(),
                     (None, false, false) => "no error line".into(),
                 },
-                saw_reset: n
-                    .last_error
-                    .as_deref()
-                    .is_some_and(|e| e.contains("reset by peer")),
+                saw_reset: n.saw_reset(),
                 curl_exit: None,
                 curl_error: None,
                 curl_retry: None,

@@ -1,11 +1,13 @@
 //! Decoder tests: IP packets built with etherparse, lengths, fragments, bad
 //! headers, checksums; link types and stacked headers are in [`link`],
-//! tunnels in [`tunnel`] (over IP) and [`tunnel_udp`] (over UDP).
+//! tunnels in [`tunnel`] (over IP) and [`tunnel_udp`] (over UDP), plain
+//! UDP datagrams in [`udp`].
 
 mod ip_ext;
 mod link;
 mod tunnel;
 mod tunnel_udp;
+mod udp;
 
 use std::net::IpAddr;
 
@@ -92,6 +94,14 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 
 fn ethernet(ethertype: u16, payload: &[u8]) -> Vec<u8> {
     cat(&[&MACS, &ethertype.to_be_bytes(), payload])
+}
+
+#[track_caller]
+fn datagram(d: Decoded<'_>) -> UdpDatagram<'_> {
+    match d {
+        Decoded::Udp(d) => d,
+        other => panic!("expected a UDP datagram, got {other:?}"),
+    }
 }
 
 #[track_caller]
@@ -262,10 +272,9 @@ fn non_tcp_and_tunnels_are_named_not_guessed() {
             .expect("builds");
         v
     };
-    assert!(matches!(
-        unchecked(101, &udp(53)),
-        Decoded::Skip(Skip::NotTcp(17))
-    ));
+    let data = udp(53);
+    let dns = datagram(unchecked(101, &data));
+    assert_eq!((dns.src.port, dns.dst.port, dns.tunnel), (50000, 53, None));
     for (port, kind) in [
         (4789, TunnelKind::Vxlan),
         (6081, TunnelKind::Geneve),

@@ -175,7 +175,11 @@ fn inner_packets_that_are_not_tcp_keep_their_own_reason() {
         .udp(5353, 53)
         .write(&mut udp, b"dns")
         .expect("builds");
-    skipped(unchecked(101, &ip4(4, &udp)), Skip::NotTcp(17));
+    let outer = ip4(4, &udp);
+    let inner = datagram(unchecked(101, &outer));
+    assert_eq!((inner.dst.port, inner.payload), (53, &b"dns"[..]));
+    assert_eq!(inner.tunnel, Some(TunnelKind::IpInIp));
+    assert!(inner.tunnel_parent.is_some());
     let mut later = ipv4_data(b"abcd");
     later[7] = 0x03;
     skipped(
@@ -242,6 +246,8 @@ fn every_prefix_of_nested_tunnels_decodes_without_panic() {
             match decode(&f, &DecodeOptions::default()) {
                 Decoded::Tcp(s) => assert_eq!((len, s.tunnel), (full.len(), Some(TunnelKind::Gre))),
                 Decoded::Skip(_) | Decoded::TcpBadHeader { .. } => {}
+                // VXLAN is known by its port: never plain UDP, whole or cut.
+                Decoded::Udp(d) => panic!("prefix {len}: VXLAN taken for plain UDP: {d:?}"),
             }
         }
     }

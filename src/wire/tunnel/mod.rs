@@ -2,11 +2,14 @@
 //! the way Zeek's packet analyzers decapsulate (Zeek 9.1, `src/packet_analysis/
 //! protocol/{gre,iptunnel,vxlan,geneve,teredo,gtpv1,ayiya}`).
 //!
-//! Sits between [`super::ip`] and [`super::tcp`] on the layered path: when an
-//! IP packet carries no TCP, [`after_ip`] asks whether it is a tunnel, strips
-//! the tunnel header, decodes the inner link and IP headers, and starts over,
-//! at most [`MAX_DEPTH`] times. The inner 5-tuple and the inner IP length are
-//! what the flow stage then sees, as in Zeek's conn.log.
+//! Sits between [`super::ip`] and the transport parsers ([`super::tcp`],
+//! [`super::udp`]) on the layered path: when an IP packet carries no TCP,
+//! [`after_ip`] asks whether it is a tunnel, strips the tunnel header,
+//! decodes the inner link and IP headers, and starts over, at most
+//! [`MAX_DEPTH`] times. The inner 5-tuple and the inner IP length are what
+//! the flow stage then sees, as in Zeek's conn.log. A UDP datagram that is
+//! no tunnel comes out as [`Decoded::Udp`]; its header is read once, by
+//! [`super::udp`], for both questions.
 //!
 //! Nothing is guessed: a tunnel header that does not parse, or a payload that
 //! is not the inner protocol the header announces, is a [`Skip::Tunnel`] (an
@@ -14,7 +17,7 @@
 //! [`Skip::TunnelTooDeep`]. The one heuristic is Zeek's own: a UDP datagram
 //! on a port no tunnel is registered on is tried as AYIYA or Teredo when its
 //! first bytes match Zeek's detection rules; if it then does not decapsulate
-//! it counts as the plain UDP it probably is.
+//! it is the plain UDP datagram it probably is.
 //!
 //! Decoding stays stateless, one frame at a time, so two of Zeek's stateful
 //! rules are approximated: Zeek picks a UDP tunnel by the port of the UDP
@@ -31,7 +34,8 @@ mod parent;
 pub use parent::TunnelId;
 
 use super::ip::{self, Transport, proto};
-use super::{Decoded, Skip, TunnelKind, link, tcp};
+use super::udp;
+use super::{Checksum, Decoded, Skip, TunnelKind, UdpDatagram, link, tcp};
 use crate::capture::LinkType;
 use headers::{ayiya, ayiya_detected, geneve, gre, gtp, teredo, teredo_detected, vxlan};
 
@@ -39,8 +43,6 @@ use headers::{ayiya, ayiya_detected, geneve, gre, gtp, teredo, teredo_detected, 
 /// `init-bare.zeek`). A fifth tunnel header is not opened.
 pub(super) const MAX_DEPTH: usize = 4;
 
-/// A UDP header (RFC 768).
-const UDP_HEADER: usize = 8;
 /// The fixed IPv4 and IPv6 headers.
 const IPV4_HEADER: usize = 20;
 const IPV6_HEADER: usize = 40;
@@ -106,7 +108,7 @@ pub(super) enum Payload<'a> {
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Broken;
 
-/// Decodes what follows an IP header: TCP, or a tunnel around TCP.
+/// Decodes what follows an IP header: TCP or UDP, or a tunnel around them.
 ///
 /// `uncaptured` is how many bytes of the frame's on-the-wire length the
 /// capture did not keep (the snap length's cut). Zeek gives an inner packet
@@ -123,11 +125,18 @@ pub(super) fn after_ip(outer: Transport<'_>, uncaptured: usize, validate: bool) 
     let mut parent = None;
     let mut in_gtp = false;
     let mut depth = 0;
-    while let Some((layer, detected, data)) = identify(&t) {
+    loop {
+        let datagram = match t.proto {
+            proto::UDP => udp::decode(&t, extra, validate),
+            _ => None,
+        };
+        let Some((layer, detected, data)) = identify(&t, datagram.as_ref()) else {
+            return transport(t, datagram, outermost, parent, validate);
+        };
         // A UDP tunnel in the first fragment of a datagram: the UDP length
         // says how much of it later fragments carry (see `udp_absent`).
-        let absent = match t.proto {
-            proto::UDP if t.first_fragment => udp_absent(&t),
+        let absent = match &datagram {
+            Some(d) if t.first_fragment => udp_absent(d, &t),
             _ => 0,
         };
         let kind = layer.kind();
@@ -136,44 +145,44 @@ pub(super) fn after_ip(outer: Transport<'_>, uncaptured: usize, validate: bool) 
             return Decoded::Skip(Skip::TunnelTooDeep);
         }
         depth += 1;
-        // A first fragment cannot be checked: the checksum covers the rest.
-        if validate
-            && t.proto == proto::UDP
-            && !t.first_fragment
-            && udp_checksum_bad(&t, extra, layer)
+        // A first fragment cannot be checked: the checksum covers the rest
+        // (the datagram's verdict is then `Truncated`).
+        if let Some(d) = datagram
+            && udp_checksum_bad(&d, layer)
         {
             // A datagram only detected as AYIYA or Teredo by its first bytes
             // is plain UDP with a bad checksum, like any other (see below).
-            return Decoded::Skip(if detected {
-                Skip::NotTcp(proto::UDP)
+            return if detected {
+                plain(d, outermost, parent)
             } else {
-                Skip::Tunnel(kind)
-            });
+                Decoded::Skip(Skip::Tunnel(kind))
+            };
         }
         // In a frame cut by the snap length, what does not decapsulate is
         // counted as truncated: the cut, not the tunnel, may be at fault. A
         // datagram that only looked like AYIYA or Teredo (Zeek's protocol
         // detection) and does not decapsulate is plain UDP, not a broken tunnel.
-        let broken = if uncaptured > 0 {
-            Skip::Truncated
-        } else if detected {
-            Skip::NotTcp(proto::UDP)
-        } else {
-            Skip::Tunnel(kind)
+        let broken = match datagram {
+            _ if uncaptured > 0 => Decoded::Skip(Skip::Truncated),
+            Some(d) if detected => plain(d, outermost, parent),
+            _ => Decoded::Skip(Skip::Tunnel(kind)),
         };
         let Ok(payload) = open(layer, data, in_gtp) else {
-            return Decoded::Skip(broken);
+            return broken;
         };
         // GRE and IP-in-IP hand Zeek a packet whose wire length is what was
         // captured; UDP tunnels keep the outer cut (see `uncaptured`).
         if matches!(layer, Layer::Gre | Layer::IpInIp(_)) {
             extra = 0;
         }
-        let carrier = TunnelId::of(&t, kind);
+        let ports = datagram
+            .filter(|_| kind != TunnelKind::Gre)
+            .map(|d| (d.src.port, d.dst.port));
+        let carrier = TunnelId::of(&t, ports, kind);
         t = match inner_ip(payload, extra, absent, validate) {
             Ok(inner) => inner,
             Err(InnerError::Skip(skip)) => return Decoded::Skip(skip),
-            Err(InnerError::Broken) => return Decoded::Skip(broken),
+            Err(InnerError::Broken) => return broken,
         };
         outermost.get_or_insert(kind);
         // The last layer opened is the innermost: Zeek's parent.
@@ -181,30 +190,66 @@ pub(super) fn after_ip(outer: Transport<'_>, uncaptured: usize, validate: bool) 
         in_gtp = kind == TunnelKind::Gtp;
         extra += absent;
     }
-    let mut decoded = tcp::decode(t, validate);
-    if let Decoded::Tcp(seg) = &mut decoded {
-        seg.tunnel = outermost;
-        seg.tunnel_parent = parent;
+}
+
+/// The transport header behind the last IP header: a TCP segment, a UDP
+/// datagram (`datagram`, already read), or the protocol it is, with the
+/// tunnels it came out of.
+fn transport<'a>(
+    t: Transport<'a>,
+    datagram: Option<UdpDatagram<'a>>,
+    outermost: Option<TunnelKind>,
+    parent: Option<TunnelId>,
+    validate: bool,
+) -> Decoded<'a> {
+    match t.proto {
+        proto::TCP => {
+            let mut decoded = tcp::decode(t, validate);
+            if let Decoded::Tcp(seg) = &mut decoded {
+                seg.tunnel = outermost;
+                seg.tunnel_parent = parent;
+            }
+            decoded
+        }
+        // A UDP header that is not all there is counted as UDP all the same.
+        proto::UDP => match datagram {
+            Some(d) => plain(d, outermost, parent),
+            None => Decoded::Skip(Skip::NotTcp(proto::UDP)),
+        },
+        other => Decoded::Skip(Skip::NotTcp(other)),
     }
-    decoded
+}
+
+/// A UDP datagram that carries no tunnel, with the tunnels it came out of.
+fn plain<'a>(
+    mut d: UdpDatagram<'a>,
+    outermost: Option<TunnelKind>,
+    parent: Option<TunnelId>,
+) -> Decoded<'a> {
+    d.tunnel = outermost;
+    d.tunnel_parent = parent;
+    Decoded::Udp(d)
 }
 
 /// Which tunnel `t` is, if any, with the bytes its header starts at. The
-/// flag is true when only Zeek's protocol detection named it.
-fn identify<'a>(t: &Transport<'a>) -> Option<(Layer, bool, &'a [u8])> {
+/// flag is true when only Zeek's protocol detection named it. `datagram` is
+/// `t` read as UDP, when it is UDP with a whole header.
+fn identify<'a>(
+    t: &Transport<'a>,
+    datagram: Option<&UdpDatagram<'a>>,
+) -> Option<(Layer, bool, &'a [u8])> {
     match t.proto {
         proto::GRE => Some((Layer::Gre, false, t.captured)),
         proto::IPIP => Some((Layer::IpInIp(4), false, t.captured)),
         proto::IPV6 => Some((Layer::IpInIp(6), false, t.captured)),
         proto::UDP => {
             // Zeek forwards the UDP payload cut at the IP-stated end.
-            let udp = t.captured;
-            let payload = udp.get(UDP_HEADER..)?;
-            let port = |off: usize| u16::from_be_bytes([udp[off], udp[off + 1]]);
+            let d = datagram?;
+            let payload = d.payload;
             // Zeek picks the analyzer by the UDP connection's responder port;
             // per packet, the destination port stands in for it, then the
             // source port (a reply from the tunnel endpoint).
-            if let Some(layer) = by_port(port(2)).or_else(|| by_port(port(0))) {
+            if let Some(layer) = by_port(d.dst.port).or_else(|| by_port(d.src.port)) {
                 return Some((layer, false, payload));
             }
             // Zeek's protocol detection on other ports, AYIYA first (the
@@ -224,17 +269,14 @@ fn identify<'a>(t: &Transport<'a>) -> Option<(Layer, bool, &'a [u8])> {
 /// With checksums validated, Zeek drops a fully captured UDP datagram whose
 /// checksum is wrong before any tunnel analyzer sees it (zero means "none"
 /// over IPv4, RFC 768; over IPv6 it is mandatory, RFC 8200 §8.1, but a VXLAN
-/// sender may leave it zero, RFC 7348 §5).
-fn udp_checksum_bad(t: &Transport<'_>, extra: usize, layer: Layer) -> bool {
-    let udp = t.captured;
-    if extra != 0 || udp.len() < UDP_HEADER || udp.len() != t.len as usize {
-        return false;
+/// sender may leave it zero, RFC 7348 §5). One cut short, or whose checksum
+/// was not asked for, is not judged.
+fn udp_checksum_bad(d: &UdpDatagram<'_>, layer: Layer) -> bool {
+    match d.checksum {
+        Checksum::Invalid => true,
+        Checksum::Absent => d.src.addr.is_ipv6() && layer != Layer::Vxlan,
+        Checksum::Unchecked | Checksum::Valid | Checksum::Truncated => false,
     }
-    let sum = u16::from_be_bytes([udp[6], udp[7]]);
-    if sum == 0 && (t.src.is_ipv4() || layer == Layer::Vxlan) {
-        return false;
-    }
-    !super::checksum::transport_ok(t.src, t.dst, proto::UDP, udp)
 }
 
 /// Strips one tunnel header. `in_gtp` says the packet already came out of
@@ -311,9 +353,6 @@ fn exact_ip(b: &[u8], carried: usize, version: u8) -> bool {
 /// needs (the inner IP and TCP headers), and lengths come from those
 /// headers, so the segment is analyzed as if the rest arrived, the way a
 /// snap-length cut is.
-fn udp_absent(t: &Transport<'_>) -> usize {
-    match t.captured.get(4..6) {
-        Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])).saturating_sub(t.len as usize),
-        _ => 0,
-    }
+fn udp_absent(d: &UdpDatagram<'_>, t: &Transport<'_>) -> usize {
+    usize::from(d.length).saturating_sub(t.len as usize)
 }

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU64;
 
 use super::super::TunnelKind;
-use super::super::ip::{Transport, proto};
+use super::super::ip::Transport;
 
 /// The identity of the innermost tunnel around a segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,19 +25,20 @@ impl TunnelId {
     }
 
     /// The tunnel of kind `kind` that `outer` (the packet carrying the
-    /// tunnel header) is part of.
-    pub(in super::super) fn of(outer: &Transport<'_>, kind: TunnelKind) -> Self {
-        // A UDP tunnel is its UDP connection; GRE and IP in IP are their
-        // address pair, even when GRE rides in UDP (RFC 8086).
-        let by_flow = outer.proto == proto::UDP && kind != TunnelKind::Gre;
-        let ports = |off: usize| match outer.captured.get(off..off + 2) {
-            Some(p) if by_flow => u16::from_be_bytes([p[0], p[1]]),
-            _ => 0,
-        };
+    /// tunnel header) is part of. A UDP tunnel is its UDP connection, so its
+    /// `ports` (source, destination) are given; GRE and IP in IP are their
+    /// address pair, even when GRE rides in UDP (RFC 8086), and come
+    /// without.
+    pub(in super::super) fn of(
+        outer: &Transport<'_>,
+        ports: Option<(u16, u16)>,
+        kind: TunnelKind,
+    ) -> Self {
+        let (sport, dport) = ports.unwrap_or((0, 0));
         // Either direction gives the same identity (Zeek's connection key
         // and its IP tunnel key are both direction-free).
-        let a = (bytes16(outer.src), ports(0));
-        let b = (bytes16(outer.dst), ports(2));
+        let a = (bytes16(outer.src), sport);
+        let b = (bytes16(outer.dst), dport);
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         // FNV-1a over the kind, then each end's address and port.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;

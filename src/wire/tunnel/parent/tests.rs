@@ -1,4 +1,5 @@
 use super::*;
+use crate::wire::ip::proto;
 
 fn outer<'a>(src: &str, dst: &str, proto: u8, udp: &'a [u8]) -> Transport<'a> {
     Transport {
@@ -15,14 +16,15 @@ fn outer<'a>(src: &str, dst: &str, proto: u8, udp: &'a [u8]) -> Transport<'a> {
 
 #[test]
 fn either_direction_is_one_tunnel() {
-    let there = [0xc0, 0x00, 0x12, 0xb5, 0, 8, 0, 0];
-    let back = [0x12, 0xb5, 0xc0, 0x00, 0, 8, 0, 0];
+    let udp = [0; 8];
     let a = TunnelId::of(
-        &outer("10.0.0.1", "10.0.0.2", proto::UDP, &there),
+        &outer("10.0.0.1", "10.0.0.2", proto::UDP, &udp),
+        Some((49152, 4789)),
         TunnelKind::Vxlan,
     );
     let b = TunnelId::of(
-        &outer("10.0.0.2", "10.0.0.1", proto::UDP, &back),
+        &outer("10.0.0.2", "10.0.0.1", proto::UDP, &udp),
+        Some((4789, 49152)),
         TunnelKind::Vxlan,
     );
     assert_eq!(a, b);
@@ -30,18 +32,21 @@ fn either_direction_is_one_tunnel() {
 
 #[test]
 fn a_udp_tunnel_is_its_flow_and_gre_its_address_pair() {
-    let p1 = [0xc0, 0x00, 0x12, 0x92, 0, 8, 0, 0];
-    let p2 = [0xc0, 0x01, 0x12, 0x92, 0, 8, 0, 0];
+    let (p1, p2) = ((49152, 4754), (49153, 4754));
     let (a, b) = ("10.0.0.1", "10.0.0.2");
-    let id = |udp: &[u8], kind| TunnelId::of(&outer(a, b, proto::UDP, udp), kind);
+    let udp = [0; 8];
+    let id = |ports, kind| TunnelId::of(&outer(a, b, proto::UDP, &udp), ports, kind);
     // Another source port is another VXLAN connection…
-    assert_ne!(id(&p1, TunnelKind::Vxlan), id(&p2, TunnelKind::Vxlan));
-    // …but the same GRE tunnel (RFC 8086 varies it for load balancing),
-    // and GRE over IP between the same addresses too.
-    assert_eq!(id(&p1, TunnelKind::Gre), id(&p2, TunnelKind::Gre));
-    let gre_ip = TunnelId::of(&outer(b, a, proto::GRE, &[0; 4]), TunnelKind::Gre);
-    assert_eq!(id(&p1, TunnelKind::Gre), gre_ip);
+    assert_ne!(
+        id(Some(p1), TunnelKind::Vxlan),
+        id(Some(p2), TunnelKind::Vxlan)
+    );
+    // …but GRE in UDP is its address pair, whatever the ports (RFC 8086
+    // varies them for load balancing), like GRE over IP between the same
+    // addresses.
+    let gre_ip = TunnelId::of(&outer(b, a, proto::GRE, &[0; 4]), None, TunnelKind::Gre);
+    assert_eq!(id(None, TunnelKind::Gre), gre_ip);
     // Another kind between the same ends is another tunnel.
-    let ipip = TunnelId::of(&outer(a, b, proto::IPIP, &[]), TunnelKind::IpInIp);
+    let ipip = TunnelId::of(&outer(a, b, proto::IPIP, &[]), None, TunnelKind::IpInIp);
     assert_ne!(ipip, gre_ip);
 }
