@@ -197,8 +197,13 @@ pub struct Conversation {
     first_version: Option<crate::http::Version>,
     /// Make HTTP/1 labels (only a ladder reads them).
     labels: bool,
-    /// Prior knowledge: the server direction's first stream offset.
-    h2_start: Option<u64>,
+    /// Prior knowledge: the server direction's first stream offset, kept
+    /// as a flag and an offset rather than an `Option<u64>` so that the
+    /// flag packs with the small fields above (`tests::sizes` in
+    /// connection.rs holds the decoder to 512 bytes); read through
+    /// [`Conversation::h2_start`].
+    prior_knowledge: bool,
+    h2_start_at: u64,
 }
 
 fn index(d: Direction) -> usize {
@@ -217,6 +222,11 @@ impl Default for Conversation {
 }
 
 impl Conversation {
+    /// Prior knowledge: the server direction's first stream offset.
+    fn h2_start(&self) -> Option<u64> {
+        self.prior_knowledge.then_some(self.h2_start_at)
+    }
+
     /// A connection not yet heard from; `labels` asks for the HTTP/1
     /// message labels a ladder shows (HTTP/2 frames are always labelled).
     pub fn new(labels: bool) -> Self {
@@ -232,7 +242,8 @@ impl Conversation {
             rst_by: None,
             first_version: None,
             labels,
-            h2_start: None,
+            prior_knowledge: false,
+            h2_start_at: 0,
         }
     }
 
@@ -311,7 +322,8 @@ impl Conversation {
                     held[1].0,
                 )));
                 self.h2_next = [Some(held[0].0), Some(held[1].0)];
-                self.h2_start = Some(held[1].0);
+                self.prior_knowledge = true;
+                self.h2_start_at = held[1].0;
             }
             Guess::Is(Protocol::Tls) => {
                 self.state = State::Tls;
@@ -341,7 +353,9 @@ impl Conversation {
     fn refuses(&self, offset: u64, bytes: &[u8]) -> bool {
         let probe = b"HTTP/";
         let n = bytes.len().min(probe.len());
-        self.h2_next[1] == Some(offset) && self.h2_start == Some(offset) && bytes[..n] == probe[..n]
+        self.h2_next[1] == Some(offset)
+            && self.h2_start() == Some(offset)
+            && bytes[..n] == probe[..n]
     }
 
     /// The preface was refused: the server's direction gets an HTTP/1
@@ -616,7 +630,7 @@ impl Conversation {
             }
         });
         let negotiation = negotiation::read(
-            self.h2_start.is_some(),
+            self.prior_knowledge,
             self.state == State::Refused,
             self.http1.as_deref(),
             self.h2.as_deref(),
