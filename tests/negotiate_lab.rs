@@ -12,7 +12,7 @@ use wirelab::app::negotiation::{
 };
 use wirelab::http::Version;
 use wirelab::labs::negotiate::{self, NegotiateRun, document, render};
-use wirelab::labs::reset::{ClientKind, Proto, ResetOptions};
+use wirelab::labs::reset::{self, ClientKind, Conflict, Proto, ResetOptions};
 use wirelab::proto::h2::{FrameType, SettingId};
 use wirelab::server::{Http2, ReadMode};
 use wirelab::teardown::Ending;
@@ -191,7 +191,7 @@ fn the_command_prints_json_and_refuses_h1() {
     );
     let e = negotiate::run(&ResetOptions::default()).unwrap_err();
     assert!(
-        e.to_string().contains("--proto h2c-upgrade or h2-prior"),
+        matches!(e, reset::Error::Options(Conflict::NothingNegotiated)),
         "{e}"
     );
 }
