@@ -147,10 +147,14 @@ fn preface_against_a_server_without_http2_is_refused_and_the_client_says_so() {
         assert_eq!(n.run.verdict.ending, Some(Ending::Rst));
         let c = &n.run.client;
         match client {
+            // Which of the two curl reports is a race between its send of
+            // the request and the server's RST (README's HTTP/2 table: about
+            // 9 in 10 `(55) ... reset by peer`, else `(52) Empty reply`).
             ClientKind::Curl => assert!(
                 c.curl_error
                     .as_deref()
-                    .is_some_and(|e| e.contains("reset by peer")),
+                    .is_some_and(|e| e.contains("reset by peer"))
+                    || c.curl_exit == Some(52),
                 "{c:?}"
             ),
             _ => assert!(c.nghttp_error.is_some(), "{c:?}"),
