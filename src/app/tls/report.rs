@@ -97,4 +97,21 @@ pub struct TlsReport {
     pub change_cipher_spec: [bool; 2],
     /// Protected records, client then server.
     pub encrypted: [Encrypted; 2],
+    /// What the key log did (`None` without `--keylog`).
+    pub keys: Option<super::KeysReport>,
+}
+
+impl TlsReport {
+    /// Adds what decryption read: the key log's outcome and, for TLS 1.3,
+    /// the ALPN choice from EncryptedExtensions.
+    pub fn with_keys(&mut self, keys: &super::KeyLogSink) {
+        if let (Some(AlpnChosen::Encrypted), Some(said)) = (&self.alpn_chosen, keys.alpn()) {
+            self.alpn_chosen = Some(match said {
+                Some(p) => AlpnChosen::Decrypted(p.to_string()),
+                // RFC 7301 §3.1: a server that picks none sends no ALPN.
+                None => AlpnChosen::NotNegotiated,
+            });
+        }
+        self.keys = Some(keys.report());
+    }
 }

@@ -108,6 +108,12 @@ struct TlsView<'a> {
     alerts: Vec<AlertView>,
     change_cipher_spec: SidesView<bool>,
     encrypted: SidesView<EncryptedView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keys: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keys_problem: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decrypted_records: Option<SidesView<u64>>,
 }
 
 impl<'a> TlsView<'a> {
@@ -149,6 +155,12 @@ impl<'a> TlsView<'a> {
                 client: enc(0),
                 server: enc(1),
             },
+            keys: t.keys.as_ref().map(|k| k.status.text()),
+            keys_problem: t.keys.as_ref().map(|k| k.problem.as_deref()),
+            decrypted_records: t.keys.as_ref().map(|k| SidesView {
+                client: k.opened[0],
+                server: k.opened[1],
+            }),
         }
     }
 }

@@ -205,6 +205,14 @@ fn tls_object(b: &mut Block, t: &TlsReport) {
         x.close();
     }
     enc.close();
+    if let Some(k) = &t.keys {
+        o.str("keys", k.status.text());
+        o.opt_str("keys_problem", k.problem.as_deref());
+        let mut d = Members::open(o.key("decrypted_records"), 10);
+        d.u64("client", k.opened[0]);
+        d.u64("server", k.opened[1]);
+        d.close();
+    }
     o.close();
 }
 

@@ -1,0 +1,179 @@
+//! `lab analyze --keylog`: decryption with the NSS key log recorded beside
+//! each TLS reference capture (`captures/app/tls-*.pcap` + `.keylog`),
+//! checked against tshark given the same file (`-o tls.keylog_file:`).
+//!
+//! The oracle for the chosen ALPN is the server's handshake as tshark
+//! decrypts it: the ServerHello's ALPN in TLS 1.2, EncryptedExtensions'
+//! in TLS 1.3 (RFC 8446 §4.3.1), `none` when neither carries one.
+//! tshark must be installed (scripts/setup); without it the test fails
+//! saying so.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn capture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("captures/app")
+        .join(name)
+}
+
+fn lab_json(pcap: &Path, keylog: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .arg("analyze")
+        .arg(pcap)
+        .arg("--keylog")
+        .arg(keylog)
+        .args(["--format", "json"])
+        .output()
+        .expect("run lab");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("lab writes JSON")
+}
+
+fn port(endpoint: &str) -> u16 {
+    endpoint.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// (client port, server port) → the connection's `tls` member.
+fn ours(report: &Value) -> BTreeMap<(u16, u16), Value> {
+    report["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["protocol"] == "tls")
+        .map(|c| {
+            let key = (
+                port(c["client"].as_str().unwrap()),
+                port(c["server"].as_str().unwrap()),
+            );
+            (key, c["tls"].clone())
+        })
+        .collect()
+}
+
+/// (client port, server port) → the ALPN the server chose, as tshark
+/// reads it with the key log, for every connection with a ServerHello.
+fn theirs(pcap: &Path, keylog: &Path) -> BTreeMap<(u16, u16), String> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .arg("-o")
+        .arg(format!("tls.keylog_file:{}", keylog.display()))
+        .args(["-Y", "tls.handshake.type == 2 || tls.handshake.type == 8"])
+        .args(["-T", "fields", "-E", "separator=\t"])
+        .args(["-e", "tcp.srcport", "-e", "tcp.dstport"])
+        .args([
+            "-e",
+            "tls.handshake.type",
+            "-e",
+            "tls.handshake.extensions_alpn_str",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("tshark cannot run ({e}): install it with scripts/setup"));
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut chosen = BTreeMap::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (server, client) = (f[0].parse().unwrap(), f[1].parse().unwrap());
+        let entry = chosen
+            .entry((client, server))
+            .or_insert_with(|| "none".to_string());
+        if let Some(alpn) = f.get(3).filter(|a| !a.is_empty()) {
+            *entry = (*alpn).to_string();
+        }
+    }
+    chosen
+}
+
+#[test]
+fn the_chosen_alpn_agrees_with_tshark_decrypting_with_the_same_key_log() {
+    let mut tls13_decrypted = 0;
+    for name in ["tls-curl", "tls-openssl-alpn", "tls-npn"] {
+        let pcap = capture(&format!("{name}.pcap"));
+        let keylog = capture(&format!("{name}.keylog"));
+        let ours = ours(&lab_json(&pcap, &keylog));
+        let theirs = theirs(&pcap, &keylog);
+        assert!(!theirs.is_empty(), "{name}: tshark saw no ServerHello");
+        for (key, alpn) in &theirs {
+            let t = ours
+                .get(key)
+                .unwrap_or_else(|| panic!("{name} {key:?}: not a TLS connection for lab"));
+            assert_eq!(t["keys"], "ok", "{name} {key:?}: {t}");
+            assert_eq!(t["alpn_chosen"], alpn.as_str(), "{name} {key:?}: {t}");
+            let opened = t["decrypted_records"]["server"].as_u64().unwrap();
+            assert!(opened > 0, "{name} {key:?}: nothing decrypted: {t}");
+            if t["version"] == "TLS 1.3" && alpn != "none" {
+                tls13_decrypted += 1;
+            }
+        }
+    }
+    assert!(
+        tls13_decrypted > 0,
+        "no TLS 1.3 connection had its ALPN read from EncryptedExtensions"
+    );
+}
+
+#[test]
+fn without_the_flag_the_tls_13_choice_stays_encrypted() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .arg("analyze")
+        .arg(capture("tls-openssl-alpn.pcap"))
+        .args(["--format", "json"])
+        .env("SSLKEYLOGFILE", capture("tls-openssl-alpn.keylog"))
+        .output()
+        .expect("run lab");
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours = ours(&report);
+    assert!(
+        ours.values()
+            .any(|t| t["alpn_chosen"] == "unknown (encrypted)"),
+        "SSLKEYLOGFILE must not be read implicitly: {ours:?}"
+    );
+    assert!(ours.values().all(|t| t.get("keys").is_none()));
+}
+
+#[test]
+fn another_connections_key_log_is_missing_and_a_wrong_secret_is_a_mismatch() {
+    let pcap = capture("tls-curl.pcap");
+    let report = lab_json(&pcap, &capture("tls-npn.keylog"));
+    for (key, t) in ours(&report) {
+        assert_eq!(t["keys"], "missing", "{key:?}: {t}");
+        assert!(t["keys_problem"].as_str().unwrap().contains("no secrets"));
+    }
+    // Every secret altered in its first byte: the randoms still match, the
+    // first protected record fails its tag.
+    let text = std::fs::read_to_string(capture("tls-curl.keylog")).unwrap();
+    let wrong: String = text
+        .lines()
+        .map(|l| match l.rsplit_once(' ') {
+            Some((head, secret)) if !l.starts_with('#') => {
+                let flipped = if secret.starts_with('0') { "1" } else { "0" };
+                format!("{head} {flipped}{}\n", &secret[1..])
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    let dir = std::env::temp_dir().join(format!("wirelab-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wrong_path = dir.join("wrong.keylog");
+    std::fs::write(&wrong_path, wrong).unwrap();
+    let report = lab_json(&pcap, &wrong_path);
+    let _ = std::fs::remove_dir_all(&dir);
+    let tls = ours(&report);
+    assert!(!tls.is_empty());
+    for (key, t) in tls {
+        assert_eq!(t["keys"], "mismatch", "{key:?}: {t}");
+    }
+}
