@@ -102,8 +102,17 @@ fn the_chosen_alpn_agrees_with_tshark_decrypting_with_the_same_key_log() {
     for name in ["tls-curl", "tls-openssl-alpn", "tls-npn"] {
         let pcap = capture(&format!("{name}.pcap"));
         let keylog = capture(&format!("{name}.keylog"));
-        let ours = ours(&lab_json(&pcap, &keylog));
+        let report = lab_json(&pcap, &keylog);
+        let ours = ours(&report);
         let theirs = theirs(&pcap, &keylog);
+        // The summary counts each connection by what its keys did.
+        let counts = &report["summary"]["decode"]["tls_keys"];
+        assert_eq!(
+            counts["ok"].as_u64(),
+            Some(theirs.len() as u64),
+            "{name}: {counts}"
+        );
+        assert_eq!(counts["missing"].as_u64(), Some(0), "{name}: {counts}");
         assert!(!theirs.is_empty(), "{name}: tshark saw no ServerHello");
         for (key, alpn) in &theirs {
             let t = ours
