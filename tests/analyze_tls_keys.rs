@@ -186,3 +186,111 @@ fn another_connections_key_log_is_missing_and_a_wrong_secret_is_a_mismatch() {
         assert_eq!(t["keys"], "mismatch", "{key:?}: {t}");
     }
 }
+
+/// The name RFC 8446 §6 gives an alert description, for the few the
+/// reference captures hold.
+fn alert_name(code: u8) -> &'static str {
+    match code {
+        0 => "close_notify",
+        70 => "protocol_version",
+        120 => "no_application_protocol",
+        other => panic!("alert {other}: add its RFC name to this test"),
+    }
+}
+
+/// (client port, server port) → how tshark's decrypted alerts say TLS
+/// ended: the first fatal alert, else who sent close_notify.
+fn tls_close_by_tshark(
+    pcap: &Path,
+    keylog: &Path,
+    servers: &std::collections::BTreeSet<u16>,
+) -> BTreeMap<(u16, u16), String> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .arg("-o")
+        .arg(format!("tls.keylog_file:{}", keylog.display()))
+        .args([
+            "-Y",
+            "tls.alert_message",
+            "-T",
+            "fields",
+            "-E",
+            "separator=\t",
+        ])
+        .args(["-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.stream"])
+        .args([
+            "-e",
+            "tls.alert_message.level",
+            "-e",
+            "tls.alert_message.desc",
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("tshark cannot run ({e}): install it with scripts/setup"));
+    assert!(out.status.success());
+    let mut seen: BTreeMap<(u16, u16), (Option<String>, [bool; 2])> = BTreeMap::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (src, dst): (u16, u16) = (f[0].parse().unwrap(), f[1].parse().unwrap());
+        let from_server = servers.contains(&src);
+        let key = if from_server { (dst, src) } else { (src, dst) };
+        let e = seen.entry(key).or_default();
+        let by = if from_server { "server" } else { "client" };
+        for (level, desc) in f[3].split(',').zip(f[4].split(',')) {
+            let code: u8 = desc.parse().unwrap();
+            if level == "2" && e.0.is_none() {
+                e.0 = Some(format!("alert {} by {by}", alert_name(code)));
+            } else if code == 0 {
+                e.1[usize::from(from_server)] = true;
+            }
+        }
+    }
+    seen.into_iter()
+        .map(|(k, (fatal, cn))| {
+            let how = fatal.unwrap_or_else(|| match cn {
+                [true, true] => "close_notify both ways".into(),
+                [true, false] => "close_notify by client".into(),
+                [false, true] => "close_notify by server".into(),
+                [false, false] => "none".into(),
+            });
+            (k, how)
+        })
+        .collect()
+}
+
+#[test]
+fn tls_close_agrees_with_the_alerts_tshark_decrypts() {
+    let mut compared = 0;
+    for name in ["tls-curl", "tls-openssl-alpn", "tls-npn"] {
+        let pcap = capture(&format!("{name}.pcap"));
+        let keylog = capture(&format!("{name}.keylog"));
+        let ours = ours(&lab_json(&pcap, &keylog));
+        // Which port is the server's (the SYN's receiver) only orients
+        // tshark's lines.
+        let servers = ours.keys().map(|k| k.1).collect();
+        let theirs = tls_close_by_tshark(&pcap, &keylog, &servers);
+        for (key, t) in &ours {
+            let expected = theirs.get(key).map_or("none", String::as_str);
+            // A connection refused before any ServerHello has no keys: its
+            // alert was in the clear, tshark and the analyzer read it alike.
+            assert_eq!(t["tls_close"]["how"], expected, "{name} {key:?}: {t}");
+            let offsets = &t["tls_close"]["offsets"];
+            if expected == "close_notify both ways" {
+                assert!(
+                    offsets["client"].is_u64() && offsets["server"].is_u64(),
+                    "{t}"
+                );
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 6, "only {compared} connections compared");
+}
+
+#[test]
+fn without_keys_the_tls_13_close_is_unknown_not_guessed() {
+    let report = lab_json(&capture("tls-curl.pcap"), &capture("tls-npn.keylog"));
+    for (key, t) in ours(&report) {
+        assert_eq!(t["tls_close"]["how"], "unknown (encrypted)", "{key:?}: {t}");
+    }
+}

@@ -23,7 +23,7 @@ mod report;
 mod tests;
 
 pub use keys::{KeyLogSink, KeysReport, KeysStatus};
-pub use report::{AlertSeen, AlpnChosen, Encrypted, Npn, TlsReport};
+pub use report::{AlertSeen, AlpnChosen, Encrypted, Npn, TlsClose, TlsReport};
 
 use crate::proto::tls::record::Partial;
 use crate::proto::tls::{
@@ -420,6 +420,7 @@ impl TlsDecoder {
             change_cipher_spec: [self.sides[0].ccs, self.sides[1].ccs],
             encrypted: [self.sides[0].encrypted, self.sides[1].encrypted],
             keys: None,
+            close: None,
         }
     }
 }

@@ -114,6 +114,14 @@ struct TlsView<'a> {
     keys_problem: Option<Option<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     decrypted_records: Option<SidesView<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_close: Option<TlsCloseView>,
+}
+
+#[derive(Serialize)]
+struct TlsCloseView {
+    how: String,
+    offsets: SidesView<Option<u64>>,
 }
 
 impl<'a> TlsView<'a> {
@@ -160,6 +168,13 @@ impl<'a> TlsView<'a> {
             decrypted_records: t.keys.as_ref().map(|k| SidesView {
                 client: k.opened[0],
                 server: k.opened[1],
+            }),
+            tls_close: t.close.as_ref().map(|c| TlsCloseView {
+                how: c.text(),
+                offsets: SidesView {
+                    client: c.offsets()[0],
+                    server: c.offsets()[1],
+                },
             }),
         }
     }

@@ -306,7 +306,7 @@ fn numbers_of_every_length_match_display() {
 #[test]
 fn tls_members_are_byte_for_byte_serde_json() {
     use crate::app::tls::{
-        AlertSeen, AlpnChosen, Encrypted, KeysReport, KeysStatus, Npn, TlsReport,
+        AlertSeen, AlpnChosen, Encrypted, KeysReport, KeysStatus, Npn, TlsClose, TlsReport,
     };
     use crate::app::{AppReport, ConversationReport, Direction, Protocol};
     use crate::proto::tls::{AlertDescription, AlertLevel, ProtocolVersion};
@@ -365,6 +365,14 @@ fn tls_members_are_byte_for_byte_serde_json() {
                 opened: [0, 0],
             }),
         ][n as usize % 4]
+            .clone(),
+        close: [
+            None,
+            Some(TlsClose::CloseNotify([Some(n), None])),
+            Some(TlsClose::None),
+            Some(TlsClose::Unknown),
+            Some(TlsClose::CloseNotify([Some(1), Some(2)])),
+        ][n as usize % 5]
             .clone(),
     };
     let connections: Vec<ConnectionReport> = (1..=10u64)

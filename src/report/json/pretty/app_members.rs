@@ -213,6 +213,15 @@ fn tls_object(b: &mut Block, t: &TlsReport) {
         d.u64("server", k.opened[1]);
         d.close();
     }
+    if let Some(c) = &t.close {
+        let mut x = Members::open(o.key("tls_close"), 10);
+        x.str("how", &c.text());
+        let mut at = Members::open(x.key("offsets"), 12);
+        at.opt_u64("client", c.offsets()[0]);
+        at.opt_u64("server", c.offsets()[1]);
+        at.close();
+        x.close();
+    }
     o.close();
 }
 
