@@ -682,6 +682,7 @@ pub fn app_connection(data: &[u8]) {
     let mut d = ConnectionDecoder::new(AppOptions {
         window: 4096,
         ladder: true,
+        keylog: None,
     });
     let mut seq = [0xffff_f000u32, 0x7fff_ff00u32];
     let mut ack = [0u32; 2];

@@ -29,6 +29,9 @@ struct Ending {
     responses: usize,
     log: Vec<Event>,
     closed: Closed,
+    /// `lab analyze --keylog` on the capture: the table's "TLS ending:"
+    /// line.
+    analyzed: String,
 }
 
 #[track_caller]
@@ -155,7 +158,22 @@ fn ending_over(mode: ReadMode, close_notify: bool, proto: &str) -> Ending {
         "-e",
         "frame.number",
     ]);
+    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args(["analyze", file, "--keylog"])
+        .arg(&keys)
+        .output()
+        .expect("run lab analyze");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let analyzed = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("TLS ending: ").map(str::to_string))
+        .unwrap_or_default();
     Ending {
+        analyzed,
         first: first.to_string(),
         server_alerts: alerts.lines().map(str::to_string).collect(),
         responses: responses.lines().count(),
@@ -179,6 +197,13 @@ fn full_sends_close_notify_then_fin() {
     assert_eq!(e.server_alerts, vec!["0"], "one close_notify: {e:?}");
     assert!(said(&e, &SENT) && !said(&e, &TRUNCATED), "{e:?}");
     assert_eq!(e.closed.end, CloseEnding::WeSentFin);
+    // curl answers the close_notify with its own, and may then reset.
+    let analyzed = &e.analyzed;
+    assert!(
+        analyzed == "FIN after close_notify both ways (clean)"
+            || analyzed == "RST after close_notify (benign: the application had finished)",
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -188,6 +213,10 @@ fn no_close_notify_closes_with_a_bare_fin() {
     assert_eq!(e.first, "FIN", "{e:?}");
     assert!(e.server_alerts.is_empty(), "no alert at all: {e:?}");
     assert!(said(&e, &TRUNCATED) && !said(&e, &SENT), "{e:?}");
+    assert!(
+        e.analyzed.contains("none from the server (truncation"),
+        "{e:?}"
+    );
 }
 
 #[test]

@@ -54,7 +54,7 @@ impl AppStage {
         seg: &TcpSegment<'_>,
         payload: &[u8],
     ) {
-        let opts = self.opts;
+        let opts = &self.opts;
         let sender = if to.from_orig {
             Direction::ClientToServer
         } else {
@@ -66,7 +66,7 @@ impl AppStage {
             None => self
                 .open
                 .entry(to.id)
-                .or_insert_with(|| Box::new(ConnectionDecoder::new(opts))),
+                .or_insert_with(|| Box::new(ConnectionDecoder::new(opts.clone()))),
         };
         decoder.segment(frame, sender, seg, payload);
     }

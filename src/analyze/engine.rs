@@ -71,7 +71,7 @@ impl Analyzer {
     pub fn new(opts: &AnalyzeOptions) -> Self {
         Analyzer {
             table: FlowTable::new(opts.flow.clone()),
-            app: opts.app.map(AppStage::new),
+            app: opts.app.clone().map(AppStage::new),
             decoder: Decoder::new(
                 opts.decode,
                 opts.flow.app,

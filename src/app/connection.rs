@@ -21,12 +21,14 @@ use super::in_flight::{DirBytes, RstLoss};
 pub const MAX_LADDER: usize = 4096;
 
 /// What the analyzer asks of the application stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AppOptions {
     /// Out-of-order bytes each direction may hold ([`Reassembler`]).
     pub window: usize,
     /// Keep a ladder of labelled frames.
     pub ladder: bool,
+    /// An NSS key log to decrypt TLS with (shared by every connection).
+    pub keylog: Option<std::sync::Arc<crate::tls_decrypt::KeyLog>>,
 }
 
 impl Default for AppOptions {
@@ -34,6 +36,7 @@ impl Default for AppOptions {
         AppOptions {
             window: crate::stream::DEFAULT_WINDOW,
             ladder: false,
+            keylog: None,
         }
     }
 }
@@ -153,10 +156,14 @@ struct RstMoment {
 }
 
 /// One connection being decoded.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ConnectionDecoder {
     // (`tests::sizes` holds the size of this and of what it holds.)
-    opts: AppOptions,
+    /// [`AppOptions::window`], at most 4 GiB (held narrow: this struct
+    /// is per connection; the key log went to the conversation).
+    window: u32,
+    /// [`AppOptions::ladder`].
+    want_ladder: bool,
     bytes: [DirBytes; 2],
     streams: [Option<Reassembler>; 2],
     conversation: Conversation,
@@ -186,11 +193,13 @@ fn other(d: Direction) -> Direction {
 impl ConnectionDecoder {
     /// A connection with nothing seen yet.
     pub fn new(opts: AppOptions) -> Self {
+        let conversation = Conversation::new(opts.ladder).with_keylog(opts.keylog);
         ConnectionDecoder {
-            opts,
+            window: u32::try_from(opts.window).unwrap_or(u32::MAX),
+            want_ladder: opts.ladder,
             bytes: [DirBytes::default(); 2],
             streams: [None, None],
-            conversation: Conversation::new(opts.ladder),
+            conversation,
             payload_seen: false,
             snapped: [0; 2],
             ended: [false; 2],
@@ -230,7 +239,7 @@ impl ConnectionDecoder {
             if self.streams[i].is_none()
                 && let Some(base) = self.bytes[i].base()
             {
-                self.streams[i] = Some(Reassembler::new(base, self.opts.window));
+                self.streams[i] = Some(Reassembler::new(base, self.window as usize));
             }
             if let Some(r) = &mut self.streams[i] {
                 let conv = &mut self.conversation;
@@ -287,7 +296,7 @@ impl ConnectionDecoder {
     }
 
     fn note(&mut self, frame: u64, sender: Direction, labels: Vec<Label>) {
-        if !self.opts.ladder || labels.is_empty() {
+        if !self.want_ladder || labels.is_empty() {
             return;
         }
         if self.ladder.len() < MAX_LADDER {
@@ -366,7 +375,7 @@ impl ConnectionDecoder {
             delivered,
             rst,
             streams,
-            ladder: self.opts.ladder.then_some(self.ladder),
+            ladder: self.want_ladder.then_some(self.ladder),
             ladder_dropped: self.ladder_dropped,
         }
     }
@@ -434,6 +443,7 @@ mod tests {
         let mut d = ConnectionDecoder::new(AppOptions {
             window: 16,
             ladder: false,
+            keylog: None,
         });
         let c = Direction::ClientToServer;
         let s = Direction::ServerToClient;

@@ -8,14 +8,17 @@
 //! [`crate::stream`]), gaps, and the end of each direction; it never sees a
 //! socket or a packet. What it found is read with [`Conversation::report`].
 
+use std::sync::Arc;
+
 use crate::proto::h2::{ErrorCode, FrameType};
+use crate::tls_decrypt::KeyLog;
 
 use super::Direction;
 use super::detect::{self, Guess, Protocol};
 use super::h2::{self as app_h2, H2Decoder};
 use super::http1::{self, End, Http1Decoder, Outcome};
 use super::negotiation::{self, Negotiation};
-use super::tls::{NoKeys, TlsDecoder, TlsReport};
+use super::tls::{KeyLogSink, NoKeys, TlsDecoder, TlsReport};
 
 /// Bytes held per direction while the protocol is undecided: the HTTP/2
 /// preface is the longest thing the rules wait for (24 bytes).
@@ -174,15 +177,24 @@ enum State {
     Opaque(Protocol),
 }
 
-/// One connection's application bytes being decoded.
-#[derive(Debug, Clone)]
+/// A TLS connection's decoder and, with a key log, its decryption (boxed
+/// together: most connections are not TLS).
+#[derive(Debug)]
+struct TlsConn {
+    decoder: TlsDecoder,
+    keys: Option<KeyLogSink>,
+}
+
+/// One connection's application bytes being decoded (not `Clone`: the
+/// decryption keys it may hold are not copied).
+#[derive(Debug)]
 pub struct Conversation {
     state: State,
     /// Bytes held while detecting, and the stream offset of the first.
     held: [(u64, Vec<u8>); 2],
     http1: Option<Box<Http1Decoder>>,
     h2: Option<Box<H2Decoder>>,
-    tls: Option<Box<TlsDecoder>>,
+    tls: Option<Box<TlsConn>>,
     /// Next stream offset each direction gives HTTP/2, once it speaks it.
     h2_next: [Option<u64>; 2],
     /// What the HTTP/1 labels covered: per exchange, request labelled,
@@ -204,6 +216,8 @@ pub struct Conversation {
     /// [`Conversation::h2_start`].
     prior_knowledge: bool,
     h2_start_at: u64,
+    /// The key log TLS is decrypted with (`--keylog`).
+    keylog: Option<Arc<KeyLog>>,
 }
 
 fn index(d: Direction) -> usize {
@@ -244,7 +258,15 @@ impl Conversation {
             labels,
             prior_knowledge: false,
             h2_start_at: 0,
+            keylog: None,
         }
+    }
+
+    /// Decrypts TLS with this key log.
+    #[must_use]
+    pub fn with_keylog(mut self, keylog: Option<Arc<KeyLog>>) -> Self {
+        self.keylog = keylog;
+        self
     }
 
     /// In-order bytes of one direction, starting at stream `offset`;
@@ -270,12 +292,12 @@ impl Conversation {
             State::Refused => self.http1(sender, offset, bytes, label),
             State::Tls => {
                 if let Some(tls) = self.tls.as_deref_mut() {
-                    tls.feed(
-                        sender,
-                        bytes,
-                        &mut |text| label(Label { text, h2: None }),
-                        &mut NoKeys,
-                    );
+                    let mut label = |text| label(Label { text, h2: None });
+                    let d = &mut tls.decoder;
+                    match tls.keys.as_mut() {
+                        Some(keys) => d.feed(sender, bytes, &mut label, keys),
+                        None => d.feed(sender, bytes, &mut label, &mut NoKeys),
+                    }
                 }
             }
             State::Opaque(_) => {}
@@ -327,7 +349,10 @@ impl Conversation {
             }
             Guess::Is(Protocol::Tls) => {
                 self.state = State::Tls;
-                self.tls = Some(Box::new(TlsDecoder::new(held[0].0, held[1].0)));
+                self.tls = Some(Box::new(TlsConn {
+                    decoder: TlsDecoder::new(held[0].0, held[1].0),
+                    keys: self.keylog.clone().map(KeyLogSink::new),
+                }));
             }
             Guess::Is(p) => {
                 self.state = State::Opaque(p);
@@ -501,7 +526,7 @@ impl Conversation {
         } else if let Some(h1) = self.http1.as_deref_mut() {
             h1.gap(sender, offset);
         } else if let Some(tls) = self.tls.as_deref_mut() {
-            tls.gap(sender, offset);
+            tls.decoder.gap(sender, offset);
         }
         if self.state == State::Detecting {
             self.state = State::Opaque(Protocol::Unknown);
@@ -531,7 +556,7 @@ impl Conversation {
             h1.end(sender, how);
         }
         if let Some(tls) = self.tls.as_deref_mut() {
-            tls.end(sender, how);
+            tls.decoder.end(sender, how);
         }
     }
 
@@ -578,7 +603,7 @@ impl Conversation {
     pub fn buffered(&self) -> usize {
         self.held.iter().map(|h| h.1.len()).sum::<usize>()
             + self.http1.as_deref().map_or(0, Http1Decoder::buffered)
-            + self.tls.as_deref().map_or(0, TlsDecoder::buffered)
+            + self.tls.as_deref().map_or(0, |t| t.decoder.buffered())
     }
 
     /// What the conversation showed. Call after both directions ended.
@@ -635,7 +660,8 @@ impl Conversation {
             self.http1.as_deref(),
             self.h2.as_deref(),
         );
-        let tls = self.tls.as_deref().map(|tls| {
+        let tls = self.tls.as_deref().map(|conn| {
+            let tls = &conn.decoder;
             for d in BOTH {
                 if let (None, Some(s)) = (&decode_error, tls.stopped(d)) {
                     decode_error = Some(DecodeError {
@@ -645,7 +671,11 @@ impl Conversation {
                     });
                 }
             }
-            tls.report()
+            let mut report = tls.report();
+            if let Some(keys) = &conn.keys {
+                report.with_keys(keys);
+            }
+            report
         });
         Some(ConversationReport {
             protocol,

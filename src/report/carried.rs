@@ -5,11 +5,11 @@
 
 use std::fmt::Write as _;
 
-use crate::app::tls::{AlpnChosen, TlsReport};
+use crate::app::tls::{AlpnChosen, TlsClose, TlsReport};
 use crate::app::{AppReport, Direction, ExchangeOutcome, ExchangeReport, RstReport};
 use crate::flow::RstPhase;
 use crate::proto::tls::names;
-use crate::teardown::{Reset, Role, Teardown};
+use crate::teardown::{Ending, Reset, Role, Teardown};
 
 use super::ConnectionReport;
 
@@ -74,7 +74,7 @@ fn delivered_text(d: Option<bool>, rst: bool) -> &'static str {
 }
 
 /// What a TLS handshake showed without keys, in three to six lines.
-fn tls_text(t: &TlsReport, out: &mut String) {
+fn tls_text(t: &TlsReport, ending: Ending, out: &mut String) {
     let offered: Vec<String> = t.versions_offered.iter().map(ToString::to_string).collect();
     match (t.version, t.cipher_suite) {
         (Some(v), Some(suite)) => {
@@ -142,6 +142,67 @@ fn tls_text(t: &TlsReport, out: &mut String) {
             "  encrypted: client {} records ({} bytes), server {} records ({} bytes)",
             c.records, c.bytes, s.records, s.bytes
         );
+    }
+    if let Some(k) = &t.keys {
+        let _ = write!(out, "  keys: {}", k.status.text());
+        match &k.problem {
+            Some(p) => {
+                let _ = writeln!(out, " ({p})");
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    " (decrypted: client {} records, server {})",
+                    k.opened[0], k.opened[1]
+                );
+            }
+        }
+    }
+    if let Some(close) = &t.close {
+        let _ = writeln!(out, "  TLS ending: {}", tls_ending(close, ending));
+    }
+}
+
+/// The teardown verdict in TLS's terms: did close_notify (RFC 8446 §6.1)
+/// come before TCP's FIN or RST?
+fn tls_ending(close: &TlsClose, ending: Ending) -> String {
+    let tcp = match ending {
+        Ending::Fin | Ending::HalfClosed => "FIN",
+        Ending::Rst => "RST",
+        Ending::Refused | Ending::Open | Ending::Unanswered => "no TCP ending",
+    };
+    match (close, tcp) {
+        (TlsClose::Alert(a), _) => format!(
+            "alert {} from the {}, then {tcp} (the handshake or the connection failed)",
+            a.description,
+            who(a.sender)
+        ),
+        (TlsClose::Unknown, _) => format!(
+            "{tcp}; whether close_notify came first is unknown (alerts encrypted, no usable keys)"
+        ),
+        // The server's close_notify is what vouches for the response's
+        // end (RFC 8446 §6.1): without it, the client cannot tell a
+        // whole response from a cut one.
+        (TlsClose::CloseNotify([Some(_), None]), "FIN" | "RST") => format!(
+            "{tcp} after close_notify by the client only; none from the server (truncation: \
+             a client must treat the response as possibly incomplete)"
+        ),
+        (TlsClose::CloseNotify(_), "RST") => {
+            "RST after close_notify (benign: the application had finished)".into()
+        }
+        (TlsClose::CloseNotify([Some(_), Some(_)]), "FIN") => {
+            "FIN after close_notify both ways (clean)".into()
+        }
+        (TlsClose::CloseNotify(_), "FIN") => {
+            "FIN after close_notify by the server only (the client closed without one)".into()
+        }
+        (TlsClose::None, "FIN") => "FIN without close_notify (truncation: a client must treat \
+                                    the response as possibly incomplete)"
+            .into(),
+        (TlsClose::None, "RST") => {
+            "RST without close_notify (truncation: the TLS stream was cut)".into()
+        }
+        (c, _) => format!("{}; {tcp}", c.text()),
     }
 }
 
@@ -242,7 +303,7 @@ pub fn connection(c: &ConnectionReport, ladder: bool) -> String {
         out.push('\n');
     }
     if let Some(t) = &conv.tls {
-        tls_text(t, &mut out);
+        tls_text(t, c.teardown.ending, &mut out);
     }
     if let Some(h2) = &conv.http2 {
         for g in &h2.goaways {

@@ -359,6 +359,22 @@ pub struct DecodeCounts {
     pub window_overflows: u64,
     /// Holes never filled, over all connections.
     pub gaps: u64,
+    /// What the key log did for the TLS connections (`--keylog` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_keys: Option<TlsKeyCounts>,
+}
+
+/// TLS connections by what the key log did for them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TlsKeyCounts {
+    /// Decrypted.
+    pub ok: u64,
+    /// No secrets for the client random.
+    pub missing: u64,
+    /// Secrets that fail on the first protected record.
+    pub mismatch: u64,
+    /// No ServerHello, or a version or suite not decrypted.
+    pub unusable: u64,
 }
 
 impl DecodeCounts {
@@ -367,6 +383,15 @@ impl DecodeCounts {
         if let Some(c) = &a.conversation {
             self.with_payload += 1;
             self.decode_errors += u64::from(c.decode_error.is_some());
+            if let Some(k) = c.tls.as_ref().and_then(|t| t.keys.as_ref()) {
+                let n = self.tls_keys.get_or_insert_default();
+                match k.status {
+                    crate::app::tls::KeysStatus::Ok => n.ok += 1,
+                    crate::app::tls::KeysStatus::Missing => n.missing += 1,
+                    crate::app::tls::KeysStatus::Mismatch => n.mismatch += 1,
+                    crate::app::tls::KeysStatus::Unusable => n.unusable += 1,
+                }
+            }
         }
         self.window_overflows += u64::from(a.streams.iter().any(|s| s.window_overflow));
         self.gaps += a.streams.iter().map(|s| s.gaps).sum::<u64>();

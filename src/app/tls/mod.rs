@@ -17,11 +17,13 @@
 //! belongs to (both randoms, version, suite): a key-log decrypter is such
 //! a sink. [`NoKeys`] is the sink when there are no keys.
 
+mod keys;
 mod report;
 #[cfg(test)]
 mod tests;
 
-pub use report::{AlertSeen, AlpnChosen, Encrypted, Npn, TlsReport};
+pub use keys::{KeyLogSink, KeysReport, KeysStatus};
+pub use report::{AlertSeen, AlpnChosen, Encrypted, Npn, TlsClose, TlsReport};
 
 use crate::proto::tls::record::Partial;
 use crate::proto::tls::{
@@ -417,6 +419,8 @@ impl TlsDecoder {
             alerts: self.alerts.clone(),
             change_cipher_spec: [self.sides[0].ccs, self.sides[1].ccs],
             encrypted: [self.sides[0].encrypted, self.sides[1].encrypted],
+            keys: None,
+            close: None,
         }
     }
 }

@@ -97,4 +97,104 @@ pub struct TlsReport {
     pub change_cipher_spec: [bool; 2],
     /// Protected records, client then server.
     pub encrypted: [Encrypted; 2],
+    /// What the key log did (`None` without `--keylog`).
+    pub keys: Option<super::KeysReport>,
+    /// How TLS itself ended the connection (`None` without `--keylog`).
+    pub close: Option<TlsClose>,
+}
+
+/// How TLS ended a connection, from its alerts (RFC 8446 §6): the
+/// `close_notify` each side sent (§6.1), or an error alert (§6.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsClose {
+    /// A fatal alert (the first one): the connection failed.
+    Alert(AlertSeen),
+    /// close_notify from one or both sides: the stream offset of each
+    /// side's first, client then server.
+    CloseNotify([Option<u64>; 2]),
+    /// Neither close_notify nor an error alert, though the records were
+    /// read: the TCP ending (FIN or RST) came without TLS's own, a
+    /// truncation (RFC 8446 §6.1).
+    None,
+    /// The alerts went encrypted and there were no keys to read them.
+    Unknown,
+}
+
+impl TlsClose {
+    /// Reads the alerts: those in the clear, those decrypted, and whether
+    /// every protected record could be read.
+    fn read(clear: &[AlertSeen], decrypted: &[AlertSeen], keys_ok: bool) -> Self {
+        let all = || clear.iter().chain(decrypted);
+        if let Some(a) = all().find(|a| a.level == AlertLevel::Fatal) {
+            return TlsClose::Alert(*a);
+        }
+        if !keys_ok {
+            return TlsClose::Unknown;
+        }
+        let mut by = [None, None];
+        for a in all().filter(|a| a.description == AlertDescription::CLOSE_NOTIFY) {
+            let i = match a.sender {
+                Direction::ClientToServer => 0,
+                Direction::ServerToClient => 1,
+            };
+            by[i] = by[i].or(Some(a.offset));
+        }
+        if by == [None, None] {
+            TlsClose::None
+        } else {
+            TlsClose::CloseNotify(by)
+        }
+    }
+
+    /// The stream offset of the record that closed each side (its
+    /// close_notify, or the fatal alert's for its sender), client then
+    /// server.
+    pub fn offsets(&self) -> [Option<u64>; 2] {
+        match self {
+            TlsClose::Alert(a) if a.sender == Direction::ClientToServer => [Some(a.offset), None],
+            TlsClose::Alert(a) => [None, Some(a.offset)],
+            TlsClose::CloseNotify(by) => *by,
+            TlsClose::None | TlsClose::Unknown => [None, None],
+        }
+    }
+
+    /// Words for the JSON and the table.
+    pub fn text(&self) -> String {
+        match self {
+            TlsClose::Alert(a) => format!("alert {} by {}", a.description, who(a.sender)),
+            TlsClose::CloseNotify([Some(_), Some(_)]) => "close_notify both ways".into(),
+            TlsClose::CloseNotify([Some(_), None]) => "close_notify by client".into(),
+            TlsClose::CloseNotify(_) => "close_notify by server".into(),
+            TlsClose::None => "none".into(),
+            TlsClose::Unknown => "unknown (encrypted)".into(),
+        }
+    }
+}
+
+fn who(d: Direction) -> &'static str {
+    match d {
+        Direction::ClientToServer => "client",
+        Direction::ServerToClient => "server",
+    }
+}
+
+impl TlsReport {
+    /// Adds what decryption read: the key log's outcome and, for TLS 1.3,
+    /// the ALPN choice from EncryptedExtensions.
+    pub fn with_keys(&mut self, keys: &super::KeyLogSink) {
+        if let (Some(AlpnChosen::Encrypted), Some(said)) = (&self.alpn_chosen, keys.alpn()) {
+            self.alpn_chosen = Some(match said {
+                Some(p) => AlpnChosen::Decrypted(p.to_string()),
+                // RFC 7301 §3.1: a server that picks none sends no ALPN.
+                None => AlpnChosen::NotNegotiated,
+            });
+        }
+        let report = keys.report();
+        self.close = Some(TlsClose::read(
+            &self.alerts,
+            keys.alerts(),
+            report.status == super::KeysStatus::Ok,
+        ));
+        self.keys = Some(report);
+    }
 }

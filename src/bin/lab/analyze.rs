@@ -118,6 +118,12 @@ pub struct Args {
     /// carry (a ladder); in JSON, a `ladder` array per connection.
     #[arg(long)]
     frames: bool,
+    /// Decrypt TLS with this NSS key log (the file SSLKEYLOGFILE names for
+    /// curl, browsers and `lab serve --tls --keylog`): TLS 1.3's ALPN
+    /// choice, and each connection's `keys` (ok, missing, mismatch). Only
+    /// this flag gives keys: SSLKEYLOGFILE is not read by the analyzer.
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
 }
 
 impl From<Format> for report::output::Format {
@@ -159,6 +165,10 @@ fn finish(
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let live = args.interface.is_some();
     let format = report::output::Format::from(args.format);
+    let keylog = match &args.keylog {
+        None => None,
+        Some(path) => Some(Arc::new(read_keylog(path)?)),
+    };
     let mut opts = AnalyzeOptions {
         decode: DecodeOptions {
             validate_checksums: args.validate_checksums,
@@ -173,6 +183,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             _ => Some(AppOptions {
                 window: args.reassembly_window,
                 ladder: args.frames,
+                keylog,
             }),
         },
         ..AnalyzeOptions::default()
@@ -271,4 +282,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let code = finish(output, summary, &mut progress);
     warn::print(&warnings);
     code
+}
+
+/// The key log, with a word on stderr for the lines it could not use
+/// (a wrong file given as a key log shows up here, not as silent misses).
+fn read_keylog(path: &std::path::Path) -> anyhow::Result<wirelab::tls_decrypt::KeyLog> {
+    let text = std::fs::read(path)
+        .with_context(|| format!("cannot read the key log {}", path.display()))?;
+    let keylog = wirelab::tls_decrypt::KeyLog::parse(&text);
+    let counts = keylog.counts();
+    if let Some(first) = keylog.malformed().first() {
+        crate::say(&format!(
+            "key log {}: {} line(s) not used, the first (line {}): {}",
+            path.display(),
+            counts.malformed,
+            first.line,
+            first.problem
+        ));
+    }
+    Ok(keylog)
 }

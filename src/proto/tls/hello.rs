@@ -361,3 +361,17 @@ impl ServerHello {
         }
     }
 }
+
+/// The extensions of an EncryptedExtensions message (RFC 8446 §4.3.1):
+/// the server's answers that need no key exchange, sent under the
+/// handshake keys; ALPN's choice among them.
+///
+/// # Errors
+///
+/// A block that does not parse, as for a ServerHello's.
+pub fn encrypted_extensions(body: &[u8]) -> Result<Extensions, HelloError> {
+    let mut c = Cursor::new(body);
+    let block = c.vec16("extensions")?;
+    c.done("EncryptedExtensions")?;
+    extensions(block, From::Server)
+}

@@ -23,7 +23,7 @@ use std::fmt;
 
 pub use alert::{Alert, AlertDescription, AlertLevel};
 pub use handshake::{HandshakeReader, HandshakeType};
-pub use hello::{ClientHello, Extensions, HelloError, ServerHello};
+pub use hello::{ClientHello, Extensions, HelloError, ServerHello, encrypted_extensions};
 pub use record::{ContentType, Record, RecordError, RecordHeader, RecordReader};
 
 /// A `ProtocolVersion` value (RFC 8446 §4.1.2, Appendix B.1): on the

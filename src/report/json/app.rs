@@ -108,6 +108,20 @@ struct TlsView<'a> {
     alerts: Vec<AlertView>,
     change_cipher_spec: SidesView<bool>,
     encrypted: SidesView<EncryptedView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keys: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keys_problem: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decrypted_records: Option<SidesView<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_close: Option<TlsCloseView>,
+}
+
+#[derive(Serialize)]
+struct TlsCloseView {
+    how: String,
+    offsets: SidesView<Option<u64>>,
 }
 
 impl<'a> TlsView<'a> {
@@ -149,6 +163,19 @@ impl<'a> TlsView<'a> {
                 client: enc(0),
                 server: enc(1),
             },
+            keys: t.keys.as_ref().map(|k| k.status.text()),
+            keys_problem: t.keys.as_ref().map(|k| k.problem.as_deref()),
+            decrypted_records: t.keys.as_ref().map(|k| SidesView {
+                client: k.opened[0],
+                server: k.opened[1],
+            }),
+            tls_close: t.close.as_ref().map(|c| TlsCloseView {
+                how: c.text(),
+                offsets: SidesView {
+                    client: c.offsets()[0],
+                    server: c.offsets()[1],
+                },
+            }),
         }
     }
 }

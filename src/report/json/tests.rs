@@ -305,7 +305,9 @@ fn numbers_of_every_length_match_display() {
 /// levels and unnamed codes, unnamed versions and suites.
 #[test]
 fn tls_members_are_byte_for_byte_serde_json() {
-    use crate::app::tls::{AlertSeen, AlpnChosen, Encrypted, Npn, TlsReport};
+    use crate::app::tls::{
+        AlertSeen, AlpnChosen, Encrypted, KeysReport, KeysStatus, Npn, TlsClose, TlsReport,
+    };
     use crate::app::{AppReport, ConversationReport, Direction, Protocol};
     use crate::proto::tls::{AlertDescription, AlertLevel, ProtocolVersion};
     let tls = |n: u64| TlsReport {
@@ -345,6 +347,33 @@ fn tls_members_are_byte_for_byte_serde_json() {
             },
             Encrypted::default(),
         ],
+        keys: [
+            None,
+            Some(KeysReport {
+                status: KeysStatus::Ok,
+                problem: None,
+                opened: [n, 2 * n],
+            }),
+            Some(KeysReport {
+                status: KeysStatus::Mismatch,
+                problem: Some("tag \"failure\"\n".into()),
+                opened: [0, 0],
+            }),
+            Some(KeysReport {
+                status: KeysStatus::Missing,
+                problem: Some("no secrets".into()),
+                opened: [0, 0],
+            }),
+        ][n as usize % 4]
+            .clone(),
+        close: [
+            None,
+            Some(TlsClose::CloseNotify([Some(n), None])),
+            Some(TlsClose::None),
+            Some(TlsClose::Unknown),
+            Some(TlsClose::CloseNotify([Some(1), Some(2)])),
+        ][n as usize % 5]
+            .clone(),
     };
     let connections: Vec<ConnectionReport> = (1..=10u64)
         .map(|n| {

@@ -205,6 +205,23 @@ fn tls_object(b: &mut Block, t: &TlsReport) {
         x.close();
     }
     enc.close();
+    if let Some(k) = &t.keys {
+        o.str("keys", k.status.text());
+        o.opt_str("keys_problem", k.problem.as_deref());
+        let mut d = Members::open(o.key("decrypted_records"), 10);
+        d.u64("client", k.opened[0]);
+        d.u64("server", k.opened[1]);
+        d.close();
+    }
+    if let Some(c) = &t.close {
+        let mut x = Members::open(o.key("tls_close"), 10);
+        x.str("how", &c.text());
+        let mut at = Members::open(x.key("offsets"), 12);
+        at.opt_u64("client", c.offsets()[0]);
+        at.opt_u64("server", c.offsets()[1]);
+        at.close();
+        x.close();
+    }
     o.close();
 }
 
