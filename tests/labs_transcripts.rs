@@ -78,7 +78,14 @@ fn negotiation_lines(output: &str) -> Vec<String> {
             continue;
         }
         if matches!(part, Part::Steps | Part::Client) && !line.trim().is_empty() {
-            lines.push(mask(&line.split_whitespace().collect::<Vec<_>>().join(" ")));
+            let line = mask(&line.split_whitespace().collect::<Vec<_>>().join(" "));
+            // Whether nghttp's SETTINGS ACK reaches the wire before it closes
+            // depends on timing (seen both ways on a loaded machine): masked,
+            // as labs/05 says.
+            lines.push(
+                line.replace("SETTINGS ACK client no,", "SETTINGS ACK client *,")
+                    .replace("SETTINGS ACK client yes,", "SETTINGS ACK client *,"),
+            );
         }
     }
     lines
