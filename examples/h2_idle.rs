@@ -16,13 +16,18 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use wirelab::proto::h2::{FrameHeader, FrameType, HEADER_LEN};
 
-/// Frame header (RFC 9113 §4.1) and payload.
+/// Frame header (RFC 9113 §4.1), written by the library, and payload.
 fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-    out.push(kind);
-    out.push(flags);
-    out.extend_from_slice(&stream.to_be_bytes());
+    let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+    FrameHeader {
+        length: payload.len() as u32,
+        kind: FrameType::from_u8(kind),
+        flags,
+        stream,
+    }
+    .encode(&mut out);
     out.extend_from_slice(payload);
     out
 }

@@ -11,7 +11,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{Lab, curl, start_with};
+use common::{Lab, curl, frame, start_with};
 use wirelab::proto::h2::{ErrorCode, FrameType, PREFACE, SettingId, flags};
 use wirelab::proto::hpack::{Decoder, Encoder, Sensitivity};
 use wirelab::server::{Cause, CloseEnding, Config, Event};
@@ -37,15 +37,6 @@ struct Raw {
     buf: Vec<u8>,
     decoder: Decoder,
     encoder: Encoder,
-}
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-    out.push(kind);
-    out.push(flags);
-    out.extend_from_slice(&stream.to_be_bytes());
-    out.extend_from_slice(payload);
-    out
 }
 
 fn settings(params: &[(u16, u32)]) -> Vec<u8> {

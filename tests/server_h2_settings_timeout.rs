@@ -10,19 +10,10 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{Lab, start_with};
+use common::{Lab, frame, start_with};
 use wirelab::proto::h2::{ErrorCode, FrameType, PREFACE, flags};
 use wirelab::server::log::Timer;
 use wirelab::server::{Cause, CloseEnding, Config, Dir, Event};
-
-fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
-    out.push(kind);
-    out.push(flags);
-    out.extend_from_slice(&stream.to_be_bytes());
-    out.extend_from_slice(payload);
-    out
-}
 
 /// GET http://x/ on `stream`: static indexes 2, 6, 4 and `:authority x`
 /// without indexing (RFC 7541 §6.2.2), the whole request.

@@ -194,3 +194,15 @@ pub fn reset_lab(opts: wirelab::labs::reset::ResetOptions) -> wirelab::labs::res
     assert_eq!(r.dropped, 0);
     r
 }
+
+/// One HTTP/2 frame as bytes (RFC 9113 §4.1: 24-bit length, type, flags,
+/// 31-bit stream id, payload), built by hand rather than with the library's
+/// encoder, so that the server is tested against an independent writer.
+pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    out.push(kind);
+    out.push(flags);
+    out.extend_from_slice(&stream.to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
