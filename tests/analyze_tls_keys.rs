@@ -99,7 +99,13 @@ fn theirs(pcap: &Path, keylog: &Path) -> BTreeMap<(u16, u16), String> {
 #[test]
 fn the_chosen_alpn_agrees_with_tshark_decrypting_with_the_same_key_log() {
     let mut tls13_decrypted = 0;
-    for name in ["tls-curl", "tls-openssl-alpn", "tls-npn"] {
+    for name in [
+        "tls-curl",
+        "tls-openssl-alpn",
+        "tls-npn",
+        "tls-lab-alpn",
+        "tls-endings",
+    ] {
         let pcap = capture(&format!("{name}.pcap"));
         let keylog = capture(&format!("{name}.keylog"));
         let report = lab_json(&pcap, &keylog);
@@ -261,7 +267,13 @@ fn tls_close_by_tshark(
 #[test]
 fn tls_close_agrees_with_the_alerts_tshark_decrypts() {
     let mut compared = 0;
-    for name in ["tls-curl", "tls-openssl-alpn", "tls-npn"] {
+    for name in [
+        "tls-curl",
+        "tls-openssl-alpn",
+        "tls-npn",
+        "tls-lab-alpn",
+        "tls-endings",
+    ] {
         let pcap = capture(&format!("{name}.pcap"));
         let keylog = capture(&format!("{name}.keylog"));
         let ours = ours(&lab_json(&pcap, &keylog));

@@ -239,7 +239,7 @@ fn tls_writes_its_ca_serves_h2_and_http11_and_refuses_misused_flags() {
         ),
         (
             &["--tls", "--alpn", "h2c"][..],
-            "h2c is never used over TLS (RFC 9113 §3.3)",
+            "h2c is never used over TLS (RFC 9113 §3.2)",
         ),
         (
             &["--tls", "--alpn", "h2", "--http2", "off"][..],

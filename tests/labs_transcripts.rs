@@ -23,9 +23,23 @@
 //! step, with its settings, frame numbers masked, runs of spaces as one),
 //! its ENDING line and its CLIENT lines; the ending's explanation is the
 //! reset lab's and is judged there.
+//!
+//! A `lab analyze` transcript reads a reference capture in `captures/`: the
+//! same file gives the same output, so it must match line for line.
+//!
+//! Any other block is a shell session (`$ lab serve ... &`, then real
+//! clients against it, or a command that is not `lab`): each `$ ` line runs
+//! with bash (the built `lab` first on PATH) and what it prints, standard
+//! output and error together as a terminal shows them, must match the lines
+//! under it exactly. Its ports and files are fixed by the walkthrough and the
+//! commands keep only the stable words (`grep -o`, `curl -w`). A command
+//! ending in `&` runs in the background until `kill %1`, and is waited for
+//! on its `--port` first.
 
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// The lines a transcript is judged by, with run-to-run noise masked.
 fn verdict_lines(output: &str, either_closer: bool) -> Vec<String> {
@@ -131,6 +145,112 @@ fn mask_closer(line: &str) -> String {
         .replace("the client closed first", "one side closed first")
 }
 
+/// Anything but a single `$ lab ...` command is a shell session.
+fn is_session(first: &str, recorded: &str) -> bool {
+    !first.starts_with("$ lab ")
+        || first.ends_with('&')
+        || recorded.lines().any(|l| l.starts_with("$ "))
+}
+
+/// Lines without trailing blanks, the last empty ones dropped.
+fn trimmed(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(|l| l.trim_end().to_string()).collect();
+    while lines.last().is_some_and(String::is_empty) {
+        lines.pop();
+    }
+    lines
+}
+
+/// The session's background server, stopped however the test ends.
+struct Background(Option<Child>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// bash with the `lab` under test first on PATH, in the repository.
+fn bash(line: &str) -> Command {
+    let lab = Path::new(env!("CARGO_BIN_EXE_lab"));
+    let path = format!(
+        "{}:{}",
+        lab.parent().expect("lab's directory").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new("bash");
+    cmd.args(["-c", line])
+        .env("PATH", path)
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// Runs a shell-session block: every command in turn, every output judged.
+fn run_session(file: &Path, body: &str) {
+    let mut steps: Vec<(String, String)> = Vec::new();
+    for line in body.lines() {
+        match line.strip_prefix("$ ") {
+            Some(cmd) => steps.push((cmd.to_string(), String::new())),
+            None => {
+                let (_, out) = steps.last_mut().expect("a session starts with a command");
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    let mut server = Background(None);
+    for (cmd, recorded) in &steps {
+        if let Some(background) = cmd.strip_suffix('&') {
+            let child = bash(&format!("exec {background}"))
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{}: `{cmd}`: {e}", file.display()));
+            server.0 = Some(child);
+            wait_for_port(file, cmd);
+            continue;
+        }
+        if cmd == "kill %1" {
+            let mut child = server.0.take().expect("`kill %1` after a `... &`");
+            // SIGTERM, as the shell's kill sends.
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let _ = child.wait();
+            continue;
+        }
+        let out = bash(&format!("{{ {cmd}\n}} 2>&1"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("bash: {e}"));
+        assert_eq!(
+            trimmed(&String::from_utf8_lossy(&out.stdout)),
+            trimmed(recorded),
+            "{}: `{cmd}` no longer prints what the walkthrough shows",
+            file.display()
+        );
+    }
+}
+
+/// Waits until the background command's `--port` accepts connections.
+fn wait_for_port(file: &Path, cmd: &str) {
+    let port: u16 = cmd
+        .split_whitespace()
+        .skip_while(|w| *w != "--port")
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{}: `{cmd}` needs --port", file.display()));
+    let until = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < until,
+            "{}: `{cmd}` is not listening on {port}",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn every_lab_transcript_still_matches() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs");
@@ -151,9 +271,31 @@ fn every_lab_transcript_still_matches() {
             before = block.split_once("```").map_or("", |(_, rest)| rest);
             let body = block.split("```").next().unwrap_or("");
             let (cmd, recorded) = body.split_once('\n').unwrap_or((body, ""));
-            let Some(args) = cmd.strip_prefix("$ lab ") else {
+            if !cmd.starts_with("$ ") {
                 continue;
+            }
+            let args = match cmd.strip_prefix("$ lab ") {
+                Some(args) if !is_session(cmd, recorded) => args,
+                _ => {
+                    run_session(&file, body);
+                    checked += 1;
+                    continue;
+                }
             };
+            if args.starts_with("analyze ") {
+                let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+                    .args(args.split_whitespace())
+                    .output()
+                    .expect("run lab");
+                assert_eq!(
+                    trimmed(&String::from_utf8_lossy(&out.stdout)),
+                    trimmed(recorded),
+                    "{}: `{cmd}` no longer prints what the walkthrough shows (refresh with scripts/refresh-labs if the change is intended)",
+                    file.display()
+                );
+                checked += 1;
+                continue;
+            }
             let out = Command::new(env!("CARGO_BIN_EXE_lab"))
                 .args(args.split_whitespace())
                 .output()
@@ -225,6 +367,12 @@ fn masking_keeps_verdicts_and_hides_noise() {
         verdict_lines(&run(6, "x"), false),
         verdict_lines(&run(6, "x").replace("ENDING   RST", "ENDING   FIN"), false)
     );
+    // One `lab` command is judged as a lab run; anything else is a session.
+    assert!(!is_session("$ lab analyze captures/full.pcap", "#1 ...\n"));
+    assert!(is_session("$ lab serve --tls --port 18500 &", ""));
+    assert!(is_session("$ tshark -r f.pcap", "8\n"));
+    assert!(is_session("$ lab analyze f.pcap", "x\n$ curl -sS URL\n"));
+    assert_eq!(trimmed("a  \nb\n\n"), vec!["a", "b"]);
     // Only a marked block forgets who closed first, and never FIN vs RST.
     let server = "VERDICT  FIN, the server closed first, frames 8 and 9";
     let client = "VERDICT  FIN, the client closed first, frames 8 and 9";

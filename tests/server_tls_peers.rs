@@ -216,7 +216,7 @@ fn openssl_s_client_sees_the_choice_alert_120_and_h2c_refused() {
     );
     assert!(reasons[0].ends_with("offered foo"), "{reasons:?}");
     assert!(
-        reasons[1].contains("h2c is never used over TLS (RFC 9113 §3.3)"),
+        reasons[1].contains("h2c is never used over TLS (RFC 9113 §3.2)"),
         "{reasons:?}"
     );
     let closed = t.lab.closed(3);

@@ -189,6 +189,20 @@ impl TlsReport {
                 None => AlpnChosen::NotNegotiated,
             });
         }
+        // A TLS 1.3 server that refuses (no_application_protocol, RFC 7301
+        // §3.2, as rustls does) sends its ServerHello and then the fatal
+        // alert instead of EncryptedExtensions: with the alert decrypted,
+        // nothing is unknown any more, and nothing was chosen.
+        let refused = keys
+            .alerts()
+            .iter()
+            .any(|a| a.sender == Direction::ServerToClient && a.level == AlertLevel::Fatal);
+        if matches!(self.alpn_chosen, Some(AlpnChosen::Encrypted))
+            && keys.alpn().is_none()
+            && refused
+        {
+            self.alpn_chosen = Some(AlpnChosen::NotNegotiated);
+        }
         let report = keys.report();
         self.close = Some(TlsClose::read(
             &self.alerts,

@@ -6,7 +6,7 @@
 //!
 //! What goes wrong here is said in one `tls-failed` line per connection:
 //! no common ALPN protocol (the fatal `no_application_protocol` alert 120,
-//! RFC 7301 §3.2), a client offering only `h2c` (RFC 9113 §3.3), garbage,
+//! RFC 7301 §3.2), a client offering only `h2c` (RFC 9113 §3.2), garbage,
 //! oversized or malformed messages (rustls's alert and reason). Plain HTTP
 //! sent to the TLS port gets a readable 400 in clear text.
 
@@ -248,7 +248,7 @@ impl Handshake {
                     offered.join(",")
                 );
                 if offered.iter().any(|p| p == "h2c") {
-                    r += "; h2c is never used over TLS (RFC 9113 §3.3)";
+                    r += "; h2c is never used over TLS (RFC 9113 §3.2)";
                 }
                 r
             }

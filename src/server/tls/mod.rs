@@ -6,7 +6,7 @@
 //! ALPN (RFC 7301) lets the server pick the application protocol inside the
 //! handshake: `h2` runs the HTTP/2 code, `http/1.1` (or no ALPN at all) the
 //! HTTP/1.x code, with the same read modes. `h2c` is the cleartext token and
-//! is never offered or accepted over TLS (RFC 9113 §3.3).
+//! is never offered or accepted over TLS (RFC 9113 §3.2).
 
 pub(super) mod handshake;
 mod identity;
@@ -72,7 +72,7 @@ impl fmt::Display for Alpn {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AlpnError {
     /// The cleartext HTTP/2 token.
-    #[error("h2c is never used over TLS (RFC 9113 §3.3): use h2")]
+    #[error("h2c is never used over TLS (RFC 9113 §3.2): use h2")]
     H2c,
     /// Anything else.
     #[error("`{0}` is not a protocol this server speaks: use h2 or http/1.1")]
@@ -248,7 +248,7 @@ mod tests {
     #[test]
     fn h2c_is_refused_as_an_alpn_token_with_the_rfc_named() {
         assert_eq!("h2c".parse::<Alpn>(), Err(AlpnError::H2c));
-        assert!(AlpnError::H2c.to_string().contains("RFC 9113 §3.3"));
+        assert!(AlpnError::H2c.to_string().contains("RFC 9113 §3.2"));
         assert_eq!("http/1.1".parse::<Alpn>(), Ok(Alpn::Http11));
         assert!(matches!(
             "spdy/3".parse::<Alpn>(),
