@@ -123,7 +123,10 @@ fn the_early_413_says_the_client_got_the_413() {
     let r = d.response.as_ref().expect("a response");
     assert_eq!((r.status, r.acknowledged), (413, Some(true)));
     assert!(!d.impact.is_harmful(), "{:?}", d.impact);
-    assert!(!matches!(d.impact, Impact::Benign(_)), "the client had not finished");
+    assert!(
+        !matches!(d.impact, Impact::Benign(_)),
+        "the client had not finished"
+    );
 
     let (text, code) = lab(&["diagnose", "captures/early-413.pcap"]);
     assert_eq!(code, 0);
@@ -161,10 +164,16 @@ fn bytes_after_the_servers_fin_are_data_after_close() {
     // .expect: the server closed with FIN, then the client sent 10 more
     // bytes; they were no request, and the response had been delivered.
     let d = only("captures/full-late-bytes.pcap");
-    assert_eq!(d.cause, wirelab::diagnose::Cause::DataAfterClose { bytes: 10 });
+    assert_eq!(
+        d.cause,
+        wirelab::diagnose::Cause::DataAfterClose { bytes: 10 }
+    );
     assert!(!d.impact.is_harmful(), "{:?}", d.impact);
     assert_eq!(d.frames().last(), Some(d.rst.frame));
-    assert!(d.frames().any(|f| f < d.rst.frame), "the FIN and the late data");
+    assert!(
+        d.frames().any(|f| f < d.rst.frame),
+        "the FIN and the late data"
+    );
 }
 
 #[test]
@@ -183,11 +192,18 @@ fn no_read_and_abort_look_alike_on_the_wire() {
     ] {
         let d = only(c);
         assert_eq!(d.cause.kind(), CauseKind::LingerZeroAbort, "{c}");
-        assert!(!matches!(d.impact, Impact::Benign(_)), "{c}: {:?}", d.impact);
+        assert!(
+            !matches!(d.impact, Impact::Benign(_)),
+            "{c}: {:?}",
+            d.impact
+        );
     }
     // lab 01: curl read the whole 200 (and still exited 56).
     let d = only("captures/no-read.pcap");
-    assert_eq!(d.response.as_ref().map(|r| r.acknowledged), Some(Some(true)));
+    assert_eq!(
+        d.response.as_ref().map(|r| r.acknowledged),
+        Some(Some(true))
+    );
     assert!(!d.impact.is_harmful());
 }
 
@@ -196,7 +212,10 @@ fn a_response_cut_by_the_rst_is_harmful() {
     // .expect: a 4 000 000-byte body; lab 01 shows curl got 1 175 894.
     let d = only("captures/no-read-large-body.pcap");
     assert!(d.impact.is_harmful(), "{:?}", d.impact);
-    assert_eq!(d.response.as_ref().map(|r| r.acknowledged), Some(Some(false)));
+    assert_eq!(
+        d.response.as_ref().map(|r| r.acknowledged),
+        Some(Some(false))
+    );
 }
 
 #[test]
