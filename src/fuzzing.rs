@@ -715,7 +715,13 @@ pub fn app_connection(data: &[u8]) {
             ..TcpSegment::UNSET
         };
         let sender = [Direction::ClientToServer, Direction::ServerToClient][i];
-        d.segment(frame, sender, &seg, payload);
+        d.segment(
+            frame,
+            crate::capture::Timestamp(frame as i64),
+            sender,
+            &seg,
+            payload,
+        );
         seq[i] = seq[i].wrapping_add(len as u32);
     }
     let report = d.finish();

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::app::{AppOptions, AppReport, ConnectionDecoder, Direction};
+use crate::capture::Timestamp;
 use crate::flow::{Applied, Connection};
 use crate::wire::{TcpSegment, UdpDatagram};
 
@@ -51,6 +52,7 @@ impl AppStage {
         &mut self,
         to: Applied,
         frame: u64,
+        ts: Timestamp,
         seg: &TcpSegment<'_>,
         payload: &[u8],
     ) {
@@ -68,7 +70,7 @@ impl AppStage {
                 .entry(to.id)
                 .or_insert_with(|| Box::new(ConnectionDecoder::new(opts.clone()))),
         };
-        decoder.segment(frame, sender, seg, payload);
+        decoder.segment(frame, ts, sender, seg, payload);
     }
 
     /// A UDP datagram, with its captured payload. No decoder reads UDP

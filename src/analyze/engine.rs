@@ -200,7 +200,13 @@ pub(super) fn apply(
         Kind::Tcp(seg) => {
             let to = table.segment_hashed(p.number, p.ts, &seg.head, seg.hash, &mut out);
             if let (Some(to), Some(app)) = (to, app) {
-                app.segment(to, p.number, &seg.head, payload_of(payloads, seg.payload));
+                app.segment(
+                    to,
+                    p.number,
+                    p.ts,
+                    &seg.head,
+                    payload_of(payloads, seg.payload),
+                );
             }
         }
         Kind::BadHeader { src, dst } => table.bad_header(p.number, p.ts, *src, *dst, &mut out),

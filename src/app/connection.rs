@@ -16,6 +16,8 @@ use super::Direction;
 use super::conversation::{Conversation, ConversationReport, ExchangeOutcome, Label};
 use super::http1::End;
 use super::in_flight::{DirBytes, RstLoss};
+use super::timeline::{Moment, Timeline};
+use crate::capture::Timestamp;
 
 /// Most ladder steps kept per connection; later ones are counted.
 pub const MAX_LADDER: usize = 4096;
@@ -107,6 +109,9 @@ pub struct AppReport {
     pub ladder: Option<Vec<LadderStep>>,
     /// Ladder steps past [`MAX_LADDER`], not kept.
     pub ladder_dropped: u64,
+    /// When the FINs, the first RST and the payload came (from the first
+    /// payload segment on: earlier segments carried none).
+    pub timeline: Timeline,
 }
 
 impl AppReport {
@@ -132,6 +137,7 @@ impl AppReport {
             streams: [StreamFigures::default(); 2],
             ladder: ladder.then(Vec::new),
             ladder_dropped: 0,
+            timeline: Timeline::default(),
         }
     }
 
@@ -172,6 +178,7 @@ pub struct ConnectionDecoder {
     ended: [bool; 2],
     /// Set at the first RST (most connections have none: boxed).
     rst: Option<Box<RstMoment>>,
+    timeline: Timeline,
     ladder: Vec<LadderStep>,
     ladder_dropped: u64,
 }
@@ -204,6 +211,7 @@ impl ConnectionDecoder {
             snapped: [0; 2],
             ended: [false; 2],
             rst: None,
+            timeline: Timeline::default(),
             ladder: Vec::new(),
             ladder_dropped: 0,
         }
@@ -219,9 +227,25 @@ impl ConnectionDecoder {
             + self.conversation.buffered()
     }
 
-    /// One segment of the connection, from frame `frame`; `payload` is its
-    /// captured payload.
-    pub fn segment(&mut self, frame: u64, sender: Direction, seg: &TcpSegment<'_>, payload: &[u8]) {
+    /// One segment of the connection, from frame `frame` captured at `ts`;
+    /// `payload` is its captured payload.
+    pub fn segment(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        sender: Direction,
+        seg: &TcpSegment<'_>,
+        payload: &[u8],
+    ) {
+        if let Some(frame) = std::num::NonZeroU64::new(frame) {
+            self.timeline.segment(
+                Moment { frame, ts },
+                sender,
+                seg.payload_len > 0,
+                seg.flags.fin(),
+                seg.flags.rst(),
+            );
+        }
         let i = index(sender);
         let peer = other(sender);
         self.bytes[i].sent_segment(seg);
@@ -377,6 +401,7 @@ impl ConnectionDecoder {
             streams,
             ladder: self.want_ladder.then_some(self.ladder),
             ladder_dropped: self.ladder_dropped,
+            timeline: self.timeline,
         }
     }
 }
@@ -423,7 +448,9 @@ mod tests {
             ("AppReport", size_of::<AppReport>()),
         ];
         eprintln!("{sizes:?}");
-        assert!(sizes[0].1 <= 512, "{sizes:?}");
+        // 512 before the diagnosis timeline (120 bytes: the frames and
+        // times of the FINs, the first RST and the client's last turn).
+        assert!(sizes[0].1 <= 640, "{sizes:?}");
     }
 
     fn seg(seq: u32, ack: u32, flags: u8, payload: &[u8]) -> TcpSegment<'_> {
@@ -449,10 +476,10 @@ mod tests {
         let s = Direction::ServerToClient;
         // The request's first 5 bytes are missing; 40 bytes wait out of order.
         let req = b"GET / HTTP/1.1\r\nHost: a\r\nX-Long: 0123456789012345\r\n\r\n";
-        d.segment(0, c, &seg(999, 0, 0x02, b""), b"");
-        d.segment(1, c, &seg(1005, 1, ACK, &req[5..]), &req[5..]);
-        d.segment(2, s, &seg(1, 1000, ACK, b""), b"");
-        d.segment(3, c, &seg(1000, 1, ACK, &req[..5]), &req[..5]);
+        d.segment(0, Timestamp(0), c, &seg(999, 0, 0x02, b""), b"");
+        d.segment(1, Timestamp(0), c, &seg(1005, 1, ACK, &req[5..]), &req[5..]);
+        d.segment(2, Timestamp(0), s, &seg(1, 1000, ACK, b""), b"");
+        d.segment(3, Timestamp(0), c, &seg(1000, 1, ACK, &req[..5]), &req[..5]);
         let r = d.finish();
         assert!(r.streams[0].window_overflow, "{:?}", r.streams);
         assert!(!r.streams[1].window_overflow);

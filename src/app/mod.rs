@@ -12,6 +12,7 @@ pub mod interactive;
 pub mod negotiation;
 #[cfg(test)]
 mod tests;
+pub mod timeline;
 pub mod tls;
 
 pub use connection::{

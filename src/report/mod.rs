@@ -19,6 +19,7 @@
 //! [`Warning`]s for the caller to print.
 
 pub mod carried;
+pub mod diagnosis;
 pub mod expect;
 pub mod json;
 mod line;

@@ -286,7 +286,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// The key log, with a word on stderr for the lines it could not use
 /// (a wrong file given as a key log shows up here, not as silent misses).
-fn read_keylog(path: &std::path::Path) -> anyhow::Result<wirelab::tls_decrypt::KeyLog> {
+pub(crate) fn read_keylog(path: &std::path::Path) -> anyhow::Result<wirelab::tls_decrypt::KeyLog> {
     let text = std::fs::read(path)
         .with_context(|| format!("cannot read the key log {}", path.display()))?;
     let keylog = wirelab::tls_decrypt::KeyLog::parse(&text);

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod completions;
+mod diagnose;
 mod flags;
 mod manual;
 mod negotiate;
@@ -45,6 +46,8 @@ enum Command {
     Serve(serve::Args),
     /// Classify every TCP connection's teardown in a capture file or live.
     Analyze(analyze::Args),
+    /// Why each RST in a capture happened, and whether it mattered.
+    Diagnose(diagnose::Args),
     /// Cause a teardown, capture it, classify it and explain it.
     Reset(reset::Args),
     /// Show how a client and the server chose HTTP/2, from a capture.
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Analyze(args) => analyze::run(args),
+        Command::Diagnose(args) => diagnose::run(args),
         Command::Reset(args) => reset::run(args),
         Command::Negotiate(args) => negotiate::run(args),
         Command::Completions(args) => completions::run(args, Cli::command()),

@@ -1,0 +1,133 @@
+//! The frames that decided a diagnosis, each with what it shows, in one
+//! line (a frame comment in a capture, a line in a ladder).
+
+use std::fmt;
+
+use crate::teardown::Role;
+
+use super::cause::{Cause, CauseKind};
+use super::facts::Facts;
+
+/// What one deciding frame shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Witness {
+    /// The client's SYN that a RST answered.
+    SynRefused,
+    /// A side's FIN.
+    Fin(Role),
+    /// The last payload before the connection went quiet.
+    QuietSince,
+    /// A request (method and target, when decoded) that drew no response.
+    UnansweredRequest(Option<(String, String)>),
+    /// The peer's data after the sender's FIN.
+    DataAfterFin(Role),
+    /// The first segment of a connection whose other side answered only
+    /// with RST.
+    NoConnection(Role),
+    /// The RST itself, with the cause it was given.
+    Rst(Role, CauseKind),
+}
+
+/// One deciding frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// Its number.
+    pub frame: u64,
+    /// What it shows.
+    pub witness: Witness,
+}
+
+impl fmt::Display for Witness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Witness::SynRefused => {
+                f.write_str("the client's SYN, answered by RST: nothing listening")
+            }
+            Witness::Fin(r) => write!(f, "the {r}'s FIN: it had finished sending"),
+            Witness::QuietSince => f.write_str("the last bytes before the connection went idle"),
+            Witness::UnansweredRequest(Some((m, t))) => {
+                write!(
+                    f,
+                    "request {m} {t} reaches the server; it is never answered"
+                )
+            }
+            Witness::UnansweredRequest(None) => {
+                f.write_str("a request reaches the server; it is never answered")
+            }
+            Witness::DataAfterFin(r) => {
+                write!(f, "the {r} sends data after the other side's FIN")
+            }
+            Witness::NoConnection(r) => write!(
+                f,
+                "the {r} sends on a 4-tuple whose other side answers only with RST"
+            ),
+            Witness::Rst(r, k) => write!(f, "RST by the {r}: {k} ({})", k.rule()),
+        }
+    }
+}
+
+pub(super) fn collect(f: &Facts<'_>, cause: &Cause) -> Vec<Evidence> {
+    let peer = match f.rst.sender {
+        Role::Client => Role::Server,
+        Role::Server => Role::Client,
+    };
+    let mut out = vec![Evidence {
+        frame: f.rst.frame,
+        witness: Witness::Rst(f.rst.sender, cause.kind()),
+    }];
+    let mut push = |frame: Option<u64>, witness| {
+        if let Some(frame) = frame {
+            out.push(Evidence { frame, witness });
+        }
+    };
+    let request = |n: usize| {
+        f.exchanges()
+            .get(n)
+            .and_then(|e| e.method.clone().zip(e.target.clone()))
+    };
+    match cause {
+        Cause::Refused => push(f.t.frames.syn, Witness::SynRefused),
+        Cause::AfterBothFins => {
+            push(f.fin_before(Role::Client), Witness::Fin(Role::Client));
+            push(f.fin_before(Role::Server), Witness::Fin(Role::Server));
+        }
+        Cause::KeepAliveRace(r) => {
+            push(r.quiet_since.map(|m| m.frame.get()), Witness::QuietSince);
+            push(
+                Some(r.request.frame.get()),
+                Witness::UnansweredRequest(request(r.exchange)),
+            );
+            push(f.fin_before(Role::Server), Witness::Fin(Role::Server));
+        }
+        Cause::DataAfterClose { .. } => {
+            push(f.fin_before(f.rst.sender), Witness::Fin(f.rst.sender));
+            let i = super::facts::role_index(peer);
+            push(
+                f.timeline()
+                    .and_then(|t| t.last_payload[i])
+                    .map(|m| m.frame.get()),
+                Witness::DataAfterFin(peer),
+            );
+        }
+        Cause::NoSocket { .. } => push(Some(f.t.frames.first), Witness::NoConnection(peer)),
+        Cause::ClosedWithUnreadData { .. } | Cause::LingerZeroAbort => {
+            push(f.fin_before(peer), Witness::Fin(peer));
+        }
+        Cause::AfterCloseNotify | Cause::Unknown(_) => {}
+    }
+    // Unanswered requests are evidence whatever the cause: they are what
+    // the client lost. Their first segment is known for the last one only
+    // (the client's latest turn).
+    if let (Some(&last), Some(turn)) = (
+        f.unanswered.last(),
+        f.timeline().and_then(|t| t.client_turn),
+    ) && !matches!(cause, Cause::KeepAliveRace(_))
+        && last + 1 == f.exchanges().len()
+    {
+        push(
+            Some(turn.start.frame.get()),
+            Witness::UnansweredRequest(request(last)),
+        );
+    }
+    out
+}

@@ -1,0 +1,276 @@
+//! `lab diagnose`'s words: one paragraph per RST that matters (what
+//! happened, the deciding frames, what the client saw, the fix), the rest
+//! counted by cause, and a summary that puts the harmful count first.
+//! The JSON document is in `diagnosis/json.rs`.
+
+pub mod json;
+
+use std::fmt::Write as _;
+
+use crate::diagnose::{Cause, Diagnosis, Impact, KeepAliveRace, Tally, UnknownShape, UnreadProof};
+use crate::teardown::Role;
+
+/// Uncertain RSTs told in full before the rest are only counted.
+pub const UNCERTAIN_SHOWN: usize = 10;
+
+fn peer(r: Role) -> Role {
+    match r {
+        Role::Client => Role::Server,
+        Role::Server => Role::Client,
+    }
+}
+
+fn seconds(ns: i64) -> String {
+    format!("{:.3} s", ns as f64 / 1e9)
+}
+
+/// What happened, in a sentence or two.
+pub fn what_happened(d: &Diagnosis) -> String {
+    let s = d.rst.sender;
+    let p = peer(s);
+    match &d.cause {
+        Cause::ClosedWithUnreadData {
+            proof: UnreadProof::Unacknowledged,
+            bytes,
+        } => format!(
+            "The {s} reset the connection with {bytes} bytes from the {p} that it had received \
+             and never acknowledged: it closed with unread data, which Linux sends as RST \
+             instead of FIN."
+        ),
+        Cause::ClosedWithUnreadData {
+            proof: UnreadProof::Unanswered,
+            bytes,
+        } => format!(
+            "The server reset the connection with {} request(s) ({bytes} bytes) received and \
+             never answered: it closed with them unread, which Linux sends as RST instead of FIN \
+             (an application that read them and then aborted sends the same packets).",
+            d.unanswered.len()
+        ),
+        Cause::DataAfterClose { bytes } => format!(
+            "The {s} had closed (FIN); the {p} then sent {bytes} more bytes, and a socket that \
+             can no longer read answers new data with RST."
+        ),
+        Cause::NoSocket { bytes } => format!(
+            "The {s} sent nothing but RST: it had no connection for this 4-tuple (a reboot, a \
+             NAT, conntrack or idle timer that dropped it, or the capture began after the {s} \
+             last spoke); {bytes} bytes from the {p} reached no socket."
+        ),
+        Cause::Refused => format!("Nothing listened on {}: the SYN drew a RST.", d.server),
+        Cause::LingerZeroAbort => format!(
+            "The {s} aborted without FIN and nothing the packets show was left unread: the \
+             SO_LINGER {{on, 0}} shape. Packets cannot tell it from an application abort, nor \
+             from a close with bytes its kernel had acknowledged and its application never \
+             read; the {s}'s counters can (TcpExtTCPAbortOnClose: unread data; \
+             TcpExtTCPAbortOnData: linger 0)."
+        ),
+        Cause::AfterBothFins => "Both sides had closed with FIN; the RST answered a segment \
+                                 that came after (a late ACK or retransmission to a socket \
+                                 already gone)."
+            .into(),
+        Cause::AfterCloseNotify => {
+            "TLS had closed (the server's close_notify) before TCP's RST: the application had \
+             finished."
+                .into()
+        }
+        Cause::KeepAliveRace(r) => race_text(d, r),
+        Cause::Unknown(UnknownShape::HandshakeAbort) => format!(
+            "The {s} reset during the handshake: a SYN scan's shape, or a connect() given up."
+        ),
+        Cause::Unknown(UnknownShape::AfterOwnFin) => format!(
+            "The {s} had closed (FIN) and later reset though nothing new arrived (a FIN-WAIT \
+             timeout, or an abort after shutdown())."
+        ),
+        Cause::Unknown(UnknownShape::Unrecorded) => {
+            "The capture holds too little of this connection to say why.".into()
+        }
+    }
+}
+
+fn race_text(d: &Diagnosis, r: &KeepAliveRace) -> String {
+    let request = d
+        .unanswered
+        .last()
+        .and_then(|_| {
+            match &d.evidence.iter().find_map(|e| match &e.witness {
+                crate::diagnose::Witness::UnansweredRequest(q) => Some(q.clone()),
+                _ => None,
+            }) {
+                Some(Some((m, t))) => Some(format!("{m} {t}")),
+                _ => None,
+            }
+        })
+        .unwrap_or_else(|| "its next request".into());
+    let idle = r
+        .idle_gap_ns()
+        .map_or_else(|| "an unknown time".into(), seconds);
+    let when = if r.after_fin {
+        format!(
+            "arrived {} after the server's FIN",
+            seconds(-r.request_to_close_ns())
+        )
+    } else {
+        format!(
+            "arrived {} before the server's RST",
+            seconds(r.request_to_close_ns())
+        )
+    };
+    format!(
+        "Keep-alive race: the server closed the connection after it had been idle for {idle} \
+         (the idle gap: compare it with the client's or load balancer's idle timeout), and \
+         the client's {request} {when}; the RST destroyed it."
+    )
+}
+
+/// The fix.
+pub fn fix(d: &Diagnosis) -> &'static str {
+    match &d.cause {
+        Cause::ClosedWithUnreadData { .. } => {
+            "read the request to its end before closing, or half-close (shutdown SHUT_WR) and \
+             read until the peer's FIN before close() (the lingering close, RFC 9112 §9.6)"
+        }
+        Cause::DataAfterClose { .. } => {
+            "the peer must stop sending once told the connection closes (HTTP: a `Connection: \
+             close` response); the closing side can drain for a while after its FIN (RFC 9112 \
+             §9.6)"
+        }
+        Cause::NoSocket { .. } => {
+            "compare the idle timeouts along the path (NAT, firewall, load balancer) with the \
+             connection's idle time; TCP keep-alive probes shorter than the smallest keep the \
+             state alive"
+        }
+        Cause::Refused => "start the server, or correct the address or port",
+        Cause::LingerZeroAbort => {
+            "close with FIN: drop SO_LINGER {on, 0}, and read what the peer sent before closing"
+        }
+        Cause::KeepAliveRace(_) => {
+            "make the server's idle timeout longer than the client's (or its pool's, or the \
+             load balancer's), or end the connection explicitly first (`Connection: close` on \
+             the last response; HTTP/2: GOAWAY); a client may retry only idempotent requests \
+             (RFC 9110 §9.2.2)"
+        }
+        Cause::AfterBothFins | Cause::AfterCloseNotify => "none needed",
+        Cause::Unknown(_) => "none known from the packets",
+    }
+}
+
+/// What the client saw.
+pub fn client_saw(d: &Diagnosis) -> String {
+    let mut parts = Vec::new();
+    if let Some(r) = &d.response {
+        let req = r
+            .request
+            .as_ref()
+            .map_or_else(String::new, |(m, t)| format!(" to {m} {t}"));
+        parts.push(match r.acknowledged {
+            Some(true) => format!(
+                "the client's TCP acknowledged the whole {}{req} before the RST (so it got \
+                 it; a Linux client can still read it after the RST)",
+                r.status
+            ),
+            Some(false) => format!(
+                "the {}{req} was not acknowledged whole before the RST: the client may never \
+                 have seen it",
+                r.status
+            ),
+            None => format!(
+                "a {}{req} was sent; the packets cannot tell whether it arrived",
+                r.status
+            ),
+        });
+    }
+    match d.unanswered.len() {
+        0 => {}
+        1 => parts.push("one request got no response".into()),
+        n => parts.push(format!("{n} requests got no response")),
+    }
+    if parts.is_empty() {
+        parts.push("no HTTP response was decoded".into());
+    }
+    let mut s = parts.join("; ");
+    if let Some(first) = s.get(..1) {
+        s.replace_range(..1, &first.to_uppercase());
+    }
+    s + "."
+}
+
+/// One RST in full.
+pub fn paragraph(d: &Diagnosis, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "{} #{} {} → {}  {} by the {}, frame {}",
+        d.impact.name().to_uppercase(),
+        d.id,
+        d.client,
+        d.server,
+        d.cause.kind(),
+        d.rst.sender,
+        d.rst.frame
+    );
+    let _ = writeln!(out, "  {}", what_happened(d));
+    let _ = writeln!(out, "  Why it matters: {}.", d.impact);
+    let _ = writeln!(out, "  Client: {}", client_saw(d));
+    let _ = writeln!(out, "  Fix: {}.", fix(d));
+    let _ = writeln!(
+        out,
+        "  Phase: {} (wirelab), {} (Cloudflare Radar). Rule: {}.",
+        d.rst.phase.name(),
+        d.radar,
+        d.cause.kind().rule()
+    );
+    for e in &d.evidence {
+        let _ = writeln!(out, "    frame {:>6}  {}", e.frame, e.witness);
+    }
+}
+
+/// The whole terminal report: harmful paragraphs, then the uncertain
+/// ones (the first [`UNCERTAIN_SHOWN`]), then the benign counted, then
+/// the summary line.
+pub fn render(diagnoses: &[Diagnosis], tally: &Tally) -> String {
+    let mut out = String::new();
+    for d in diagnoses.iter().filter(|d| d.impact.is_harmful()) {
+        paragraph(d, &mut out);
+        out.push('\n');
+    }
+    let uncertain: Vec<&Diagnosis> = diagnoses
+        .iter()
+        .filter(|d| matches!(d.impact, Impact::Uncertain(_)))
+        .collect();
+    for d in uncertain.iter().take(UNCERTAIN_SHOWN) {
+        paragraph(d, &mut out);
+        out.push('\n');
+    }
+    if uncertain.len() > UNCERTAIN_SHOWN {
+        let _ = writeln!(
+            out,
+            "({} more uncertain RSTs, counted below; `--format json` lists them all)\n",
+            uncertain.len() - UNCERTAIN_SHOWN
+        );
+    }
+    let counted = |column: usize| -> String {
+        tally
+            .causes()
+            .filter(|(_, n)| n[column] > 0)
+            .map(|(k, n)| format!("{k} {}", n[column]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if tally.benign > 0 {
+        let _ = writeln!(out, "BENIGN {}: {}", tally.benign, counted(2));
+    }
+    if tally.uncertain > 0 {
+        let _ = writeln!(out, "UNCERTAIN {}: {}", tally.uncertain, counted(1));
+    }
+    if tally.harmful > 0 {
+        let _ = writeln!(out, "HARMFUL {}: {}", tally.harmful, counted(0));
+    }
+    let _ = writeln!(
+        out,
+        "{} harmful, {} uncertain, {} benign RST(s) in {} connection(s) ({} without RST)",
+        tally.harmful,
+        tally.uncertain,
+        tally.benign,
+        tally.connections,
+        tally.connections - tally.rsts
+    );
+    out
+}
