@@ -139,12 +139,16 @@ fn cid(r: &mut Reader<'_>, field: &'static str, limit: usize) -> Result<Connecti
 }
 
 /// The first packet of `bytes` and how many bytes it takes.
-pub fn packet(bytes: &[u8]) -> Result<Packet<'_>, QuicError> {
+///
+/// `greased`: the packet's receiver advertised grease_quic_bit (RFC 9287
+/// §3), so its sender may clear the fixed bit, which is then no sign of
+/// something that is not QUIC.
+pub fn packet(bytes: &[u8], greased: bool) -> Result<Packet<'_>, QuicError> {
     let mut r = Reader::new(bytes);
     let first = r.u8("first byte")?;
     if first & 0x80 == 0 {
         // RFC 9000 §17.3.1: the fixed bit is 1 in a short header too.
-        if first & 0x40 == 0 {
+        if first & 0x40 == 0 && !greased {
             return Err(QuicError::FixedBit(first));
         }
         return Ok(Packet {
@@ -187,7 +191,7 @@ pub fn packet(bytes: &[u8]) -> Result<Packet<'_>, QuicError> {
             pn_offset: 0,
         });
     }
-    if first & 0x40 == 0 {
+    if first & 0x40 == 0 && !greased {
         return Err(QuicError::FixedBit(first));
     }
     let kind = LongType::from_bits(version, (first >> 4) & 3);
@@ -245,15 +249,15 @@ pub fn packet(bytes: &[u8]) -> Result<Packet<'_>, QuicError> {
 }
 
 /// Every packet coalesced in a datagram's payload (RFC 9000 §12.2), up to
-/// the first one that does not parse.
-pub fn datagram(mut bytes: &[u8]) -> Datagram<'_> {
+/// the first one that does not parse; `greased` as for [`packet`].
+pub fn datagram(mut bytes: &[u8], greased: bool) -> Datagram<'_> {
     let mut d = Datagram::default();
     while !bytes.is_empty() {
         if !d.packets.is_empty() && bytes.iter().all(|&b| b == 0) {
             d.trailing_zeros = bytes.len();
             break;
         }
-        match packet(bytes) {
+        match packet(bytes, greased) {
             Ok(p) => {
                 let n = p.bytes.len();
                 d.packets.push(p);

@@ -1,8 +1,9 @@
 //! Transport parameters (RFC 9000 §18): a sequence of (id, length, value),
 //! ids and lengths as varints, carried in the TLS extension
 //! quic_transport_parameters (RFC 9001 §8.2). The ones of §18.2 are decoded;
-//! others (grease ids 31·N+27 of §18.1, extensions such as RFC 9368's
-//! version_information) are kept by id and length.
+//! so are RFC 9368's version_information and RFC 9287's grease_quic_bit;
+//! others (grease ids 31·N+27 of §18.1, other extensions) are kept by id
+//! and length.
 
 use super::reader::Reader;
 use super::{ConnectionId, QuicError, Version};
@@ -52,6 +53,9 @@ pub enum TransportParameter {
         /// Available Versions.
         available: Vec<Version>,
     },
+    /// 0x2ab2 (RFC 9287 §3): the fixed bit may be cleared in packets to
+    /// this side.
+    GreaseQuicBit,
     /// Any other id, with its value's length.
     Other {
         /// The id.
@@ -135,6 +139,13 @@ fn parameter(id: u64, v: &[u8]) -> Result<TransportParameter, QuicError> {
                 available: vs.collect(),
             }
         }
+        0x2ab2 if v.is_empty() => P::GreaseQuicBit,
+        0x2ab2 => {
+            return Err(QuicError::Parameter {
+                id,
+                why: "grease_quic_bit has no value",
+            });
+        }
         _ => P::Other { id, len: v.len() },
     })
 }
@@ -193,6 +204,7 @@ impl TransportParameter {
             P::InitialSourceConnectionId(_) => "initial_source_connection_id",
             P::RetrySourceConnectionId(_) => "retry_source_connection_id",
             P::VersionInformation { .. } => "version_information",
+            P::GreaseQuicBit => "grease_quic_bit",
             P::Other { id, .. } => return format!("0x{id:x}"),
         }
         .to_owned()
@@ -216,7 +228,7 @@ impl TransportParameter {
             | P::InitialMaxStreamsUni(v)
             | P::AckDelayExponent(v)
             | P::ActiveConnectionIdLimit(v) => v.to_string(),
-            P::DisableActiveMigration => String::new(),
+            P::DisableActiveMigration | P::GreaseQuicBit => String::new(),
             P::PreferredAddress(len) | P::Other { len, .. } => format!("{len} bytes"),
             P::VersionInformation { chosen, available } => {
                 let av: Vec<String> = available.iter().map(Version::to_string).collect();

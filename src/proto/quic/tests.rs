@@ -47,7 +47,7 @@ fn server_initial_of_rfc_9001_appendix_a3_opens() {
          022f8ef4cdd93795d77d06edbb7aaf2f58891850abbdca3d20398c276456cbc4
          2158407dd074ee",
     );
-    let d = header::datagram(&packet);
+    let d = header::datagram(&packet, false);
     assert_eq!(d.error, None);
     assert_eq!(d.packets.len(), 1);
     let p = &d.packets[0];
@@ -85,7 +85,7 @@ fn server_initial_of_rfc_9001_appendix_a3_opens() {
 #[test]
 fn retry_of_rfc_9001_appendix_a4_has_a_valid_tag() {
     let retry = hex("ff000000010008f067a5502a4262b5746f6b656e04a265ba2eff4d829058fb3f0f2496ba");
-    let p = header::packet(&retry).unwrap();
+    let p = header::packet(&retry, false).unwrap();
     let PacketHeader::Retry { token, scid, .. } = &p.header else {
         panic!("{:?}", p.header)
     };
@@ -103,13 +103,21 @@ fn retry_of_rfc_9001_appendix_a4_has_a_valid_tag() {
 fn bad_input_is_an_error_never_a_panic() {
     // Not QUIC: the fixed bit is 0.
     assert_eq!(
-        header::packet(&[0x80, 0, 0, 0, 1, 0, 0]),
+        header::packet(&[0x80, 0, 0, 0, 1, 0, 0], false),
         Err(QuicError::FixedBit(0x80))
     );
-    assert_eq!(header::packet(&[0x00, 1, 2]), Err(QuicError::FixedBit(0)));
+    assert_eq!(
+        header::packet(&[0x00, 1, 2], false),
+        Err(QuicError::FixedBit(0))
+    );
+    // Unless the receiver asked for a greased QUIC bit (RFC 9287).
+    assert_eq!(
+        header::packet(&[0x00, 1, 2], true).unwrap().header,
+        PacketHeader::Short
+    );
     // A truncated Initial: the header stops inside the SCID.
     assert!(matches!(
-        header::packet(&hex("c000000001 04 01020304 08 0102")),
+        header::packet(&hex("c000000001 04 01020304 08 0102"), false),
         Err(QuicError::Truncated {
             field: "Source Connection ID",
             ..
@@ -117,7 +125,7 @@ fn bad_input_is_an_error_never_a_panic() {
     ));
     // A coalesced length that overruns the datagram.
     let overrun = hex("c000000001 00 00 00 4100 01020304");
-    let d = header::datagram(&overrun);
+    let d = header::datagram(&overrun, false);
     assert_eq!(
         d.error,
         Some(QuicError::LengthOverrun {
@@ -127,7 +135,7 @@ fn bad_input_is_an_error_never_a_panic() {
     );
     // An unknown version: the invariants only, and no keys.
     let unknown = hex("c01a2a3a4a 01 aa 00 ffff");
-    let p = header::packet(&unknown).unwrap();
+    let p = header::packet(&unknown, false).unwrap();
     assert!(matches!(p.header, PacketHeader::UnknownVersion { .. }));
     assert!(matches!(
         InitialKeys::new(Version(0x1a2a3a4a), &[1]),
@@ -135,12 +143,12 @@ fn bad_input_is_an_error_never_a_panic() {
     ));
     // A connection ID longer than v1 allows.
     assert_eq!(
-        header::packet(&hex("c000000001 15")),
+        header::packet(&hex("c000000001 15"), false),
         Err(QuicError::ConnectionIdLength(21))
     );
     // An Initial too short for the header protection sample.
     let short = hex("c000000001 00 00 00 05 0102030405");
-    let p = header::packet(&short).unwrap();
+    let p = header::packet(&short, false).unwrap();
     let keys = InitialKeys::new(Version::V1, &[]).unwrap();
     assert!(matches!(
         keys.open(Side::Client, &p, None),
