@@ -120,6 +120,11 @@ fn tls_decrypt_records_corpus_and_crashers_replay() {
 }
 
 #[test]
+fn quic_initial_corpus_and_crashers_replay() {
+    replay_target("quic_initial", fuzzing::quic_initial);
+}
+
+#[test]
 fn tls_records_corpus_and_crashers_replay() {
     replay_target("tls_records", fuzzing::tls_records);
 }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::app::quic::{QuicReport, QuicTracker};
 use crate::app::{AppOptions, AppReport, ConnectionDecoder, Direction};
 use crate::capture::Timestamp;
 use crate::flow::{Applied, Connection};
@@ -35,6 +36,8 @@ impl Hasher for IdHasher {
 pub(super) struct AppStage {
     opts: AppOptions,
     open: HashMap<u64, Box<ConnectionDecoder>, BuildHasherDefault<IdHasher>>,
+    /// QUIC connections, kept here: the flow table keeps no UDP flows.
+    quic: QuicTracker,
 }
 
 impl AppStage {
@@ -42,6 +45,7 @@ impl AppStage {
         AppStage {
             opts,
             open: HashMap::default(),
+            quic: QuicTracker::default(),
         }
     }
 
@@ -73,10 +77,28 @@ impl AppStage {
         decoder.segment(frame, ts, sender, seg, payload);
     }
 
-    /// A UDP datagram, with its captured payload. No decoder reads UDP
-    /// yet; QUIC's Initial packets (RFC 9000 §17.2.2, issue 16) will be
-    /// handed to one from here, as segments are to a connection's decoder.
-    pub(super) fn datagram(&mut self, _frame: u64, _d: &UdpDatagram<'_>, _payload: &[u8]) {}
+    /// A UDP datagram, with its captured payload.
+    pub(super) fn datagram(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        d: &UdpDatagram<'_>,
+        payload: &[u8],
+    ) {
+        self.quic_datagram(frame, ts, d, payload);
+    }
+
+    /// QUIC's share of the datagrams: those that open a QUIC connection
+    /// (RFC 9000 §17.2.2) and the rest between the same two endpoints.
+    fn quic_datagram(&mut self, frame: u64, ts: Timestamp, d: &UdpDatagram<'_>, payload: &[u8]) {
+        self.quic.datagram(frame, ts, d.src, d.dst, payload);
+    }
+
+    /// The QUIC connections at the end of the input; `end` is the network
+    /// time then, against which idle timeouts are judged.
+    pub(super) fn finish_quic(&mut self, end: Timestamp) -> Vec<QuicReport> {
+        std::mem::take(&mut self.quic).finish(end)
+    }
 
     /// The report of a connection the table handed out.
     pub(super) fn finish(&mut self, c: &Connection) -> Option<Box<AppReport>> {

@@ -151,6 +151,9 @@ impl Analyzer {
             let a = app.as_mut().and_then(|s| s.finish(c));
             deliver(scope, summary, on, c, a)
         });
+        if let Some(app) = app {
+            summary.quic = app.finish_quic(table.network_time());
+        }
         let mut summary = totals(
             self.summary,
             self.decoder.counts,
@@ -213,7 +216,7 @@ pub(super) fn apply(
         Kind::Udp(d) => {
             table.advance_to(p.number, p.ts, &mut out);
             if let Some(app) = app {
-                app.datagram(p.number, &d.head, payload_of(payloads, d.payload));
+                app.datagram(p.number, p.ts, &d.head, payload_of(payloads, d.payload));
             }
         }
         // Zeek's network time moves with every packet it reads, TCP or not,

@@ -20,6 +20,7 @@ use std::mem;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use crate::app::AppReport;
+use crate::app::quic::QuicReport;
 use crate::capture::FrameSource;
 use crate::flow::{Connection, FlowAnomalies, FlowTable};
 use crate::report::Summary;
@@ -54,8 +55,8 @@ const RECORD_AHEAD: usize = 8;
 
 /// How the two threads ended: normally, or never started.
 enum Ended {
-    /// The read's outcome, the table's anomalies and its peak.
-    Piped(Result<(), Error>, (FlowAnomalies, u64)),
+    /// The read's outcome and how the flow thread ended.
+    Piped(Result<(), Error>, FlowEnd),
     /// The system refused a thread: the table is back, to go on alone.
     Alone(Box<(FlowTable, Option<AppStage>)>),
 }
@@ -65,6 +66,10 @@ enum Ended {
 /// allocated (and typed) from one use to the next, so the decoder writes
 /// each packet in place.
 type Batch = (Vec<Packet>, usize, Payloads);
+
+/// The flow thread's end: the table's anomalies, its peak, and the QUIC
+/// connections of the application stage (none after a read error).
+type FlowEnd = (FlowAnomalies, u64, Vec<QuicReport>);
 
 /// A connection the table removed, with its application report.
 type Done = (Connection, Option<Box<AppReport>>);
@@ -110,7 +115,7 @@ pub(super) fn run<S: FrameSource + ?Sized>(
             .name("lab-flow".into())
             .spawn_scoped(s, move || match table_rx.recv() {
                 Ok((table, app)) => flow_thread(table, app, peak, full_rx, back_tx, spare_rx),
-                Err(_) => (FlowAnomalies::default(), peak),
+                Err(_) => (FlowAnomalies::default(), peak, Vec::new()),
             });
         let Ok(flow) = spawned else {
             return Ended::Alone(Box::new((table, app)));
@@ -188,7 +193,7 @@ pub(super) fn run<S: FrameSource + ?Sized>(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         Ended::Piped(outcome, flow)
     });
-    let (outcome, (anomalies, peak)) = match ended {
+    let (outcome, (anomalies, peak, quic)) = match ended {
         Ended::Piped(outcome, flow) => (outcome, flow),
         Ended::Alone(alone) => {
             let (table, app) = *alone;
@@ -209,6 +214,7 @@ pub(super) fn run<S: FrameSource + ?Sized>(
     outcome?;
     let unfilterable = decoder.filter_verdict()?;
     summary.peak_open = peak;
+    summary.quic = quic;
     let mut summary = totals(summary, decoder.counts, source.anomalies(), &anomalies);
     summary.unfilterable = unfilterable;
     Ok(summary)
@@ -217,7 +223,7 @@ pub(super) fn run<S: FrameSource + ?Sized>(
 /// The flow thread: packets through the table until an empty batch marks
 /// the end of the input (or the calling thread stops sending after an
 /// error). Finished connections go back as
-/// copies, at the latest after each batch. Returns the table's anomalies and
+/// copies, at the latest after each batch. Returns the table's anomalies,
 /// the most connections it held at once (from `peak` on).
 fn flow_thread(
     mut table: FlowTable,
@@ -226,7 +232,7 @@ fn flow_thread(
     full: Receiver<Batch>,
     back: SyncSender<Back>,
     spare: Receiver<Vec<Done>>,
-) -> (FlowAnomalies, u64) {
+) -> FlowEnd {
     let mut done: Vec<Done> = Vec::new();
     // Sends the finished connections gathered so far; false when the
     // calling thread is gone (it panicked).
@@ -269,13 +275,13 @@ fn flow_thread(
             gone |= !flush(&mut done);
         }
         if gone || back.send(Back::Empty(batch, payloads)).is_err() {
-            return (*table.anomalies(), peak);
+            return (*table.anomalies(), peak, Vec::new());
         }
     }
     if !ended {
         // A read error: the calling thread returns it, as `Analyzer`'s
         // caller would, without ending the connections still open.
-        return (*table.anomalies(), peak);
+        return (*table.anomalies(), peak, Vec::new());
     }
     table.finish(&mut |c| {
         let a = app.as_mut().and_then(|s| s.finish(c));
@@ -287,5 +293,9 @@ fn flow_thread(
     if !done.is_empty() {
         let _ = flush(&mut done);
     }
-    (*table.anomalies(), peak)
+    let quic = app
+        .as_mut()
+        .map(|a| a.finish_quic(table.network_time()))
+        .unwrap_or_default();
+    (*table.anomalies(), peak, quic)
 }

@@ -10,6 +10,7 @@ pub mod http1;
 pub mod in_flight;
 pub mod interactive;
 pub mod negotiation;
+pub mod quic;
 #[cfg(test)]
 mod tests;
 pub mod timeline;

@@ -110,6 +110,12 @@ impl FlowTable {
         self.fire_if_due(emit);
     }
 
+    /// Network time: the latest packet's, or the wall clock's in live
+    /// captures.
+    pub fn network_time(&self) -> Timestamp {
+        Timestamp(self.now)
+    }
+
     /// [`FlowTable::advance`] to the time of packet `frame`. Network time
     /// never goes back (Zeek's `dispatch_packet`): a packet older than it
     /// leaves it where it is, and is noted in the anomalies.

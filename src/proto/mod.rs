@@ -6,4 +6,5 @@
 
 pub mod h2;
 pub mod hpack;
+pub mod quic;
 pub mod tls;

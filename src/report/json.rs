@@ -10,6 +10,7 @@
 
 mod app;
 mod pretty;
+mod quic;
 
 use std::io::{self, Write};
 use std::sync::mpsc;
@@ -30,6 +31,8 @@ pub const VERSION: u32 = 1;
 struct Document<'a> {
     version: u32,
     connections: Vec<ConnectionView<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    quic: Vec<quic::QuicView>,
     summary: &'a Summary,
 }
 
@@ -163,6 +166,7 @@ pub fn render(report: &Report) -> String {
     let doc = Document {
         version: VERSION,
         connections: report.connections.iter().map(ConnectionView::of).collect(),
+        quic: report.summary.quic.iter().map(quic::QuicView::of).collect(),
         summary: &report.summary,
     };
     // Serializing these plain structs cannot fail.
@@ -327,14 +331,18 @@ fn write_start(out: &mut impl Write) -> io::Result<()> {
     write!(out, "{{\n  \"version\": {VERSION},\n  \"connections\": [")
 }
 
-/// The end of the connections array (`any`: it was not empty) and the
-/// summary.
+/// The end of the connections array (`any`: it was not empty), the QUIC
+/// connections when there were any, and the summary.
 fn write_tail(out: &mut impl Write, any: bool, summary: &Summary) -> io::Result<()> {
-    out.write_all(if any {
-        b"\n  ],\n  \"summary\": "
-    } else {
-        b"],\n  \"summary\": "
-    })?;
+    out.write_all(if any { b"\n  ]" } else { b"]" })?;
+    if !summary.quic.is_empty() {
+        out.write_all(b",\n  \"quic\": ")?;
+        let views: Vec<quic::QuicView> = summary.quic.iter().map(quic::QuicView::of).collect();
+        let mut buf = Vec::with_capacity(4096);
+        let _ = serde_json::to_writer_pretty(&mut buf, &views);
+        write_indented(out, &buf, b"  ", false)?;
+    }
+    out.write_all(b",\n  \"summary\": ")?;
     let mut buf = Vec::with_capacity(2048);
     let _ = serde_json::to_writer_pretty(&mut buf, summary);
     // The value of a member one level deep: its first line follows the key.
@@ -361,6 +369,26 @@ fn write_indented(out: &mut impl Write, text: &[u8], indent: &[u8], first: bool)
 /// document (JSON Lines and live mode print one per finished connection).
 pub fn line(c: &ConnectionReport) -> String {
     serde_json::to_string(&ConnectionView::of(c)).unwrap_or_default()
+}
+
+/// The QUIC connections as JSON Lines, `{"version": 1, "quic": {...}}`
+/// each, written before the summary's line.
+pub fn quic_lines(s: &Summary) -> Vec<String> {
+    #[derive(Serialize)]
+    struct One {
+        version: u32,
+        quic: quic::QuicView,
+    }
+    s.quic
+        .iter()
+        .map(|q| {
+            serde_json::to_string(&One {
+                version: VERSION,
+                quic: quic::QuicView::of(q),
+            })
+            .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// The summary as a single-line JSON object `{"version": 1, "summary": {...}}`

@@ -346,6 +346,11 @@ pub struct Summary {
     /// What the application stage did, when decoding was on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decode: Option<DecodeCounts>,
+    /// The QUIC connections, when decoding was on (the flow table keeps no
+    /// UDP flows, so they come with the totals). Written as their own
+    /// member, never inside the summary.
+    #[serde(skip)]
+    pub quic: Vec<crate::app::quic::QuicReport>,
 }
 
 /// The application stage's totals over the connections in scope.

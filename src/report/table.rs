@@ -8,6 +8,7 @@
 //! summary does (`summary.rs`).
 
 mod fit;
+mod quic;
 mod summary;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
@@ -135,9 +136,17 @@ pub fn render_styled(report: &Report, style: &Style) -> String {
     } else {
         out.push_str(&carried);
     }
+    out.push_str(&quic_section(&report.summary, style));
     out.push_str(&summary(&report.summary, style));
     out.push('\n');
     out
+}
+
+/// The QUIC connections' sentences, for the table's two renderers (empty
+/// without QUIC).
+pub fn quic_section(s: &super::Summary, style: &Style) -> String {
+    let text = quic::section(&s.quic);
+    if style.ascii { ascii(&text) } else { text }
 }
 
 /// One connection on one line (live mode).

@@ -7,7 +7,8 @@
 //! extension's type is kept in order, and the ones below are read:
 //! server_name (0, RFC 6066 §3), supported_groups (10, §4.2.7), ALPN (16,
 //! RFC 7301 §3.1), supported_versions (43, §4.2.1), key_share (51, §4.2.8)
-//! and next_protocol_negotiation (13172, draft-agl-tls-nextprotoneg-04 §3).
+//! next_protocol_negotiation (13172, draft-agl-tls-nextprotoneg-04 §3), and
+//! quic_transport_parameters (57, RFC 9001 §8.2), kept as bytes.
 
 use super::ProtocolVersion;
 use super::cursor::Cursor;
@@ -34,6 +35,9 @@ pub mod ext {
     /// next_protocol_negotiation (draft-agl-tls-nextprotoneg-04 §3; never
     /// an RFC, so never in the IANA registry's RFC column).
     pub const NPN: u16 = 13172;
+    /// quic_transport_parameters (RFC 9001 §8.2): QUIC's transport
+    /// parameters ride in the ClientHello and EncryptedExtensions.
+    pub const QUIC_TRANSPORT_PARAMETERS: u16 = 57;
 }
 
 /// A hello that does not parse.
@@ -98,6 +102,9 @@ pub struct Extensions {
     /// NPN: empty from a client (it only says it speaks NPN); the server's
     /// advertised list.
     pub npn: Option<Vec<String>>,
+    /// quic_transport_parameters, as sent: their syntax is QUIC's (RFC
+    /// 9000 §18), read by `proto::quic`.
+    pub quic_transport_parameters: Option<Vec<u8>>,
 }
 
 /// Which message the extensions are in: some extensions have one syntax in
@@ -254,6 +261,7 @@ fn extension(e: &mut Extensions, ty: u16, data: &[u8], from: From) -> Result<(),
         // name with a one-byte length and no outer length
         // (draft-agl-tls-nextprotoneg-04 §3).
         (ext::NPN, _) => e.npn = Some(names(data, "NPN protocol name")?),
+        (ext::QUIC_TRANSPORT_PARAMETERS, _) => e.quic_transport_parameters = Some(data.to_vec()),
         _ => {}
     }
     Ok(())

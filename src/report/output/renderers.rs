@@ -88,8 +88,12 @@ impl<W: Write> Renderer<W> for JsonLines {
         summary: Summary,
         before_write: &mut dyn FnMut(),
     ) -> io::Result<()> {
+        let quic = json::quic_lines(&summary);
         let line = json::summary_line(&summary);
         before_write();
+        for q in quic {
+            writeln!(out, "{q}")?;
+        }
         writeln!(out, "{line}")
     }
 }
@@ -152,8 +156,10 @@ impl<W: Write> Renderer<W> for TableLines {
         summary: Summary,
         before_write: &mut dyn FnMut(),
     ) -> io::Result<()> {
+        let quic = table::quic_section(&summary, &self.style);
         let text = table::summary(&summary, &self.style);
         before_write();
+        write!(out, "{quic}")?;
         writeln!(out, "{text}")
     }
 }

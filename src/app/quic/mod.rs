@@ -1,0 +1,99 @@
+//! QUIC connections from UDP datagrams (issue 16, without 1-RTT keys):
+//! which datagrams start one, and one [`QuicConnection`](connection) per
+//! client and server address pair, finished into a [`QuicReport`] at the
+//! end of the capture.
+//!
+//! A datagram starts a QUIC connection when it is a long-header Initial of
+//! a version this reader knows (RFC 9000 §17.2.2), or a long header of any
+//! version in a datagram of at least 1200 bytes, the least a client's
+//! first datagram may be (RFC 9000 §14.1), which is how a reserved
+//! version's attempt is recognised. Later datagrams between the same two
+//! endpoints belong to it, whatever they hold.
+
+mod connection;
+pub mod report;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use crate::capture::Timestamp;
+use crate::proto::quic::Version;
+use crate::wire::Endpoint;
+
+use connection::QuicConnection;
+pub use report::{
+    CloseSeen, PacketCounts, QuicEnding, QuicProblem, QuicReport, RetrySeen, ServerHelloSeen,
+};
+
+/// RFC 9000 §14.1: a client's Initial datagrams are at least this long.
+const MIN_INITIAL_DATAGRAM: usize = 1200;
+
+/// Whether a datagram from an unknown address pair opens a QUIC connection.
+pub fn starts_connection(payload: &[u8]) -> bool {
+    let [first, v0, v1, v2, v3, ..] = *payload else {
+        return false;
+    };
+    if first & 0x80 == 0 {
+        return false;
+    }
+    let version = Version(u32::from_be_bytes([v0, v1, v2, v3]));
+    if version.is_known() {
+        // The fixed bit, and the Initial type (v1's 0b00, v2's 0b01).
+        let kind = (first >> 4) & 3;
+        let initial = if version == Version::V2 { 1 } else { 0 };
+        first & 0x40 != 0 && kind == initial
+    } else {
+        version != Version::NEGOTIATION && payload.len() >= MIN_INITIAL_DATAGRAM
+    }
+}
+
+/// The QUIC connections of a capture.
+#[derive(Default)]
+pub struct QuicTracker {
+    /// Connections by (client, server).
+    index: HashMap<(Endpoint, Endpoint), usize>,
+    connections: Vec<QuicConnection>,
+}
+
+impl QuicTracker {
+    /// A UDP datagram's payload; returns whether it went to a QUIC
+    /// connection (so another UDP decoder can take the rest).
+    pub fn datagram(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        src: Endpoint,
+        dst: Endpoint,
+        payload: &[u8],
+    ) -> bool {
+        let at = match self
+            .index
+            .get(&(src, dst))
+            .or_else(|| self.index.get(&(dst, src)))
+        {
+            Some(&i) => i,
+            None if starts_connection(payload) => {
+                self.connections
+                    .push(QuicConnection::new(src, dst, frame, ts));
+                self.index.insert((src, dst), self.connections.len() - 1);
+                self.connections.len() - 1
+            }
+            None => return false,
+        };
+        if let Some(c) = self.connections.get_mut(at) {
+            let from = c.side_of(&src);
+            c.datagram(frame, ts, from, payload);
+        }
+        true
+    }
+
+    /// Every connection's report, in order of their first packet; `end` is
+    /// the capture's last time, against which idle timeouts are judged.
+    pub fn finish(self, end: Timestamp) -> Vec<QuicReport> {
+        self.connections
+            .into_iter()
+            .map(|c| c.finish(end))
+            .collect()
+    }
+}

@@ -1,0 +1,211 @@
+use super::header::{self, PacketHeader};
+use super::initial::retry_tag_valid;
+use super::*;
+
+fn hex(s: &str) -> Vec<u8> {
+    let s: String = s.split_whitespace().collect();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// RFC 9001 Appendix A: the client's DCID every example derives from.
+const RFC_DCID: &str = "8394c8f03e515708";
+
+#[test]
+fn varints_of_rfc_9000_appendix_a1() {
+    for (bytes, value) in [
+        ("c2197c5eff14e88c", 151_288_809_941_952_652u64),
+        ("9d7f3e7d", 494_878_333),
+        ("7bbd", 15_293),
+        ("25", 37),
+        ("4025", 37),
+    ] {
+        let b = hex(bytes);
+        let mut r = reader::Reader::new(&b);
+        assert_eq!(r.varint("v").unwrap(), value, "{bytes}");
+        assert!(r.is_empty());
+    }
+    let mut r = reader::Reader::new(&[0x80, 0x00]);
+    assert!(matches!(
+        r.varint("v"),
+        Err(QuicError::Truncated {
+            needed: 4,
+            left: 2,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn server_initial_of_rfc_9001_appendix_a3_opens() {
+    let packet = hex(
+        "cf000000010008f067a5502a4262b5004075c0d95a482cd0991cd25b0aac406a
+         5816b6394100f37a1c69797554780bb38cc5a99f5ede4cf73c3ec2493a1839b3
+         dbcba3f6ea46c5b7684df3548e7ddeb9c3bf9c73cc3f3bded74b562bfb19fb84
+         022f8ef4cdd93795d77d06edbb7aaf2f58891850abbdca3d20398c276456cbc4
+         2158407dd074ee",
+    );
+    let d = header::datagram(&packet, false);
+    assert_eq!(d.error, None);
+    assert_eq!(d.packets.len(), 1);
+    let p = &d.packets[0];
+    let PacketHeader::Long {
+        kind,
+        version,
+        dcid,
+        scid,
+        token,
+    } = &p.header
+    else {
+        panic!("{:?}", p.header)
+    };
+    assert_eq!((*kind, *version), (LongType::Initial, Version::V1));
+    assert!(dcid.0.is_empty() && token.is_empty());
+    assert_eq!(scid.to_string(), "f067a5502a4262b5");
+    let keys = InitialKeys::new(Version::V1, &hex(RFC_DCID)).unwrap();
+    let opened = keys.open(Side::Server, p, None).unwrap();
+    assert_eq!(opened.packet_number, 1);
+    let frames: Vec<_> = Frames::new(&opened.payload)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(frames[0], Frame::Ack { largest: 0 });
+    let Frame::Crypto { offset: 0, data } = frames[1] else {
+        panic!("{:?}", frames[1])
+    };
+    // A ServerHello (type 2) of 0x56 bytes.
+    assert_eq!(&data[..4], &[2, 0, 0, 0x56]);
+    let hello = crate::proto::tls::ServerHello::parse(&data[4..]).unwrap();
+    assert_eq!(hello.cipher_suite, 0x1301);
+    // The client's keys do not open the server's packet.
+    assert_eq!(keys.open(Side::Client, p, None), Err(QuicError::Open));
+}
+
+#[test]
+fn retry_of_rfc_9001_appendix_a4_has_a_valid_tag() {
+    let retry = hex("ff000000010008f067a5502a4262b5746f6b656e04a265ba2eff4d829058fb3f0f2496ba");
+    let p = header::packet(&retry, false).unwrap();
+    let PacketHeader::Retry { token, scid, .. } = &p.header else {
+        panic!("{:?}", p.header)
+    };
+    assert_eq!(token, b"token");
+    assert_eq!(scid.to_string(), "f067a5502a4262b5");
+    assert!(retry_tag_valid(Version::V1, &hex(RFC_DCID), &retry));
+    assert!(!retry_tag_valid(
+        Version::V1,
+        &hex("8394c8f03e515709"),
+        &retry
+    ));
+}
+
+#[test]
+fn bad_input_is_an_error_never_a_panic() {
+    // Not QUIC: the fixed bit is 0.
+    assert_eq!(
+        header::packet(&[0x80, 0, 0, 0, 1, 0, 0], false),
+        Err(QuicError::FixedBit(0x80))
+    );
+    assert_eq!(
+        header::packet(&[0x00, 1, 2], false),
+        Err(QuicError::FixedBit(0))
+    );
+    // Unless the receiver asked for a greased QUIC bit (RFC 9287).
+    assert_eq!(
+        header::packet(&[0x00, 1, 2], true).unwrap().header,
+        PacketHeader::Short
+    );
+    // A truncated Initial: the header stops inside the SCID.
+    assert!(matches!(
+        header::packet(&hex("c000000001 04 01020304 08 0102"), false),
+        Err(QuicError::Truncated {
+            field: "Source Connection ID",
+            ..
+        })
+    ));
+    // A coalesced length that overruns the datagram.
+    let overrun = hex("c000000001 00 00 00 4100 01020304");
+    let d = header::datagram(&overrun, false);
+    assert_eq!(
+        d.error,
+        Some(QuicError::LengthOverrun {
+            claimed: 256,
+            left: 4
+        })
+    );
+    // An unknown version: the invariants only, and no keys.
+    let unknown = hex("c01a2a3a4a 01 aa 00 ffff");
+    let p = header::packet(&unknown, false).unwrap();
+    assert!(matches!(p.header, PacketHeader::UnknownVersion { .. }));
+    assert!(matches!(
+        InitialKeys::new(Version(0x1a2a3a4a), &[1]),
+        Err(QuicError::UnknownVersion(_))
+    ));
+    // A connection ID longer than v1 allows.
+    assert_eq!(
+        header::packet(&hex("c000000001 15"), false),
+        Err(QuicError::ConnectionIdLength(21))
+    );
+    // An Initial too short for the header protection sample.
+    let short = hex("c000000001 00 00 00 05 0102030405");
+    let p = header::packet(&short, false).unwrap();
+    let keys = InitialKeys::new(Version::V1, &[]).unwrap();
+    assert!(matches!(
+        keys.open(Side::Client, &p, None),
+        Err(QuicError::NoSample(_))
+    ));
+    // A frame an Initial may not carry (STREAM, 0x08).
+    let f: Vec<_> = Frames::new(&[0x01, 0x08, 0x00]).collect();
+    assert_eq!(f, vec![Ok(Frame::Ping), Err(QuicError::FrameNotAllowed(8))]);
+    // An ACK whose ranges fall below packet 0.
+    let f: Vec<_> = Frames::new(&[0x02, 0x01, 0x00, 0x00, 0x02]).collect();
+    assert_eq!(f, vec![Err(QuicError::AckRange)]);
+}
+
+#[test]
+fn crypto_stream_reassembles_shuffled_and_repeated_pieces() {
+    let mut s = CryptoStream::default();
+    let mut got = Vec::new();
+    let mut out = |b: &[u8]| got.extend_from_slice(b);
+    s.insert(6, b"ghij", &mut out).unwrap();
+    s.insert(3, b"def", &mut out).unwrap();
+    s.insert(0, b"abcd", &mut out).unwrap();
+    s.insert(2, b"cd", &mut out).unwrap();
+    s.insert(10, b"k", &mut out).unwrap();
+    assert_eq!(got, b"abcdefghijk");
+    assert_eq!(s.pending(), 0);
+    assert!(matches!(
+        s.insert(crypto::MAX_CRYPTO, b"x", &mut |_| {}),
+        Err(QuicError::CryptoTooFar { .. })
+    ));
+}
+
+#[test]
+fn transport_parameters_decode() {
+    // max_idle_timeout 30000 ms, initial_max_data 1 MiB,
+    // disable_active_migration, initial_source_connection_id, a grease id.
+    let tp = hex("01 04 80007530  04 04 80100000  0c 00  0f 04 0a0b0c0d  40 36 02 abcd");
+    let p = TransportParameters::parse(&tp).unwrap();
+    assert_eq!(p.max_idle_timeout(), Some(30_000));
+    assert_eq!(
+        p.0,
+        vec![
+            TransportParameter::MaxIdleTimeout(30_000),
+            TransportParameter::InitialMaxData(1 << 20),
+            TransportParameter::DisableActiveMigration,
+            TransportParameter::InitialSourceConnectionId(ConnectionId(hex("0a0b0c0d"))),
+            TransportParameter::Other { id: 0x36, len: 2 },
+        ]
+    );
+    assert!(matches!(
+        TransportParameters::parse(&hex("01 01 05 01 01 06")),
+        Err(QuicError::Parameter {
+            id: 1,
+            why: "sent twice"
+        })
+    ));
+    assert!(matches!(
+        TransportParameters::parse(&hex("02 03 000000")),
+        Err(QuicError::Parameter { id: 2, .. })
+    ));
+}
