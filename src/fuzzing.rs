@@ -20,10 +20,13 @@
 //! | [`tls_records`] | `[piece, len_hi, len_lo, client…, server…]` |
 //! | [`tls_keylog`] | a key log file |
 //! | [`tls_decrypt_records`] | `[suite and side, op...]` (see the function) |
+//! | [`annotate_capture`] | `[selector, pcap or pcapng file...]` |
 
+mod annotate;
 mod tls;
 mod tls_decrypt;
 
+pub use annotate::annotate_capture;
 pub use tls::tls_records;
 
 use std::io::{self, Cursor, Read};

@@ -11,6 +11,7 @@
 //! [`CaptureAnomalies`] and goes on; only what makes reading impossible is an
 //! [`Error`].
 
+pub mod annotate;
 mod classic;
 mod file;
 mod input;
