@@ -20,10 +20,12 @@ mod pcapng;
 mod span;
 #[cfg(test)]
 mod tests;
+mod times;
 
 pub use file::{FileReader, Format, open_file, open_input};
 pub use live::{LiveCapture, LiveOptions, LiveStats};
 pub use span::{FrameSpan, Spanned};
+pub use times::{FrameTimes, Timed};
 
 use std::path::PathBuf;
 
