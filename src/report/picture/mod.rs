@@ -202,3 +202,74 @@ pub(crate) fn seconds(ns: i64) -> String {
     let us = ns.unsigned_abs() / 1_000;
     format!("{sign}{}.{:06}", us / 1_000_000, us % 1_000_000)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    /// A two-step ladder whose request target is hostile to both formats.
+    fn hostile() -> Ladder {
+        let ep = |port| Endpoint {
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+        };
+        let step = |frame, from, kind, text: &str| Step {
+            frame,
+            ts: Some(Timestamp(frame as i64 * 2 * Timestamp::SECOND)),
+            connection: 1,
+            from,
+            kind,
+            text: text.to_string(),
+        };
+        Ladder {
+            connections: vec![Connection {
+                id: 1,
+                client: ep(40000),
+                server: ep(80),
+                verdict: "#1 ended rst; server RST (unread_data) at frame 2".into(),
+                ending: Ending::Rst,
+                dropped: 0,
+            }],
+            steps: vec![
+                step(
+                    1,
+                    Role::Client,
+                    StepKind::Message,
+                    "GET /a;b#c\nNote over P1: %%-->><script>&\"' HTTP/1.1",
+                ),
+                step(2, Role::Server, StepKind::Rst, "RST (unread_data)"),
+            ],
+            omitted: 0,
+        }
+    }
+
+    #[test]
+    fn mermaid_keeps_a_hostile_label_in_its_one_statement() {
+        let text = mermaid::render(&hostile());
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 6, "{text}");
+        assert_eq!(lines[0], "sequenceDiagram");
+        assert!(lines[3].starts_with("    P1->>P2: frame 1 +0.000000s #183; GET /a#59;b#35;c"));
+        assert!(!lines[3].contains('<') && !lines[3].contains("%%"));
+        assert_eq!(lines[3].matches(':').count(), 1, "{}", lines[3]);
+        assert!(lines[4].starts_with("    P2-xP1: frame 2 +2.000000s"));
+        assert!(lines[5].starts_with("    Note over P1,P2: #35;1 ended rst#59;"));
+    }
+
+    #[test]
+    fn svg_escapes_a_hostile_label_and_marks_the_idle_gap() {
+        let text = svg::render(&hostile());
+        assert!(!text.contains("<script>"));
+        assert!(
+            text.contains(
+                "GET /a;b#c\\x0aNote over P1: %%--&gt;&gt;&lt;script&gt;&amp;&quot;&apos;"
+            )
+        );
+        // Two seconds between the frames: a break, labelled.
+        assert!(text.contains("idle 2.000000 s"), "{text}");
+        assert!(text.contains(r#"marker-end="url(#cross)""#));
+        assert!(text.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(text.ends_with("</svg>\n"));
+    }
+}

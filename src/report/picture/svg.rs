@@ -15,7 +15,7 @@ use super::{Ladder, StepKind, seconds};
 use crate::capture::Timestamp;
 
 const LEFT: f64 = 120.0;
-const COLUMN: f64 = 400.0;
+const COLUMN: f64 = 440.0;
 const TOP: f64 = 96.0;
 const STEP: f64 = 34.0;
 const SLANT: f64 = 12.0;
@@ -91,10 +91,11 @@ pub fn render(ladder: &Ladder) -> String {
         } else {
             String::new()
         };
-        let label = format!(
-            "{tag}frame {} · {}",
-            s.frame,
-            shorten(&s.text, MAX_LABEL - 12)
+        // The label stays between the two lifelines it joins.
+        let fits = ((x2 - x1).abs() / CHAR) as usize;
+        let label = shorten(
+            &format!("{tag}frame {} · {}", s.frame, shorten(&s.text, MAX_LABEL)),
+            fits.saturating_sub(4).max(12),
         );
         let weight = if matches!(s.kind, StepKind::Fin | StepKind::Rst) {
             r#" font-weight="bold""#
