@@ -21,11 +21,14 @@
 //! | [`tls_keylog`] | a key log file |
 //! | [`tls_decrypt_records`] | `[suite and side, op...]` (see the function) |
 //! | [`quic_initial`] | `[flags, dcid_len, dcid…, datagram…]` |
+//! | [`annotate_capture`] | `[selector, pcap or pcapng file...]` |
 
+mod annotate;
 mod quic;
 mod tls;
 mod tls_decrypt;
 
+pub use annotate::annotate_capture;
 pub use quic::quic_initial;
 pub use tls::tls_records;
 

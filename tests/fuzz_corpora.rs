@@ -128,3 +128,8 @@ fn quic_initial_corpus_and_crashers_replay() {
 fn tls_records_corpus_and_crashers_replay() {
     replay_target("tls_records", fuzzing::tls_records);
 }
+
+#[test]
+fn annotate_capture_corpus_and_crashers_replay() {
+    replay_target("annotate_capture", fuzzing::annotate_capture);
+}

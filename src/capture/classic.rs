@@ -38,6 +38,8 @@ pub(super) struct Pcap {
     nanos: bool,
     record_header: usize,
     link: LinkType,
+    /// The file header's snap length, as written.
+    snaplen: u32,
     /// Largest captured length accepted as real.
     bound: u32,
     /// Seconds of the last good record, to judge resynchronisation candidates.
@@ -93,9 +95,22 @@ impl Pcap {
             nanos: kind == MAGIC_NANOS,
             record_header: if kind == MAGIC_MODIFIED { 24 } else { 16 },
             link,
+            snaplen,
             bound: MAX_SNAPLEN.max(snaplen.min(MAX_RECORD)),
             last_secs: None,
         })
+    }
+
+    /// The file's link type, snap length, and whether its timestamps are
+    /// nanoseconds (else microseconds): what a pcapng copy's interface
+    /// description must repeat.
+    pub(super) fn header_fields(&self) -> (LinkType, u32, bool) {
+        (self.link, self.snaplen, self.nanos)
+    }
+
+    /// True when the file is big-endian.
+    pub(super) fn big_endian(&self) -> bool {
+        self.big_endian
     }
 
     /// Reads a record header. Callers have buffered the whole header (at

@@ -24,7 +24,8 @@ pub enum Format {
     PcapNg,
 }
 
-enum Reader {
+/// The parser a file's first bytes chose.
+pub(super) enum Reader {
     Pcap(Pcap),
     PcapNg(PcapNg),
 }
@@ -109,60 +110,7 @@ impl<R: Read> FileReader<R> {
     /// cut or damaged file header, an unsupported version, or a read error.
     pub fn new(reader: R) -> Result<Self, Error> {
         let mut input = Input::new(reader);
-        let read_err = |source| Error::Read { offset: 0, source };
-        let got = input.fill(classic::FILE_HEADER).map_err(read_err)?;
-        let head = input.bytes();
-        if got == 0 {
-            return Err(Error::Empty);
-        }
-        if let Some((kind, tool)) = compression(head) {
-            return Err(Error::Compressed { kind, tool });
-        }
-        if got < 4 {
-            return Err(Error::NotACapture { magic: hex(head) });
-        }
-        let magic = [head[0], head[1], head[2], head[3]];
-        let (reader, format) = if magic == pcapng::SHB_MAGIC {
-            if got < 16 {
-                return Err(Error::TruncatedHeader {
-                    format: "pcapng",
-                    len: got,
-                    need: 16,
-                });
-            }
-            let Some(big) = pcapng::section_byte_order([head[8], head[9], head[10], head[11]])
-            else {
-                return Err(Error::BadSectionHeader {
-                    offset: 8,
-                    reason: "its byte-order magic is neither 1a2b3c4d nor 4d3c2b1a",
-                });
-            };
-            let (major, minor) = (
-                super::read_u16(head, 12, big),
-                super::read_u16(head, 14, big),
-            );
-            if major != 1 {
-                return Err(Error::UnsupportedVersion {
-                    format: "pcapng",
-                    major,
-                    minor,
-                });
-            }
-            (Reader::PcapNg(PcapNg::new()), Format::PcapNg)
-        } else if classic::recognise(magic).is_some() {
-            if got < classic::FILE_HEADER {
-                return Err(Error::TruncatedHeader {
-                    format: "pcap",
-                    len: got,
-                    need: classic::FILE_HEADER,
-                });
-            }
-            let pcap = Pcap::from_header(head)?;
-            input.consume(classic::FILE_HEADER);
-            (Reader::Pcap(pcap), Format::Pcap)
-        } else {
-            return Err(Error::NotACapture { magic: hex(&magic) });
-        };
+        let (reader, format) = recognise(&mut input)?;
         Ok(FileReader {
             input,
             reader,
@@ -209,4 +157,65 @@ impl<R: Read> FrameSource for FileReader<R> {
     fn anomalies(&self) -> &CaptureAnomalies {
         FileReader::anomalies(self)
     }
+}
+
+/// Recognises the format from the first bytes and reads the file header:
+/// a pcap header is consumed, a pcapng section header is left for the
+/// block reader. Shared by [`FileReader::new`] and the annotator
+/// (`super::annotate`), so that both refuse the same inputs in the same words.
+pub(super) fn recognise<R: Read>(input: &mut Input<R>) -> Result<(Reader, Format), Error> {
+    let read_err = |source| Error::Read { offset: 0, source };
+    let got = input.fill(classic::FILE_HEADER).map_err(read_err)?;
+    let head = input.bytes();
+    if got == 0 {
+        return Err(Error::Empty);
+    }
+    if let Some((kind, tool)) = compression(head) {
+        return Err(Error::Compressed { kind, tool });
+    }
+    if got < 4 {
+        return Err(Error::NotACapture { magic: hex(head) });
+    }
+    let magic = [head[0], head[1], head[2], head[3]];
+    let (reader, format) = if magic == pcapng::SHB_MAGIC {
+        if got < 16 {
+            return Err(Error::TruncatedHeader {
+                format: "pcapng",
+                len: got,
+                need: 16,
+            });
+        }
+        let Some(big) = pcapng::section_byte_order([head[8], head[9], head[10], head[11]]) else {
+            return Err(Error::BadSectionHeader {
+                offset: 8,
+                reason: "its byte-order magic is neither 1a2b3c4d nor 4d3c2b1a",
+            });
+        };
+        let (major, minor) = (
+            super::read_u16(head, 12, big),
+            super::read_u16(head, 14, big),
+        );
+        if major != 1 {
+            return Err(Error::UnsupportedVersion {
+                format: "pcapng",
+                major,
+                minor,
+            });
+        }
+        (Reader::PcapNg(PcapNg::new()), Format::PcapNg)
+    } else if classic::recognise(magic).is_some() {
+        if got < classic::FILE_HEADER {
+            return Err(Error::TruncatedHeader {
+                format: "pcap",
+                len: got,
+                need: classic::FILE_HEADER,
+            });
+        }
+        let pcap = Pcap::from_header(head)?;
+        input.consume(classic::FILE_HEADER);
+        (Reader::Pcap(pcap), Format::Pcap)
+    } else {
+        return Err(Error::NotACapture { magic: hex(&magic) });
+    };
+    Ok((reader, format))
 }

@@ -11,6 +11,7 @@
 //! [`CaptureAnomalies`] and goes on; only what makes reading impossible is an
 //! [`Error`].
 
+pub mod annotate;
 mod classic;
 mod file;
 mod input;
@@ -19,10 +20,12 @@ mod pcapng;
 mod span;
 #[cfg(test)]
 mod tests;
+mod times;
 
 pub use file::{FileReader, Format, open_file, open_input};
 pub use live::{LiveCapture, LiveOptions, LiveStats};
 pub use span::{FrameSpan, Spanned};
+pub use times::{FrameTimes, Timed};
 
 use std::path::PathBuf;
 

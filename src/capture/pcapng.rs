@@ -19,22 +19,22 @@ pub(super) const SHB_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 /// The byte-order magic inside a Section Header Block.
 const BYTE_ORDER_MAGIC: u32 = 0x1a2b_3c4d;
 
-const IDB: u32 = 1;
-const PB: u32 = 2;
-const SPB: u32 = 3;
+pub(super) const IDB: u32 = 1;
+pub(super) const PB: u32 = 2;
+pub(super) const SPB: u32 = 3;
 const NRB: u32 = 4;
 const ISB: u32 = 5;
-const EPB: u32 = 6;
+pub(super) const EPB: u32 = 6;
 const SYSTEMD_JOURNAL: u32 = 9;
 const DSB: u32 = 0x0a;
 const CUSTOM: u32 = 0x0bad;
-const CUSTOM_NO_COPY: u32 = 0x4000_0bad;
-const SHB: u32 = 0x0a0d_0d0a;
+pub(super) const CUSTOM_NO_COPY: u32 = 0x4000_0bad;
+pub(super) const SHB: u32 = 0x0a0d_0d0a;
 
 /// The largest block believed (Wireshark uses the same bound).
-const MAX_BLOCK: usize = 16 * 1024 * 1024;
+pub(super) const MAX_BLOCK: usize = 16 * 1024 * 1024;
 /// type + length + trailing length.
-const BLOCK_OVERHEAD: usize = 12;
+pub(super) const BLOCK_OVERHEAD: usize = 12;
 
 /// How an interface's timestamp units become nanoseconds.
 #[derive(Clone, Copy)]

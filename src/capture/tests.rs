@@ -6,7 +6,7 @@ use super::*;
 use crate::wire::{DecodeOptions, decode};
 
 /// A small Ethernet/IPv4/TCP SYN frame (60 bytes, with padding).
-fn syn_frame(port: u16) -> Vec<u8> {
+pub(super) fn syn_frame(port: u16) -> Vec<u8> {
     let mut v = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
     v.extend_from_slice(&[
         0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
@@ -41,7 +41,12 @@ impl Order {
 }
 
 /// A classic pcap file; `magic` picks µs, ns or the modified format.
-fn pcap_file(big: bool, magic: u32, link: u32, records: &[(u32, u32, &[u8], u32)]) -> Vec<u8> {
+pub(super) fn pcap_file(
+    big: bool,
+    magic: u32,
+    link: u32,
+    records: &[(u32, u32, &[u8], u32)],
+) -> Vec<u8> {
     let o = Order(big);
     let mut v = Vec::new();
     v.extend_from_slice(&o.u32(magic));
@@ -64,19 +69,19 @@ fn pcap_file(big: bool, magic: u32, link: u32, records: &[(u32, u32, &[u8], u32)
 }
 
 /// A pcapng writer.
-struct Ng {
-    out: Vec<u8>,
+pub(super) struct Ng {
+    pub(super) out: Vec<u8>,
     o: Order,
 }
 
 impl Ng {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Ng {
             out: Vec::new(),
             o: Order(false),
         }
     }
-    fn block(&mut self, block_type: u32, body: &[u8]) -> &mut Self {
+    pub(super) fn block(&mut self, block_type: u32, body: &[u8]) -> &mut Self {
         let padded = body.len().next_multiple_of(4);
         let len = (padded + 12) as u32;
         let o = self.o;
@@ -87,13 +92,13 @@ impl Ng {
         self.out.extend_from_slice(&o.u32(len));
         self
     }
-    fn shb(&mut self, big: bool) -> &mut Self {
+    pub(super) fn shb(&mut self, big: bool) -> &mut Self {
         self.o = Order(big);
         let o = self.o;
         let body = [&o.u32(0x1a2b_3c4d)[..], &o.u16(1), &o.u16(0), &[0xff; 8]].concat();
         self.block(0x0a0d_0d0a, &body)
     }
-    fn idb(&mut self, link: u16, opts: &[(u16, &[u8])]) -> &mut Self {
+    pub(super) fn idb(&mut self, link: u16, opts: &[(u16, &[u8])]) -> &mut Self {
         let o = self.o;
         let mut body = [&o.u16(link)[..], &[0, 0], &o.u32(0)].concat();
         for (code, value) in opts {
@@ -105,7 +110,7 @@ impl Ng {
         body.extend_from_slice(&[0; 4]);
         self.block(1, &body)
     }
-    fn epb(&mut self, iface: u32, ts: u64, data: &[u8], orig: u32) -> &mut Self {
+    pub(super) fn epb(&mut self, iface: u32, ts: u64, data: &[u8], orig: u32) -> &mut Self {
         let o = self.o;
         let head = [
             o.u32(iface),
@@ -117,7 +122,7 @@ impl Ng {
         let body = [&head.concat()[..], data].concat();
         self.block(6, &body)
     }
-    fn pb(&mut self, iface: u16, ts: u64, data: &[u8]) -> &mut Self {
+    pub(super) fn pb(&mut self, iface: u16, ts: u64, data: &[u8]) -> &mut Self {
         let o = self.o;
         let head = [
             &o.u16(iface)[..],
@@ -130,7 +135,7 @@ impl Ng {
         .concat();
         self.block(2, &[&head[..], data].concat())
     }
-    fn spb(&mut self, data: &[u8]) -> &mut Self {
+    pub(super) fn spb(&mut self, data: &[u8]) -> &mut Self {
         let body = [&self.o.u32(data.len() as u32)[..], data].concat();
         self.block(3, &body)
     }

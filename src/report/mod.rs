@@ -9,7 +9,8 @@
 //! - [`table`]: one comfy-table row per connection, plus a summary line;
 //! - [`json`]: one JSON document (field names are a stable contract, listed
 //!   in the README);
-//! - [`zeek`]: Zeek conn.log TSV, as Zeek writes it.
+//! - [`zeek`]: Zeek conn.log TSV, as Zeek writes it;
+//! - [`picture`]: the connections' ladders as a Mermaid diagram or an SVG.
 //!
 //! [`output`] puts them behind one [`output::Renderer`] trait and decides,
 //! per [`output::Format`], which stream each connection as it ends and which
@@ -18,12 +19,14 @@
 //! [`Summary::warnings`] turns the counts a user must not miss into typed
 //! [`Warning`]s for the caller to print.
 
+pub mod annotation;
 pub mod carried;
 pub mod diagnosis;
 pub mod expect;
 pub mod json;
 mod line;
 pub mod output;
+pub mod picture;
 pub mod table;
 mod warning;
 pub mod zeek;

@@ -2,6 +2,7 @@
 //! standard input, or a live interface.
 
 mod log_clock;
+mod pictures;
 
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 use wirelab::analyze::{self, AnalyzeOptions, Scope};
 use wirelab::app::AppOptions;
-use wirelab::capture::{self, LiveCapture, LiveOptions, Spanned};
+use wirelab::capture::{self, LiveCapture, LiveOptions, Spanned, Timed};
 use wirelab::report::expect::{Checker, Expectation};
 use wirelab::report::output::{LogTimes, Output, Settings};
 use wirelab::report::{self, Summary};
@@ -22,6 +23,7 @@ use crate::resolve::HostArg;
 use crate::term::ColorChoice;
 use crate::{flags, progress, term, warn};
 use log_clock::LogClock;
+use pictures::{Extras, PictureArgs};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -55,7 +57,9 @@ pub enum Decode {
     tcpdump -i eth0 -w - | lab analyze -        from a running tcpdump\n  \
     lab analyze -i lo --filter 'tcp port 8080'  live; each row about 5 s after the close\n  \
     lab analyze trace.pcap --format zeek        Zeek's conn.log, streamed\n  \
-    lab analyze trace.pcap --expect fin         exit 1 unless every connection ended in FIN")]
+    lab analyze trace.pcap --expect fin         exit 1 unless every connection ended in FIN\n  \
+    lab analyze trace.pcap --ladder svg --ladder-out ladder.svg   the ladders as a picture\n  \
+    lab analyze trace.pcap --annotate trace-annotated.pcapng      verdicts as Wireshark comments")]
 pub struct Args {
     /// Capture file (pcap or pcapng); `-` reads standard input.
     #[arg(
@@ -124,6 +128,8 @@ pub struct Args {
     /// this flag gives keys: SSLKEYLOGFILE is not read by the analyzer.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+    #[command(flatten)]
+    pictures: PictureArgs,
 }
 
 impl From<Format> for report::output::Format {
@@ -182,12 +188,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Decode::Auto if !format.decodes_by_default() => None,
             _ => Some(AppOptions {
                 window: args.reassembly_window,
-                ladder: args.frames,
+                ladder: args.frames || args.pictures.ladder.is_some(),
                 keylog,
             }),
         },
         ..AnalyzeOptions::default()
     };
+    let mut extras = Extras::new(args.pictures.clone(), args.frames);
+    let copy_from = match &args.interface {
+        Some(_) => args.write.clone(),
+        None => Some(
+            args.read
+                .clone()
+                .or(args.file.clone())
+                .unwrap_or_else(|| PathBuf::from("-")),
+        ),
+    };
+    extras.check(copy_from.as_deref())?;
     let style = term::stdout_style(args.color);
     let checker = Checker::new(args.expect);
     // conn.log's `#open`/`#close` times (see `LogClock`); other formats
@@ -199,6 +216,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Ok(Some(Box::new(LogClock::from_env(fallback)?)))
     };
     let mut progress = progress::Progress::default();
+    let times;
     let (output, summary) = if let Some(interface) = &args.interface {
         // Whole packets only where they are used: the saved copy, the
         // checksums and the decoders; the flow table reads headers.
@@ -231,9 +249,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
         // Live, the header goes out at once rather than with the first row.
         output.start();
-        let summary = analyze::analyze_live(&mut capture, &opts, &stop, |f| {
-            output.connection(f.connection, f.app);
+        let (mut timed, live_times) = Timed::new(&mut capture, extras.wants_ladder());
+        let summary = analyze::analyze_live(&mut timed, &opts, &stop, |f| {
+            let app = extras.see(f.connection, f.app);
+            output.connection(f.connection, app);
         })?;
+        times = live_times;
         capture.flush()?;
         // libpcap's own counters: a drop means the analysis missed packets.
         let stats = capture.stats()?;
@@ -258,7 +279,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let (input, wrapped) = progress::wrap(input, &path, streams, hint, utf8);
         progress = wrapped;
         let mut reader = capture::FileReader::new(input)?;
-        let (mut reader, span) = Spanned::new(&mut reader);
+        let (mut timed, file_times) = Timed::new(&mut reader, extras.wants_ladder());
+        times = file_times;
+        let (mut reader, span) = Spanned::new(&mut timed);
         let settings = Settings {
             live,
             style,
@@ -267,7 +290,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
         let summary = analyze::analyze_each(&mut reader, &opts, |f| {
-            output.connection(f.connection, f.app);
+            let app = extras.see(f.connection, f.app);
+            output.connection(f.connection, app);
         })?;
         (output, summary)
     };
@@ -281,6 +305,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .collect();
     let code = finish(output, summary, &mut progress);
     warn::print(&warnings);
+    extras.finish(&times, copy_from.as_deref())?;
     code
 }
 
