@@ -71,6 +71,7 @@ fn client_name(n: &NegotiateRun) -> &'static str {
         crate::labs::reset::ClientKind::Own => "own",
         crate::labs::reset::ClientKind::Curl => "curl",
         crate::labs::reset::ClientKind::Nghttp => "nghttp",
+        crate::labs::reset::ClientKind::Openssl => "openssl",
     }
 }
 

@@ -1,11 +1,14 @@
 //! One run of the reset lab, from starting the server to the witnesses.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use super::explain::{self, Verdict};
 use super::ladder::{self, Conversation};
+use super::tls::{self, Files, TlsRun};
+use super::tls_client::{self, TlsResult};
 use super::watch::Watch;
 use super::witness::{ClientWitness, KernelWitness, ServerClose, ServerH2};
 use super::{ClientKind, Proto, ResetOptions};
@@ -14,7 +17,7 @@ use crate::capture::{self, LiveCapture};
 use crate::client::{self, Request, Script, Step};
 use crate::http::Version;
 use crate::labs::counters::{self, Counters};
-use crate::labs::curl::{self, CurlRequest};
+use crate::labs::curl::{self, CurlAlpn, CurlRequest, CurlTls};
 use crate::labs::netns::{self, Isolation};
 use crate::labs::nghttp::{self, NghttpRequest};
 use crate::report::ConnectionReport;
@@ -51,6 +54,9 @@ pub enum Error {
     /// The lab's own thread failed.
     #[error("the lab thread panicked")]
     Panicked,
+    /// A TLS run's directory, CA or key log could not be written or read.
+    #[error("cannot prepare the TLS run's files: {0}")]
+    TlsFiles(#[source] std::io::Error),
 }
 
 /// Everything one run found.
@@ -76,6 +82,8 @@ pub struct ResetRun {
     pub server_log: Vec<ServerClose>,
     /// What the server's log says the first connection did in HTTP/2.
     pub server_h2: ServerH2,
+    /// The TLS side: ALPN, version and the TLS ending (TLS runs).
+    pub tls: Option<TlsRun>,
     /// The kernel's counters.
     pub kernel: KernelWitness,
     /// Where the witnesses contradict each other, in words.
@@ -164,8 +172,22 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     /// Larger than any loopback frame, offloads included (64 KiB).
     const WHOLE_FRAME: i32 = 262_144;
     let (tx, rx) = channel();
-    let server = server::spawn(server_config(opts), LogSink::Channel(tx))?;
+    let files = opts
+        .tls
+        .as_ref()
+        .map(|_| Files::new(opts.save_pcap.as_deref()))
+        .transpose()
+        .map_err(Error::TlsFiles)?;
+    let mut config = server_config(opts);
+    if let (Some(lab), Some(f)) = (&opts.tls, &files) {
+        config.tls = Some(f.server_settings(lab));
+    }
+    let server = server::spawn(config, LogSink::Channel(tx))?;
     let addr = server.local_addr();
+    let ca_pem = server.ca_pem().unwrap_or_default().to_string();
+    if let Some(f) = &files {
+        std::fs::write(&f.ca, &ca_pem).map_err(Error::TlsFiles)?;
+    }
     let filter = format!("tcp port {}", addr.port());
     // Whole frames: the analyzer's decoders read every byte (a snap length
     // would turn each body into gaps). The frames are read once, by the
@@ -182,15 +204,21 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     // overflow libpcap's ring; the client thread stays in this namespace.
     // The analyzer decodes as `lab analyze` does, with a ladder: its labels
     // are the ladder's.
-    let mut watch = Watch::new(&AnalyzeOptions {
+    let analyze = AnalyzeOptions {
         app: Some(crate::app::AppOptions {
             ladder: true,
             ..Default::default()
         }),
         ..AnalyzeOptions::default()
-    });
+    };
+    // Over TLS the frames wait for the finished key log (see `watch`).
+    let mut watch = if files.is_some() {
+        Watch::holding(&analyze)
+    } else {
+        Watch::new(&analyze)
+    };
     let client = std::thread::scope(|s| {
-        let client = s.spawn(|| drive_client(opts, addr));
+        let client = s.spawn(|| drive_client(opts, addr, files.as_ref(), &ca_pem));
         while !client.is_finished() {
             watch.pump(&mut cap, Duration::from_millis(10))?;
         }
@@ -199,7 +227,13 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     let teardown_seen = watch.until_over(&mut cap, Instant::now() + TEARDOWN_BOUND)?;
     let dropped = cap.stats().map(|s| s.dropped).unwrap_or(0);
     cap.flush()?;
-    let pass = watch.finish(&cap)?;
+    let keylog = files
+        .as_ref()
+        .map(Files::read_keylog)
+        .transpose()
+        .map_err(Error::TlsFiles)?
+        .map(Arc::new);
+    let pass = watch.finish(&cap, keylog)?;
     drop(cap);
     let after = Counters::read()?;
     let _ = server.shutdown();
@@ -226,7 +260,22 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
         deltas: after.delta_since(&before),
     };
     let verdict = explain::verdict(opts, &pass.connections, &server_log, &server_h2, &kernel);
-    let disagreements = explain::disagreements(&ladder, &client, &server_log, &kernel);
+    let mut disagreements = explain::disagreements(&ladder, &client, &server_log, &kernel);
+    let first_conn = server_log.first().map_or(1, |s| s.conn);
+    let tls = opts.tls.as_ref().zip(files.as_ref()).map(|(lab, f)| {
+        tls::story(tls::Seen {
+            lab,
+            mode: opts.mode,
+            first: pass.connections.first(),
+            server: tls::server_story(&records, first_conn),
+            server_end: server_log.first().map(|s| s.end),
+            unread: server_log.first().map_or(0, |s| s.unread),
+            keylog: f.kept.then(|| f.keylog.clone()),
+        })
+    });
+    if let Some(t) = &tls {
+        disagreements.extend(tls::disagreements(t, &client));
+    }
     Ok(ResetRun {
         mode: opts.mode.as_str().to_string(),
         framing: opts.framing.to_string(),
@@ -238,6 +287,7 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
         client,
         server_log,
         server_h2,
+        tls,
         kernel,
         disagreements,
         frames: pass.frames,
@@ -302,6 +352,7 @@ enum ClientResult {
     OwnH2(client::h2::H2Outcome),
     Curl(curl::CurlOutcome),
     Nghttp(nghttp::NghttpOutcome),
+    Tls(TlsResult),
 }
 
 impl ClientResult {
@@ -322,6 +373,7 @@ impl ClientResult {
                 curl_retry: None,
                 nghttp_exit: None,
                 nghttp_error: None,
+                tls: None,
             },
             ClientResult::OwnH2(o) => ClientWitness {
                 kind: ClientKind::Own,
@@ -336,6 +388,7 @@ impl ClientResult {
                 curl_retry: None,
                 nghttp_exit: None,
                 nghttp_error: None,
+                tls: None,
             },
             ClientResult::Curl(c) => ClientWitness {
                 kind: ClientKind::Curl,
@@ -352,6 +405,7 @@ impl ClientResult {
                 // A retry says the reused connection died, not how: a FIN
                 // (EOF) and a RST both make curl retry.
                 saw_reset: c.saw_reset(),
+                tls: c.tls.as_ref().map(tls_client::curl_tls),
                 curl_exit: Some(c.exit_code),
                 curl_error: c.error,
                 curl_retry: c.retried,
@@ -378,12 +432,64 @@ impl ClientResult {
                 curl_retry: None,
                 nghttp_exit: Some(n.exit_code),
                 nghttp_error: n.last_error,
+                tls: None,
             },
+            ClientResult::Tls(t) => t.witness(body_expected),
         }
     }
 }
 
-fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<ClientResult, Error> {
+fn drive_client(
+    opts: &ResetOptions,
+    addr: std::net::SocketAddr,
+    files: Option<&Files>,
+    ca_pem: &str,
+) -> Result<ClientResult, Error> {
+    let offer = opts.tls.as_ref().map_or(&[][..], |t| &t.offer[..]);
+    match (opts.client, files) {
+        (ClientKind::Own, Some(_)) => Ok(ClientResult::Tls(tls_client::own(
+            addr,
+            own_request(opts),
+            opts.client_pause,
+            offer,
+            ca_pem,
+        )?)),
+        (ClientKind::Openssl, Some(f)) => Ok(ClientResult::Tls(tls_client::openssl(
+            addr,
+            client::Request::get("/").to_bytes(),
+            offer,
+            f,
+        )?)),
+        (ClientKind::Openssl, None) => Err(super::Conflict::OpensslNeedsTls.into()),
+        _ => drive_plain(opts, addr, files, offer),
+    }
+}
+
+/// The raw client's request bytes: one request, or a pipeline of them.
+fn own_request(opts: &ResetOptions) -> Vec<u8> {
+    let request = |path: &str| {
+        if opts.request_body > 0 {
+            Request::post(path, opts.request_body)
+        } else {
+            Request::get(path)
+        }
+        .version(opts.http_version)
+        .to_bytes()
+    };
+    if opts.pipeline == 1 {
+        return request("/");
+    }
+    (0..opts.pipeline)
+        .flat_map(|i| request(&format!("/{}", i + 1)))
+        .collect()
+}
+
+fn drive_plain(
+    opts: &ResetOptions,
+    addr: std::net::SocketAddr,
+    files: Option<&Files>,
+    offer: &[String],
+) -> Result<ClientResult, Error> {
     match opts.client {
         ClientKind::Own if opts.proto != Proto::H1 => {
             let req = client::h2::H2Request {
@@ -409,6 +515,11 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
                 http10: opts.http_version == Version::Http10,
                 http2: opts.proto.h2(),
                 max_time_secs: 5,
+                tls: files.map(|f| CurlTls {
+                    ca: f.ca.clone(),
+                    // validate() admits only the offers curl can make.
+                    alpn: CurlAlpn::of(offer).unwrap_or(CurlAlpn::Http11),
+                }),
             };
             Ok(ClientResult::Curl(curl::run(addr, &req)?))
         }
@@ -425,7 +536,7 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
             };
             Ok(ClientResult::Nghttp(nghttp::run(addr, &req)?))
         }
-        ClientKind::Own => {
+        ClientKind::Own | ClientKind::Openssl => {
             let request = |path: &str| {
                 if opts.request_body > 0 {
                     Request::post(path, opts.request_body)
@@ -435,15 +546,7 @@ fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<Clien
                 .version(opts.http_version)
                 .to_bytes()
             };
-            let mut first = Vec::new();
-            if opts.pipeline == 1 {
-                first = request("/");
-            } else {
-                for i in 0..opts.pipeline {
-                    first.extend(request(&format!("/{}", i + 1)));
-                }
-            }
-            let mut script = Script::send(first);
+            let mut script = Script::send(own_request(opts));
             script.timeout = Duration::from_secs(5);
             if let Some(pause) = opts.client_pause {
                 script = script.then(Step::Sleep(pause));
