@@ -181,8 +181,8 @@ impl ResetOptions {
     ///
     /// The first [`Conflict`] found.
     pub fn validate(&self) -> Result<(), Conflict> {
-        self.validate_proto()?;
         self.validate_tls()?;
+        self.validate_proto()?;
         if self.client == ClientKind::Curl {
             if self.late_bytes > 0 {
                 return Err(Conflict::LateBytesNeedOwnClient);
@@ -215,11 +215,13 @@ impl ResetOptions {
                 _ => Ok(()),
             };
         };
+        if self.client == ClientKind::Nghttp {
+            return Err(Conflict::TlsClient);
+        }
         if self.proto != Proto::H1 {
             return Err(Conflict::TlsRunsHttp1);
         }
         match self.client {
-            ClientKind::Nghttp => Err(Conflict::TlsClient),
             ClientKind::Own if tls.offer.iter().any(|p| p == "h2") => Err(Conflict::OwnTlsOffersH2),
             ClientKind::Curl if crate::labs::curl::CurlAlpn::of(&tls.offer).is_none() => {
                 Err(Conflict::CurlAlpnOffer)
