@@ -134,7 +134,7 @@ pub struct TlsArgs {
     #[arg(long)]
     tls: bool,
     /// The server's ALPN list, in its order of preference (h2, http/1.1).
-    /// The clients offer http/1.1: a list without it draws the
+    /// A list that shares nothing with the client's offer draws the
     /// no_application_protocol alert (RFC 7301 §3.2).
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = crate::serve_tls::parse_alpn, requires = "tls")]
     alpn: Vec<Alpn>,
@@ -149,6 +149,11 @@ pub struct TlsArgs {
 }
 
 impl TlsArgs {
+    /// --tls was given.
+    pub fn enabled(&self) -> bool {
+        self.tls
+    }
+
     /// The lab's TLS settings, or `None` without --tls.
     pub fn lab(&self, offer: Vec<String>) -> anyhow::Result<Option<TlsLab>> {
         if !self.tls {

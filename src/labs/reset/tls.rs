@@ -352,6 +352,13 @@ fn reason(
                 .into(),
             "RFC 8446 §6.1, RFC 9112 §9.8",
         ),
+        TlsEnding::Neither if s.server.truncation_received => (
+            "the client closed with a bare FIN and no close_notify, and the server, reading \
+             that FIN as the end of the client's stream, closed too: neither side vouched for \
+             its data with close_notify"
+                .into(),
+            "RFC 8446 §6.1",
+        ),
         TlsEnding::ClientOnly | TlsEnding::Neither if rst => (
             "the connection was aborted before any close_notify from the server: the TLS \
              stream was cut"
