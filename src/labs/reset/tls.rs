@@ -369,6 +369,15 @@ fn reason(
             "TCP ended without a close_notify from the server: a truncation".into(),
             "RFC 8446 §6.1, RFC 9112 §9.8",
         ),
+        // OpenSSL 3 reads a FIN without close_notify as "unexpected eof"
+        // and answers it with a fatal alert of its own.
+        TlsEnding::Alert(a) if !s.lab.close_notify => (
+            format!(
+                "the server closed without close_notify (--no-close-notify); the client took \
+                 the bare FIN for a truncation and answered with a fatal {a} alert"
+            ),
+            "RFC 8446 §6.1, §6.2",
+        ),
         TlsEnding::Alert(a) => (format!("a fatal alert ended TLS: {a}"), "RFC 8446 §6.2"),
         TlsEnding::Unknown => (
             "the TLS ending could not be read: the key log opened none of the records".into(),
