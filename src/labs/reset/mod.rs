@@ -35,6 +35,7 @@
 //! `explain_h2`, `witness`, `ladder`; `render` and `document` read a finished
 //! [`run::ResetRun`]; [`series`] counts a `--repeat` series of them for `document`.
 
+mod clients;
 pub mod document;
 pub mod explain;
 mod explain_h2;
