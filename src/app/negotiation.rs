@@ -1,10 +1,13 @@
 //! How a connection came to speak the protocol it spoke, read from the same
 //! decoders that label the ladder (no second parser): the h2c upgrade
-//! (RFC 7540 §3.2) or the HTTP/2 preface on a fresh connection (RFC 9113
-//! §3.3), and what the server answered to each.
+//! (RFC 7540 §3.2), the HTTP/2 preface on a fresh connection (RFC 9113
+//! §3.3), or ALPN inside the TLS handshake (RFC 7301), and what the server
+//! answered to each.
 //!
-//! [`Negotiation`] is an enum of paths so that another way in (ALPN inside
-//! TLS, RFC 7301) is one more variant beside these, not a reshaping.
+//! ALPN is read from the TLS decoder's report ([`alpn`]): the client's list
+//! is in the clear ClientHello; the server's choice is in the clear
+//! ServerHello in TLS 1.2 but in EncryptedExtensions in TLS 1.3 (RFC 8446
+//! §4.3.1), visible only with the session's keys.
 
 use crate::http::Version;
 use crate::proto::h2::{SettingId, decode_http2_settings};
@@ -12,6 +15,8 @@ use crate::proto::h2::{SettingId, decode_http2_settings};
 use super::Direction;
 use super::h2::{H2Decoder, Opening};
 use super::http1::Http1Decoder;
+use super::tls::{AlpnChosen, TlsClose, TlsReport};
+use crate::proto::tls::{AlertDescription, ProtocolVersion};
 
 /// The path a connection took to its protocol.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +26,96 @@ pub enum Negotiation {
     Upgrade(UpgradeAttempt),
     /// The client opened with the HTTP/2 preface (RFC 9113 §3.3).
     PriorKnowledge(PriorAttempt),
+    /// A TLS ClientHello, with or without the ALPN extension (RFC 7301).
+    Alpn(AlpnAttempt),
+}
+
+/// The ALPN offer of a ClientHello and the server's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlpnAttempt {
+    /// The protocols offered, in the client's order of preference (RFC
+    /// 7301 §3.1); `None` without the extension.
+    pub offered: Option<Vec<String>>,
+    /// The TLS version the ServerHello chose, if one came.
+    pub version: Option<ProtocolVersion>,
+    /// What the server did with the offer.
+    pub answer: AlpnAnswer,
+}
+
+/// The server's answer to an ALPN offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlpnAnswer {
+    /// It chose one of the offered protocols.
+    Chosen {
+        /// The protocol.
+        protocol: String,
+        /// Where the capture shows it.
+        seen_in: AlpnSeenIn,
+    },
+    /// It chose none and went on (no overlap and no refusal, or no offer:
+    /// a server may not name what was not offered, RFC 7301 §3.1).
+    NoneChosen,
+    /// It refused the handshake with `no_application_protocol` (120): no
+    /// protocol in common (RFC 7301 §3.2).
+    Refused,
+    /// TLS 1.3 without the keys: the choice went encrypted.
+    Hidden,
+    /// No ServerHello and no alert was seen.
+    Unanswered,
+}
+
+/// Where a server's ALPN choice travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlpnSeenIn {
+    /// The ServerHello, in the clear (TLS 1.2 and before).
+    ServerHello,
+    /// EncryptedExtensions (TLS 1.3), read with the key log.
+    EncryptedExtensions,
+}
+
+impl AlpnSeenIn {
+    /// The handshake message's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            AlpnSeenIn::ServerHello => "ServerHello",
+            AlpnSeenIn::EncryptedExtensions => "EncryptedExtensions",
+        }
+    }
+}
+
+/// `no_application_protocol` (RFC 7301 §3.2).
+const NO_APPLICATION_PROTOCOL: AlertDescription = AlertDescription(120);
+
+/// The ALPN negotiation of a TLS connection: `None` when no ClientHello was
+/// read.
+pub fn alpn(tls: &TlsReport) -> Option<Negotiation> {
+    if tls.versions_offered.is_empty() && tls.alpn_offered.is_none() {
+        return None;
+    }
+    let refused = tls
+        .alerts
+        .iter()
+        .any(|a| a.description == NO_APPLICATION_PROTOCOL)
+        || matches!(&tls.close, Some(TlsClose::Alert(a)) if a.description == NO_APPLICATION_PROTOCOL);
+    let answer = match &tls.alpn_chosen {
+        _ if refused => AlpnAnswer::Refused,
+        Some(AlpnChosen::Clear(p)) => AlpnAnswer::Chosen {
+            protocol: p.clone(),
+            seen_in: AlpnSeenIn::ServerHello,
+        },
+        Some(AlpnChosen::Decrypted(p)) => AlpnAnswer::Chosen {
+            protocol: p.clone(),
+            seen_in: AlpnSeenIn::EncryptedExtensions,
+        },
+        Some(AlpnChosen::NotNegotiated) => AlpnAnswer::NoneChosen,
+        Some(AlpnChosen::Encrypted) => AlpnAnswer::Hidden,
+        None => AlpnAnswer::Unanswered,
+    };
+    Some(Negotiation::Alpn(AlpnAttempt {
+        offered: tls.alpn_offered.clone(),
+        version: tls.version,
+        answer,
+    }))
 }
 
 /// The request that offered the upgrade, and the answer.
@@ -226,4 +321,77 @@ pub(super) fn read(
         body_bytes: r.message.body_bytes,
         answer,
     }))
+}
+
+#[cfg(test)]
+mod alpn_tests {
+    use super::*;
+    use crate::app::tls::AlertSeen;
+    use crate::proto::tls::AlertLevel;
+
+    fn hello(offered: &[&str], chosen: Option<AlpnChosen>) -> TlsReport {
+        TlsReport {
+            versions_offered: vec![ProtocolVersion::TLS13, ProtocolVersion::TLS12],
+            version: Some(ProtocolVersion::TLS13),
+            cipher_suite: Some(0x1302),
+            sni: Some("localhost".into()),
+            alpn_offered: Some(offered.iter().map(|p| p.to_string()).collect()),
+            alpn_chosen: chosen,
+            npn: None,
+            hello_retry_request: false,
+            alerts: Vec::new(),
+            change_cipher_spec: [false; 2],
+            encrypted: Default::default(),
+            keys: None,
+            close: None,
+        }
+    }
+
+    fn answer(t: &TlsReport) -> AlpnAnswer {
+        match alpn(t) {
+            Some(Negotiation::Alpn(a)) => a.answer,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_choice_is_placed_where_the_handshake_carried_it() {
+        let t = hello(&["h2", "http/1.1"], Some(AlpnChosen::Clear("h2".into())));
+        assert_eq!(
+            answer(&t),
+            AlpnAnswer::Chosen {
+                protocol: "h2".into(),
+                seen_in: AlpnSeenIn::ServerHello
+            }
+        );
+        let t = hello(&["h2"], Some(AlpnChosen::Decrypted("h2".into())));
+        assert!(matches!(
+            answer(&t),
+            AlpnAnswer::Chosen {
+                seen_in: AlpnSeenIn::EncryptedExtensions,
+                ..
+            }
+        ));
+        assert_eq!(
+            answer(&hello(&["h2"], Some(AlpnChosen::Encrypted))),
+            AlpnAnswer::Hidden
+        );
+        assert_eq!(answer(&hello(&["h2"], None)), AlpnAnswer::Unanswered);
+    }
+
+    #[test]
+    fn alert_120_is_a_refusal_and_no_client_hello_is_no_negotiation() {
+        let mut t = hello(&["h2c"], None);
+        t.alerts.push(AlertSeen {
+            sender: Direction::ServerToClient,
+            offset: 0,
+            level: AlertLevel::Fatal,
+            description: AlertDescription(120),
+        });
+        assert_eq!(answer(&t), AlpnAnswer::Refused);
+        let mut none = hello(&[], None);
+        none.versions_offered.clear();
+        none.alpn_offered = None;
+        assert_eq!(alpn(&none), None);
+    }
 }

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 pub mod h2;
 mod reader;
+pub mod tls;
 
 use crate::http::{BodyLength, Version, pattern_byte};
 use reader::{Reader, request_is_head};

@@ -28,6 +28,54 @@ pub struct CurlRequest {
     pub http2: Option<super::H2Way>,
     /// Give up after this many seconds.
     pub max_time_secs: u32,
+    /// Over TLS (`https://`), trusting this CA.
+    pub tls: Option<CurlTls>,
+}
+
+/// curl over TLS.
+#[derive(Clone, Debug)]
+pub struct CurlTls {
+    /// The CA file (`--cacert`).
+    pub ca: std::path::PathBuf,
+    /// What curl offers in ALPN: `--http1.1` offers `http/1.1`, `--http2`
+    /// offers `h2,http/1.1`, `--no-alpn` offers nothing; curl has no other.
+    pub alpn: CurlAlpn,
+}
+
+/// The ALPN offers curl can make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CurlAlpn {
+    /// `--http1.1`: `http/1.1`.
+    Http11,
+    /// `--http2`: `h2`, `http/1.1`.
+    H2,
+    /// `--no-alpn`: no extension.
+    None,
+}
+
+impl CurlAlpn {
+    /// The offer curl makes for a list, when it can make it.
+    pub fn of(list: &[String]) -> Option<CurlAlpn> {
+        match list {
+            [] => Some(CurlAlpn::None),
+            [one] if one == "http/1.1" => Some(CurlAlpn::Http11),
+            [a, b] if a == "h2" && b == "http/1.1" => Some(CurlAlpn::H2),
+            _ => None,
+        }
+    }
+}
+
+/// What curl's `-v` said of TLS.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CurlTlsSeen {
+    /// `SSL connection using TLSv1.3 / ...`: the version.
+    pub version: Option<String>,
+    /// `ALPN: server accepted X`.
+    pub alpn: Option<String>,
+    /// `(IN), TLS alert, close notify`: the server's close_notify arrived.
+    pub close_notify_received: bool,
+    /// `(OUT), TLS alert, close notify`: curl sent its own.
+    pub close_notify_sent: bool,
 }
 
 /// What curl reported.
@@ -45,6 +93,9 @@ pub struct CurlOutcome {
     pub connects: u32,
     /// curl's own note that it retried on a fresh connection, if it did.
     pub retried: Option<String>,
+    /// What it said of TLS (`None` over cleartext).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<CurlTlsSeen>,
 }
 
 impl CurlOutcome {
@@ -82,6 +133,14 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
     if req.http10 {
         cmd.arg("--http1.0");
     }
+    if let Some(tls) = &req.tls {
+        cmd.arg("--cacert").arg(&tls.ca);
+        cmd.arg(match tls.alpn {
+            CurlAlpn::Http11 => "--http1.1",
+            CurlAlpn::H2 => "--http2",
+            CurlAlpn::None => "--no-alpn",
+        });
+    }
     match req.http2 {
         Some(super::H2Way::Upgrade) => {
             cmd.arg("--http2");
@@ -103,8 +162,9 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
     } else {
         req.paths.clone()
     };
+    let scheme = if req.tls.is_some() { "https" } else { "http" };
     for p in &paths {
-        cmd.arg(format!("http://{server}{p}"));
+        cmd.arg(format!("{scheme}://{server}{p}"));
     }
     cmd.stdin(if req.body.is_some() {
         Stdio::piped()
@@ -137,7 +197,27 @@ pub fn run(server: SocketAddr, req: &CurlRequest) -> Result<CurlOutcome, Error> 
     }
     let status = child.wait().map_err(not_run)?;
     let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
-    Ok(parse(status.code().unwrap_or(-1), &stderr))
+    let mut outcome = parse(status.code().unwrap_or(-1), &stderr);
+    if req.tls.is_some() {
+        outcome.tls = Some(parse_tls(&stderr));
+    }
+    Ok(outcome)
+}
+
+fn parse_tls(stderr: &str) -> CurlTlsSeen {
+    let mut seen = CurlTlsSeen::default();
+    for line in stderr.lines().filter_map(|l| l.strip_prefix("* ")) {
+        if let Some(v) = line.strip_prefix("SSL connection using ") {
+            seen.version = v.split(" / ").next().map(str::to_string);
+        } else if let Some(p) = line.strip_prefix("ALPN: server accepted ") {
+            seen.alpn = Some(p.trim().to_string());
+        } else if line.contains("(IN), TLS alert, close notify") {
+            seen.close_notify_received = true;
+        } else if line.contains("(OUT), TLS alert, close notify") {
+            seen.close_notify_sent = true;
+        }
+    }
+    seen
 }
 
 fn parse(exit_code: i32, stderr: &str) -> CurlOutcome {
@@ -168,12 +248,35 @@ fn parse(exit_code: i32, stderr: &str) -> CurlOutcome {
         body_bytes,
         connects,
         retried,
+        tls: None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_tls_words() {
+        let seen = parse_tls(
+            "* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384\n\
+             * ALPN: server accepted http/1.1\n\
+             * TLSv1.3 (IN), TLS alert, close notify (256):\n\
+             * TLSv1.3 (OUT), TLS alert, close notify (256):\n",
+        );
+        assert_eq!(seen.version.as_deref(), Some("TLSv1.3"));
+        assert_eq!(seen.alpn.as_deref(), Some("http/1.1"));
+        assert!(seen.close_notify_received && seen.close_notify_sent);
+        assert_eq!(
+            parse_tls("* Closing connection 0\n"),
+            CurlTlsSeen::default()
+        );
+        assert_eq!(
+            CurlAlpn::of(&["h2".into(), "http/1.1".into()]),
+            Some(CurlAlpn::H2)
+        );
+        assert_eq!(CurlAlpn::of(&["h2".into()]), None);
+    }
 
     #[test]
     fn parse_reset_after_status() {

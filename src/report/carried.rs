@@ -165,7 +165,7 @@ fn tls_text(t: &TlsReport, ending: Ending, out: &mut String) {
 
 /// The teardown verdict in TLS's terms: did close_notify (RFC 8446 §6.1)
 /// come before TCP's FIN or RST?
-fn tls_ending(close: &TlsClose, ending: Ending) -> String {
+pub(crate) fn tls_ending(close: &TlsClose, ending: Ending) -> String {
     let tcp = match ending {
         Ending::Fin | Ending::HalfClosed => "FIN",
         Ending::Rst => "RST",

@@ -56,6 +56,25 @@ fn conflict(c: Conflict) -> String {
         }
         Conflict::Http2BodyNeedsCurl => "--request-body with HTTP/2 needs --client curl",
         Conflict::PauseNeedsPausingClient => "--client-pause needs --client curl or own",
+        Conflict::OpensslNeedsTls => "--client openssl is a TLS client: add --tls",
+        Conflict::TlsRunsHttp1 => "--tls runs HTTP/1.1 after the handshake: use it with --proto h1",
+        Conflict::TlsClient => "with --tls the clients are own, curl and openssl",
+        Conflict::OwnTlsOffersH2 => {
+            "--client own speaks HTTP/1.1 over TLS and cannot offer h2: use --client curl or openssl"
+        }
+        Conflict::CurlAlpnOffer => {
+            "--client curl offers http/1.1 (--http1.1), h2,http/1.1 (--http2) or none (--no-alpn): \
+             --offer must be one of those"
+        }
+        Conflict::TlsScenario(s) => {
+            return format!(
+                "{} is not staged over TLS with this client: use --client curl, or no --tls",
+                http1_flag(s)
+            );
+        }
+        Conflict::OpensslOneGet => {
+            "--client openssl sends one GET: --request-body and --pipeline need --client own or curl"
+        }
     };
     text.to_string()
 }

@@ -11,7 +11,10 @@ use clap::ValueEnum;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use wirelab::http::Version;
 use wirelab::labs::reset::run::ResetRun;
+use wirelab::labs::reset::series::Expect;
+use wirelab::labs::reset::tls::TlsLab;
 use wirelab::labs::reset::{self, ClientKind, Proto, ResetOptions, Series, document, render};
+use wirelab::server::Alpn;
 use wirelab::teardown::Ending;
 
 use crate::serve::{FramingArg, Http2Arg, Mode};
@@ -36,10 +39,15 @@ use crate::serve::{FramingArg, Http2Arg, Mode};
     lab reset --mode full --keepalive-race --client curl\n  \
     lab reset --mode drain --expect fin --repeat 200\n  \
     lab reset --proto h2c-upgrade --mode no-read --client curl   RST after stream 1\n  \
-    lab reset --proto h2-prior --mode drain --client nghttp      GOAWAY, then FIN\n\n\
+    lab reset --proto h2-prior --mode drain --client nghttp      GOAWAY, then FIN\n  \
+    lab reset --tls --mode full              close_notify, then FIN (or the client's own alert races the close: RST)\n  \
+    lab reset --tls --mode drain --expect close-notify    close_notify both ways, FIN both ways\n  \
+    lab reset --tls --no-close-notify --expect truncation  a bare FIN: truncation\n  \
+    lab reset --tls --client openssl --tls-versions 1.2    ALPN in the clear ServerHello\n\n\
 Clients per protocol: h1 with own or curl; h2c-upgrade and h2-prior with own\n\
 (the raw client speaking HTTP/2 to the end of RFC 9113 §6.8), curl (--http2,\n\
---http2-prior-knowledge) or nghttp (-u, prior knowledge).")]
+--http2-prior-knowledge) or nghttp (-u, prior knowledge). With --tls: HTTP/1.1\n\
+with own (rustls), curl (--cacert, --http1.1) or openssl (s_client -alpn).")]
 pub struct Args {
     /// The server's read mode (`no-read`: the classic reset).
     #[arg(long, value_enum, default_value_t = Mode::NoRead)]
@@ -111,6 +119,61 @@ pub struct Args {
     /// other traffic).
     #[arg(long)]
     no_netns: bool,
+    #[command(flatten)]
+    tls: TlsArgs,
+}
+
+/// TLS: the server over rustls with a key log, the capture read with it.
+#[derive(clap::Args)]
+#[command(next_help_heading = "TLS")]
+pub struct TlsArgs {
+    /// Serve HTTP/1.1 over TLS: the server writes a key log, the capture is
+    /// read with it, and the verdict adds the TLS ending (close_notify by
+    /// whom, or truncation). With --save-pcap the key log is kept beside the
+    /// capture (run.pcap → run.keylog).
+    #[arg(long)]
+    tls: bool,
+    /// The server's ALPN list, in its order of preference (h2, http/1.1).
+    /// A list that shares nothing with the client's offer draws the
+    /// no_application_protocol alert (RFC 7301 §3.2).
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = crate::serve_tls::parse_alpn, requires = "tls")]
+    alpn: Vec<Alpn>,
+    /// TLS versions the server accepts (1.2: the chosen ALPN is in the clear
+    /// ServerHello; 1.3: in EncryptedExtensions).
+    #[arg(long, value_enum, default_value_t = crate::serve_tls::VersionsArg::Both)]
+    tls_versions: crate::serve_tls::VersionsArg,
+    /// The server closes with a bare FIN, no close_notify first: the
+    /// truncation a client must notice (RFC 8446 §6.1).
+    #[arg(long, requires = "tls")]
+    no_close_notify: bool,
+}
+
+impl TlsArgs {
+    /// --tls was given.
+    pub fn enabled(&self) -> bool {
+        self.tls
+    }
+
+    /// The lab's TLS settings, or `None` without --tls.
+    pub fn lab(&self, offer: Vec<String>) -> anyhow::Result<Option<TlsLab>> {
+        if !self.tls {
+            if !matches!(self.tls_versions, crate::serve_tls::VersionsArg::Both) {
+                anyhow::bail!("--tls-versions needs --tls");
+            }
+            return Ok(None);
+        }
+        let defaults = TlsLab::default();
+        Ok(Some(TlsLab {
+            alpn: if self.alpn.is_empty() {
+                defaults.alpn
+            } else {
+                self.alpn.clone()
+            },
+            versions: self.tls_versions.versions(),
+            close_notify: !self.no_close_notify,
+            offer,
+        }))
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -121,6 +184,8 @@ enum ClientArg {
     Curl,
     /// Real nghttp (HTTP/2 only).
     Nghttp,
+    /// Real `openssl s_client` (--tls only).
+    Openssl,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -149,13 +214,19 @@ enum ExpectArg {
     Fin,
     /// An abort: a RST ended the connection.
     Rst,
+    /// TLS: the server's close_notify came before its close (--tls).
+    CloseNotify,
+    /// TLS: the server's close came without close_notify (--tls).
+    Truncation,
 }
 
 impl ExpectArg {
-    fn ending(self) -> Ending {
+    fn expect(self) -> Expect {
         match self {
-            ExpectArg::Fin => Ending::Fin,
-            ExpectArg::Rst => Ending::Rst,
+            ExpectArg::Fin => Expect::Ending(Ending::Fin),
+            ExpectArg::Rst => Expect::Ending(Ending::Rst),
+            ExpectArg::CloseNotify => Expect::CloseNotify,
+            ExpectArg::Truncation => Expect::Truncation,
         }
     }
 }
@@ -176,6 +247,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ClientArg::Own => ClientKind::Own,
             ClientArg::Curl => ClientKind::Curl,
             ClientArg::Nghttp => ClientKind::Nghttp,
+            ClientArg::Openssl => ClientKind::Openssl,
         },
         proto: match args.proto {
             ProtoArg::H1 => Proto::H1,
@@ -205,7 +277,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         client_pause: args.client_pause,
         save_pcap: args.save_pcap,
         isolate: !args.no_netns,
+        // The TLS lab speaks HTTP/1.1 after the handshake: its clients offer
+        // that alone.
+        tls: args.tls.lab(vec!["http/1.1".into()])?,
     };
+    if matches!(
+        args.expect,
+        Some(ExpectArg::CloseNotify | ExpectArg::Truncation)
+    ) && opts.tls.is_none()
+    {
+        anyhow::bail!("--expect close-notify and truncation are TLS endings: add --tls");
+    }
     if args.repeat == 0 {
         anyhow::bail!("--repeat must be at least 1");
     }
@@ -222,7 +304,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("installing the Ctrl-C handler")?;
     }
-    let mut series = Series::new(args.expect.map(ExpectArg::ending));
+    let mut series = Series::new(args.expect.map(ExpectArg::expect));
     for _ in 0..args.repeat {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -286,8 +368,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         crate::say(&format!(
             "expected {} but saw {}{seen}: {}",
             expect.name(),
-            shown.verdict.ending_name(),
-            shown.verdict.reason
+            expect.seen(shown),
+            match (expect, &shown.tls) {
+                (Expect::CloseNotify | Expect::Truncation, Some(t)) => &t.reason,
+                _ => &shown.verdict.reason,
+            }
         ));
         return Ok(ExitCode::from(1));
     }

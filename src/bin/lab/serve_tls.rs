@@ -48,7 +48,7 @@ pub struct TlsArgs {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum VersionsArg {
+pub enum VersionsArg {
     #[value(name = "1.2")]
     Tls12,
     #[value(name = "1.3")]
@@ -56,7 +56,18 @@ enum VersionsArg {
     Both,
 }
 
-fn parse_alpn(s: &str) -> Result<Alpn, String> {
+impl VersionsArg {
+    /// The library's value.
+    pub fn versions(self) -> TlsVersions {
+        match self {
+            VersionsArg::Tls12 => TlsVersions::Tls12,
+            VersionsArg::Tls13 => TlsVersions::Tls13,
+            VersionsArg::Both => TlsVersions::Both,
+        }
+    }
+}
+
+pub fn parse_alpn(s: &str) -> Result<Alpn, String> {
     s.parse()
         .map_err(|e: wirelab::server::AlpnError| e.to_string())
 }
@@ -84,11 +95,7 @@ impl TlsArgs {
             } else {
                 self.alpn.clone()
             },
-            versions: match self.tls_versions {
-                VersionsArg::Tls12 => TlsVersions::Tls12,
-                VersionsArg::Tls13 => TlsVersions::Tls13,
-                VersionsArg::Both => TlsVersions::Both,
-            },
+            versions: self.tls_versions.versions(),
             // curl and browsers honour SSLKEYLOGFILE; so does the server.
             keylog: self
                 .keylog

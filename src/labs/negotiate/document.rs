@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use super::NegotiateRun;
 use crate::app::h2::Opening;
 use crate::app::negotiation::{
-    H2Opening, Negotiation, PriorAnswer, SettingsField, UpgradeAnswer, UpgradeAttempt,
+    AlpnAnswer, AlpnAttempt, H2Opening, Negotiation, PriorAnswer, SettingsField, UpgradeAnswer,
+    UpgradeAttempt,
 };
 use crate::proto::h2::SettingId;
 
@@ -19,7 +20,7 @@ pub fn json(n: &NegotiateRun) -> Value {
     let r = &n.run;
     let v = &r.verdict;
     let c = &r.client;
-    json!({
+    let mut doc = json!({
         "version": VERSION,
         "run": {
             "proto": r.proto,
@@ -45,7 +46,12 @@ pub fn json(n: &NegotiateRun) -> Value {
             "nghttp_exit": c.nghttp_exit,
         },
         "pcap": r.pcap.as_ref().map(|p| p.display().to_string()),
-    })
+    });
+    // TLS runs add their TLS side; cleartext documents stay as they were.
+    if let Some(t) = &r.tls {
+        doc["run"]["tls"] = json!(t);
+    }
+    doc
 }
 
 fn params(p: &[(SettingId, u32)]) -> Value {
@@ -82,6 +88,7 @@ fn h2(n: &NegotiateRun, h: &H2Opening) -> Value {
 fn negotiation(n: &NegotiateRun, x: &Negotiation) -> Value {
     match x {
         Negotiation::Upgrade(u) => upgrade(n, u),
+        Negotiation::Alpn(a) => alpn(n, a),
         Negotiation::PriorKnowledge(p) => {
             let answer = match &p.answer {
                 PriorAnswer::Accepted(h) => json!({"kind": "accepted", "http2": h2(n, h)}),
@@ -104,6 +111,28 @@ fn negotiation(n: &NegotiateRun, x: &Negotiation) -> Value {
             json!({"path": "prior-knowledge", "answer": answer})
         }
     }
+}
+
+fn alpn(n: &NegotiateRun, a: &AlpnAttempt) -> Value {
+    let answer = match &a.answer {
+        AlpnAnswer::Chosen { protocol, seen_in } => json!({
+            "kind": "chosen",
+            "protocol": protocol,
+            "seen_in": seen_in.name(),
+        }),
+        AlpnAnswer::NoneChosen => json!({"kind": "none"}),
+        AlpnAnswer::Refused => json!({"kind": "refused", "alert": 120}),
+        AlpnAnswer::Hidden => json!({"kind": "encrypted"}),
+        AlpnAnswer::Unanswered => json!({"kind": "unanswered"}),
+    };
+    json!({
+        "path": "alpn",
+        "offered": a.offered,
+        "tls_version": a.version.map(|v| v.to_string()),
+        "client_hello_frame": n.frames.client_hello,
+        "answer": answer,
+        "answer_frame": n.frames.server_hello,
+    })
 }
 
 fn upgrade(n: &NegotiateRun, u: &UpgradeAttempt) -> Value {

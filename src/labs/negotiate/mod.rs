@@ -8,13 +8,18 @@
 //! never from a second parser; this module adds the frame numbers a reader
 //! opens in Wireshark, found in the ladder those decoders labelled.
 //!
+//! Over TLS (`--tls`) the negotiation is ALPN's (RFC 7301): the client's
+//! list in the ClientHello, the server's choice in the ServerHello (TLS 1.2)
+//! or in EncryptedExtensions (TLS 1.3, read with the run's key log), or its
+//! `no_application_protocol` alert when nothing overlaps.
+//!
 //! Dependencies go one way: `mod` → `labs::reset`, `app`; [`render`] and
 //! [`document`] read a finished [`NegotiateRun`].
 
 pub mod document;
 pub mod render;
 
-use crate::app::negotiation::{Negotiation, PriorAnswer, UpgradeAnswer};
+use crate::app::negotiation::{self, Negotiation, PriorAnswer, UpgradeAnswer};
 use crate::app::{Direction, LadderStep};
 use crate::labs::reset::run::ResetRun;
 use crate::labs::reset::{self, Conflict, Proto, ResetOptions};
@@ -49,6 +54,10 @@ pub struct StepFrames {
     pub server_settings: Option<u64>,
     /// The first response on an HTTP/2 stream.
     pub first_response: Option<u64>,
+    /// TLS: the client's ClientHello.
+    pub client_hello: Option<u64>,
+    /// TLS: the ServerHello, or the alert that refused the handshake.
+    pub server_hello: Option<u64>,
 }
 
 /// Runs the lab once: an HTTP/2 protocol is needed, the rest is as for the
@@ -58,7 +67,7 @@ pub struct StepFrames {
 ///
 /// As [`reset::run()`]; `--proto h1` is a [`Conflict`]: nothing is negotiated.
 pub fn run(opts: &ResetOptions) -> Result<NegotiateRun, reset::Error> {
-    if opts.proto == Proto::H1 {
+    if opts.proto == Proto::H1 && opts.tls.is_none() {
         return Err(Conflict::NothingNegotiated.into());
     }
     let run = reset::run(opts)?;
@@ -69,9 +78,13 @@ pub fn run(opts: &ResetOptions) -> Result<NegotiateRun, reset::Error> {
 /// setting in that run).
 pub fn of(run: ResetRun, server_http2: Http2) -> NegotiateRun {
     let app = run.connections.first().and_then(|c| c.app.as_deref());
-    let negotiation = app
-        .and_then(|a| a.conversation.as_ref())
-        .and_then(|c| c.negotiation.clone());
+    let conversation = app.and_then(|a| a.conversation.as_ref());
+    // Over TLS the way in is the handshake's; what follows it is not
+    // negotiated again.
+    let negotiation = match conversation.and_then(|c| c.tls.as_ref()) {
+        Some(tls) => negotiation::alpn(tls),
+        None => conversation.and_then(|c| c.negotiation.clone()),
+    };
     let ladder = app.and_then(|a| a.ladder.as_deref()).unwrap_or(&[]);
     let frames = step_frames(ladder, negotiation.as_ref());
     NegotiateRun {
@@ -96,6 +109,16 @@ fn find(
 
 fn step_frames(ladder: &[LadderStep], n: Option<&Negotiation>) -> StepFrames {
     use Direction::{ClientToServer as C, ServerToClient as S};
+    if let Some(Negotiation::Alpn(a)) = n {
+        let refused = a.answer == negotiation::AlpnAnswer::Refused;
+        return StepFrames {
+            client_hello: find(ladder, C, |l| l.text == "ClientHello"),
+            server_hello: find(ladder, S, |l| {
+                l.text == "ServerHello" || (refused && l.text.starts_with("Alert "))
+            }),
+            ..StepFrames::default()
+        };
+    }
     let http1 = |l: &crate::app::Label| l.h2.is_none();
     // SETTINGS that is not an acknowledgement: the ladder's label for an
     // ACK is the frame's only one without parameters after a space.
@@ -132,5 +155,7 @@ fn step_frames(ladder: &[LadderStep], n: Option<&Negotiation>) -> StepFrames {
                 })
             })
             .flatten(),
+        client_hello: None,
+        server_hello: None,
     }
 }

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use super::NegotiateRun;
 use crate::app::h2::Opening;
 use crate::app::negotiation::{
-    FirstResponse, H2Opening, Negotiation, PriorAnswer, SettingsField, UpgradeAnswer,
-    UpgradeAttempt,
+    AlpnAnswer, AlpnAttempt, AlpnSeenIn, FirstResponse, H2Opening, Negotiation, PriorAnswer,
+    SettingsField, UpgradeAnswer, UpgradeAttempt,
 };
 use crate::labs::reset::render::wrap;
 use crate::proto::h2::SettingId;
@@ -20,15 +20,25 @@ const TEXT: &str = "                    ";
 pub fn text(n: &NegotiateRun) -> String {
     let r = &n.run;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "lab negotiate: proto {}, client {}, server --http2 {}, mode {}, server {}",
-        r.proto.as_str(),
-        client_name(n),
-        n.server_http2.as_str(),
-        r.mode,
-        r.server
-    );
+    let _ = match &r.tls {
+        Some(t) => writeln!(
+            out,
+            "lab negotiate: TLS, client {}, server --alpn {}, mode {}, server {}",
+            client_name(n),
+            list(&t.server_alpn),
+            r.mode,
+            r.server
+        ),
+        None => writeln!(
+            out,
+            "lab negotiate: proto {}, client {}, server --http2 {}, mode {}, server {}",
+            r.proto.as_str(),
+            client_name(n),
+            n.server_http2.as_str(),
+            r.mode,
+            r.server
+        ),
+    };
     let _ = writeln!(out);
     match &n.negotiation {
         None => {
@@ -36,11 +46,15 @@ pub fn text(n: &NegotiateRun) -> String {
         }
         Some(Negotiation::Upgrade(u)) => upgrade(&mut out, n, u),
         Some(Negotiation::PriorKnowledge(p)) => prior(&mut out, n, &p.answer),
+        Some(Negotiation::Alpn(a)) => alpn(&mut out, n, a),
     }
     let _ = writeln!(out);
     let v = &r.verdict;
     let _ = writeln!(out, "ENDING   {}", v.ending_name().to_uppercase());
     wrap(&mut out, &format!("{} — {}", v.reason, v.citation), "  ");
+    if let Some(said) = r.tls.as_ref().and_then(|t| t.analyzed.as_ref()) {
+        wrap(&mut out, &format!("TLS ending: {said}"), "  ");
+    }
     let c = &r.client;
     let status = if c.status == 0 {
         "no status".to_string()
@@ -66,11 +80,86 @@ pub fn text(n: &NegotiateRun) -> String {
     out
 }
 
+fn list(l: &[impl std::fmt::Display]) -> String {
+    l.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// ALPN: the client's list in the clear ClientHello, and the server's
+/// answer where the capture shows it.
+fn alpn(out: &mut String, n: &NegotiateRun, a: &AlpnAttempt) {
+    // A refused handshake has no ServerHello: no version was agreed.
+    let version = match (&a.answer, a.version) {
+        (AlpnAnswer::Chosen { .. } | AlpnAnswer::NoneChosen | AlpnAnswer::Hidden, Some(v)) => {
+            format!(", {v}")
+        }
+        _ => String::new(),
+    };
+    let how = match &a.answer {
+        AlpnAnswer::Chosen { protocol, .. } => format!("the server chose {protocol}"),
+        AlpnAnswer::NoneChosen => "the server chose none".to_string(),
+        AlpnAnswer::Refused => "refused: no protocol in common".to_string(),
+        AlpnAnswer::Hidden => "the choice is encrypted".to_string(),
+        AlpnAnswer::Unanswered => "unanswered".to_string(),
+    };
+    let _ = writeln!(out, "NEGOTIATION  ALPN (RFC 7301){version}, {how}");
+    let offered = a.offered.as_ref().map_or_else(
+        || "ClientHello without ALPN: the server may not name a protocol (RFC 7301 §3.1)".into(),
+        |o| {
+            format!(
+                "ClientHello, ALPN {} (in the clear, in the client's order)",
+                o.join(", ")
+            )
+        },
+    );
+    step(out, n.frames.client_hello, "client", &offered);
+    let server_list = n
+        .run
+        .tls
+        .as_ref()
+        .map_or_else(String::new, |t| list(&t.server_alpn).replace(',', ", "));
+    let answer = match &a.answer {
+        AlpnAnswer::Chosen {
+            protocol,
+            seen_in: AlpnSeenIn::ServerHello,
+        } => format!("ServerHello, ALPN {protocol}: in the clear (TLS 1.2)"),
+        AlpnAnswer::Chosen { protocol, .. } => format!(
+            "ServerHello; the choice, {protocol}, is in EncryptedExtensions, encrypted in \
+             TLS 1.3 (RFC 8446 §4.3.1): read here with the run's key log"
+        ),
+        AlpnAnswer::NoneChosen => "ServerHello without ALPN: no protocol named".into(),
+        AlpnAnswer::Refused => format!(
+            "Alert fatal no_application_protocol (120): nothing in the server's list \
+             ({server_list}) was offered (RFC 7301 §3.2)"
+        ),
+        AlpnAnswer::Hidden => "ServerHello; the choice is in EncryptedExtensions, \
+                               encrypted, and no key opened it"
+            .into(),
+        AlpnAnswer::Unanswered => "no ServerHello and no alert".into(),
+    };
+    step(out, n.frames.server_hello, "server", &answer);
+    let failed = n.run.tls.as_ref().and_then(|t| t.server.failed.as_ref());
+    if let Some(why) = failed {
+        wrap(out, &format!("the server's log: {why}"), TEXT);
+    } else if !server_list.is_empty() {
+        wrap(
+            out,
+            &format!(
+                "the server's list: {server_list} (its order of preference decides, RFC 7301 §3.2)"
+            ),
+            TEXT,
+        );
+    }
+}
+
 fn client_name(n: &NegotiateRun) -> &'static str {
     match n.run.client.kind {
         crate::labs::reset::ClientKind::Own => "own",
         crate::labs::reset::ClientKind::Curl => "curl",
         crate::labs::reset::ClientKind::Nghttp => "nghttp",
+        crate::labs::reset::ClientKind::Openssl => "openssl",
     }
 }
 

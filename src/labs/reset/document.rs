@@ -82,5 +82,9 @@ pub fn json(shown: &ResetRun, series: &Series<'_>) -> Value {
         doc["run"]["proto"] = json!(r.proto);
         doc["run"]["server_h2"] = json!(r.server_h2);
     }
+    // TLS runs add their TLS side; cleartext documents stay as they were.
+    if let Some(t) = &r.tls {
+        doc["run"]["tls"] = json!(t);
+    }
     doc
 }

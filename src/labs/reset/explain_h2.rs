@@ -45,6 +45,7 @@ pub(super) fn reason(
         ClientKind::Nghttp => "nghttp",
         ClientKind::Own => "the raw client",
         ClientKind::Curl => "curl",
+        ClientKind::Openssl => "openssl s_client",
     };
     let began = if h2.goaways_sent.first() == Some(&ANY_STREAM) {
         "began the graceful shutdown (GOAWAY with 2^31-1 and a PING)"

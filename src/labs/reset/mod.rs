@@ -26,10 +26,16 @@
 //! [`witness::ServerH2`], and [`explain`] hands them to `explain_h2`, whose
 //! sentences cite RFC 9113 §6.8.
 //!
+//! TLS runs (`--tls`) serve HTTP/1.1 over rustls with a key log in the
+//! run's directory; the capture is read with that key log, and [`tls`]
+//! tells the TLS ending (close_notify by whom, truncation, alert) beside
+//! TCP's FIN or RST.
+//!
 //! Dependencies go one way: `run` → `watch` → `ladder`; `run` → `explain` →
 //! `explain_h2`, `witness`, `ladder`; `render` and `document` read a finished
 //! [`run::ResetRun`]; [`series`] counts a `--repeat` series of them for `document`.
 
+mod clients;
 pub mod document;
 pub mod explain;
 mod explain_h2;
@@ -37,6 +43,8 @@ pub mod ladder;
 pub mod render;
 pub mod run;
 pub mod series;
+pub mod tls;
+mod tls_client;
 mod watch;
 pub mod witness;
 
@@ -59,6 +67,8 @@ pub enum ClientKind {
     Curl,
     /// Real nghttp (HTTP/2 only): a client that reads to the end.
     Nghttp,
+    /// Real `openssl s_client` (TLS only): the TLS engineer's probe.
+    Openssl,
 }
 
 /// The protocol the lab's client speaks.
@@ -136,6 +146,8 @@ pub struct ResetOptions {
     pub save_pcap: Option<PathBuf>,
     /// Run in a private network namespace when possible (exact counters).
     pub isolate: bool,
+    /// Serve TLS (HTTP/1.1 over rustls) instead of cleartext.
+    pub tls: Option<tls::TlsLab>,
 }
 
 impl Default for ResetOptions {
@@ -158,6 +170,7 @@ impl Default for ResetOptions {
             client_pause: None,
             save_pcap: None,
             isolate: true,
+            tls: None,
         }
     }
 }
@@ -169,6 +182,7 @@ impl ResetOptions {
     ///
     /// The first [`Conflict`] found.
     pub fn validate(&self) -> Result<(), Conflict> {
+        self.validate_tls()?;
         self.validate_proto()?;
         if self.client == ClientKind::Curl {
             if self.late_bytes > 0 {
@@ -193,12 +207,51 @@ impl ResetOptions {
         Ok(())
     }
 
+    /// What a TLS run can do: HTTP/1.1 over TLS, with own, curl or openssl,
+    /// each offering what it can speak.
+    fn validate_tls(&self) -> Result<(), Conflict> {
+        let Some(tls) = &self.tls else {
+            return match self.client {
+                ClientKind::Openssl => Err(Conflict::OpensslNeedsTls),
+                _ => Ok(()),
+            };
+        };
+        if self.client == ClientKind::Nghttp {
+            return Err(Conflict::TlsClient);
+        }
+        if self.proto != Proto::H1 {
+            return Err(Conflict::TlsRunsHttp1);
+        }
+        match self.client {
+            ClientKind::Own if tls.offer.iter().any(|p| p == "h2") => Err(Conflict::OwnTlsOffersH2),
+            ClientKind::Curl if crate::labs::curl::CurlAlpn::of(&tls.offer).is_none() => {
+                Err(Conflict::CurlAlpnOffer)
+            }
+            ClientKind::Own | ClientKind::Openssl if self.keepalive_race => {
+                Err(Conflict::TlsScenario(Http1Scenario::KeepaliveRace))
+            }
+            ClientKind::Own | ClientKind::Openssl if self.late_bytes > 0 => {
+                Err(Conflict::TlsScenario(Http1Scenario::LateBytes))
+            }
+            ClientKind::Openssl if self.client_pause.is_some() => {
+                Err(Conflict::PauseNeedsPausingClient)
+            }
+            ClientKind::Openssl if self.request_body > 0 || self.pipeline > 1 => {
+                Err(Conflict::OpensslOneGet)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The client/protocol pairs the lab can run, and the HTTP/1-only knobs.
     /// Supported: `h1` with own or curl; `h2c-upgrade` and `h2-prior` with
     /// own, curl or nghttp.
     fn validate_proto(&self) -> Result<(), Conflict> {
         match (self.proto, self.client) {
             (Proto::H1, ClientKind::Nghttp) => return Err(Conflict::NghttpNeedsHttp2),
+            (Proto::H2cUpgrade | Proto::H2Prior, ClientKind::Openssl) => {
+                return Err(Conflict::TlsRunsHttp1);
+            }
             (Proto::H2Prior, ClientKind::Own)
                 if self.request_body > crate::client::h2::MAX_PRIOR_BODY =>
             {
@@ -307,6 +360,29 @@ pub enum Conflict {
     #[error("a request body over HTTP/2 needs curl")]
     Http2BodyNeedsCurl,
     /// nghttp reads to the end: it cannot pause.
-    #[error("pausing the client needs curl or the raw client: nghttp reads to the end")]
+    #[error("pausing the client needs curl or the raw client: nghttp and openssl read to the end")]
     PauseNeedsPausingClient,
+    /// `openssl s_client` speaks TLS only.
+    #[error("openssl s_client is a TLS client: add TLS")]
+    OpensslNeedsTls,
+    /// The TLS lab serves HTTP/1.1 after the handshake.
+    #[error("the TLS lab runs HTTP/1.1 after the handshake: HTTP/2 over TLS is not staged here")]
+    TlsRunsHttp1,
+    /// nghttp is not one of the TLS lab's clients.
+    #[error("over TLS the clients are the raw client, curl and openssl")]
+    TlsClient,
+    /// The raw client speaks HTTP/1.1 after the handshake.
+    #[error("the raw client speaks HTTP/1.1 over TLS: it cannot offer h2 (use curl or openssl)")]
+    OwnTlsOffersH2,
+    /// curl's ALPN offers are fixed by its flags.
+    #[error("curl offers only http/1.1 (--http1.1), h2,http/1.1 (--http2) or nothing (--no-alpn)")]
+    CurlAlpnOffer,
+    /// A scenario the TLS clients do not stage.
+    #[error("{0} is not staged over TLS with this client")]
+    TlsScenario(Http1Scenario),
+    /// s_client sends one GET from its stdin.
+    #[error(
+        "openssl s_client sends one GET: a request body or a pipeline needs the raw client or curl"
+    )]
+    OpensslOneGet,
 }

@@ -2,9 +2,11 @@
 
 use std::fmt::Write as _;
 
-use super::Proto;
 use super::ladder;
 use super::run::ResetRun;
+use super::tls::{ServerTls, TlsRun};
+use super::witness::ClientTls;
+use super::{ClientKind, Proto};
 use crate::flow::ConnState;
 use crate::labs::netns::Isolation;
 
@@ -16,6 +18,11 @@ pub fn text(r: &ResetRun) -> String {
     // HTTP/1 runs keep their header as it was; HTTP/2 has no framing knob
     // (DATA frames carry the body), so it names the protocol instead.
     let _ = match r.proto {
+        Proto::H1 if r.tls.is_some() => writeln!(
+            out,
+            "lab reset: TLS, mode {}, framing {}, server {}",
+            r.mode, r.framing, r.server
+        ),
         Proto::H1 => writeln!(
             out,
             "lab reset: mode {}, framing {}, server {}",
@@ -49,6 +56,9 @@ pub fn text(r: &ResetRun) -> String {
     );
     wrap(&mut out, &format!("{} — {}", v.reason, v.citation), "  ");
     let _ = writeln!(out);
+    if let Some(t) = &r.tls {
+        tls_text(&mut out, t);
+    }
     // What the analyzer's decoders read: the exchanges, and what each RST
     // destroyed (the same lines as `lab analyze`'s table).
     let carried: String = r
@@ -93,10 +103,11 @@ pub fn text(r: &ResetRun) -> String {
     let _ = writeln!(
         out,
         "  client   {}: {status}, body {} of {} bytes",
-        match (c.curl_exit, c.nghttp_exit) {
-            (Some(code), _) => format!("curl (exit {code})"),
-            (None, Some(code)) => format!("nghttp (exit {code})"),
-            (None, None) => "raw client".to_string(),
+        match (c.curl_exit, c.nghttp_exit, c.kind) {
+            (Some(code), _, _) => format!("curl (exit {code})"),
+            (None, Some(code), _) => format!("nghttp (exit {code})"),
+            (None, None, ClientKind::Openssl) => "openssl s_client".to_string(),
+            (None, None, _) => "raw client".to_string(),
         },
         c.body_received,
         c.body_expected,
@@ -105,12 +116,18 @@ pub fn text(r: &ResetRun) -> String {
     if let Some(retry) = &c.curl_retry {
         let _ = writeln!(out, "           curl: {retry}");
     }
+    if let Some(t) = &c.tls {
+        wrap(&mut out, &client_tls_text(t), "           ");
+    }
     for s in &r.server_log {
         let _ = writeln!(
             out,
             "  server   conn {}: {} ({}), {} bytes unread",
             s.conn, s.end, s.cause, s.unread
         );
+    }
+    if let Some(t) = &r.tls {
+        wrap(&mut out, &server_tls_text(&t.server), "           ");
     }
     let deltas: Vec<String> = r
         .kernel
@@ -153,6 +170,102 @@ pub fn text(r: &ResetRun) -> String {
         let _ = writeln!(out, "capture saved to {}", p.display());
     }
     out
+}
+
+/// The TLS section: the ending in TLS's terms, why, and the handshake.
+fn tls_text(out: &mut String, t: &TlsRun) {
+    let said = t
+        .analyzed
+        .clone()
+        .unwrap_or_else(|| format!("{} (no TLS ending read)", t.ending.name()));
+    let mut head = String::new();
+    wrap(&mut head, &said, "         ");
+    out.push_str("TLS");
+    out.push_str(&head[3..]);
+    wrap(out, &format!("{} — {}", t.reason, t.citation), "  ");
+    let server: Vec<String> = t.server_alpn.iter().map(ToString::to_string).collect();
+    let offered = t.offered.as_ref().map_or_else(
+        || "no ALPN extension".to_string(),
+        |o| format!("ALPN {}", o.join(", ")),
+    );
+    let chosen = match (&t.chosen, t.chosen_in) {
+        _ if t.server.failed.is_some() => "it chose none and refused the handshake".to_string(),
+        (Some(c), Some("EncryptedExtensions")) => {
+            format!("it chose {c} (in EncryptedExtensions, read with the key log)")
+        }
+        (Some(c), Some(at)) => format!("it chose {c} (in the clear {at})"),
+        (Some(c), None) if c == "none" => "it chose none".to_string(),
+        (Some(c), None) => format!("its choice: {c}"),
+        (None, _) => "no ServerHello".to_string(),
+    };
+    let version = t
+        .version
+        .as_ref()
+        .map_or_else(String::new, |v| format!("; {v}"));
+    wrap(
+        out,
+        &format!(
+            "the client offered {offered}; the server's list: {}; {chosen}{version}",
+            server.join(", ")
+        ),
+        "  ",
+    );
+    if let Some(k) = &t.keylog {
+        wrap(
+            out,
+            &format!("key log kept at {} (lab analyze --keylog)", k.display()),
+            "  ",
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn client_tls_text(t: &ClientTls) -> String {
+    let mut parts = vec![format!(
+        "TLS {}, ALPN {}",
+        t.version.as_deref().unwrap_or("not agreed"),
+        t.alpn.as_deref().unwrap_or("none")
+    )];
+    parts.push(
+        match (t.close_notify_received, t.close_notify_sent) {
+            (true, true) => "close_notify received, sent its own",
+            (true, false) => "close_notify received",
+            (false, true) => "no close_notify received, sent its own",
+            (false, false) => "no close_notify either way",
+        }
+        .to_string(),
+    );
+    match t.noticed_truncation {
+        Some(true) => parts.push("noticed the truncation".into()),
+        None if !t.close_notify_received => {
+            parts.push("it does not say whether it noticed a truncation".into());
+        }
+        _ => {}
+    }
+    parts.join("; ")
+}
+
+fn server_tls_text(s: &ServerTls) -> String {
+    let mut parts = Vec::new();
+    if let Some(why) = &s.failed {
+        parts.push(format!("TLS failed: {why}"));
+    }
+    if s.close_notify_sent {
+        parts.push("sent close_notify".to_string());
+    }
+    if s.truncation_sent {
+        parts.push("closed without close_notify (--no-close-notify)".to_string());
+    }
+    if s.close_notify_received {
+        parts.push("read the client's close_notify".to_string());
+    }
+    if s.truncation_received {
+        parts.push("read the client's FIN without close_notify".to_string());
+    }
+    if parts.is_empty() {
+        parts.push("no TLS ending logged".to_string());
+    }
+    format!("TLS: {}", parts.join("; "))
 }
 
 /// Appends `text` wrapped at 78 columns, every line starting with `indent`.

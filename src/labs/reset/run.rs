@@ -1,22 +1,22 @@
 //! One run of the reset lab, from starting the server to the witnesses.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
+use super::clients::drive_client;
 use super::explain::{self, Verdict};
 use super::ladder::{self, Conversation};
+use super::tls::{self, Files, TlsRun};
 use super::watch::Watch;
 use super::witness::{ClientWitness, KernelWitness, ServerClose, ServerH2};
-use super::{ClientKind, Proto, ResetOptions};
+use super::{Proto, ResetOptions};
 use crate::analyze::{self, AnalyzeOptions};
 use crate::capture::{self, LiveCapture};
-use crate::client::{self, Request, Script, Step};
-use crate::http::Version;
+use crate::client;
 use crate::labs::counters::{self, Counters};
-use crate::labs::curl::{self, CurlRequest};
 use crate::labs::netns::{self, Isolation};
-use crate::labs::nghttp::{self, NghttpRequest};
 use crate::report::ConnectionReport;
 use crate::server::{self, Config, Dir, Event, LogSink, Record};
 
@@ -51,6 +51,9 @@ pub enum Error {
     /// The lab's own thread failed.
     #[error("the lab thread panicked")]
     Panicked,
+    /// A TLS run's directory, CA or key log could not be written or read.
+    #[error("cannot prepare the TLS run's files: {0}")]
+    TlsFiles(#[source] std::io::Error),
 }
 
 /// Everything one run found.
@@ -76,6 +79,8 @@ pub struct ResetRun {
     pub server_log: Vec<ServerClose>,
     /// What the server's log says the first connection did in HTTP/2.
     pub server_h2: ServerH2,
+    /// The TLS side: ALPN, version and the TLS ending (TLS runs).
+    pub tls: Option<TlsRun>,
     /// The kernel's counters.
     pub kernel: KernelWitness,
     /// Where the witnesses contradict each other, in words.
@@ -164,8 +169,22 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     /// Larger than any loopback frame, offloads included (64 KiB).
     const WHOLE_FRAME: i32 = 262_144;
     let (tx, rx) = channel();
-    let server = server::spawn(server_config(opts), LogSink::Channel(tx))?;
+    let files = opts
+        .tls
+        .as_ref()
+        .map(|_| Files::new(opts.save_pcap.as_deref()))
+        .transpose()
+        .map_err(Error::TlsFiles)?;
+    let mut config = server_config(opts);
+    if let (Some(lab), Some(f)) = (&opts.tls, &files) {
+        config.tls = Some(f.server_settings(lab));
+    }
+    let server = server::spawn(config, LogSink::Channel(tx))?;
     let addr = server.local_addr();
+    let ca_pem = server.ca_pem().unwrap_or_default().to_string();
+    if let Some(f) = &files {
+        std::fs::write(&f.ca, &ca_pem).map_err(Error::TlsFiles)?;
+    }
     let filter = format!("tcp port {}", addr.port());
     // Whole frames: the analyzer's decoders read every byte (a snap length
     // would turn each body into gaps). The frames are read once, by the
@@ -182,15 +201,21 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     // overflow libpcap's ring; the client thread stays in this namespace.
     // The analyzer decodes as `lab analyze` does, with a ladder: its labels
     // are the ladder's.
-    let mut watch = Watch::new(&AnalyzeOptions {
+    let analyze = AnalyzeOptions {
         app: Some(crate::app::AppOptions {
             ladder: true,
             ..Default::default()
         }),
         ..AnalyzeOptions::default()
-    });
+    };
+    // Over TLS the frames wait for the finished key log (see `watch`).
+    let mut watch = if files.is_some() {
+        Watch::holding(&analyze)
+    } else {
+        Watch::new(&analyze)
+    };
     let client = std::thread::scope(|s| {
-        let client = s.spawn(|| drive_client(opts, addr));
+        let client = s.spawn(|| drive_client(opts, addr, files.as_ref(), &ca_pem));
         while !client.is_finished() {
             watch.pump(&mut cap, Duration::from_millis(10))?;
         }
@@ -199,7 +224,13 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     let teardown_seen = watch.until_over(&mut cap, Instant::now() + TEARDOWN_BOUND)?;
     let dropped = cap.stats().map(|s| s.dropped).unwrap_or(0);
     cap.flush()?;
-    let pass = watch.finish(&cap)?;
+    let keylog = files
+        .as_ref()
+        .map(Files::read_keylog)
+        .transpose()
+        .map_err(Error::TlsFiles)?
+        .map(Arc::new);
+    let pass = watch.finish(&cap, keylog)?;
     drop(cap);
     let after = Counters::read()?;
     let _ = server.shutdown();
@@ -226,7 +257,22 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
         deltas: after.delta_since(&before),
     };
     let verdict = explain::verdict(opts, &pass.connections, &server_log, &server_h2, &kernel);
-    let disagreements = explain::disagreements(&ladder, &client, &server_log, &kernel);
+    let mut disagreements = explain::disagreements(&ladder, &client, &server_log, &kernel);
+    let first_conn = server_log.first().map_or(1, |s| s.conn);
+    let tls = opts.tls.as_ref().zip(files.as_ref()).map(|(lab, f)| {
+        tls::story(tls::Seen {
+            lab,
+            mode: opts.mode,
+            first: pass.connections.first(),
+            server: tls::server_story(&records, first_conn),
+            server_end: server_log.first().map(|s| s.end),
+            unread: server_log.first().map_or(0, |s| s.unread),
+            keylog: f.kept.then(|| f.keylog.clone()),
+        })
+    });
+    if let Some(t) = &tls {
+        disagreements.extend(tls::disagreements(t, &client));
+    }
     Ok(ResetRun {
         mode: opts.mode.as_str().to_string(),
         framing: opts.framing.to_string(),
@@ -238,6 +284,7 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
         client,
         server_log,
         server_h2,
+        tls,
         kernel,
         disagreements,
         frames: pass.frames,
@@ -294,171 +341,4 @@ fn h2_story(records: &[Record], conn: u64) -> ServerH2 {
         }
     }
     h2
-}
-
-/// The client's result before the server's side is known.
-enum ClientResult {
-    Own(client::Outcome),
-    OwnH2(client::h2::H2Outcome),
-    Curl(curl::CurlOutcome),
-    Nghttp(nghttp::NghttpOutcome),
-}
-
-impl ClientResult {
-    fn witness(self, body_expected: u64) -> ClientWitness {
-        match self {
-            ClientResult::Own(o) => ClientWitness {
-                kind: ClientKind::Own,
-                status: o.responses.last().map_or(0, |r| r.status),
-                body_expected,
-                body_received: o.responses.iter().map(|r| r.body_received).sum(),
-                end: match &o.send_failure {
-                    Some(f) if f.reset => format!("{} (a send failed: {})", o.end, f.error),
-                    _ => o.end.to_string(),
-                },
-                saw_reset: o.reset_seen(),
-                curl_exit: None,
-                curl_error: None,
-                curl_retry: None,
-                nghttp_exit: None,
-                nghttp_error: None,
-            },
-            ClientResult::OwnH2(o) => ClientWitness {
-                kind: ClientKind::Own,
-                status: o.status.unwrap_or(0),
-                body_expected,
-                body_received: o.body_received,
-                end: o.summary(),
-                saw_reset: o.end == Some(client::ReadEnd::Reset)
-                    || o.send_failure.as_ref().is_some_and(|f| f.reset),
-                curl_exit: None,
-                curl_error: None,
-                curl_retry: None,
-                nghttp_exit: None,
-                nghttp_error: None,
-            },
-            ClientResult::Curl(c) => ClientWitness {
-                kind: ClientKind::Curl,
-                status: c.status,
-                body_expected,
-                body_received: c.body_bytes,
-                end: match c.exit_code {
-                    0 => "transfer complete".to_string(),
-                    _ => c
-                        .error
-                        .clone()
-                        .unwrap_or_else(|| format!("exit {}", c.exit_code)),
-                },
-                // A retry says the reused connection died, not how: a FIN
-                // (EOF) and a RST both make curl retry.
-                saw_reset: c.saw_reset(),
-                curl_exit: Some(c.exit_code),
-                curl_error: c.error,
-                curl_retry: c.retried,
-                nghttp_exit: None,
-                nghttp_error: None,
-            },
-            ClientResult::Nghttp(n) => ClientWitness {
-                kind: ClientKind::Nghttp,
-                status: n.status,
-                body_expected,
-                body_received: n.body_bytes,
-                // nghttp's exit status is 0 even when nothing was answered:
-                // its last line and the GOAWAYs in its trace say more.
-                end: match (&n.last_error, n.goaway_received, n.goaway_sent) {
-                    (Some(e), _, _) => e.clone(),
-                    (None, true, true) => "received GOAWAY, sent its own GOAWAY".into(),
-                    (None, true, false) => "received GOAWAY".into(),
-                    (None, false, true) => "sent GOAWAY".into(),
-                    (None, false, false) => "no error line".into(),
-                },
-                saw_reset: n.saw_reset(),
-                curl_exit: None,
-                curl_error: None,
-                curl_retry: None,
-                nghttp_exit: Some(n.exit_code),
-                nghttp_error: n.last_error,
-            },
-        }
-    }
-}
-
-fn drive_client(opts: &ResetOptions, addr: std::net::SocketAddr) -> Result<ClientResult, Error> {
-    match opts.client {
-        ClientKind::Own if opts.proto != Proto::H1 => {
-            let req = client::h2::H2Request {
-                start: match opts.proto {
-                    Proto::H2cUpgrade => client::h2::H2Start::Upgrade,
-                    _ => client::h2::H2Start::PriorKnowledge,
-                },
-                path: "/".into(),
-                body: opts.request_body,
-                timeout: Duration::from_secs(5),
-            };
-            Ok(ClientResult::OwnH2(client::h2::run(addr, &req)?))
-        }
-        ClientKind::Curl => {
-            let req = CurlRequest {
-                paths: if opts.keepalive_race {
-                    vec!["/first".into(), "/second".into()]
-                } else {
-                    vec!["/".into()]
-                },
-                body: (opts.request_body > 0).then_some(opts.request_body),
-                pause: opts.client_pause,
-                http10: opts.http_version == Version::Http10,
-                http2: opts.proto.h2(),
-                max_time_secs: 5,
-            };
-            Ok(ClientResult::Curl(curl::run(addr, &req)?))
-        }
-        ClientKind::Nghttp => {
-            // validate() admits nghttp with an HTTP/2 protocol only.
-            let way = opts
-                .proto
-                .h2()
-                .unwrap_or(crate::labs::H2Way::PriorKnowledge);
-            let req = NghttpRequest {
-                way,
-                path: "/".into(),
-                timeout_secs: 5,
-            };
-            Ok(ClientResult::Nghttp(nghttp::run(addr, &req)?))
-        }
-        ClientKind::Own => {
-            let request = |path: &str| {
-                if opts.request_body > 0 {
-                    Request::post(path, opts.request_body)
-                } else {
-                    Request::get(path)
-                }
-                .version(opts.http_version)
-                .to_bytes()
-            };
-            let mut first = Vec::new();
-            if opts.pipeline == 1 {
-                first = request("/");
-            } else {
-                for i in 0..opts.pipeline {
-                    first.extend(request(&format!("/{}", i + 1)));
-                }
-            }
-            let mut script = Script::send(first);
-            script.timeout = Duration::from_secs(5);
-            if let Some(pause) = opts.client_pause {
-                script = script.then(Step::Sleep(pause));
-            }
-            if opts.keepalive_race {
-                script = script
-                    .then(Step::AwaitResponses(1))
-                    .then(Step::Send(request("/second")));
-            }
-            if opts.late_bytes > 0 {
-                script = script
-                    .then(Step::AwaitResponses(1))
-                    .then(Step::Send(client::junk(opts.late_bytes)));
-            }
-            Ok(ClientResult::Own(client::run(addr, &script)?))
-        }
-    }
 }

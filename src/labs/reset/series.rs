@@ -4,15 +4,56 @@
 //! A run matches when its packet verdict equals the expected ending or, with
 //! none expected, the first run's. Verdicts are compared as values: a run
 //! whose capture showed no connection (`None`) matches only another such.
+//! A TLS run can also be held to its TLS ending ([`Expect::CloseNotify`],
+//! [`Expect::Truncation`]), read from the packets with the key log.
 
 use super::document;
 use super::run::ResetRun;
 use crate::teardown::Ending;
 
+/// What `--expect` holds a run to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// TCP's ending (`fin`, `rst`).
+    Ending(Ending),
+    /// TLS: the server's close_notify came before TCP's end (RFC 8446 §6.1).
+    CloseNotify,
+    /// TLS: TCP ended with no close_notify from the server.
+    Truncation,
+}
+
+impl Expect {
+    /// The `--expect` word.
+    pub fn name(self) -> &'static str {
+        match self {
+            Expect::Ending(e) => e.name(),
+            Expect::CloseNotify => "close-notify",
+            Expect::Truncation => "truncation",
+        }
+    }
+
+    /// What `r` showed, in this expectation's words (`none` for a TLS
+    /// expectation on a cleartext run).
+    pub fn seen(self, r: &ResetRun) -> &'static str {
+        match self {
+            Expect::Ending(_) => r.verdict.ending_name(),
+            Expect::CloseNotify | Expect::Truncation => {
+                r.tls.as_ref().map_or("none", |t| t.ending.name())
+            }
+        }
+    }
+
+    fn matches(self, r: &ResetRun) -> bool {
+        match self {
+            Expect::Ending(e) => r.verdict.ending == Some(e),
+            tls => tls.seen(r) == tls.name(),
+        }
+    }
+}
 /// The bookkeeping of a series, fed one run at a time.
 #[derive(Debug, Default)]
 pub struct Series {
-    expect: Option<Ending>,
+    expect: Option<Expect>,
     runs: usize,
     matched: usize,
     disagreed: usize,
@@ -23,7 +64,7 @@ pub struct Series {
 impl Series {
     /// A series checked against `expect`, or against its first run's
     /// verdict when `None`.
-    pub fn new(expect: Option<Ending>) -> Self {
+    pub fn new(expect: Option<Expect>) -> Self {
         Series {
             expect,
             ..Series::default()
@@ -32,16 +73,16 @@ impl Series {
 
     /// Counts one finished run.
     pub fn add(&mut self, r: ResetRun) {
-        let want = match (self.expect, &self.first) {
-            (Some(e), _) => Some(e),
-            (None, Some(f)) => f.verdict.ending,
-            (None, None) => r.verdict.ending,
+        let matched = match (self.expect, &self.first) {
+            (Some(e), _) => e.matches(&r),
+            (None, Some(f)) => r.verdict.ending == f.verdict.ending,
+            (None, None) => true,
         };
         self.runs += 1;
         if !r.disagreements.is_empty() {
             self.disagreed += 1;
         }
-        if r.verdict.ending == want {
+        if matched {
             self.matched += 1;
         } else if self.first_miss.is_none() {
             self.first_miss = Some(r.clone());
@@ -52,7 +93,7 @@ impl Series {
     }
 
     /// The expected ending, if one was given.
-    pub fn expect(&self) -> Option<Ending> {
+    pub fn expect(&self) -> Option<Expect> {
         self.expect
     }
 
@@ -92,7 +133,7 @@ impl Series {
         document::Series {
             repeat: planned,
             matched: self.matched,
-            expect: self.expect.map(Ending::name),
+            expect: self.expect.map(Expect::name),
             runs_with_disagreements: self.disagreed,
         }
     }

@@ -6,6 +6,12 @@
 //! - the ladder's record of each TCP segment ([`Segment`]), decoded here once;
 //! - the watch on teardowns, which reads those same segments.
 //!
+//! Over TLS the analyzer cannot read as the frames arrive: a connection's
+//! decrypter is made with the key log as it stood at its SYN, before the
+//! handshake wrote its secrets. A TLS run's watch therefore keeps the frames
+//! ([`Watch::holding`]) and hands them to an analyzer made with the finished
+//! key log at the end, still without reading any file back.
+//!
 //! Watching: a fixed sleep would be too short on a busy machine and too long
 //! on an idle one, so the lab follows each connection's FINs and RSTs: a
 //! connection is over once a RST has been seen, or both FINs and an
@@ -14,13 +20,31 @@
 //! still follow a FIN), or a bound passes, the capture stops.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::ladder::Segment;
 use crate::analyze::{self, AnalyzeOptions, Analyzer};
-use crate::capture::{self, FrameSource, LiveCapture};
+use crate::capture::{self, Frame, FrameSource, LinkType, LiveCapture, Timestamp};
 use crate::report::ConnectionReport;
+use crate::tls_decrypt::KeyLog;
 use crate::wire::{self, DecodeOptions, Decoded, Endpoint};
+
+/// A frame kept for an analyzer made later.
+struct Held {
+    number: u64,
+    ts: Timestamp,
+    link: LinkType,
+    data: Vec<u8>,
+    orig_len: u32,
+}
+
+/// Where the frames go: straight into the analyzer, or kept for one made
+/// with the key log once the run is over.
+enum Feed {
+    Live(Box<Analyzer>),
+    Holding(AnalyzeOptions, Vec<Held>),
+}
 
 /// How long the wire must stay quiet once everything looks finished.
 const QUIET: Duration = Duration::from_millis(40);
@@ -60,7 +84,7 @@ pub(super) struct Pass {
 
 /// Reads a live capture once, feeding the analyzer, the ladder and the watch.
 pub(super) struct Watch {
-    analyzer: Analyzer,
+    feed: Feed,
     decode: DecodeOptions,
     conns: HashMap<(Endpoint, Endpoint), Ends>,
     connections: Vec<ConnectionReport>,
@@ -73,12 +97,21 @@ impl Watch {
     /// as `lab analyze` on the saved capture does).
     pub fn new(opts: &AnalyzeOptions) -> Self {
         Watch {
-            analyzer: Analyzer::new(opts),
+            feed: Feed::Live(Box::new(Analyzer::new(opts))),
             decode: opts.decode,
             conns: HashMap::new(),
             connections: Vec::new(),
             segments: Vec::new(),
             frames: 0,
+        }
+    }
+
+    /// A watch that keeps the frames for an analyzer made by
+    /// [`Watch::finish`] with the run's key log (TLS runs).
+    pub fn holding(opts: &AnalyzeOptions) -> Self {
+        Watch {
+            feed: Feed::Holding(opts.clone(), Vec::new()),
+            ..Watch::new(opts)
         }
     }
 
@@ -91,9 +124,18 @@ impl Watch {
             any = true;
             self.frames += 1;
             let connections = &mut self.connections;
-            self.analyzer.frame(&frame, &mut |f| {
-                connections.push(ConnectionReport::of(f.connection).with_app(f.app));
-            });
+            match &mut self.feed {
+                Feed::Live(analyzer) => analyzer.frame(&frame, &mut |f| {
+                    connections.push(ConnectionReport::of(f.connection).with_app(f.app));
+                }),
+                Feed::Holding(_, held) => held.push(Held {
+                    number: frame.number,
+                    ts: frame.ts,
+                    link: frame.link,
+                    data: frame.data.to_vec(),
+                    orig_len: frame.orig_len,
+                }),
+            }
             if let Decoded::Tcp(seg) = wire::decode(&frame, &self.decode) {
                 let seg = Segment::of(frame.number, frame.ts, &seg);
                 let key = if seg.src <= seg.dst {
@@ -138,19 +180,46 @@ impl Watch {
     }
 
     /// Ends the pass: the analyzer hands out the connections still open, as
-    /// at the end of a capture file.
+    /// at the end of a capture file. A holding watch first reads its frames
+    /// with `keylog`.
     ///
     /// # Errors
     ///
     /// As [`Analyzer::finish`].
-    pub fn finish(self, cap: &LiveCapture) -> Result<Pass, analyze::Error> {
+    pub fn finish(
+        self,
+        cap: &LiveCapture,
+        keylog: Option<Arc<KeyLog>>,
+    ) -> Result<Pass, analyze::Error> {
         let Watch {
-            analyzer,
+            feed,
             mut connections,
             segments,
             frames,
             ..
         } = self;
+        let analyzer = match feed {
+            Feed::Live(analyzer) => *analyzer,
+            Feed::Holding(mut opts, held) => {
+                if let Some(app) = opts.app.as_mut() {
+                    app.keylog = keylog;
+                }
+                let mut analyzer = Analyzer::new(&opts);
+                for h in &held {
+                    let frame = Frame {
+                        number: h.number,
+                        ts: h.ts,
+                        link: h.link,
+                        data: &h.data,
+                        orig_len: h.orig_len,
+                    };
+                    analyzer.frame(&frame, &mut |f| {
+                        connections.push(ConnectionReport::of(f.connection).with_app(f.app));
+                    });
+                }
+                analyzer
+            }
+        };
         analyzer.finish(cap.anomalies(), &mut |f| {
             connections.push(ConnectionReport::of(f.connection).with_app(f.app));
         })?;

@@ -40,6 +40,27 @@ pub struct ClientWitness {
     /// nghttp's last line on stderr.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nghttp_error: Option<String>,
+    /// What the client said of TLS (TLS runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<ClientTls>,
+}
+
+/// What a TLS client said of the handshake and of TLS's end.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ClientTls {
+    /// The version it agreed, in its own spelling (`1.3`, `TLSv1.3`).
+    pub version: Option<String>,
+    /// The protocol ALPN chose, as it says.
+    pub alpn: Option<String>,
+    /// It received the server's close_notify.
+    pub close_notify_received: bool,
+    /// It sent its own.
+    pub close_notify_sent: bool,
+    /// It reported the FIN without close_notify as a truncation; `None`
+    /// when it has no way to say (curl is silent about it).
+    pub noticed_truncation: Option<bool>,
+    /// The handshake or TLS failed, in its words.
+    pub failure: Option<String>,
 }
 
 /// What the server's log says an HTTP/2 connection did before it closed:
