@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::app::tls::{AlpnChosen, TlsClose, TlsReport};
+use crate::app::tls::{AlpnChosen, InnerChosenBy, TlsClose, TlsReport};
 use crate::app::{AppReport, Direction, ExchangeOutcome, ExchangeReport, RstReport};
 use crate::flow::RstPhase;
 use crate::proto::tls::names;
@@ -157,6 +157,16 @@ fn tls_text(t: &TlsReport, ending: Ending, out: &mut String) {
                 );
             }
         }
+    }
+    if let Some(inner) = &t.inner {
+        let by = match inner.chosen_by {
+            InnerChosenBy::Alpn => "chosen by ALPN",
+            InnerChosenBy::Sniffed => "no ALPN: read from the decrypted bytes",
+            InnerChosenBy::AgainstAlpn => {
+                "the client's first bytes belie the ALPN choice: read as they came"
+            }
+        };
+        let _ = writeln!(out, "  inside: {} ({by})", inner.protocol.name());
     }
     if let Some(close) = &t.close {
         let _ = writeln!(out, "  TLS ending: {}", tls_ending(close, ending));

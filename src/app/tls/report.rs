@@ -5,6 +5,78 @@
 use crate::proto::tls::{AlertDescription, AlertLevel, ProtocolVersion};
 
 use super::super::Direction;
+use super::super::detect::Protocol;
+
+/// The application protocol read inside the decrypted records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InnerProtocol {
+    /// HTTP/1.0 requests (or responses) only.
+    Http10,
+    /// HTTP/1.1.
+    Http11,
+    /// HTTP/2 (RFC 9113 §3.2: over TLS it starts with the preface, as
+    /// with prior knowledge, after ALPN chose `h2`).
+    H2,
+    /// Anything else the detection names (an `h2` preface answered in
+    /// HTTP/1.x, bytes no rule recognises, ...).
+    Other(Protocol),
+}
+
+impl InnerProtocol {
+    /// What the conversation inside was detected or decoded as.
+    pub fn of(p: Protocol) -> Self {
+        match p {
+            Protocol::Http10 => InnerProtocol::Http10,
+            Protocol::Http11 => InnerProtocol::Http11,
+            Protocol::H2PriorKnowledge => InnerProtocol::H2,
+            other => InnerProtocol::Other(other),
+        }
+    }
+
+    /// The JSON value (`tls.inner`): ALPN's names for HTTP (RFC 7301 §6).
+    pub fn name(self) -> &'static str {
+        match self {
+            InnerProtocol::Http10 => "http/1.0",
+            InnerProtocol::Http11 => "http/1.1",
+            InnerProtocol::H2 => "h2",
+            InnerProtocol::Other(p) => p.name(),
+        }
+    }
+}
+
+/// What decided which decoder read the decrypted bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InnerChosenBy {
+    /// The ALPN choice (ServerHello in TLS 1.2, EncryptedExtensions in
+    /// TLS 1.3) named `h2` or `http/1.x`.
+    Alpn,
+    /// No ALPN (or one this analyzer does not decode): the first decrypted
+    /// bytes, as for a cleartext connection.
+    Sniffed,
+    /// ALPN named `h2` or `http/1.x` but the client's first bytes spoke
+    /// the other: they were sniffed.
+    AgainstAlpn,
+}
+
+impl InnerChosenBy {
+    /// The JSON value (`tls.inner_chosen_by`).
+    pub fn name(self) -> &'static str {
+        match self {
+            InnerChosenBy::Alpn => "alpn",
+            InnerChosenBy::Sniffed => "sniffed",
+            InnerChosenBy::AgainstAlpn => "sniffed_against_alpn",
+        }
+    }
+}
+
+/// The protocol inside a decrypted connection and how it was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inner {
+    /// What ran inside.
+    pub protocol: InnerProtocol,
+    /// How the decoder was chosen.
+    pub chosen_by: InnerChosenBy,
+}
 
 /// The application protocol the server chose with ALPN (RFC 7301 §3.2),
 /// as far as it can be known.
@@ -101,6 +173,9 @@ pub struct TlsReport {
     pub keys: Option<super::KeysReport>,
     /// How TLS itself ended the connection (`None` without `--keylog`).
     pub close: Option<TlsClose>,
+    /// The protocol read inside the decrypted application data (`None`
+    /// without keys or without application data).
+    pub inner: Option<Inner>,
 }
 
 /// How TLS ended a connection, from its alerts (RFC 8446 §6): the

@@ -116,6 +116,10 @@ struct TlsView<'a> {
     decrypted_records: Option<SidesView<u64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tls_close: Option<TlsCloseView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inner: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inner_chosen_by: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -176,6 +180,8 @@ impl<'a> TlsView<'a> {
                     server: c.offsets()[1],
                 },
             }),
+            inner: t.inner.map(|i| i.protocol.name()),
+            inner_chosen_by: t.inner.map(|i| i.chosen_by.name()),
         }
     }
 }

@@ -306,7 +306,8 @@ fn numbers_of_every_length_match_display() {
 #[test]
 fn tls_members_are_byte_for_byte_serde_json() {
     use crate::app::tls::{
-        AlertSeen, AlpnChosen, Encrypted, KeysReport, KeysStatus, Npn, TlsClose, TlsReport,
+        AlertSeen, AlpnChosen, Encrypted, Inner, InnerChosenBy, InnerProtocol, KeysReport,
+        KeysStatus, Npn, TlsClose, TlsReport,
     };
     use crate::app::{AppReport, ConversationReport, Direction, Protocol};
     use crate::proto::tls::{AlertDescription, AlertLevel, ProtocolVersion};
@@ -374,6 +375,21 @@ fn tls_members_are_byte_for_byte_serde_json() {
             Some(TlsClose::CloseNotify([Some(1), Some(2)])),
         ][n as usize % 5]
             .clone(),
+        inner: [
+            None,
+            Some(Inner {
+                protocol: InnerProtocol::H2,
+                chosen_by: InnerChosenBy::Alpn,
+            }),
+            Some(Inner {
+                protocol: InnerProtocol::Other(Protocol::H2PrefaceRefused),
+                chosen_by: InnerChosenBy::Sniffed,
+            }),
+            Some(Inner {
+                protocol: InnerProtocol::Http10,
+                chosen_by: InnerChosenBy::AgainstAlpn,
+            }),
+        ][n as usize % 4],
     };
     let connections: Vec<ConnectionReport> = (1..=10u64)
         .map(|n| {

@@ -222,6 +222,10 @@ fn tls_object(b: &mut Block, t: &TlsReport) {
         at.close();
         x.close();
     }
+    if let Some(inner) = &t.inner {
+        o.str("inner", inner.protocol.name());
+        o.str("inner_chosen_by", inner.chosen_by.name());
+    }
     o.close();
 }
 
