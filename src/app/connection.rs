@@ -224,6 +224,7 @@ impl ConnectionDecoder {
     pub fn segment(&mut self, frame: u64, sender: Direction, seg: &TcpSegment<'_>, payload: &[u8]) {
         let i = index(sender);
         let peer = other(sender);
+        self.conversation.at_frame(frame);
         self.bytes[i].sent_segment(seg);
         if seg.flags.ack() {
             self.bytes[1 - i].acknowledged(seg.ack.0);

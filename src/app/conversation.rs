@@ -223,6 +223,9 @@ pub struct Conversation {
     h2_start_at: u64,
     /// The key log TLS is decrypted with (`--keylog`).
     keylog: Option<Arc<KeyLog>>,
+    /// The captured frame whose bytes are being fed (TLS alerts say
+    /// which frame carried them).
+    frame: u64,
 }
 
 fn index(d: Direction) -> usize {
@@ -264,6 +267,7 @@ impl Conversation {
             prior_knowledge: false,
             h2_start_at: 0,
             keylog: None,
+            frame: 0,
         }
     }
 
@@ -297,6 +301,11 @@ impl Conversation {
         self
     }
 
+    /// The bytes fed from now on came in this captured frame.
+    pub fn at_frame(&mut self, frame: u64) {
+        self.frame = frame;
+    }
+
     /// In-order bytes of one direction, starting at stream `offset`;
     /// `label` gets the messages and frames they completed.
     pub fn feed(
@@ -321,6 +330,7 @@ impl Conversation {
             State::Tls => {
                 if let Some(tls) = self.tls.as_deref_mut() {
                     let d = &mut tls.decoder;
+                    d.at_frame(self.frame);
                     match tls.keys.as_mut() {
                         Some(keys) => {
                             let alpn = tls.inside.waiting().then(|| d.alpn_in_clear()).flatten();

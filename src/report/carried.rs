@@ -169,8 +169,37 @@ fn tls_text(t: &TlsReport, ending: Ending, out: &mut String) {
         let _ = writeln!(out, "  inside: {} ({by})", inner.protocol.name());
     }
     if let Some(close) = &t.close {
-        let _ = writeln!(out, "  TLS ending: {}", tls_ending(close, ending));
+        let _ = writeln!(
+            out,
+            "  TLS ending: {}{}",
+            tls_ending(close, ending),
+            closing_frames(close)
+        );
     }
+}
+
+/// Which frames carried the closing alerts, in frame order: ` · close_notify:
+/// server in frame 14, client in frame 16`.
+fn closing_frames(close: &TlsClose) -> String {
+    let mut at: Vec<(u64, &str)> = close
+        .frames()
+        .into_iter()
+        .zip(["client", "server"])
+        .filter_map(|(f, who)| f.map(|f| (f, who)))
+        .collect();
+    if at.is_empty() {
+        return String::new();
+    }
+    at.sort_unstable();
+    let what = match close {
+        TlsClose::Alert(_) => "the alert",
+        _ => "close_notify",
+    };
+    let list: Vec<String> = at
+        .iter()
+        .map(|(f, who)| format!("{who} in frame {f}"))
+        .collect();
+    format!(" · {what}: {}", list.join(", "))
 }
 
 /// The teardown verdict in TLS's terms: did close_notify (RFC 8446 §6.1)

@@ -200,12 +200,12 @@ impl KeyLogSink {
 
     fn opened(
         &mut self,
-        sender: Direction,
-        offset: u64,
+        seen: &RecordSeen<'_>,
         ty: ContentType,
         bytes: &[u8],
         label: &mut dyn FnMut(Label),
     ) {
+        let (sender, offset) = (seen.sender, seen.record.offset);
         let i = index(sender);
         match ty {
             ContentType::Alert => {
@@ -219,6 +219,7 @@ impl KeyLogSink {
                                 self.alerts.push(AlertSeen {
                                     sender,
                                     offset,
+                                    frame: seen.frame,
                                     level: a.level,
                                     description: a.description,
                                 });
@@ -345,7 +346,7 @@ impl KeyLogSink {
                     note(&mut self.problem, reason);
                 }
             }
-            self.opened(seen.sender, seen.record.offset, ty, &bytes, label);
+            self.opened(seen, ty, &bytes, label);
         }
         Some(Plaintext {
             content_type: ty,

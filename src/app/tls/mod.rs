@@ -26,7 +26,8 @@ mod tests;
 
 pub use keys::{KeyLogSink, KeysReport, KeysStatus, Plaintext};
 pub use report::{
-    AlertSeen, AlpnChosen, Encrypted, Inner, InnerChosenBy, InnerProtocol, Npn, TlsClose, TlsReport,
+    AlertSeen, AlpnChosen, ClosedAt, Encrypted, Inner, InnerChosenBy, InnerProtocol, Npn, TlsClose,
+    TlsReport,
 };
 
 use crate::proto::tls::record::Partial;
@@ -73,6 +74,8 @@ pub struct RecordSeen<'a> {
     pub record: Record<'a>,
     /// It is protected (its fragment is ciphertext).
     pub encrypted: bool,
+    /// The captured frame whose bytes completed it.
+    pub frame: u64,
 }
 
 /// Something that reads every record of a connection, in order per
@@ -127,6 +130,8 @@ pub struct TlsDecoder {
     server_hello: Option<Box<ServerHello>>,
     hello_retry: bool,
     alerts: Vec<AlertSeen>,
+    /// The frame being fed (what completes a record now completes in it).
+    frame: u64,
 }
 
 fn index(d: Direction) -> usize {
@@ -177,7 +182,13 @@ impl TlsDecoder {
             server_hello: None,
             hello_retry: false,
             alerts: Vec::new(),
+            frame: 0,
         }
+    }
+
+    /// The bytes fed from now on came in this captured frame.
+    pub fn at_frame(&mut self, frame: u64) {
+        self.frame = frame;
     }
 
     /// The session as known so far.
@@ -257,6 +268,7 @@ impl TlsDecoder {
                 sender,
                 record: r,
                 encrypted,
+                frame: self.frame,
             },
             &mut |l| labels.push_sink(l),
         );
@@ -306,6 +318,7 @@ impl TlsDecoder {
                             self.alerts.push(AlertSeen {
                                 sender,
                                 offset: r.offset,
+                                frame: self.frame,
                                 level: a.level,
                                 description: a.description,
                             });

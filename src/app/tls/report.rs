@@ -127,6 +127,8 @@ pub struct AlertSeen {
     pub sender: Direction,
     /// Stream offset of its record.
     pub offset: u64,
+    /// The captured frame that completed its record.
+    pub frame: u64,
     /// Its level.
     pub level: AlertLevel,
     /// Its description.
@@ -178,15 +180,25 @@ pub struct TlsReport {
     pub inner: Option<Inner>,
 }
 
+/// Where a side's closing alert was: its record's stream offset and the
+/// captured frame that completed the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClosedAt {
+    /// Stream offset of the record.
+    pub offset: u64,
+    /// Frame number.
+    pub frame: u64,
+}
+
 /// How TLS ended a connection, from its alerts (RFC 8446 §6): the
 /// `close_notify` each side sent (§6.1), or an error alert (§6.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsClose {
     /// A fatal alert (the first one): the connection failed.
     Alert(AlertSeen),
-    /// close_notify from one or both sides: the stream offset of each
-    /// side's first, client then server.
-    CloseNotify([Option<u64>; 2]),
+    /// close_notify from one or both sides: each side's first, client
+    /// then server.
+    CloseNotify([Option<ClosedAt>; 2]),
     /// Neither close_notify nor an error alert, though the records were
     /// read: the TCP ending (FIN or RST) came without TLS's own, a
     /// truncation (RFC 8446 §6.1).
@@ -212,7 +224,10 @@ impl TlsClose {
                 Direction::ClientToServer => 0,
                 Direction::ServerToClient => 1,
             };
-            by[i] = by[i].or(Some(a.offset));
+            by[i] = by[i].or(Some(ClosedAt {
+                offset: a.offset,
+                frame: a.frame,
+            }));
         }
         if by == [None, None] {
             TlsClose::None
@@ -225,9 +240,27 @@ impl TlsClose {
     /// close_notify, or the fatal alert's for its sender), client then
     /// server.
     pub fn offsets(&self) -> [Option<u64>; 2] {
+        self.closed_at().map(|c| c.map(|c| c.offset))
+    }
+
+    /// The frame that completed each side's closing record (as
+    /// [`TlsClose::offsets`]), client then server.
+    pub fn frames(&self) -> [Option<u64>; 2] {
+        self.closed_at().map(|c| c.map(|c| c.frame))
+    }
+
+    fn closed_at(&self) -> [Option<ClosedAt>; 2] {
         match self {
-            TlsClose::Alert(a) if a.sender == Direction::ClientToServer => [Some(a.offset), None],
-            TlsClose::Alert(a) => [None, Some(a.offset)],
+            TlsClose::Alert(a) => {
+                let at = Some(ClosedAt {
+                    offset: a.offset,
+                    frame: a.frame,
+                });
+                match a.sender {
+                    Direction::ClientToServer => [at, None],
+                    Direction::ServerToClient => [None, at],
+                }
+            }
             TlsClose::CloseNotify(by) => *by,
             TlsClose::None | TlsClose::Unknown => [None, None],
         }

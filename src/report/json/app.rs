@@ -126,6 +126,7 @@ struct TlsView<'a> {
 struct TlsCloseView {
     how: String,
     offsets: SidesView<Option<u64>>,
+    frames: SidesView<Option<u64>>,
 }
 
 impl<'a> TlsView<'a> {
@@ -178,6 +179,10 @@ impl<'a> TlsView<'a> {
                 offsets: SidesView {
                     client: c.offsets()[0],
                     server: c.offsets()[1],
+                },
+                frames: SidesView {
+                    client: c.frames()[0],
+                    server: c.frames()[1],
                 },
             }),
             inner: t.inner.map(|i| i.protocol.name()),
