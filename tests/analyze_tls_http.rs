@@ -359,3 +359,79 @@ fn what_a_rst_destroyed_inside_tls() {
     assert_eq!(rst["lost_in"], serde_json::json!([0]), "{rst}");
     assert_eq!(c["tls"]["inner"], "http/1.1");
 }
+
+fn lab_raw(pcap: &Path, keys: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_lab"))
+        .arg("analyze")
+        .arg(pcap)
+        .arg("--keylog")
+        .arg(keys)
+        .output()
+        .expect("run lab")
+}
+
+/// Another capture's key log opens none of these connections: one warning
+/// line on stderr counts them, the report is still written.
+#[test]
+fn connections_the_key_log_cannot_open_are_one_counted_warning() {
+    let dir = root().join("captures/app");
+    let out = lab_raw(
+        &dir.join("tls-lab-serve.pcap"),
+        &dir.join("tls-curl.keylog"),
+    );
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("lab: warning: "))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "lab: warning: the key log opened none of the records of 5 of the 5 TLS connections \
+             (5 missing: no secrets for their client random); their HTTP and alerts stay \
+             unread (`keys` in each row says which)"
+        ],
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("keys: missing"));
+    // Its own key log opens them all: no warning.
+    let out = lab_raw(
+        &dir.join("tls-lab-serve.pcap"),
+        &dir.join("tls-lab-serve.keylog"),
+    );
+    assert!(out.status.success());
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("warning"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A file with no line to decrypt with (empty, or not a key log at all)
+/// is a one-line error and exit status 2, before any analysis.
+#[test]
+fn a_key_log_without_a_usable_line_is_a_one_line_error() {
+    let dir = std::env::temp_dir().join(format!("wirelab-keylog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = root().join("captures/app/tls-curl.pcap");
+    for (name, text) in [
+        ("empty", ""),
+        ("comments", "# nothing\n\n"),
+        (
+            "pem",
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        ),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = lab_raw(&pcap, &path);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(out.stdout.is_empty(), "{name}: no report");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.contains("no usable line"), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

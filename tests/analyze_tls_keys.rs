@@ -295,7 +295,11 @@ fn tls_close_agrees_with_the_alerts_tshark_decrypts() {
             let (expected, frames) = theirs.get(key).unwrap_or(&none);
             // A connection refused before any ServerHello has no keys: its
             // alert was in the clear, tshark and the analyzer read it alike.
-            assert_eq!(t["tls_close"]["how"], expected.as_str(), "{name} {key:?}: {t}");
+            assert_eq!(
+                t["tls_close"]["how"],
+                expected.as_str(),
+                "{name} {key:?}: {t}"
+            );
             let offsets = &t["tls_close"]["offsets"];
             if expected == "close_notify both ways" {
                 assert!(
