@@ -20,11 +20,14 @@
 //! | [`tls_records`] | `[piece, len_hi, len_lo, client…, server…]` |
 //! | [`tls_keylog`] | a key log file |
 //! | [`tls_decrypt_records`] | `[suite and side, op...]` (see the function) |
+//! | [`tls_inside`] | `[alpn, size, piece, len_hi, len_lo, client…, server…]` |
 
 mod tls;
 mod tls_decrypt;
+mod tls_inside;
 
 pub use tls::tls_records;
+pub use tls_inside::tls_inside;
 
 use std::io::{self, Cursor, Read};
 
