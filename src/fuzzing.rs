@@ -22,15 +22,18 @@
 //! | [`tls_decrypt_records`] | `[suite and side, op...]` (see the function) |
 //! | [`quic_initial`] | `[flags, dcid_len, dcid…, datagram…]` |
 //! | [`annotate_capture`] | `[selector, pcap or pcapng file...]` |
+//! | [`tls_inside`] | `[alpn, size, piece, len_hi, len_lo, client…, server…]` |
 
 mod annotate;
 mod quic;
 mod tls;
 mod tls_decrypt;
+mod tls_inside;
 
 pub use annotate::annotate_capture;
 pub use quic::quic_initial;
 pub use tls::tls_records;
+pub use tls_inside::tls_inside;
 
 use std::io::{self, Cursor, Read};
 

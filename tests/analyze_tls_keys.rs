@@ -204,13 +204,18 @@ fn alert_name(code: u8) -> &'static str {
     }
 }
 
+/// How tshark's decrypted alerts say TLS ended, and the frame numbers of
+/// the closing alerts (client, server).
+type TsharkClose = (String, [Option<u64>; 2]);
+
 /// (client port, server port) → how tshark's decrypted alerts say TLS
-/// ended: the first fatal alert, else who sent close_notify.
+/// ended: the first fatal alert, else who sent close_notify; with the
+/// frame of the fatal alert, or of each side's first close_notify.
 fn tls_close_by_tshark(
     pcap: &Path,
     keylog: &Path,
     servers: &std::collections::BTreeSet<u16>,
-) -> BTreeMap<(u16, u16), String> {
+) -> BTreeMap<(u16, u16), TsharkClose> {
     let out = Command::new("tshark")
         .arg("-r")
         .arg(pcap)
@@ -230,11 +235,14 @@ fn tls_close_by_tshark(
             "tls.alert_message.level",
             "-e",
             "tls.alert_message.desc",
+            "-e",
+            "frame.number",
         ])
         .output()
         .unwrap_or_else(|e| panic!("tshark cannot run ({e}): install it with scripts/setup"));
     assert!(out.status.success());
-    let mut seen: BTreeMap<(u16, u16), (Option<String>, [bool; 2])> = BTreeMap::new();
+    type Seen = (Option<(String, usize, u64)>, [Option<u64>; 2]);
+    let mut seen: BTreeMap<(u16, u16), Seen> = BTreeMap::new();
     for line in String::from_utf8(out.stdout).unwrap().lines() {
         let f: Vec<&str> = line.split('\t').collect();
         let (src, dst): (u16, u16) = (f[0].parse().unwrap(), f[1].parse().unwrap());
@@ -242,24 +250,36 @@ fn tls_close_by_tshark(
         let key = if from_server { (dst, src) } else { (src, dst) };
         let e = seen.entry(key).or_default();
         let by = if from_server { "server" } else { "client" };
+        let frame: u64 = f[5].parse().unwrap();
+        let side = usize::from(from_server);
         for (level, desc) in f[3].split(',').zip(f[4].split(',')) {
             let code: u8 = desc.parse().unwrap();
             if level == "2" && e.0.is_none() {
-                e.0 = Some(format!("alert {} by {by}", alert_name(code)));
+                e.0 = Some((format!("alert {} by {by}", alert_name(code)), side, frame));
             } else if code == 0 {
-                e.1[usize::from(from_server)] = true;
+                e.1[side] = e.1[side].or(Some(frame));
             }
         }
     }
     seen.into_iter()
         .map(|(k, (fatal, cn))| {
-            let how = fatal.unwrap_or_else(|| match cn {
-                [true, true] => "close_notify both ways".into(),
-                [true, false] => "close_notify by client".into(),
-                [false, true] => "close_notify by server".into(),
-                [false, false] => "none".into(),
-            });
-            (k, how)
+            let close = match fatal {
+                Some((how, side, frame)) => {
+                    let mut frames = [None, None];
+                    frames[side] = Some(frame);
+                    (how, frames)
+                }
+                None => {
+                    let how = match cn.map(|f| f.is_some()) {
+                        [true, true] => "close_notify both ways",
+                        [true, false] => "close_notify by client",
+                        [false, true] => "close_notify by server",
+                        [false, false] => "none",
+                    };
+                    (how.to_string(), cn)
+                }
+            };
+            (k, close)
         })
         .collect()
 }
@@ -267,10 +287,12 @@ fn tls_close_by_tshark(
 #[test]
 fn tls_close_agrees_with_the_alerts_tshark_decrypts() {
     let mut compared = 0;
+    let mut frames_compared = 0;
     for name in [
         "tls-curl",
         "tls-openssl-alpn",
         "tls-npn",
+        "tls-lab-serve",
         "tls-lab-alpn",
         "tls-endings",
     ] {
@@ -282,10 +304,15 @@ fn tls_close_agrees_with_the_alerts_tshark_decrypts() {
         let servers = ours.keys().map(|k| k.1).collect();
         let theirs = tls_close_by_tshark(&pcap, &keylog, &servers);
         for (key, t) in &ours {
-            let expected = theirs.get(key).map_or("none", String::as_str);
+            let none = ("none".to_string(), [None, None]);
+            let (expected, frames) = theirs.get(key).unwrap_or(&none);
             // A connection refused before any ServerHello has no keys: its
             // alert was in the clear, tshark and the analyzer read it alike.
-            assert_eq!(t["tls_close"]["how"], expected, "{name} {key:?}: {t}");
+            assert_eq!(
+                t["tls_close"]["how"],
+                expected.as_str(),
+                "{name} {key:?}: {t}"
+            );
             let offsets = &t["tls_close"]["offsets"];
             if expected == "close_notify both ways" {
                 assert!(
@@ -293,10 +320,28 @@ fn tls_close_agrees_with_the_alerts_tshark_decrypts() {
                     "{t}"
                 );
             }
+            // The frame tshark shows each closing alert in is ours too.
+            let ours_frames = &t["tls_close"]["frames"];
+            let as_json = |f: Option<u64>| f.map_or(Value::Null, Value::from);
+            assert_eq!(
+                ours_frames["client"],
+                as_json(frames[0]),
+                "{name} {key:?}: {t}"
+            );
+            assert_eq!(
+                ours_frames["server"],
+                as_json(frames[1]),
+                "{name} {key:?}: {t}"
+            );
+            frames_compared += frames.iter().flatten().count();
             compared += 1;
         }
     }
     assert!(compared >= 6, "only {compared} connections compared");
+    assert!(
+        frames_compared >= 10,
+        "only {frames_compared} alert frames compared"
+    );
 }
 
 #[test]

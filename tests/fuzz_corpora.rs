@@ -133,3 +133,8 @@ fn tls_records_corpus_and_crashers_replay() {
 fn annotate_capture_corpus_and_crashers_replay() {
     replay_target("annotate_capture", fuzzing::annotate_capture);
 }
+
+#[test]
+fn tls_inside_corpus_and_crashers_replay() {
+    replay_target("tls_inside", fuzzing::tls_inside);
+}

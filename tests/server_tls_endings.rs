@@ -192,6 +192,8 @@ fn ending_over(mode: ReadMode, close_notify: bool, proto: &str) -> Ending {
     let analyzed = String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.trim().strip_prefix("TLS ending: ").map(str::to_string))
+        // The verdict, without the frames of the closing alerts after it.
+        .map(|l| l.split(" · ").next().unwrap_or_default().to_string())
         .unwrap_or_default();
     Ending {
         analyzed,

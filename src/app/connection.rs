@@ -248,6 +248,7 @@ impl ConnectionDecoder {
         }
         let i = index(sender);
         let peer = other(sender);
+        self.conversation.at_frame(frame);
         self.bytes[i].sent_segment(seg);
         if seg.flags.ack() {
             self.bytes[1 - i].acknowledged(seg.ack.0);

@@ -17,22 +17,16 @@ use super::Direction;
 use super::detect::{self, Guess, Protocol};
 use super::h2::{self as app_h2, H2Decoder};
 use super::http1::{self, End, Http1Decoder, Outcome};
+pub use super::label::Label;
 use super::negotiation::{self, Negotiation};
 use super::tls::{KeyLogSink, NoKeys, TlsDecoder, TlsReport};
+
+mod inside_tls;
+use inside_tls::Inside;
 
 /// Bytes held per direction while the protocol is undecided: the HTTP/2
 /// preface is the longest thing the rules wait for (24 bytes).
 const HOLD: usize = 64;
-
-/// A message label for a ladder: `GET /a`, `HTTP/1.1 200`, `HEADERS s1
-/// :status 200`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Label {
-    /// The text.
-    pub text: String,
-    /// For an HTTP/2 frame: its type and stream.
-    pub h2: Option<(FrameType, u32)>,
-}
 
 /// How one exchange (a request and its response) ended up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,12 +171,23 @@ enum State {
     Opaque(Protocol),
 }
 
-/// A TLS connection's decoder and, with a key log, its decryption (boxed
-/// together: most connections are not TLS).
+/// A TLS connection's decoder and, with a key log, its decryption and
+/// what ran inside (boxed together: most connections are not TLS).
 #[derive(Debug)]
 struct TlsConn {
     decoder: TlsDecoder,
     keys: Option<KeyLogSink>,
+    inside: Inside,
+}
+
+/// What a conversation inside TLS speaks from its first byte, when ALPN
+/// said (RFC 7301 §3.2); without it the bytes are sniffed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Speak {
+    Http1,
+    /// RFC 9113 §3.2: both sides start with their preface, as with prior
+    /// knowledge.
+    H2,
 }
 
 /// One connection's application bytes being decoded (not `Clone`: the
@@ -218,6 +223,9 @@ pub struct Conversation {
     h2_start_at: u64,
     /// The key log TLS is decrypted with (`--keylog`).
     keylog: Option<Arc<KeyLog>>,
+    /// The captured frame whose bytes are being fed (TLS alerts say
+    /// which frame carried them).
+    frame: u64,
 }
 
 fn index(d: Direction) -> usize {
@@ -259,7 +267,31 @@ impl Conversation {
             prior_knowledge: false,
             h2_start_at: 0,
             keylog: None,
+            frame: 0,
         }
+    }
+
+    /// A conversation inside TLS: `speak` as ALPN chose, or sniffed.
+    fn speaking(speak: Option<Speak>, labels: bool) -> Self {
+        let mut c = Conversation::new(labels);
+        match speak {
+            Some(Speak::Http1) => {
+                c.state = State::Http1;
+                c.http1 = Some(Box::new(Http1Decoder::new(0, 0)));
+            }
+            Some(Speak::H2) => {
+                c.state = State::H2;
+                c.h2 = Some(Box::new(H2Decoder::new(
+                    app_h2::Start::PriorKnowledge,
+                    0,
+                    0,
+                )));
+                c.h2_next = [Some(0), Some(0)];
+                c.prior_knowledge = true;
+            }
+            None => {}
+        }
+        c
     }
 
     /// Decrypts TLS with this key log.
@@ -267,6 +299,11 @@ impl Conversation {
     pub fn with_keylog(mut self, keylog: Option<Arc<KeyLog>>) -> Self {
         self.keylog = keylog;
         self
+    }
+
+    /// The bytes fed from now on came in this captured frame.
+    pub fn at_frame(&mut self, frame: u64) {
+        self.frame = frame;
     }
 
     /// In-order bytes of one direction, starting at stream `offset`;
@@ -292,11 +329,16 @@ impl Conversation {
             State::Refused => self.http1(sender, offset, bytes, label),
             State::Tls => {
                 if let Some(tls) = self.tls.as_deref_mut() {
-                    let mut label = |text| label(Label { text, h2: None });
                     let d = &mut tls.decoder;
+                    d.at_frame(self.frame);
                     match tls.keys.as_mut() {
-                        Some(keys) => d.feed(sender, bytes, &mut label, keys),
-                        None => d.feed(sender, bytes, &mut label, &mut NoKeys),
+                        Some(keys) => {
+                            let alpn = tls.inside.waiting().then(|| d.alpn_in_clear()).flatten();
+                            let alpn = alpn.map(str::to_owned);
+                            let mut sink = tls.inside.sink(keys, alpn.as_deref());
+                            d.feed(sender, bytes, label, &mut sink);
+                        }
+                        None => d.feed(sender, bytes, label, &mut NoKeys),
                     }
                 }
             }
@@ -352,6 +394,7 @@ impl Conversation {
                 self.tls = Some(Box::new(TlsConn {
                     decoder: TlsDecoder::new(held[0].0, held[1].0),
                     keys: self.keylog.clone().map(KeyLogSink::new),
+                    inside: Inside::new(self.labels),
                 }));
             }
             Guess::Is(p) => {
@@ -527,6 +570,7 @@ impl Conversation {
             h1.gap(sender, offset);
         } else if let Some(tls) = self.tls.as_deref_mut() {
             tls.decoder.gap(sender, offset);
+            tls.inside.lost(sender);
         }
         if self.state == State::Detecting {
             self.state = State::Opaque(Protocol::Unknown);
@@ -557,6 +601,7 @@ impl Conversation {
         }
         if let Some(tls) = self.tls.as_deref_mut() {
             tls.decoder.end(sender, how);
+            tls.inside.end(sender, how, rst_by);
         }
     }
 
@@ -603,7 +648,10 @@ impl Conversation {
     pub fn buffered(&self) -> usize {
         self.held.iter().map(|h| h.1.len()).sum::<usize>()
             + self.http1.as_deref().map_or(0, Http1Decoder::buffered)
-            + self.tls.as_deref().map_or(0, |t| t.decoder.buffered())
+            + self
+                .tls
+                .as_deref()
+                .map_or(0, |t| t.decoder.buffered() + t.inside.buffered())
     }
 
     /// What the conversation showed. Call after both directions ended.
@@ -677,6 +725,18 @@ impl Conversation {
             }
             report
         });
+        let (tls, exchanges, http2, decode_error) = match (tls, self.tls.as_deref()) {
+            (Some(mut report), Some(conn)) => match conn.inside.report() {
+                // Decrypted: the exchanges are those inside.
+                Some((inner, r)) => {
+                    report.inner = Some(inner);
+                    let error = decode_error.or(r.decode_error);
+                    (Some(report), r.exchanges, r.http2, error)
+                }
+                None => (Some(report), exchanges, http2, decode_error),
+            },
+            (tls, _) => (tls, exchanges, http2, decode_error),
+        };
         Some(ConversationReport {
             protocol,
             exchanges,

@@ -16,7 +16,12 @@ impl RecordSink for Checker {
     fn wants_encrypted(&self) -> bool {
         true
     }
-    fn record(&mut self, _: &Session, r: &RecordSeen<'_>) {
+    fn record(
+        &mut self,
+        _: &Session,
+        r: &RecordSeen<'_>,
+        _: &mut dyn FnMut(crate::app::Label),
+    ) -> bool {
         let i = usize::from(r.sender == Direction::ServerToClient);
         assert!(r.record.offset >= self.next[i], "records out of order");
         self.next[i] = r.record.offset + 5 + u64::from(r.record.header.length);
@@ -25,6 +30,7 @@ impl RecordSink for Checker {
             Some(usize::from(r.record.header.length)),
             "a record handed out not whole"
         );
+        false
     }
 }
 
@@ -68,7 +74,7 @@ pub fn tls_records(data: &[u8]) {
                 let i = usize::from(dir == Direction::ServerToClient);
                 let step = if bytewise { 1 } else { bytes.len() };
                 for b in bytes.chunks(step) {
-                    d.feed(dir, b, &mut |l| labels[i].push(l), &mut sink);
+                    d.feed(dir, b, &mut |l| labels[i].push(l.text), &mut sink);
                 }
             }
         }

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use crate::app::tls::{AlpnChosen, TlsClose, TlsReport};
+use crate::app::tls::{AlpnChosen, InnerChosenBy, TlsClose, TlsReport};
 use crate::app::{AppReport, Direction, ExchangeOutcome, ExchangeReport, RstReport};
 use crate::flow::RstPhase;
 use crate::proto::tls::names;
@@ -158,9 +158,48 @@ fn tls_text(t: &TlsReport, ending: Ending, out: &mut String) {
             }
         }
     }
-    if let Some(close) = &t.close {
-        let _ = writeln!(out, "  TLS ending: {}", tls_ending(close, ending));
+    if let Some(inner) = &t.inner {
+        let by = match inner.chosen_by {
+            InnerChosenBy::Alpn => "chosen by ALPN",
+            InnerChosenBy::Sniffed => "no ALPN: read from the decrypted bytes",
+            InnerChosenBy::AgainstAlpn => {
+                "the client's first bytes belie the ALPN choice: read as they came"
+            }
+        };
+        let _ = writeln!(out, "  inside: {} ({by})", inner.protocol.name());
     }
+    if let Some(close) = &t.close {
+        let _ = writeln!(
+            out,
+            "  TLS ending: {}{}",
+            tls_ending(close, ending),
+            closing_frames(close)
+        );
+    }
+}
+
+/// Which frames carried the closing alerts, in frame order: ` · close_notify:
+/// server in frame 14, client in frame 16`.
+fn closing_frames(close: &TlsClose) -> String {
+    let mut at: Vec<(u64, &str)> = close
+        .frames()
+        .into_iter()
+        .zip(["client", "server"])
+        .filter_map(|(f, who)| f.map(|f| (f, who)))
+        .collect();
+    if at.is_empty() {
+        return String::new();
+    }
+    at.sort_unstable();
+    let what = match close {
+        TlsClose::Alert(_) => "the alert",
+        _ => "close_notify",
+    };
+    let list: Vec<String> = at
+        .iter()
+        .map(|(f, who)| format!("{who} in frame {f}"))
+        .collect();
+    format!(" · {what}: {}", list.join(", "))
 }
 
 /// The teardown verdict in TLS's terms: did close_notify (RFC 8446 §6.1)

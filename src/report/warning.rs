@@ -47,6 +47,17 @@ pub enum Warning<'a> {
         /// How many connections.
         connections: u64,
     },
+    /// `--keylog` was given and some TLS connections it could not open:
+    /// no secrets for them, or secrets that fail on their records. Their
+    /// HTTP and alerts stay unread.
+    TlsKeysNotUsed {
+        /// TLS connections the key log was tried on.
+        tried: u64,
+        /// Without secrets for their client random.
+        missing: u64,
+        /// With secrets that fail authentication.
+        mismatch: u64,
+    },
     /// Damaged records that tcpdump and tshark stop at: how many, and the
     /// first.
     Damaged {
@@ -72,6 +83,15 @@ impl Summary {
         {
             out.push(Warning::WindowOverflow {
                 connections: d.window_overflows,
+            });
+        }
+        if let Some(k) = self.decode.and_then(|d| d.tls_keys)
+            && k.missing + k.mismatch > 0
+        {
+            out.push(Warning::TlsKeysNotUsed {
+                tried: k.ok + k.missing + k.mismatch + k.unusable,
+                missing: k.missing,
+                mismatch: k.mismatch,
             });
         }
         if let Some(back) = self.time_went_back {
@@ -186,6 +206,34 @@ impl fmt::Display for Named<'_, '_> {
                 if *connections == 1 { "" } else { "s" },
                 name(Setting::ReassemblyWindow)
             ),
+            Warning::TlsKeysNotUsed {
+                tried,
+                missing,
+                mismatch,
+            } => {
+                let not = missing + mismatch;
+                write!(
+                    f,
+                    "the key log opened none of the records of {not} of the {tried} TLS connection{}",
+                    if *tried == 1 { "" } else { "s" }
+                )?;
+                let mut why = Vec::new();
+                if *missing > 0 {
+                    why.push(format!(
+                        "{missing} missing: no secrets for their client random"
+                    ));
+                }
+                if *mismatch > 0 {
+                    why.push(format!(
+                        "{mismatch} mismatch: secrets that do not open their records"
+                    ));
+                }
+                write!(
+                    f,
+                    " ({}); their HTTP and alerts stay unread (`keys` in each row says which)",
+                    why.join("; ")
+                )
+            }
             Warning::Damaged { count, first } => write!(
                 f,
                 "{count} damaged record{} that tcpdump and tshark stop at (the first at byte {}: {}); \
@@ -207,6 +255,37 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn key_log_misses_are_one_counted_line() {
+        let mut s = Summary::default();
+        let mut d = crate::report::DecodeCounts {
+            tls_keys: Some(crate::report::TlsKeyCounts {
+                ok: 3,
+                missing: 2,
+                mismatch: 0,
+                unusable: 1,
+            }),
+            ..Default::default()
+        };
+        s.decode = Some(d);
+        let w = s.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(
+            w[0].to_string(),
+            "the key log opened none of the records of 2 of the 6 TLS connections \
+             (2 missing: no secrets for their client random); their HTTP and alerts \
+             stay unread (`keys` in each row says which)"
+        );
+        if let Some(k) = d.tls_keys.as_mut() {
+            k.missing = 0;
+        }
+        s.decode = Some(d);
+        assert!(
+            s.warnings().is_empty(),
+            "all opened or unusable: no warning"
+        );
+    }
 
     #[test]
     fn a_complete_capture_has_no_warning() {

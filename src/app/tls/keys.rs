@@ -15,7 +15,17 @@ use crate::tls_decrypt::{
 };
 
 use super::super::Direction;
+use super::super::label::Label;
 use super::{AlertSeen, MAX_ALERTS, RecordSeen, RecordSink, Session};
+
+/// A protected record opened: its true type (RFC 8446 §5.2) and plaintext.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plaintext {
+    /// The content type inside.
+    pub content_type: ContentType,
+    /// The plaintext.
+    pub bytes: Vec<u8>,
+}
 
 /// What the key log did for a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,7 +192,20 @@ impl KeyLogSink {
         };
     }
 
-    fn opened(&mut self, sender: Direction, offset: u64, ty: ContentType, bytes: &[u8]) {
+    /// Whether a direction stopped opening records (a key mismatch, a
+    /// record that failed authentication, an unreadable key change).
+    pub fn failed(&self, d: Direction) -> bool {
+        self.plain[index(d)].failed.is_some()
+    }
+
+    fn opened(
+        &mut self,
+        seen: &RecordSeen<'_>,
+        ty: ContentType,
+        bytes: &[u8],
+        label: &mut dyn FnMut(Label),
+    ) {
+        let (sender, offset) = (seen.sender, seen.record.offset);
         let i = index(sender);
         match ty {
             ContentType::Alert => {
@@ -191,10 +214,12 @@ impl KeyLogSink {
                 match Alert::parse_all(bytes) {
                     Ok(alerts) => {
                         for a in alerts {
+                            label(Label::text(format!("Alert {} {}", a.level, a.description)));
                             if self.alerts.len() < MAX_ALERTS {
                                 self.alerts.push(AlertSeen {
                                     sender,
                                     offset,
+                                    frame: seen.frame,
                                     level: a.level,
                                     description: a.description,
                                 });
@@ -209,6 +234,7 @@ impl KeyLogSink {
                 let mut alpn = None;
                 let mut bad = None;
                 let result = reader.feed(bytes, &mut |kind, body| {
+                    label(Label::text(kind.to_string()));
                     if kind == HandshakeType::EncryptedExtensions
                         && sender == Direction::ServerToClient
                     {
@@ -240,22 +266,43 @@ impl RecordSink for KeyLogSink {
         true
     }
 
-    fn record(&mut self, session: &Session, seen: &RecordSeen<'_>) {
+    /// Application data opened here is not read further: the caller that
+    /// decodes it uses [`KeyLogSink::open`].
+    fn record(
+        &mut self,
+        session: &Session,
+        seen: &RecordSeen<'_>,
+        label: &mut dyn FnMut(Label),
+    ) -> bool {
+        self.open(session, seen, label)
+            .is_some_and(|p| p.content_type != ContentType::ApplicationData)
+    }
+}
+
+impl KeyLogSink {
+    /// One record of the connection, in order per direction: a protected
+    /// record opened gives its plaintext, and `label` gets the handshake
+    /// messages and alerts read inside it. `None` for a record in the
+    /// clear or one that could not be opened (the report says why).
+    pub fn open(
+        &mut self,
+        session: &Session,
+        seen: &RecordSeen<'_>,
+        label: &mut dyn FnMut(Label),
+    ) -> Option<Plaintext> {
         if matches!(self.keys, Keys::Waiting) {
             self.start(session);
         }
         let i = index(seen.sender);
         let Keys::Ready(decrypters) = &mut self.keys else {
-            return;
+            return None;
         };
         if self.plain[i].failed.is_some() {
-            return;
+            return None;
         }
         // The decrypter reads whole records, header included: TLS 1.3's
         // additional data is the header (RFC 8446 §5.2).
-        let Some(body) = seen.record.body else {
-            return;
-        };
+        let body = seen.record.body?;
         let h = seen.record.header;
         let mut record = Vec::with_capacity(5 + body.len());
         record.push(h.content_type.code());
@@ -275,13 +322,14 @@ impl RecordSink for KeyLogSink {
                     note(&mut self.problem, format!("record at offset {offset}: {e}"));
                 }
                 self.plain[i].failed = Some(e);
-                return;
+                return None;
             }
         };
-        let Some(ty) = ContentType::from_u8(ty) else {
-            return;
-        };
-        if !clear {
+        let ty = ContentType::from_u8(ty)?;
+        if clear {
+            return None;
+        }
+        {
             self.plain[i].opened += 1;
             // TLS 1.3 changes keys after a Finished or KeyUpdate (RFC 8446
             // §7.2, §7.3); TLS 1.2's decrypter follows ChangeCipherSpec itself.
@@ -298,8 +346,12 @@ impl RecordSink for KeyLogSink {
                     note(&mut self.problem, reason);
                 }
             }
-            self.opened(seen.sender, seen.record.offset, ty, &bytes);
+            self.opened(seen, ty, &bytes, label);
         }
+        Some(Plaintext {
+            content_type: ty,
+            bytes,
+        })
     }
 }
 

@@ -15,15 +15,20 @@
 //! The seam for decryption: [`TlsDecoder::feed`] hands every record, in
 //! order per direction, to a [`RecordSink`] with the [`Session`] it
 //! belongs to (both randoms, version, suite): a key-log decrypter is such
-//! a sink. [`NoKeys`] is the sink when there are no keys.
+//! a sink. [`NoKeys`] is the sink when there are no keys. A sink that
+//! opens a protected record labels it itself (the messages or HTTP it
+//! read inside); one it could not open is labelled `(encrypted)` here.
 
 mod keys;
 mod report;
 #[cfg(test)]
 mod tests;
 
-pub use keys::{KeyLogSink, KeysReport, KeysStatus};
-pub use report::{AlertSeen, AlpnChosen, Encrypted, Npn, TlsClose, TlsReport};
+pub use keys::{KeyLogSink, KeysReport, KeysStatus, Plaintext};
+pub use report::{
+    AlertSeen, AlpnChosen, ClosedAt, Encrypted, Inner, InnerChosenBy, InnerProtocol, Npn, TlsClose,
+    TlsReport,
+};
 
 use crate::proto::tls::record::Partial;
 use crate::proto::tls::{
@@ -33,6 +38,7 @@ use crate::proto::tls::{
 
 use super::Direction;
 use super::http1::End;
+use super::label::Label;
 
 /// Where and why a direction could not be read further.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +74,8 @@ pub struct RecordSeen<'a> {
     pub record: Record<'a>,
     /// It is protected (its fragment is ciphertext).
     pub encrypted: bool,
+    /// The captured frame whose bytes completed it.
+    pub frame: u64,
 }
 
 /// Something that reads every record of a connection, in order per
@@ -76,8 +84,15 @@ pub trait RecordSink {
     /// Whether protected records' fragments are wanted (holding a fragment
     /// split over segments costs a copy; without keys nobody reads them).
     fn wants_encrypted(&self) -> bool;
-    /// One record, with the session as known when it was complete.
-    fn record(&mut self, session: &Session, record: &RecordSeen<'_>);
+    /// One record, with the session as known when it was complete;
+    /// `label` gets what the sink read inside a protected record. Returns
+    /// whether it opened the record (then the decoder does not label it).
+    fn record(
+        &mut self,
+        session: &Session,
+        record: &RecordSeen<'_>,
+        label: &mut dyn FnMut(Label),
+    ) -> bool;
 }
 
 /// The sink without keys: protected records are counted, not kept.
@@ -88,7 +103,9 @@ impl RecordSink for NoKeys {
     fn wants_encrypted(&self) -> bool {
         false
     }
-    fn record(&mut self, _: &Session, _: &RecordSeen<'_>) {}
+    fn record(&mut self, _: &Session, _: &RecordSeen<'_>, _: &mut dyn FnMut(Label)) -> bool {
+        false
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -113,6 +130,8 @@ pub struct TlsDecoder {
     server_hello: Option<Box<ServerHello>>,
     hello_retry: bool,
     alerts: Vec<AlertSeen>,
+    /// The frame being fed (what completes a record now completes in it).
+    frame: u64,
 }
 
 fn index(d: Direction) -> usize {
@@ -122,20 +141,29 @@ fn index(d: Direction) -> usize {
     }
 }
 
-/// A step of the ladder and how many like it came in a row.
-struct Labels(Vec<(String, u32)>);
+/// A step of the ladder and how many like it came in a row: the
+/// decoder's own labels are counted (`×n`); a sink's pass as they are,
+/// as they would in the clear.
+struct Labels(Vec<(Label, u32, bool)>);
 
 impl Labels {
     fn push(&mut self, text: String) {
         match self.0.last_mut() {
-            Some((last, n)) if *last == text => *n += 1,
-            _ => self.0.push((text, 1)),
+            Some((last, n, true)) if last.text == text => *n += 1,
+            _ => self.0.push((Label::text(text), 1, true)),
         }
     }
 
-    fn emit(self, label: &mut impl FnMut(String)) {
-        for (text, n) in self.0 {
-            label(if n > 1 { format!("{text} ×{n}") } else { text });
+    fn push_sink(&mut self, label: Label) {
+        self.0.push((label, 1, false));
+    }
+
+    fn emit(self, label: &mut impl FnMut(Label)) {
+        for (mut l, n, _) in self.0 {
+            if n > 1 {
+                l.text = format!("{} ×{n}", l.text);
+            }
+            label(l);
         }
     }
 }
@@ -154,7 +182,13 @@ impl TlsDecoder {
             server_hello: None,
             hello_retry: false,
             alerts: Vec::new(),
+            frame: 0,
         }
+    }
+
+    /// The bytes fed from now on came in this captured frame.
+    pub fn at_frame(&mut self, frame: u64) {
+        self.frame = frame;
     }
 
     /// The session as known so far.
@@ -181,7 +215,7 @@ impl TlsDecoder {
         &mut self,
         sender: Direction,
         bytes: &[u8],
-        label: &mut impl FnMut(String),
+        label: &mut impl FnMut(Label),
         sink: &mut impl RecordSink,
     ) {
         let i = index(sender);
@@ -228,19 +262,23 @@ impl TlsDecoder {
             return;
         }
         let encrypted = protected_record(&r.header, self.sides[i].protected);
-        sink.record(
+        let opened = sink.record(
             &self.session,
             &RecordSeen {
                 sender,
                 record: r,
                 encrypted,
+                frame: self.frame,
             },
+            &mut |l| labels.push_sink(l),
         );
         if encrypted {
             let e = &mut self.sides[i].encrypted;
             e.records += 1;
             e.bytes += u64::from(r.header.length);
-            labels.push(format!("{} (encrypted)", r.header.content_type));
+            if !opened {
+                labels.push(format!("{} (encrypted)", r.header.content_type));
+            }
             return;
         }
         let body = r.body.unwrap_or_default();
@@ -280,6 +318,7 @@ impl TlsDecoder {
                             self.alerts.push(AlertSeen {
                                 sender,
                                 offset: r.offset,
+                                frame: self.frame,
                                 level: a.level,
                                 description: a.description,
                             });
@@ -386,6 +425,13 @@ impl TlsDecoder {
         }
     }
 
+    /// The ALPN protocol the ServerHello chose in the clear (TLS 1.2 and
+    /// before), if it did.
+    pub fn alpn_in_clear(&self) -> Option<&str> {
+        let list = self.server_hello.as_deref()?.extensions.alpn.as_ref()?;
+        list.first().map(String::as_str)
+    }
+
     /// What the handshake showed.
     pub fn report(&self) -> TlsReport {
         let ch = self.client_hello.as_deref();
@@ -421,6 +467,7 @@ impl TlsDecoder {
             encrypted: [self.sides[0].encrypted, self.sides[1].encrypted],
             keys: None,
             close: None,
+            inner: None,
         }
     }
 }

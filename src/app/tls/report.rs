@@ -5,6 +5,78 @@
 use crate::proto::tls::{AlertDescription, AlertLevel, ProtocolVersion};
 
 use super::super::Direction;
+use super::super::detect::Protocol;
+
+/// The application protocol read inside the decrypted records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InnerProtocol {
+    /// HTTP/1.0 requests (or responses) only.
+    Http10,
+    /// HTTP/1.1.
+    Http11,
+    /// HTTP/2 (RFC 9113 §3.2: over TLS it starts with the preface, as
+    /// with prior knowledge, after ALPN chose `h2`).
+    H2,
+    /// Anything else the detection names (an `h2` preface answered in
+    /// HTTP/1.x, bytes no rule recognises, ...).
+    Other(Protocol),
+}
+
+impl InnerProtocol {
+    /// What the conversation inside was detected or decoded as.
+    pub fn of(p: Protocol) -> Self {
+        match p {
+            Protocol::Http10 => InnerProtocol::Http10,
+            Protocol::Http11 => InnerProtocol::Http11,
+            Protocol::H2PriorKnowledge => InnerProtocol::H2,
+            other => InnerProtocol::Other(other),
+        }
+    }
+
+    /// The JSON value (`tls.inner`): ALPN's names for HTTP (RFC 7301 §6).
+    pub fn name(self) -> &'static str {
+        match self {
+            InnerProtocol::Http10 => "http/1.0",
+            InnerProtocol::Http11 => "http/1.1",
+            InnerProtocol::H2 => "h2",
+            InnerProtocol::Other(p) => p.name(),
+        }
+    }
+}
+
+/// What decided which decoder read the decrypted bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InnerChosenBy {
+    /// The ALPN choice (ServerHello in TLS 1.2, EncryptedExtensions in
+    /// TLS 1.3) named `h2` or `http/1.x`.
+    Alpn,
+    /// No ALPN (or one this analyzer does not decode): the first decrypted
+    /// bytes, as for a cleartext connection.
+    Sniffed,
+    /// ALPN named `h2` or `http/1.x` but the client's first bytes spoke
+    /// the other: they were sniffed.
+    AgainstAlpn,
+}
+
+impl InnerChosenBy {
+    /// The JSON value (`tls.inner_chosen_by`).
+    pub fn name(self) -> &'static str {
+        match self {
+            InnerChosenBy::Alpn => "alpn",
+            InnerChosenBy::Sniffed => "sniffed",
+            InnerChosenBy::AgainstAlpn => "sniffed_against_alpn",
+        }
+    }
+}
+
+/// The protocol inside a decrypted connection and how it was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inner {
+    /// What ran inside.
+    pub protocol: InnerProtocol,
+    /// How the decoder was chosen.
+    pub chosen_by: InnerChosenBy,
+}
 
 /// The application protocol the server chose with ALPN (RFC 7301 §3.2),
 /// as far as it can be known.
@@ -55,6 +127,8 @@ pub struct AlertSeen {
     pub sender: Direction,
     /// Stream offset of its record.
     pub offset: u64,
+    /// The captured frame that completed its record.
+    pub frame: u64,
     /// Its level.
     pub level: AlertLevel,
     /// Its description.
@@ -101,6 +175,19 @@ pub struct TlsReport {
     pub keys: Option<super::KeysReport>,
     /// How TLS itself ended the connection (`None` without `--keylog`).
     pub close: Option<TlsClose>,
+    /// The protocol read inside the decrypted application data (`None`
+    /// without keys or without application data).
+    pub inner: Option<Inner>,
+}
+
+/// Where a side's closing alert was: its record's stream offset and the
+/// captured frame that completed the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClosedAt {
+    /// Stream offset of the record.
+    pub offset: u64,
+    /// Frame number.
+    pub frame: u64,
 }
 
 /// How TLS ended a connection, from its alerts (RFC 8446 §6): the
@@ -109,9 +196,9 @@ pub struct TlsReport {
 pub enum TlsClose {
     /// A fatal alert (the first one): the connection failed.
     Alert(AlertSeen),
-    /// close_notify from one or both sides: the stream offset of each
-    /// side's first, client then server.
-    CloseNotify([Option<u64>; 2]),
+    /// close_notify from one or both sides: each side's first, client
+    /// then server.
+    CloseNotify([Option<ClosedAt>; 2]),
     /// Neither close_notify nor an error alert, though the records were
     /// read: the TCP ending (FIN or RST) came without TLS's own, a
     /// truncation (RFC 8446 §6.1).
@@ -137,7 +224,10 @@ impl TlsClose {
                 Direction::ClientToServer => 0,
                 Direction::ServerToClient => 1,
             };
-            by[i] = by[i].or(Some(a.offset));
+            by[i] = by[i].or(Some(ClosedAt {
+                offset: a.offset,
+                frame: a.frame,
+            }));
         }
         if by == [None, None] {
             TlsClose::None
@@ -150,9 +240,27 @@ impl TlsClose {
     /// close_notify, or the fatal alert's for its sender), client then
     /// server.
     pub fn offsets(&self) -> [Option<u64>; 2] {
+        self.closed_at().map(|c| c.map(|c| c.offset))
+    }
+
+    /// The frame that completed each side's closing record (as
+    /// [`TlsClose::offsets`]), client then server.
+    pub fn frames(&self) -> [Option<u64>; 2] {
+        self.closed_at().map(|c| c.map(|c| c.frame))
+    }
+
+    fn closed_at(&self) -> [Option<ClosedAt>; 2] {
         match self {
-            TlsClose::Alert(a) if a.sender == Direction::ClientToServer => [Some(a.offset), None],
-            TlsClose::Alert(a) => [None, Some(a.offset)],
+            TlsClose::Alert(a) => {
+                let at = Some(ClosedAt {
+                    offset: a.offset,
+                    frame: a.frame,
+                });
+                match a.sender {
+                    Direction::ClientToServer => [at, None],
+                    Direction::ServerToClient => [None, at],
+                }
+            }
             TlsClose::CloseNotify(by) => *by,
             TlsClose::None | TlsClose::Unknown => [None, None],
         }

@@ -10,7 +10,7 @@ fn run(steps: &[(Direction, Vec<u8>)]) -> (TlsDecoder, Vec<String>) {
     let mut d = TlsDecoder::new(0, 0);
     let mut labels = Vec::new();
     for (who, bytes) in steps {
-        d.feed(*who, bytes, &mut |l| labels.push(l), &mut NoKeys);
+        d.feed(*who, bytes, &mut |l| labels.push(l.text), &mut NoKeys);
     }
     (d, labels)
 }
@@ -259,7 +259,12 @@ impl RecordSink for Recorder {
     fn wants_encrypted(&self) -> bool {
         true
     }
-    fn record(&mut self, session: &Session, r: &RecordSeen<'_>) {
+    fn record(
+        &mut self,
+        session: &Session,
+        r: &RecordSeen<'_>,
+        _: &mut dyn FnMut(crate::app::Label),
+    ) -> bool {
         self.seen.push((
             r.sender,
             r.record.offset,
@@ -267,6 +272,7 @@ impl RecordSink for Recorder {
             r.record.body.map(<[u8]>::len),
             *session,
         ));
+        false
     }
 }
 

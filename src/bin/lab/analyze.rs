@@ -316,6 +316,25 @@ pub(crate) fn read_keylog(path: &std::path::Path) -> anyhow::Result<wirelab::tls
         .with_context(|| format!("cannot read the key log {}", path.display()))?;
     let keylog = wirelab::tls_decrypt::KeyLog::parse(&text);
     let counts = keylog.counts();
+    // A file with nothing to decrypt with is the wrong file, not a key
+    // log that happens to miss some connections.
+    if counts.secrets == 0 {
+        let first = keylog
+            .malformed()
+            .first()
+            .map(|m| format!("; the first unusable, line {}: {}", m.line, m.problem))
+            .unwrap_or_default();
+        anyhow::bail!(
+            "key log {}: no usable line ({} lines: {} malformed, {} comments or blank, \
+             {} with labels not used for decryption{first}); an NSS key log has lines \
+             such as `CLIENT_RANDOM <64 hex> <96 hex>`",
+            path.display(),
+            counts.lines,
+            counts.malformed,
+            counts.comments,
+            counts.ignored
+        );
+    }
     if let Some(first) = keylog.malformed().first() {
         crate::say(&format!(
             "key log {}: {} line(s) not used, the first (line {}): {}",

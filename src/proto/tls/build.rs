@@ -1,6 +1,9 @@
 //! Hellos and records built byte by byte for the tests: what a peer would
 //! send, written from the RFC's structures rather than captured, so each
-//! test says exactly which field it is about.
+//! test says exactly which field it is about. The fuzz target
+//! `tls_inside` builds its handshake with them too (not all of them: the
+//! build with only the `fuzzing` feature leaves some unused).
+#![cfg_attr(not(test), allow(dead_code))]
 
 /// `v` with a big-endian length of `width` bytes in front.
 pub(crate) fn vec(width: usize, v: &[u8]) -> Vec<u8> {

@@ -9,7 +9,7 @@
 //! `tls_records` fuzz target holds it to that).
 
 pub mod alert;
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod build;
 mod cursor;
 pub mod handshake;

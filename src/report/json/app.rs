@@ -116,12 +116,17 @@ struct TlsView<'a> {
     decrypted_records: Option<SidesView<u64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     tls_close: Option<TlsCloseView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inner: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inner_chosen_by: Option<&'static str>,
 }
 
 #[derive(Serialize)]
 struct TlsCloseView {
     how: String,
     offsets: SidesView<Option<u64>>,
+    frames: SidesView<Option<u64>>,
 }
 
 impl<'a> TlsView<'a> {
@@ -175,7 +180,13 @@ impl<'a> TlsView<'a> {
                     client: c.offsets()[0],
                     server: c.offsets()[1],
                 },
+                frames: SidesView {
+                    client: c.frames()[0],
+                    server: c.frames()[1],
+                },
             }),
+            inner: t.inner.map(|i| i.protocol.name()),
+            inner_chosen_by: t.inner.map(|i| i.chosen_by.name()),
         }
     }
 }

@@ -306,7 +306,8 @@ fn numbers_of_every_length_match_display() {
 #[test]
 fn tls_members_are_byte_for_byte_serde_json() {
     use crate::app::tls::{
-        AlertSeen, AlpnChosen, Encrypted, KeysReport, KeysStatus, Npn, TlsClose, TlsReport,
+        AlertSeen, AlpnChosen, ClosedAt, Encrypted, Inner, InnerChosenBy, InnerProtocol,
+        KeysReport, KeysStatus, Npn, TlsClose, TlsReport,
     };
     use crate::app::{AppReport, ConversationReport, Direction, Protocol};
     use crate::proto::tls::{AlertDescription, AlertLevel, ProtocolVersion};
@@ -335,6 +336,7 @@ fn tls_members_are_byte_for_byte_serde_json() {
             .map(|k| AlertSeen {
                 sender: [Direction::ClientToServer, Direction::ServerToClient][k as usize % 2],
                 offset: k * 1000,
+                frame: k + 1,
                 level: [AlertLevel::Fatal, AlertLevel::Other(9)][k as usize % 2],
                 description: AlertDescription([120, 255][k as usize % 2]),
             })
@@ -368,12 +370,42 @@ fn tls_members_are_byte_for_byte_serde_json() {
             .clone(),
         close: [
             None,
-            Some(TlsClose::CloseNotify([Some(n), None])),
+            Some(TlsClose::CloseNotify([
+                Some(ClosedAt {
+                    offset: n,
+                    frame: n + 7,
+                }),
+                None,
+            ])),
             Some(TlsClose::None),
             Some(TlsClose::Unknown),
-            Some(TlsClose::CloseNotify([Some(1), Some(2)])),
+            Some(TlsClose::CloseNotify([
+                Some(ClosedAt {
+                    offset: 1,
+                    frame: 3,
+                }),
+                Some(ClosedAt {
+                    offset: 2,
+                    frame: 4,
+                }),
+            ])),
         ][n as usize % 5]
             .clone(),
+        inner: [
+            None,
+            Some(Inner {
+                protocol: InnerProtocol::H2,
+                chosen_by: InnerChosenBy::Alpn,
+            }),
+            Some(Inner {
+                protocol: InnerProtocol::Other(Protocol::H2PrefaceRefused),
+                chosen_by: InnerChosenBy::Sniffed,
+            }),
+            Some(Inner {
+                protocol: InnerProtocol::Http10,
+                chosen_by: InnerChosenBy::AgainstAlpn,
+            }),
+        ][n as usize % 4],
     };
     let connections: Vec<ConnectionReport> = (1..=10u64)
         .map(|n| {

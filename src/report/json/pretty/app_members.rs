@@ -220,7 +220,15 @@ fn tls_object(b: &mut Block, t: &TlsReport) {
         at.opt_u64("client", c.offsets()[0]);
         at.opt_u64("server", c.offsets()[1]);
         at.close();
+        let mut fr = Members::open(x.key("frames"), 12);
+        fr.opt_u64("client", c.frames()[0]);
+        fr.opt_u64("server", c.frames()[1]);
+        fr.close();
         x.close();
+    }
+    if let Some(inner) = &t.inner {
+        o.str("inner", inner.protocol.name());
+        o.str("inner_chosen_by", inner.chosen_by.name());
     }
     o.close();
 }
