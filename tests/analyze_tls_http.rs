@@ -345,7 +345,7 @@ fn what_a_rst_destroyed_inside_tls() {
     let conns = report["connections"].as_array().unwrap();
     let c = conns
         .iter()
-        .find(|c| port(&c["server"]) == 18487)
+        .find(|c| port(&c["server"]) == 18494)
         .expect("the no-read server's connection");
     assert_eq!(c["ended"], "rst", "{c}");
     let e = &c["exchanges"][0];
