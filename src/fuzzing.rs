@@ -20,10 +20,13 @@
 //! | [`tls_records`] | `[piece, len_hi, len_lo, client…, server…]` |
 //! | [`tls_keylog`] | a key log file |
 //! | [`tls_decrypt_records`] | `[suite and side, op...]` (see the function) |
+//! | [`dns_message`] | one DNS message (a UDP payload) |
 
+mod dns;
 mod tls;
 mod tls_decrypt;
 
+pub use dns::dns_message;
 pub use tls::tls_records;
 
 use std::io::{self, Cursor, Read};

@@ -123,3 +123,8 @@ fn tls_decrypt_records_corpus_and_crashers_replay() {
 fn tls_records_corpus_and_crashers_replay() {
     replay_target("tls_records", fuzzing::tls_records);
 }
+
+#[test]
+fn dns_message_corpus_and_crashers_replay() {
+    replay_target("dns_message", fuzzing::dns_message);
+}
