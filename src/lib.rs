@@ -58,6 +58,7 @@ pub mod analyze;
 pub mod app;
 pub mod capture;
 pub mod client;
+pub mod dns_server;
 pub mod flow;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

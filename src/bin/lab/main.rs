@@ -3,6 +3,7 @@
 
 mod analyze;
 mod completions;
+mod dns;
 mod flags;
 mod manual;
 mod negotiate;
@@ -49,6 +50,8 @@ enum Command {
     Reset(reset::Args),
     /// Show how a client and the server chose HTTP/2, from a capture.
     Negotiate(negotiate::Args),
+    /// Answer DNS on loopback for a test origin: A, AAAA and its HTTPS record.
+    Dns(dns::Args),
     // Putting `lab` on PATH: completions and manual pages.
     /// Print the completion script for bash, zsh, fish, elvish or PowerShell.
     Completions(completions::Args),
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Reset(args) => reset::run(args),
         Command::Negotiate(args) => negotiate::run(args),
+        Command::Dns(args) => dns::run(args),
         Command::Completions(args) => completions::run(args, Cli::command()),
         Command::Man(args) => manual::run(args, Cli::command()),
     };
