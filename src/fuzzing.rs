@@ -23,14 +23,17 @@
 //! | [`quic_initial`] | `[flags, dcid_len, dcid…, datagram…]` |
 //! | [`annotate_capture`] | `[selector, pcap or pcapng file...]` |
 //! | [`tls_inside`] | `[alpn, size, piece, len_hi, len_lo, client…, server…]` |
+//! | [`dns_message`] | one DNS message (a UDP payload) |
 
 mod annotate;
+mod dns;
 mod quic;
 mod tls;
 mod tls_decrypt;
 mod tls_inside;
 
 pub use annotate::annotate_capture;
+pub use dns::dns_message;
 pub use quic::quic_initial;
 pub use tls::tls_records;
 pub use tls_inside::tls_inside;

@@ -34,7 +34,9 @@
 //! `transport`, handing each connection to `h1` or to [`server::h2`], HTTP/2
 //! in cleartext built on [`proto`]); [`client`] is
 //! the scripted raw client the tests and labs drive it with (HTTP/1.x, and
-//! HTTP/2 in `client::h2`); [`labs`] joins server, capture, client and
+//! HTTP/2 in `client::h2`); [`dns_server`] is `lab dns`, a loopback DNS
+//! responder serving the `HTTPS` record of HTTP/3 discovery (on
+//! [`proto`]'s DNS messages); [`labs`] joins server, capture, client and
 //! analyzer into the reset lab, and shows the same run's beginning in
 //! `labs::negotiate`.
 //!
@@ -59,6 +61,7 @@ pub mod app;
 pub mod capture;
 pub mod client;
 pub mod diagnose;
+pub mod dns_server;
 pub mod flow;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

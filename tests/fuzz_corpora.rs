@@ -138,3 +138,8 @@ fn annotate_capture_corpus_and_crashers_replay() {
 fn tls_inside_corpus_and_crashers_replay() {
     replay_target("tls_inside", fuzzing::tls_inside);
 }
+
+#[test]
+fn dns_message_corpus_and_crashers_replay() {
+    replay_target("dns_message", fuzzing::dns_message);
+}

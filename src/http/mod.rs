@@ -27,12 +27,14 @@
 //! §6 (body length), §7 (chunked), §9.3 (persistence), §11 (security: smuggling);
 //! RFC 9110 §5.5 (field values), §6.2 (versions), §15 (status codes).
 
+mod alt_svc;
 mod chunked;
 mod head;
 mod request;
 mod response;
 mod syntax;
 
+pub use alt_svc::{AltSvc, AltSvcError, Alternative};
 pub use chunked::{ChunkedDecoder, Feed, encode as chunked_encode};
 pub use head::check_head;
 pub(crate) use head::{Scan, check_head_from};

@@ -4,6 +4,7 @@
 //! Each module here is written by hand because teaching the protocol is the
 //! point; well-kept crates serve only as oracles in the tests.
 
+pub mod dns;
 pub mod h2;
 pub mod hpack;
 pub mod quic;

@@ -115,6 +115,11 @@ pub struct Config {
     pub settings_timeout: Duration,
     /// TLS with ALPN, on the server's address or beside it (default none).
     pub tls: Option<TlsSettings>,
+    /// `Alt-Svc` on the cleartext listener's responses too, for the
+    /// demonstration that clients ignore it there: an `http://` origin
+    /// cannot be served over HTTP/3 (RFC 9114 §3.1.2), so a real server
+    /// never sends this. Default none.
+    pub cleartext_alt_svc_demo: Option<crate::http::AltSvc>,
 }
 
 impl Default for Config {
@@ -142,6 +147,7 @@ impl Default for Config {
             max_streams: 100,
             settings_timeout: Duration::from_secs(10),
             tls: None,
+            cleartext_alt_svc_demo: None,
         }
     }
 }
@@ -164,6 +170,16 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The `Alt-Svc` value for responses on a TLS or a cleartext
+    /// connection.
+    pub(crate) fn alt_svc(&self, tls: bool) -> Option<&crate::http::AltSvc> {
+        if tls {
+            self.tls.as_ref()?.alt_svc.as_ref()
+        } else {
+            self.cleartext_alt_svc_demo.as_ref()
+        }
+    }
+
     /// Checks the values that cannot work together.
     ///
     /// # Errors

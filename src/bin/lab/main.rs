@@ -4,6 +4,7 @@
 mod analyze;
 mod completions;
 mod diagnose;
+mod dns;
 mod flags;
 mod manual;
 mod negotiate;
@@ -52,6 +53,8 @@ enum Command {
     Reset(reset::Args),
     /// Show how a client and the server chose HTTP/2, from a capture.
     Negotiate(negotiate::Args),
+    /// Answer DNS on loopback for a test origin: A, AAAA and its HTTPS record.
+    Dns(dns::Args),
     // Putting `lab` on PATH: completions and manual pages.
     /// Print the completion script for bash, zsh, fish, elvish or PowerShell.
     Completions(completions::Args),
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
         Command::Diagnose(args) => diagnose::run(args),
         Command::Reset(args) => reset::run(args),
         Command::Negotiate(args) => negotiate::run(args),
+        Command::Dns(args) => dns::run(args),
         Command::Completions(args) => completions::run(args, Cli::command()),
         Command::Man(args) => manual::run(args, Cli::command()),
     };

@@ -234,6 +234,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         max_streams: args.max_streams,
         settings_timeout: args.settings_timeout,
         tls: args.tls.settings(args.bind),
+        cleartext_alt_svc_demo: args.tls.cleartext_alt_svc_demo(),
         ..Config::default()
     };
     let sink = match args.log {

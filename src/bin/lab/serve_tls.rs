@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::ValueEnum;
+use wirelab::http::AltSvc;
 use wirelab::server::{Alpn, Identity, TlsListen, TlsSettings, TlsVersions};
 
 /// TLS with ALPN (RFC 7301): h2 and http/1.1 on one port, chosen in the
@@ -45,6 +46,33 @@ pub struct TlsArgs {
     /// client must notice (RFC 8446 §6.1).
     #[arg(long)]
     no_close_notify: bool,
+    /// `Alt-Svc` on every HTTP/1.1 and HTTP/2 response of the TLS listener
+    /// (RFC 7838 §3), e.g. 'h3=":8443"; ma=86400'; `clear` tells clients to
+    /// forget the alternatives, `off` (the default) sends none: a server
+    /// must not advertise what it does not serve.
+    #[arg(long, value_name = "VALUE|clear|off", default_value = "off", value_parser = parse_alt_svc)]
+    alt_svc: AltSvcArg,
+    /// Send --alt-svc on the cleartext listener too, to show that clients
+    /// ignore it there: an http:// origin cannot use HTTP/3 (RFC 9114
+    /// §3.1.2), so a real server never does this.
+    #[arg(long)]
+    alt_svc_cleartext_demo: bool,
+}
+
+/// `--alt-svc`: off, or a value checked against RFC 7838 §3.
+#[derive(Clone)]
+pub(crate) enum AltSvcArg {
+    Off,
+    Value(AltSvc),
+}
+
+fn parse_alt_svc(s: &str) -> Result<AltSvcArg, String> {
+    if s == "off" {
+        return Ok(AltSvcArg::Off);
+    }
+    AltSvc::parse(s)
+        .map(AltSvcArg::Value)
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -102,7 +130,23 @@ impl TlsArgs {
                 .clone()
                 .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(PathBuf::from)),
             close_notify: !self.no_close_notify,
+            alt_svc: self.alt_svc_value(),
         })
+    }
+
+    /// The value --alt-svc gives, if not `off`.
+    fn alt_svc_value(&self) -> Option<AltSvc> {
+        match &self.alt_svc {
+            AltSvcArg::Off => None,
+            AltSvcArg::Value(v) => Some(v.clone()),
+        }
+    }
+
+    /// `--alt-svc-cleartext-demo`: the value for the cleartext listener.
+    pub fn cleartext_alt_svc_demo(&self) -> Option<AltSvc> {
+        self.alt_svc_cleartext_demo
+            .then(|| self.alt_svc_value())
+            .flatten()
     }
 
     /// TLS flags given without --tls or --tls-port do nothing: say so.
@@ -113,8 +157,22 @@ impl TlsArgs {
             || self.keylog.is_some()
             || self.no_close_notify
             || !matches!(self.tls_versions, VersionsArg::Both);
+        let alt_svc = matches!(self.alt_svc, AltSvcArg::Value(_));
+        if self.alt_svc_cleartext_demo && !alt_svc {
+            anyhow::bail!("--alt-svc-cleartext-demo needs an --alt-svc value to send");
+        }
+        if self.alt_svc_cleartext_demo && self.tls {
+            anyhow::bail!("--alt-svc-cleartext-demo needs a cleartext listener (not --tls)");
+        }
         if tls_only && !self.tls && self.tls_port.is_none() {
             anyhow::bail!("TLS options need --tls or --tls-port");
+        }
+        if alt_svc && !self.alt_svc_cleartext_demo && !self.tls && self.tls_port.is_none() {
+            anyhow::bail!(
+                "--alt-svc needs --tls or --tls-port: an http:// origin cannot use HTTP/3 \
+                 (RFC 9114 §3.1.2) and clients ignore Alt-Svc over cleartext \
+                 (--alt-svc-cleartext-demo sends it anyway, to show that)"
+            );
         }
         Ok(())
     }

@@ -5,10 +5,12 @@ use crate::http::{Framing, ParseError, Response};
 use crate::server::ReadMode;
 use crate::server::conn::Cx;
 use crate::server::log::{Cause, Event, Timer};
+use crate::server::transport::Stream;
 
 impl Conn {
     pub(super) fn queue_one_shot(&mut self, cx: &mut Cx<'_>) -> Flow {
-        let r = Response::pattern(cx.config.status, cx.config.framing, 0);
+        let mut r = Response::pattern(cx.config.status, cx.config.framing, 0);
+        self.add_alt_svc(&mut r, cx);
         self.queue_response_with_body(r, cx.body);
         self.phase = Phase::Writing(After::Close(Cause::OneShotMode));
         Flow::Continue
@@ -40,12 +42,22 @@ impl Conn {
             ("X-Wirelab-Seq".into(), self.seq.to_string()),
             ("X-Wirelab-Target".into(), target),
         ];
+        self.add_alt_svc(&mut r, cx);
         self.queue_response_with_body(r, cx.body);
         self.phase = Phase::Writing(match close {
             Some(cause) => After::Close(cause),
             None => After::NextRequest,
         });
         Flow::Continue
+    }
+
+    /// `Alt-Svc` on the normal responses of a listener that advertises
+    /// one (RFC 7838 §3).
+    fn add_alt_svc(&self, r: &mut Response, cx: &Cx<'_>) {
+        let tls = matches!(self.stream, Stream::Tls(_));
+        if let Some(v) = cx.config.alt_svc(tls) {
+            r.extra.push(("Alt-Svc".into(), v.to_string()));
+        }
     }
 
     /// Refuses the request with the error's status and closes after the answer.

@@ -118,6 +118,8 @@ impl Conn {
     }
 
     fn with(id: u64, stream: Stream, session: Session, out: Vec<u8>, cx: &mut Cx<'_>) -> Conn {
+        let tls = matches!(stream, Stream::Tls(_));
+        let session = session.with_alt_svc(cx.config.alt_svc(tls));
         let session = if cx.log {
             session
         } else {

@@ -51,6 +51,11 @@ impl Session {
                 Sensitivity::Varying,
             ),
         ];
+        // The same on every response: the dynamic table keeps it (§2.3.2).
+        let alt_svc = self
+            .alt_svc
+            .as_deref()
+            .map(|v| (&b"alt-svc"[..], v, Sensitivity::Plain));
         let end_stream = len == 0;
         let encoder = &mut self.encoder;
         encode_field_block_with(
@@ -58,7 +63,7 @@ impl Session {
             end_stream,
             self.peer.max_frame_size,
             &mut self.out,
-            |out| encoder.encode(fields, out),
+            |out| encoder.encode(fields.into_iter().chain(alt_svc), out),
         );
         if end_stream {
             self.local_end(stream);

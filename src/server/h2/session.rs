@@ -116,6 +116,8 @@ pub struct Session {
     pub(super) failed: bool,
     /// After an upgrade, stream 1's answer waits for the client's preface.
     deferred_answer: bool,
+    /// The `alt-svc` field every response carries, if any (RFC 7838 §3).
+    pub(super) alt_svc: Option<Box<[u8]>>,
 }
 
 impl Session {
@@ -146,6 +148,7 @@ impl Session {
             shutdown: Shutdown::No,
             failed: false,
             deferred_answer: false,
+            alt_svc: None,
         };
         // §3.4: the server's preface is a SETTINGS frame, its first frame.
         let params = [
@@ -531,6 +534,13 @@ impl Session {
         if self.streams.is_empty() {
             self.streams = BTreeMap::new();
         }
+    }
+
+    /// Every response of this session carries `alt-svc: VALUE` (RFC 7838
+    /// §3; the ALTSVC frame of §4 is not sent).
+    pub fn with_alt_svc(mut self, value: Option<&crate::http::AltSvc>) -> Session {
+        self.alt_svc = value.map(|v| v.to_string().into_bytes().into_boxed_slice());
+        self
     }
 
     /// Stops recording events (nobody reads them) and drops those recorded

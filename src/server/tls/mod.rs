@@ -147,6 +147,10 @@ pub struct TlsSettings {
     /// Our close sends close_notify (RFC 8446 §6.1); off, it is a bare
     /// FIN: the truncation a client must notice.
     pub close_notify: bool,
+    /// `Alt-Svc` on every HTTP/1.1 and HTTP/2 response of this listener
+    /// (RFC 7838 §3), such as `h3=":8443"; ma=86400`. None by default: a
+    /// server must not advertise an alternative it does not serve.
+    pub alt_svc: Option<crate::http::AltSvc>,
 }
 
 impl Default for TlsSettings {
@@ -158,6 +162,7 @@ impl Default for TlsSettings {
             versions: TlsVersions::Both,
             keylog: None,
             close_notify: true,
+            alt_svc: None,
         }
     }
 }
