@@ -344,6 +344,7 @@ mod alpn_tests {
             encrypted: Default::default(),
             keys: None,
             close: None,
+            inner: None,
         }
     }
 
@@ -385,6 +386,7 @@ mod alpn_tests {
         t.alerts.push(AlertSeen {
             sender: Direction::ServerToClient,
             offset: 0,
+            frame: 1,
             level: AlertLevel::Fatal,
             description: AlertDescription(120),
         });
