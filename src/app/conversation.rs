@@ -392,7 +392,7 @@ impl Conversation {
             Guess::Is(Protocol::Tls) => {
                 self.state = State::Tls;
                 self.tls = Some(Box::new(TlsConn {
-                    decoder: TlsDecoder::new(held[0].0, held[1].0),
+                    decoder: TlsDecoder::new(held[0].0, held[1].0).with_labels(self.labels),
                     keys: self.keylog.clone().map(KeyLogSink::new),
                     inside: Inside::new(self.labels),
                 }));

@@ -20,6 +20,7 @@
 //! read inside); one it could not open is labelled `(encrypted)` here.
 
 mod keys;
+mod labels;
 mod report;
 #[cfg(test)]
 mod tests;
@@ -39,6 +40,7 @@ use crate::proto::tls::{
 use super::Direction;
 use super::http1::End;
 use super::label::Label;
+use labels::Labels;
 
 /// Where and why a direction could not be read further.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,39 +134,15 @@ pub struct TlsDecoder {
     alerts: Vec<AlertSeen>,
     /// The frame being fed (what completes a record now completes in it).
     frame: u64,
+    /// Ladder labels are wanted (`--frames`): without them no label text
+    /// is formatted, one `format!` per record saved.
+    labelled: bool,
 }
 
 fn index(d: Direction) -> usize {
     match d {
         Direction::ClientToServer => 0,
         Direction::ServerToClient => 1,
-    }
-}
-
-/// A step of the ladder and how many like it came in a row: the
-/// decoder's own labels are counted (`×n`); a sink's pass as they are,
-/// as they would in the clear.
-struct Labels(Vec<(Label, u32, bool)>);
-
-impl Labels {
-    fn push(&mut self, text: String) {
-        match self.0.last_mut() {
-            Some((last, n, true)) if last.text == text => *n += 1,
-            _ => self.0.push((Label::text(text), 1, true)),
-        }
-    }
-
-    fn push_sink(&mut self, label: Label) {
-        self.0.push((label, 1, false));
-    }
-
-    fn emit(self, label: &mut impl FnMut(Label)) {
-        for (mut l, n, _) in self.0 {
-            if n > 1 {
-                l.text = format!("{} ×{n}", l.text);
-            }
-            label(l);
-        }
     }
 }
 
@@ -183,7 +161,14 @@ impl TlsDecoder {
             hello_retry: false,
             alerts: Vec::new(),
             frame: 0,
+            labelled: true,
         }
+    }
+
+    /// Whether ladder labels are made (on unless turned off here).
+    pub fn with_labels(mut self, on: bool) -> Self {
+        self.labelled = on;
+        self
     }
 
     /// The bytes fed from now on came in this captured frame.
@@ -222,7 +207,10 @@ impl TlsDecoder {
         if self.sides[i].stopped.is_some() || self.sides[i].ended {
             return;
         }
-        let mut labels = Labels(Vec::new());
+        let mut labels = Labels {
+            steps: Vec::new(),
+            on: self.labelled,
+        };
         let mut reader = std::mem::take(&mut self.sides[i].records);
         let wants = sink.wants_encrypted();
         // What `keep` decides depends on the records before (a
@@ -277,7 +265,7 @@ impl TlsDecoder {
             e.records += 1;
             e.bytes += u64::from(r.header.length);
             if !opened {
-                labels.push(format!("{} (encrypted)", r.header.content_type));
+                labels.push(|| format!("{} (encrypted)", r.header.content_type));
             }
             return;
         }
@@ -308,12 +296,12 @@ impl TlsDecoder {
                 let side = &mut self.sides[i];
                 side.ccs = true;
                 side.protected |= !tls13;
-                labels.push("ChangeCipherSpec".into());
+                labels.push(|| "ChangeCipherSpec".into());
             }
             ContentType::Alert => match Alert::parse_all(body) {
                 Ok(alerts) => {
                     for a in alerts {
-                        labels.push(format!("Alert {} {}", a.level, a.description));
+                        labels.push(|| format!("Alert {} {}", a.level, a.description));
                         if self.alerts.len() < MAX_ALERTS {
                             self.alerts.push(AlertSeen {
                                 sender,
@@ -340,7 +328,7 @@ impl TlsDecoder {
                     self.stop(sender, r.offset, reason);
                 }
             }
-            ContentType::Heartbeat => labels.push("Heartbeat".into()),
+            ContentType::Heartbeat => labels.push(|| "Heartbeat".into()),
             // Always protected (handled above).
             ContentType::ApplicationData => {}
         }
@@ -357,7 +345,7 @@ impl TlsDecoder {
         match (kind, sender) {
             (HandshakeType::ClientHello, Direction::ClientToServer) => {
                 let hello = ClientHello::parse(body).map_err(|e| format!("ClientHello: {e}"))?;
-                labels.push("ClientHello".into());
+                labels.push(|| "ClientHello".into());
                 // After a HelloRetryRequest the client sends a second
                 // ClientHello (RFC 8446 §4.1.4): the first one's offers and
                 // random stay the connection's.
@@ -369,11 +357,11 @@ impl TlsDecoder {
             (HandshakeType::ServerHello, Direction::ServerToClient) => {
                 let hello = ServerHello::parse(body).map_err(|e| format!("ServerHello: {e}"))?;
                 if hello.retry_request {
-                    labels.push("HelloRetryRequest".into());
+                    labels.push(|| "HelloRetryRequest".into());
                     self.hello_retry = true;
                     return Ok(());
                 }
-                labels.push("ServerHello".into());
+                labels.push(|| "ServerHello".into());
                 if self.server_hello.is_none() {
                     let version = hello.version();
                     self.session.server_random = Some(hello.random);
@@ -387,7 +375,7 @@ impl TlsDecoder {
                     self.server_hello = Some(Box::new(hello));
                 }
             }
-            (kind, _) => labels.push(kind.to_string()),
+            (kind, _) => labels.push(|| kind.to_string()),
         }
         Ok(())
     }
