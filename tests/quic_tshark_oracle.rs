@@ -24,6 +24,9 @@
 //! Every port is decoded as QUIC (`-d udp.port==P,quic`). tshark must be
 //! installed (scripts/setup); without it the test fails saying so.
 
+mod common;
+
+use common::tshark;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -43,19 +46,6 @@ fn quic_captures() -> Vec<PathBuf> {
         "expected the QUIC reference captures, found {v:?}"
     );
     v
-}
-
-fn tshark(args: &[&str]) -> String {
-    let out = Command::new("tshark")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("tshark cannot run ({e}): install it with scripts/setup"));
-    assert!(
-        out.status.success(),
-        "tshark {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("tshark writes UTF-8")
 }
 
 /// What one side of the comparison says of a connection.

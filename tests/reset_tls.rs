@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::tshark;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -38,20 +39,6 @@ fn tls_run(mode: ReadMode, client: ClientKind, lab: TlsLab) -> Kept {
         pcap,
         run,
     }
-}
-
-#[track_caller]
-fn tshark(args: &[&str]) -> String {
-    let out = Command::new("tshark")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("tshark is required by this test ({e}): run scripts/setup"));
-    assert!(
-        out.status.success(),
-        "tshark {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// tshark's view of the kept capture, decrypted with the kept key log:

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Closed, curl, start_with};
+use common::{Closed, curl, start_with, tshark};
 use wirelab::capture::LiveCapture;
 use wirelab::server::{CloseEnding, Config, Dir, Event, ReadMode, TlsSettings};
 
@@ -36,20 +36,6 @@ struct Ending {
     /// `lab analyze --keylog` on the capture: the table's "TLS ending:"
     /// line.
     analyzed: String,
-}
-
-#[track_caller]
-fn tshark(args: &[&str]) -> String {
-    let out = Command::new("tshark")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("tshark is required by this test ({e}): run scripts/setup"));
-    assert!(
-        out.status.success(),
-        "tshark {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Serves one `curl --http1.1 -H 'Connection: close'` in `mode` over TLS

@@ -206,3 +206,19 @@ pub fn frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
     out.extend_from_slice(payload);
     out
 }
+
+/// Runs tshark, the oracle of the capture tests, and returns what it
+/// printed. A missing tshark or a failed run fails the test, loudly.
+#[track_caller]
+pub fn tshark(args: &[&str]) -> String {
+    let out = std::process::Command::new("tshark")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("tshark cannot run ({e}): install it with scripts/setup"));
+    assert!(
+        out.status.success(),
+        "tshark {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("tshark writes UTF-8")
+}
