@@ -210,16 +210,14 @@ impl TransportParameter {
         .to_owned()
     }
 
-    /// Its value as text.
-    pub fn value(&self) -> String {
+    /// Its value when it is an integer (RFC 9000 §18.2: the varint
+    /// parameters; the two durations are in milliseconds).
+    pub fn number(&self) -> Option<u64> {
         use TransportParameter as P;
         match self {
-            P::OriginalDestinationConnectionId(c)
-            | P::InitialSourceConnectionId(c)
-            | P::RetrySourceConnectionId(c) => c.to_string(),
-            P::MaxIdleTimeout(v) | P::MaxAckDelay(v) => format!("{v}ms"),
-            P::StatelessResetToken(t) => ConnectionId(t.to_vec()).to_string(),
-            P::MaxUdpPayloadSize(v)
+            P::MaxIdleTimeout(v)
+            | P::MaxAckDelay(v)
+            | P::MaxUdpPayloadSize(v)
             | P::InitialMaxData(v)
             | P::InitialMaxStreamDataBidiLocal(v)
             | P::InitialMaxStreamDataBidiRemote(v)
@@ -227,13 +225,40 @@ impl TransportParameter {
             | P::InitialMaxStreamsBidi(v)
             | P::InitialMaxStreamsUni(v)
             | P::AckDelayExponent(v)
-            | P::ActiveConnectionIdLimit(v) => v.to_string(),
-            P::DisableActiveMigration | P::GreaseQuicBit => String::new(),
+            | P::ActiveConnectionIdLimit(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// A zero-length parameter whose presence is its meaning.
+    pub fn is_flag(&self) -> bool {
+        matches!(
+            self,
+            TransportParameter::DisableActiveMigration | TransportParameter::GreaseQuicBit
+        )
+    }
+
+    /// Its value as text.
+    pub fn value(&self) -> String {
+        use TransportParameter as P;
+        if let P::MaxIdleTimeout(v) | P::MaxAckDelay(v) = self {
+            return format!("{v}ms");
+        }
+        if let Some(v) = self.number() {
+            return v.to_string();
+        }
+        match self {
+            P::OriginalDestinationConnectionId(c)
+            | P::InitialSourceConnectionId(c)
+            | P::RetrySourceConnectionId(c) => c.to_string(),
+            P::StatelessResetToken(t) => ConnectionId(t.to_vec()).to_string(),
             P::PreferredAddress(len) | P::Other { len, .. } => format!("{len} bytes"),
             P::VersionInformation { chosen, available } => {
                 let av: Vec<String> = available.iter().map(Version::to_string).collect();
                 format!("chosen {chosen}, available {}", av.join(","))
             }
+            // The integers are written above; a flag has no value.
+            _ => String::new(),
         }
     }
 }

@@ -66,21 +66,12 @@ struct ParamView {
 }
 
 fn param(p: &TransportParameter) -> ParamView {
-    use TransportParameter as P;
-    let value = match p {
-        P::MaxIdleTimeout(v)
-        | P::MaxAckDelay(v)
-        | P::MaxUdpPayloadSize(v)
-        | P::InitialMaxData(v)
-        | P::InitialMaxStreamDataBidiLocal(v)
-        | P::InitialMaxStreamDataBidiRemote(v)
-        | P::InitialMaxStreamDataUni(v)
-        | P::InitialMaxStreamsBidi(v)
-        | P::InitialMaxStreamsUni(v)
-        | P::AckDelayExponent(v)
-        | P::ActiveConnectionIdLimit(v) => ParamValue::Number(*v),
-        P::DisableActiveMigration | P::GreaseQuicBit => ParamValue::Flag(()),
-        _ => ParamValue::Text(p.value()),
+    let value = if let Some(v) = p.number() {
+        ParamValue::Number(v)
+    } else if p.is_flag() {
+        ParamValue::Flag(())
+    } else {
+        ParamValue::Text(p.value())
     };
     ParamView {
         name: p.name(),
