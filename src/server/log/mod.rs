@@ -394,6 +394,10 @@ pub enum Event {
     CloseNotify {
         /// Which way.
         dir: Dir,
+        /// Ours answered the client's end of data (it closed first): its
+        /// close_notify, or a bare FIN. `None` when ours came first.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        answering: Option<PeerClose>,
     },
     /// TLS: a FIN with no close_notify before it (RFC 8446 §6.1): sent by
     /// us (`--no-close-notify`) or received.
@@ -403,6 +407,26 @@ pub enum Event {
     },
     /// The server stopped.
     Stopped,
+}
+
+/// How the client ended its side of a TLS connection before we closed
+/// ours (RFC 8446 §6.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeerClose {
+    /// Its close_notify alert.
+    CloseNotify,
+    /// A TCP FIN with no close_notify before it (a truncation).
+    Fin,
+}
+
+impl std::fmt::Display for PeerClose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PeerClose::CloseNotify => "close-notify",
+            PeerClose::Fin => "fin",
+        })
+    }
 }
 
 /// A TLS version, as the log names it.
