@@ -323,7 +323,10 @@ fn tls_options_that_cannot_be_staged_are_refused_in_one_line() {
     for (args, says) in [
         (&["reset", "--client", "openssl"][..], "add --tls"),
         (&["reset", "--expect", "close-notify"][..], "add --tls"),
-        (&["reset", "--tls", "--proto", "h2-prior"][..], "use --proto h2"),
+        (
+            &["reset", "--tls", "--proto", "h2-prior"][..],
+            "use --proto h2",
+        ),
         (&["reset", "--proto", "h2"][..], "add --tls"),
         (
             &["reset", "--tls", "--proto", "h2", "--client", "openssl"][..],
