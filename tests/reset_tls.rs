@@ -323,7 +323,15 @@ fn tls_options_that_cannot_be_staged_are_refused_in_one_line() {
     for (args, says) in [
         (&["reset", "--client", "openssl"][..], "add --tls"),
         (&["reset", "--expect", "close-notify"][..], "add --tls"),
-        (&["reset", "--tls", "--proto", "h2-prior"][..], "--proto h1"),
+        (
+            &["reset", "--tls", "--proto", "h2-prior"][..],
+            "use --proto h2",
+        ),
+        (&["reset", "--proto", "h2"][..], "add --tls"),
+        (
+            &["reset", "--tls", "--proto", "h2", "--client", "openssl"][..],
+            "cannot speak HTTP/2 frames",
+        ),
         (
             &["reset", "--tls", "--client", "nghttp"][..],
             "own, curl and openssl",

@@ -11,32 +11,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-use common::{Closed, curl, start_with, tshark};
-use wirelab::capture::LiveCapture;
+use common::tls_ending::{BENIGN_RST, CLEAN, Ending, capture};
+use common::{curl, start_with};
 use wirelab::server::{CloseEnding, Config, Dir, Event, ReadMode, TlsSettings};
-
-/// What one connection looked like on the wire and in the server's log.
-#[derive(Debug)]
-struct Ending {
-    /// The server's first FIN or RST: "FIN" or "RST".
-    first: String,
-    /// The frame that carried it.
-    first_frame: u32,
-    /// Frames carrying alerts from the client, decrypted.
-    client_alert_frames: Vec<u32>,
-    /// Alert descriptions the server sent, decrypted (0 is close_notify).
-    server_alerts: Vec<String>,
-    /// HTTP responses tshark decrypted (proves the keys worked).
-    responses: usize,
-    log: Vec<Event>,
-    closed: Closed,
-    /// `lab analyze --keylog` on the capture: the table's "TLS ending:"
-    /// line.
-    analyzed: String,
-}
 
 /// Serves one `curl --http1.1 -H 'Connection: close'` in `mode` over TLS
 /// while capturing it.
@@ -48,159 +26,21 @@ fn ending(mode: ReadMode, close_notify: bool) -> Ending {
 /// As [`ending`], with curl's protocol flag (`--http1.1`, `--http2`).
 #[track_caller]
 fn ending_over(mode: ReadMode, close_notify: bool, proto: &str) -> Ending {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let keys = dir.path().join("keys.txt");
-    let pcap = dir.path().join("tls.pcap");
-    let ca = dir.path().join("ca.pem");
-    let mut lab = start_with(Config {
-        mode,
-        tls: Some(TlsSettings {
-            keylog: Some(keys.clone()),
-            close_notify,
-            ..TlsSettings::default()
-        }),
-        ..Config::default()
-    });
-    std::fs::write(
-        &ca,
-        lab.handle.as_ref().and_then(|h| h.ca_pem()).expect("CA"),
-    )
-    .expect("CA");
-    let port = lab.addr.port();
-    let mut cap = LiveCapture::open("lo", Some(&format!("tcp port {port}")), Some(&pcap))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let url = format!("https://localhost:{port}/end");
-    let c = curl(&[
-        "--cacert",
-        ca.to_str().expect("utf-8"),
-        proto,
-        "-H",
-        "Connection: close",
-        "-o",
-        "/dev/null",
-        &url,
-    ]);
-    // no-read's RST may cut the response short; the capture is the witness.
-    assert!(matches!(c.code, 0 | 56), "curl: {}", c.stderr);
-    let closed = lab.closed(1).remove(0);
-    // Let the last segments reach the capture, then stop it (2 s: under a
-    // loaded CI run 600 ms once left the server's RST out of the file).
-    let until = Instant::now() + Duration::from_millis(2000);
-    while Instant::now() < until {
-        let _ = cap.next_frame().expect("capture works");
-    }
-    cap.flush().expect("capture written");
-    drop(cap);
-    lab.drain_records();
-    let log: Vec<Event> = lab.records.iter().map(|r| r.event.clone()).collect();
-    let stats = lab.stop();
-    assert_eq!(stats.accepted, 1);
-
-    let file = pcap.to_str().expect("utf-8");
-    let decode = format!("tcp.port=={port},tls");
-    let flags = tshark(&[
-        "-r",
-        file,
-        "-Y",
-        &format!("tcp.srcport=={port} && (tcp.flags.fin==1 || tcp.flags.reset==1)"),
-        "-T",
-        "fields",
-        "-e",
-        "tcp.flags.fin",
-        "-e",
-        "tcp.flags.reset",
-        "-e",
-        "frame.number",
-    ]);
-    let (first, first_frame) = match flags
-        .lines()
-        .next()
-        .map(str::split_whitespace)
-        .map(Iterator::collect::<Vec<_>>)
-    {
-        Some(f) if f.first() == Some(&"1") => ("FIN", frame_number(f.get(2))),
-        Some(f) if f.get(1) == Some(&"1") => ("RST", frame_number(f.get(2))),
-        other => panic!("no FIN or RST from the server: {other:?}"),
-    };
-    let keylog = format!("tls.keylog_file:{}", keys.display());
-    let alerts = tshark(&[
-        "-r",
-        file,
-        "-d",
-        &decode,
-        "-o",
-        &keylog,
-        "-Y",
-        &format!("tcp.srcport=={port} && tls.alert_message"),
-        "-T",
-        "fields",
-        "-e",
-        "tls.alert_message.desc",
-    ]);
-    let client_alerts = tshark(&[
-        "-r",
-        file,
-        "-d",
-        &decode,
-        "-o",
-        &keylog,
-        "-Y",
-        &format!("tcp.dstport=={port} && tls.alert_message"),
-        "-T",
-        "fields",
-        "-e",
-        "frame.number",
-    ]);
-    let responses = tshark(&[
-        "-r",
-        file,
-        "-d",
-        &decode,
-        "-o",
-        &keylog,
-        "-Y",
-        &format!("tcp.srcport=={port} && (http.response.code==200 || http2.headers.status==200)"),
-        "-T",
-        "fields",
-        "-e",
-        "frame.number",
-    ]);
-    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
-        .args(["analyze", file, "--keylog"])
-        .arg(&keys)
-        .output()
-        .expect("run lab analyze");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let analyzed = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("TLS ending: ").map(str::to_string))
-        // The verdict, without the frames of the closing alerts after it.
-        .map(|l| l.split(" · ").next().unwrap_or_default().to_string())
-        .unwrap_or_default();
-    Ending {
-        analyzed,
-        first: first.to_string(),
-        first_frame,
-        client_alert_frames: client_alerts
-            .lines()
-            .map(|l| frame_number(Some(&l.trim())))
-            .collect(),
-        server_alerts: alerts.lines().map(str::to_string).collect(),
-        responses: responses.lines().count(),
-        log,
-        closed,
-    }
-}
-
-#[track_caller]
-fn frame_number(field: Option<&&str>) -> u32 {
-    field
-        .and_then(|f| f.parse().ok())
-        .unwrap_or_else(|| panic!("tshark printed no frame number: {field:?}"))
+    capture(mode, close_notify, |port, ca| {
+        let url = format!("https://localhost:{port}/end");
+        let c = curl(&[
+            "--cacert",
+            ca.to_str().expect("utf-8"),
+            proto,
+            "-H",
+            "Connection: close",
+            "-o",
+            "/dev/null",
+            &url,
+        ]);
+        // no-read's RST may cut the response short; the capture is the witness.
+        assert!(matches!(c.code, 0 | 56), "curl: {}", c.stderr);
+    })
 }
 
 /// A TLS 1.3 alert record on the wire: a 5-byte record header, then the
@@ -238,7 +78,10 @@ fn said(e: &Ending, event: &Event) -> bool {
     e.log.contains(event)
 }
 
-const SENT: Event = Event::CloseNotify { dir: Dir::Sent };
+const SENT: Event = Event::CloseNotify {
+    dir: Dir::Sent,
+    answering: None,
+};
 const TRUNCATED: Event = Event::Truncation { dir: Dir::Sent };
 
 #[test]
@@ -250,11 +93,7 @@ fn full_sends_close_notify_then_fin() {
     assert!(said(&e, &SENT) && !said(&e, &TRUNCATED), "{e:?}");
     // curl answers the close_notify with its own, and may then reset.
     let analyzed = &e.analyzed;
-    assert!(
-        analyzed == "FIN after close_notify both ways (clean)"
-            || analyzed == "RST after close_notify (benign: the application had finished)",
-        "{e:?}"
-    );
+    assert!(analyzed == CLEAN || analyzed == BENIGN_RST, "{e:?}");
 }
 
 #[test]

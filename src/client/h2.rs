@@ -9,8 +9,10 @@
 //! closes. It never calls `close()` with bytes in its receive queue, so any
 //! RST on the wire is the server's.
 
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+mod wire;
+
+use std::io;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::{ClientError, ReadEnd, SendFailure};
@@ -20,18 +22,22 @@ use crate::proto::h2::{
     encode_http2_settings, encode_settings, parse, settings::INITIAL_WINDOW,
 };
 use crate::proto::hpack::{Decoder, Encoder, Sensitivity};
+use wire::Wire;
+pub use wire::{H2Tls, H2TlsSeen};
 
 /// The largest frame this client accepts (the initial SETTINGS_MAX_FRAME_SIZE,
 /// RFC 9113 §6.5.2: it announces no other).
 const MAX_FRAME: u32 = 16_384;
 
 /// How the client reaches HTTP/2.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum H2Start {
     /// The preface on a fresh connection (RFC 9113 §3.3).
     PriorKnowledge,
     /// An HTTP/1.1 request with `Upgrade: h2c` (RFC 7540 §3.2).
     Upgrade,
+    /// TLS with ALPN `h2`, then the preface (RFC 9113 §3.2).
+    Alpn(H2Tls),
 }
 
 /// The one request to make.
@@ -75,6 +81,8 @@ pub struct H2Outcome {
     pub send_failure: Option<SendFailure>,
     /// Bytes that could not be read as HTTP/2 (why).
     pub garbage: Option<String>,
+    /// Over TLS: the handshake's outcome and how TLS ended.
+    pub tls: Option<H2TlsSeen>,
 }
 
 impl H2Outcome {
@@ -92,8 +100,10 @@ impl H2Outcome {
                 last.join(", then ")
             ));
         }
-        if self.sent_goaway {
-            parts.push("sent GOAWAY and FIN".to_string());
+        match (self.sent_goaway, &self.send_failure) {
+            (true, None) => parts.push("sent GOAWAY and FIN".to_string()),
+            (true, Some(_)) => parts.push("sent GOAWAY".to_string()),
+            (false, _) => {}
         }
         let end = self
             .end
@@ -114,7 +124,7 @@ impl H2Outcome {
 }
 
 struct Conn {
-    stream: TcpStream,
+    stream: Wire,
     sent: u64,
     out: H2Outcome,
 }
@@ -125,23 +135,35 @@ impl Conn {
             return;
         }
         if let Err(e) = self.stream.write_all(bytes) {
-            self.out.send_failure = Some(SendFailure {
-                after_bytes: self.sent,
-                reset: matches!(
-                    e.kind(),
-                    io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
-                ),
-                error: e.to_string(),
-            });
+            self.failed(&e);
         } else {
             self.sent += bytes.len() as u64;
         }
     }
 
+    /// GOAWAY is out: close_notify (over TLS) and FIN. A failure here is
+    /// a send failure too: over TLS the alert is a write.
+    fn half_close(&mut self) {
+        if let Err(e) = self.stream.half_close() {
+            self.failed(&e);
+        }
+    }
+
+    fn failed(&mut self, e: &io::Error) {
+        self.out.send_failure = Some(SendFailure {
+            after_bytes: self.sent,
+            reset: matches!(
+                e.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+            ),
+            error: e.to_string(),
+        });
+    }
+
     /// Reads once into `buf`; `false` once the connection ended.
     fn read(&mut self, buf: &mut Vec<u8>, deadline: Instant) -> bool {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+        if left.is_zero() || self.stream.tcp().set_read_timeout(Some(left)).is_err() {
             self.out.end = Some(ReadEnd::TimedOut);
             return false;
         }
@@ -165,11 +187,16 @@ impl Conn {
 /// The request's HEADERS (and DATA) on stream 1, by prior knowledge.
 fn request_frames(req: &H2Request, out: &mut Vec<u8>) {
     let method: &[u8] = if req.body > 0 { b"POST" } else { b"GET" };
+    // RFC 9113 §8.3.1: the scheme of the target URI.
+    let scheme: &[u8] = match req.start {
+        H2Start::Alpn(_) => b"https",
+        _ => b"http",
+    };
     let mut block = Vec::new();
     Encoder::new(true).encode(
         [
             (&b":method"[..], method, Sensitivity::Plain),
-            (b":scheme", b"http", Sensitivity::Plain),
+            (b":scheme", scheme, Sensitivity::Plain),
             (b":authority", b"wirelab", Sensitivity::Plain),
             (b":path", req.path.as_bytes(), Sensitivity::Plain),
         ],
@@ -224,6 +251,18 @@ pub fn run(addr: SocketAddr, req: &H2Request) -> Result<H2Outcome, ClientError> 
     let stream = TcpStream::connect_timeout(&addr, req.timeout)
         .map_err(|source| ClientError::Connect { addr, source })?;
     let _ = stream.set_nodelay(true);
+    let stream = match &req.start {
+        H2Start::Alpn(t) => match Wire::tls(stream, t) {
+            Ok(w) => w,
+            Err(e) => {
+                return Ok(H2Outcome {
+                    garbage: Some(format!("TLS setup: {e}")),
+                    ..H2Outcome::default()
+                });
+            }
+        },
+        _ => Wire::Plain(stream),
+    };
     let mut c = Conn {
         stream,
         sent: 0,
@@ -237,7 +276,7 @@ pub fn run(addr: SocketAddr, req: &H2Request) -> Result<H2Outcome, ClientError> 
     encode_settings(&settings, &mut preface);
     let mut buf = Vec::new();
     match req.start {
-        H2Start::PriorKnowledge => {
+        H2Start::PriorKnowledge | H2Start::Alpn(_) => {
             request_frames(req, &mut preface);
             c.send(&preface);
         }
@@ -256,7 +295,7 @@ pub fn run(addr: SocketAddr, req: &H2Request) -> Result<H2Outcome, ClientError> 
                 c.out.http1_answer = true;
                 c.out.status = http1_status(&buf);
                 http1_rest(&mut c, buf.split_off(head_end), deadline);
-                return Ok(c.out);
+                return Ok(finish(c, &[]));
             }
             buf.drain(..head_end);
             // RFC 7540 §3.2: after the 101 the client sends its preface; the
@@ -265,7 +304,7 @@ pub fn run(addr: SocketAddr, req: &H2Request) -> Result<H2Outcome, ClientError> 
         }
     }
     frames(&mut c, buf, deadline);
-    Ok(c.out)
+    Ok(finish(c, &[]))
 }
 
 /// After an HTTP/1.x head: counts the body to the end of the connection.
@@ -277,6 +316,7 @@ fn http1_rest(c: &mut Conn, body: Vec<u8>, deadline: Instant) {
 
 fn finish(c: Conn, buf: &[u8]) -> H2Outcome {
     let mut out = c.out;
+    out.tls = c.stream.seen();
     if !buf.is_empty() {
         out.garbage = Some(format!(
             "{} bytes without a complete HTTP/1 head",
@@ -348,7 +388,7 @@ fn frames(c: &mut Conn, mut buf: Vec<u8>, deadline: Instant) {
             c.send(&reply);
         }
         if closing && c.out.send_failure.is_none() {
-            let _ = c.stream.shutdown(Shutdown::Write);
+            c.half_close();
             c.out.sent_goaway = true;
         }
         if !c.read(&mut buf, deadline) {

@@ -75,8 +75,13 @@ pub struct TlsOutcome {
 }
 
 fn config(req: &TlsRequest) -> Result<Arc<ClientConfig>, String> {
+    client_config(&req.ca_pem, &req.alpn)
+}
+
+/// rustls's client settings: trust `ca_pem` alone, offer `alpn` in order.
+pub(super) fn client_config(ca_pem: &str, alpn: &[String]) -> Result<Arc<ClientConfig>, String> {
     let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(req.ca_pem.as_bytes()) {
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         let cert = cert.map_err(|e| format!("the lab's CA: {e}"))?;
         roots.add(cert).map_err(|e| format!("the lab's CA: {e}"))?;
     }
@@ -86,7 +91,7 @@ fn config(req: &TlsRequest) -> Result<Arc<ClientConfig>, String> {
         .map_err(|e| e.to_string())?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = req.alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    config.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
     Ok(Arc::new(config))
 }
 

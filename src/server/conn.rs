@@ -146,6 +146,26 @@ impl Conn {
         }
     }
 
+    /// The client closed first: the transport answers its end before the
+    /// loop drops the socket (over TLS, our close_notify).
+    fn answer_peer_close(&mut self, next: &Next) {
+        if !matches!(
+            next,
+            Next::Finished {
+                end: CloseEnding::PeerFin,
+                ..
+            }
+        ) {
+            return;
+        }
+        match self {
+            Conn::H1 { conn, .. } => conn.stream.answer_peer_close(),
+            Conn::H2(c) => c.stream.answer_peer_close(),
+            // A handshake cut short has no session to close.
+            Conn::Handshake(_) | Conn::Switching => {}
+        }
+    }
+
     /// Moves what the transport has to report (TLS alerts) to the log.
     fn notes(&mut self, cx: &mut Cx<'_>) {
         let (id, stream) = match self {
@@ -191,6 +211,7 @@ impl Conn {
             Conn::Switching => Next::Wait,
         };
         let next = self.follow(next, cx);
+        self.answer_peer_close(&next);
         self.notes(cx);
         next
     }
@@ -203,6 +224,7 @@ impl Conn {
             Conn::Switching => Next::Wait,
         };
         let next = self.follow(next, cx);
+        self.answer_peer_close(&next);
         self.notes(cx);
         next
     }

@@ -54,7 +54,9 @@ mod transport;
 pub use config::{Config, ConfigError, Http2};
 pub use handle::{ServerHandle, Stopper, spawn};
 pub use log::TlsVersion;
-pub use log::{Cause, CloseEnding, Dir, Event, H2Start, LogFormat, LogSink, Record, SettingValue};
+pub use log::{
+    Cause, CloseEnding, Dir, Event, H2Start, LogFormat, LogSink, PeerClose, Record, SettingValue,
+};
 pub use read_mode::ReadMode;
 pub use tls::{Alpn, AlpnError, Identity, TlsListen, TlsSettings, TlsSetupError, TlsVersions};
 

@@ -5,6 +5,7 @@
 pub mod captures;
 pub mod hostile;
 pub mod rewrite;
+pub mod tls_ending;
 pub mod traffic;
 
 use std::net::SocketAddr;

@@ -4,6 +4,8 @@
 and the odd ClientHellos a server must survive.
 
     tls_client.py alpn PORT CAFILE h2,http/1.1|none
+    tls_client.py unwrap PORT CAFILE    keep-alive GET, then close_notify first
+                                        (unwrap: waits for the server's own)
     tls_client.py split PORT CAFILE     ClientHello cut into 32-byte records
     tls_client.py bigext PORT CAFILE    ClientHello with a 40 000-byte extension
     tls_client.py huge PORT             handshake message claiming 16 MiB
@@ -57,6 +59,37 @@ def alpn(port, cafile, protos):
         out.update(http_answer(data))
         out["end"] = end
     tls.close()
+    return out
+
+
+def unwrap(port, cafile):
+    """A keep-alive request whose answer has a Content-Length; then the
+    client ends TLS first: unwrap() sends close_notify and reads until the
+    server's close_notify (CPython calls SSL_shutdown a second time), so a
+    server that answers it is heard before the socket closes."""
+    raw = socket.create_connection(("127.0.0.1", port))
+    tls = context(cafile, ["http/1.1"]).wrap_socket(raw, server_hostname="localhost")
+    tls.sendall(b"GET /unwrap HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += tls.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += tls.recv(65536)
+    out = http_answer(head + b"\r\n\r\n" + body)
+    try:
+        plain = tls.unwrap()
+        out["unwrapped"] = True
+    except (ssl.SSLError, OSError) as e:
+        plain = raw
+        out["unwrapped"] = False
+        out["error"] = str(e)
+    plain.close()
     return out
 
 
@@ -177,6 +210,8 @@ def main():
     scenario, port = sys.argv[1], int(sys.argv[2])
     if scenario == "alpn":
         out = alpn(port, sys.argv[3], sys.argv[4])
+    elif scenario == "unwrap":
+        out = unwrap(port, sys.argv[3])
     elif scenario == "split":
         out = split(port, sys.argv[3])
     elif scenario == "bigext":

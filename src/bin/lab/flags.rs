@@ -57,10 +57,18 @@ fn conflict(c: Conflict) -> String {
         Conflict::Http2BodyNeedsCurl => "--request-body with HTTP/2 needs --client curl",
         Conflict::PauseNeedsPausingClient => "--client-pause needs --client curl or own",
         Conflict::OpensslNeedsTls => "--client openssl is a TLS client: add --tls",
-        Conflict::TlsRunsHttp1 => "--tls runs HTTP/1.1 after the handshake: use it with --proto h1",
+        Conflict::TlsRunsHttp1 => {
+            "over --tls HTTP/2 is chosen by ALPN: use --proto h2 (h2c-upgrade and h2-prior are cleartext)"
+        }
+        Conflict::H2NeedsTls => {
+            "--proto h2 is HTTP/2 over TLS, chosen by ALPN: add --tls (in cleartext: --proto h2c-upgrade or h2-prior)"
+        }
+        Conflict::OpensslSpeaksNoH2 => {
+            "--client openssl cannot speak HTTP/2 frames: with --proto h2 use --client own or curl"
+        }
         Conflict::TlsClient => "with --tls the clients are own, curl and openssl",
         Conflict::OwnTlsOffersH2 => {
-            "--client own speaks HTTP/1.1 over TLS and cannot offer h2: use --client curl or openssl"
+            "--client own offers h2 only in `lab reset --tls --proto h2`; here it speaks HTTP/1.1: use --client curl or openssl"
         }
         Conflict::CurlAlpnOffer => {
             "--client curl offers http/1.1 (--http1.1), h2,http/1.1 (--http2) or none (--no-alpn): \

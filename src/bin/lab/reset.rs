@@ -43,11 +43,13 @@ use crate::serve::{FramingArg, Http2Arg, Mode};
     lab reset --tls --mode full              close_notify, then FIN (or the client's own alert races the close: RST)\n  \
     lab reset --tls --mode drain --expect close-notify    close_notify both ways, FIN both ways\n  \
     lab reset --tls --no-close-notify --expect truncation  a bare FIN: truncation\n  \
-    lab reset --tls --client openssl --tls-versions 1.2    ALPN in the clear ServerHello\n\n\
+    lab reset --tls --client openssl --tls-versions 1.2    ALPN in the clear ServerHello\n  \
+    lab reset --tls --proto h2 --mode drain    HTTP/2 by ALPN: GOAWAY, close_notify, FIN\n\n\
 Clients per protocol: h1 with own or curl; h2c-upgrade and h2-prior with own\n\
 (the raw client speaking HTTP/2 to the end of RFC 9113 §6.8), curl (--http2,\n\
 --http2-prior-knowledge) or nghttp (-u, prior knowledge). With --tls: HTTP/1.1\n\
-with own (rustls), curl (--cacert, --http1.1) or openssl (s_client -alpn).")]
+with own (rustls), curl (--cacert, --http1.1) or openssl (s_client -alpn);\n\
+--proto h2 (ALPN) with own (rustls, offers h2) or curl (--http2).")]
 pub struct Args {
     /// The server's read mode (`no-read`: the classic reset).
     #[arg(long, value_enum, default_value_t = Mode::NoRead)]
@@ -59,7 +61,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ClientArg::Own)]
     client: ClientArg,
     /// The protocol the client speaks: HTTP/1.x, HTTP/2 by `Upgrade: h2c`,
-    /// or HTTP/2 by prior knowledge.
+    /// HTTP/2 by prior knowledge, or (with --tls) HTTP/2 by ALPN.
     #[arg(long, value_enum, default_value_t = ProtoArg::H1)]
     proto: ProtoArg,
     /// Which ways into HTTP/2 the server accepts (as `lab serve --http2`);
@@ -196,6 +198,8 @@ enum ProtoArg {
     H2cUpgrade,
     /// HTTP/2 by prior knowledge (RFC 9113 §3.3).
     H2Prior,
+    /// HTTP/2 over TLS, chosen by ALPN `h2` (RFC 9113 §3.2): with --tls.
+    H2,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -253,6 +257,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ProtoArg::H1 => Proto::H1,
             ProtoArg::H2cUpgrade => Proto::H2cUpgrade,
             ProtoArg::H2Prior => Proto::H2Prior,
+            ProtoArg::H2 => Proto::H2,
         },
         server_http2: args.server_http2.into(),
         framing: args
@@ -277,9 +282,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         client_pause: args.client_pause,
         save_pcap: args.save_pcap,
         isolate: !args.no_netns,
-        // The TLS lab speaks HTTP/1.1 after the handshake: its clients offer
-        // that alone.
-        tls: args.tls.lab(vec!["http/1.1".into()])?,
+        // Each client offers what it will speak after the handshake:
+        // http/1.1, or for HTTP/2 the raw client `h2` alone and curl
+        // `--http2`'s `h2,http/1.1`.
+        tls: args.tls.lab(match (args.proto, args.client) {
+            (ProtoArg::H2, ClientArg::Own) => vec!["h2".into()],
+            (ProtoArg::H2, _) => vec!["h2".into(), "http/1.1".into()],
+            _ => vec!["http/1.1".into()],
+        })?,
     };
     if matches!(
         args.expect,

@@ -56,7 +56,7 @@ impl ClientResult {
                 curl_retry: None,
                 nghttp_exit: None,
                 nghttp_error: None,
-                tls: None,
+                tls: o.tls.as_ref().map(tls_client::h2_tls),
             },
             ClientResult::Curl(c) => ClientWitness {
                 kind: ClientKind::Curl,
@@ -115,6 +115,15 @@ pub(super) fn drive_client(
 ) -> Result<ClientResult, Error> {
     let offer = opts.tls.as_ref().map_or(&[][..], |t| &t.offer[..]);
     match (opts.client, files) {
+        (ClientKind::Own, Some(_)) if opts.proto == Proto::H2 => {
+            let req = client::h2::H2Request {
+                start: client::h2::H2Start::Alpn(tls_client::h2_settings(ca_pem)),
+                path: "/".into(),
+                body: opts.request_body,
+                timeout: Duration::from_secs(5),
+            };
+            Ok(ClientResult::OwnH2(client::h2::run(addr, &req)?))
+        }
         (ClientKind::Own, Some(_)) => Ok(ClientResult::Tls(tls_client::own(
             addr,
             own_request(opts),

@@ -26,8 +26,8 @@
 //! [`witness::ServerH2`], and [`explain`] hands them to `explain_h2`, whose
 //! sentences cite RFC 9113 §6.8.
 //!
-//! TLS runs (`--tls`) serve HTTP/1.1 over rustls with a key log in the
-//! run's directory; the capture is read with that key log, and [`tls`]
+//! TLS runs (`--tls`) serve HTTP/1.1, or HTTP/2 chosen by ALPN
+//! ([`Proto::H2`]), over rustls with a key log in the run's directory; the capture is read with that key log, and [`tls`]
 //! tells the TLS ending (close_notify by whom, truncation, alert) beside
 //! TCP's FIN or RST.
 //!
@@ -81,6 +81,8 @@ pub enum Proto {
     H2cUpgrade,
     /// HTTP/2 by prior knowledge (RFC 9113 §3.3).
     H2Prior,
+    /// HTTP/2 over TLS, chosen by ALPN `h2` (RFC 9113 §3.2; `--tls` only).
+    H2,
 }
 
 impl Proto {
@@ -90,13 +92,15 @@ impl Proto {
             Proto::H1 => "h1",
             Proto::H2cUpgrade => "h2c-upgrade",
             Proto::H2Prior => "h2-prior",
+            Proto::H2 => "h2",
         }
     }
 
-    /// How the client chooses HTTP/2, `None` for HTTP/1.x.
+    /// How the client chooses HTTP/2 on a cleartext port, `None` for
+    /// HTTP/1.x and for TLS (where ALPN chooses it).
     pub fn h2(self) -> Option<H2Way> {
         match self {
-            Proto::H1 => None,
+            Proto::H1 | Proto::H2 => None,
             Proto::H2cUpgrade => Some(H2Way::Upgrade),
             Proto::H2Prior => Some(H2Way::PriorKnowledge),
         }
@@ -211,19 +215,25 @@ impl ResetOptions {
     /// each offering what it can speak.
     fn validate_tls(&self) -> Result<(), Conflict> {
         let Some(tls) = &self.tls else {
-            return match self.client {
-                ClientKind::Openssl => Err(Conflict::OpensslNeedsTls),
+            return match (self.client, self.proto) {
+                (ClientKind::Openssl, _) => Err(Conflict::OpensslNeedsTls),
+                (_, Proto::H2) => Err(Conflict::H2NeedsTls),
                 _ => Ok(()),
             };
         };
         if self.client == ClientKind::Nghttp {
             return Err(Conflict::TlsClient);
         }
-        if self.proto != Proto::H1 {
-            return Err(Conflict::TlsRunsHttp1);
+        match (self.proto, self.client) {
+            (Proto::H2cUpgrade | Proto::H2Prior, _) => return Err(Conflict::TlsRunsHttp1),
+            (Proto::H2, ClientKind::Openssl) => return Err(Conflict::OpensslSpeaksNoH2),
+            _ => {}
         }
+        let h2 = self.proto == Proto::H2;
         match self.client {
-            ClientKind::Own if tls.offer.iter().any(|p| p == "h2") => Err(Conflict::OwnTlsOffersH2),
+            ClientKind::Own if !h2 && tls.offer.iter().any(|p| p == "h2") => {
+                Err(Conflict::OwnTlsOffersH2)
+            }
             ClientKind::Curl if crate::labs::curl::CurlAlpn::of(&tls.offer).is_none() => {
                 Err(Conflict::CurlAlpnOffer)
             }
@@ -252,14 +262,15 @@ impl ResetOptions {
             (Proto::H2cUpgrade | Proto::H2Prior, ClientKind::Openssl) => {
                 return Err(Conflict::TlsRunsHttp1);
             }
-            (Proto::H2Prior, ClientKind::Own)
+            (Proto::H2, ClientKind::Openssl) => return Err(Conflict::OpensslSpeaksNoH2),
+            (Proto::H2Prior | Proto::H2, ClientKind::Own)
                 if self.request_body > crate::client::h2::MAX_PRIOR_BODY =>
             {
                 return Err(Conflict::PriorBodyOverWindow {
                     limit: crate::client::h2::MAX_PRIOR_BODY,
                 });
             }
-            (Proto::H2cUpgrade | Proto::H2Prior, ClientKind::Own)
+            (Proto::H2cUpgrade | Proto::H2Prior | Proto::H2, ClientKind::Own)
                 if self.client_pause.is_some() =>
             {
                 return Err(Conflict::Http2PauseNeedsCurl);
@@ -365,14 +376,22 @@ pub enum Conflict {
     /// `openssl s_client` speaks TLS only.
     #[error("openssl s_client is a TLS client: add TLS")]
     OpensslNeedsTls,
-    /// The TLS lab serves HTTP/1.1 after the handshake.
-    #[error("the TLS lab runs HTTP/1.1 after the handshake: HTTP/2 over TLS is not staged here")]
+    /// Over TLS, HTTP/2 is chosen by ALPN, never by Upgrade or prior
+    /// knowledge (RFC 9113 §3.2, §3.3).
+    #[error("over TLS HTTP/2 is chosen by ALPN (h2), not by h2c-upgrade or h2-prior")]
     TlsRunsHttp1,
+    /// HTTP/2 by ALPN needs TLS.
+    #[error("HTTP/2 by ALPN is HTTP/2 over TLS: add TLS (in cleartext: h2c-upgrade or h2-prior)")]
+    H2NeedsTls,
+    /// s_client carries bytes from its stdin: it cannot speak HTTP/2's
+    /// frames, SETTINGS acknowledgements and HPACK.
+    #[error("openssl s_client cannot speak HTTP/2 frames: use the raw client or curl")]
+    OpensslSpeaksNoH2,
     /// nghttp is not one of the TLS lab's clients.
     #[error("over TLS the clients are the raw client, curl and openssl")]
     TlsClient,
-    /// The raw client speaks HTTP/1.1 after the handshake.
-    #[error("the raw client speaks HTTP/1.1 over TLS: it cannot offer h2 (use curl or openssl)")]
+    /// The raw client offers h2 only when it speaks HTTP/2 over TLS.
+    #[error("the raw client offers h2 only with HTTP/2 over TLS")]
     OwnTlsOffersH2,
     /// curl's ALPN offers are fixed by its flags.
     #[error("curl offers only http/1.1 (--http1.1), h2,http/1.1 (--http2) or nothing (--no-alpn)")]

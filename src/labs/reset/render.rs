@@ -28,6 +28,11 @@ pub fn text(r: &ResetRun) -> String {
             "lab reset: mode {}, framing {}, server {}",
             r.mode, r.framing, r.server
         ),
+        Proto::H2 => writeln!(
+            out,
+            "lab reset: TLS, proto h2 (by ALPN), mode {}, server {}",
+            r.mode, r.server
+        ),
         p => writeln!(
             out,
             "lab reset: proto {}, mode {}, server {}",

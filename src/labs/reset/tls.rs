@@ -16,7 +16,7 @@ use crate::app::tls::{AlpnChosen, TlsClose, TlsReport};
 use crate::flow::RstPhase;
 use crate::report::ConnectionReport;
 use crate::server::{
-    Alpn, CloseEnding, Dir, Event, ReadMode, Record, TlsListen, TlsSettings, TlsVersion,
+    Alpn, CloseEnding, Dir, Event, PeerClose, ReadMode, Record, TlsListen, TlsSettings, TlsVersion,
     TlsVersions,
 };
 use crate::teardown::Ending;
@@ -127,6 +127,10 @@ pub struct ServerTls {
     pub truncation_sent: bool,
     /// It read the client's FIN without a close_notify.
     pub truncation_received: bool,
+    /// Its close_notify answered the client's end (the client closed
+    /// first): how that end came.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered: Option<PeerClose>,
 }
 
 /// The server's TLS events for connection `conn`.
@@ -140,8 +144,16 @@ pub(super) fn server_story(records: &[Record], conn: u64) -> ServerTls {
                 s.alpn = *alpn;
             }
             Event::TlsFailed { reason } => s.failed = Some(reason.clone()),
-            Event::CloseNotify { dir: Dir::Sent } => s.close_notify_sent = true,
-            Event::CloseNotify { dir: Dir::Received } => s.close_notify_received = true,
+            Event::CloseNotify {
+                dir: Dir::Sent,
+                answering,
+            } => {
+                s.close_notify_sent = true;
+                s.answered = *answering;
+            }
+            Event::CloseNotify {
+                dir: Dir::Received, ..
+            } => s.close_notify_received = true,
             Event::Truncation { dir: Dir::Sent } => s.truncation_sent = true,
             Event::Truncation { dir: Dir::Received } => s.truncation_received = true,
             _ => {}
@@ -315,6 +327,32 @@ fn reason(
         .first
         .and_then(|c| c.teardown.first_rst)
         .is_some_and(|r| r.phase == RstPhase::DataAfterClose);
+    if let Some(peer) = s.server.answered {
+        let how = match peer {
+            PeerClose::CloseNotify => "with its close_notify",
+            PeerClose::Fin => "with a bare FIN (its own truncation)",
+        };
+        let rest = if rst && after_close {
+            "; the client's socket was already closed and could not read it, so the client's \
+             kernel answered it with RST. That RST is the price of the MUST: it came after \
+             both ends of data, so nothing was lost (benign)"
+        } else if rst {
+            "; a RST still ended TCP"
+        } else {
+            ", and the client read it before closing: FIN both ways"
+        };
+        return (
+            format!(
+                "the client ended its side first, {how}; the server answered with its own \
+                 close_notify before its FIN, as each side must before closing its write side{rest}"
+            ),
+            if rst {
+                "RFC 8446 §6.1, RFC 1122 §4.2.2.13"
+            } else {
+                "RFC 8446 §6.1"
+            },
+        );
+    }
     match ending {
         // The own client and curl answer close_notify with their own (RFC
         // 8446 §6.1); after a full close that alert is data for a socket

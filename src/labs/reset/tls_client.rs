@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::ClientKind;
 use super::tls::Files;
 use super::witness::{ClientTls, ClientWitness};
+use crate::client::h2::{H2Tls, H2TlsSeen};
 use crate::client::tls::{TlsEnd, TlsOutcome, TlsRequest};
 use crate::client::{self, ReadEnd};
 use crate::labs::curl::CurlTlsSeen;
@@ -41,6 +42,30 @@ pub(super) fn own(
         server_name: SERVER_NAME.into(),
     };
     Ok(TlsResult::Own(client::tls::run(addr, &req)?))
+}
+
+/// The raw HTTP/2 client's TLS settings: trust the run's CA, verify
+/// [`SERVER_NAME`].
+pub(super) fn h2_settings(ca_pem: &str) -> H2Tls {
+    H2Tls {
+        ca_pem: ca_pem.to_string(),
+        server_name: SERVER_NAME.into(),
+    }
+}
+
+/// What the raw HTTP/2 client saw of TLS, as the witness holds it.
+pub(super) fn h2_tls(seen: &H2TlsSeen) -> ClientTls {
+    ClientTls {
+        version: seen.version.map(str::to_string),
+        alpn: seen.alpn.clone(),
+        close_notify_received: seen.end == TlsEnd::CloseNotify,
+        close_notify_sent: seen.sent_close_notify,
+        noticed_truncation: Some(seen.end == TlsEnd::Truncated),
+        failure: match &seen.end {
+            TlsEnd::Failed(e) => Some(e.clone()),
+            _ => None,
+        },
+    }
 }
 
 /// Runs `openssl s_client` with one GET on its stdin.

@@ -394,6 +394,10 @@ pub enum Event {
     CloseNotify {
         /// Which way.
         dir: Dir,
+        /// Ours answered the client's end of data (it closed first): its
+        /// close_notify, or a bare FIN. `None` when ours came first.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        answering: Option<PeerClose>,
     },
     /// TLS: a FIN with no close_notify before it (RFC 8446 §6.1): sent by
     /// us (`--no-close-notify`) or received.
@@ -403,26 +407,6 @@ pub enum Event {
     },
     /// The server stopped.
     Stopped,
-}
-
-/// A TLS version, as the log names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum TlsVersion {
-    /// TLS 1.2 (RFC 5246).
-    #[serde(rename = "1.2")]
-    Tls12,
-    /// TLS 1.3 (RFC 8446).
-    #[serde(rename = "1.3")]
-    Tls13,
-}
-
-impl std::fmt::Display for TlsVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            TlsVersion::Tls12 => "1.2",
-            TlsVersion::Tls13 => "1.3",
-        })
-    }
 }
 
 /// One log record.
@@ -485,5 +469,7 @@ mod h2;
 #[cfg(test)]
 mod tests;
 mod text;
+mod tls;
 
 pub use h2::{Dir, H2Start, SettingValue};
+pub use tls::{PeerClose, TlsVersion};

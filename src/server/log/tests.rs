@@ -78,3 +78,28 @@ fn writer_sink_writes_one_line_per_record() {
     assert_eq!(text.lines().count(), 2);
     assert!(text.contains("\"end\":\"peer_rst\""));
 }
+
+#[test]
+fn an_answered_close_notify_says_what_it_answered() {
+    let record = |answering| Record {
+        t: 0.5,
+        conn: Some(2),
+        event: Event::CloseNotify {
+            dir: Dir::Sent,
+            answering,
+        },
+    };
+    assert_eq!(
+        record(None).to_text(),
+        "t=0.500000 conn=2 event=close-notify dir=sent"
+    );
+    assert_eq!(
+        record(Some(PeerClose::Fin)).to_text(),
+        "t=0.500000 conn=2 event=close-notify dir=sent answering=fin"
+    );
+    let ours = serde_json::to_value(record(None)).unwrap();
+    assert!(ours.get("answering").is_none(), "{ours}");
+    let json = serde_json::to_value(record(Some(PeerClose::CloseNotify))).unwrap();
+    assert_eq!(json["answering"], "close-notify");
+    assert_eq!(json["dir"], "sent");
+}

@@ -140,7 +140,10 @@ impl Record {
                 alpn.map_or("none".to_string(), |a| a.to_string())
             ),
             Event::TlsFailed { reason } => format!("event=tls-failed reason={}", quote(reason)),
-            Event::CloseNotify { dir } => format!("event=close-notify dir={dir}"),
+            Event::CloseNotify { dir, answering } => match answering {
+                Some(peer) => format!("event=close-notify dir={dir} answering={peer}"),
+                None => format!("event=close-notify dir={dir}"),
+            },
             Event::Truncation { dir } => {
                 format!("event=truncation dir={dir} detail=\"FIN without close_notify\"")
             }

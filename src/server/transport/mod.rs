@@ -135,6 +135,15 @@ impl Stream {
         plain::our_close(self.tcp(), unread, abort, body_due)
     }
 
+    /// The client closed first and we close too: over TLS our close_notify
+    /// answers its end before our FIN ([`tls::TlsStream::answer_peer_close`]
+    /// says what that costs and why RFC 8446 §6.1 asks it anyway).
+    pub fn answer_peer_close(&mut self) {
+        if let Stream::Tls(t) = self {
+            t.answer_peer_close();
+        }
+    }
+
     /// The client's close_notify was read (TLS), as opposed to a bare FIN.
     pub fn peer_closed_cleanly(&self) -> bool {
         match self {

@@ -17,7 +17,7 @@ use std::io::{self, Read, Write};
 use mio::net::TcpStream;
 use rustls::ServerConnection;
 
-use crate::server::log::{Dir, Event};
+use crate::server::log::{Dir, Event, PeerClose};
 
 /// TLS record header: content type, legacy version, length (RFC 8446 §5.1).
 const HEADER: usize = 5;
@@ -103,14 +103,6 @@ pub(in crate::server) fn pull(
     Ok(n)
 }
 
-/// How the client ended its side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PeerEnd {
-    CloseNotify,
-    /// A FIN without close_notify (RFC 8446 §6.1: truncation).
-    Fin,
-}
-
 /// An established TLS connection.
 pub(in crate::server) struct TlsStream {
     pub tcp: TcpStream,
@@ -121,7 +113,7 @@ pub(in crate::server) struct TlsStream {
     /// Decrypted bytes the protocol has not taken yet.
     plain: Vec<u8>,
     plain_pos: usize,
-    peer_end: Option<PeerEnd>,
+    peer_end: Option<PeerClose>,
     /// rustls failed: its alert is sent, nothing more may be.
     failed: bool,
     close_notify_sent: bool,
@@ -170,13 +162,13 @@ impl TlsStream {
             self.plain.truncate(*got.as_ref().unwrap_or(&0));
             match got {
                 Ok(0) => {
-                    self.peer_ended(PeerEnd::CloseNotify);
+                    self.peer_ended(PeerClose::CloseNotify);
                     return Ok(false);
                 }
                 Ok(_) => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    self.peer_ended(PeerEnd::Fin);
+                    self.peer_ended(PeerClose::Fin);
                     return Ok(false);
                 }
                 Err(e) => return Err(e),
@@ -185,7 +177,7 @@ impl TlsStream {
                 return Ok(false);
             }
             if pull(&self.tcp, &mut self.records, &mut self.tls, &mut self.inbuf)? == 0 {
-                self.peer_ended(PeerEnd::Fin);
+                self.peer_ended(PeerClose::Fin);
                 return Ok(false);
             }
             if let Err(e) = self.tls.process_new_packets() {
@@ -197,14 +189,17 @@ impl TlsStream {
         }
     }
 
-    fn peer_ended(&mut self, how: PeerEnd) {
+    fn peer_ended(&mut self, how: PeerClose) {
         if self.peer_end.is_some() {
             return;
         }
         self.peer_end = Some(how);
         self.notes.push(match how {
-            PeerEnd::CloseNotify => Event::CloseNotify { dir: Dir::Received },
-            PeerEnd::Fin => Event::Truncation { dir: Dir::Received },
+            PeerClose::CloseNotify => Event::CloseNotify {
+                dir: Dir::Received,
+                answering: None,
+            },
+            PeerClose::Fin => Event::Truncation { dir: Dir::Received },
         });
     }
 
@@ -219,7 +214,7 @@ impl TlsStream {
 
     /// The client's close_notify has been read.
     pub fn peer_closed_cleanly(&self) -> bool {
-        self.peer_end == Some(PeerEnd::CloseNotify)
+        self.peer_end == Some(PeerClose::CloseNotify)
     }
 
     pub fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -285,19 +280,56 @@ impl TlsStream {
     /// Our close begins: close_notify (RFC 8446 §6.1) unless the close is
     /// abortive, rustls has failed, or the server is told to truncate.
     pub fn begin_close(&mut self, abort: bool) {
-        if abort || self.failed || self.close_notify_sent {
+        if !abort {
+            self.close_notify(None);
+        }
+    }
+
+    /// The client ended its side first (its close_notify, or a FIN alone)
+    /// and we close ours: close_notify before our FIN all the same.
+    ///
+    /// RFC 8446 §6.1: "Each party MUST send a close_notify alert before
+    /// closing its write side of the connection, unless it has already
+    /// sent some error alert" (TLS 1.2 asked for the answer outright, RFC
+    /// 5246 §7.2.1). The answer has a cost: a client that has already
+    /// `close()`d its socket cannot read it, so its kernel answers the
+    /// 24 bytes with RST (RFC 1122 §4.2.2.13), where staying silent would
+    /// have ended FIN both ways. The MUST wins because the alert is the
+    /// only authenticated end of our data: a client that half-closed and
+    /// reads on (Python's `ssl` unwrap, this project's clients) can tell
+    /// our complete close from a FIN forged or cut on the path only by
+    /// it, and the RST it costs the other clients comes after both
+    /// alerts, when no application data is left to lose (the analyzer's
+    /// "RST after close_notify (benign)").
+    pub fn answer_peer_close(&mut self) {
+        // A FIN seen by a raw peek (`no-read`) never reached rustls.
+        let peer = *self.peer_end.get_or_insert_with(|| {
+            self.notes.push(Event::Truncation { dir: Dir::Received });
+            PeerClose::Fin
+        });
+        self.close_notify(Some(peer));
+    }
+
+    fn close_notify(&mut self, answering: Option<PeerClose>) {
+        if self.failed || self.close_notify_sent {
             return;
         }
         self.close_notify_sent = true;
-        if self.send_close_notify {
-            self.tls.send_close_notify();
-            // Best effort: an alert is 24 bytes (TLS 1.3) and the socket
-            // has room unless the client stopped reading; then it is lost
-            // with the rest of what we could not send.
-            let _ = self.flush();
-            self.notes.push(Event::CloseNotify { dir: Dir::Sent });
-        } else {
+        if !self.send_close_notify {
             self.notes.push(Event::Truncation { dir: Dir::Sent });
+            return;
+        }
+        self.tls.send_close_notify();
+        // Best effort: an alert is 24 bytes (TLS 1.3) and the socket has
+        // room unless the client stopped reading; then it is lost with
+        // the rest of what we could not send. A socket the client already
+        // reset takes nothing: the log must not claim the alert then.
+        match self.flush() {
+            Err(e) if e.kind() != io::ErrorKind::WouldBlock => {}
+            _ => self.notes.push(Event::CloseNotify {
+                dir: Dir::Sent,
+                answering,
+            }),
         }
     }
 }
