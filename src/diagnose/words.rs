@@ -223,9 +223,9 @@ pub const TABLE: &[Words] = &[
         Race,
         Nginx,
         &[
-            "200, 200 to its client (the second after a retry on a new upstream connection); \
-           error log: recv() failed (104: Connection reset by peer) while reading response \
-           header from upstream",
+            "the upstream's status to both requests to its client (the second after a retry \
+             on a new upstream connection); error log: recv() failed (104: Connection \
+             reset by peer) while reading response header from upstream",
         ],
     ),
     cited(
