@@ -24,8 +24,9 @@
 //! its ENDING line and its CLIENT lines; the ending's explanation is the
 //! reset lab's and is judged there.
 //!
-//! A `lab analyze` transcript reads a reference capture in `captures/`: the
-//! same file gives the same output, so it must match line for line.
+//! A `lab analyze` or `lab diagnose` transcript reads a reference capture
+//! in `captures/`: the same file gives the same output, so it must match
+//! line for line.
 //!
 //! Any other block is a shell session (`$ lab serve ... &`, then real
 //! clients against it, or a command that is not `lab`): each `$ ` line runs
@@ -282,7 +283,7 @@ fn every_lab_transcript_still_matches() {
                     continue;
                 }
             };
-            if args.starts_with("analyze ") {
+            if args.starts_with("analyze ") || args.starts_with("diagnose ") {
                 let out = Command::new(env!("CARGO_BIN_EXE_lab"))
                     .args(args.split_whitespace())
                     .output()

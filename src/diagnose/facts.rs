@@ -121,6 +121,19 @@ impl<'a> Facts<'a> {
         })
     }
 
+    /// The last HTTP/1 exchange, when its request had begun but not ended
+    /// at the server's RST and drew no response.
+    pub fn cut_upload(&self) -> Option<usize> {
+        if self.rst.sender != Role::Server {
+            return None;
+        }
+        let n = self.exchanges().len().checked_sub(1)?;
+        let e = &self.exchanges()[n];
+        let cut =
+            e.stream.is_none() && e.status.is_none() && matches!(e.request_range, Some((_, None)));
+        cut.then_some(n)
+    }
+
     /// A response not acknowledged whole before the RST.
     pub fn undelivered(&self) -> Option<usize> {
         (0..self.exchanges().len()).find(|&n| self.delivered(n) == Some(false))

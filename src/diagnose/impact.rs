@@ -24,6 +24,12 @@ pub enum Harm {
         /// The exchange.
         exchange: usize,
     },
+    /// An HTTP/1 request was still arriving (its body incomplete) when the
+    /// server reset, and nothing answered it: the upload was cut.
+    UploadCut {
+        /// The exchange.
+        exchange: usize,
+    },
     /// Bytes of a message (a request or response, an upload) the RST
     /// destroyed unacknowledged.
     MessageCut {
@@ -116,6 +122,12 @@ impl fmt::Display for Impact {
                     "response {} was not acknowledged whole by the client before the RST",
                     exchange + 1
                 ),
+                Harm::UploadCut { exchange } => write!(
+                    f,
+                    "request {} was still being sent when the server reset, and nothing \
+                     answered it: the upload was cut",
+                    exchange + 1
+                ),
                 Harm::MessageCut { bytes } => {
                     write!(f, "{bytes} bytes of a message died unacknowledged")
                 }
@@ -202,6 +214,12 @@ fn harm(f: &Facts<'_>) -> Option<Harm> {
     }
     if let Some(n) = f.undelivered() {
         return Some(Harm::ResponseNotAcknowledged { exchange: n });
+    }
+    // Linux acknowledges body bytes as they arrive, so an upload the
+    // server's RST cut often leaves nothing unacknowledged: the request
+    // that never ended, with no response, is the evidence.
+    if let Some(n) = f.cut_upload() {
+        return Some(Harm::UploadCut { exchange: n });
     }
     let within = |exchanges: &[usize], bytes: u64| if exchanges.is_empty() { 0 } else { bytes };
     let in_messages = within(f.lost_in, f.lost()) + within(f.unacked_in, f.unacked());

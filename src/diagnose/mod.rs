@@ -16,7 +16,11 @@
 //! - what the client got ([`ResponseSeen`]), and the phase in Cloudflare
 //!   Radar's terms ([`RadarPhase`], `radar.rs`).
 //!
-//! Calls go one way: this facade → `cause.rs`, `impact.rs`, `radar.rs` →
+//! - the shape of the exchange the RST met, and what common clients
+//!   report for it (`words.rs`, measured by tests/client_words.rs).
+//!
+//! Calls go one way: this facade → `cause.rs`, `impact.rs`, `radar.rs`,
+//! `words.rs` →
 //! `evidence.rs`, `facts.rs`. Nothing here prints; `report::diagnosis`
 //! words it. One pass: a diagnosis is made as each connection is handed
 //! out, and only connections with a RST allocate one.
@@ -29,6 +33,7 @@ mod radar;
 mod tally;
 #[cfg(test)]
 mod tests;
+pub mod words;
 
 use crate::app::AppReport;
 use crate::flow::Connection;
@@ -87,6 +92,9 @@ pub struct Diagnosis {
     pub radar: RadarPhase,
     /// The deciding frames, in frame order.
     pub evidence: Vec<Evidence>,
+    /// How the RST met the exchange, as a client feels it: the key to
+    /// what common clients report ([`words`]).
+    pub shape: Option<words::Shape>,
 }
 
 impl Diagnosis {
@@ -109,6 +117,7 @@ impl Diagnosis {
             radar: radar::phase(&f),
             response: f.response(),
             unanswered: f.unanswered.clone(),
+            shape: words::shape(&f, &cause),
             lost_bytes: f.loss.and_then(|l| l.lost_bytes),
             unacked_bytes: f.loss.and_then(|l| l.unacked_bytes),
             cause,

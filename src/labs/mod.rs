@@ -6,6 +6,7 @@ pub mod curl;
 pub mod negotiate;
 pub mod netns;
 pub mod nghttp;
+pub mod nginx;
 pub mod openssl;
 pub mod peer;
 pub mod reset;

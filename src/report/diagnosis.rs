@@ -4,6 +4,7 @@
 //! The JSON document is in `diagnosis/json.rs`.
 
 pub mod json;
+pub mod words;
 
 use std::fmt::Write as _;
 
@@ -209,6 +210,7 @@ pub fn paragraph(d: &Diagnosis, out: &mut String) {
     let _ = writeln!(out, "  {}", what_happened(d));
     let _ = writeln!(out, "  Why it matters: {}.", d.impact);
     let _ = writeln!(out, "  Client: {}", client_saw(d));
+    words::lines(d, out);
     let _ = writeln!(out, "  Fix: {}.", fix(d));
     let _ = writeln!(
         out,

@@ -57,6 +57,7 @@ pub fn diagnosis(d: &Diagnosis) -> Value {
         "keep_alive_race": keep_alive,
         "impact": d.impact.name(),
         "impact_reason": d.impact.to_string(),
+        "client_words": super::words::json(d),
         "response": response,
         "unanswered_requests": d.unanswered,
         "lost_bytes": d.lost_bytes,
