@@ -264,6 +264,7 @@ impl TlsDecoder {
             offered: npn_offered,
             client_choice_encrypted: server_list.is_some() && s.sides[0].ccs,
             server_list,
+            chosen: None,
         });
         TlsReport {
             versions_offered: offer.map(Offer::versions).unwrap_or_default(),

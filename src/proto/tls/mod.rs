@@ -2,7 +2,8 @@
 //! RFC 5246 for TLS 1.2): the record layer ([`record`]), handshake messages
 //! put back together from record fragments ([`handshake`]), the two hellos
 //! ([`hello`]) and their extensions ([`extensions`]), alerts ([`alert`]),
-//! and the IANA names of cipher suites, groups and alerts ([`names`]).
+//! the client's NPN choice ([`next_protocol`], read once decrypted), and
+//! the IANA names of cipher suites, groups and alerts ([`names`]).
 //!
 //! Pure syntax over byte slices: every length is checked against the bytes
 //! there are, every error is a value, nothing panics on any input (the
@@ -16,6 +17,7 @@ pub mod extensions;
 pub mod handshake;
 pub mod hello;
 pub mod names;
+pub mod next_protocol;
 pub mod record;
 #[cfg(test)]
 mod tests;
@@ -29,6 +31,7 @@ pub use hello::{
     ClientHello, ClientHelloView, Extensions, HelloError, ServerHello, ServerHelloView,
     encrypted_extensions,
 };
+pub use next_protocol::NextProtocol;
 pub use record::{ContentType, Record, RecordError, RecordHeader, RecordReader};
 
 /// A `ProtocolVersion` value (RFC 8446 §4.1.2, Appendix B.1): on the

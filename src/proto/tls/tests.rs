@@ -305,6 +305,46 @@ fn the_view_and_the_owned_hello_say_the_same() {
 }
 
 #[test]
+fn next_protocol_names_the_clients_choice() {
+    // "h2" padded to a 32-byte body, as OpenSSL's client sends it
+    // (captures/app/tls-npn.pcap: 28 bytes of padding).
+    let body = [vec(1, b"h2"), vec(1, &[0; 28])].concat();
+    assert_eq!(body.len(), 32);
+    let n = NextProtocol::parse(&body).unwrap();
+    assert_eq!(n.selected_protocol, b"h2");
+    assert_eq!(n.padding, 28);
+    // No padding, an empty name: both allowed by the syntax.
+    assert_eq!(
+        NextProtocol::parse(&[0, 0]).unwrap(),
+        NextProtocol {
+            selected_protocol: b"",
+            padding: 0
+        }
+    );
+    assert!(matches!(
+        NextProtocol::parse(&[5, b'h']),
+        Err(HelloError::Truncated {
+            field: "selected_protocol",
+            ..
+        })
+    ));
+    assert!(matches!(
+        NextProtocol::parse(&[2, b'h', b'2']),
+        Err(HelloError::Truncated {
+            field: "padding",
+            ..
+        })
+    ));
+    assert_eq!(
+        NextProtocol::parse(&[0, 0, 9]).unwrap_err(),
+        HelloError::Trailing {
+            field: "NextProtocol",
+            extra: 1
+        }
+    );
+}
+
+#[test]
 fn server_hellos_say_what_was_chosen() {
     // TLS 1.2: ALPN in the clear.
     let h = ServerHello::parse(&build::server_hello([5; 32], 0xc02f, &alpn(&["h2"]))).unwrap();
