@@ -351,3 +351,80 @@ fn without_keys_the_tls_13_close_is_unknown_not_guessed() {
         assert_eq!(t["tls_close"]["how"], "unknown (encrypted)", "{key:?}: {t}");
     }
 }
+
+/// NPN's choice travels in the client's NextProtocol message (type 67,
+/// draft-agl-tls-nextprotoneg-04 §3), encrypted after its
+/// ChangeCipherSpec. With the key log the analyzer names it, as tshark
+/// does (`tls.handshake.npn_selected_protocol`), in the JSON, the table and
+/// the ladder; without keys it says only that the choice went encrypted.
+#[test]
+fn the_npn_choice_is_read_with_the_key_log_as_tshark_reads_it() {
+    let pcap = capture("tls-npn.pcap");
+    let keylog = capture("tls-npn.keylog");
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .arg("-o")
+        .arg(format!("tls.keylog_file:{}", keylog.display()))
+        .args(["-Y", "tls.handshake.type == 67", "-T", "fields"])
+        .args(["-e", "tcp.srcport", "-e", "tcp.dstport"])
+        .args(["-e", "tls.handshake.npn_selected_protocol"])
+        .output()
+        .unwrap_or_else(|e| panic!("tshark cannot run ({e}): install it with scripts/setup"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let theirs: BTreeMap<(u16, u16), String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                (f[0].parse().unwrap(), f[1].parse().unwrap()),
+                f[2].to_string(),
+            )
+        })
+        .collect();
+    assert!(!theirs.is_empty(), "tshark decrypted no NextProtocol");
+    let with_keys = ours(&lab_json(&pcap, &keylog));
+    for (key, name) in &theirs {
+        assert!(!name.is_empty(), "{key:?}: tshark read no name");
+        let npn = &with_keys[key]["npn"];
+        assert_eq!(npn["chosen"], name.as_str(), "{key:?}: {npn}");
+        assert_eq!(npn["client_choice"], "encrypted", "{key:?}: {npn}");
+    }
+    // Without the key log: nothing named, the choice said to be encrypted.
+    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .arg("analyze")
+        .arg(&pcap)
+        .args(["--format", "json"])
+        .output()
+        .expect("run lab");
+    assert!(out.status.success());
+    let without = ours(&serde_json::from_slice(&out.stdout).unwrap());
+    for key in theirs.keys() {
+        let npn = &without[key]["npn"];
+        assert_eq!(npn["chosen"], Value::Null, "{key:?}: {npn}");
+        assert_eq!(npn["client_choice"], "encrypted", "{key:?}: {npn}");
+    }
+    // The table and the ladder say it in words.
+    let out = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .arg("analyze")
+        .arg(&pcap)
+        .arg("--keylog")
+        .arg(&keylog)
+        .arg("--frames")
+        .output()
+        .expect("run lab");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in theirs.values() {
+        let said =
+            format!("the client chose {name} (NextProtocol, encrypted: read with the key log)");
+        assert!(text.contains(&said), "no `{said}` in:\n{text}");
+        let step = format!("NextProtocol {name} · Finished");
+        assert!(text.contains(&step), "no `{step}` in the ladder:\n{text}");
+    }
+}

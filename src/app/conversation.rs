@@ -354,6 +354,9 @@ impl Conversation {
         label: &mut impl FnMut(Label),
     ) {
         let i = index(sender);
+        // Nothing held yet on either side: the guess is made on this
+        // piece's first bytes alone.
+        let first = self.held.iter().all(|h| h.1.is_empty());
         let held = &mut self.held[i];
         if held.1.is_empty() {
             held.0 = offset;
@@ -401,6 +404,13 @@ impl Conversation {
                 self.state = State::Opaque(p);
                 return;
             }
+        }
+        // The usual case, a guess from one piece: the piece goes on whole
+        // rather than as the held copy and the rest, which would cut a
+        // ClientHello (or a request) in two and make the decoder copy it
+        // back together.
+        if first {
+            return self.feed(sender, offset, bytes, label);
         }
         // Replay what was held: the client's first, since a response pairs
         // with a request fed before it.

@@ -3,7 +3,7 @@
 use crate::app::Direction;
 use crate::app::http1::End;
 use crate::app::tls::{MAX_ALERTS, RecordSeen, RecordSink, Session, TlsDecoder};
-use crate::proto::tls::{ClientHello, HandshakeReader, ServerHello};
+use crate::proto::tls::{ClientHello, HandshakeReader, NextProtocol, ServerHello};
 
 /// Checks each record handed to a decrypter: in order, inside what was
 /// fed, whole.
@@ -39,8 +39,9 @@ impl RecordSink for Checker {
 /// reports and labels must agree (where a segment ends changes nothing),
 /// every record a sink is handed is whole and in order, and nothing read
 /// lies past what was fed.
-/// The client's bytes also go straight to the hello parsers and the
-/// handshake reader.
+/// The client's bytes also go straight to the hello parsers, the
+/// NextProtocol parser (which only decrypted records reach in a capture)
+/// and the handshake reader.
 ///
 /// Input: `[piece, len_hi, len_lo, client…, server…]`: `len` bytes of the
 /// client's direction, the rest the server's; `piece` (0 as 1) is the size
@@ -53,6 +54,7 @@ pub fn tls_records(data: &[u8]) {
     let (client, server) = rest.split_at(split);
     let _ = ClientHello::parse(client);
     let _ = ServerHello::parse(client);
+    let _ = NextProtocol::parse(client);
     let _ = HandshakeReader::default().feed(client, &mut |_, _| {});
     let piece = usize::from(*piece).max(1);
     let run = |bytewise: bool| {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::app::http1::End;
 use crate::app::{Conversation, Direction};
-use crate::proto::tls::build;
+use crate::proto::tls::{NextProtocol, build};
 use crate::tls_decrypt::seal::Sealer;
 use crate::tls_decrypt::{Epoch, KeyLog, Side, Suite, Version};
 
@@ -26,13 +26,18 @@ fn feed(conv: &mut Conversation, d: Direction, at: usize, bytes: &[u8], piece: u
 /// sealed into application data records of `size` bytes after each side's
 /// ChangeCipherSpec and Finished, read by a [`Conversation`] with the key
 /// log. Input: `[alpn, size, piece, len_hi, len_lo, client…, server…]`:
-/// `alpn` picks none, `h2` or `http/1.1` in the ServerHello; `len` bytes of
-/// plaintext are the client's, the rest the server's; the wire bytes are
-/// fed in pieces of `piece` (0 as 1).
+/// `alpn` modulo 3 picks none, `h2` or `http/1.1` in the ServerHello, and
+/// when `alpn / 3` is odd the client sends an NPN NextProtocol before its
+/// Finished (draft-agl-tls-nextprotoneg-04 §3), whose body is taken from
+/// the front of the client's plaintext: a length byte (modulo 64), then
+/// that many bytes; `len` bytes of plaintext are the client's, the rest
+/// the server's; the wire bytes are fed in pieces of `piece` (0 as 1).
 ///
 /// Invariants: nothing panics; the keys open every record; the exchanges
 /// read inside lie within the bytes fed; without ALPN they are those a
-/// cleartext conversation reads in the same plaintext (the same decoders).
+/// cleartext conversation reads in the same plaintext (the same decoders);
+/// the NPN choice reported is the one a NextProtocol that parses names,
+/// and none for one that does not.
 pub fn tls_inside(data: &[u8]) {
     let [alpn, size, piece, hi, lo, rest @ ..] = data else {
         return;
@@ -41,7 +46,15 @@ pub fn tls_inside(data: &[u8]) {
     let plain = rest.split_at(split);
     let size = usize::from(*size).max(1) * 64;
     let piece = usize::from(*piece).max(1);
+    let npn = usize::from(*alpn) / 3 % 2 == 1;
     let alpn = [None, Some("h2"), Some("http/1.1")][usize::from(*alpn) % 3];
+    let (next_protocol, client_plain) = match (npn, plain.0.split_first()) {
+        (true, Some((&n, tail))) => {
+            let (body, rest) = tail.split_at(usize::from(n % 64).min(tail.len()));
+            (Some(body), rest)
+        }
+        _ => (None, plain.0),
+    };
     let Ok(suite) = Suite::lookup(Version::Tls12, SUITE) else {
         panic!("suite {SUITE:#06x} unknown");
     };
@@ -64,7 +77,7 @@ pub fn tls_inside(data: &[u8]) {
         ),
     ];
     let hello_len = [wire[0].len(), wire[1].len()];
-    let plains = [plain.0, plain.1];
+    let plains = [client_plain, plain.1];
     for (i, side) in [Side::Client, Side::Server].into_iter().enumerate() {
         let sealer = Sealer::new(
             suite,
@@ -80,9 +93,16 @@ pub fn tls_inside(data: &[u8]) {
                 .unwrap_or_default()
         };
         wire[i].extend(build::record(20, &[1]));
-        wire[i].extend(seal(0, 22, &build::handshake(20, &[0; 12])));
+        // Sequence numbers count the records after ChangeCipherSpec (RFC
+        // 5246 §6.1): the client's NextProtocol comes first.
+        let mut seq = 0;
+        if let (0, Some(body)) = (i, next_protocol) {
+            wire[i].extend(seal(seq, 22, &build::handshake(67, body)));
+            seq += 1;
+        }
+        wire[i].extend(seal(seq, 22, &build::handshake(20, &[0; 12])));
         for (n, content) in plains[i].chunks(size).enumerate() {
-            wire[i].extend(seal(n as u64 + 1, 23, content));
+            wire[i].extend(seal(seq + n as u64 + 1, 23, content));
         }
     }
     let both = [Direction::ClientToServer, Direction::ServerToClient];
@@ -118,8 +138,15 @@ pub fn tls_inside(data: &[u8]) {
             }
         }
     }
+    if let Some(body) = next_protocol {
+        let named = NextProtocol::parse(body)
+            .ok()
+            .map(|n| String::from_utf8_lossy(n.selected_protocol).into_owned());
+        let chosen = tls.npn.as_ref().and_then(|n| n.chosen.clone());
+        assert_eq!(chosen, named, "the NPN choice of {body:?}");
+    }
     if alpn.is_none()
-        && !plain.0.is_empty()
+        && !client_plain.is_empty()
         && let Some(clear) = clear.report()
     {
         let what = |r: &crate::app::ConversationReport| -> Vec<_> {

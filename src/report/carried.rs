@@ -117,11 +117,20 @@ fn tls_text(t: &TlsReport, ending: Ending, out: &mut String) {
         match &n.server_list {
             Some(list) => {
                 let _ = write!(out, "  NPN: the server listed {}", list.join(", "));
-                if n.client_choice_encrypted {
-                    out.push_str("; the client's choice went encrypted (NextProtocol)");
-                }
             }
             None => out.push_str("  NPN: offered by the client, not answered by the server"),
+        }
+        match &n.chosen {
+            Some(p) => {
+                let _ = write!(
+                    out,
+                    "; the client chose {p} (NextProtocol, encrypted: read with the key log)"
+                );
+            }
+            None if n.client_choice_encrypted => {
+                out.push_str("; the client's choice went encrypted (NextProtocol)");
+            }
+            None => {}
         }
         out.push('\n');
     }

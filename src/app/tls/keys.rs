@@ -3,12 +3,15 @@
 //! decrypters of [`crate::tls_decrypt`] and opens every later record, as
 //! Wireshark does with `tls.keylog_file`. What it reads inside: the
 //! server's EncryptedExtensions (TLS 1.3 sends the ALPN choice there,
-//! RFC 8446 §4.3.1) and the alerts, `close_notify` among them (§6.1).
+//! RFC 8446 §4.3.1), the client's NextProtocol (TLS 1.2's NPN choice,
+//! draft-agl-tls-nextprotoneg-04 §3, sent after its ChangeCipherSpec) and
+//! the alerts, `close_notify` among them (§6.1).
 
 use std::sync::Arc;
 
 use crate::proto::tls::{
-    Alert, ContentType, HandshakeReader, HandshakeType, ProtocolVersion, encrypted_extensions,
+    Alert, ContentType, HandshakeReader, HandshakeType, NextProtocol, ProtocolVersion,
+    encrypted_extensions,
 };
 use crate::tls_decrypt::{
     self, DecryptError, Decrypter, HandshakeWatch, Hello, KeyLog, Random, SessionError, Version,
@@ -93,6 +96,8 @@ pub struct KeyLogSink {
     plain: [Plain; 2],
     /// EncryptedExtensions was read: its ALPN choice, if any.
     alpn: Option<Option<String>>,
+    /// The protocol the client's NextProtocol named.
+    npn: Option<String>,
     problem: Option<String>,
     alerts: Vec<AlertSeen>,
 }
@@ -112,6 +117,7 @@ impl KeyLogSink {
             keys: Keys::Waiting,
             plain: Default::default(),
             alpn: None,
+            npn: None,
             problem: None,
             alerts: Vec::new(),
         }
@@ -121,6 +127,12 @@ impl KeyLogSink {
     /// protocol, or `Some(None)` when it carried no ALPN.
     pub fn alpn(&self) -> Option<Option<&str>> {
         self.alpn.as_ref().map(Option::as_deref)
+    }
+
+    /// The protocol the client chose with NPN, once its NextProtocol was
+    /// decrypted.
+    pub fn npn_chosen(&self) -> Option<&str> {
+        self.npn.as_deref()
     }
 
     /// Alerts read from protected records, in order.
@@ -232,21 +244,39 @@ impl KeyLogSink {
             ContentType::Handshake => {
                 let mut reader = std::mem::take(&mut self.plain[i].handshake);
                 let mut alpn = None;
+                let mut npn = None;
                 let mut bad = None;
-                let result = reader.feed(bytes, &mut |kind, body| {
-                    label(Label::text(kind.to_string()));
-                    if kind == HandshakeType::EncryptedExtensions
-                        && sender == Direction::ServerToClient
-                    {
+                let result = reader.feed(bytes, &mut |kind, body| match (kind, sender) {
+                    (HandshakeType::NextProtocol, Direction::ClientToServer) => {
+                        match NextProtocol::parse(body) {
+                            Ok(n) => {
+                                let name = String::from_utf8_lossy(n.selected_protocol);
+                                label(Label::text(format!("NextProtocol {name}")));
+                                npn = Some(name.into_owned());
+                            }
+                            Err(e) => {
+                                label(Label::text(kind.to_string()));
+                                bad = Some(format!("NextProtocol: {e}"));
+                            }
+                        }
+                    }
+                    (HandshakeType::EncryptedExtensions, Direction::ServerToClient) => {
+                        label(Label::text(kind.to_string()));
                         match encrypted_extensions(body) {
                             Ok(e) => alpn = Some(e.alpn.and_then(|l| l.into_iter().next())),
                             Err(e) => bad = Some(format!("EncryptedExtensions: {e}")),
                         }
                     }
+                    _ => label(Label::text(kind.to_string())),
                 });
                 self.plain[i].handshake = reader;
                 if alpn.is_some() {
                     self.alpn = alpn;
+                }
+                // The first choice stands (a second one could only come
+                // with a renegotiation, which decryption does not follow).
+                if self.npn.is_none() {
+                    self.npn = npn;
                 }
                 if let Some(reason) = bad.or(result.err().map(|e| e.to_string())) {
                     self.note(reason);

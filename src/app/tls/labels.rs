@@ -13,6 +13,8 @@ pub(super) struct Labels {
 }
 
 impl Labels {
+    // Inlined so that without a ladder a record costs one test of `on`.
+    #[inline]
     pub(super) fn push(&mut self, text: impl FnOnce() -> String) {
         if !self.on {
             return;
@@ -24,6 +26,7 @@ impl Labels {
         }
     }
 
+    #[inline]
     pub(super) fn push_sink(&mut self, label: Label) {
         if self.on {
             self.steps.push((label, 1, false));

@@ -19,8 +19,10 @@
 //! opens a protected record labels it itself (the messages or HTTP it
 //! read inside); one it could not open is labelled `(encrypted)` here.
 
+mod hellos;
 mod keys;
 mod labels;
+mod records;
 mod report;
 #[cfg(test)]
 mod tests;
@@ -32,15 +34,14 @@ pub use report::{
 };
 
 use crate::proto::tls::record::Partial;
-use crate::proto::tls::{
-    Alert, ClientHello, ContentType, HandshakeReader, HandshakeType, ProtocolVersion, Record,
-    RecordHeader, RecordReader, ServerHello,
-};
+use crate::proto::tls::{ContentType, ProtocolVersion, Record, RecordHeader, RecordReader};
 
 use super::Direction;
 use super::http1::End;
 use super::label::Label;
+use hellos::Offer;
 use labels::Labels;
+use records::{State, protected_record};
 
 /// Where and why a direction could not be read further.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,33 +111,14 @@ impl RecordSink for NoKeys {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-struct Side {
-    records: RecordReader,
-    handshake: HandshakeReader,
-    /// The sender's ChangeCipherSpec was seen.
-    ccs: bool,
-    /// Its records are protected from here on.
-    protected: bool,
-    encrypted: Encrypted,
-    stopped: Option<Stop>,
-    ended: bool,
-}
-
 /// One TLS connection being read.
 #[derive(Debug, Clone)]
 pub struct TlsDecoder {
-    sides: [Side; 2],
-    session: Session,
-    client_hello: Option<Box<ClientHello>>,
-    server_hello: Option<Box<ServerHello>>,
-    hello_retry: bool,
-    alerts: Vec<AlertSeen>,
-    /// The frame being fed (what completes a record now completes in it).
-    frame: u64,
-    /// Ladder labels are wanted (`--frames`): without them no label text
-    /// is formatted, one `format!` per record saved.
-    labelled: bool,
+    /// Each direction's record layer, apart from what its records change
+    /// so that a record completed in one can update the other without
+    /// moving the reader out and back for every piece fed.
+    readers: [RecordReader; 2],
+    state: State,
 }
 
 fn index(d: Direction) -> usize {
@@ -149,49 +131,46 @@ fn index(d: Direction) -> usize {
 impl TlsDecoder {
     /// A connection whose directions start at these stream offsets.
     pub fn new(client_offset: u64, server_offset: u64) -> Self {
-        let side = |at| Side {
-            records: RecordReader::new(at),
-            ..Side::default()
-        };
         TlsDecoder {
-            sides: [side(client_offset), side(server_offset)],
-            session: Session::default(),
-            client_hello: None,
-            server_hello: None,
-            hello_retry: false,
-            alerts: Vec::new(),
-            frame: 0,
-            labelled: true,
+            readers: [
+                RecordReader::new(client_offset),
+                RecordReader::new(server_offset),
+            ],
+            state: State::new(),
         }
     }
 
     /// Whether ladder labels are made (on unless turned off here).
     pub fn with_labels(mut self, on: bool) -> Self {
-        self.labelled = on;
+        self.state.labelled = on;
         self
     }
 
     /// The bytes fed from now on came in this captured frame.
     pub fn at_frame(&mut self, frame: u64) {
-        self.frame = frame;
+        self.state.frame = frame;
     }
 
     /// The session as known so far.
     pub fn session(&self) -> &Session {
-        &self.session
+        &self.state.session
     }
 
     /// Bytes held for records and messages not yet whole.
     pub fn buffered(&self) -> usize {
-        self.sides
-            .iter()
-            .map(|s| s.records.buffered() + s.handshake.buffered())
-            .sum()
+        let records: usize = self.readers.iter().map(RecordReader::buffered).sum();
+        records
+            + self
+                .state
+                .sides
+                .iter()
+                .map(|s| s.handshake.buffered())
+                .sum::<usize>()
     }
 
     /// Where and why a direction could not be read further.
     pub fn stopped(&self, d: Direction) -> Option<&Stop> {
-        self.sides[index(d)].stopped.as_ref()
+        self.state.sides[index(d)].stopped.as_ref()
     }
 
     /// In-order bytes of one direction; `label` gets what they completed,
@@ -204,186 +183,38 @@ impl TlsDecoder {
         sink: &mut impl RecordSink,
     ) {
         let i = index(sender);
-        if self.sides[i].stopped.is_some() || self.sides[i].ended {
+        let Self { readers, state } = self;
+        if state.sides[i].stopped.is_some() || state.sides[i].ended {
             return;
         }
         let mut labels = Labels {
             steps: Vec::new(),
-            on: self.labelled,
+            on: state.labelled,
         };
-        let mut reader = std::mem::take(&mut self.sides[i].records);
         let wants = sink.wants_encrypted();
         // What `keep` decides depends on the records before (a
         // ChangeCipherSpec starts protection): the flag follows them.
-        let protected = std::cell::Cell::new(self.sides[i].protected);
-        let result = reader.feed(
+        let protected = std::cell::Cell::new(state.sides[i].protected);
+        let result = readers[i].feed(
             bytes,
             &mut |h: &RecordHeader| wants || !protected_record(h, protected.get()),
             &mut |r: Record<'_>| {
-                self.record(sender, r, &mut labels, sink);
-                protected.set(self.sides[i].protected);
+                state.record(sender, r, &mut labels, sink);
+                protected.set(state.sides[i].protected);
             },
         );
-        self.sides[i].records = reader;
         if let Err((offset, e)) = result {
-            self.stop(sender, offset, e.to_string());
+            state.stop(sender, offset, e.to_string());
         }
-        labels.emit(label);
-    }
-
-    fn stop(&mut self, sender: Direction, offset: u64, reason: String) {
-        let side = &mut self.sides[index(sender)];
-        if side.stopped.is_none() {
-            side.stopped = Some(Stop { offset, reason });
+        if !labels.steps.is_empty() {
+            labels.emit(label);
         }
-    }
-
-    fn record(
-        &mut self,
-        sender: Direction,
-        r: Record<'_>,
-        labels: &mut Labels,
-        sink: &mut impl RecordSink,
-    ) {
-        let i = index(sender);
-        if self.sides[i].stopped.is_some() {
-            return;
-        }
-        let encrypted = protected_record(&r.header, self.sides[i].protected);
-        let opened = sink.record(
-            &self.session,
-            &RecordSeen {
-                sender,
-                record: r,
-                encrypted,
-                frame: self.frame,
-            },
-            &mut |l| labels.push_sink(l),
-        );
-        if encrypted {
-            let e = &mut self.sides[i].encrypted;
-            e.records += 1;
-            e.bytes += u64::from(r.header.length);
-            if !opened {
-                labels.push(|| format!("{} (encrypted)", r.header.content_type));
-            }
-            return;
-        }
-        let body = r.body.unwrap_or_default();
-        match r.header.content_type {
-            ContentType::ChangeCipherSpec => {
-                // One byte, 1 (RFC 5246 §7.1; RFC 8446 §5 for the
-                // compatibility one).
-                if body != [1] {
-                    let reason =
-                        format!("a ChangeCipherSpec of {} bytes, not the byte 1", body.len());
-                    return self.stop(sender, r.offset, reason);
-                }
-                // A TLS 1.3 peer's compatibility ChangeCipherSpec changes
-                // nothing (RFC 8446 Appendix D.4). A client may send it
-                // before any ServerHello (with early data, or before its
-                // second ClientHello after a HelloRetryRequest): then what it
-                // offered decides.
-                let tls13 = match self.session.version {
-                    Some(v) => v == ProtocolVersion::TLS13,
-                    None => {
-                        self.hello_retry
-                            || self.client_hello.as_ref().is_some_and(|c| {
-                                c.versions_offered().contains(&ProtocolVersion::TLS13)
-                            })
-                    }
-                };
-                let side = &mut self.sides[i];
-                side.ccs = true;
-                side.protected |= !tls13;
-                labels.push(|| "ChangeCipherSpec".into());
-            }
-            ContentType::Alert => match Alert::parse_all(body) {
-                Ok(alerts) => {
-                    for a in alerts {
-                        labels.push(|| format!("Alert {} {}", a.level, a.description));
-                        if self.alerts.len() < MAX_ALERTS {
-                            self.alerts.push(AlertSeen {
-                                sender,
-                                offset: r.offset,
-                                frame: self.frame,
-                                level: a.level,
-                                description: a.description,
-                            });
-                        }
-                    }
-                }
-                Err(e) => self.stop(sender, r.offset, e.to_string()),
-            },
-            ContentType::Handshake => {
-                let mut handshake = std::mem::take(&mut self.sides[i].handshake);
-                let mut failed = None;
-                let result = handshake.feed(body, &mut |kind, msg| {
-                    if failed.is_none() {
-                        failed = self.message(sender, kind, msg, labels).err();
-                    }
-                });
-                self.sides[i].handshake = handshake;
-                if let Some(reason) = failed.or(result.err().map(|e| e.to_string())) {
-                    self.stop(sender, r.offset, reason);
-                }
-            }
-            ContentType::Heartbeat => labels.push(|| "Heartbeat".into()),
-            // Always protected (handled above).
-            ContentType::ApplicationData => {}
-        }
-    }
-
-    /// One cleartext handshake message.
-    fn message(
-        &mut self,
-        sender: Direction,
-        kind: HandshakeType,
-        body: &[u8],
-        labels: &mut Labels,
-    ) -> Result<(), String> {
-        match (kind, sender) {
-            (HandshakeType::ClientHello, Direction::ClientToServer) => {
-                let hello = ClientHello::parse(body).map_err(|e| format!("ClientHello: {e}"))?;
-                labels.push(|| "ClientHello".into());
-                // After a HelloRetryRequest the client sends a second
-                // ClientHello (RFC 8446 §4.1.4): the first one's offers and
-                // random stay the connection's.
-                if self.client_hello.is_none() {
-                    self.session.client_random = Some(hello.random);
-                    self.client_hello = Some(Box::new(hello));
-                }
-            }
-            (HandshakeType::ServerHello, Direction::ServerToClient) => {
-                let hello = ServerHello::parse(body).map_err(|e| format!("ServerHello: {e}"))?;
-                if hello.retry_request {
-                    labels.push(|| "HelloRetryRequest".into());
-                    self.hello_retry = true;
-                    return Ok(());
-                }
-                labels.push(|| "ServerHello".into());
-                if self.server_hello.is_none() {
-                    let version = hello.version();
-                    self.session.server_random = Some(hello.random);
-                    self.session.version = Some(version);
-                    self.session.cipher_suite = Some(hello.cipher_suite);
-                    // TLS 1.3: the rest of the server's handshake is
-                    // protected (RFC 8446 §2).
-                    if version == ProtocolVersion::TLS13 {
-                        self.sides[1].protected = true;
-                    }
-                    self.server_hello = Some(Box::new(hello));
-                }
-            }
-            (kind, _) => labels.push(|| kind.to_string()),
-        }
-        Ok(())
     }
 
     /// Bytes of one direction from `offset` on will never be seen: record
     /// boundaries are lost.
     pub fn gap(&mut self, sender: Direction, offset: u64) {
-        self.stop(
+        self.state.stop(
             sender,
             offset,
             "a gap in the capture: TLS record boundaries lost".into(),
@@ -393,7 +224,7 @@ impl TlsDecoder {
     /// One direction ended: a record or message it was inside is cut short.
     pub fn end(&mut self, sender: Direction, how: End) {
         let i = index(sender);
-        let side = &mut self.sides[i];
+        let side = &mut self.state.sides[i];
         if side.ended {
             return;
         }
@@ -403,69 +234,54 @@ impl TlsDecoder {
             End::Rst => "the RST",
             End::CaptureEnd => "the end of the capture",
         };
-        if let Some(p) = side.records.partial() {
+        let records = &self.readers[i];
+        if let Some(p) = records.partial() {
             let reason = cut_record(p, by);
-            self.stop(sender, p.offset, reason);
+            self.state.stop(sender, p.offset, reason);
         } else if side.handshake.buffered() > 0 {
-            let at = side.records.offset();
+            let at = records.offset();
             let reason = format!("a handshake message cut short by {by}");
-            self.stop(sender, at, reason);
+            self.state.stop(sender, at, reason);
         }
     }
 
     /// The ALPN protocol the ServerHello chose in the clear (TLS 1.2 and
     /// before), if it did.
     pub fn alpn_in_clear(&self) -> Option<&str> {
-        let list = self.server_hello.as_deref()?.extensions.alpn.as_ref()?;
-        list.first().map(String::as_str)
+        self.state.choice.as_ref()?.alpn.as_ref()?.as_deref()
     }
 
     /// What the handshake showed.
     pub fn report(&self) -> TlsReport {
-        let ch = self.client_hello.as_deref();
-        let sh = self.server_hello.as_deref();
-        let ce = ch.map(|c| &c.extensions);
-        let alpn_offered = ce.and_then(|e| e.alpn.clone());
-        let alpn_chosen = sh.map(|s| match (&s.extensions.alpn, &alpn_offered) {
-            (Some(list), _) => list
-                .first()
-                .map_or(AlpnChosen::NotNegotiated, |p| AlpnChosen::Clear(p.clone())),
-            (None, None) => AlpnChosen::NotNegotiated,
-            (None, Some(_)) if s.version() == ProtocolVersion::TLS13 => AlpnChosen::Encrypted,
-            (None, Some(_)) => AlpnChosen::NotNegotiated,
-        });
-        let npn_offered = ce.is_some_and(|e| e.npn.is_some());
-        let server_list = sh.and_then(|s| s.extensions.npn.clone());
+        let s = &self.state;
+        let offer = s.offer.as_ref();
+        let alpn_offered = offer.and_then(Offer::alpn);
+        let choice = s.choice.as_ref();
+        let alpn_chosen = choice.map(|c| c.alpn_chosen(alpn_offered.as_deref()));
+        let npn_offered = offer.is_some_and(|o| o.npn);
+        let server_list = choice.and_then(|c| c.npn.clone());
         let npn = (npn_offered || server_list.is_some()).then(|| Npn {
             offered: npn_offered,
-            client_choice_encrypted: server_list.is_some() && self.sides[0].ccs,
+            client_choice_encrypted: server_list.is_some() && s.sides[0].ccs,
             server_list,
+            chosen: None,
         });
         TlsReport {
-            versions_offered: ch.map(ClientHello::versions_offered).unwrap_or_default(),
-            version: self.session.version,
-            cipher_suite: self.session.cipher_suite,
-            sni: ce.and_then(|e| e.server_name.clone()),
+            versions_offered: offer.map(Offer::versions).unwrap_or_default(),
+            version: s.session.version,
+            cipher_suite: s.session.cipher_suite,
+            sni: offer.and_then(Offer::sni),
             alpn_offered,
             alpn_chosen,
             npn,
-            hello_retry_request: self.hello_retry,
-            alerts: self.alerts.clone(),
-            change_cipher_spec: [self.sides[0].ccs, self.sides[1].ccs],
-            encrypted: [self.sides[0].encrypted, self.sides[1].encrypted],
+            hello_retry_request: s.hello_retry,
+            alerts: s.alerts.clone(),
+            change_cipher_spec: [s.sides[0].ccs, s.sides[1].ccs],
+            encrypted: [s.sides[0].encrypted, s.sides[1].encrypted],
             keys: None,
             close: None,
             inner: None,
         }
-    }
-}
-
-/// Whether a record is protected, given whether its sender's records are.
-fn protected_record(h: &RecordHeader, sender_protected: bool) -> bool {
-    match h.content_type {
-        ContentType::ApplicationData => true,
-        ContentType::ChangeCipherSpec => false,
-        _ => sender_protected,
     }
 }
 

@@ -118,6 +118,9 @@ pub struct Npn {
     /// The client went on to its ChangeCipherSpec after a server list: its
     /// choice followed, encrypted.
     pub client_choice_encrypted: bool,
+    /// The protocol the client's NextProtocol named, read with the key log
+    /// (`None` without keys, or when none was decrypted).
+    pub chosen: Option<String>,
 }
 
 /// An alert seen in the clear.
@@ -287,9 +290,21 @@ fn who(d: Direction) -> &'static str {
 }
 
 impl TlsReport {
-    /// Adds what decryption read: the key log's outcome and, for TLS 1.3,
-    /// the ALPN choice from EncryptedExtensions.
+    /// Adds what decryption read: the key log's outcome, for TLS 1.3 the
+    /// ALPN choice from EncryptedExtensions, and the client's NPN choice
+    /// from its NextProtocol.
     pub fn with_keys(&mut self, keys: &super::KeyLogSink) {
+        if let Some(name) = keys.npn_chosen() {
+            // A NextProtocol the hellos did not announce is the client
+            // speaking NPN all the same.
+            let npn = self.npn.get_or_insert(Npn {
+                offered: false,
+                server_list: None,
+                client_choice_encrypted: true,
+                chosen: None,
+            });
+            npn.chosen = Some(name.to_string());
+        }
         if let (Some(AlpnChosen::Encrypted), Some(said)) = (&self.alpn_chosen, keys.alpn()) {
             self.alpn_chosen = Some(match said {
                 Some(p) => AlpnChosen::Decrypted(p.to_string()),

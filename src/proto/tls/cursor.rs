@@ -17,10 +17,6 @@ impl<'a> Cursor<'a> {
         self.bytes.is_empty()
     }
 
-    pub(super) fn left(&self) -> usize {
-        self.bytes.len()
-    }
-
     pub(super) fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], HelloError> {
         if n > self.bytes.len() {
             return Err(HelloError::Truncated {

@@ -1,17 +1,18 @@
-//! The two hellos (RFC 8446 §4.1.2, §4.1.3; RFC 5246 §7.4.1) and the
-//! extensions a reader of the handshake wants from them (§4.2): what the
+//! The two hellos (RFC 8446 §4.1.2, §4.1.3; RFC 5246 §7.4.1) and what a
+//! reader of the handshake wants from their extensions (§4.2): what the
 //! client offers (versions, cipher suites, server name, ALPN list, groups,
 //! NPN) and what the server chose.
 //!
-//! The extension block is a walk over (type, length, data) triples; every
-//! extension's type is kept in order, and the ones below are read:
-//! server_name (0, RFC 6066 §3), supported_groups (10, §4.2.7), ALPN (16,
-//! RFC 7301 §3.1), supported_versions (43, §4.2.1), key_share (51, §4.2.8)
-//! next_protocol_negotiation (13172, draft-agl-tls-nextprotoneg-04 §3), and
-//! quic_transport_parameters (57, RFC 9001 §8.2), kept as bytes.
+//! Each hello is read in place first ([`ClientHelloView`],
+//! [`ServerHelloView`]: every length checked, slices kept, nothing
+//! allocated; the extension block by [`super::extensions`]); the owned
+//! [`ClientHello`] and [`ServerHello`] are made from a view, so both say
+//! the same of the same bytes, errors included.
 
 use super::ProtocolVersion;
 use super::cursor::Cursor;
+pub use super::extensions::ext;
+use super::extensions::{ExtensionsView, HelloKind, check_u16s};
 
 /// The ServerHello random that makes it a HelloRetryRequest: SHA-256 of
 /// "HelloRetryRequest" (RFC 8446 §4.1.3).
@@ -19,26 +20,6 @@ pub const HELLO_RETRY_RANDOM: [u8; 32] = [
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
-
-/// Extension type numbers read here.
-pub mod ext {
-    /// server_name (RFC 6066 §3).
-    pub const SERVER_NAME: u16 = 0;
-    /// supported_groups (RFC 8446 §4.2.7).
-    pub const SUPPORTED_GROUPS: u16 = 10;
-    /// application_layer_protocol_negotiation (RFC 7301 §3.1).
-    pub const ALPN: u16 = 16;
-    /// supported_versions (RFC 8446 §4.2.1).
-    pub const SUPPORTED_VERSIONS: u16 = 43;
-    /// key_share (RFC 8446 §4.2.8).
-    pub const KEY_SHARE: u16 = 51;
-    /// next_protocol_negotiation (draft-agl-tls-nextprotoneg-04 §3; never
-    /// an RFC, so never in the IANA registry's RFC column).
-    pub const NPN: u16 = 13172;
-    /// quic_transport_parameters (RFC 9001 §8.2): QUIC's transport
-    /// parameters ride in the ClientHello and EncryptedExtensions.
-    pub const QUIC_TRANSPORT_PARAMETERS: u16 = 57;
-}
 
 /// A hello that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -107,15 +88,6 @@ pub struct Extensions {
     pub quic_transport_parameters: Option<Vec<u8>>,
 }
 
-/// Which message the extensions are in: some extensions have one syntax in
-/// a ClientHello and another in a ServerHello or HelloRetryRequest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum From {
-    Client,
-    Server,
-    RetryRequest,
-}
-
 /// A ClientHello.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientHello {
@@ -158,161 +130,78 @@ fn random(c: &mut Cursor<'_>) -> Result<[u8; 32], HelloError> {
     Ok(r)
 }
 
-fn session_id(c: &mut Cursor<'_>) -> Result<Vec<u8>, HelloError> {
+fn session_id<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8], HelloError> {
     let id = c.vec8("legacy_session_id")?;
     if id.len() > 32 {
         return Err(HelloError::SessionId(id.len()));
     }
-    Ok(id.to_vec())
-}
-
-/// A list of u16 values filling `bytes` exactly.
-fn u16s(bytes: &[u8], field: &'static str) -> Result<Vec<u16>, HelloError> {
-    let mut c = Cursor::new(bytes);
-    let mut out = Vec::with_capacity(bytes.len() / 2);
-    while c.left() >= 2 {
-        out.push(c.u16(field)?);
-    }
-    c.done(field)?;
-    Ok(out)
-}
-
-/// Protocol names, each with a one-byte length, filling `bytes` exactly
-/// (an ALPN ProtocolNameList's contents, or an NPN list).
-fn names(bytes: &[u8], field: &'static str) -> Result<Vec<String>, HelloError> {
-    let mut c = Cursor::new(bytes);
-    let mut out = Vec::new();
-    while !c.is_empty() {
-        let name = c.vec8(field)?;
-        if name.is_empty() {
-            return Err(HelloError::EmptyProtocolName);
-        }
-        out.push(String::from_utf8_lossy(name).into_owned());
-    }
-    Ok(out)
-}
-
-fn server_name(data: &[u8]) -> Result<Option<String>, HelloError> {
-    let mut c = Cursor::new(data);
-    let list = c.vec16("server_name list")?;
-    c.done("server_name")?;
-    let mut l = Cursor::new(list);
-    let mut host = None;
-    while !l.is_empty() {
-        let kind = l.u8("server_name type")?;
-        let name = l.vec16("server_name")?;
-        // 0 is host_name, the only type defined (RFC 6066 §3).
-        if kind == 0 && host.is_none() {
-            host = Some(String::from_utf8_lossy(name).into_owned());
-        }
-    }
-    Ok(host)
-}
-
-fn extension(e: &mut Extensions, ty: u16, data: &[u8], from: From) -> Result<(), HelloError> {
-    let mut c = Cursor::new(data);
-    match (ty, from) {
-        // A server's server_name is empty: it only acknowledges (RFC 6066 §3).
-        (ext::SERVER_NAME, From::Client) => e.server_name = server_name(data)?,
-        (ext::ALPN, From::Client | From::Server) => {
-            let list = c.vec16("ALPN protocol_name_list")?;
-            c.done("ALPN extension")?;
-            e.alpn = Some(names(list, "ALPN protocol name")?);
-        }
-        (ext::SUPPORTED_VERSIONS, From::Client) => {
-            let list = c.vec8("supported_versions")?;
-            c.done("supported_versions")?;
-            let v = u16s(list, "supported_versions")?;
-            e.supported_versions = Some(v.into_iter().map(ProtocolVersion).collect());
-        }
-        (ext::SUPPORTED_VERSIONS, From::Server | From::RetryRequest) => {
-            let v = c.u16("selected_version")?;
-            c.done("supported_versions")?;
-            e.supported_versions = Some(vec![ProtocolVersion(v)]);
-        }
-        (ext::SUPPORTED_GROUPS, From::Client) => {
-            let list = c.vec16("named_group_list")?;
-            c.done("supported_groups")?;
-            e.supported_groups = Some(u16s(list, "named_group_list")?);
-        }
-        (ext::KEY_SHARE, From::Client) => {
-            let list = c.vec16("client_shares")?;
-            c.done("key_share")?;
-            let mut l = Cursor::new(list);
-            let mut groups = Vec::new();
-            while !l.is_empty() {
-                groups.push(l.u16("key_share group")?);
-                l.vec16("key_exchange")?;
-            }
-            e.key_share = Some(groups);
-        }
-        (ext::KEY_SHARE, From::Server) => {
-            let group = c.u16("key_share group")?;
-            c.vec16("key_exchange")?;
-            c.done("key_share")?;
-            e.key_share = Some(vec![group]);
-        }
-        (ext::KEY_SHARE, From::RetryRequest) => {
-            let group = c.u16("selected_group")?;
-            c.done("key_share")?;
-            e.key_share = Some(vec![group]);
-        }
-        // The client's is empty; the server's lists what it speaks, each
-        // name with a one-byte length and no outer length
-        // (draft-agl-tls-nextprotoneg-04 §3).
-        (ext::NPN, _) => e.npn = Some(names(data, "NPN protocol name")?),
-        (ext::QUIC_TRANSPORT_PARAMETERS, _) => e.quic_transport_parameters = Some(data.to_vec()),
-        _ => {}
-    }
-    Ok(())
-}
-
-/// An extension block (the bytes inside its two-byte length).
-fn extensions(block: &[u8], from: From) -> Result<Extensions, HelloError> {
-    let mut e = Extensions::default();
-    let mut c = Cursor::new(block);
-    while !c.is_empty() {
-        let ty = c.u16("extension type")?;
-        let len = usize::from(c.u16("extension length")?);
-        if len > c.left() {
-            return Err(HelloError::ExtensionOverrun {
-                ext: ty,
-                claimed: len,
-                left: c.left(),
-            });
-        }
-        let data = c.take(len, "extension data")?;
-        if e.types.contains(&ty) {
-            return Err(HelloError::Duplicate(ty));
-        }
-        e.types.push(ty);
-        extension(&mut e, ty, data, from)?;
-    }
-    Ok(e)
+    Ok(id)
 }
 
 /// The optional extension block at the end of a hello (RFC 5246 §7.4.1.2:
 /// a TLS 1.2 hello may end without one).
-fn trailing_extensions(c: &mut Cursor<'_>, from: From) -> Result<Extensions, HelloError> {
+fn trailing_extensions<'a>(
+    c: &mut Cursor<'a>,
+    from: HelloKind,
+) -> Result<ExtensionsView<'a>, HelloError> {
     if c.is_empty() {
-        return Ok(Extensions::default());
+        return Ok(ExtensionsView::none(from));
     }
     let block = c.vec16("extensions")?;
     c.done("the hello")?;
-    extensions(block, from)
+    ExtensionsView::parse(block, from)
 }
 
-impl ClientHello {
-    /// Parses a ClientHello message body (after the handshake header).
-    pub fn parse(body: &[u8]) -> Result<Self, HelloError> {
+fn lossy(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).into_owned()
+}
+
+impl From<ExtensionsView<'_>> for Extensions {
+    fn from(v: ExtensionsView<'_>) -> Self {
+        Extensions {
+            types: v.types().collect(),
+            server_name: v.server_name().map(lossy),
+            alpn: v.alpn().map(|n| n.map(lossy).collect()),
+            supported_versions: v
+                .supported_versions()
+                .map(|l| l.map(ProtocolVersion).collect()),
+            supported_groups: v.supported_groups().map(Iterator::collect),
+            key_share: v.key_share_groups().map(Iterator::collect),
+            npn: v.npn().map(|n| n.map(lossy).collect()),
+            quic_transport_parameters: v.quic_transport_parameters().map(<[u8]>::to_vec),
+        }
+    }
+}
+
+/// A ClientHello read in place.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientHelloView<'a> {
+    /// `legacy_version` (0x0303 from a TLS 1.3 client, §4.1.2).
+    pub legacy_version: ProtocolVersion,
+    /// The client random (what an NSS key log line is keyed by).
+    pub random: [u8; 32],
+    /// `legacy_session_id`.
+    pub session_id: &'a [u8],
+    /// The cipher suites' bytes (an even count, checked).
+    cipher_suites: &'a [u8],
+    /// Compression methods.
+    pub compression: &'a [u8],
+    /// The extensions.
+    pub extensions: ExtensionsView<'a>,
+}
+
+impl<'a> ClientHelloView<'a> {
+    /// Reads a ClientHello message body (after the handshake header).
+    pub fn parse(body: &'a [u8]) -> Result<Self, HelloError> {
         let mut c = Cursor::new(body);
         let legacy_version = ProtocolVersion(c.u16("legacy_version")?);
         let random = random(&mut c)?;
         let session_id = session_id(&mut c)?;
-        let cipher_suites = u16s(c.vec16("cipher_suites")?, "cipher_suites")?;
-        let compression = c.vec8("legacy_compression_methods")?.to_vec();
-        let extensions = trailing_extensions(&mut c, From::Client)?;
-        Ok(ClientHello {
+        let cipher_suites = c.vec16("cipher_suites")?;
+        check_u16s(cipher_suites, "cipher_suites")?;
+        let compression = c.vec8("legacy_compression_methods")?;
+        let extensions = trailing_extensions(&mut c, HelloKind::Client)?;
+        Ok(ClientHelloView {
             legacy_version,
             random,
             session_id,
@@ -320,6 +209,43 @@ impl ClientHello {
             compression,
             extensions,
         })
+    }
+
+    /// Cipher suites in the client's order of preference.
+    pub fn cipher_suites(&self) -> impl Iterator<Item = u16> + 'a {
+        self.cipher_suites
+            .chunks_exact(2)
+            .map(|s| u16::from_be_bytes([s[0], s[1]]))
+    }
+
+    /// The versions the client offers, best first as sent: its
+    /// supported_versions without GREASE values, or else its
+    /// legacy_version alone (a client before TLS 1.3).
+    pub fn versions_offered(&self) -> Vec<ProtocolVersion> {
+        match self.extensions.supported_versions() {
+            Some(v) => v.map(ProtocolVersion).filter(|v| !v.is_grease()).collect(),
+            None => vec![self.legacy_version],
+        }
+    }
+}
+
+impl From<ClientHelloView<'_>> for ClientHello {
+    fn from(v: ClientHelloView<'_>) -> Self {
+        ClientHello {
+            legacy_version: v.legacy_version,
+            random: v.random,
+            session_id: v.session_id.to_vec(),
+            cipher_suites: v.cipher_suites().collect(),
+            compression: v.compression.to_vec(),
+            extensions: v.extensions.into(),
+        }
+    }
+}
+
+impl ClientHello {
+    /// Parses a ClientHello message body (after the handshake header).
+    pub fn parse(body: &[u8]) -> Result<Self, HelloError> {
+        ClientHelloView::parse(body).map(ClientHello::from)
     }
 
     /// The versions the client offers, best first as sent: its
@@ -333,9 +259,28 @@ impl ClientHello {
     }
 }
 
-impl ServerHello {
-    /// Parses a ServerHello message body (after the handshake header).
-    pub fn parse(body: &[u8]) -> Result<Self, HelloError> {
+/// A ServerHello (or a HelloRetryRequest) read in place.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerHelloView<'a> {
+    /// `legacy_version` (0x0303 from a TLS 1.3 server).
+    pub legacy_version: ProtocolVersion,
+    /// The server random.
+    pub random: [u8; 32],
+    /// `legacy_session_id_echo`.
+    pub session_id: &'a [u8],
+    /// The cipher suite chosen.
+    pub cipher_suite: u16,
+    /// The compression method chosen.
+    pub compression: u8,
+    /// The extensions.
+    pub extensions: ExtensionsView<'a>,
+    /// It is a HelloRetryRequest (its random is [`HELLO_RETRY_RANDOM`]).
+    pub retry_request: bool,
+}
+
+impl<'a> ServerHelloView<'a> {
+    /// Reads a ServerHello message body (after the handshake header).
+    pub fn parse(body: &'a [u8]) -> Result<Self, HelloError> {
         let mut c = Cursor::new(body);
         let legacy_version = ProtocolVersion(c.u16("legacy_version")?);
         let random = random(&mut c)?;
@@ -344,12 +289,12 @@ impl ServerHello {
         let compression = c.u8("legacy_compression_method")?;
         let retry_request = random == HELLO_RETRY_RANDOM;
         let from = if retry_request {
-            From::RetryRequest
+            HelloKind::RetryRequest
         } else {
-            From::Server
+            HelloKind::Server
         };
         let extensions = trailing_extensions(&mut c, from)?;
-        Ok(ServerHello {
+        Ok(ServerHelloView {
             legacy_version,
             random,
             session_id,
@@ -358,6 +303,36 @@ impl ServerHello {
             extensions,
             retry_request,
         })
+    }
+
+    /// The version chosen: supported_versions when present (TLS 1.3,
+    /// RFC 8446 §4.2.1), else legacy_version.
+    pub fn version(&self) -> ProtocolVersion {
+        match self.extensions.supported_versions() {
+            Some(mut v) => ProtocolVersion(v.next().unwrap_or(self.legacy_version.0)),
+            None => self.legacy_version,
+        }
+    }
+}
+
+impl From<ServerHelloView<'_>> for ServerHello {
+    fn from(v: ServerHelloView<'_>) -> Self {
+        ServerHello {
+            legacy_version: v.legacy_version,
+            random: v.random,
+            session_id: v.session_id.to_vec(),
+            cipher_suite: v.cipher_suite,
+            compression: v.compression,
+            extensions: v.extensions.into(),
+            retry_request: v.retry_request,
+        }
+    }
+}
+
+impl ServerHello {
+    /// Parses a ServerHello message body (after the handshake header).
+    pub fn parse(body: &[u8]) -> Result<Self, HelloError> {
+        ServerHelloView::parse(body).map(ServerHello::from)
     }
 
     /// The version chosen: supported_versions when present (TLS 1.3,
@@ -381,5 +356,5 @@ pub fn encrypted_extensions(body: &[u8]) -> Result<Extensions, HelloError> {
     let mut c = Cursor::new(body);
     let block = c.vec16("extensions")?;
     c.done("EncryptedExtensions")?;
-    extensions(block, From::Server)
+    ExtensionsView::parse(block, HelloKind::Server).map(Extensions::from)
 }

@@ -1,8 +1,9 @@
 //! TLS as a passive reader sees it before any key is known (RFC 8446, and
 //! RFC 5246 for TLS 1.2): the record layer ([`record`]), handshake messages
 //! put back together from record fragments ([`handshake`]), the two hellos
-//! and their extensions ([`hello`]), alerts ([`alert`]), and the IANA names
-//! of cipher suites, groups and alerts ([`names`]).
+//! ([`hello`]) and their extensions ([`extensions`]), alerts ([`alert`]),
+//! the client's NPN choice ([`next_protocol`], read once decrypted), and
+//! the IANA names of cipher suites, groups and alerts ([`names`]).
 //!
 //! Pure syntax over byte slices: every length is checked against the bytes
 //! there are, every error is a value, nothing panics on any input (the
@@ -12,9 +13,11 @@ pub mod alert;
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) mod build;
 mod cursor;
+pub mod extensions;
 pub mod handshake;
 pub mod hello;
 pub mod names;
+pub mod next_protocol;
 pub mod record;
 #[cfg(test)]
 mod tests;
@@ -22,8 +25,13 @@ mod tests;
 use std::fmt;
 
 pub use alert::{Alert, AlertDescription, AlertLevel};
+pub use extensions::ExtensionsView;
 pub use handshake::{HandshakeReader, HandshakeType};
-pub use hello::{ClientHello, Extensions, HelloError, ServerHello, encrypted_extensions};
+pub use hello::{
+    ClientHello, ClientHelloView, Extensions, HelloError, ServerHello, ServerHelloView,
+    encrypted_extensions,
+};
+pub use next_protocol::NextProtocol;
 pub use record::{ContentType, Record, RecordError, RecordHeader, RecordReader};
 
 /// A `ProtocolVersion` value (RFC 8446 §4.1.2, Appendix B.1): on the

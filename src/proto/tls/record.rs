@@ -219,6 +219,30 @@ impl RecordReader {
             return Err(f);
         }
         while !bytes.is_empty() {
+            // The usual case: a whole record at the start of the piece,
+            // read where it lies (no header copied, no state kept).
+            if self.current.is_none()
+                && self.header_len == 0
+                && let [t, v0, v1, l0, l1, rest @ ..] = bytes
+                && rest.len() >= usize::from(u16::from_be_bytes([*l0, *l1]))
+            {
+                let at = self.offset;
+                self.offset += HEADER_LEN as u64;
+                let header = RecordHeader::parse([*t, *v0, *v1, *l0, *l1]).map_err(|e| {
+                    self.failed = Some((at, e));
+                    (at, e)
+                })?;
+                let (body, tail) = rest.split_at(usize::from(header.length));
+                self.offset += body.len() as u64;
+                bytes = tail;
+                let kept = keep(&header);
+                out(Record {
+                    offset: at,
+                    header,
+                    body: kept.then_some(body),
+                });
+                continue;
+            }
             let Some((at, header, kept)) = self.current else {
                 let n = (HEADER_LEN - self.header_len).min(bytes.len());
                 self.header[self.header_len..self.header_len + n].copy_from_slice(&bytes[..n]);

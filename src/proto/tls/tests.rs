@@ -248,6 +248,103 @@ fn broken_extensions_are_named() {
 }
 
 #[test]
+fn duplicates_are_found_however_many_extensions_come_between() {
+    let parse = |e: &[u8]| ClientHello::parse(&build::client_hello(e));
+    // 300 distinct types: many share a slot of the 64-bit filter, none is
+    // a duplicate, and all are kept in order.
+    let many: Vec<u8> = (1000..1300u16).flat_map(|t| ext(t, &[])).collect();
+    let h = parse(&many).unwrap();
+    assert_eq!(h.extensions.types, (1000..1300).collect::<Vec<_>>());
+    // The same type again, 299 extensions later.
+    let again = [many.clone(), ext(1000, &[])].concat();
+    assert_eq!(parse(&again).unwrap_err(), HelloError::Duplicate(1000));
+    // GREASE types all look alike to a filter on their low bits
+    // (0x?a?a): two different ones are not duplicates, two equal ones are.
+    let grease = |t: u16| ext(t, &[]);
+    assert!(parse(&[grease(0x0a0a), grease(0x1a1a), grease(0xfafa)].concat()).is_ok());
+    assert_eq!(
+        parse(&[grease(0x0a0a), sni("a"), grease(0x0a0a)].concat()).unwrap_err(),
+        HelloError::Duplicate(0x0a0a)
+    );
+}
+
+#[test]
+fn the_view_and_the_owned_hello_say_the_same() {
+    let e = [
+        sni("example.org"),
+        alpn(&["h2", "http/1.1"]),
+        ext(43, &vec(1, &[0x0a, 0x0a, 3, 4, 3, 3])),
+        ext(10, &vec(2, &[0, 29, 0, 23])),
+        ext(51, &vec(2, &[vec![0, 29], vec(2, &[7; 32])].concat())),
+        ext(13172, &[]),
+        ext(57, &[1, 2, 3]),
+    ];
+    let body = build::client_hello(&e.concat());
+    let v = ClientHelloView::parse(&body).unwrap();
+    let h = ClientHello::parse(&body).unwrap();
+    assert_eq!(v.versions_offered(), h.versions_offered());
+    assert_eq!(v.cipher_suites().collect::<Vec<_>>(), h.cipher_suites);
+    assert_eq!(v.extensions.server_name(), Some(&b"example.org"[..]));
+    let names: Vec<&[u8]> = v.extensions.alpn().unwrap().collect();
+    assert_eq!(names, [&b"h2"[..], b"http/1.1"]);
+    assert_eq!(
+        h.extensions.alpn,
+        Some(vec!["h2".to_string(), "http/1.1".to_string()])
+    );
+    assert_eq!(v.extensions.npn().map(Iterator::count), Some(0));
+    assert_eq!(
+        v.extensions.quic_transport_parameters(),
+        Some(&[1, 2, 3][..])
+    );
+    assert_eq!(
+        v.extensions.key_share_groups().unwrap().collect::<Vec<_>>(),
+        [29]
+    );
+    assert_eq!(h.extensions.key_share, Some(vec![29]));
+    assert_eq!(h.extensions.types, [0, 16, 43, 10, 51, 13172, 57]);
+}
+
+#[test]
+fn next_protocol_names_the_clients_choice() {
+    // "h2" padded to a 32-byte body, as OpenSSL's client sends it
+    // (captures/app/tls-npn.pcap: 28 bytes of padding).
+    let body = [vec(1, b"h2"), vec(1, &[0; 28])].concat();
+    assert_eq!(body.len(), 32);
+    let n = NextProtocol::parse(&body).unwrap();
+    assert_eq!(n.selected_protocol, b"h2");
+    assert_eq!(n.padding, 28);
+    // No padding, an empty name: both allowed by the syntax.
+    assert_eq!(
+        NextProtocol::parse(&[0, 0]).unwrap(),
+        NextProtocol {
+            selected_protocol: b"",
+            padding: 0
+        }
+    );
+    assert!(matches!(
+        NextProtocol::parse(&[5, b'h']),
+        Err(HelloError::Truncated {
+            field: "selected_protocol",
+            ..
+        })
+    ));
+    assert!(matches!(
+        NextProtocol::parse(&[2, b'h', b'2']),
+        Err(HelloError::Truncated {
+            field: "padding",
+            ..
+        })
+    ));
+    assert_eq!(
+        NextProtocol::parse(&[0, 0, 9]).unwrap_err(),
+        HelloError::Trailing {
+            field: "NextProtocol",
+            extra: 1
+        }
+    );
+}
+
+#[test]
 fn server_hellos_say_what_was_chosen() {
     // TLS 1.2: ALPN in the clear.
     let h = ServerHello::parse(&build::server_hello([5; 32], 0xc02f, &alpn(&["h2"]))).unwrap();

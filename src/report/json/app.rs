@@ -71,6 +71,7 @@ struct NpnView<'a> {
     offered: bool,
     server_list: Option<&'a [String]>,
     client_choice: Option<&'static str>,
+    chosen: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -147,6 +148,7 @@ impl<'a> TlsView<'a> {
                 offered: n.offered,
                 server_list: n.server_list.as_deref(),
                 client_choice: n.client_choice_encrypted.then_some("encrypted"),
+                chosen: n.chosen.as_deref(),
             }),
             hello_retry_request: t.hello_retry_request,
             alerts: t

@@ -330,6 +330,7 @@ fn tls_members_are_byte_for_byte_serde_json() {
             offered: true,
             server_list: n.is_multiple_of(4).then(|| vec!["spdy/3".into()]),
             client_choice_encrypted: n.is_multiple_of(4),
+            chosen: n.is_multiple_of(8).then(|| "h\"2\u{1}".into()),
         }),
         hello_retry_request: n % 3 == 1,
         alerts: (0..n % 3)

@@ -180,6 +180,7 @@ fn tls_object(b: &mut Block, t: &TlsReport) {
                 "client_choice",
                 n.client_choice_encrypted.then_some("encrypted"),
             );
+            x.opt_str("chosen", n.chosen.as_deref());
             x.close();
         }
     }
