@@ -38,8 +38,18 @@ fn benchmark_pipeline_runs_and_every_verdict_matches_ground_truth() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no packet count in:\n{stdout}"));
     assert!(packets >= 15_000, "{packets} packets");
-    for tool in ["| libpcap |", "| zeek |", "| json |", "| json-http |"] {
+    for tool in [
+        "| libpcap-c |",
+        "| pcap-crate |",
+        "| record-walk |",
+        "| zeek |",
+        "| json |",
+        "| json-http |",
+    ] {
         assert!(stdout.contains(tool), "no {tool} row in:\n{stdout}");
+    }
+    for goal in ["goal >= 0.70×", "goal >= 0.50×", "goal >= 0.35×"] {
+        assert!(stdout.contains(goal), "no {goal} in:\n{stdout}");
     }
     assert!(stdout.contains("bytes per open connection"), "{stdout}");
     assert!(stdout.contains("with --decode http (jsonl)"), "{stdout}");

@@ -294,7 +294,7 @@ pub(super) fn read(
         e.request.as_ref().is_some_and(|r| {
             r.message
                 .fields
-                .upgrade
+                .upgrade()
                 .iter()
                 .any(|p| p.eq_ignore_ascii_case("h2c"))
         })
@@ -315,9 +315,9 @@ pub(super) fn read(
     Some(Negotiation::Upgrade(UpgradeAttempt {
         method: r.method.clone(),
         target: r.target.clone(),
-        offered: r.message.fields.upgrade.clone(),
-        connection: r.message.fields.connection.clone(),
-        settings: settings_field(&r.message.fields.http2_settings),
+        offered: r.message.fields.upgrade().to_vec(),
+        connection: r.message.fields.connection().to_vec(),
+        settings: settings_field(r.message.fields.http2_settings()),
         body_bytes: r.message.body_bytes,
         answer,
     }))

@@ -38,31 +38,59 @@ pub enum Note {
 pub struct HeadFields {
     /// Content-Length, when present and valid.
     pub content_length: Option<u64>,
-    /// Transfer-Encoding's codings, in order.
-    pub transfer_encoding: Vec<String>,
-    /// Connection's options (RFC 9110 §7.6.1).
-    pub connection: Vec<String>,
-    /// Upgrade's protocols (RFC 9110 §7.8), as sent.
-    pub upgrade: Vec<String>,
-    /// Each `HTTP2-Settings` field's value, as sent: an h2c upgrade needs
-    /// exactly one (RFC 7540 §3.2.1), so a repeated one is kept to be seen.
-    pub http2_settings: Vec<String>,
+    /// The fields of an upgrade offer, only for a head that has one:
+    /// every connection's decoder holds its exchanges until the flow table
+    /// lets the connection go, and most heads offer nothing (boxed, so a
+    /// head without an offer costs one pointer and no allocation).
+    offer: Option<Box<Offer>>,
+}
+
+/// The fields that tell how a connection may switch protocols.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Offer {
+    connection: Vec<String>,
+    upgrade: Vec<String>,
+    http2_settings: Vec<String>,
 }
 
 impl HeadFields {
     /// The fields of interest among `fields`.
     pub fn read(fields: &[Field]) -> Self {
+        let upgrade = list_members(fields, "upgrade");
+        let http2_settings: Vec<String> = fields
+            .iter()
+            .filter(|f| f.name.eq_ignore_ascii_case("http2-settings"))
+            .map(|f| String::from_utf8_lossy(&f.value).into_owned())
+            .collect();
+        let offer = (!upgrade.is_empty() || !http2_settings.is_empty()).then(|| {
+            Box::new(Offer {
+                connection: list_members(fields, "connection"),
+                upgrade,
+                http2_settings,
+            })
+        });
         HeadFields {
             content_length: content_length(fields).ok().flatten(),
-            transfer_encoding: list_members(fields, "transfer-encoding"),
-            connection: list_members(fields, "connection"),
-            upgrade: list_members(fields, "upgrade"),
-            http2_settings: fields
-                .iter()
-                .filter(|f| f.name.eq_ignore_ascii_case("http2-settings"))
-                .map(|f| String::from_utf8_lossy(&f.value).into_owned())
-                .collect(),
+            offer,
         }
+    }
+
+    /// Upgrade's protocols (RFC 9110 §7.8), as sent.
+    pub fn upgrade(&self) -> &[String] {
+        self.offer.as_ref().map_or(&[], |o| &o.upgrade)
+    }
+
+    /// Connection's options (RFC 9110 §7.6.1), kept for a head that carries
+    /// Upgrade or HTTP2-Settings (the options an upgrade needs, §7.8):
+    /// empty for any other head.
+    pub fn connection(&self) -> &[String] {
+        self.offer.as_ref().map_or(&[], |o| &o.connection)
+    }
+
+    /// Each `HTTP2-Settings` field's value, as sent: an h2c upgrade needs
+    /// exactly one (RFC 7540 §3.2.1), so a repeated one is kept to be seen.
+    pub fn http2_settings(&self) -> &[String] {
+        self.offer.as_ref().map_or(&[], |o| &o.http2_settings)
     }
 }
 
@@ -149,4 +177,36 @@ pub fn response(
         None => Framing::UntilClose,
     };
     Ok((framing, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(name: &str, value: &str) -> Field {
+        Field {
+            name: name.into(),
+            value: value.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn an_upgrade_offer_keeps_its_fields_and_a_plain_head_none() {
+        let offer = HeadFields::read(&[
+            field("Connection", "Upgrade, HTTP2-Settings"),
+            field("Upgrade", "h2c"),
+            field("HTTP2-Settings", "AAMAAABkAAQCAAAAAAIAAAAA"),
+            field("Content-Length", "0"),
+        ]);
+        assert_eq!(offer.upgrade(), ["h2c"]);
+        assert_eq!(offer.connection(), ["Upgrade", "HTTP2-Settings"]);
+        assert_eq!(offer.http2_settings(), ["AAMAAABkAAQCAAAAAAIAAAAA"]);
+        assert_eq!(offer.content_length, Some(0));
+        let plain = HeadFields::read(&[
+            field("Connection", "keep-alive"),
+            field("Content-Length", "5"),
+        ]);
+        assert!(plain.offer.is_none(), "{plain:?}");
+        assert_eq!(plain.content_length, Some(5));
+    }
 }

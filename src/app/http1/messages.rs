@@ -110,7 +110,7 @@ impl Http1Decoder {
                 }
             };
         let fields = HeadFields::read(&parsed.fields);
-        let protocols = fields.upgrade.clone();
+        let protocols = fields.upgrade().to_vec();
         let mut m = message(start, head_end, framing, fields);
         m.notes = notes;
         exchange.response = Some(Response {
@@ -140,7 +140,7 @@ impl Http1Decoder {
             r.message.end = Some(server_at);
         }
         let request = exchange.request.as_ref();
-        self.switch = Some(Switch {
+        self.switch = Some(Box::new(Switch {
             kind,
             exchange: ex,
             client_offset: request.and_then(|r| r.message.end),
@@ -148,7 +148,7 @@ impl Http1Decoder {
             protocols,
             method: request.map(|r| r.method.clone()).unwrap_or_default(),
             target: request.map(|r| r.target.clone()).unwrap_or_default(),
-        });
+        }));
         self.next_answer = ex + 1;
         self.sides[1].state = State::Done;
         let client = &mut self.sides[0];
@@ -245,7 +245,7 @@ impl Http1Decoder {
         let Some(r) = &self.exchanges[ex].request else {
             return;
         };
-        let switching = r.method == "CONNECT" || !r.message.fields.upgrade.is_empty();
+        let switching = r.method == "CONNECT" || !r.message.fields.upgrade().is_empty();
         // The answer already came (the server's bytes were fed first) and
         // did not switch: HTTP/1 goes on.
         if switching && self.next_answer <= ex {

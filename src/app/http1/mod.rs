@@ -112,7 +112,9 @@ pub struct Http1Decoder {
     exchanges: Vec<Exchange>,
     /// The oldest exchange without a final response.
     next_answer: usize,
-    switch: Option<Switch>,
+    /// Boxed: few connections switch, and every one holds its decoder
+    /// until the flow table lets it go.
+    switch: Option<Box<Switch>>,
 }
 
 fn index(d: Direction) -> usize {
@@ -148,12 +150,12 @@ impl Http1Decoder {
 
     /// Where HTTP/1 ended, if it did.
     pub fn switch(&self) -> Option<&Switch> {
-        self.switch.as_ref()
+        self.switch.as_deref()
     }
 
     /// Why a direction stopped, if it did.
     pub fn stopped(&self, sender: Direction) -> Option<&Stop> {
-        self.sides[index(sender)].stop.as_ref()
+        self.sides[index(sender)].stop.as_deref()
     }
 
     /// Bytes of a head that a direction ended in the middle of, or is still
@@ -270,7 +272,7 @@ impl Http1Decoder {
             m.undecoded = true;
         }
         side.buf = Vec::new();
-        side.stop = Some(Stop { offset, reason });
+        side.stop = Some(Box::new(Stop { offset, reason }));
     }
 
     /// Client bytes after a request with Upgrade or CONNECT, held until the

@@ -53,7 +53,8 @@ pub(super) struct Side {
     /// How far the head in `buf` has been checked.
     pub scan: Scan,
     pub state: State,
-    pub stop: Option<Stop>,
+    /// Boxed: most directions never stop.
+    pub stop: Option<Box<Stop>>,
     pub ended: Option<End>,
 }
 

@@ -103,6 +103,26 @@ impl Block {
         self.len += b.len();
     }
 
+    /// Starts an object member: `sep`, `indent` spaces and `"name": `, in
+    /// one reservation (a JSON document writes dozens per connection, and
+    /// five small appends cost twice the instructions of one).
+    #[inline]
+    pub(in crate::report) fn member(&mut self, sep: &[u8], indent: usize, name: &str) {
+        let name = name.as_bytes();
+        let total = sep.len() + indent + name.len() + 4;
+        let room = self.room(total);
+        let (head, rest) = room.split_at_mut(sep.len());
+        head.copy_from_slice(sep);
+        let (spaces, rest) = rest.split_at_mut(indent);
+        spaces.fill(b' ');
+        let (quote, rest) = rest.split_at_mut(1);
+        quote[0] = b'"';
+        let (text, tail) = rest.split_at_mut(name.len());
+        text.copy_from_slice(name);
+        tail.copy_from_slice(b"\": ");
+        self.len += total;
+    }
+
     /// Appends `n` in decimal, two digits per step.
     #[inline]
     pub(in crate::report) fn u64(&mut self, n: u64) {

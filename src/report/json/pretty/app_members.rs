@@ -50,11 +50,9 @@ impl<'b> Members<'b> {
     }
 
     fn key(&mut self, name: &str) -> &mut Block {
-        self.b.bytes(if self.first { b"\n" } else { b",\n" });
+        let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
         self.first = false;
-        self.b.bytes(&SPACES[..self.indent.min(SPACES.len())]);
-        self.b.name(name);
-        self.b.bytes(b": ");
+        self.b.member(sep, self.indent.min(SPACES.len()), name);
         self.b
     }
 
