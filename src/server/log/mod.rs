@@ -403,6 +403,9 @@ pub enum Event {
     },
     /// The server stopped.
     Stopped,
+    /// The HTTP/3 endpoint's events, with their own `event` names.
+    #[serde(untagged)]
+    Quic(QuicEvent),
 }
 
 /// A TLS version, as the log names it.
@@ -481,9 +484,13 @@ impl LogSink {
     }
 }
 
+mod emitter;
 mod h2;
+mod quic;
 #[cfg(test)]
 mod tests;
 mod text;
 
+pub(crate) use emitter::Emitter;
 pub use h2::{Dir, H2Start, SettingValue};
+pub use quic::{By, CloseLayer, QuicEvent, h3_code_name};
