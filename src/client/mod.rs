@@ -12,13 +12,16 @@
 //! Blocking std sockets are enough here: a client has one connection and a script.
 //!
 //! [`h2`] is the same client speaking HTTP/2 (prior knowledge or the h2c
-//! upgrade) with the library's frame layer and HPACK, for one request.
+//! upgrade) with the library's frame layer and HPACK, for one request;
+//! [`h3`] fetches over HTTP/3 with quinn and h3 (the `h3` feature).
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 pub mod h2;
+#[cfg(feature = "h3")]
+pub mod h3;
 mod reader;
 pub mod tls;
 

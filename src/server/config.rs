@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::http::{Framing, Limits};
 
 use super::ReadMode;
+use super::h3::H3Settings;
 use super::tls::TlsSettings;
 
 /// Which ways into HTTP/2 the server accepts on its cleartext port.
@@ -120,6 +121,9 @@ pub struct Config {
     /// cannot be served over HTTP/3 (RFC 9114 §3.1.2), so a real server
     /// never sends this. Default none.
     pub cleartext_alt_svc_demo: Option<crate::http::AltSvc>,
+    /// HTTP/3 on UDP beside the TLS listener, same port number (default
+    /// none; needs `tls` and the `h3` feature).
+    pub h3: Option<H3Settings>,
 }
 
 impl Default for Config {
@@ -148,6 +152,7 @@ impl Default for Config {
             settings_timeout: Duration::from_secs(10),
             tls: None,
             cleartext_alt_svc_demo: None,
+            h3: None,
         }
     }
 }
@@ -167,6 +172,15 @@ pub enum ConfigError {
     /// Nothing left to offer in ALPN (h2 alone, with HTTP/2 off).
     #[error("the ALPN list is empty (h2 is not offered when HTTP/2 is off)")]
     NoAlpn,
+    /// HTTP/3 without TLS: an `http://` origin cannot use it (RFC 9114
+    /// §3.1), and the endpoint takes its certificate and port from TLS.
+    #[error(
+        "HTTP/3 needs TLS (--tls or --tls-port): its port and certificate are the TLS listener's"
+    )]
+    H3NeedsTls,
+    /// HTTP/3 asked of a build without the `h3` feature.
+    #[error("this build has no HTTP/3: rebuild with the `h3` cargo feature (on by default)")]
+    H3NotBuilt,
 }
 
 impl Config {
@@ -217,6 +231,17 @@ impl Config {
             && tls.offered(self.http2).is_empty()
         {
             return Err(ConfigError::NoAlpn);
+        }
+        if let Some(h3) = &self.h3 {
+            if !cfg!(feature = "h3") {
+                return Err(ConfigError::H3NotBuilt);
+            }
+            if self.tls.is_none() {
+                return Err(ConfigError::H3NeedsTls);
+            }
+            if h3.idle_timeout.is_zero() {
+                return Err(ConfigError::Zero("HTTP/3 idle timeout"));
+            }
         }
         Ok(())
     }

@@ -38,6 +38,7 @@ impl Stopper {
 pub struct ServerHandle {
     addr: SocketAddr,
     tls_addr: Option<SocketAddr>,
+    h3_addr: Option<SocketAddr>,
     ca_pem: Option<String>,
     stopper: Stopper,
     thread: Option<JoinHandle<Result<Stats, Error>>>,
@@ -64,6 +65,7 @@ pub fn spawn(config: Config, sink: LogSink) -> Result<ServerHandle, Error> {
         source,
     })?;
     let (tls_addr, ca_pem) = (server.tls_addr(), server.ca_pem().map(str::to_string));
+    let h3_addr = server.h3_addr();
     let stopper = server.stopper();
     let thread = std::thread::Builder::new()
         .name("wirelab-server".into())
@@ -72,6 +74,7 @@ pub fn spawn(config: Config, sink: LogSink) -> Result<ServerHandle, Error> {
     Ok(ServerHandle {
         addr,
         tls_addr,
+        h3_addr,
         ca_pem,
         stopper,
         thread: Some(thread),
@@ -88,6 +91,12 @@ impl ServerHandle {
     /// [`local_addr`](Self::local_addr) with TLS only).
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls_addr
+    }
+
+    /// The HTTP/3 endpoint's UDP address, if `--h3` is on (the TLS
+    /// listener's address and port number).
+    pub fn h3_addr(&self) -> Option<SocketAddr> {
+        self.h3_addr
     }
 
     /// The generated CA's PEM (see [`Server::ca_pem`]).

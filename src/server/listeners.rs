@@ -21,6 +21,9 @@ pub(super) const TLS_LISTENER: Token = Token(usize::MAX);
 pub(super) struct TlsListener {
     pub listener: TcpListener,
     pub config: Arc<rustls::ServerConfig>,
+    /// The HTTP/3 endpoint's TLS, when `--h3` is on.
+    #[cfg_attr(not(feature = "h3"), allow(dead_code))]
+    pub quic: Option<Arc<rustls::ServerConfig>>,
     pub ca_pem: Option<String>,
     alpn: Vec<Alpn>,
     versions: TlsVersions,
@@ -50,7 +53,7 @@ impl Listeners {
                 tls: None,
             });
         };
-        let built = tls::build(settings, config.http2)?;
+        let built = tls::build(settings, config.http2, config.h3.is_some())?;
         let (plain, tls_addr) = match settings.listen {
             TlsListen::Only => (None, config.bind),
             TlsListen::Beside(addr) => (Some(listen(config.bind, LISTENER)?), addr),
@@ -58,6 +61,7 @@ impl Listeners {
         let tls = TlsListener {
             listener: listen(tls_addr, TLS_LISTENER)?,
             config: built.config,
+            quic: built.quic,
             ca_pem: built.ca_pem,
             alpn: built.alpn,
             versions: settings.versions,

@@ -44,6 +44,7 @@ mod config;
 mod conn;
 mod h1;
 pub mod h2;
+pub mod h3;
 mod handle;
 mod listeners;
 pub mod log;
@@ -52,10 +53,12 @@ pub mod tls;
 mod transport;
 
 pub use config::{Config, ConfigError, Http2};
+pub use h3::{H3Close, H3Settings};
 pub use handle::{ServerHandle, Stopper, spawn};
 pub use log::TlsVersion;
 pub use log::{
-    Cause, CloseEnding, Dir, Event, H2Start, LogFormat, LogSink, PeerClose, Record, SettingValue,
+    By, Cause, CloseEnding, CloseLayer, Dir, Event, H2Start, LogFormat, LogSink, PeerClose,
+    QuicEvent, Record, SettingValue,
 };
 pub use read_mode::ReadMode;
 pub use tls::{Alpn, AlpnError, Identity, TlsListen, TlsSettings, TlsSetupError, TlsVersions};
@@ -103,6 +106,14 @@ pub enum Error {
     /// The server thread panicked.
     #[error("server thread panicked")]
     Panicked,
+    /// The HTTP/3 endpoint's UDP port could not be bound.
+    #[error("cannot bind UDP {addr} for HTTP/3: {source}")]
+    BindUdp {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: io::Error,
+    },
 }
 
 /// Counters over the server's life, returned when it stops.
@@ -138,8 +149,10 @@ pub struct Server {
     listeners: Listeners,
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
-    sink: LogSink,
-    start: Instant,
+    log: log::Emitter,
+    /// The HTTP/3 endpoint's socket, until [`run`](Server::run) starts it.
+    #[cfg(feature = "h3")]
+    h3: Option<h3::Bound>,
 }
 
 impl Server {
@@ -149,20 +162,53 @@ impl Server {
     ///
     /// [`Error::Config`], [`Error::Tls`], [`Error::Bind`], or [`Error::Poll`]
     /// if epoll cannot start.
-    pub fn bind(config: Config, sink: LogSink) -> Result<Server, Error> {
+    pub fn bind(mut config: Config, sink: LogSink) -> Result<Server, Error> {
         config.validate()?;
         let poll = Poll::new().map_err(Error::Poll)?;
         let listeners = Listeners::open(&config, &poll)?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(Error::Poll)?);
+        #[cfg(feature = "h3")]
+        let h3 = match (&config.h3, &listeners.tls) {
+            (Some(settings), Some(tls)) => {
+                let addr = listeners.tls_addr().ok_or_else(|| Error::Bind {
+                    addr: config.bind,
+                    source: io::ErrorKind::NotConnected.into(),
+                })?;
+                let quic = tls.quic.clone().ok_or(ConfigError::H3NeedsTls)?;
+                let bound = h3::Bound::bind(addr, quic, *settings)
+                    .map_err(|source| Error::BindUdp { addr, source })?;
+                Some(bound)
+            }
+            _ => None,
+        };
+        // RFC 7838 §3: the TLS listener names the endpoint, `h3` on the
+        // same port, unless the user chose its Alt-Svc.
+        #[cfg(feature = "h3")]
+        if let (Some(b), Some(settings), Some(tls)) = (&h3, config.h3, config.tls.as_mut())
+            && settings.advertise
+            && tls.alt_svc.is_none()
+        {
+            let port = b.local_addr().port();
+            tls.alt_svc = crate::http::AltSvc::parse(&format!("h3=\":{port}\"; ma=86400")).ok();
+        }
         Ok(Server {
             config,
             poll,
             listeners,
             waker,
             stop: Arc::new(AtomicBool::new(false)),
-            sink,
-            start: Instant::now(),
+            log: log::Emitter::new(sink),
+            #[cfg(feature = "h3")]
+            h3,
         })
+    }
+
+    /// The HTTP/3 endpoint's UDP address, if `--h3` is on.
+    pub fn h3_addr(&self) -> Option<SocketAddr> {
+        #[cfg(feature = "h3")]
+        return self.h3.as_ref().map(h3::Bound::local_addr);
+        #[cfg(not(feature = "h3"))]
+        None
     }
 
     /// The bound address (with the real port when the config asked for port 0):
@@ -205,7 +251,6 @@ impl Server {
     pub fn run(mut self) -> Result<Stats, Error> {
         let mut state = LoopState {
             conns: HashMap::new(),
-            next_id: 1,
             scratch: vec![0; SCRATCH],
             body: (0..self.config.body_size as u64)
                 .map(pattern_byte)
@@ -218,6 +263,15 @@ impl Server {
         for event in self.listeners.announce(&self.config) {
             self.emit(None, event);
         }
+        #[cfg(feature = "h3")]
+        let h3 = match self.h3.take() {
+            Some(bound) => Some(
+                bound
+                    .start(self.log.clone(), self.config.status, &state.body)
+                    .map_err(Error::Poll)?,
+            ),
+            None => None,
+        };
         let mut events = Events::with_capacity(1024);
         let result = loop {
             let wait_start = Instant::now();
@@ -280,6 +334,10 @@ impl Server {
         for token in tokens {
             self.drive(&mut state, token, Conn::stop);
         }
+        #[cfg(feature = "h3")]
+        if let Some(h3) = h3 {
+            h3.stop();
+        }
         self.emit(None, Event::Stopped);
         result.map(|()| state.stats)
     }
@@ -314,8 +372,7 @@ impl Server {
     }
 
     fn admit(&mut self, state: &mut LoopState, mut stream: TcpStream, peer: SocketAddr, tls: bool) {
-        let id = state.next_id;
-        state.next_id += 1;
+        let id = self.log.next_conn();
         state.stats.accepted += 1;
         if state.conns.len() >= self.config.max_conns {
             self.refuse(state, id, &mut stream, peer, tls);
@@ -392,7 +449,7 @@ impl Server {
             body: &state.body,
             stats: &mut state.stats,
             events: &mut state.events,
-            log: !matches!(self.sink, LogSink::Discard),
+            log: self.log.on(),
             now: Instant::now(),
         };
         let next = step(conn, &mut cx);
@@ -453,19 +510,13 @@ impl Server {
     }
 
     fn emit(&mut self, conn: Option<u64>, event: Event) {
-        // Nobody listens: skip the clock read and the record.
-        if matches!(self.sink, LogSink::Discard) {
-            return;
-        }
-        let t = self.start.elapsed().as_secs_f64();
-        self.sink.emit(Record { t, conn, event });
+        self.log.emit(conn, event);
     }
 }
 
 /// The loop's mutable state, apart from the poller.
 struct LoopState {
     conns: HashMap<Token, Conn>,
-    next_id: u64,
     scratch: Vec<u8>,
     body: Vec<u8>,
     stats: Stats,

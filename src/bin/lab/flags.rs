@@ -108,7 +108,10 @@ fn config(e: &ConfigError) -> String {
         ConfigError::NoAlpn => {
             "--alpn h2 with --http2 off leaves nothing to offer: add http/1.1".to_string()
         }
-        ConfigError::Status(_) | ConfigError::Zero(_) => e.to_string(),
+        ConfigError::Status(_)
+        | ConfigError::Zero(_)
+        | ConfigError::H3NeedsTls
+        | ConfigError::H3NotBuilt => e.to_string(),
     }
 }
 

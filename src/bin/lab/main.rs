@@ -12,6 +12,7 @@ mod progress;
 mod reset;
 mod resolve;
 mod serve;
+mod serve_h3;
 mod serve_tls;
 mod term;
 mod warn;

@@ -110,6 +110,8 @@ pub struct Args {
     log: LogArg,
     #[command(flatten)]
     tls: crate::serve_tls::TlsArgs,
+    #[command(flatten)]
+    h3: crate::serve_h3::H3Args,
 }
 
 /// The read modes (see `wirelab::server::ReadMode`).
@@ -208,6 +210,7 @@ enum LogArg {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     args.tls.check()?;
+    let h3 = args.h3.settings(&args.tls)?;
     let config = Config {
         bind: SocketAddr::new(args.bind, args.port),
         mode: args.mode.into(),
@@ -235,6 +238,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         settings_timeout: args.settings_timeout,
         tls: args.tls.settings(args.bind),
         cleartext_alt_svc_demo: args.tls.cleartext_alt_svc_demo(),
+        h3,
         ..Config::default()
     };
     let sink = match args.log {

@@ -48,10 +48,11 @@ pub struct TlsArgs {
     no_close_notify: bool,
     /// `Alt-Svc` on every HTTP/1.1 and HTTP/2 response of the TLS listener
     /// (RFC 7838 §3), e.g. 'h3=":8443"; ma=86400'; `clear` tells clients to
-    /// forget the alternatives, `off` (the default) sends none: a server
-    /// must not advertise what it does not serve.
-    #[arg(long, value_name = "VALUE|clear|off", default_value = "off", value_parser = parse_alt_svc)]
-    alt_svc: AltSvcArg,
+    /// forget the alternatives, `off` sends none. Default: `off`, or with
+    /// --h3 'h3=":PORT"; ma=86400' (a server must not advertise what it
+    /// does not serve).
+    #[arg(long, value_name = "VALUE|clear|off", value_parser = parse_alt_svc)]
+    alt_svc: Option<AltSvcArg>,
     /// Send --alt-svc on the cleartext listener too, to show that clients
     /// ignore it there: an http:// origin cannot use HTTP/3 (RFC 9114
     /// §3.1.2), so a real server never does this.
@@ -137,8 +138,8 @@ impl TlsArgs {
     /// The value --alt-svc gives, if not `off`.
     fn alt_svc_value(&self) -> Option<AltSvc> {
         match &self.alt_svc {
-            AltSvcArg::Off => None,
-            AltSvcArg::Value(v) => Some(v.clone()),
+            None | Some(AltSvcArg::Off) => None,
+            Some(AltSvcArg::Value(v)) => Some(v.clone()),
         }
     }
 
@@ -149,6 +150,17 @@ impl TlsArgs {
             .flatten()
     }
 
+    /// Whether --alt-svc was left to its default (then --h3 advertises
+    /// itself).
+    pub fn alt_svc_default(&self) -> bool {
+        self.alt_svc.is_none()
+    }
+
+    /// Whether TLS is on (--tls or --tls-port).
+    pub fn on(&self) -> bool {
+        self.tls || self.tls_port.is_some()
+    }
+
     /// TLS flags given without --tls or --tls-port do nothing: say so.
     pub fn check(&self) -> anyhow::Result<()> {
         let tls_only = self.cert.is_some()
@@ -157,7 +169,7 @@ impl TlsArgs {
             || self.keylog.is_some()
             || self.no_close_notify
             || !matches!(self.tls_versions, VersionsArg::Both);
-        let alt_svc = matches!(self.alt_svc, AltSvcArg::Value(_));
+        let alt_svc = matches!(self.alt_svc, Some(AltSvcArg::Value(_)));
         if self.alt_svc_cleartext_demo && !alt_svc {
             anyhow::bail!("--alt-svc-cleartext-demo needs an --alt-svc value to send");
         }

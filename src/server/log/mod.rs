@@ -407,6 +407,9 @@ pub enum Event {
     },
     /// The server stopped.
     Stopped,
+    /// The HTTP/3 endpoint's events, with their own `event` names.
+    #[serde(untagged)]
+    Quic(QuicEvent),
 }
 
 /// One log record.
@@ -465,11 +468,15 @@ impl LogSink {
     }
 }
 
+mod emitter;
 mod h2;
+mod quic;
 #[cfg(test)]
 mod tests;
 mod text;
 mod tls;
 
+pub(crate) use emitter::Emitter;
 pub use h2::{Dir, H2Start, SettingValue};
+pub use quic::{By, CloseLayer, QuicEvent, h3_code_name};
 pub use tls::{PeerClose, TlsVersion};

@@ -148,6 +148,7 @@ impl Record {
                 format!("event=truncation dir={dir} detail=\"FIN without close_notify\"")
             }
             Event::Stopped => "event=stopped".to_string(),
+            Event::Quic(q) => super::quic::text(q),
         };
         s.push(' ');
         s + &kv
@@ -155,7 +156,7 @@ impl Record {
 }
 
 /// Quotes a value when it holds spaces, quotes or is empty (logfmt).
-fn quote(v: &str) -> String {
+pub(super) fn quote(v: &str) -> String {
     if v.is_empty() || v.contains([' ', '"', '=']) {
         format!("{v:?}")
     } else {

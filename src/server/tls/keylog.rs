@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 #[derive(Debug)]
-pub(super) struct NssKeyLog {
+pub(crate) struct NssKeyLog {
     file: Mutex<File>,
 }
 

@@ -10,7 +10,7 @@
 
 pub(super) mod handshake;
 mod identity;
-mod keylog;
+pub(crate) mod keylog;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -209,16 +209,52 @@ pub enum TlsSetupError {
 /// rustls's configuration and what the user may need from it.
 pub(super) struct Built {
     pub config: Arc<ServerConfig>,
+    /// The configuration of the HTTP/3 endpoint's TLS, when asked for:
+    /// the same certificate and key log, TLS 1.3 only (RFC 9001 §4.2) and
+    /// ALPN `h3` alone (RFC 9114 §3.1).
+    pub quic: Option<Arc<ServerConfig>>,
     /// The generated CA, PEM-encoded.
     pub ca_pem: Option<String>,
     /// The ALPN list offered.
     pub alpn: Vec<Alpn>,
 }
 
-/// Builds rustls's configuration (once, at start).
-pub(super) fn build(settings: &TlsSettings, http2: Http2) -> Result<Built, TlsSetupError> {
+/// The ALPN token of HTTP/3 (RFC 9114 §3.1).
+pub(super) const H3_ALPN: &[u8] = b"h3";
+
+/// Builds rustls's configuration (once, at start), and the HTTP/3
+/// endpoint's too when `quic` is set.
+pub(super) fn build(
+    settings: &TlsSettings,
+    http2: Http2,
+    quic: bool,
+) -> Result<Built, TlsSetupError> {
     let identity = identity::load(&settings.identity)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let key_log: Option<Arc<dyn rustls::KeyLog>> = match &settings.keylog {
+        Some(path) => Some(Arc::new(keylog::NssKeyLog::open(path).map_err(
+            |source| TlsSetupError::Keylog {
+                path: path.clone(),
+                source,
+            },
+        )?)),
+        None => None,
+    };
+    let quic = if quic {
+        let mut config = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13])?
+            .with_no_client_auth()
+            .with_single_cert(identity.chain.clone(), identity.key.clone_key())?;
+        config.alpn_protocols = vec![H3_ALPN.to_vec()];
+        // QUIC's handshake and 1-RTT secrets go to the same file, with
+        // the same labels, so tshark and the analyzer open them too.
+        if let Some(log) = &key_log {
+            config.key_log = log.clone();
+        }
+        Some(Arc::new(config))
+    } else {
+        None
+    };
     let versions: &[&'static rustls::SupportedProtocolVersion] = match settings.versions {
         TlsVersions::Tls12 => &[&rustls::version::TLS12],
         TlsVersions::Tls13 => &[&rustls::version::TLS13],
@@ -230,17 +266,12 @@ pub(super) fn build(settings: &TlsSettings, http2: Http2) -> Result<Built, TlsSe
         .with_single_cert(identity.chain, identity.key)?;
     let alpn = settings.offered(http2);
     config.alpn_protocols = alpn.iter().map(|a| a.token().to_vec()).collect();
-    if let Some(path) = &settings.keylog {
-        config.key_log =
-            Arc::new(
-                keylog::NssKeyLog::open(path).map_err(|source| TlsSetupError::Keylog {
-                    path: path.clone(),
-                    source,
-                })?,
-            );
+    if let Some(log) = key_log {
+        config.key_log = log;
     }
     Ok(Built {
         config: Arc::new(config),
+        quic,
         ca_pem: identity.ca_pem,
         alpn,
     })
@@ -276,7 +307,7 @@ mod tests {
             alpn: vec![Alpn::Http11, Alpn::H2],
             ..TlsSettings::default()
         };
-        let built = build(&s, Http2::Both).unwrap();
+        let built = build(&s, Http2::Both, false).unwrap();
         assert_eq!(
             built.config.alpn_protocols,
             vec![b"http/1.1".to_vec(), b"h2".to_vec()]

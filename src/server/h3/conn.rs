@@ -1,0 +1,242 @@
+//! One QUIC connection: the handshake, the first request answered with
+//! the server's body rules, then the ending `--h3-close` chose, and the
+//! log line of how it really ended (which may be the client's doing).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes};
+use h3::server::RequestStream;
+use quinn::{Connection, ConnectionError, VarInt};
+
+use super::H3Close;
+use super::endpoint::Ctx;
+use crate::server::log::{By, CloseLayer, Dir, Event, QuicEvent, h3_code_name};
+
+/// H3_NO_ERROR (RFC 9114 §8.1).
+const H3_NO_ERROR: u32 = 0x100;
+/// H3_INTERNAL_ERROR (RFC 9114 §8.1): the code of `abrupt`.
+const H3_INTERNAL_ERROR: u32 = 0x102;
+/// How long an ending waits for the client's acknowledgement.
+const ACK_WAIT: Duration = Duration::from_secs(2);
+
+pub(super) async fn serve(incoming: quinn::Incoming, ctx: Arc<Ctx>) {
+    let id = ctx.log().next_conn();
+    let peer = incoming.remote_address();
+    run(id, peer, incoming, &ctx).await;
+    ctx.live.fetch_sub(1, Ordering::SeqCst);
+}
+
+async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx: &Ctx) {
+    let emit = |e: QuicEvent| ctx.log().emit(Some(id), Event::Quic(e));
+    let conn = match incoming.accept() {
+        Ok(connecting) => match connecting.await {
+            Ok(conn) => conn,
+            Err(e) => return ended(ctx, id, &e, None),
+        },
+        Err(e) => return ended(ctx, id, &e, None),
+    };
+    ctx.watch.remember(peer, id);
+    let (alpn, sni) = conn
+        .handshake_data()
+        .and_then(|d| d.downcast::<quinn::crypto::rustls::HandshakeData>().ok())
+        .map(|d| (d.protocol.unwrap_or_default(), d.server_name))
+        .unwrap_or_default();
+    emit(QuicEvent::QuicHandshake {
+        peer,
+        version: 1,
+        alpn: String::from_utf8_lossy(&alpn).into_owned(),
+        sni,
+    });
+    let mut h3 = match h3::server::builder()
+        .build::<_, Bytes>(h3_quinn::Connection::new(conn.clone()))
+        .await
+    {
+        Ok(h3) => h3,
+        Err(_) => {
+            let end = conn.closed().await;
+            return ended(ctx, id, &end, None);
+        }
+    };
+    let answered = match h3.accept().await {
+        Ok(Some(resolver)) => match resolver.resolve_request().await {
+            Ok((request, stream)) => answer(ctx, id, request, stream).await,
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    let mut ours = None;
+    if let Some(stream) = answered
+        && conn.close_reason().is_none()
+    {
+        match ctx.settings.close {
+            H3Close::Graceful => {
+                // RFC 9114 §5.2: GOAWAY names the first request stream that
+                // will not be processed: the one after this one.
+                if h3.shutdown(1).await.is_ok() {
+                    emit(QuicEvent::H3Goaway {
+                        dir: Dir::Sent,
+                        id: stream + 4,
+                    });
+                }
+                acknowledged(&conn).await;
+                ours = close(&conn, H3_NO_ERROR, "");
+            }
+            H3Close::Abrupt => {
+                acknowledged(&conn).await;
+                ours = close(&conn, H3_INTERNAL_ERROR, "--h3-close abrupt");
+            }
+            H3Close::Idle => {}
+            H3Close::StatelessReset => {
+                // Forget as soon as the response is on the wire, before
+                // the client's acknowledgement of it: that ACK is then the
+                // packet the restarted endpoint answers with a reset.
+                flushed(&conn).await;
+                ctx.restart.notify_one();
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+    if let Some(e) = ours {
+        emit(e);
+    }
+    let end = conn.closed().await;
+    ended(ctx, id, &end, Some(ctx.settings.idle_timeout));
+    drop(h3);
+}
+
+/// Reads the request body, sends the server's response, finishes the
+/// stream (RFC 9114 §4.1); its stream ID if all of it was handed to QUIC.
+async fn answer(
+    ctx: &Ctx,
+    id: u64,
+    request: http::Request<()>,
+    mut stream: RequestStream<h3_quinn::BidiStream<Bytes>, Bytes>,
+) -> Option<u64> {
+    let stream_id = stream.id().into_inner();
+    let mut request_bytes = 0u64;
+    loop {
+        match stream.recv_data().await {
+            Ok(Some(chunk)) => request_bytes += chunk.remaining() as u64,
+            Ok(None) => break,
+            Err(_) => return None,
+        }
+    }
+    // HEAD gets the header fields alone (RFC 9110 §9.3.2).
+    let head = request.method() == http::Method::HEAD;
+    let response = http::Response::builder()
+        .status(ctx.status)
+        .header("content-type", "text/plain")
+        .header("content-length", ctx.body.len())
+        .header("x-wirelab-stream", stream_id)
+        .header("x-wirelab-request-bytes", request_bytes)
+        .body(());
+    stream.send_response(response.ok()?).await.ok()?;
+    if !head && !ctx.body.is_empty() {
+        stream.send_data(ctx.body.clone()).await.ok()?;
+    }
+    stream.finish().await.ok()?;
+    ctx.log().emit(
+        Some(id),
+        Event::Quic(QuicEvent::H3Stream {
+            id: stream_id,
+            method: request.method().to_string(),
+            target: request
+                .uri()
+                .path_and_query()
+                .map_or("/".into(), |p| p.to_string()),
+            request_bytes,
+            status: ctx.status,
+            body_bytes: if head { 0 } else { ctx.body.len() },
+        }),
+    );
+    Some(stream_id)
+}
+
+/// Sends our CONNECTION_CLOSE (type 0x1d, RFC 9000 §19.19) and says so.
+fn close(conn: &Connection, code: u32, reason: &str) -> Option<QuicEvent> {
+    conn.close(VarInt::from_u32(code), reason.as_bytes());
+    Some(QuicEvent::ConnectionClose {
+        by: By::Us,
+        layer: CloseLayer::Application,
+        code: code.into(),
+        name: h3_name(code.into()),
+        reason: reason.to_string(),
+    })
+}
+
+/// Yields until quinn has put everything queued on the wire: its close
+/// discards stream data not yet sent.
+async fn flushed(conn: &Connection) {
+    loop {
+        let before = conn.stats().udp_tx.datagrams;
+        tokio::task::yield_now().await;
+        if conn.stats().udp_tx.datagrams == before {
+            return;
+        }
+    }
+}
+
+/// Then waits for the client to acknowledge a packet sent since: RFC 9000
+/// §13.2.1 has it acknowledge an ack-eliciting packet within its
+/// max_ack_delay. A close before that could overtake data that is lost
+/// and would have been retransmitted (§13.3): quinn's close stops
+/// retransmission.
+async fn acknowledged(conn: &Connection) {
+    flushed(conn).await;
+    let acks = conn.stats().frame_rx.acks;
+    let deadline = Instant::now() + ACK_WAIT;
+    while conn.stats().frame_rx.acks == acks
+        && conn.close_reason().is_none()
+        && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+fn h3_name(code: u64) -> String {
+    h3_code_name(code).map_or_else(|| format!("0x{code:x}"), str::to_string)
+}
+
+/// Logs how the connection ended, unless it was our own close (already
+/// logged when sent).
+fn ended(ctx: &Ctx, id: u64, end: &ConnectionError, idle: Option<Duration>) {
+    let event = match end {
+        ConnectionError::LocallyClosed => return,
+        ConnectionError::ApplicationClosed(c) => QuicEvent::ConnectionClose {
+            by: By::Peer,
+            layer: CloseLayer::Application,
+            code: c.error_code.into_inner(),
+            name: h3_name(c.error_code.into_inner()),
+            reason: String::from_utf8_lossy(&c.reason).into_owned(),
+        },
+        ConnectionError::ConnectionClosed(c) => QuicEvent::ConnectionClose {
+            by: By::Peer,
+            layer: CloseLayer::Transport,
+            code: u64::from(c.error_code),
+            name: format!("{:?}", c.error_code),
+            reason: String::from_utf8_lossy(&c.reason).into_owned(),
+        },
+        // An error we found: quinn closed with a transport CONNECTION_CLOSE
+        // (0x1c), such as a TLS alert as 0x100 + alert (RFC 9001 §4.8).
+        ConnectionError::TransportError(e) => QuicEvent::ConnectionClose {
+            by: By::Us,
+            layer: CloseLayer::Transport,
+            code: u64::from(e.code),
+            name: format!("{:?}", e.code),
+            reason: e.reason.clone(),
+        },
+        ConnectionError::TimedOut => QuicEvent::IdleTimeout {
+            announced_ms: idle.unwrap_or_default().as_millis() as u64,
+        },
+        other => QuicEvent::ConnectionClose {
+            by: By::Peer,
+            layer: CloseLayer::Transport,
+            code: 0,
+            name: "-".into(),
+            reason: other.to_string(),
+        },
+    };
+    ctx.log().emit(Some(id), Event::Quic(event));
+}
