@@ -12,7 +12,6 @@ use std::path::Path;
 use std::process::Command;
 
 use wirelab::analyze::{AnalyzeOptions, analyze_each};
-use wirelab::app::AppOptions;
 use wirelab::capture::open_file;
 use wirelab::diagnose::{CauseKind, Diagnosis, Impact, Tally};
 
@@ -20,7 +19,7 @@ fn diagnose(path: &str) -> (Vec<Diagnosis>, Tally) {
     let mut source = open_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
         .unwrap_or_else(|e| panic!("{path}: {e}"));
     let opts = AnalyzeOptions {
-        app: Some(AppOptions::default()),
+        app: Some(wirelab::diagnose::app_options()),
         ..AnalyzeOptions::default()
     };
     let mut out = Vec::new();

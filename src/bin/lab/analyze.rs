@@ -190,6 +190,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 window: args.reassembly_window,
                 ladder: args.frames || args.pictures.ladder.is_some(),
                 keylog,
+                ip_trail: false,
             }),
         },
         ..AnalyzeOptions::default()

@@ -105,8 +105,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         app: Some(AppOptions {
             window: args.reassembly_window,
-            ladder: false,
             keylog,
+            ..wirelab::diagnose::app_options()
         }),
         ..AnalyzeOptions::default()
     };
