@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use wirelab::analyze::{AnalyzeOptions, analyze_each};
-use wirelab::capture::{FrameSource, open_file};
+use wirelab::capture::open_file;
 use wirelab::diagnose::{Cause, CauseKind, Diagnosis, IdSign, MiddleboxSigns, SendsAfter, TtlSign};
 use wirelab::teardown::Role;
 
