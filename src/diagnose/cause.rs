@@ -226,7 +226,11 @@ pub(super) fn decide(f: &Facts<'_>) -> Cause {
     if f.both_fins_before() {
         return Cause::AfterBothFins;
     }
-    if close_notify_first(f) {
+    // A close_notify says the server's application finished sending, not
+    // that the exchange finished: a request never answered or a response
+    // the RST destroyed leave the RST to the rules below. (Bytes arriving
+    // after it are no request: the client's own close_notify, say.)
+    if close_notify_first(f) && f.unanswered.is_empty() && f.undelivered().is_none() {
         return Cause::AfterCloseNotify;
     }
     if let Some(race) = keep_alive_race(f) {

@@ -3,7 +3,10 @@
 //! counted by cause, and a summary that puts the harmful count first.
 //! The JSON document is in `diagnosis/json.rs`.
 
+mod comments;
 pub mod json;
+
+pub use comments::{frame_comments, ladder_note};
 
 use std::fmt::Write as _;
 

@@ -2,7 +2,7 @@
 //! standard input, or a live interface.
 
 mod log_clock;
-mod pictures;
+pub(crate) mod pictures;
 
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
