@@ -695,6 +695,7 @@ pub fn app_connection(data: &[u8]) {
         window: 4096,
         ladder: true,
         keylog: None,
+        ip_trail: false,
     });
     let mut seq = [0xffff_f000u32, 0x7fff_ff00u32];
     let mut ack = [0u32; 2];

@@ -12,7 +12,6 @@ use std::path::Path;
 use std::process::Command;
 
 use wirelab::analyze::{AnalyzeOptions, analyze_each};
-use wirelab::app::AppOptions;
 use wirelab::capture::open_file;
 use wirelab::diagnose::{CauseKind, Diagnosis, Impact, Tally};
 
@@ -20,7 +19,7 @@ fn diagnose(path: &str) -> (Vec<Diagnosis>, Tally) {
     let mut source = open_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
         .unwrap_or_else(|e| panic!("{path}: {e}"));
     let opts = AnalyzeOptions {
-        app: Some(AppOptions::default()),
+        app: Some(wirelab::diagnose::app_options()),
         ..AnalyzeOptions::default()
     };
     let mut out = Vec::new();
@@ -305,4 +304,109 @@ fn bad_input_is_one_line_and_exit_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("lab: "), "{err}");
+}
+
+/// `lab diagnose` with the key log, on `captures/app/tls-endings.pcap`
+/// (its README: `full` on 18489, `no-read` on 18491).
+fn tls_endings() -> Vec<Diagnosis> {
+    let mut source =
+        open_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/app/tls-endings.pcap"))
+            .unwrap();
+    let keylog = wirelab::tls_decrypt::KeyLog::parse(
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/app/tls-endings.keylog"),
+        )
+        .unwrap(),
+    );
+    let opts = AnalyzeOptions {
+        app: Some(wirelab::app::AppOptions {
+            keylog: Some(std::sync::Arc::new(keylog)),
+            ..wirelab::diagnose::app_options()
+        }),
+        ..AnalyzeOptions::default()
+    };
+    let mut out = Vec::new();
+    analyze_each(&mut source, &opts, |f| {
+        out.extend(Diagnosis::of(&f.teardown, f.connection, f.app.as_deref()));
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn a_rst_after_close_notify_is_benign_unless_requests_went_unread() {
+    let d = tls_endings();
+    // `full`: the server's close_notify, then curl's own arriving after
+    // the close draws the RST: both had finished.
+    let full = d.iter().find(|x| x.server.port == 18489).expect("full");
+    assert_eq!(full.cause.kind(), CauseKind::AfterCloseNotify, "{full:#?}");
+    assert!(matches!(full.impact, Impact::Benign(_)), "{full:#?}");
+    // `no-read`: close_notify, then the RST for the request it never read.
+    let no_read = d.iter().find(|x| x.server.port == 18491).expect("no-read");
+    assert_ne!(
+        no_read.cause.kind(),
+        CauseKind::AfterCloseNotify,
+        "{no_read:#?}"
+    );
+    assert!(no_read.impact.is_harmful(), "{no_read:#?}");
+    assert_eq!(d.len(), 2, "drain and the bare FIN end without RST: {d:#?}");
+}
+
+/// Zeek's own record of a trace in `tests/data/zeek/` (`expected.tsv`):
+/// (orig port, resp port, conn_state, history) per connection.
+fn zeek_says(trace: &str) -> Vec<(u16, u16, String, String)> {
+    let tsv = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/zeek/expected.tsv"),
+    )
+    .unwrap();
+    tsv.lines()
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|c| c[0] == trace && c[6] == "tcp")
+        .map(|c| {
+            (
+                c[3].parse().unwrap(),
+                c[5].parse().unwrap(),
+                c[7].to_string(),
+                c[8].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn syns_that_zeek_calls_rejected_are_refused() {
+    // Zeek's REJ ("connection attempt rejected"), history Sr: the SYN and
+    // the server's RST, nothing else.
+    let zeek = zeek_says("pop3__pop3.pcap");
+    let rejected = zeek.iter().filter(|z| z.2 == "REJ" && z.3 == "Sr").count();
+    assert!(rejected >= 1, "{zeek:?}");
+    let (d, _) = diagnose("tests/data/zeek/traces/pop3__pop3.pcap");
+    let refused: Vec<_> = d
+        .iter()
+        .filter(|x| x.cause.kind() == CauseKind::Refused)
+        .collect();
+    assert_eq!(refused.len(), rejected, "{d:#?}");
+    for x in refused {
+        assert_eq!(x.rst.sender, wirelab::teardown::Role::Server);
+        assert!(matches!(x.impact, Impact::Benign(_)), "{x:#?}");
+    }
+}
+
+#[test]
+fn a_rst_on_a_connection_zeek_saw_nothing_else_of_is_no_socket() {
+    // Zeek's history `^r` (conn_state RSTRH): the responder's RST and
+    // nothing else of the connection, no SYN: its TCP had no connection
+    // for that 4-tuple.
+    let zeek = zeek_says("tunnels__Teredo.pcap");
+    let lone = zeek.iter().filter(|z| z.3 == "^r").count();
+    assert!(lone >= 1, "{zeek:?}");
+    let (d, _) = diagnose("tests/data/zeek/traces/tunnels__Teredo.pcap");
+    let no_socket = d
+        .iter()
+        .filter(|x| x.cause.kind() == CauseKind::NoSocket)
+        .count();
+    assert!(no_socket >= lone, "{d:#?}");
+    for x in d.iter().filter(|x| x.cause.kind() == CauseKind::NoSocket) {
+        assert!(!x.impact.is_harmful(), "nothing decoded was lost: {x:#?}");
+    }
 }

@@ -12,7 +12,6 @@ use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 
 use wirelab::analyze::{AnalyzeOptions, analyze_each};
-use wirelab::app::AppOptions;
 use wirelab::capture::open_file;
 use wirelab::diagnose::{CauseKind, Diagnosis, Impact};
 use wirelab::groundtruth::scenarios::Scenario;
@@ -78,12 +77,16 @@ fn every_generated_rst_gets_the_cause_its_scenario_made() {
             .push_back(l.scenario);
     }
     let opts = AnalyzeOptions {
-        app: Some(AppOptions::default()),
+        app: Some(wirelab::diagnose::app_options()),
         ..AnalyzeOptions::default()
     };
     let mut found = Vec::new();
+    let mut trailed = 0;
     let mut source = open_file(&pcap).expect("open the capture");
     analyze_each(&mut source, &opts, |f| {
+        // The kernel's own RSTs are judged against each side's IP marks:
+        // none may be called middlebox-suspected (not in `allowed`).
+        trailed += usize::from(f.app.as_ref().is_some_and(|a| a.ip_trail.is_some()));
         let t = &f.teardown;
         let pair = (
             SocketAddr::new(t.client.addr, t.client.port),
@@ -102,6 +105,11 @@ fn every_generated_rst_gets_the_cause_its_scenario_made() {
         found.len(),
         labels.len(),
         "one connection per generated one"
+    );
+    assert_eq!(
+        trailed,
+        found.len(),
+        "every connection's IP marks were kept"
     );
 
     let mut per_cause: HashMap<CauseKind, usize> = HashMap::new();

@@ -7,8 +7,11 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::num::NonZeroU64;
 
+use crate::app::ip_trail::IpTrail;
 use crate::app::quic::{QuicReport, QuicTracker};
+use crate::app::timeline::Moment;
 use crate::app::{AppOptions, AppReport, ConnectionDecoder, Direction};
 use crate::capture::Timestamp;
 use crate::flow::{Applied, Connection};
@@ -38,11 +41,16 @@ pub(super) struct AppStage {
     open: HashMap<u64, Box<ConnectionDecoder>, BuildHasherDefault<IdHasher>>,
     /// QUIC connections, kept here: the flow table keeps no UDP flows.
     quic: QuicTracker,
+    /// Each open connection's IP marks, from its first segment on, when
+    /// [`AppOptions::ip_trail`] asks (a decoder starts at the first
+    /// payload, too late for the handshake and for connections without).
+    trails: Option<HashMap<u64, IpTrail, BuildHasherDefault<IdHasher>>>,
 }
 
 impl AppStage {
     pub(super) fn new(opts: AppOptions) -> Self {
         AppStage {
+            trails: opts.ip_trail.then(HashMap::default),
             opts,
             open: HashMap::default(),
             quic: QuicTracker::default(),
@@ -66,6 +74,10 @@ impl AppStage {
         } else {
             Direction::ServerToClient
         };
+        if let (Some(trails), Some(frame)) = (&mut self.trails, NonZeroU64::new(frame)) {
+            let at = Moment { frame, ts };
+            trails.entry(to.id).or_default().segment(at, sender, seg);
+        }
         let decoder = match self.open.get_mut(&to.id) {
             Some(d) => d,
             None if seg.payload_len == 0 => return,
@@ -102,13 +114,17 @@ impl AppStage {
 
     /// The report of a connection the table handed out.
     pub(super) fn finish(&mut self, c: &Connection) -> Option<Box<AppReport>> {
-        Some(Box::new(match self.open.remove(&c.id()) {
+        let mut report = match self.open.remove(&c.id()) {
             Some(d) => d.finish(),
             None => AppReport::without_payload(
                 c.orig().rst_frame.is_some(),
                 c.resp().rst_frame.is_some(),
                 self.opts.ladder,
             ),
-        }))
+        };
+        if let Some(trails) = &mut self.trails {
+            report.ip_trail = trails.remove(&c.id()).map(Box::new);
+        }
+        Some(Box::new(report))
     }
 }

@@ -31,6 +31,9 @@ pub struct AppOptions {
     pub ladder: bool,
     /// An NSS key log to decrypt TLS with (shared by every connection).
     pub keylog: Option<std::sync::Arc<crate::tls_decrypt::KeyLog>>,
+    /// Keep each connection's [`super::ip_trail::IpTrail`] (what `lab
+    /// diagnose` reads to tell a forged RST); off, the stage pays nothing.
+    pub ip_trail: bool,
 }
 
 impl Default for AppOptions {
@@ -39,6 +42,7 @@ impl Default for AppOptions {
             window: crate::stream::DEFAULT_WINDOW,
             ladder: false,
             keylog: None,
+            ip_trail: false,
         }
     }
 }
@@ -112,6 +116,8 @@ pub struct AppReport {
     /// When the FINs, the first RST and the payload came (from the first
     /// payload segment on: earlier segments carried none).
     pub timeline: Timeline,
+    /// Each side's IP marks, when [`AppOptions::ip_trail`] asked.
+    pub ip_trail: Option<Box<super::ip_trail::IpTrail>>,
 }
 
 impl AppReport {
@@ -138,6 +144,7 @@ impl AppReport {
             ladder: ladder.then(Vec::new),
             ladder_dropped: 0,
             timeline: Timeline::default(),
+            ip_trail: None,
         }
     }
 
@@ -411,6 +418,7 @@ impl ConnectionDecoder {
             ladder_dropped: self.ladder.as_ref().map_or(0, |l| l.dropped),
             ladder: self.ladder.map(|l| l.steps),
             timeline: self.timeline,
+            ip_trail: None,
         }
     }
 }
@@ -502,6 +510,7 @@ mod tests {
             window: 16,
             ladder: false,
             keylog: None,
+            ip_trail: false,
         });
         let c = Direction::ClientToServer;
         let s = Direction::ServerToClient;

@@ -9,6 +9,7 @@ pub mod h2;
 pub mod http1;
 pub mod in_flight;
 pub mod interactive;
+pub mod ip_trail;
 mod label;
 pub mod negotiation;
 pub mod quic;

@@ -9,6 +9,7 @@ use crate::flow::RstPhase;
 use crate::teardown::{Ending, Role};
 
 use super::facts::Facts;
+use super::middlebox::MiddleboxSigns;
 
 /// How the packets prove bytes were left unread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,9 +105,11 @@ pub enum Cause {
     /// A request reached the server after its FIN, or as it chose to
     /// close, and drew the RST (RFC 9112 §9.5).
     KeepAliveRace(KeepAliveRace),
-    // `MiddleboxSuspected` (a RST whose TTL, IP ID or timing is not the
-    // claimed sender's) is a later slice: it will be decided before the
-    // rules below, from per-side IP facts the flow record does not keep yet.
+    /// The RST's TTL or IP identification is not its claimed sender's,
+    /// or that sender kept sending after it: a device on the path may
+    /// have forged it (`middlebox.rs`). Decided before every other rule:
+    /// their reading assumes the RST is the sender's own.
+    MiddleboxSuspected(MiddleboxSigns),
     /// None of the rules fit.
     Unknown(UnknownShape),
 }
@@ -130,13 +133,15 @@ pub enum CauseKind {
     AfterCloseNotify,
     /// [`Cause::KeepAliveRace`].
     KeepAliveRace,
+    /// [`Cause::MiddleboxSuspected`].
+    MiddleboxSuspected,
     /// [`Cause::Unknown`].
     Unknown,
 }
 
 impl CauseKind {
     /// Every cause, in a fixed order.
-    pub const ALL: [CauseKind; 9] = [
+    pub const ALL: [CauseKind; 10] = [
         CauseKind::ClosedWithUnreadData,
         CauseKind::DataAfterClose,
         CauseKind::NoSocket,
@@ -145,6 +150,7 @@ impl CauseKind {
         CauseKind::AfterBothFins,
         CauseKind::AfterCloseNotify,
         CauseKind::KeepAliveRace,
+        CauseKind::MiddleboxSuspected,
         CauseKind::Unknown,
     ];
 
@@ -159,6 +165,7 @@ impl CauseKind {
             CauseKind::AfterBothFins => "after-both-fins",
             CauseKind::AfterCloseNotify => "after-close-notify",
             CauseKind::KeepAliveRace => "keep-alive-race",
+            CauseKind::MiddleboxSuspected => "middlebox-suspected",
             CauseKind::Unknown => "unknown",
         }
     }
@@ -178,6 +185,7 @@ impl CauseKind {
             CauseKind::AfterBothFins => "RFC 9293 §3.6, §3.10.7.4",
             CauseKind::AfterCloseNotify => "RFC 8446 §6.1",
             CauseKind::KeepAliveRace => "RFC 9112 §9.5",
+            CauseKind::MiddleboxSuspected => "RFC 9293 §3.10.7, RFC 791 §3.1, RFC 6864 §4",
             CauseKind::Unknown => "-",
         }
     }
@@ -201,6 +209,7 @@ impl Cause {
             Cause::AfterBothFins => CauseKind::AfterBothFins,
             Cause::AfterCloseNotify => CauseKind::AfterCloseNotify,
             Cause::KeepAliveRace(_) => CauseKind::KeepAliveRace,
+            Cause::MiddleboxSuspected(_) => CauseKind::MiddleboxSuspected,
             Cause::Unknown(_) => CauseKind::Unknown,
         }
     }
@@ -208,13 +217,20 @@ impl Cause {
 
 /// The rules, in order: the most specific shape first.
 pub(super) fn decide(f: &Facts<'_>) -> Cause {
+    if let Some(signs) = super::middlebox::signs(f) {
+        return Cause::MiddleboxSuspected(signs);
+    }
     if f.t.ending == Ending::Refused {
         return Cause::Refused;
     }
     if f.both_fins_before() {
         return Cause::AfterBothFins;
     }
-    if close_notify_first(f) {
+    // A close_notify says the server's application finished sending, not
+    // that the exchange finished: a request never answered or a response
+    // the RST destroyed leave the RST to the rules below. (Bytes arriving
+    // after it are no request: the client's own close_notify, say.)
+    if close_notify_first(f) && f.unanswered.is_empty() && f.undelivered().is_none() {
         return Cause::AfterCloseNotify;
     }
     if let Some(race) = keep_alive_race(f) {

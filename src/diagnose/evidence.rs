@@ -7,6 +7,7 @@ use crate::teardown::Role;
 
 use super::cause::{Cause, CauseKind};
 use super::facts::Facts;
+use super::middlebox::{IdSign, TtlSign};
 
 /// What one deciding frame shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +27,13 @@ pub enum Witness {
     NoConnection(Role),
     /// The RST itself, with the cause it was given.
     Rst(Role, CauseKind),
+    /// A RST's IP marks, beside its claimed sender's usual ones.
+    StrangeMarks(Role, Option<TtlSign>, Option<IdSign>),
+    /// The claimed sender's last packet before the RST: the marks it
+    /// usually sets.
+    UsualMarks(Role),
+    /// The claimed sender's first packet after "its" RST, of how many.
+    SendsAfterRst(Role, u32),
 }
 
 /// One deciding frame.
@@ -62,6 +70,40 @@ impl fmt::Display for Witness {
                 "the {r} sends on a 4-tuple whose other side answers only with RST"
             ),
             Witness::Rst(r, k) => write!(f, "RST by the {r}: {k} ({})", k.rule()),
+            Witness::StrangeMarks(r, ttl, id) => {
+                write!(f, "a RST said to be the {r}'s, with ")?;
+                let mut said = Vec::new();
+                if let Some(t) = ttl {
+                    said.push(format!(
+                        "TTL {} where the {r}'s packets carry {}",
+                        t.seen, t.usual
+                    ));
+                }
+                if let Some(i) = id {
+                    said.push(format!(
+                        "IP ID {:#06x} where the {r}'s counter stood at {:#06x}{}",
+                        i.seen,
+                        i.last,
+                        if i.copies_peer {
+                            " (a copy of the other side's last one)"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+                f.write_str(&said.join(" and "))
+            }
+            Witness::UsualMarks(r) => {
+                write!(
+                    f,
+                    "the {r}'s last packet before the RST: its own TTL and IP ID"
+                )
+            }
+            Witness::SendsAfterRst(r, n) => write!(
+                f,
+                "the {r} sends again after the RST ({n} packet{}): its TCP never reset",
+                if *n == 1 { "" } else { "s" }
+            ),
         }
     }
 }
@@ -112,6 +154,19 @@ pub(super) fn collect(f: &Facts<'_>, cause: &Cause) -> Vec<Evidence> {
         Cause::NoSocket { .. } => push(Some(f.t.frames.first), Witness::NoConnection(peer)),
         Cause::ClosedWithUnreadData { .. } | Cause::LingerZeroAbort => {
             push(f.fin_before(peer), Witness::Fin(peer));
+        }
+        Cause::MiddleboxSuspected(m) => {
+            let r = f.rst.sender;
+            if m.ttl.is_some() || m.ip_id.is_some() {
+                push(Some(f.rst.frame), Witness::StrangeMarks(r, m.ttl, m.ip_id));
+                push(m.usual_frame, Witness::UsualMarks(r));
+            }
+            if let Some(s) = m.sends_after {
+                push(Some(s.first_frame), Witness::SendsAfterRst(r, s.packets));
+            }
+            if let Some(p) = m.pair {
+                push(Some(p.frame), Witness::StrangeMarks(peer, p.ttl, p.ip_id));
+            }
         }
         Cause::AfterCloseNotify | Cause::Unknown(_) => {}
     }

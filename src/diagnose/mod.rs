@@ -14,14 +14,16 @@
 //!   uncertain between (precision first: a benign RST called harmful is a
 //!   defect);
 //! - what the client got ([`ResponseSeen`]), and the phase in Cloudflare
-//!   Radar's terms ([`RadarPhase`], `radar.rs`).
-//!
+//!   Radar's terms ([`RadarPhase`], `radar.rs`);
+//! - whether the RST's IP header is its claimed sender's at all
+//!   ([`MiddleboxSigns`], `middlebox.rs`, from the IP marks `lab
+//!   diagnose` asks the analyzer to keep);
 //! - the shape of the exchange the RST met, and what common clients
 //!   report for it (`words.rs`, measured by tests/client_words.rs).
 //!
 //! Calls go one way: this facade → `cause.rs`, `impact.rs`, `radar.rs`,
-//! `words.rs` →
-//! `evidence.rs`, `facts.rs`. Nothing here prints; `report::diagnosis`
+//! `words.rs` → `middlebox.rs`, `evidence.rs`, `facts.rs`. Nothing here
+//! prints; `report::diagnosis`
 //! words it. One pass: a diagnosis is made as each connection is handed
 //! out, and only connections with a RST allocate one.
 
@@ -29,6 +31,7 @@ mod cause;
 mod evidence;
 mod facts;
 mod impact;
+mod middlebox;
 mod radar;
 mod tally;
 #[cfg(test)]
@@ -43,10 +46,20 @@ use crate::wire::Endpoint;
 pub use cause::{Cause, CauseKind, KeepAliveRace, UnknownShape, UnreadProof};
 pub use evidence::{Evidence, Witness};
 pub use impact::{Benign, Harm, Impact, Uncertainty};
+pub use middlebox::{IdSign, MiddleboxSigns, PairedRst, SendsAfter, Timing, TtlSign};
 pub use radar::RadarPhase;
 pub use tally::Tally;
 
 use facts::Facts;
+
+/// What the analyzer's application stage must keep for a diagnosis: the
+/// defaults, and each side's IP marks (which `middlebox.rs` reads).
+pub fn app_options() -> crate::app::AppOptions {
+    crate::app::AppOptions {
+        ip_trail: true,
+        ..crate::app::AppOptions::default()
+    }
+}
 
 /// The last response the server sent before the RST, and whether the
 /// client's TCP acknowledged all of it first.

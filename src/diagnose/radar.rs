@@ -1,26 +1,34 @@
 //! The phase of a RST in Cloudflare Radar's terms, so a capture can be
 //! set beside Radar's Internet-wide figures of TCP resets and timeouts.
 //!
-//! Radar ("Bringing insights into TCP resets and timeouts to Cloudflare
-//! Radar", blog.cloudflare.com/tcp-resets-timeouts, 2024-09-05; API
-//! `/radar/tcp_resets_timeouts/summary`: `post_syn`, `post_ack`,
-//! `post_psh`, `later_in_flow`, `no_match`) counts connections that a
-//! reset or timeout ended within the first 10 packets the server received
-//! from the client, by what the server had received by then:
+//! Checked against Cloudflare's own words (2024-09-05, "Bringing insights
+//! into TCP resets and timeouts to Cloudflare Radar",
+//! blog.cloudflare.com/tcp-resets-timeouts, and the API reference of
+//! `GET /radar/tcp_resets_timeouts/summary`, whose fields are `post_syn`,
+//! `post_ack`, `post_psh`, `later_in_flow` and `no_match`): Radar counts the
+//! connections that "terminate within the first 10 ingress packets due to
+//! resets or timeouts" (the API: "terminated within the first 10 packets
+//! by a reset or timeout"), ingress being what the server receives from
+//! the client, and sorts them by stage:
 //!
-//! - **Post-SYN** (mid-handshake): the client's SYN, and no ACK of the
-//!   server's SYN-ACK;
-//! - **Post-ACK** (immediately after the handshake): the SYN and the ACK,
-//!   but no data packet;
-//! - **Post-PSH** (after the first data packet): one packet with data (PSH);
-//! - **Later** (after multiple data packets): more than one, still within
-//!   the first 10 packets;
-//! - anything else matches none of them.
+//! - **Post-SYN** (mid-handshake): the server had the client's SYN, and
+//!   the client never acknowledged the SYN-ACK;
+//! - **Post-ACK** (immediately post-handshake): the handshake completed,
+//!   and no data came;
+//! - **Post-PSH** (after the first data packet): the server had received
+//!   one packet with the PSH flag;
+//! - **Later** (after multiple data packets): several data packets, still
+//!   within the first 10 from the client;
+//! - anything else is `no_match` (here [`RadarPhase::None`]).
 //!
-//! Here the packets counted are the client's as captured (the server's
-//! ingress), a data packet is one carrying payload, and the window is the
-//! client's packets in the whole record: a RST within the first 10 but
-//! followed by more client packets is counted as none (conservative).
+//! Two readings are this project's, said here so nobody takes them for
+//! Radar's: a data packet is one carrying payload (a large write sets PSH
+//! on its last segment only, and every such segment is data), and the 10
+//! are the client's packets up to the first RST, that RST included when
+//! the client sent it (from the IP trail `lab diagnose` keeps; without
+//! one, the client's packets in the whole record, which errs toward
+//! `none`). Radar sees resets at its servers; here a RST from either side
+//! is placed on the same scale.
 
 use std::fmt;
 
@@ -67,7 +75,16 @@ impl fmt::Display for RadarPhase {
 }
 
 pub(super) fn phase(f: &Facts<'_>) -> RadarPhase {
-    if f.t.frames.syn.is_none() || f.client_pkts > WINDOW {
+    let trail = f.app.and_then(|a| a.ip_trail.as_deref());
+    let ingress = trail.map_or(f.client_pkts, |t| {
+        let rst = u64::from(
+            t.sides[0]
+                .rst
+                .is_some_and(|r| r.at.frame.get() == f.rst.frame),
+        );
+        u64::from(t.sides[0].packets) + rst
+    });
+    if f.t.frames.syn.is_none() || ingress > WINDOW {
         return RadarPhase::None;
     }
     if f.rst.phase == RstPhase::Handshake {

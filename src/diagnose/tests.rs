@@ -20,7 +20,11 @@ fn cause_names_round_trip_and_each_cites_a_rule() {
             assert!(k.rule().starts_with("RFC"), "{k}: {}", k.rule());
         }
     }
-    assert_eq!(CauseKind::parse("middlebox-suspected"), None);
+    assert_eq!(
+        CauseKind::parse("middlebox-suspected"),
+        Some(CauseKind::MiddleboxSuspected)
+    );
+    assert_eq!(CauseKind::parse("middlebox"), None);
 }
 
 #[test]

@@ -3,12 +3,17 @@
 //! counted by cause, and a summary that puts the harmful count first.
 //! The JSON document is in `diagnosis/json.rs`.
 
+mod comments;
 pub mod json;
 pub mod words;
 
+pub use comments::{frame_comments, ladder_note};
+
 use std::fmt::Write as _;
 
-use crate::diagnose::{Cause, Diagnosis, Impact, KeepAliveRace, Tally, UnknownShape, UnreadProof};
+use crate::diagnose::{
+    Cause, Diagnosis, Impact, KeepAliveRace, MiddleboxSigns, Tally, UnknownShape, UnreadProof,
+};
 use crate::teardown::Role;
 
 /// Uncertain RSTs told in full before the rest are only counted.
@@ -74,6 +79,7 @@ pub fn what_happened(d: &Diagnosis) -> String {
                 .into()
         }
         Cause::KeepAliveRace(r) => race_text(d, r),
+        Cause::MiddleboxSuspected(m) => middlebox_text(d, m),
         Cause::Unknown(UnknownShape::HandshakeAbort) => format!(
             "The {s} reset during the handshake: a SYN scan's shape, or a connect() given up."
         ),
@@ -85,6 +91,69 @@ pub fn what_happened(d: &Diagnosis) -> String {
             "The capture holds too little of this connection to say why.".into()
         }
     }
+}
+
+fn middlebox_text(d: &Diagnosis, m: &MiddleboxSigns) -> String {
+    let s = d.rst.sender;
+    let p = peer(s);
+    let mut signs = Vec::new();
+    if let Some(t) = m.ttl {
+        signs.push(format!(
+            "its TTL is {} where every other packet of the {s} carries {}",
+            t.seen, t.usual
+        ));
+    }
+    if let Some(i) = m.ip_id {
+        signs.push(format!(
+            "its IP ID {:#06x} breaks the {s}'s counter (last {:#06x}){}",
+            i.seen,
+            i.last,
+            if i.copies_peer {
+                format!(" and copies the {p}'s last one")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if let Some(a) = m.sends_after {
+        signs.push(format!(
+            "the {s} sent {} more packet(s) after it (from frame {}), which a TCP that reset \
+             the connection never does",
+            a.packets, a.first_frame
+        ));
+    }
+    let mut text = format!(
+        "A RST claims to come from the {s}, but {}: a device on the path (a firewall, load \
+         balancer or censor) may have forged it.",
+        signs.join("; ")
+    );
+    if let Some(pair) = m.pair {
+        let _ = write!(
+            text,
+            " The {p}'s RST (frame {}) bears a stranger's marks too: a RST sent to each end, \
+             as censors do.",
+            pair.frame
+        );
+    }
+    if let Some(t) = m.timing {
+        let _ = write!(
+            text,
+            " It came {} after the {p}'s last packet; the {s}'s round trip from the capture \
+             point is {}{}.",
+            millis(t.after_peer_ns),
+            millis(t.rtt_ns),
+            if t.too_soon() {
+                format!(", too soon for the {s} to have answered it")
+            } else {
+                String::new()
+            }
+        );
+    }
+    text
+}
+
+fn millis(ns: i64) -> String {
+    format!("{:.3} ms", ns as f64 / 1e6)
 }
 
 fn race_text(d: &Diagnosis, r: &KeepAliveRace) -> String {
@@ -148,6 +217,11 @@ pub fn fix(d: &Diagnosis) -> &'static str {
              load balancer's), or end the connection explicitly first (`Connection: close` on \
              the last response; HTTP/2: GOAWAY); a client may retry only idempotent requests \
              (RFC 9110 §9.2.2)"
+        }
+        Cause::MiddleboxSuspected(_) => {
+            "find the device that sent it (compare captures on both sides of the firewall, \
+             load balancer or NAT: the one where the RST first appears is just past it) and \
+             its idle timeout or policy"
         }
         Cause::AfterBothFins | Cause::AfterCloseNotify => "none needed",
         Cause::Unknown(_) => "none known from the packets",

@@ -103,6 +103,8 @@ pub fn ipv4_tcp_into<'a>(frame: &Frame<'a>, out: &mut TcpSegment<'_>) -> Option<
     out.checksum = Checksum::Unchecked;
     out.tunnel = None;
     out.tunnel_parent = None;
+    out.ip.ttl = h[8];
+    out.ip.id = Some(u16::from_be_bytes([h[4], h[5]]));
     Some(Ipv4Found { payload, src, dst })
 }
 

@@ -46,6 +46,8 @@ pub(super) struct Transport<'a> {
     /// The first fragment of a fragmented datagram (more fragments follow):
     /// the transport bytes end before the datagram does.
     pub first_fragment: bool,
+    /// TTL or hop limit, and the IPv4 identification.
+    pub marks: super::IpMarks,
 }
 
 /// Reads a big-endian u16; callers have checked the bounds.
@@ -117,6 +119,10 @@ fn ipv4(ip: &[u8], wire_left: usize, validate: bool) -> Result<Transport<'_>, Sk
         ip_len: stated as u32,
         // The MF flag (RFC 791 §3.1).
         first_fragment: frag & 0x2000 != 0,
+        marks: super::IpMarks {
+            ttl: ip[8],
+            id: Some(be16(ip, 4)),
+        },
     })
 }
 
@@ -252,6 +258,11 @@ fn ipv6(ip: &[u8], wire_left: usize) -> Result<Transport<'_>, Skip> {
         len: (total - off) as u32,
         ip_len: total as u32,
         first_fragment,
+        // RFC 8200 §3: the hop limit; the base header has no identification.
+        marks: super::IpMarks {
+            ttl: ip[7],
+            id: None,
+        },
     })
 }
 

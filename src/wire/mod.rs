@@ -247,6 +247,20 @@ pub struct TcpSegment<'a> {
     /// The innermost tunnel it was taken out of, if any: Zeek's
     /// `tunnel_parents` names that tunnel.
     pub tunnel_parent: Option<TunnelId>,
+    /// The sender's marks in the (innermost) IP header.
+    pub ip: IpMarks,
+}
+
+/// What an IP header says of who sent it, beyond the address: `lab
+/// diagnose` compares a RST's with its claimed sender's other packets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpMarks {
+    /// IPv4's TTL (RFC 791 §3.1) or IPv6's hop limit (RFC 8200 §3): what
+    /// the sender set, less one per router on the way to the capture.
+    pub ttl: u8,
+    /// IPv4's identification (RFC 791 §3.1; RFC 6864 §4 lets an atomic
+    /// datagram carry any value); IPv6 has none.
+    pub id: Option<u16>,
 }
 
 impl TcpSegment<'static> {
@@ -265,6 +279,7 @@ impl TcpSegment<'static> {
         checksum: Checksum::Unchecked,
         tunnel: None,
         tunnel_parent: None,
+        ip: IpMarks { ttl: 0, id: None },
     };
 }
 

@@ -74,5 +74,6 @@ pub(super) fn decode(t: Transport<'_>, validate: bool) -> Decoded<'_> {
         checksum,
         tunnel: None,
         tunnel_parent: None,
+        ip: t.marks,
     })
 }

@@ -2,7 +2,7 @@
 //! standard input, or a live interface.
 
 mod log_clock;
-mod pictures;
+pub(crate) mod pictures;
 
 use std::io::{self, BufWriter};
 use std::path::PathBuf;
@@ -190,6 +190,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 window: args.reassembly_window,
                 ladder: args.frames || args.pictures.ladder.is_some(),
                 keylog,
+                ip_trail: false,
             }),
         },
         ..AnalyzeOptions::default()

@@ -9,11 +9,12 @@ use std::sync::atomic::AtomicBool;
 use anyhow::Context;
 use wirelab::analyze::{self, AnalyzeOptions, Finished, Scope};
 use wirelab::app::AppOptions;
-use wirelab::capture::{self, LiveCapture, LiveOptions};
+use wirelab::capture::{self, LiveCapture, LiveOptions, Timed};
 use wirelab::diagnose::{Diagnosis, Tally};
 use wirelab::report::diagnosis;
 use wirelab::wire::DecodeOptions;
 
+use crate::analyze::pictures::{Extras, PictureArgs};
 use crate::resolve::HostArg;
 
 /// Output formats.
@@ -88,6 +89,10 @@ pub struct Args {
     /// told benign (without keys, TLS's ending is not guessed).
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+    /// `--annotate` and `--ladder`, as `lab analyze` takes them: the
+    /// diagnosis goes on its deciding frames and in the ladder's notes.
+    #[command(flatten)]
+    pictures: PictureArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -105,21 +110,46 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         },
         app: Some(AppOptions {
             window: args.reassembly_window,
-            ladder: false,
             keylog,
+            ..wirelab::diagnose::app_options()
         }),
         ..AnalyzeOptions::default()
     };
+    let mut extras = Extras::new(args.pictures.clone(), false);
+    let copy_from = match &args.interface {
+        Some(_) => None,
+        None => Some(
+            args.read
+                .clone()
+                .or(args.file.clone())
+                .unwrap_or_else(|| PathBuf::from("-")),
+        ),
+    };
+    extras.check(copy_from.as_deref())?;
+    let want_times = extras.wants_ladder();
+    if let Some(app) = &mut opts.app {
+        app.ladder = extras.wants_ladder();
+    }
     let mut diagnoses = Vec::new();
     let mut tally = Tally::default();
-    let mut on = |f: Finished<'_>| match Diagnosis::of(&f.teardown, f.connection, f.app.as_deref())
-    {
-        Some(d) => {
-            tally.add(&d);
-            diagnoses.push(d);
+    let mut on = |f: Finished<'_>| {
+        let d = Diagnosis::of(&f.teardown, f.connection, f.app.as_deref());
+        if let Some(d) = &d {
+            for (frame, line) in diagnosis::frame_comments(d) {
+                extras.comment(frame, line);
+            }
+            extras.note(d.id, diagnosis::ladder_note(d));
         }
-        None => tally.clean(),
+        extras.see(f.connection, f.app);
+        match d {
+            Some(d) => {
+                tally.add(&d);
+                diagnoses.push(d);
+            }
+            None => tally.clean(),
+        }
     };
+    let times;
     if let Some(interface) = &args.interface {
         let mut capture = LiveCapture::open_with(
             interface,
@@ -135,7 +165,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         crate::say(&format!(
             "capturing on {interface}; the diagnosis comes at Ctrl-C"
         ));
-        analyze::analyze_live(&mut capture, &opts, &stop, &mut on)?;
+        let (mut timed, live_times) = Timed::new(&mut capture, want_times);
+        analyze::analyze_live(&mut timed, &opts, &stop, &mut on)?;
+        times = live_times;
     } else {
         opts.filter = args.filter;
         let path = args
@@ -144,7 +176,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| PathBuf::from("-"));
         let input = capture::open_input(&path)?;
         let mut reader = capture::FileReader::new(input)?;
-        analyze::analyze_each(&mut reader, &opts, &mut on)?;
+        let (mut timed, file_times) = Timed::new(&mut reader, want_times);
+        analyze::analyze_each(&mut timed, &opts, &mut on)?;
+        times = file_times;
     }
     diagnoses.sort_by_key(|d| d.id);
     let text = match args.format {
@@ -158,6 +192,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     crate::print(&text).context("writing the diagnosis")?;
+    extras.finish(&times, copy_from.as_deref())?;
     match args.expect {
         Some(Expect::NoHarmfulRst) if tally.harmful > 0 => {
             crate::say(&format!(

@@ -144,6 +144,7 @@ impl Seg {
             },
             tunnel: None,
             tunnel_parent: None,
+            ip: crate::wire::IpMarks::default(),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::diagnose::{Cause, Diagnosis, Tally, UnreadProof};
+use crate::diagnose::{Cause, Diagnosis, IdSign, MiddleboxSigns, Tally, TtlSign, UnreadProof};
 
 /// The document's version.
 pub const VERSION: u32 = 1;
@@ -32,6 +32,10 @@ pub fn diagnosis(d: &Diagnosis) -> Value {
         }),
         _ => Value::Null,
     };
+    let middlebox = match &d.cause {
+        Cause::MiddleboxSuspected(m) => middlebox(m),
+        _ => Value::Null,
+    };
     let response = d.response.as_ref().map(|r| {
         json!({
             "exchange": r.exchange,
@@ -55,6 +59,7 @@ pub fn diagnosis(d: &Diagnosis) -> Value {
         "unread_proof": proof,
         "unread_bytes": unread,
         "keep_alive_race": keep_alive,
+        "middlebox": middlebox,
         "impact": d.impact.name(),
         "impact_reason": d.impact.to_string(),
         "client_words": super::words::json(d),
@@ -70,6 +75,41 @@ pub fn diagnosis(d: &Diagnosis) -> Value {
             "frame": e.frame,
             "text": e.witness.to_string(),
         })).collect::<Vec<_>>(),
+    })
+}
+
+fn marks(ttl: Option<TtlSign>, ip_id: Option<IdSign>) -> (Value, Value) {
+    (
+        ttl.map_or(
+            Value::Null,
+            |t| json!({"expected": t.usual, "seen": t.seen}),
+        ),
+        ip_id.map_or(
+            Value::Null,
+            |i| json!({"last": i.last, "seen": i.seen, "copies_peer": i.copies_peer}),
+        ),
+    )
+}
+
+/// A suspected middlebox RST's signs: expected and seen.
+fn middlebox(m: &MiddleboxSigns) -> Value {
+    let (ttl, ip_id) = marks(m.ttl, m.ip_id);
+    json!({
+        "ttl": ttl,
+        "ip_id": ip_id,
+        "sends_after": m.sends_after.map(|a| json!({
+            "packets": a.packets,
+            "first_frame": a.first_frame,
+        })),
+        "timing": m.timing.map(|t| json!({
+            "after_peer_ns": t.after_peer_ns,
+            "rtt_ns": t.rtt_ns,
+            "too_soon": t.too_soon(),
+        })),
+        "pair": m.pair.map(|p| {
+            let (ttl, ip_id) = marks(p.ttl, p.ip_id);
+            json!({"frame": p.frame, "ttl": ttl, "ip_id": ip_id})
+        }),
     })
 }
 

@@ -3,6 +3,7 @@
 //! the capture. Their flags are one `clap::Args` so that another command
 //! (`lab diagnose`) can take the same ones.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -52,6 +53,8 @@ pub struct Extras {
     kept: Vec<ConnectionReport>,
     omitted: u64,
     comments: Comments,
+    /// Words another command adds to a connection's note in the ladder.
+    notes: HashMap<u64, String>,
 }
 
 impl Extras {
@@ -62,6 +65,24 @@ impl Extras {
             kept: Vec::new(),
             omitted: 0,
             comments: Comments::new(),
+            notes: HashMap::new(),
+        }
+    }
+
+    /// Adds a comment on frame `frame` of the annotated copy (besides the
+    /// verdict's): what `lab diagnose` says of its deciding frames.
+    pub fn comment(&mut self, frame: u64, line: String) {
+        if self.args.annotate.is_some() {
+            // Kept to one line of a few hundred bytes: never too long.
+            let _ = self.comments.add(frame, line);
+        }
+    }
+
+    /// Adds words to connection `id`'s note in the ladder, after its
+    /// verdict.
+    pub fn note(&mut self, id: u64, text: String) {
+        if self.args.ladder.is_some() {
+            self.notes.insert(id, text);
         }
     }
 
@@ -139,6 +160,12 @@ impl Extras {
             let mut ladder = Ladder::new();
             for c in &self.kept {
                 ladder.add(c, |n| times.get(n));
+                if let (Some(note), Some(drawn)) =
+                    (self.notes.get(&c.id), ladder.connections.last_mut())
+                    && drawn.id == c.id
+                {
+                    drawn.verdict = format!("{}. {note}", drawn.verdict);
+                }
             }
             ladder.omitted += self.omitted;
             let text = match format {

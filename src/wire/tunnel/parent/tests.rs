@@ -11,6 +11,7 @@ fn outer<'a>(src: &str, dst: &str, proto: u8, udp: &'a [u8]) -> Transport<'a> {
         len: udp.len() as u32,
         ip_len: 20 + udp.len() as u32,
         first_fragment: false,
+        marks: crate::wire::IpMarks::default(),
     }
 }
 
