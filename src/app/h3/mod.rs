@@ -12,7 +12,7 @@ mod tests;
 use std::collections::HashMap;
 
 use crate::proto::h3::frame::{self, FrameSeen, ty, varint};
-use crate::proto::h3::{FrameReader, H3Error, StreamType, qpack};
+use crate::proto::h3::{DynamicTable, Field, FrameReader, H3Error, QpackError, StreamType, qpack};
 use crate::proto::quic::Side;
 
 use reassembly::Reassembly;
@@ -55,7 +55,20 @@ pub struct H3Decoder {
     seen: bool,
     /// Where exchanges past [`MAX_EXCHANGES`] are written.
     overflow: H3Exchange,
+    /// Each side's QPACK dynamic table (client, server), rebuilt from its
+    /// encoder stream.
+    tables: [DynamicTable; 2],
+    /// Field sections waiting for encoder stream inserts (RFC 9204
+    /// §2.1.2): capture frame, sender, stream, section.
+    blocked: Vec<(u64, Side, u64, Vec<u8>)>,
 }
+
+fn at(side: Side) -> usize {
+    usize::from(side == Side::Server)
+}
+
+/// Field sections held while blocked, per connection.
+const MAX_BLOCKED: usize = 64;
 
 /// RFC 9000 §2.1: bit 1 of a stream ID marks a unidirectional stream.
 fn unidirectional(id: u64) -> bool {
@@ -92,10 +105,11 @@ impl H3Decoder {
         }
         if fin && !unidirectional(id) {
             let x = self.exchange(id);
+            // A retransmitted FIN (RFC 9000 §13.3) is not a later end.
             match from {
-                Side::Client => x.request_end = Some(frame),
-                Side::Server => x.response_end = Some(frame),
-            }
+                Side::Client => x.request_end.get_or_insert(frame),
+                Side::Server => x.response_end.get_or_insert(frame),
+            };
         }
     }
 
@@ -163,9 +177,12 @@ impl H3Decoder {
         }
         match st.role {
             Role::Encoder => {
-                self.report.qpack_encoder_bytes[usize::from(from == Side::Server)] +=
-                    b.len() as u64;
-                return;
+                self.report.qpack_encoder_bytes[at(from)] += b.len() as u64;
+                if let Err(e) = self.tables[at(from)].encoder_bytes(b) {
+                    st.failed = true;
+                    return self.problem(frame, from, id, H3Error::Qpack(e));
+                }
+                return self.unblock(from);
             }
             Role::Ignored | Role::Preamble(_) | Role::PushId(_) => return,
             Role::Message | Role::Frames => {}
@@ -216,49 +233,76 @@ impl H3Decoder {
                 }
             }
             ty::HEADERS => {
-                let fields = qpack::decode_section(payload);
-                let x = self.exchange(id);
-                let fields = match fields {
-                    Ok(f) => f,
-                    Err(e) => {
-                        x.undecoded.get_or_insert(e);
-                        match from {
-                            Side::Client => {
-                                x.request_frame.get_or_insert(frame);
-                            }
-                            Side::Server => {
-                                x.response_frame.get_or_insert(frame);
-                            }
-                        }
-                        return;
-                    }
-                };
-                let get = |name: &str| {
-                    fields
-                        .iter()
-                        .find(|f| f.name == name)
-                        .map(|f| f.value.clone())
-                };
+                let fields = qpack::decode_with(payload, Some(&self.tables[at(from)]));
+                if matches!(fields, Err(QpackError::Blocked { .. }))
+                    && self.blocked.len() < MAX_BLOCKED
+                {
+                    self.blocked.push((frame, from, id, payload.to_vec()));
+                    return;
+                }
+                self.headers(frame, from, id, fields);
+            }
+            _ => {}
+        }
+    }
+
+    /// Sections from `from` that its encoder stream's inserts unblocked.
+    fn unblock(&mut self, from: Side) {
+        let inserted = self.tables[at(from)].insert_count();
+        let mut i = 0;
+        while i < self.blocked.len() {
+            let (frame, by, id, ref section) = self.blocked[i];
+            let fields = qpack::decode_with(section, Some(&self.tables[at(by)]));
+            if by != from || inserted == 0 || matches!(fields, Err(QpackError::Blocked { .. })) {
+                i += 1;
+                continue;
+            }
+            self.blocked.remove(i);
+            self.headers(frame, by, id, fields);
+        }
+    }
+
+    /// A request's or response's field section, decoded or not.
+    fn headers(&mut self, frame: u64, from: Side, id: u64, fields: Result<Vec<Field>, QpackError>) {
+        let x = self.exchange(id);
+        let fields = match fields {
+            Ok(f) => f,
+            Err(e) => {
+                x.undecoded.get_or_insert(e);
                 match from {
-                    Side::Client if x.request_frame.is_none() => {
-                        x.request_frame = Some(frame);
-                        x.method = get(":method");
-                        x.authority = get(":authority");
-                        x.path = get(":path");
+                    Side::Client => {
+                        x.request_frame.get_or_insert(frame);
                     }
-                    Side::Server if x.status.is_none() => {
-                        let status = get(":status").and_then(|s| s.parse::<u16>().ok());
-                        // §4.1: 1xx responses are interim; the final one
-                        // follows on the same stream.
-                        if status.is_some_and(|s| s >= 200) || status.is_none() {
-                            x.status = status;
-                            x.response_frame = Some(frame);
-                        }
+                    Side::Server => {
+                        x.response_frame.get_or_insert(frame);
                     }
-                    // Trailers (§4.1): not shown.
-                    _ => {}
+                }
+                return;
+            }
+        };
+        let get = |name: &str| {
+            fields
+                .iter()
+                .find(|f| f.name == name)
+                .map(|f| f.value.clone())
+        };
+        match from {
+            Side::Client if x.request_frame.is_none() => {
+                x.request_frame = Some(frame);
+                x.method = get(":method");
+                x.authority = get(":authority");
+                x.path = get(":path");
+            }
+            Side::Server if x.status.is_none() => {
+                let status = get(":status").and_then(|s| s.parse::<u16>().ok());
+                // §4.1: 1xx responses are interim; the final one
+                // follows on the same stream.
+                if status.is_some_and(|s| s >= 200) || status.is_none() {
+                    x.status = status;
+                    x.response_frame = Some(frame);
                 }
             }
+            // Trailers (§4.1): not shown.
             _ => {}
         }
     }
@@ -267,6 +311,17 @@ impl H3Decoder {
     fn control_frame(&mut self, frame: u64, from: Side, id: u64, kind: u64, payload: &[u8]) {
         let r = match kind {
             ty::SETTINGS => frame::settings(payload).map(|values| {
+                // RFC 9204 §5: the peer's encoder may use up to this
+                // capacity (0, the default, when the setting is absent).
+                let max = values
+                    .iter()
+                    .find(|(k, _)| *k == 0x01)
+                    .map_or(0, |(_, v)| *v);
+                let peer = match from {
+                    Side::Client => Side::Server,
+                    Side::Server => Side::Client,
+                };
+                self.tables[at(peer)].set_max_capacity(max);
                 self.report.settings.push(SettingsSeen {
                     by: from,
                     frame,
@@ -289,6 +344,11 @@ impl H3Decoder {
 
     /// The report, if any stream carried data.
     pub fn finish(&mut self) -> Option<H3Report> {
+        // Sections still blocked: their inserts never came.
+        for (frame, by, id, section) in std::mem::take(&mut self.blocked) {
+            let fields = qpack::decode_with(&section, Some(&self.tables[at(by)]));
+            self.headers(frame, by, id, fields);
+        }
         self.seen.then(|| std::mem::take(&mut self.report))
     }
 }

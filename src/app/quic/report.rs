@@ -325,3 +325,19 @@ pub const MAX_PROBLEMS: usize = 8;
 /// NEW_CONNECTION_ID frames kept per connection (an endpoint issues a
 /// handful, RFC 9000 §5.1.1; a hostile one cannot make the report grow).
 pub const MAX_NEW_CIDS: usize = 32;
+
+impl QuicReport {
+    /// The close's error name: an application's code named by HTTP/3
+    /// (RFC 9114 §8.1) when the server chose h3, else as
+    /// [`ConnectionClose::code_name`] says.
+    pub fn close_name(&self) -> Option<String> {
+        let c = self.close.as_ref()?;
+        let h3 = self.alpn.as_deref() == Some("h3");
+        Some(
+            match crate::proto::h3::error_name(c.close.code).filter(|_| c.close.application && h3) {
+                Some(name) => format!("{name} (application 0x{:x})", c.close.code),
+                None => c.close.code_name(),
+            },
+        )
+    }
+}

@@ -1,12 +1,14 @@
-//! QPACK field sections (RFC 9204 §4.5) with the static table and
-//! literals: the section prefix, then field lines. A section whose
-//! Required Insert Count is not zero depends on the dynamic table, which
-//! the encoder stream fills (§2.1.2); this reader does not keep that table
-//! and says so rather than guess. Integers and Huffman-coded strings are
-//! HPACK's (§4.1.1, §4.1.2), read with [`crate::proto::hpack`]'s code.
+//! QPACK field sections (RFC 9204 §4.5): the section prefix, then field
+//! lines naming the static table, the dynamic table (rebuilt from the
+//! encoder stream by [`super::qpack_table`]) or literals. Without the
+//! table (no encoder stream or SETTINGS seen), a section that needs it is
+//! reported as such rather than guessed. Integers and Huffman-coded
+//! strings are HPACK's (§4.1.1, §4.1.2), read with
+//! [`crate::proto::hpack`]'s code.
 
 use crate::proto::hpack::{huffman, integer};
 
+use super::qpack_table::DynamicTable;
 use super::static_table::STATIC;
 
 /// One field line decoded.
@@ -37,6 +39,26 @@ pub enum QpackError {
     /// (encoded) is not zero, or a line names a dynamic entry.
     #[error("refers to the dynamic table (encoded Required Insert Count {0}): not decoded")]
     DynamicTable(u64),
+    /// An encoded Required Insert Count that decodes to no valid count
+    /// (§4.5.1.1).
+    #[error("encoded Required Insert Count {0} is invalid")]
+    InsertCount(u64),
+    /// The section needs entries the encoder stream has not inserted yet
+    /// (§2.1.2: a blocked stream), and never did in the capture.
+    #[error("blocked: needs {required} dynamic table inserts, {inserted} seen")]
+    Blocked {
+        /// The Required Insert Count.
+        required: u64,
+        /// Inserts seen.
+        inserted: u64,
+    },
+    /// A reference to a dynamic entry that is not in the table (evicted,
+    /// or past the Required Insert Count).
+    #[error("dynamic table entry {0} is not in the table")]
+    DynamicEntry(u64),
+    /// An encoder stream instruction that cannot be applied (§4.3).
+    #[error("encoder stream: {0}")]
+    Encoder(&'static str),
 }
 
 impl From<integer::IntegerError> for QpackError {
@@ -55,7 +77,7 @@ fn int(b: &[u8], prefix: u8) -> Result<(u64, usize), QpackError> {
 
 /// A string literal whose Huffman flag is the bit just above a
 /// `prefix`-bit length (§4.1.2); its text and the bytes it took.
-fn string(b: &[u8], prefix: u8) -> Result<(String, usize), QpackError> {
+pub(super) fn string(b: &[u8], prefix: u8) -> Result<(String, usize), QpackError> {
     let first = *b.first().ok_or(QpackError::Truncated)?;
     let huffman = first & (1 << prefix) != 0;
     let (len, n) = int(b, prefix)?;
@@ -79,53 +101,97 @@ fn entry(index: u64) -> Result<(&'static str, &'static str), QpackError> {
         .ok_or(QpackError::StaticIndex(index))
 }
 
-/// The fields of a HEADERS (or PUSH_PROMISE) frame's field section.
+/// The entry at `abs` of `table` below `ric`.
+fn dynamic(table: &DynamicTable, ric: u64, abs: Option<u64>) -> Result<(&str, &str), QpackError> {
+    let abs = abs.ok_or(QpackError::DynamicEntry(0))?;
+    if abs >= ric {
+        return Err(QpackError::DynamicEntry(abs));
+    }
+    table.get(abs).ok_or(QpackError::DynamicEntry(abs))
+}
+
+/// The fields of a HEADERS (or PUSH_PROMISE) frame's field section, with
+/// the static table and literals only.
 pub fn decode_section(block: &[u8]) -> Result<Vec<Field>, QpackError> {
+    decode_with(block, None)
+}
+
+/// The fields of a field section; `table` is the encoding side's dynamic
+/// table as its encoder stream built it so far.
+pub fn decode_with(block: &[u8], table: Option<&DynamicTable>) -> Result<Vec<Field>, QpackError> {
     // §4.5.1: Encoded Required Insert Count (8-bit prefix), then the sign
     // bit and Delta Base (7-bit prefix).
-    let (ric, n) = int(block, 8)?;
-    if ric != 0 {
-        return Err(QpackError::DynamicTable(ric));
+    let (encoded, n) = int(block, 8)?;
+    let (ric, table) = match (encoded, table) {
+        (0, t) => (0, t),
+        (e, None) => return Err(QpackError::DynamicTable(e)),
+        (e, Some(t)) => (t.required_insert_count(e)?, Some(t)),
+    };
+    if let Some(t) = table
+        && ric > t.insert_count()
+    {
+        return Err(QpackError::Blocked {
+            required: ric,
+            inserted: t.insert_count(),
+        });
     }
-    let (_, m) = int(block.get(n..).ok_or(QpackError::Truncated)?, 7)?;
+    let sign = block.get(n).ok_or(QpackError::Truncated)? & 0x80 != 0;
+    let (delta, m) = int(&block[n..], 7)?;
+    // §4.5.1.2: Base is RIC plus Delta Base, or minus it and one.
+    let base = if sign {
+        ric.checked_sub(delta + 1)
+            .ok_or(QpackError::InsertCount(encoded))?
+    } else {
+        ric + delta
+    };
+    let relative = |i: u64| base.checked_sub(1 + i);
+    let post = |i: u64| base.checked_add(i);
     let mut b = &block[n + m..];
     let mut out = Vec::new();
+    let need = table.ok_or(QpackError::DynamicTable(encoded));
     while let Some(&first) = b.first() {
-        let used = if first & 0x80 != 0 {
+        let (name, value, used): (String, Option<String>, usize) = if first & 0x80 != 0 {
             // §4.5.2 Indexed Field Line: 1 T index(6).
             let (index, n) = int(b, 6)?;
-            if first & 0x40 == 0 {
-                return Err(QpackError::DynamicTable(ric));
-            }
-            let (name, value) = entry(index)?;
-            out.push(Field {
-                name: name.to_owned(),
-                value: value.to_owned(),
-            });
-            n
+            let (name, value) = if first & 0x40 != 0 {
+                entry(index)?
+            } else {
+                dynamic(need?, ric, relative(index))?
+            };
+            (name.to_owned(), Some(value.to_owned()), n)
         } else if first & 0x40 != 0 {
             // §4.5.4 Literal Field Line with Name Reference: 01 N T index(4).
             let (index, n) = int(b, 4)?;
-            if first & 0x10 == 0 {
-                return Err(QpackError::DynamicTable(ric));
-            }
-            let (name, _) = entry(index)?;
-            let (value, m) = string(b.get(n..).ok_or(QpackError::Truncated)?, 7)?;
-            out.push(Field {
-                name: name.to_owned(),
-                value,
-            });
-            n + m
+            let name = if first & 0x10 != 0 {
+                entry(index)?.0
+            } else {
+                dynamic(need?, ric, relative(index))?.0
+            };
+            (name.to_owned(), None, n)
         } else if first & 0x20 != 0 {
             // §4.5.6 Literal Field Line with Literal Name: 001 N H len(3).
             let (name, n) = string(b, 3)?;
-            let (value, m) = string(b.get(n..).ok_or(QpackError::Truncated)?, 7)?;
-            out.push(Field { name, value });
-            n + m
+            (name, None, n)
+        } else if first & 0x10 != 0 {
+            // §4.5.3 Indexed Field Line with Post-Base Index: 0001 index(4).
+            let (index, n) = int(b, 4)?;
+            let (name, value) = dynamic(need?, ric, post(index))?;
+            (name.to_owned(), Some(value.to_owned()), n)
         } else {
-            // §4.5.3 and §4.5.5: post-base references, always dynamic.
-            return Err(QpackError::DynamicTable(ric));
+            // §4.5.5 Literal Field Line with Post-Base Name Reference:
+            // 0000 N index(3).
+            let (index, n) = int(b, 3)?;
+            let name = dynamic(need?, ric, post(index))?.0;
+            (name.to_owned(), None, n)
         };
+        let (value, used) = match value {
+            Some(v) => (v, used),
+            None => {
+                let (v, m) = string(b.get(used..).ok_or(QpackError::Truncated)?, 7)?;
+                (v, used + m)
+            }
+        };
+        out.push(Field { name, value });
         b = &b[used..];
     }
     Ok(out)

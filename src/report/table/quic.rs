@@ -146,7 +146,7 @@ fn connection(n: usize, q: &QuicReport) -> String {
             who(c.by),
             c.packet.with_article(),
             c.frame,
-            c.close.code_name()
+            q.close_name().unwrap_or_default()
         );
         if let Some(ft) = c.close.frame_type.filter(|&t| t != 0) {
             let _ = write!(line, ", caused by a frame of type 0x{ft:x}");
