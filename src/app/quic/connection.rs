@@ -174,8 +174,12 @@ impl QuicConnection {
         }
     }
 
-    /// An ICMP error quoting a datagram of this connection.
+    /// An ICMP error quoting a datagram of this connection: the first is
+    /// kept (a sender that goes on gets more of them).
     pub(super) fn icmp(&mut self, frame: u64, u: &UdpUnreachable) {
+        if self.report.icmp.is_some() {
+            return;
+        }
         self.report.icmp = Some(IcmpSeen {
             frame,
             reporter: u.reporter,
@@ -485,12 +489,19 @@ impl QuicConnection {
         } else {
             self.encrypted
         };
-        r.ending = if r.close.is_some() {
+        // An ICMP error before any close is the cause; a close after it is
+        // the sender giving up on it (ngtcp2 closes on the socket error).
+        let icmp_first = icmp_final
+            && match (&r.icmp, &r.close) {
+                (Some(i), Some(c)) => i.frame < c.frame,
+                _ => true,
+            };
+        r.ending = if icmp_first {
+            QuicEnding::IcmpUnreachable
+        } else if r.close.is_some() {
             QuicEnding::ConnectionClose
         } else if r.stateless_reset.is_some() {
             QuicEnding::StatelessReset
-        } else if icmp_final {
-            QuicEnding::IcmpUnreachable
         } else if r.negotiation.is_some() && r.client_packets.initial == 0 && !self.encrypted {
             QuicEnding::VersionNegotiation
         } else if unread {
