@@ -24,9 +24,13 @@
 //! | [`annotate_capture`] | `[selector, pcap or pcapng file...]` |
 //! | [`tls_inside`] | `[alpn, size, piece, len_hi, len_lo, client…, server…]` |
 //! | [`dns_message`] | one DNS message (a UDP payload) |
+//! | [`quic_one_rtt`] | a decrypted 1-RTT payload (frames) |
+//! | [`h3_frames`] | `[cut, stream…]` |
+//! | [`qpack_section`] | `[split, encoder stream…, field section…]` |
 
 mod annotate;
 mod dns;
+mod h3;
 mod quic;
 mod tls;
 mod tls_decrypt;
@@ -34,6 +38,7 @@ mod tls_inside;
 
 pub use annotate::annotate_capture;
 pub use dns::dns_message;
+pub use h3::{h3_frames, qpack_section, quic_one_rtt};
 pub use quic::quic_initial;
 pub use tls::tls_records;
 pub use tls_inside::tls_inside;

@@ -143,3 +143,18 @@ fn tls_inside_corpus_and_crashers_replay() {
 fn dns_message_corpus_and_crashers_replay() {
     replay_target("dns_message", fuzzing::dns_message);
 }
+
+#[test]
+fn quic_one_rtt_corpus_and_crashers_replay() {
+    replay_target("quic_one_rtt", fuzzing::quic_one_rtt);
+}
+
+#[test]
+fn h3_frames_corpus_and_crashers_replay() {
+    replay_target("h3_frames", fuzzing::h3_frames);
+}
+
+#[test]
+fn qpack_section_corpus_and_crashers_replay() {
+    replay_target("qpack_section", fuzzing::qpack_section);
+}

@@ -51,9 +51,9 @@ impl AppStage {
     pub(super) fn new(opts: AppOptions) -> Self {
         AppStage {
             trails: opts.ip_trail.then(HashMap::default),
-            opts,
             open: HashMap::default(),
-            quic: QuicTracker::default(),
+            quic: QuicTracker::new(opts.keylog.clone()),
+            opts,
         }
     }
 
@@ -98,6 +98,12 @@ impl AppStage {
         payload: &[u8],
     ) {
         self.quic_datagram(frame, ts, d, payload);
+    }
+
+    /// An ICMP error quoting a UDP datagram: QUIC's, if it quotes one of
+    /// a QUIC connection's.
+    pub(super) fn icmp(&mut self, frame: u64, ts: Timestamp, u: &crate::wire::UdpUnreachable) {
+        self.quic.icmp(frame, ts, u);
     }
 
     /// QUIC's share of the datagrams: those that open a QUIC connection

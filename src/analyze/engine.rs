@@ -219,6 +219,12 @@ pub(super) fn apply(
                 app.datagram(p.number, p.ts, &d.head, payload_of(payloads, d.payload));
             }
         }
+        Kind::Icmp(u) => {
+            table.advance_to(p.number, p.ts, &mut out);
+            if let Some(app) = app {
+                app.icmp(p.number, p.ts, u);
+            }
+        }
         // Zeek's network time moves with every packet it reads, TCP or not,
         // and timers fire on it.
         Kind::Other => table.advance_to(p.number, p.ts, &mut out),

@@ -43,6 +43,11 @@ pub(super) enum Kind {
     /// Zeek's network time there), but the datagram reaches the
     /// application stage's door with its payload.
     Udp(OwnedDatagram),
+    /// An ICMP or ICMPv6 Destination Unreachable quoting a UDP datagram
+    /// (read only when the application stage wants payloads: QUIC's
+    /// endings use it). Counted as the other protocols are; for the flow
+    /// table it is [`Kind::Other`].
+    Icmp(wire::UdpUnreachable),
     /// Neither TCP nor UDP: it only moves Zeek's network time, on which
     /// timers fire.
     Other,
@@ -273,7 +278,13 @@ impl Decoder {
             }
             Decoded::Skip(why) => {
                 counts.skipped.add(why);
-                Kind::Other
+                // ICMP (1) and ICMPv6 (58).
+                match why {
+                    Skip::NotTcp(1 | 58) if self.keep_payloads => {
+                        wire::udp_unreachable(frame).map_or(Kind::Other, Kind::Icmp)
+                    }
+                    _ => Kind::Other,
+                }
             }
         };
         Some(Packet {

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod conversation;
 pub mod detect;
 pub mod h2;
+pub mod h3;
 pub mod http1;
 pub mod in_flight;
 pub mod interactive;

@@ -6,6 +6,7 @@
 
 pub mod dns;
 pub mod h2;
+pub mod h3;
 pub mod hpack;
 pub mod quic;
 pub mod tls;

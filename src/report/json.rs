@@ -11,6 +11,7 @@
 mod app;
 mod pretty;
 mod quic;
+mod quic_keyed;
 
 use std::io::{self, Write};
 use std::sync::mpsc;

@@ -9,6 +9,7 @@
 
 mod fit;
 mod quic;
+mod quic_keyed;
 mod summary;
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;

@@ -58,6 +58,17 @@ pub enum Warning<'a> {
         /// With secrets that fail authentication.
         mismatch: u64,
     },
+    /// `--keylog` was given and some QUIC connections it could not open:
+    /// their Handshake and 1-RTT packets (HTTP/3, a close in them) stay
+    /// unread.
+    QuicKeysNotUsed {
+        /// QUIC connections the key log was tried on.
+        tried: u64,
+        /// Without the four secrets for their ClientHello's random.
+        missing: u64,
+        /// With secrets that do not open their first protected packet.
+        mismatch: u64,
+    },
     /// Damaged records that tcpdump and tshark stop at: how many, and the
     /// first.
     Damaged {
@@ -92,6 +103,23 @@ impl Summary {
                 tried: k.ok + k.missing + k.mismatch + k.unusable,
                 missing: k.missing,
                 mismatch: k.mismatch,
+            });
+        }
+        let quic = |st| {
+            self.quic
+                .iter()
+                .filter(|q| q.keys.as_ref().is_some_and(|k| k.status == st))
+                .count() as u64
+        };
+        let (missing, mismatch) = (
+            quic(crate::app::quic::KeysStatus::Missing),
+            quic(crate::app::quic::KeysStatus::Mismatch),
+        );
+        if missing + mismatch > 0 {
+            out.push(Warning::QuicKeysNotUsed {
+                tried: self.quic.iter().filter(|q| q.keys.is_some()).count() as u64,
+                missing,
+                mismatch,
             });
         }
         if let Some(back) = self.time_went_back {
@@ -234,6 +262,19 @@ impl fmt::Display for Named<'_, '_> {
                     why.join("; ")
                 )
             }
+            Warning::QuicKeysNotUsed {
+                tried,
+                missing,
+                mismatch,
+            } => write!(
+                f,
+                "the key log opened no Handshake or 1-RTT packet of {} of the {tried} QUIC connection{} \
+                 ({missing} missing: not all four secrets for their ClientHello's random; \
+                 {mismatch} mismatch: secrets that do not open their packets); their HTTP/3 and \
+                 any close in them stay unread (`keys` in each QUIC connection says which)",
+                missing + mismatch,
+                if *tried == 1 { "" } else { "s" }
+            ),
             Warning::Damaged { count, first } => write!(
                 f,
                 "{count} damaged record{} that tcpdump and tshark stop at (the first at byte {}: {}); \

@@ -14,6 +14,7 @@
 
 mod checksum;
 mod fast;
+mod icmp;
 mod ip;
 mod link;
 mod seq;
@@ -24,6 +25,7 @@ mod tunnel;
 mod udp;
 
 pub use fast::{Ipv4Found, ipv4_tcp_into};
+pub use icmp::{UdpUnreachable, Unreachable, udp_unreachable};
 pub use seq::SeqNum;
 pub use tunnel::TunnelId;
 

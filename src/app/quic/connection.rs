@@ -1,6 +1,12 @@
 //! One QUIC connection's state while its datagrams arrive: the Initial
-//! keys (re-derived after a Retry), each direction's CRYPTO stream and
-//! handshake messages, the counts, and the close.
+//! keys (re-derived after a Retry, dropped once the handshake is done),
+//! each direction's CRYPTO stream and handshake messages, the counts, the
+//! close; with a key log, the Handshake and 1-RTT packets too
+//! ([`protected`]).
+
+mod protected;
+
+use std::sync::Arc;
 
 use crate::capture::Timestamp;
 use crate::proto::quic::frame::Frame;
@@ -11,14 +17,17 @@ use crate::proto::quic::{
     TransportParameters,
 };
 use crate::proto::tls::{ClientHello, HandshakeReader, HandshakeType, ServerHello};
-use crate::wire::Endpoint;
+use crate::tls_decrypt::KeyLog;
+use crate::wire::{Endpoint, UdpUnreachable};
 
+use super::keyed::Keyed;
 use super::report::{
-    CloseSeen, MAX_PROBLEMS, PacketCounts, QuicEnding, QuicProblem, QuicReport, RetrySeen,
-    ServerHelloSeen,
+    CloseSeen, IcmpSeen, KeysSeen, KeysStatus, MAX_PROBLEMS, PacketCounts, PacketKind, QuicEnding,
+    QuicProblem, QuicReport, ResetSeen, RetrySeen, ServerHelloSeen,
 };
 
-/// One direction's Initial CRYPTO stream and the handshake messages in it.
+/// One direction's CRYPTO stream in a packet number space and the
+/// handshake messages in it.
 #[derive(Default)]
 struct Handshake {
     crypto: CryptoStream,
@@ -26,19 +35,88 @@ struct Handshake {
     largest_pn: Option<u64>,
 }
 
+impl Handshake {
+    /// A CRYPTO frame's bytes; the messages they complete go to `out`.
+    fn crypto(
+        &mut self,
+        offset: u64,
+        data: &[u8],
+        out: &mut Vec<(HandshakeType, Vec<u8>)>,
+    ) -> Result<(), QuicError> {
+        let reader = &mut self.messages;
+        let mut fed = Ok(());
+        self.crypto.insert(offset, data, &mut |bytes| {
+            if fed.is_ok() {
+                fed = reader.feed(bytes, &mut |t, body| out.push((t, body.to_vec())));
+            }
+        })?;
+        // A handshake message too long to hold: not one this reader can
+        // show.
+        fed.map_err(|_| QuicError::CryptoTooFar {
+            offset: self.crypto.delivered(),
+            max: crate::proto::quic::crypto::MAX_CRYPTO,
+        })
+    }
+
+    /// Its packet number after `pn`.
+    fn saw(&mut self, pn: u64) {
+        self.largest_pn = Some(self.largest_pn.map_or(pn, |l| l.max(pn)));
+    }
+}
+
+fn at(side: Side) -> usize {
+    match side {
+        Side::Client => 0,
+        Side::Server => 1,
+    }
+}
+
 pub(super) struct QuicConnection {
     report: QuicReport,
     keys: Option<InitialKeys>,
     /// A Retry came: the client's next Initial brings new keys.
     rekey: bool,
+    /// The handshake is done: the Initial keys and streams are gone (RFC
+    /// 9001 §4.9.1), later Initials are only counted.
+    initial_dropped: bool,
     client: Handshake,
     server: Handshake,
-    /// Which sides sent packets that need more than the Initial keys.
+    /// Packets were sent that need more than the Initial keys, and there
+    /// were none to open them.
     encrypted: bool,
+    /// The key log, shared by every connection (`--keylog`).
+    keylog: Option<Arc<KeyLog>>,
+    /// ClientHello.random: what the key log is keyed by.
+    client_random: Option<[u8; 32]>,
+    /// The Handshake and 1-RTT keys, once the ServerHello named the suite.
+    keyed: Option<Keyed>,
+    /// Each direction's Handshake CRYPTO stream.
+    handshake: [Handshake; 2],
+    /// Each direction's largest 1-RTT packet number.
+    app_largest: [Option<u64>; 2],
+    /// Some Handshake or 1-RTT packet opened with the key log's secrets.
+    opened_protected: bool,
+    /// The last packet of the connection did not open (with keys).
+    unread_last: bool,
+    /// Capture frame of the last packet that opened, and of each side's
+    /// last datagram.
+    last_opened: u64,
+    last_from: [u64; 2],
+    /// A short-header packet that did not open and ends in a token its
+    /// sender issued.
+    reset: Option<ResetSeen>,
+    /// HTTP/3 on the streams.
+    h3: crate::app::h3::H3Decoder,
 }
 
 impl QuicConnection {
-    pub(super) fn new(client: Endpoint, server: Endpoint, frame: u64, ts: Timestamp) -> Self {
+    pub(super) fn new(
+        client: Endpoint,
+        server: Endpoint,
+        frame: u64,
+        ts: Timestamp,
+        keylog: Option<Arc<KeyLog>>,
+    ) -> Self {
         QuicConnection {
             report: QuicReport {
                 client,
@@ -61,16 +139,53 @@ impl QuicConnection {
                 server_packets: PacketCounts::default(),
                 handshake_completed: false,
                 close: None,
+                keys: None,
+                alpn: None,
+                server_transport_parameters: Vec::new(),
+                handshake_done: None,
+                new_connection_ids: Vec::new(),
+                key_updates: [0, 0],
+                stateless_reset: None,
+                icmp: None,
+                datagrams: 0,
+                idle_timeout_ms: None,
+                http3: None,
                 ending: QuicEnding::Open,
                 silent_past_idle: false,
                 problems: Vec::new(),
             },
             keys: None,
             rekey: false,
+            initial_dropped: false,
             client: Handshake::default(),
             server: Handshake::default(),
             encrypted: false,
+            keylog,
+            client_random: None,
+            keyed: None,
+            handshake: Default::default(),
+            app_largest: [None, None],
+            opened_protected: false,
+            unread_last: false,
+            last_opened: 0,
+            last_from: [0, 0],
+            reset: None,
+            h3: Default::default(),
         }
+    }
+
+    /// An ICMP error quoting a datagram of this connection: the first is
+    /// kept (a sender that goes on gets more of them).
+    pub(super) fn icmp(&mut self, frame: u64, u: &UdpUnreachable) {
+        if self.report.icmp.is_some() {
+            return;
+        }
+        self.report.icmp = Some(IcmpSeen {
+            frame,
+            reporter: u.reporter,
+            about: self.side_of(&u.src),
+            kind: u.kind,
+        });
     }
 
     pub(super) fn side_of(&self, src: &Endpoint) -> Side {
@@ -92,6 +207,8 @@ impl QuicConnection {
     /// One datagram's payload from `from`.
     pub(super) fn datagram(&mut self, frame: u64, ts: Timestamp, from: Side, payload: &[u8]) {
         self.report.last_ts = self.report.last_ts.max(ts);
+        self.report.datagrams += 1;
+        self.last_from[at(from)] = frame;
         // RFC 9287: a server may clear the fixed bit in packets to a client
         // that advertised grease_quic_bit. The server's own parameters are
         // encrypted, so packets to it are read as if it had too, once it
@@ -156,7 +273,7 @@ impl QuicConnection {
             }
             PacketHeader::Short => {
                 self.counts(from).one_rtt += 1;
-                self.encrypted = true;
+                self.short(frame, from, p.bytes);
             }
             PacketHeader::Long {
                 kind,
@@ -173,9 +290,16 @@ impl QuicConnection {
                 if from == Side::Server && self.report.server_scid.is_none() {
                     self.report.server_scid = Some(scid.clone());
                 }
-                if *kind != LongType::Initial {
-                    self.encrypted = true;
-                    return;
+                match kind {
+                    LongType::Initial if self.initial_dropped => return,
+                    LongType::Initial => {}
+                    LongType::Handshake => return self.handshake_packet(frame, from, p),
+                    _ => {
+                        // 0-RTT: the key log's early secret is not used.
+                        self.encrypted = true;
+                        self.unread_last = true;
+                        return;
+                    }
                 }
                 if from == Side::Client {
                     if self.report.version.is_none() {
@@ -213,54 +337,50 @@ impl QuicConnection {
             Ok(o) => o,
             Err(e) => return self.problem(frame, from, e),
         };
-        hs.largest_pn = Some(
-            hs.largest_pn
-                .map_or(opened.packet_number, |l| l.max(opened.packet_number)),
-        );
+        hs.saw(opened.packet_number);
+        self.unread_last = false;
         let mut messages = Vec::new();
         let mut failure = None;
+        let mut closes = Vec::new();
         for f in Frames::new(&opened.payload) {
             match f {
                 Ok(Frame::Crypto { offset, data }) => {
-                    let reader = &mut hs.messages;
-                    let mut fed = Ok(());
-                    let r = hs.crypto.insert(offset, data, &mut |bytes| {
-                        if fed.is_ok() {
-                            fed = reader
-                                .feed(bytes, &mut |t, body| messages.push((t, body.to_vec())));
-                        }
-                    });
-                    if let Err(e) = r {
+                    if let Err(e) = hs.crypto(offset, data, &mut messages) {
                         failure = Some(e);
                     }
-                    if fed.is_err() {
-                        // A handshake message too long to hold: not a
-                        // ClientHello this reader can show.
-                        failure = Some(QuicError::CryptoTooFar {
-                            offset: hs.crypto.delivered(),
-                            max: crate::proto::quic::crypto::MAX_CRYPTO,
-                        });
-                    }
                 }
-                Ok(Frame::Close(close)) => {
-                    if self.report.close.is_none() {
-                        self.report.close = Some(CloseSeen {
-                            by: from,
-                            frame,
-                            packet: LongType::Initial,
-                            close,
-                        });
-                    }
-                }
+                Ok(Frame::Close(close)) => closes.push(close),
                 Ok(_) => {}
                 Err(e) => failure = Some(e),
             }
+        }
+        for close in closes {
+            self.closed(frame, from, PacketKind::Initial, close);
         }
         for (t, body) in messages {
             self.message(frame, from, t, &body);
         }
         if let Some(e) = failure {
             self.problem(frame, from, e);
+        }
+    }
+
+    /// The first CONNECTION_CLOSE is the one that ended the connection;
+    /// the other side's answer or repeats (RFC 9000 §10.2) are not.
+    fn closed(
+        &mut self,
+        frame: u64,
+        from: Side,
+        packet: PacketKind,
+        close: crate::proto::quic::ConnectionClose,
+    ) {
+        if self.report.close.is_none() {
+            self.report.close = Some(CloseSeen {
+                by: from,
+                frame,
+                packet,
+                close,
+            });
         }
     }
 
@@ -271,6 +391,7 @@ impl QuicConnection {
                 let Ok(hello) = ClientHello::parse(body) else {
                     return;
                 };
+                self.client_random = Some(hello.random);
                 let e = hello.extensions;
                 self.report.sni = e.server_name;
                 self.report.alpn_offered = e.alpn.unwrap_or_default();
@@ -287,29 +408,103 @@ impl QuicConnection {
                         version: hello.version(),
                         cipher_suite: hello.cipher_suite,
                     });
+                    self.key_log(hello.cipher_suite);
                 }
             }
             _ => {}
         }
     }
 
+    /// The Handshake and 1-RTT keys from the key log, once the ServerHello
+    /// named the suite.
+    fn key_log(&mut self, suite: u16) {
+        let (Some(keylog), None) = (&self.keylog, &self.report.keys) else {
+            return;
+        };
+        let Some(random) = self.client_random else {
+            return;
+        };
+        let version = self
+            .report
+            .version
+            .unwrap_or(crate::proto::quic::Version::V1);
+        match Keyed::from_keylog(keylog, random, suite, version) {
+            Ok(k) => {
+                self.keyed = Some(k);
+                self.report.keys = Some(KeysSeen {
+                    status: KeysStatus::Ok,
+                    reason: String::new(),
+                });
+            }
+            Err(seen) => self.report.keys = Some(seen),
+        }
+    }
+
     /// The report, with the ending judged at `end` (the capture's last
     /// time).
     pub(super) fn finish(mut self, end: Timestamp) -> QuicReport {
+        if self.keylog.is_some() && self.report.keys.is_none() {
+            self.report.keys = Some(KeysSeen {
+                status: KeysStatus::Unusable,
+                reason:
+                    "no ServerHello was seen: the suite and the secrets' connection are unknown"
+                        .to_owned(),
+            });
+        }
+        if let Some(k) = &self.keyed {
+            self.report.key_updates = k.updates;
+        }
+        self.report.http3 = self.h3.finish();
+        let keyed = self.keyed.is_some();
         let r = &mut self.report;
         r.handshake_completed = r.client_packets.one_rtt > 0 && r.server_packets.one_rtt > 0;
-        let idle_ms = r.transport_parameters.iter().find_map(|p| match p {
-            TransportParameter::MaxIdleTimeout(ms) if *ms > 0 => Some(*ms),
-            _ => None,
-        });
+        // RFC 9000 §10.1: each side's max_idle_timeout, 0 or absent for
+        // none; the effective timeout is the smaller of those given.
+        r.idle_timeout_ms = [&r.transport_parameters, &r.server_transport_parameters]
+            .iter()
+            .filter_map(|ps| {
+                ps.iter().find_map(|p| match p {
+                    TransportParameter::MaxIdleTimeout(ms) if *ms > 0 => Some(*ms),
+                    _ => None,
+                })
+            })
+            .min();
         let silent_ns = end.0.saturating_sub(r.last_ts.0);
-        r.silent_past_idle =
-            idle_ms.is_some_and(|ms| i128::from(silent_ns) > i128::from(ms) * 1_000_000);
-        r.ending = if r.close.is_some() {
+        r.silent_past_idle = r
+            .idle_timeout_ms
+            .is_some_and(|ms| i128::from(silent_ns) > i128::from(ms) * 1_000_000);
+        // A reset ends the connection when nothing opened after it.
+        r.stateless_reset = self.reset.filter(|s| s.frame > self.last_opened);
+        // An ICMP error ends it when the side it says is unreachable sent
+        // nothing after it.
+        let icmp_final = r.icmp.as_ref().is_some_and(|i| {
+            let unreachable = match i.about {
+                Side::Client => Side::Server,
+                Side::Server => Side::Client,
+            };
+            self.last_from[at(unreachable)] < i.frame
+        });
+        let unread = if keyed {
+            self.unread_last
+        } else {
+            self.encrypted
+        };
+        // An ICMP error before any close is the cause; a close after it is
+        // the sender giving up on it (ngtcp2 closes on the socket error).
+        let icmp_first = icmp_final
+            && match (&r.icmp, &r.close) {
+                (Some(i), Some(c)) => i.frame < c.frame,
+                _ => true,
+            };
+        r.ending = if icmp_first {
+            QuicEnding::IcmpUnreachable
+        } else if r.close.is_some() {
             QuicEnding::ConnectionClose
+        } else if r.stateless_reset.is_some() {
+            QuicEnding::StatelessReset
         } else if r.negotiation.is_some() && r.client_packets.initial == 0 && !self.encrypted {
             QuicEnding::VersionNegotiation
-        } else if self.encrypted {
+        } else if unread {
             QuicEnding::UnknownEncrypted
         } else if r.silent_past_idle {
             QuicEnding::IdleTimeout

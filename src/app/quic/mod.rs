@@ -11,19 +11,23 @@
 //! endpoints belong to it, whatever they hold.
 
 mod connection;
+mod keyed;
 pub mod report;
 #[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::capture::Timestamp;
 use crate::proto::quic::Version;
-use crate::wire::Endpoint;
+use crate::tls_decrypt::KeyLog;
+use crate::wire::{Endpoint, UdpUnreachable};
 
 use connection::QuicConnection;
 pub use report::{
-    CloseSeen, PacketCounts, QuicEnding, QuicProblem, QuicReport, RetrySeen, ServerHelloSeen,
+    CloseSeen, IcmpSeen, KeysSeen, KeysStatus, NewCidSeen, PacketCounts, PacketKind, QuicEnding,
+    QuicProblem, QuicReport, ResetSeen, RetrySeen, ServerHelloSeen, TokenSource,
 };
 
 /// RFC 9000 §14.1: a client's Initial datagrams are at least this long.
@@ -54,9 +58,32 @@ pub struct QuicTracker {
     /// Connections by (client, server).
     index: HashMap<(Endpoint, Endpoint), usize>,
     connections: Vec<QuicConnection>,
+    /// The key log for Handshake and 1-RTT packets (`--keylog`).
+    keylog: Option<Arc<KeyLog>>,
 }
 
 impl QuicTracker {
+    /// A tracker that opens Handshake and 1-RTT packets with `keylog`'s
+    /// secrets when there is one.
+    pub fn new(keylog: Option<Arc<KeyLog>>) -> Self {
+        QuicTracker {
+            keylog,
+            ..QuicTracker::default()
+        }
+    }
+
+    /// An ICMP or ICMPv6 error quoting a UDP datagram: the QUIC connection
+    /// whose datagram it quotes learns of it.
+    pub fn icmp(&mut self, frame: u64, _ts: Timestamp, u: &UdpUnreachable) {
+        let at = self
+            .index
+            .get(&(u.src, u.dst))
+            .or_else(|| self.index.get(&(u.dst, u.src)));
+        if let Some(c) = at.and_then(|&i| self.connections.get_mut(i)) {
+            c.icmp(frame, u);
+        }
+    }
+
     /// A UDP datagram's payload; returns whether it went to a QUIC
     /// connection (so another UDP decoder can take the rest).
     pub fn datagram(
@@ -74,8 +101,13 @@ impl QuicTracker {
         {
             Some(&i) => i,
             None if starts_connection(payload) => {
-                self.connections
-                    .push(QuicConnection::new(src, dst, frame, ts));
+                self.connections.push(QuicConnection::new(
+                    src,
+                    dst,
+                    frame,
+                    ts,
+                    self.keylog.clone(),
+                ));
                 self.index.insert((src, dst), self.connections.len() - 1);
                 self.connections.len() - 1
             }

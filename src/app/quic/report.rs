@@ -8,20 +8,30 @@ use crate::proto::quic::{
 use crate::proto::tls::ProtocolVersion;
 use crate::wire::Endpoint;
 
-/// How a QUIC connection ended, as far as packets without 1-RTT keys can
-/// tell (RFC 9000 §10: there is no FIN or RST in QUIC).
+/// How a QUIC connection ended (RFC 9000 §10: there is no FIN or RST in
+/// QUIC): a close, a stateless reset, an idle timeout, an ICMP error, or
+/// not yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum QuicEnding {
     /// A CONNECTION_CLOSE frame in a packet whose keys are public (an
-    /// Initial): the code and reason are in [`QuicReport::close`].
+    /// Initial) or that the key log opened: the code and reason are in
+    /// [`QuicReport::close`].
     ConnectionClose,
+    /// A stateless reset (RFC 9000 §10.3): a short-header packet that does
+    /// not open, whose last 16 bytes are a stateless reset token its sender
+    /// had issued, after which nothing opened: [`QuicReport::stateless_reset`].
+    StatelessReset,
+    /// An ICMP or ICMPv6 destination unreachable quoting a datagram of the
+    /// connection (RFC 9000 §14.2.1 lets an endpoint stop on it), after
+    /// which nothing came: [`QuicReport::icmp`].
+    IcmpUnreachable,
     /// The server answered with Version Negotiation and the client sent
     /// nothing more on this path (RFC 9000 §6.2: it abandons the attempt).
     VersionNegotiation,
-    /// No packet was ever encrypted beyond the Initial keys, and the
-    /// capture went on silent past the client's max_idle_timeout, which
-    /// bounds the effective one (RFC 9000 §10.1: the smaller of the two
-    /// sides'): nothing could have hidden a close.
+    /// Every packet was read (no keys were missing), none closed, and the
+    /// capture went on silent past the effective idle timeout (RFC 9000
+    /// §10.1: the smaller of the two sides' max_idle_timeout; the client's
+    /// alone bounds it when the server's is encrypted).
     IdleTimeout,
     /// Handshake or 1-RTT packets flowed: a close, if any, is inside them.
     /// [`QuicReport::silent_past_idle`] tells whether it is over at least.
@@ -36,6 +46,8 @@ impl QuicEnding {
     pub fn name(self) -> &'static str {
         match self {
             QuicEnding::ConnectionClose => "connection_close",
+            QuicEnding::StatelessReset => "stateless_reset",
+            QuicEnding::IcmpUnreachable => "icmp_unreachable",
             QuicEnding::VersionNegotiation => "version_negotiation",
             QuicEnding::IdleTimeout => "idle_timeout",
             QuicEnding::UnknownEncrypted => "unknown (encrypted)",
@@ -44,7 +56,38 @@ impl QuicEnding {
     }
 }
 
-/// A CONNECTION_CLOSE seen in clear-keyed packets.
+/// The kinds of packet whose frames are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PacketKind {
+    /// Initial (public keys).
+    Initial,
+    /// Handshake (the key log's handshake secrets).
+    Handshake,
+    /// Short header (the key log's application secrets).
+    OneRtt,
+}
+
+impl PacketKind {
+    /// Its name, as RFC 9000 writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PacketKind::Initial => LongType::Initial.name(),
+            PacketKind::Handshake => LongType::Handshake.name(),
+            PacketKind::OneRtt => "1-RTT",
+        }
+    }
+
+    /// "an Initial", "a Handshake", "a 1-RTT".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            PacketKind::Initial => "an Initial",
+            PacketKind::Handshake => "a Handshake",
+            PacketKind::OneRtt => "a 1-RTT",
+        }
+    }
+}
+
+/// A CONNECTION_CLOSE seen in a packet that was opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseSeen {
     /// Who sent it.
@@ -52,7 +95,7 @@ pub struct CloseSeen {
     /// The capture frame that carried it.
     pub frame: u64,
     /// The packet type it was in.
-    pub packet: LongType,
+    pub packet: PacketKind,
     /// The frame.
     pub close: ConnectionClose,
 }
@@ -98,6 +141,91 @@ pub struct PacketCounts {
     pub version_negotiation: u32,
     /// Long-header packets of a version this reader does not know.
     pub unknown_version: u32,
+}
+
+/// What the key log did for a connection (`--keylog` only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeysStatus {
+    /// Handshake and 1-RTT packets opened.
+    Ok,
+    /// No secrets for the ClientHello's random, or not all four.
+    Missing,
+    /// Secrets that do not open the connection's first protected packet.
+    Mismatch,
+    /// No ServerHello was seen, or its suite is not one QUIC is opened
+    /// with here.
+    Unusable,
+}
+
+impl KeysStatus {
+    /// Its name in the table and the JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeysStatus::Ok => "ok",
+            KeysStatus::Missing => "missing",
+            KeysStatus::Mismatch => "mismatch",
+            KeysStatus::Unusable => "unusable",
+        }
+    }
+}
+
+/// The key log's verdict on one connection, with why when not ok.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysSeen {
+    /// What the key log did.
+    pub status: KeysStatus,
+    /// Why, when the status is not ok.
+    pub reason: String,
+}
+
+/// A NEW_CONNECTION_ID frame (RFC 9000 §19.15).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCidSeen {
+    /// Who issued the connection ID (and the token: it is this side that
+    /// may send a stateless reset with it).
+    pub by: Side,
+    /// The capture frame.
+    pub frame: u64,
+    /// Sequence number.
+    pub sequence: u64,
+    /// The connection ID.
+    pub cid: ConnectionId,
+    /// Its stateless reset token.
+    pub token: [u8; 16],
+}
+
+/// A stateless reset (RFC 9000 §10.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetSeen {
+    /// Who sent it: the side that lost the connection's state.
+    pub by: Side,
+    /// The capture frame.
+    pub frame: u64,
+    /// Where the matching token was issued: the server's transport
+    /// parameter, or a NEW_CONNECTION_ID frame's sequence number.
+    pub token_from: TokenSource,
+}
+
+/// Where a stateless reset token came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// The server's stateless_reset_token transport parameter (§18.2).
+    TransportParameter,
+    /// A NEW_CONNECTION_ID frame, by its sequence number.
+    NewConnectionId(u64),
+}
+
+/// An ICMP or ICMPv6 error about a datagram of the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcmpSeen {
+    /// The capture frame.
+    pub frame: u64,
+    /// The address that sent the error (the host or router that refused).
+    pub reporter: std::net::IpAddr,
+    /// Whose datagram it quotes.
+    pub about: Side,
+    /// What it says.
+    pub kind: crate::wire::Unreachable,
 }
 
 /// Something in a datagram of this connection that did not parse or open.
@@ -155,11 +283,35 @@ pub struct QuicReport {
     /// Short-header packets went both ways (RFC 9001 §4.1.1: a client
     /// sends 1-RTT only once its handshake is complete).
     pub handshake_completed: bool,
-    /// A CONNECTION_CLOSE in clear-keyed packets.
+    /// The first CONNECTION_CLOSE in a packet that opened.
     pub close: Option<CloseSeen>,
+    /// What the key log did (`--keylog` only).
+    pub keys: Option<KeysSeen>,
+    /// The ALPN protocol the server chose (EncryptedExtensions).
+    pub alpn: Option<String>,
+    /// The server's transport parameters (EncryptedExtensions).
+    pub server_transport_parameters: Vec<TransportParameter>,
+    /// The capture frame of the server's HANDSHAKE_DONE (RFC 9001 §4.1.2:
+    /// the handshake is confirmed).
+    pub handshake_done: Option<u64>,
+    /// NEW_CONNECTION_ID frames, both ways (the first [`MAX_NEW_CIDS`]).
+    pub new_connection_ids: Vec<NewCidSeen>,
+    /// Key updates (RFC 9001 §6) by the client and by the server.
+    pub key_updates: [u32; 2],
+    /// A stateless reset, when one was recognised.
+    pub stateless_reset: Option<ResetSeen>,
+    /// An ICMP error quoting one of its datagrams.
+    pub icmp: Option<IcmpSeen>,
+    /// UDP datagrams of the connection.
+    pub datagrams: u64,
+    /// The effective idle timeout in milliseconds: the smaller non-zero
+    /// max_idle_timeout of the sides whose parameters were read.
+    pub idle_timeout_ms: Option<u64>,
+    /// HTTP/3 on the connection's streams (1-RTT keys only).
+    pub http3: Option<crate::app::h3::H3Report>,
     /// How it ended.
     pub ending: QuicEnding,
-    /// The capture went on silent past the client's max_idle_timeout after
+    /// The capture went on silent past the effective idle timeout after
     /// the last packet: the connection is over, whatever ended it.
     pub silent_past_idle: bool,
     /// Datagrams or packets that did not parse or open, in order (the
@@ -169,3 +321,23 @@ pub struct QuicReport {
 
 /// Problems kept per connection.
 pub const MAX_PROBLEMS: usize = 8;
+
+/// NEW_CONNECTION_ID frames kept per connection (an endpoint issues a
+/// handful, RFC 9000 §5.1.1; a hostile one cannot make the report grow).
+pub const MAX_NEW_CIDS: usize = 32;
+
+impl QuicReport {
+    /// The close's error name: an application's code named by HTTP/3
+    /// (RFC 9114 §8.1) when the server chose h3, else as
+    /// [`ConnectionClose::code_name`] says.
+    pub fn close_name(&self) -> Option<String> {
+        let c = self.close.as_ref()?;
+        let h3 = self.alpn.as_deref() == Some("h3");
+        Some(
+            match crate::proto::h3::error_name(c.close.code).filter(|_| c.close.application && h3) {
+                Some(name) => format!("{name} (application 0x{:x})", c.close.code),
+                None => c.close.code_name(),
+            },
+        )
+    }
+}

@@ -67,4 +67,16 @@ pub enum QuicError {
         /// What is wrong.
         why: &'static str,
     },
+    /// A cipher suite QUIC packets are not opened with here (RFC 9001
+    /// §5.3 allows the TLS 1.3 suites but CCM_8; ring has no CCM).
+    #[error("cipher suite 0x{0:04x}: not one this reader opens QUIC packets with")]
+    CipherSuite(u16),
+    /// A Handshake or 1-RTT packet that the key log's secrets do not open
+    /// (secrets of another connection, or damaged bytes).
+    #[error("a {0} packet does not open with the key log's secrets")]
+    Undecryptable(&'static str),
+    /// A frame type neither RFC 9000 §19 nor RFC 9221 defines: the rest
+    /// of the packet cannot be read (§12.4: a FRAME_ENCODING_ERROR).
+    #[error("unknown frame type 0x{0:02x}")]
+    UnknownFrame(u64),
 }

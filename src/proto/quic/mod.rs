@@ -5,8 +5,10 @@
 //! anyone can derive from the client's first Destination Connection ID
 //! ([`initial`], RFC 9001 §5.2), the frames an Initial or Handshake packet
 //! may carry ([`frame`]), the CRYPTO stream put back in order
-//! ([`crypto`]), and the transport parameters of the ClientHello
-//! ([`params`], RFC 9000 §18).
+//! ([`crypto`]), the transport parameters of either side ([`params`],
+//! RFC 9000 §18), and, with a key log's secrets, the Handshake and 1-RTT
+//! packets ([`protection`], RFC 9001 §5 and §6) and every frame of RFC
+//! 9000 §19 in them.
 //!
 //! Pure syntax and cryptography over byte slices (ring's HKDF, AES-GCM and
 //! header protection): every length is checked against the bytes there
@@ -19,6 +21,7 @@ pub mod frame;
 pub mod header;
 pub mod initial;
 pub mod params;
+pub mod protection;
 pub mod reader;
 #[cfg(test)]
 mod tests;
@@ -29,8 +32,9 @@ pub use crypto::CryptoStream;
 pub use error::QuicError;
 pub use frame::{ConnectionClose, Frame, Frames};
 pub use header::{Datagram, LongType, Packet, PacketHeader};
-pub use initial::{InitialKeys, Opened, Side};
+pub use initial::{InitialKeys, Side};
 pub use params::{TransportParameter, TransportParameters};
+pub use protection::{Opened, Suite};
 
 /// A QUIC version number (RFC 8999 §5.1: 32 bits; 0 is reserved for
 /// Version Negotiation).

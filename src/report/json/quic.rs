@@ -8,6 +8,8 @@ use crate::app::quic::{PacketCounts, QuicReport};
 use crate::proto::quic::{Side, TransportParameter, Version};
 use crate::proto::tls::names;
 
+use super::quic_keyed;
+
 #[derive(Serialize)]
 pub(super) struct QuicView {
     client: String,
@@ -32,7 +34,27 @@ pub(super) struct QuicView {
     packets: PacketsView,
     handshake_completed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    keys: Option<quic_keyed::KeysView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alpn: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    server_transport_parameters: Vec<ParamView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    handshake_done_frame: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    new_connection_ids: Vec<quic_keyed::NewCidView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_updates: Option<quic_keyed::KeyUpdatesView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http3: Option<quic_keyed::H3View>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     connection_close: Option<CloseView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stateless_reset: Option<quic_keyed::ResetView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icmp: Option<quic_keyed::IcmpView>,
+    datagrams: u64,
+    idle_timeout_ms: Option<u64>,
     ending: &'static str,
     silent_past_idle: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -182,10 +204,21 @@ impl QuicView {
                 packet: c.packet.name(),
                 frame_type: if c.close.application { "0x1d" } else { "0x1c" },
                 error_code: c.close.code,
-                error: c.close.code_name(),
+                error: q.close_name().unwrap_or_default(),
                 triggering_frame_type: c.close.frame_type,
                 reason: c.close.reason.clone(),
             }),
+            keys: quic_keyed::keys(q),
+            alpn: q.alpn.clone(),
+            server_transport_parameters: q.server_transport_parameters.iter().map(param).collect(),
+            handshake_done_frame: q.handshake_done,
+            new_connection_ids: quic_keyed::new_cids(q),
+            key_updates: quic_keyed::key_updates(q),
+            http3: q.http3.as_ref().map(quic_keyed::http3),
+            stateless_reset: quic_keyed::reset(q),
+            icmp: quic_keyed::icmp(q),
+            datagrams: q.datagrams,
+            idle_timeout_ms: q.idle_timeout_ms,
             ending: q.ending.name(),
             silent_past_idle: q.silent_past_idle,
             problems: q

@@ -8,7 +8,7 @@ use crate::app::quic::{PacketCounts, QuicReport};
 use crate::proto::quic::{Side, TransportParameter};
 use crate::proto::tls::names;
 
-fn who(s: Side) -> &'static str {
+pub(super) fn who(s: Side) -> &'static str {
     match s {
         Side::Client => "client",
         Side::Server => "server",
@@ -37,7 +37,7 @@ fn counts(c: &PacketCounts) -> String {
 }
 
 /// The parameters worth a glance; the JSON has them all.
-fn params(ps: &[TransportParameter]) -> String {
+pub(super) fn params(ps: &[TransportParameter]) -> String {
     use TransportParameter as P;
     let parts: Vec<String> = ps
         .iter()
@@ -50,6 +50,7 @@ fn params(ps: &[TransportParameter]) -> String {
                     | P::InitialMaxStreamsUni(_)
                     | P::MaxUdpPayloadSize(_)
                     | P::DisableActiveMigration
+                    | P::StatelessResetToken(_)
             )
         })
         .map(|p| match p {
@@ -126,6 +127,7 @@ fn connection(n: usize, q: &QuicReport) -> String {
             names::cipher_suite(h.cipher_suite)
         );
     }
+    super::quic_keyed::keyed(&mut s, q);
     let _ = writeln!(
         s,
         "  packets: client {}; server {}{}",
@@ -139,12 +141,12 @@ fn connection(n: usize, q: &QuicReport) -> String {
     );
     if let Some(c) = &q.close {
         let mut line = format!(
-            "  CONNECTION_CLOSE (0x{}) by the {} in an {} packet (frame {}): {}",
+            "  CONNECTION_CLOSE (0x{}) by the {} in {} packet (frame {}): {}",
             if c.close.application { "1d" } else { "1c" },
             who(c.by),
-            c.packet.name(),
+            c.packet.with_article(),
             c.frame,
-            c.close.code_name()
+            q.close_name().unwrap_or_default()
         );
         if let Some(ft) = c.close.frame_type.filter(|&t| t != 0) {
             let _ = write!(line, ", caused by a frame of type 0x{ft:x}");
@@ -153,9 +155,8 @@ fn connection(n: usize, q: &QuicReport) -> String {
             let _ = write!(line, ", reason {:?}", c.close.reason);
         }
         let _ = writeln!(s, "{line}");
-    } else if q.silent_past_idle {
-        s.push_str("  silent past the client's max_idle_timeout: over, by its idle timer or a close in encrypted packets\n");
     }
+    super::quic_keyed::endings(&mut s, q);
     for p in &q.problems {
         let _ = writeln!(
             s,

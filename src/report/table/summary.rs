@@ -74,12 +74,37 @@ fn join(clauses: &[String], width: Option<u16>) -> String {
     out
 }
 
+/// The QUIC connections beside the TCP ones (RFC 9000 §10 endings, not
+/// FIN or RST), e.g. `1 QUIC connection: 1 connection_close`; only for a
+/// capture with QUIC, so a TCP capture's line stays as it was.
+fn quic_clause(s: &Summary) -> String {
+    let mut endings: Vec<(&'static str, u64)> = Vec::new();
+    for q in &s.quic {
+        let name = q.ending.name();
+        match endings.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, k)) => *k += 1,
+            None => endings.push((name, 1)),
+        }
+    }
+    let list: Vec<String> = endings.iter().map(|(n, k)| format!("{k} {n}")).collect();
+    format!(
+        "{}: {}",
+        count(s.quic.len() as u64, "QUIC connection", "QUIC connections"),
+        list.join(", ")
+    )
+}
+
 /// E.g. `3 connections (1 more out of scope): 2 fin, 1 rst; 40 frames read
 /// (30 TCP, 10 filtered out); anomalies: 1 truncated record; at most 2 open
 /// at once`.
 pub fn summary(s: &Summary, style: &Style) -> String {
     let mut clauses = Vec::with_capacity(4);
-    let mut out = count(s.connections, "connection", "connections");
+    // Beside QUIC's, the TCP connections say what they are.
+    let mut out = if s.quic.is_empty() {
+        count(s.connections, "connection", "connections")
+    } else {
+        count(s.connections, "TCP connection", "TCP connections")
+    };
     if s.out_of_scope > 0 {
         out.push_str(&format!(" ({} more out of scope)", s.out_of_scope));
     }
@@ -97,9 +122,16 @@ pub fn summary(s: &Summary, style: &Style) -> String {
     }
 
     clauses.push(out);
+    if !s.quic.is_empty() {
+        clauses.push(quic_clause(s));
+    }
 
     let sk = &s.skipped;
     let mut frames = vec![format!("{} TCP", s.tcp_segments)];
+    let quic_datagrams: u64 = s.quic.iter().map(|q| q.datagrams).sum();
+    if quic_datagrams > 0 {
+        frames.push(format!("{quic_datagrams} QUIC"));
+    }
     if s.decapsulated.total > 0 {
         frames.push(format!("{} from tunnels", s.decapsulated.total));
     }

@@ -1,0 +1,170 @@
+//! One QUIC connection's Handshake and 1-RTT keys, from the key log's
+//! TLS 1.3 secrets (RFC 9001 §5.1): the handshake traffic secrets protect
+//! Handshake packets, the first application traffic secrets 1-RTT ones,
+//! and each key update (§6) moves a direction's 1-RTT keys to the next
+//! generation, which the Key Phase bit announces.
+
+use crate::proto::quic::protection::{DirectionKeys, HeaderKey, PayloadKey, next_secret};
+use crate::proto::quic::{Opened, QuicError, Side, Suite, Version};
+use crate::tls_decrypt::{KeyLog, Label, Random};
+
+use super::report::{KeysSeen, KeysStatus};
+
+/// One direction's 1-RTT keys: the header key stays, the payload key
+/// changes with each key update (RFC 9001 §6.1).
+struct AppKeys {
+    hp: HeaderKey,
+    /// The secret of the current generation, to derive the next.
+    secret: Vec<u8>,
+    current: PayloadKey,
+    /// The generation before, for packets reordered across an update
+    /// (§6.5).
+    previous: Option<PayloadKey>,
+    /// The Key Phase bit of the current generation.
+    phase: bool,
+}
+
+/// The keys of both directions.
+pub(super) struct Keyed {
+    suite: Suite,
+    version: Version,
+    handshake: [DirectionKeys; 2],
+    app: [AppKeys; 2],
+    /// Key updates seen, per direction.
+    pub(super) updates: [u32; 2],
+}
+
+fn at(side: Side) -> usize {
+    match side {
+        Side::Client => 0,
+        Side::Server => 1,
+    }
+}
+
+impl Keyed {
+    /// The keys of the connection whose ClientHello had `random`, with the
+    /// suite the ServerHello chose; or why there are none.
+    pub(super) fn from_keylog(
+        keylog: &KeyLog,
+        random: [u8; 32],
+        suite_code: u16,
+        version: Version,
+    ) -> Result<Keyed, KeysSeen> {
+        let unusable = |reason: String| KeysSeen {
+            status: KeysStatus::Unusable,
+            reason,
+        };
+        let suite = Suite::from_code(suite_code).map_err(|e| unusable(e.to_string()))?;
+        let Some(secrets) = keylog.secrets(&Random(random)) else {
+            return Err(KeysSeen {
+                status: KeysStatus::Missing,
+                reason: "the key log has no secrets for this ClientHello's random".to_owned(),
+            });
+        };
+        let labels = [
+            Label::ClientHandshakeTrafficSecret,
+            Label::ServerHandshakeTrafficSecret,
+            Label::ClientTrafficSecret0,
+            Label::ServerTrafficSecret0,
+        ];
+        let mut got = Vec::with_capacity(4);
+        for label in labels {
+            match secrets.get(label) {
+                Some(s) if s.0.len() == suite.secret_len() => got.push(s.0.clone()),
+                Some(s) => {
+                    return Err(unusable(format!(
+                        "{label} is {} bytes, the suite's secrets {}",
+                        s.0.len(),
+                        suite.secret_len()
+                    )));
+                }
+                None => {
+                    return Err(KeysSeen {
+                        status: KeysStatus::Missing,
+                        reason: format!("the key log has no {label} for this ClientHello's random"),
+                    });
+                }
+            }
+        }
+        let app = |secret: &Vec<u8>| AppKeys {
+            hp: HeaderKey::new(suite, version, secret),
+            secret: secret.clone(),
+            current: PayloadKey::new(suite, version, secret),
+            previous: None,
+            phase: false,
+        };
+        Ok(Keyed {
+            suite,
+            version,
+            handshake: [
+                DirectionKeys::new(suite, version, &got[0]),
+                DirectionKeys::new(suite, version, &got[1]),
+            ],
+            app: [app(&got[2]), app(&got[3])],
+            updates: [0, 0],
+        })
+    }
+
+    /// A Handshake packet from `from`.
+    pub(super) fn open_handshake(
+        &self,
+        from: Side,
+        bytes: &[u8],
+        pn_offset: usize,
+        largest: Option<u64>,
+    ) -> Result<Opened, QuicError> {
+        self.handshake[at(from)]
+            .open(bytes, pn_offset, largest)
+            .map_err(|e| match e {
+                QuicError::Open => QuicError::Undecryptable("Handshake"),
+                e => e,
+            })
+    }
+
+    /// A short-header packet from `from` whose Destination Connection ID
+    /// is `dcid_len` bytes long. A Key Phase bit other than the current
+    /// generation's is tried with the next generation's keys (a key update,
+    /// RFC 9001 §6.3), then with the previous one's (a packet reordered
+    /// across an update, §6.5).
+    pub(super) fn open_one_rtt(
+        &mut self,
+        from: Side,
+        bytes: &[u8],
+        dcid_len: usize,
+        largest: Option<u64>,
+    ) -> Result<Opened, QuicError> {
+        let (suite, version) = (self.suite, self.version);
+        let keys = &mut self.app[at(from)];
+        let u = keys.hp.unprotect(bytes, 1 + dcid_len, largest)?;
+        let fail = |_| QuicError::Undecryptable("1-RTT");
+        let payload = if u.key_phase == keys.phase {
+            match keys.current.open(&u, bytes) {
+                Ok(p) => p,
+                Err(_) => match &keys.previous {
+                    Some(prev) => prev.open(&u, bytes).map_err(fail)?,
+                    None => return Err(QuicError::Undecryptable("1-RTT")),
+                },
+            }
+        } else {
+            let secret = next_secret(suite, version, &keys.secret);
+            let next = PayloadKey::new(suite, version, &secret);
+            match next.open(&u, bytes) {
+                Ok(p) => {
+                    keys.previous = Some(std::mem::replace(&mut keys.current, next));
+                    keys.secret = secret;
+                    keys.phase = u.key_phase;
+                    self.updates[at(from)] += 1;
+                    p
+                }
+                Err(_) => match &keys.previous {
+                    Some(prev) => prev.open(&u, bytes).map_err(fail)?,
+                    None => return Err(QuicError::Undecryptable("1-RTT")),
+                },
+            }
+        };
+        Ok(Opened {
+            packet_number: u.packet_number,
+            payload,
+        })
+    }
+}
