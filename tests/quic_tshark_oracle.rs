@@ -103,7 +103,15 @@ fn version_name(v: &str) -> String {
 }
 
 fn from_tshark(capture: &Path) -> BTreeMap<(u16, u16), Seen> {
-    let mut args: Vec<String> = vec!["-r".into(), capture.display().to_string()];
+    // An ICMP error quotes the datagram it answers, and tshark dissects the
+    // QUIC packet inside the quote too; the analyzer counts only datagrams
+    // that crossed the path (the ICMP error is its own ending).
+    let mut args: Vec<String> = vec![
+        "-r".into(),
+        capture.display().to_string(),
+        "-Y".into(),
+        "!icmp && !icmpv6".into(),
+    ];
     for p in SERVER_PORTS {
         args.push("-d".into());
         args.push(format!("udp.port=={p},quic"));

@@ -10,7 +10,7 @@
 
 use std::fmt::Write;
 
-use super::text::{MAX_LABEL, shorten, xml};
+use super::text::{MAX_LABEL, shorten, wrap, xml};
 use super::{Ladder, StepKind, seconds};
 use crate::capture::Timestamp;
 
@@ -21,6 +21,9 @@ const STEP: f64 = 34.0;
 const SLANT: f64 = 12.0;
 /// Width of a monospace character at the 12 px font size, for boxes.
 const CHAR: f64 = 7.3;
+/// A wrapped note's line height, and the most lines it gets.
+const NOTE_LINE: f64 = 16.0;
+const MAX_NOTE_LINES: usize = 12;
 /// A gap longer than this is drawn as a break.
 const BREAK_NS: i64 = Timestamp::SECOND;
 
@@ -126,16 +129,28 @@ pub fn render(ladder: &Ladder) -> String {
             } else {
                 "#fffde7"
             };
-            let _ = writeln!(
+            // A note that does not fit one line (a diagnosis) is wrapped,
+            // not cut: its words are what the reader came for.
+            let lines = wrap(&note, ((right - left) / CHAR) as usize, MAX_NOTE_LINES);
+            let extra = NOTE_LINE * (lines.len() - 1) as f64;
+            let _ = write!(
                 body,
-                r##"<rect x="{left:.1}" y="{:.1}" width="{:.1}" height="22" fill="{fill}" stroke="#bdbdbd"/><text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
+                r##"<rect x="{left:.1}" y="{:.1}" width="{:.1}" height="{}" fill="{fill}" stroke="#bdbdbd"/>"##,
                 y - 12.0,
                 right - left,
-                (left + right) / 2.0,
-                y + 3.0,
-                xml(&shorten(&note, ((right - left) / CHAR) as usize))
+                22.0 + extra,
             );
-            y += 30.0;
+            for (k, line) in lines.iter().enumerate() {
+                let _ = write!(
+                    body,
+                    r##"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
+                    (left + right) / 2.0,
+                    y + 3.0 + NOTE_LINE * k as f64,
+                    xml(line)
+                );
+            }
+            body.push('\n');
+            y += 30.0 + extra;
         }
     }
     if ladder.omitted > 0 {

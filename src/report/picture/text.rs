@@ -32,6 +32,49 @@ pub fn shorten(s: &str, max: usize) -> String {
     out
 }
 
+/// `s` in lines of at most `max` characters, broken between words (a word
+/// longer than a line is cut), at most `lines` of them, the last ending
+/// in an ellipsis when text was left out: a note that must be read whole
+/// (a diagnosis) rather than cut at one line's width.
+pub fn wrap(s: &str, max: usize, lines: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in s.split(' ') {
+        let mut word: String = word.to_string();
+        loop {
+            let (have, len) = (cur.chars().count(), word.chars().count());
+            let need = if cur.is_empty() { len } else { have + 1 + len };
+            if need <= max {
+                if !cur.is_empty() {
+                    cur.push(' ');
+                }
+                cur.push_str(&word);
+                break;
+            }
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            out.push(word.chars().take(max).collect());
+            word = word.chars().skip(max).collect();
+            if word.is_empty() {
+                break;
+            }
+        }
+    }
+    if !cur.is_empty() || out.is_empty() {
+        out.push(cur);
+    }
+    if out.len() > lines.max(1) {
+        out.truncate(lines.max(1));
+        if let Some(last) = out.last_mut() {
+            *last = shorten(&format!("{last}…"), max);
+        }
+    }
+    out
+}
+
 /// A label for SVG text or attribute values: XML's five special
 /// characters as entities (XML 1.0 §2.4); the rest is made visible first.
 pub fn xml(s: &str) -> String {
@@ -118,6 +161,20 @@ mod tests {
             .replace("&quot;", "\"")
             .replace("&apos;", "'")
             .replace("&amp;", "&")
+    }
+
+    #[test]
+    fn notes_wrap_between_words_and_keep_every_word() {
+        let s = "RST by the server: keep-alive-race; a request reached the server";
+        let lines = wrap(s, 20, 10);
+        assert!(lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
+        assert_eq!(lines.join(" "), s);
+        assert_eq!(wrap("short", 20, 3), vec!["short"]);
+        assert_eq!(wrap("abcdefghij", 4, 10), vec!["abcd", "efgh", "ij"]);
+        let cut = wrap(s, 20, 2);
+        assert_eq!(cut.len(), 2);
+        assert!(cut[1].ends_with('…') && cut[1].chars().count() <= 20);
+        assert_eq!(wrap("", 5, 2), vec![""]);
     }
 
     #[test]
