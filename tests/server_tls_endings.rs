@@ -128,9 +128,21 @@ fn h2_no_read_answers_then_close_notify_then_rst() {
         e.responses, 1,
         "curl's answer went out before the RST: {e:?}"
     );
-    assert_eq!(e.first, "RST", "{e:?}");
     assert_eq!(e.server_alerts, vec!["0"], "{e:?}");
-    assert_eq!(e.closed.end, CloseEnding::WeProvokedRst, "{e:?}");
+    match e.first.as_str() {
+        "RST" => assert_eq!(e.closed.end, CloseEnding::WeProvokedRst, "{e:?}"),
+        // Two closers race here: on a loaded machine curl can read the
+        // answer and the close_notify and close before its SETTINGS ACK
+        // reaches the server, and then its own kernel's RST ends the
+        // connection. Either way the RST comes after the server's
+        // close_notify, which is the lesson.
+        "none" => assert!(
+            e.client_rst
+                .is_some_and(|rst| e.server_alert_frames.first().is_some_and(|a| *a < rst)),
+            "{e:?}"
+        ),
+        other => panic!("the server's first end is {other}, not a RST: {e:?}"),
+    }
 }
 
 #[test]
