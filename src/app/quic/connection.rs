@@ -35,6 +35,14 @@ struct Handshake {
     largest_pn: Option<u64>,
 }
 
+/// What one Initial or Handshake packet carried ([`Handshake::packet`]).
+#[derive(Default)]
+struct CryptoPacket {
+    messages: Vec<(HandshakeType, Vec<u8>)>,
+    closes: Vec<crate::proto::quic::ConnectionClose>,
+    failure: Option<QuicError>,
+}
+
 impl Handshake {
     /// A CRYPTO frame's bytes; the messages they complete go to `out`.
     fn crypto(
@@ -56,6 +64,26 @@ impl Handshake {
             offset: self.crypto.delivered(),
             max: crate::proto::quic::crypto::MAX_CRYPTO,
         })
+    }
+
+    /// The frames of one opened Initial or Handshake packet (RFC 9000
+    /// §12.4: both spaces carry CRYPTO and CONNECTION_CLOSE): the handshake
+    /// messages its CRYPTO frames complete, its closes, and the last error.
+    fn packet(&mut self, payload: &[u8]) -> CryptoPacket {
+        let mut p = CryptoPacket::default();
+        for f in Frames::new(payload) {
+            match f {
+                Ok(Frame::Crypto { offset, data }) => {
+                    if let Err(e) = self.crypto(offset, data, &mut p.messages) {
+                        p.failure = Some(e);
+                    }
+                }
+                Ok(Frame::Close(close)) => p.closes.push(close),
+                Ok(_) => {}
+                Err(e) => p.failure = Some(e),
+            }
+        }
+        p
     }
 
     /// Its packet number after `pn`.
@@ -339,21 +367,11 @@ impl QuicConnection {
         };
         hs.saw(opened.packet_number);
         self.unread_last = false;
-        let mut messages = Vec::new();
-        let mut failure = None;
-        let mut closes = Vec::new();
-        for f in Frames::new(&opened.payload) {
-            match f {
-                Ok(Frame::Crypto { offset, data }) => {
-                    if let Err(e) = hs.crypto(offset, data, &mut messages) {
-                        failure = Some(e);
-                    }
-                }
-                Ok(Frame::Close(close)) => closes.push(close),
-                Ok(_) => {}
-                Err(e) => failure = Some(e),
-            }
-        }
+        let CryptoPacket {
+            messages,
+            closes,
+            failure,
+        } = hs.packet(&opened.payload);
         for close in closes {
             self.closed(frame, from, PacketKind::Initial, close);
         }

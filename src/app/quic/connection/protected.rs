@@ -61,21 +61,11 @@ impl QuicConnection {
         self.opened(frame);
         let hs = &mut self.handshake[at(from)];
         hs.saw(opened.packet_number);
-        let mut messages = Vec::new();
-        let mut failure = None;
-        let mut closes = Vec::new();
-        for f in Frames::new(&opened.payload) {
-            match f {
-                Ok(Frame::Crypto { offset, data }) => {
-                    if let Err(e) = hs.crypto(offset, data, &mut messages) {
-                        failure = Some(e);
-                    }
-                }
-                Ok(Frame::Close(c)) => closes.push(c),
-                Ok(_) => {}
-                Err(e) => failure = Some(e),
-            }
-        }
+        let super::CryptoPacket {
+            messages,
+            closes,
+            failure,
+        } = hs.packet(&opened.payload);
         for c in closes {
             self.closed(frame, from, PacketKind::Handshake, c);
         }
