@@ -89,9 +89,7 @@ const NO_APPLICATION_PROTOCOL: AlertDescription = AlertDescription(120);
 /// The ALPN negotiation of a TLS connection: `None` when no ClientHello was
 /// read.
 pub fn alpn(tls: &TlsReport) -> Option<Negotiation> {
-    if tls.versions_offered.is_empty() && tls.alpn_offered.is_none() {
-        return None;
-    }
+    let offered = tls.offered.as_ref()?;
     let refused = tls
         .alerts
         .iter()
@@ -112,7 +110,7 @@ pub fn alpn(tls: &TlsReport) -> Option<Negotiation> {
         None => AlpnAnswer::Unanswered,
     };
     Some(Negotiation::Alpn(AlpnAttempt {
-        offered: tls.alpn_offered.clone(),
+        offered: offered.alpn_list(),
         version: tls.version,
         answer,
     }))
@@ -326,16 +324,18 @@ pub(super) fn read(
 #[cfg(test)]
 mod alpn_tests {
     use super::*;
-    use crate::app::tls::AlertSeen;
+    use crate::app::tls::{AlertSeen, Offered};
     use crate::proto::tls::AlertLevel;
 
     fn hello(offered: &[&str], chosen: Option<AlpnChosen>) -> TlsReport {
         TlsReport {
-            versions_offered: vec![ProtocolVersion::TLS13, ProtocolVersion::TLS12],
+            offered: Some(Offered::new(
+                &[ProtocolVersion::TLS13, ProtocolVersion::TLS12],
+                Some("localhost"),
+                Some(offered),
+            )),
             version: Some(ProtocolVersion::TLS13),
             cipher_suite: Some(0x1302),
-            sni: Some("localhost".into()),
-            alpn_offered: Some(offered.iter().map(|p| p.to_string()).collect()),
             alpn_chosen: chosen,
             npn: None,
             hello_retry_request: false,
@@ -392,8 +392,7 @@ mod alpn_tests {
         });
         assert_eq!(answer(&t), AlpnAnswer::Refused);
         let mut none = hello(&[], None);
-        none.versions_offered.clear();
-        none.alpn_offered = None;
+        none.offered = None;
         assert_eq!(alpn(&none), None);
     }
 }

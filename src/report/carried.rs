@@ -75,7 +75,7 @@ fn delivered_text(d: Option<bool>, rst: bool) -> &'static str {
 
 /// What a TLS handshake showed without keys, in three to six lines.
 fn tls_text(t: &TlsReport, ending: Ending, out: &mut String) {
-    let offered: Vec<String> = t.versions_offered.iter().map(ToString::to_string).collect();
+    let offered: Vec<String> = t.versions_offered().map(|v| v.to_string()).collect();
     match (t.version, t.cipher_suite) {
         (Some(v), Some(suite)) => {
             let _ = write!(out, "  TLS: {v}, {}", names::cipher_suite(suite));
@@ -89,14 +89,15 @@ fn tls_text(t: &TlsReport, ending: Ending, out: &mut String) {
             );
         }
     }
-    if let Some(sni) = &t.sni {
+    if let Some(sni) = t.sni() {
         let _ = write!(out, ", SNI {sni}");
     }
     if t.hello_retry_request {
         out.push_str(", after a HelloRetryRequest");
     }
     out.push('\n');
-    if let Some(list) = &t.alpn_offered {
+    if let Some(list) = t.alpn_offered() {
+        let list: Vec<_> = list.collect();
         let _ = write!(out, "  ALPN offered: {}", list.join(", "));
         match &t.alpn_chosen {
             Some(AlpnChosen::Clear(p)) => {

@@ -27,6 +27,7 @@ mod report;
 #[cfg(test)]
 mod tests;
 
+pub use hellos::Offered;
 pub use keys::{KeyLogSink, KeysReport, KeysStatus, Plaintext};
 pub use report::{
     AlertSeen, AlpnChosen, ClosedAt, Encrypted, Inner, InnerChosenBy, InnerProtocol, Npn, TlsClose,
@@ -39,7 +40,6 @@ use crate::proto::tls::{ContentType, ProtocolVersion, Record, RecordHeader, Reco
 use super::Direction;
 use super::http1::End;
 use super::label::Label;
-use hellos::Offer;
 use labels::Labels;
 use records::{State, protected_record};
 
@@ -251,13 +251,15 @@ impl TlsDecoder {
         self.state.choice.as_ref()?.alpn.as_ref()?.as_deref()
     }
 
-    /// What the handshake showed.
+    /// What the handshake showed. Nothing is allocated for the offer
+    /// (the report shares its bytes) and, without NPN or alerts, for
+    /// anything else but a TLS 1.2 ALPN choice's name.
     pub fn report(&self) -> TlsReport {
         let s = &self.state;
         let offer = s.offer.as_ref();
-        let alpn_offered = offer.and_then(Offer::alpn);
+        let alpn_offered = offer.is_some_and(|o| o.alpn().is_some());
         let choice = s.choice.as_ref();
-        let alpn_chosen = choice.map(|c| c.alpn_chosen(alpn_offered.as_deref()));
+        let alpn_chosen = choice.map(|c| c.alpn_chosen(alpn_offered));
         let npn_offered = offer.is_some_and(|o| o.npn);
         let server_list = choice.and_then(|c| c.npn.clone());
         let npn = (npn_offered || server_list.is_some()).then(|| Npn {
@@ -267,11 +269,9 @@ impl TlsDecoder {
             chosen: None,
         });
         TlsReport {
-            versions_offered: offer.map(Offer::versions).unwrap_or_default(),
+            offered: s.offer.clone(),
             version: s.session.version,
             cipher_suite: s.session.cipher_suite,
-            sni: offer.and_then(Offer::sni),
-            alpn_offered,
             alpn_chosen,
             npn,
             hello_retry_request: s.hello_retry,

@@ -10,7 +10,7 @@ use crate::proto::tls::{
 };
 
 use super::super::Direction;
-use super::hellos::{Choice, Offer};
+use super::hellos::{Choice, Offered};
 use super::labels::Labels;
 use super::{AlertSeen, Encrypted, MAX_ALERTS, RecordSeen, RecordSink, Session, Stop, index};
 
@@ -32,7 +32,7 @@ pub(super) struct State {
     pub(super) sides: [Side; 2],
     pub(super) session: Session,
     /// What the first ClientHello offered.
-    pub(super) offer: Option<Offer>,
+    pub(super) offer: Option<Offered>,
     /// What the ServerHello chose.
     pub(super) choice: Option<Choice>,
     pub(super) hello_retry: bool,
@@ -185,7 +185,7 @@ impl State {
                 // random stay the connection's.
                 if self.offer.is_none() {
                     self.session.client_random = Some(hello.random);
-                    self.offer = Some(Offer::of(&hello));
+                    self.offer = Some(Offered::of(&hello));
                 }
             }
             (HandshakeType::ServerHello, Direction::ServerToClient) => {

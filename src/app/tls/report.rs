@@ -2,6 +2,8 @@
 //! choices made in the clear, the alerts sent before encryption, and how
 //! much went encrypted.
 
+use std::borrow::Cow;
+
 use crate::proto::tls::{AlertDescription, AlertLevel, ProtocolVersion};
 
 use super::super::Direction;
@@ -150,17 +152,14 @@ pub struct Encrypted {
 /// What the handshake showed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsReport {
-    /// The versions the ClientHello offered (empty without one).
-    pub versions_offered: Vec<ProtocolVersion>,
+    /// What the (first) ClientHello offered: its versions, SNI and ALPN
+    /// list (`None` without a ClientHello; [`TlsReport::versions_offered`],
+    /// [`TlsReport::sni`] and [`TlsReport::alpn_offered`] read it).
+    pub offered: Option<super::Offered>,
     /// The version the ServerHello chose.
     pub version: Option<ProtocolVersion>,
     /// The cipher suite it chose.
     pub cipher_suite: Option<u16>,
-    /// The server name the client asked for (SNI, RFC 6066 §3).
-    pub sni: Option<String>,
-    /// The ALPN list the client offered, in its order; `None` without the
-    /// extension.
-    pub alpn_offered: Option<Vec<String>>,
     /// The server's ALPN choice; `None` without a ServerHello.
     pub alpn_chosen: Option<AlpnChosen>,
     /// NPN, when either side spoke it.
@@ -290,6 +289,22 @@ fn who(d: Direction) -> &'static str {
 }
 
 impl TlsReport {
+    /// The versions the ClientHello offered (none without one).
+    pub fn versions_offered(&self) -> impl Iterator<Item = ProtocolVersion> + '_ {
+        self.offered.iter().flat_map(super::Offered::versions)
+    }
+
+    /// The server name the client asked for (SNI, RFC 6066 §3).
+    pub fn sni(&self) -> Option<Cow<'_, str>> {
+        self.offered.as_ref()?.sni()
+    }
+
+    /// The ALPN list the client offered, in its order; `None` without the
+    /// extension.
+    pub fn alpn_offered(&self) -> Option<impl Iterator<Item = Cow<'_, str>> + '_> {
+        self.offered.as_ref()?.alpn()
+    }
+
     /// Adds what decryption read: the key log's outcome, for TLS 1.3 the
     /// ALPN choice from EncryptedExtensions, and the client's NPN choice
     /// from its NextProtocol.

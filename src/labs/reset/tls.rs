@@ -281,7 +281,7 @@ pub(super) fn story(s: Seen<'_>) -> TlsRun {
     let (reason, citation) = reason(&s, &ending, tcp, raced);
     TlsRun {
         server_alpn: s.lab.alpn.clone(),
-        offered: tls.and_then(|t| t.alpn_offered.clone()),
+        offered: tls.and_then(|t| t.offered.as_ref()?.alpn_list()),
         chosen,
         chosen_in,
         version: tls.and_then(|t| t.version).map(|v| v.to_string()),

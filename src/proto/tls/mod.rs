@@ -58,16 +58,36 @@ pub fn is_grease(v: u16) -> bool {
     v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff
 }
 
+impl ProtocolVersion {
+    /// The name of a version this crate knows, as [`fmt::Display`] writes
+    /// it; `None` for GREASE and unknown values (written in hex).
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0x0300 => "SSL 3.0",
+            0x0301 => "TLS 1.0",
+            0x0302 => "TLS 1.1",
+            0x0303 => "TLS 1.2",
+            0x0304 => "TLS 1.3",
+            _ => return None,
+        })
+    }
+
+    /// What [`fmt::Display`] writes, borrowed for a known version (a
+    /// string is made only for the others).
+    pub fn text(self) -> std::borrow::Cow<'static, str> {
+        match self.name() {
+            Some(name) => name.into(),
+            None => self.to_string().into(),
+        }
+    }
+}
+
 impl fmt::Display for ProtocolVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            0x0300 => f.write_str("SSL 3.0"),
-            0x0301 => f.write_str("TLS 1.0"),
-            0x0302 => f.write_str("TLS 1.1"),
-            0x0303 => f.write_str("TLS 1.2"),
-            0x0304 => f.write_str("TLS 1.3"),
-            v if is_grease(v) => write!(f, "GREASE 0x{v:04x}"),
-            v => write!(f, "0x{v:04x}"),
+        match (self.name(), self.0) {
+            (Some(name), _) => f.write_str(name),
+            (None, v) if is_grease(v) => write!(f, "GREASE 0x{v:04x}"),
+            (None, v) => write!(f, "0x{v:04x}"),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `ladder`; and the `unacked_bytes`/`lost_bytes` of its RST objects.
 //! Field names are the contract the README lists.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -101,8 +102,8 @@ struct TlsView<'a> {
     version: Option<String>,
     cipher_suite: Option<String>,
     cipher_suite_id: Option<u16>,
-    sni: Option<&'a str>,
-    alpn_offered: Option<&'a [String]>,
+    sni: Option<Cow<'a, str>>,
+    alpn_offered: Option<Vec<Cow<'a, str>>>,
     alpn_chosen: Option<&'a str>,
     npn: Option<NpnView<'a>>,
     hello_retry_request: bool,
@@ -137,12 +138,12 @@ impl<'a> TlsView<'a> {
             bytes: t.encrypted[i].bytes,
         };
         TlsView {
-            versions_offered: t.versions_offered.iter().map(ToString::to_string).collect(),
+            versions_offered: t.versions_offered().map(|v| v.to_string()).collect(),
             version: t.version.map(|v| v.to_string()),
             cipher_suite: t.cipher_suite.map(names::cipher_suite),
             cipher_suite_id: t.cipher_suite,
-            sni: t.sni.as_deref(),
-            alpn_offered: t.alpn_offered.as_deref(),
+            sni: t.sni(),
+            alpn_offered: t.alpn_offered().map(Iterator::collect),
             alpn_chosen: t.alpn_chosen.as_ref().map(|a| a.text()),
             npn: t.npn.as_ref().map(|n| NpnView {
                 offered: n.offered,

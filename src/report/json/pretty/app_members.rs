@@ -145,6 +145,25 @@ fn strings(b: &mut Block, indent: usize, items: &[String]) {
     array(b, indent, items, |b, s| b.string(s.as_bytes()));
 }
 
+/// An array of strings given one by one (as `array` lays it out), so that
+/// no list is made to write it.
+fn strings_of<S: AsRef<str>>(b: &mut Block, indent: usize, items: impl Iterator<Item = S>) {
+    let mut first = true;
+    for s in items {
+        b.bytes(if first { b"[\n" } else { b",\n" });
+        first = false;
+        b.bytes(&SPACES[..indent.min(SPACES.len())]);
+        b.string(s.as_ref().as_bytes());
+    }
+    if first {
+        b.bytes(b"[]");
+        return;
+    }
+    b.bytes(b"\n");
+    b.bytes(&SPACES[..(indent - 2).min(SPACES.len())]);
+    b.bytes(b"]");
+}
+
 fn opt_strings(b: &mut Block, indent: usize, items: Option<&[String]>) {
     match items {
         Some(items) => strings(b, indent, items),
@@ -155,16 +174,22 @@ fn opt_strings(b: &mut Block, indent: usize, items: Option<&[String]>) {
 /// The `tls` object (eight spaces in for its members).
 fn tls_object(b: &mut Block, t: &TlsReport) {
     let mut o = Members::open(b, 8);
-    let offered: Vec<String> = t.versions_offered.iter().map(ToString::to_string).collect();
-    strings(o.key("versions_offered"), 10, &offered);
-    o.opt_str("version", t.version.map(|v| v.to_string()).as_deref());
+    strings_of(
+        o.key("versions_offered"),
+        10,
+        t.versions_offered().map(|v| v.text()),
+    );
+    o.opt_str("version", t.version.map(|v| v.text()).as_deref());
     o.opt_str(
         "cipher_suite",
         t.cipher_suite.map(names::cipher_suite).as_deref(),
     );
     o.opt_u64("cipher_suite_id", t.cipher_suite.map(u64::from));
-    o.opt_str("sni", t.sni.as_deref());
-    opt_strings(o.key("alpn_offered"), 10, t.alpn_offered.as_deref());
+    o.opt_str("sni", t.sni().as_deref());
+    match t.alpn_offered() {
+        Some(list) => strings_of(o.key("alpn_offered"), 10, list),
+        None => o.key("alpn_offered").bytes(b"null"),
+    }
     o.opt_str("alpn_chosen", t.alpn_chosen.as_ref().map(|a| a.text()));
     match &t.npn {
         None => {
