@@ -24,6 +24,24 @@ use super::timeline::Moment;
 /// (64 KiB at the smallest common MSS) advances it by some 45.
 pub const MAX_ID_STEP: u16 = 64;
 
+/// How a RST's TCP header relates to the segment before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RstForm {
+    /// No ACK flag, and its sequence number is the acknowledgment the
+    /// peer's last segment carried: the answer RFC 9293 §3.10.7.1 gives a
+    /// segment that reaches no connection (`<SEQ=SEG.ACK><CTL=RST>`).
+    /// Linux answers in that form from no socket, from a listener, and from
+    /// a socket that refuses a segment after its own FIN.
+    Answer,
+    /// No ACK flag, and no segment of the peer's carried that
+    /// acknowledgment (or none was captured).
+    NoAck,
+    /// The ACK flag set: an abort (close with unread data, `SO_LINGER`
+    /// {on, 0}, `ss -K`: Linux's `tcp_send_active_reset`), or the answer to
+    /// a segment without ACK (a SYN).
+    WithAck,
+}
+
 /// A side's first RST and its IP marks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RstMarks {
@@ -31,6 +49,8 @@ pub struct RstMarks {
     pub at: Moment,
     /// Its IP header's marks.
     pub ip: IpMarks,
+    /// Its TCP header's form.
+    pub form: RstForm,
 }
 
 /// One side's packets (see the module documentation).
@@ -54,6 +74,9 @@ pub struct SideTrail {
     pub last: Option<Moment>,
     /// The side's first RST.
     pub rst: Option<RstMarks>,
+    /// The acknowledgment number of the last of those packets that
+    /// carried one.
+    pub last_ack: Option<u32>,
     /// Packets other than RSTs and SYNs the side sent after its first RST.
     pub after_rst: u32,
     /// The first of them.
@@ -112,11 +135,23 @@ impl IpTrail {
         if self.rst_seen && f.syn() {
             self.reopened = true;
         }
+        let peer_ack = self.sides[1 - i].last_ack;
         let side = &mut self.sides[i];
         if f.rst() {
             self.rst_seen = true;
             if side.rst.is_none() {
-                side.rst = Some(RstMarks { at, ip: seg.ip });
+                let form = if f.ack() {
+                    RstForm::WithAck
+                } else if peer_ack == Some(seg.seq.0) {
+                    RstForm::Answer
+                } else {
+                    RstForm::NoAck
+                };
+                side.rst = Some(RstMarks {
+                    at,
+                    ip: seg.ip,
+                    form,
+                });
             }
             return;
         }
@@ -146,6 +181,9 @@ impl IpTrail {
                 }
             }
             side.last_id = Some(id);
+        }
+        if f.ack() {
+            side.last_ack = Some(seg.ack.0);
         }
         side.last = Some(at);
     }
