@@ -75,8 +75,11 @@ pub struct SideTrail {
     /// The side's first RST.
     pub rst: Option<RstMarks>,
     /// The acknowledgment number of the last of those packets that
-    /// carried one.
-    pub last_ack: Option<u32>,
+    /// carried one, when `acked` (two fields, not an `Option`, so that
+    /// they fit in this struct's padding: it is kept per open connection).
+    last_ack: u32,
+    /// One of those packets carried ACK.
+    acked: bool,
     /// Packets other than RSTs and SYNs the side sent after its first RST.
     pub after_rst: u32,
     /// The first of them.
@@ -88,6 +91,11 @@ impl SideTrail {
     /// every step forward and small.
     pub fn id_counter(&self) -> bool {
         self.id_steps > 0 && self.id_breaks == 0
+    }
+
+    /// The acknowledgment number the side's last packet with ACK carried.
+    pub fn last_ack(&self) -> Option<u32> {
+        self.acked.then_some(self.last_ack)
     }
 
     /// Every packet counted carried the same TTL.
@@ -135,7 +143,7 @@ impl IpTrail {
         if self.rst_seen && f.syn() {
             self.reopened = true;
         }
-        let peer_ack = self.sides[1 - i].last_ack;
+        let peer_ack = self.sides[1 - i].last_ack();
         let side = &mut self.sides[i];
         if f.rst() {
             self.rst_seen = true;
@@ -183,8 +191,30 @@ impl IpTrail {
             side.last_id = Some(id);
         }
         if f.ack() {
-            side.last_ack = Some(seg.ack.0);
+            side.last_ack = seg.ack.0;
+            side.acked = true;
         }
         side.last = Some(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trail_kept_per_open_connection_stays_small() {
+        // What `lab diagnose` holds per open connection beyond the
+        // analyzer's decoder (README, "Performance"): 88 bytes a side.
+        assert!(
+            std::mem::size_of::<SideTrail>() <= 88,
+            "{}",
+            std::mem::size_of::<SideTrail>()
+        );
+        assert!(
+            std::mem::size_of::<IpTrail>() <= 232,
+            "{}",
+            std::mem::size_of::<IpTrail>()
+        );
     }
 }

@@ -33,7 +33,8 @@ pub enum Shape {
     /// before the client had finished with the connection.
     WholeResponse,
     /// The keep-alive race: a request on a reused connection drew the RST
-    /// (RFC 9112 §9.5).
+    /// (RFC 9112 §9.5), from a server that closed it as the request came or
+    /// (`no-socket`) no longer had it: the client sees the same.
     KeepAliveRace,
     /// The RST came while the request's body was still being sent, before
     /// any response.

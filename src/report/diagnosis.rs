@@ -415,11 +415,12 @@ pub fn render(diagnoses: &[Diagnosis], tally: &Tally) -> String {
         paragraph(d, &mut out);
         out.push('\n');
     }
-    if uncertain.len() > UNCERTAIN_SHOWN {
+    // From the tally: the caller may have kept only those it shows.
+    if tally.uncertain > UNCERTAIN_SHOWN as u64 {
         let _ = writeln!(
             out,
             "({} more uncertain RSTs, counted below; `--format json` lists them all)\n",
-            uncertain.len() - UNCERTAIN_SHOWN
+            tally.uncertain - UNCERTAIN_SHOWN as u64
         );
     }
     let counted = |column: usize| -> String {
