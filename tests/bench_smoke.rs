@@ -54,3 +54,47 @@ fn benchmark_pipeline_runs_and_every_verdict_matches_ground_truth() {
     assert!(stdout.contains("bytes per open connection"), "{stdout}");
     assert!(stdout.contains("with --decode http (jsonl)"), "{stdout}");
 }
+
+/// `bench/diagnose` at a small size, once: it must generate its capture,
+/// run each command, and print the table and the README row (no figure is
+/// asserted: the lead runs it at full size on a quiet machine).
+#[test]
+fn the_diagnosis_benchmark_runs_and_prints_its_readme_row() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out_dir = tempfile::tempdir().expect("a temporary directory");
+    let out = Command::new("bash")
+        .arg(format!("{root}/bench/diagnose"))
+        .args(["--connections", "1500", "--out"])
+        .arg(out_dir.path())
+        .current_dir(root)
+        .env("BENCH_NO_BUILD", "1")
+        .output()
+        .expect("run bench/diagnose");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "bench/diagnose failed (capturing on lo needs root or CAP_NET_RAW/CAP_NET_ADMIN):\n{stdout}\n{stderr}"
+    );
+    for row in [
+        "| `lab analyze CAPTURE --format json --decode http` |",
+        "| `lab diagnose CAPTURE` |",
+        "| `lab diagnose CAPTURE --format json` |",
+    ] {
+        assert!(stdout.contains(row), "no {row} row in:\n{stdout}");
+    }
+    let readme = stdout
+        .lines()
+        .skip_while(|l| *l != "README row:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no README row in:\n{stdout}"));
+    assert!(
+        readme.starts_with("| `lab diagnose` on the same capture ("),
+        "{readme}"
+    );
+    assert!(
+        readme.contains("the time of `lab analyze --format json --decode http` (goal ≤ 1.5×)"),
+        "{readme}"
+    );
+    assert!(stdout.contains("Goals: time "), "{stdout}");
+}

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use wirelab::analyze::{AnalyzeOptions, analyze_each};
 use wirelab::capture::open_file;
-use wirelab::diagnose::{CauseKind, Diagnosis, Impact, Tally};
+use wirelab::diagnose::{Cause, CauseKind, Diagnosis, Impact, Tally, UnknownShape};
 
 fn diagnose(path: &str) -> (Vec<Diagnosis>, Tally) {
     let mut source = open_file(&Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
@@ -98,7 +98,10 @@ fn the_keepalive_race_is_named_with_its_idle_gap() {
     let (text, code) = lab(&["diagnose", "captures/keepalive-race.pcap"]);
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("keep-alive-race"), "{text}");
-    let said = format!("idle for {:.3} s", gap_ns as f64 / 1e9);
+    let said = format!(
+        "closed the connection {:.3} s after the last bytes",
+        gap_ns as f64 / 1e9
+    );
     assert!(text.contains(&said), "{said}: {text}");
     assert!(text.contains("GET /second"), "{text}");
     assert!(text.contains("idle timeout"), "the fix: {text}");
@@ -130,7 +133,7 @@ fn the_early_413_says_the_client_got_the_413() {
     let (text, code) = lab(&["diagnose", "captures/early-413.pcap"]);
     assert_eq!(code, 0);
     assert!(
-        text.contains("acknowledged the whole 413 to POST /"),
+        text.contains("Every byte of the 413 to POST / was acknowledged by its TCP"),
         "{text}"
     );
     assert!(text.contains("unread"), "the alternative is named: {text}");
@@ -393,20 +396,39 @@ fn syns_that_zeek_calls_rejected_are_refused() {
 }
 
 #[test]
-fn a_rst_on_a_connection_zeek_saw_nothing_else_of_is_no_socket() {
+fn a_lone_rst_with_ack_zeek_saw_nothing_else_of_is_an_abort_not_no_socket() {
     // Zeek's history `^r` (conn_state RSTRH): the responder's RST and
-    // nothing else of the connection, no SYN: its TCP had no connection
-    // for that 4-tuple.
+    // nothing else of the connection, no SYN. In the Teredo trace each of
+    // them carries ACK and TTL 255 (the server's own packets, in the
+    // earlier records of the same ports, arrive with 53): no TCP's answer
+    // to a segment for a connection it lacks (that answer has no ACK,
+    // RFC 9293 §3.10.7.1), and nothing from the client came before it.
     let zeek = zeek_says("tunnels__Teredo.pcap");
     let lone = zeek.iter().filter(|z| z.3 == "^r").count();
     assert!(lone >= 1, "{zeek:?}");
     let (d, _) = diagnose("tests/data/zeek/traces/tunnels__Teredo.pcap");
-    let no_socket = d
+    assert!(
+        d.iter().all(|x| x.cause.kind() != CauseKind::NoSocket),
+        "{d:#?}"
+    );
+    let aborts: Vec<_> = d
         .iter()
-        .filter(|x| x.cause.kind() == CauseKind::NoSocket)
-        .count();
-    assert!(no_socket >= lone, "{d:#?}");
-    for x in d.iter().filter(|x| x.cause.kind() == CauseKind::NoSocket) {
+        .filter(|x| {
+            matches!(
+                x.cause,
+                Cause::Unknown(UnknownShape::LoneAbort { ttl: 255 })
+            )
+        })
+        .collect();
+    assert_eq!(aborts.len(), lone, "{d:#?}");
+    for x in &aborts {
+        assert_eq!(x.rst.sender, wirelab::teardown::Role::Server);
         assert!(!x.impact.is_harmful(), "nothing decoded was lost: {x:#?}");
     }
+    let (text, _) = lab(&["diagnose", "tests/data/zeek/traces/tunnels__Teredo.pcap"]);
+    assert!(
+        text.contains("Its TTL is 255, the largest there is"),
+        "{text}"
+    );
+    assert!(!text.contains("reached no socket"), "{text}");
 }

@@ -83,7 +83,7 @@ fn the_diagnosis_lands_on_the_deciding_frames() {
         "{rst}"
     );
     assert!(
-        rst.contains("client: The client's TCP acknowledged the whole 200"),
+        rst.contains("client: Every byte of the 200 to GET /first was acknowledged by its TCP"),
         "{rst}"
     );
     // lab analyze's verdict comment is kept beside it.

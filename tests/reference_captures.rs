@@ -1,6 +1,8 @@
 //! The reference captures in `captures/`, recorded by `lab reset --save-pcap`
-//! (`scripts/record-captures`), analyzed again: every connection must get the
-//! verdict written beside its capture. Runs without capture permission.
+//! (`scripts/record-captures`), and in `captures/kernel/`
+//! (`scripts/record-kernel-captures`), analyzed again: every connection must
+//! get the verdict written beside its capture. Runs without capture
+//! permission.
 //! The HTTP/2 captures' lines add an eighth field, the protocol the
 //! analyzer's decoders name (`h2c-upgrade`, `h2-preface-refused`, ...).
 
@@ -35,17 +37,26 @@ fn fields(c: &wirelab::report::ConnectionReport, with_protocol: bool) -> String 
 
 #[test]
 fn every_reference_capture_gets_its_recorded_verdict() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
-    let mut pcaps: Vec<_> = std::fs::read_dir(&dir)
-        .expect("captures/ exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
-        .collect();
-    pcaps.sort();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    // captures/kernel/: the RSTs scripts/record-kernel-captures makes the
+    // kernel send (refused, after both FINs, no socket).
+    let in_dir = |dir: &Path| -> Vec<_> {
+        let mut pcaps: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+            .collect();
+        pcaps.sort();
+        pcaps
+    };
+    let kernel = in_dir(&root.join("kernel"));
+    assert_eq!(kernel.len(), 3, "{kernel:?}");
+    let mut pcaps = in_dir(&root);
     assert!(
         pcaps.len() >= 10,
         "expected a capture per scenario, found {pcaps:?}"
     );
+    pcaps.extend(kernel);
     for pcap in pcaps {
         let expect_path = pcap.with_extension("expect");
         let expect = std::fs::read_to_string(&expect_path)

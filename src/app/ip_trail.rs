@@ -24,6 +24,24 @@ use super::timeline::Moment;
 /// (64 KiB at the smallest common MSS) advances it by some 45.
 pub const MAX_ID_STEP: u16 = 64;
 
+/// How a RST's TCP header relates to the segment before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RstForm {
+    /// No ACK flag, and its sequence number is the acknowledgment the
+    /// peer's last segment carried: the answer RFC 9293 §3.10.7.1 gives a
+    /// segment that reaches no connection (`<SEQ=SEG.ACK><CTL=RST>`).
+    /// Linux answers in that form from no socket, from a listener, and from
+    /// a socket that refuses a segment after its own FIN.
+    Answer,
+    /// No ACK flag, and no segment of the peer's carried that
+    /// acknowledgment (or none was captured).
+    NoAck,
+    /// The ACK flag set: an abort (close with unread data, `SO_LINGER`
+    /// {on, 0}, `ss -K`: Linux's `tcp_send_active_reset`), or the answer to
+    /// a segment without ACK (a SYN).
+    WithAck,
+}
+
 /// A side's first RST and its IP marks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RstMarks {
@@ -31,6 +49,8 @@ pub struct RstMarks {
     pub at: Moment,
     /// Its IP header's marks.
     pub ip: IpMarks,
+    /// Its TCP header's form.
+    pub form: RstForm,
 }
 
 /// One side's packets (see the module documentation).
@@ -54,6 +74,12 @@ pub struct SideTrail {
     pub last: Option<Moment>,
     /// The side's first RST.
     pub rst: Option<RstMarks>,
+    /// The acknowledgment number of the last of those packets that
+    /// carried one, when `acked` (two fields, not an `Option`, so that
+    /// they fit in this struct's padding: it is kept per open connection).
+    last_ack: u32,
+    /// One of those packets carried ACK.
+    acked: bool,
     /// Packets other than RSTs and SYNs the side sent after its first RST.
     pub after_rst: u32,
     /// The first of them.
@@ -65,6 +91,11 @@ impl SideTrail {
     /// every step forward and small.
     pub fn id_counter(&self) -> bool {
         self.id_steps > 0 && self.id_breaks == 0
+    }
+
+    /// The acknowledgment number the side's last packet with ACK carried.
+    pub fn last_ack(&self) -> Option<u32> {
+        self.acked.then_some(self.last_ack)
     }
 
     /// Every packet counted carried the same TTL.
@@ -112,11 +143,23 @@ impl IpTrail {
         if self.rst_seen && f.syn() {
             self.reopened = true;
         }
+        let peer_ack = self.sides[1 - i].last_ack();
         let side = &mut self.sides[i];
         if f.rst() {
             self.rst_seen = true;
             if side.rst.is_none() {
-                side.rst = Some(RstMarks { at, ip: seg.ip });
+                let form = if f.ack() {
+                    RstForm::WithAck
+                } else if peer_ack == Some(seg.seq.0) {
+                    RstForm::Answer
+                } else {
+                    RstForm::NoAck
+                };
+                side.rst = Some(RstMarks {
+                    at,
+                    ip: seg.ip,
+                    form,
+                });
             }
             return;
         }
@@ -147,6 +190,31 @@ impl IpTrail {
             }
             side.last_id = Some(id);
         }
+        if f.ack() {
+            side.last_ack = seg.ack.0;
+            side.acked = true;
+        }
         side.last = Some(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trail_kept_per_open_connection_stays_small() {
+        // What `lab diagnose` holds per open connection beyond the
+        // analyzer's decoder (README, "Performance"): 88 bytes a side.
+        assert!(
+            std::mem::size_of::<SideTrail>() <= 88,
+            "{}",
+            std::mem::size_of::<SideTrail>()
+        );
+        assert!(
+            std::mem::size_of::<IpTrail>() <= 232,
+            "{}",
+            std::mem::size_of::<IpTrail>()
+        );
     }
 }

@@ -8,6 +8,8 @@ use crate::app::{ExchangeOutcome, timeline::Moment};
 use crate::flow::RstPhase;
 use crate::teardown::{Ending, Role};
 
+use crate::app::ip_trail::RstForm;
+
 use super::facts::Facts;
 use super::middlebox::MiddleboxSigns;
 
@@ -34,6 +36,13 @@ pub enum UnknownShape {
     AfterOwnFin,
     /// The capture holds too little (no teardown phase recorded).
     Unrecorded,
+    /// The record holds nothing but the sender's RST, and it carries ACK:
+    /// an abort of a connection whose earlier packets are elsewhere, not
+    /// the answer of a TCP without one.
+    LoneAbort {
+        /// The RST's TTL (hop limit) as captured.
+        ttl: u8,
+    },
 }
 
 /// A keep-alive race: the server closed an idle connection as the
@@ -84,11 +93,20 @@ pub enum Cause {
         /// The peer's bytes the sender never acknowledged.
         bytes: u64,
     },
-    /// A RST from a side that sent nothing else: no connection for that
-    /// 4-tuple (RFC 9293 §3.10.7.1: a segment to a CLOSED port draws RST).
+    /// A RST in the form of a TCP's answer to a segment for a connection
+    /// it does not have (RFC 9293 §3.10.7.1: `<SEQ=SEG.ACK><CTL=RST>`) from
+    /// a side that had not closed, or a lone RST from a side that sent
+    /// nothing else: no connection for that 4-tuple.
     NoSocket {
         /// The peer's bytes that reached no connection.
         bytes: u64,
+        /// The peer's segment the RST answers, when captured.
+        answered: Option<u64>,
+        /// The sender had spoken on the connection before: the frame of
+        /// its last packet, and nanoseconds from it to the answered
+        /// segment (how long the sender had been silent when its state
+        /// turned out to be gone).
+        lost_state: Option<(u64, i64)>,
     },
     /// RST to a SYN: nothing listening (RFC 9293 §3.10.7.1).
     Refused,
@@ -97,8 +115,13 @@ pub enum Cause {
     /// packets come from an application abort, and from a close with bytes
     /// its kernel had acknowledged but the application never read.
     LingerZeroAbort,
-    /// Both FINs came first; the RST answered a segment after the close.
-    AfterBothFins,
+    /// Both FINs came first.
+    AfterBothFins {
+        /// When the RST answers the peer's last segment as a TCP without
+        /// the connection does (RFC 9293 §3.10.7.1): that segment's frame
+        /// and nanoseconds from the sender's own FIN to it.
+        forgotten: Option<(u64, i64)>,
+    },
     /// TLS had closed (the server's close_notify, RFC 8446 §6.1) before
     /// TCP's RST.
     AfterCloseNotify,
@@ -206,7 +229,7 @@ impl Cause {
             Cause::NoSocket { .. } => CauseKind::NoSocket,
             Cause::Refused => CauseKind::Refused,
             Cause::LingerZeroAbort => CauseKind::LingerZeroAbort,
-            Cause::AfterBothFins => CauseKind::AfterBothFins,
+            Cause::AfterBothFins { .. } => CauseKind::AfterBothFins,
             Cause::AfterCloseNotify => CauseKind::AfterCloseNotify,
             Cause::KeepAliveRace(_) => CauseKind::KeepAliveRace,
             Cause::MiddleboxSuspected(_) => CauseKind::MiddleboxSuspected,
@@ -224,7 +247,7 @@ pub(super) fn decide(f: &Facts<'_>) -> Cause {
         return Cause::Refused;
     }
     if f.both_fins_before() {
-        return Cause::AfterBothFins;
+        return after_both_fins(f);
     }
     // A close_notify says the server's application finished sending, not
     // that the exchange finished: a request never answered or a response
@@ -232,6 +255,12 @@ pub(super) fn decide(f: &Facts<'_>) -> Cause {
     // after it are no request: the client's own close_notify, say.)
     if close_notify_first(f) && f.unanswered.is_empty() && f.undelivered().is_none() {
         return Cause::AfterCloseNotify;
+    }
+    // A side that had not closed answers a segment in RFC 9293
+    // §3.10.7.1's form only when no connection took it: a socket that
+    // still had it would acknowledge it, and an abort carries ACK.
+    if f.answered_without_connection() {
+        return no_socket(f);
     }
     if let Some(race) = keep_alive_race(f) {
         return Cause::KeepAliveRace(race);
@@ -242,8 +271,13 @@ pub(super) fn decide(f: &Facts<'_>) -> Cause {
     // A side whose only packets are RSTs answered segments it had no
     // connection for; a SYN among the peer's would have made it a refusal
     // (above) or given the sender a SYN-ACK.
+    // (Unless it carries ACK: the answer to an ACK-bearing segment does
+    // not, so that RST aborted a connection whose packets are elsewhere.)
     if f.sender_only_rst && f.t.frames.syn.is_none() {
-        return Cause::NoSocket { bytes: f.unacked() };
+        if let Some(m) = f.rst_marks().filter(|m| m.form == RstForm::WithAck) {
+            return Cause::Unknown(UnknownShape::LoneAbort { ttl: m.ip.ttl });
+        }
+        return no_socket(f);
     }
     match f.rst.phase {
         RstPhase::Handshake => Cause::Unknown(UnknownShape::HandshakeAbort),
@@ -252,6 +286,34 @@ pub(super) fn decide(f: &Facts<'_>) -> Cause {
         RstPhase::UnreadData | RstPhase::WithoutFin | RstPhase::AfterPeerFin => {
             unread(f).unwrap_or(Cause::LingerZeroAbort)
         }
+    }
+}
+
+/// [`Cause::AfterBothFins`] with what the trail tells of it.
+fn after_both_fins(f: &Facts<'_>) -> Cause {
+    let own_fin = f
+        .timeline()
+        .and_then(|t| t.fin[super::facts::role_index(f.rst.sender)]);
+    let forgotten = f
+        .peer_last()
+        .filter(|_| f.rst_form() == Some(RstForm::Answer))
+        .zip(own_fin)
+        .map(|(seg, fin)| (seg.frame.get(), seg.ts.0 - fin.ts.0));
+    Cause::AfterBothFins { forgotten }
+}
+
+/// [`Cause::NoSocket`] with what the trail tells of it.
+fn no_socket(f: &Facts<'_>) -> Cause {
+    let answered = f.peer_last();
+    let lost_state = f
+        .own_last()
+        .filter(|_| !f.sender_only_rst)
+        .zip(answered)
+        .map(|(own, seg)| (own.frame.get(), seg.ts.0 - own.ts.0));
+    Cause::NoSocket {
+        bytes: f.unacked(),
+        answered: answered.map(|m| m.frame.get()),
+        lost_state,
     }
 }
 

@@ -22,9 +22,11 @@ pub enum Witness {
     UnansweredRequest(Option<(String, String)>),
     /// The peer's data after the sender's FIN.
     DataAfterFin(Role),
-    /// The first segment of a connection whose other side answered only
-    /// with RST.
+    /// The segment a RST answers as a TCP without the connection does.
     NoConnection(Role),
+    /// A side's last packet before that answer: it still had the
+    /// connection then.
+    StillConnected(Role),
     /// The RST itself, with the cause it was given.
     Rst(Role, CauseKind),
     /// A RST's IP marks, beside its claimed sender's usual ones.
@@ -67,7 +69,11 @@ impl fmt::Display for Witness {
             }
             Witness::NoConnection(r) => write!(
                 f,
-                "the {r} sends on a 4-tuple whose other side answers only with RST"
+                "the {r}'s segment that the RST answers: it reached no connection"
+            ),
+            Witness::StillConnected(r) => write!(
+                f,
+                "the {r}'s last packet before the RST: its TCP still had the connection"
             ),
             Witness::Rst(r, k) => write!(f, "RST by the {r}: {k} ({})", k.rule()),
             Witness::StrangeMarks(r, ttl, id) => {
@@ -129,9 +135,15 @@ pub(super) fn collect(f: &Facts<'_>, cause: &Cause) -> Vec<Evidence> {
     };
     match cause {
         Cause::Refused => push(f.t.frames.syn, Witness::SynRefused),
-        Cause::AfterBothFins => {
-            push(f.fin_before(Role::Client), Witness::Fin(Role::Client));
-            push(f.fin_before(Role::Server), Witness::Fin(Role::Server));
+        Cause::AfterBothFins { forgotten } => {
+            let fins = [f.fin_before(Role::Client), f.fin_before(Role::Server)];
+            push(fins[0], Witness::Fin(Role::Client));
+            push(fins[1], Witness::Fin(Role::Server));
+            // The segment answered is often the peer's FIN, listed above.
+            let answered = forgotten.map(|(frame, _)| frame);
+            if !fins.contains(&answered) {
+                push(answered, Witness::NoConnection(peer));
+            }
         }
         Cause::KeepAliveRace(r) => {
             push(r.quiet_since.map(|m| m.frame.get()), Witness::QuietSince);
@@ -151,7 +163,17 @@ pub(super) fn collect(f: &Facts<'_>, cause: &Cause) -> Vec<Evidence> {
                 Witness::DataAfterFin(peer),
             );
         }
-        Cause::NoSocket { .. } => push(Some(f.t.frames.first), Witness::NoConnection(peer)),
+        Cause::NoSocket {
+            answered,
+            lost_state,
+            ..
+        } => {
+            push(
+                lost_state.map(|(frame, _)| frame),
+                Witness::StillConnected(f.rst.sender),
+            );
+            push(*answered, Witness::NoConnection(peer));
+        }
         Cause::ClosedWithUnreadData { .. } | Cause::LingerZeroAbort => {
             push(f.fin_before(peer), Witness::Fin(peer));
         }

@@ -1,7 +1,8 @@
 //! The facts a diagnosis reads, gathered once from the teardown verdict,
 //! the flow record and the application report, in the RST sender's terms.
 
-use crate::app::timeline::Timeline;
+use crate::app::ip_trail::{RstForm, RstMarks};
+use crate::app::timeline::{Moment, Timeline};
 use crate::app::{AppReport, ExchangeOutcome, ExchangeReport, RstLoss};
 use crate::flow::Connection;
 use crate::teardown::{Reset, Role, Teardown};
@@ -86,6 +87,43 @@ impl<'a> Facts<'a> {
     /// The peer's bytes the sender had not acknowledged.
     pub fn unacked(&self) -> u64 {
         self.loss.and_then(|l| l.unacked_bytes).unwrap_or(0)
+    }
+
+    /// The RST's own marks, when `lab diagnose` kept each side's trail.
+    pub fn rst_marks(&self) -> Option<RstMarks> {
+        let trail = self.app.and_then(|a| a.ip_trail.as_deref())?;
+        trail.sides[role_index(self.rst.sender)]
+            .rst
+            .filter(|r| r.at.frame.get() == self.rst.frame)
+    }
+
+    /// The RST's TCP form, when the trail was kept.
+    pub fn rst_form(&self) -> Option<RstForm> {
+        self.rst_marks().map(|r| r.form)
+    }
+
+    /// The peer's last packet before the connection's first RST.
+    pub fn peer_last(&self) -> Option<Moment> {
+        self.last_of(1 - role_index(self.rst.sender))
+    }
+
+    /// The sender's own last packet before it.
+    pub fn own_last(&self) -> Option<Moment> {
+        self.last_of(role_index(self.rst.sender))
+    }
+
+    fn last_of(&self, side: usize) -> Option<Moment> {
+        let trail = self.app.and_then(|a| a.ip_trail.as_deref())?;
+        trail.sides[side]
+            .last
+            .filter(|m| m.frame.get() < self.rst.frame)
+    }
+
+    /// The RST answers the peer's last segment in the form of a TCP that
+    /// has no connection for it (RFC 9293 §3.10.7.1), and its sender had
+    /// not closed: no FIN of its own explains the answer.
+    pub fn answered_without_connection(&self) -> bool {
+        self.rst_form() == Some(RstForm::Answer) && self.fin_before(self.rst.sender).is_none()
     }
 
     /// Both FINs came before the RST.

@@ -172,7 +172,7 @@ pub(super) fn decide(f: &Facts<'_>, cause: &Cause) -> Impact {
         Cause::Refused | Cause::Unknown(UnknownShape::HandshakeAbort) if f.lost() == 0 => {
             Some(Benign::NoConnection)
         }
-        Cause::AfterBothFins => Some(Benign::BothFins),
+        Cause::AfterBothFins { .. } => Some(Benign::BothFins),
         Cause::AfterCloseNotify => Some(Benign::CloseNotify),
         _ => None,
     };

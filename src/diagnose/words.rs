@@ -33,7 +33,8 @@ pub enum Shape {
     /// before the client had finished with the connection.
     WholeResponse,
     /// The keep-alive race: a request on a reused connection drew the RST
-    /// (RFC 9112 §9.5).
+    /// (RFC 9112 §9.5), from a server that closed it as the request came or
+    /// (`no-socket`) no longer had it: the client sees the same.
     KeepAliveRace,
     /// The RST came while the request's body was still being sent, before
     /// any response.
@@ -276,7 +277,7 @@ pub(super) fn shape(f: &Facts<'_>, cause: &Cause) -> Option<Shape> {
     if f.rst.sender != Role::Server {
         return None;
     }
-    if matches!(cause, Cause::KeepAliveRace(_)) {
+    if matches!(cause, Cause::KeepAliveRace(_)) || reused_unanswered(f, cause) {
         return Some(Shape::KeepAliveRace);
     }
     let e = f.exchanges().last()?;
@@ -290,6 +291,19 @@ pub(super) fn shape(f: &Facts<'_>, cause: &Cause) -> Option<Shape> {
         Some(_) if e.until_close => Shape::CloseDelimited,
         Some(_) => Shape::PartialResponse,
     })
+}
+
+/// A server without the connection answered a request on a reused one
+/// (the last request drew no response, an earlier exchange completed):
+/// for the client, the keep-alive race's shape.
+fn reused_unanswered(f: &Facts<'_>, cause: &Cause) -> bool {
+    let ex = f.exchanges();
+    matches!(cause, Cause::NoSocket { .. })
+        && ex.len() >= 2
+        && ex[..ex.len() - 1]
+            .iter()
+            .any(|e| e.outcome == ExchangeOutcome::Complete)
+        && f.unanswered.contains(&(ex.len() - 1))
 }
 
 fn request_complete(e: &ExchangeReport) -> bool {

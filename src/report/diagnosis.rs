@@ -56,22 +56,37 @@ pub fn what_happened(d: &Diagnosis) -> String {
             "The {s} had closed (FIN); the {p} then sent {bytes} more bytes, and a socket that \
              can no longer read answers new data with RST."
         ),
-        Cause::NoSocket { bytes } => format!(
-            "The {s} sent nothing but RST: it had no connection for this 4-tuple (a reboot, a \
-             NAT, conntrack or idle timer that dropped it, or the capture began after the {s} \
-             last spoke); {bytes} bytes from the {p} reached no socket."
+        Cause::NoSocket {
+            bytes,
+            answered,
+            lost_state,
+        } => no_socket_text(d, *bytes, *answered, *lost_state),
+        Cause::Refused => format!(
+            "Nothing listened on {} (or a firewall rejected the connection in its name): the \
+             SYN drew a RST.",
+            d.server
         ),
-        Cause::Refused => format!("Nothing listened on {}: the SYN drew a RST.", d.server),
         Cause::LingerZeroAbort => format!(
-            "The {s} aborted without FIN and nothing the packets show was left unread: the \
-             SO_LINGER {{on, 0}} shape. Packets cannot tell it from an application abort, nor \
-             from a close with bytes its kernel had acknowledged and its application never \
-             read; the {s}'s counters can (TcpExtTCPAbortOnClose: unread data; \
-             TcpExtTCPAbortOnData: linger 0)."
+            "The {s} reset the connection without a FIN, and nothing the packets show was left \
+             unread: the shape of an abort (close() with SO_LINGER {{on, 0}}). A close() with \
+             bytes that its kernel had acknowledged but its application never read sends the \
+             same packets; the {s}'s counters tell them apart (TcpExtTCPAbortOnData counts \
+             linger-0 aborts, TcpExtTCPAbortOnClose closes with unread data)."
         ),
-        Cause::AfterBothFins => "Both sides had closed with FIN; the RST answered a segment \
-                                 that came after (a late ACK or retransmission to a socket \
-                                 already gone)."
+        Cause::AfterBothFins {
+            forgotten: Some((frame, ns)),
+        } => format!(
+            "Both sides had closed with FIN. The {s}'s RST answers the {p}'s segment (frame \
+             {frame}, {} after the {s}'s own FIN) the way a TCP answers a segment for a \
+             connection it does not have (RFC 9293 §3.10.7.1: no ACK flag, the segment's \
+             acknowledgment as its sequence number): the {s}'s kernel had already forgotten \
+             the connection (Linux keeps a connection it closed first in FIN-WAIT-2 for \
+             tcp_fin_timeout, 60 s by default, or TCP_LINGER2, then in TIME-WAIT for 60 s).",
+            seconds(*ns)
+        ),
+        Cause::AfterBothFins { forgotten: None } => "Both sides had closed with FIN before the \
+                                                     RST: whatever it answered, neither side \
+                                                     had more to send."
             .into(),
         Cause::AfterCloseNotify => {
             "TLS had closed (the server's close_notify) before TCP's RST: the application had \
@@ -89,6 +104,23 @@ pub fn what_happened(d: &Diagnosis) -> String {
         ),
         Cause::Unknown(UnknownShape::Unrecorded) => {
             "The capture holds too little of this connection to say why.".into()
+        }
+        Cause::Unknown(UnknownShape::LoneAbort { ttl }) => {
+            let mut text = format!(
+                "The {s}'s RST is all this record holds of the connection: no SYN, nothing \
+                 else from the {s}, nothing from the {p} for it to answer. It carries ACK, as \
+                 an abort does; a TCP answering a segment for a connection it does not have \
+                 sends none (RFC 9293 §3.10.7.1). The {s}, or a device in its name, aborted a \
+                 connection whose earlier packets are not in this record (the capture began \
+                 later, or an earlier record of the same addresses and ports holds them)."
+            );
+            if *ttl == 255 {
+                text.push_str(
+                    " Its TTL is 255, the largest there is: no router decremented it, so \
+                     whatever sent it sits on the capture point's own link.",
+                );
+            }
+            text
         }
     }
 }
@@ -152,6 +184,44 @@ fn middlebox_text(d: &Diagnosis, m: &MiddleboxSigns) -> String {
     text
 }
 
+fn no_socket_text(
+    d: &Diagnosis,
+    bytes: u64,
+    answered: Option<u64>,
+    lost_state: Option<(u64, i64)>,
+) -> String {
+    let s = d.rst.sender;
+    let p = peer(s);
+    let form = "the way a TCP answers a segment for a connection it does not have (RFC 9293 \
+                §3.10.7.1: no ACK flag, the segment's acknowledgment as its sequence number)";
+    let mut text = match (answered, lost_state) {
+        (Some(frame), Some((last, silent))) => format!(
+            "The {s}'s RST answers the {p}'s segment (frame {frame}) {form}. The {s} had sent \
+             no FIN, and a socket that still held the connection would have acknowledged the \
+             segment (an abort carries ACK): the {s}'s TCP, or whatever answers in its name \
+             (a load balancer, a NAT), had lost the connection in the {} since its last packet \
+             (frame {last}): a restart, a crash, a failover, or an idle timer that dropped it \
+             silently.",
+            seconds(silent)
+        ),
+        (Some(frame), None) => format!(
+            "The {s} sent nothing but this RST, which answers the {p}'s segment (frame {frame}) \
+             {form}: no connection for this 4-tuple (a restart, an idle timer that dropped it, \
+             or the capture began after the {s} last spoke)."
+        ),
+        (None, _) => format!(
+            "The {s} sent nothing but this RST, without ACK flag: the form of a TCP's answer to \
+             a segment for a connection it does not have (RFC 9293 §3.10.7.1). The segment it \
+             answered is not in this record (it came before the capture began, or did not \
+             pass the capture point)."
+        ),
+    };
+    if bytes > 0 {
+        let _ = write!(text, " The {p}'s {bytes} bytes reached no socket.");
+    }
+    text
+}
+
 fn millis(ns: i64) -> String {
     format!("{:.3} ms", ns as f64 / 1e6)
 }
@@ -173,26 +243,43 @@ fn race_text(d: &Diagnosis, r: &KeepAliveRace) -> String {
     let idle = r
         .idle_gap_ns()
         .map_or_else(|| "an unknown time".into(), seconds);
-    let when = if r.after_fin {
+    let gap = "the idle gap: compare it with the client's, its pool's or the load balancer's \
+               idle timeout";
+    if r.after_fin {
         format!(
-            "arrived {} after the server's FIN",
+            "Keep-alive race: the server closed the connection with FIN {idle} after the last \
+             bytes before it ({gap}), and the client's {request} arrived {} after that FIN, \
+             crossing it; a socket that has closed answers new data with RST.",
             seconds(-r.request_to_close_ns())
         )
     } else {
         format!(
-            "arrived {} before the server's RST",
+            "Keep-alive race: the client's {request} reached the server {} before its RST, and \
+             the server never answered it: it closed the connection {idle} after the last \
+             bytes before the request ({gap}) with the request unread, so its TCP sent RST \
+             instead of FIN (RFC 2525 §2.17), and the request died with it.",
             seconds(r.request_to_close_ns())
         )
-    };
-    format!(
-        "Keep-alive race: the server closed the connection after it had been idle for {idle} \
-         (the idle gap: compare it with the client's or load balancer's idle timeout), and \
-         the client's {request} {when}; the RST destroyed it."
-    )
+    }
 }
 
 /// The fix.
-pub fn fix(d: &Diagnosis) -> &'static str {
+pub fn fix(d: &Diagnosis) -> String {
+    if let Cause::NoSocket {
+        lost_state: Some((_, silent)),
+        ..
+    } = d.cause
+    {
+        return format!(
+            "find why the {s} lost the connection: a restart, crash or failover at that time, or \
+             an idle timeout (the {s}'s, or a load balancer's or NAT's in front of it) shorter \
+             than the {} it sat idle; a client that reuses idle connections must expect this and \
+             retry only idempotent requests on a new one (RFC 9110 §9.2.2), or close them before \
+             the shortest idle timeout on the path",
+            seconds(silent),
+            s = d.rst.sender
+        );
+    }
     match &d.cause {
         Cause::ClosedWithUnreadData { .. } => {
             "read the request to its end before closing, or half-close (shutdown SHUT_WR) and \
@@ -223,9 +310,14 @@ pub fn fix(d: &Diagnosis) -> &'static str {
              load balancer or NAT: the one where the RST first appears is just past it) and \
              its idle timeout or policy"
         }
-        Cause::AfterBothFins | Cause::AfterCloseNotify => "none needed",
+        Cause::AfterBothFins { .. } | Cause::AfterCloseNotify => "none needed",
+        Cause::Unknown(UnknownShape::LoneAbort { .. }) => {
+            "find the connection's earlier packets (an earlier record of the same addresses and \
+             ports, or a capture begun sooner) and compare the RST's TTL with theirs"
+        }
         Cause::Unknown(_) => "none known from the packets",
     }
+    .into()
 }
 
 /// What the client saw.
@@ -238,13 +330,13 @@ pub fn client_saw(d: &Diagnosis) -> String {
             .map_or_else(String::new, |(m, t)| format!(" to {m} {t}"));
         parts.push(match r.acknowledged {
             Some(true) => format!(
-                "the client's TCP acknowledged the whole {}{req} before the RST (so it got \
-                 it; a Linux client can still read it after the RST)",
+                "every byte of the {}{req} was acknowledged by its TCP before the RST: it has \
+                 the response (a Linux client can still read it after the RST)",
                 r.status
             ),
             Some(false) => format!(
-                "the {}{req} was not acknowledged whole before the RST: the client may never \
-                 have seen it",
+                "the {}{req} was not acknowledged whole before the RST: part of it may never \
+                 have reached the client",
                 r.status
             ),
             None => format!(
@@ -257,6 +349,14 @@ pub fn client_saw(d: &Diagnosis) -> String {
         0 => {}
         1 => parts.push("one request got no response".into()),
         n => parts.push(format!("{n} requests got no response")),
+    }
+    if parts.is_empty() && matches!(d.cause, Cause::Refused) {
+        // As scripts/record-kernel-captures's curl run shows.
+        parts.push(
+            "no connection was made: connect() failed with ECONNREFUSED (curl: exit 7, \
+             `Couldn't connect to server`)"
+                .into(),
+        );
     }
     if parts.is_empty() {
         parts.push("no HTTP response was decoded".into());
@@ -315,11 +415,12 @@ pub fn render(diagnoses: &[Diagnosis], tally: &Tally) -> String {
         paragraph(d, &mut out);
         out.push('\n');
     }
-    if uncertain.len() > UNCERTAIN_SHOWN {
+    // From the tally: the caller may have kept only those it shows.
+    if tally.uncertain > UNCERTAIN_SHOWN as u64 {
         let _ = writeln!(
             out,
             "({} more uncertain RSTs, counted below; `--format json` lists them all)\n",
-            uncertain.len() - UNCERTAIN_SHOWN
+            tally.uncertain - UNCERTAIN_SHOWN as u64
         );
     }
     let counted = |column: usize| -> String {

@@ -10,7 +10,7 @@ use anyhow::Context;
 use wirelab::analyze::{self, AnalyzeOptions, Finished, Scope};
 use wirelab::app::AppOptions;
 use wirelab::capture::{self, LiveCapture, LiveOptions, Timed};
-use wirelab::diagnose::{Diagnosis, Tally};
+use wirelab::diagnose::{Diagnosis, Impact, Tally};
 use wirelab::report::diagnosis;
 use wirelab::wire::DecodeOptions;
 
@@ -131,6 +131,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         app.ladder = extras.wants_ladder();
     }
     let mut diagnoses = Vec::new();
+    // The terminal report tells every harmful RST and the first
+    // UNCERTAIN_SHOWN uncertain ones by id, and only counts the rest: it
+    // keeps no more, so memory does not grow with the benign RSTs. (JSON
+    // is one document of them all.)
+    let mut uncertain = std::collections::BTreeMap::new();
+    let keep_all = !matches!(args.format, Format::Table);
     let mut tally = Tally::default();
     let mut on = |f: Finished<'_>| {
         let d = Diagnosis::of(&f.teardown, f.connection, f.app.as_deref());
@@ -144,7 +150,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         match d {
             Some(d) => {
                 tally.add(&d);
-                diagnoses.push(d);
+                if keep_all || d.impact.is_harmful() {
+                    diagnoses.push(d);
+                } else if matches!(d.impact, Impact::Uncertain(_)) {
+                    uncertain.insert(d.id, d);
+                    if uncertain.len() > diagnosis::UNCERTAIN_SHOWN {
+                        uncertain.pop_last();
+                    }
+                }
             }
             None => tally.clean(),
         }
@@ -180,6 +193,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         analyze::analyze_each(&mut timed, &opts, &mut on)?;
         times = file_times;
     }
+    diagnoses.extend(uncertain.into_values());
     diagnoses.sort_by_key(|d| d.id);
     let text = match args.format {
         Format::Table => diagnosis::render(&diagnoses, &tally),
