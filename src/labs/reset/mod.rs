@@ -40,6 +40,8 @@ pub mod document;
 pub mod explain;
 mod explain_h2;
 pub mod ladder;
+pub mod proxy;
+mod proxy_text;
 pub mod render;
 pub mod run;
 pub mod series;
@@ -152,6 +154,9 @@ pub struct ResetOptions {
     pub isolate: bool,
     /// Serve TLS (HTTP/1.1 over rustls) instead of cleartext.
     pub tls: Option<tls::TlsLab>,
+    /// Put a real reverse proxy between the client and the server: the
+    /// capture then holds both legs ([`proxy`]).
+    pub via: Option<proxy::Proxy>,
 }
 
 impl Default for ResetOptions {
@@ -175,6 +180,7 @@ impl Default for ResetOptions {
             save_pcap: None,
             isolate: true,
             tls: None,
+            via: None,
         }
     }
 }
@@ -188,6 +194,7 @@ impl ResetOptions {
     pub fn validate(&self) -> Result<(), Conflict> {
         self.validate_tls()?;
         self.validate_proto()?;
+        self.validate_via()?;
         if self.client == ClientKind::Curl {
             if self.late_bytes > 0 {
                 return Err(Conflict::LateBytesNeedOwnClient);
@@ -207,6 +214,26 @@ impl ResetOptions {
         }
         if self.keepalive_race && self.pipeline > 1 {
             return Err(Conflict::RaceWithPipeline);
+        }
+        Ok(())
+    }
+
+    /// What a run through a proxy can do: HTTP/1.1 in cleartext, a client
+    /// that speaks to the proxy as to any server (the raw client's late
+    /// bytes and pipelines would stage the proxy's behaviour, not the
+    /// server's).
+    fn validate_via(&self) -> Result<(), Conflict> {
+        if self.via.is_none() {
+            return Ok(());
+        }
+        if self.tls.is_some() || self.proto != Proto::H1 {
+            return Err(Conflict::ViaCleartextHttp1);
+        }
+        if self.late_bytes > 0 {
+            return Err(Conflict::ViaScenario(Http1Scenario::LateBytes));
+        }
+        if self.pipeline > 1 {
+            return Err(Conflict::ViaScenario(Http1Scenario::Pipeline));
         }
         Ok(())
     }
@@ -399,6 +426,12 @@ pub enum Conflict {
     /// A scenario the TLS clients do not stage.
     #[error("{0} is not staged over TLS with this client")]
     TlsScenario(Http1Scenario),
+    /// The proxy lab runs HTTP/1.1 in cleartext on both legs.
+    #[error("a run through a proxy speaks HTTP/1.1 in cleartext: no TLS, no HTTP/2")]
+    ViaCleartextHttp1,
+    /// A scenario that would stage the proxy rather than the server.
+    #[error("{0} is not staged through a proxy")]
+    ViaScenario(Http1Scenario),
     /// s_client sends one GET from its stdin.
     #[error(
         "openssl s_client sends one GET: a request body or a pipeline needs the raw client or curl"
