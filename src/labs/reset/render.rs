@@ -20,9 +20,8 @@ pub fn text(r: &ResetRun) -> String {
     let _ = match r.proto {
         Proto::H1 if let Some(p) = &r.proxy => writeln!(
             out,
-            "lab reset: via {} {}, mode {}, framing {}, server {}",
+            "lab reset: via {}, mode {}, framing {}, server {}",
             p.proxy.name(),
-            p.addr,
             r.mode,
             r.framing,
             r.server
@@ -120,11 +119,9 @@ pub fn text(r: &ResetRun) -> String {
     // Through a proxy the body the client read is the proxy's (its own
     // 502 page, or the server's body as far as it relayed it).
     let body = match &r.proxy {
-        Some(p) => format!(
-            "body {} bytes from {} (the server sent {})",
-            c.body_received,
-            p.proxy.name(),
-            c.body_expected
+        Some(_) => format!(
+            "body {} bytes (server sent {})",
+            c.body_received, c.body_expected
         ),
         None => format!("body {} of {} bytes", c.body_received, c.body_expected),
     };
