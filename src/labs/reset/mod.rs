@@ -31,6 +31,13 @@
 //! tells the TLS ending (close_notify by whom, truncation, alert) beside
 //! TCP's FIN or RST.
 //!
+//! Runs through a proxy (`--via nginx`) start Debian's nginx in front of the
+//! server in the same namespace and capture both ports: [`proxy`] splits the
+//! connections into the client's leg and the upstream leg, gives each its
+//! verdict, and keeps nginx's error log as a fourth witness; the verdict and
+//! the server's log speak of the upstream leg, the client witness of the
+//! client's.
+//!
 //! Dependencies go one way: `run` → `watch` → `ladder`; `run` → `explain` →
 //! `explain_h2`, `witness`, `ladder`; `render` and `document` read a finished
 //! [`run::ResetRun`]; [`series`] counts a `--repeat` series of them for `document`.
