@@ -120,6 +120,16 @@ impl Nginx {
             .collect()
     }
 
+    /// The log's lines at level `error` and above: nginx's account of a
+    /// failed exchange (`recv() failed (104: ...)`), without its notes on
+    /// buffering a large body to a file (`warn`).
+    pub fn errors(&self) -> Vec<LogLine> {
+        self.problems()
+            .into_iter()
+            .filter(|l| l.level != "warn")
+            .collect()
+    }
+
     fn wait_listening(&mut self) -> Result<(), NginxError> {
         let until = Instant::now() + START_BOUND;
         loop {

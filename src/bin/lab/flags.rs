@@ -80,6 +80,15 @@ fn conflict(c: Conflict) -> String {
                 http1_flag(s)
             );
         }
+        Conflict::ViaCleartextHttp1 => {
+            "--via speaks HTTP/1.1 in cleartext on both legs: no --tls, --proto h1"
+        }
+        Conflict::ViaScenario(s) => {
+            return format!(
+                "{} is not staged through a proxy: the proxy, not the client, talks to the server",
+                http1_flag(s)
+            );
+        }
         Conflict::OpensslOneGet => {
             "--client openssl sends one GET: --request-body and --pipeline need --client own or curl"
         }

@@ -10,12 +10,13 @@ use anyhow::Context;
 use clap::ValueEnum;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use wirelab::http::Version;
+use wirelab::labs::reset::proxy::{Leg, Proxy};
 use wirelab::labs::reset::run::ResetRun;
-use wirelab::labs::reset::series::Expect;
+use wirelab::labs::reset::series::{Expect, names};
 use wirelab::labs::reset::tls::TlsLab;
 use wirelab::labs::reset::{self, ClientKind, Proto, ResetOptions, Series, document, render};
 use wirelab::server::Alpn;
-use wirelab::teardown::Ending;
+use wirelab::teardown::{Ending, Role};
 
 use crate::serve::{FramingArg, Http2Arg, Mode};
 
@@ -44,7 +45,10 @@ use crate::serve::{FramingArg, Http2Arg, Mode};
     lab reset --tls --mode drain --expect close-notify    close_notify both ways, FIN both ways\n  \
     lab reset --tls --no-close-notify --expect truncation  a bare FIN: truncation\n  \
     lab reset --tls --client openssl --tls-versions 1.2    ALPN in the clear ServerHello\n  \
-    lab reset --tls --proto h2 --mode drain    HTTP/2 by ALPN: GOAWAY, close_notify, FIN\n\n\
+    lab reset --tls --proto h2 --mode drain    HTTP/2 by ALPN: GOAWAY, close_notify, FIN\n  \
+    lab reset --via nginx --mode no-read --client curl   the RST upstream, what nginx made of it\n  \
+    lab reset --via nginx --mode no-read --client curl --request-body 4000000 --expect status:502,upstream:rst-by-server\n  \
+    lab reset --via nginx --mode full --keepalive-race --client curl   nginx retries: 200, and recv() failed (104)\n\n\
 Clients per protocol: h1 with own or curl; h2c-upgrade and h2-prior with own\n\
 (the raw client speaking HTTP/2 to the end of RFC 9113 §6.8), curl (--http2,\n\
 --http2-prior-knowledge) or nghttp (-u, prior knowledge). With --tls: HTTP/1.1\n\
@@ -105,9 +109,16 @@ pub struct Args {
     /// server's send queue and the server's RST discards that unsent tail.
     #[arg(long, value_parser = crate::serve::parse_duration)]
     client_pause: Option<std::time::Duration>,
-    /// Assert the verdict: exit 0 when it matches, 1 with one line when not.
-    #[arg(long, value_enum)]
-    expect: Option<ExpectArg>,
+    /// Assert the outcome: exit 0 when every expectation holds, 1 with one
+    /// line when one does not. Comma-separated or repeated: `fin`, `rst`
+    /// (the server's connection; the upstream leg's first through --via),
+    /// `close-notify`, `truncation` (--tls), `status:N` (the status the
+    /// client read), and with --via a leg's ending: `client:` or
+    /// `upstream:` followed by `fin`, `rst`, `rst-by-client` or
+    /// `rst-by-server` (each leg's TCP roles: nginx is the server of the
+    /// client's leg and the client of the upstream leg).
+    #[arg(long, value_name = "WORD", value_delimiter = ',', value_parser = parse_expect)]
+    expect: Vec<Expect>,
     /// Run N times and report how many matched --expect (or the first run's verdict).
     #[arg(long, default_value_t = 1)]
     repeat: usize,
@@ -121,6 +132,12 @@ pub struct Args {
     /// other traffic).
     #[arg(long)]
     no_netns: bool,
+    /// Put a real reverse proxy in front of the server (nginx from Debian,
+    /// a generated configuration, one process): the capture holds both
+    /// legs, each gets its verdict, and the proxy's error log is a fourth
+    /// witness. HTTP/1.1 in cleartext, with --client curl or own.
+    #[arg(long, value_enum)]
+    via: Option<ViaArg>,
     #[command(flatten)]
     tls: TlsArgs,
 }
@@ -212,26 +229,51 @@ enum HttpVersionArg {
     V1_1,
 }
 
-#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum ExpectArg {
-    /// A graceful close: FIN both ways, no RST.
-    Fin,
-    /// An abort: a RST ended the connection.
-    Rst,
-    /// TLS: the server's close_notify came before its close (--tls).
-    CloseNotify,
-    /// TLS: the server's close came without close_notify (--tls).
-    Truncation,
+#[derive(Clone, Copy, ValueEnum)]
+enum ViaArg {
+    /// nginx as a reverse proxy (proxy_pass, one worker).
+    Nginx,
 }
 
-impl ExpectArg {
-    fn expect(self) -> Expect {
-        match self {
-            ExpectArg::Fin => Expect::Ending(Ending::Fin),
-            ExpectArg::Rst => Expect::Ending(Ending::Rst),
-            ExpectArg::CloseNotify => Expect::CloseNotify,
-            ExpectArg::Truncation => Expect::Truncation,
-        }
+/// One `--expect` word (see the flag's help).
+fn parse_expect(word: &str) -> Result<Expect, String> {
+    let ending = |w: &str| match w {
+        "fin" => Some((Ending::Fin, None)),
+        "rst" => Some((Ending::Rst, None)),
+        "rst-by-client" => Some((Ending::Rst, Some(Role::Client))),
+        "rst-by-server" => Some((Ending::Rst, Some(Role::Server))),
+        _ => None,
+    };
+    let leg = |leg: Leg, w: &str| {
+        ending(w)
+            .map(|(ending, by)| Expect::Leg { leg, ending, by })
+            .ok_or_else(|| {
+                format!("a leg's ending is fin, rst, rst-by-client or rst-by-server, not `{w}`")
+            })
+    };
+    match word.split_once(':') {
+        None => match word {
+            "fin" => Ok(Expect::Ending(Ending::Fin)),
+            "rst" => Ok(Expect::Ending(Ending::Rst)),
+            "close-notify" => Ok(Expect::CloseNotify),
+            "truncation" => Ok(Expect::Truncation),
+            _ => Err(
+                "expected fin, rst, close-notify, truncation, status:N, client:ENDING or \
+                 upstream:ENDING"
+                    .into(),
+            ),
+        },
+        Some(("status", n)) => n
+            .parse::<u16>()
+            .ok()
+            .filter(|n| (100..=599).contains(n))
+            .map(Expect::Status)
+            .ok_or_else(|| format!("a status is a number from 100 to 599, not `{n}`")),
+        Some(("client", w)) => leg(Leg::Client, w),
+        Some(("upstream", w)) => leg(Leg::Upstream, w),
+        Some((what, _)) => Err(format!(
+            "`{what}:` is not an expectation: status:, client: or upstream:"
+        )),
     }
 }
 
@@ -290,13 +332,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             (ProtoArg::H2, _) => vec!["h2".into(), "http/1.1".into()],
             _ => vec!["http/1.1".into()],
         })?,
+        via: args.via.map(|v| match v {
+            ViaArg::Nginx => Proxy::Nginx,
+        }),
     };
-    if matches!(
-        args.expect,
-        Some(ExpectArg::CloseNotify | ExpectArg::Truncation)
-    ) && opts.tls.is_none()
+    if args
+        .expect
+        .iter()
+        .any(|e| matches!(e, Expect::CloseNotify | Expect::Truncation))
+        && opts.tls.is_none()
     {
         anyhow::bail!("--expect close-notify and truncation are TLS endings: add --tls");
+    }
+    if args.expect.iter().any(|e| matches!(e, Expect::Leg { .. })) && opts.via.is_none() {
+        anyhow::bail!("--expect client: and upstream: are the legs through a proxy: add --via");
     }
     if args.repeat == 0 {
         anyhow::bail!("--repeat must be at least 1");
@@ -314,7 +363,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("installing the Ctrl-C handler")?;
     }
-    let mut series = Series::new(args.expect.map(ExpectArg::expect));
+    let mut series = Series::new(args.expect.clone());
     for _ in 0..args.repeat {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -326,15 +375,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         series.add(result.map_err(crate::flags::reset_error)?);
     }
     let against = |first: Option<&ResetRun>| {
-        series.expect().map_or_else(
-            || {
-                first.map_or_else(
-                    || "the first run's verdict".to_string(),
-                    |f| format!("the first run's verdict ({})", f.verdict.ending_name()),
-                )
-            },
-            |e| format!("--expect {}", e.name()),
-        )
+        if series.expect().is_empty() {
+            first.map_or_else(
+                || "the first run's verdict".to_string(),
+                |f| format!("the first run's verdict ({})", f.verdict.ending_name()),
+            )
+        } else {
+            format!("--expect {}", names(series.expect()))
+        }
     };
     if stop.load(Ordering::Relaxed) {
         crate::say(&format!(
@@ -365,9 +413,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         against(Some(first)),
         series.disagreed()
     );
-    if let Some(expect) = series.expect()
+    if let Some(&first_expect) = series.expect().first()
         && series.expectation_failed(args.repeat)
     {
+        // The expectation the shown run missed (the first, should it have
+        // missed none: a series cut short).
+        let expect = series.missed(shown).unwrap_or(first_expect);
         // One line, as `lab analyze --expect` fails: what was expected, what
         // was seen and why, and with --repeat how often.
         let seen = if args.repeat > 1 {
@@ -379,10 +430,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "expected {} but saw {}{seen}: {}",
             expect.name(),
             expect.seen(shown),
-            match (expect, &shown.tls) {
-                (Expect::CloseNotify | Expect::Truncation, Some(t)) => &t.reason,
-                _ => &shown.verdict.reason,
-            }
+            expect.reason(shown)
         ));
         return Ok(ExitCode::from(1));
     }

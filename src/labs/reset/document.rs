@@ -18,19 +18,19 @@ pub const VERSION: u32 = 1;
 
 /// What a `--repeat` series adds to the run it shows.
 #[derive(Clone, Debug)]
-pub struct Series<'a> {
+pub struct Series {
     /// Runs asked for.
     pub repeat: usize,
     /// Runs whose verdict matched `expect` (or the first run's verdict).
     pub matched: usize,
-    /// The `--expect` value, if any.
-    pub expect: Option<&'a str>,
+    /// The `--expect` values, comma-separated as given, if any.
+    pub expect: Option<String>,
     /// Runs with at least one disagreement between the witnesses.
     pub runs_with_disagreements: usize,
 }
 
 /// The document for `shown` (the first run that missed, or the first run).
-pub fn json(shown: &ResetRun, series: &Series<'_>) -> Value {
+pub fn json(shown: &ResetRun, series: &Series) -> Value {
     let r = shown;
     let v = &r.verdict;
     let first = r.connections.first().map(|c| &c.teardown);
@@ -85,6 +85,11 @@ pub fn json(shown: &ResetRun, series: &Series<'_>) -> Value {
     // TLS runs add their TLS side; cleartext documents stay as they were.
     if let Some(t) = &r.tls {
         doc["run"]["tls"] = json!(t);
+    }
+    // Runs through a proxy add both legs' verdicts and its error log (the
+    // fourth witness); `verdict` is the upstream leg's, the server's side.
+    if let Some(p) = &r.proxy {
+        doc["run"]["proxy"] = json!(p);
     }
     doc
 }

@@ -21,6 +21,20 @@ use crate::report::ConnectionReport;
 use crate::server::{CloseEnding, ReadMode};
 use crate::teardown::{Ending, Role};
 
+/// The conversations each witness is held against. Without a proxy all
+/// three are the capture's; through one, the client witness speaks of the
+/// client's leg and the server's log of the upstream leg, while the kernel
+/// counts the RSTs of both.
+#[derive(Clone, Copy, Debug)]
+pub struct Sides<'a> {
+    /// Every conversation in the capture.
+    pub all: &'a [Conversation],
+    /// The client's conversations (its peer is the server or the proxy).
+    pub client: &'a [Conversation],
+    /// The teaching server's conversations, in the order it accepted them.
+    pub server: &'a [Conversation],
+}
+
 /// The lab's verdict on its (first) connection, as typed values: `--expect`
 /// and the tests compare these, and rewording a reason changes no verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -241,14 +255,14 @@ fn rsts(convs: &[Conversation], from_client: Option<bool>) -> usize {
 
 /// Every contradiction between the witnesses, in words. Empty when they agree.
 pub fn disagreements(
-    convs: &[Conversation],
+    sides: Sides<'_>,
     client: &ClientWitness,
     server_log: &[ServerClose],
     kernel: &KernelWitness,
 ) -> Vec<String> {
     let mut out = Vec::new();
-    let all_rst = rsts(convs, None);
-    let server_rst = rsts(convs, Some(false));
+    let all_rst = rsts(sides.all, None);
+    let server_rst = rsts(sides.client, Some(false));
     if kernel.isolation == Isolation::PrivateNamespace {
         // Every RST this namespace sent crossed its loopback, so the capture
         // and the counter must count the same segments.
@@ -277,7 +291,7 @@ pub fn disagreements(
     }
     // The server's log, connection by connection in accept order, against the
     // connections in first-seen order (the lab opens them one after another).
-    for (s, conv) in server_log.iter().zip(convs) {
+    for (s, conv) in server_log.iter().zip(sides.server) {
         let server_rung = conv
             .rungs
             .iter()

@@ -31,6 +31,13 @@
 //! tells the TLS ending (close_notify by whom, truncation, alert) beside
 //! TCP's FIN or RST.
 //!
+//! Runs through a proxy (`--via nginx`) start Debian's nginx in front of the
+//! server in the same namespace and capture both ports: [`proxy`] splits the
+//! connections into the client's leg and the upstream leg, gives each its
+//! verdict, and keeps nginx's error log as a fourth witness; the verdict and
+//! the server's log speak of the upstream leg, the client witness of the
+//! client's.
+//!
 //! Dependencies go one way: `run` → `watch` → `ladder`; `run` → `explain` →
 //! `explain_h2`, `witness`, `ladder`; `render` and `document` read a finished
 //! [`run::ResetRun`]; [`series`] counts a `--repeat` series of them for `document`.
@@ -40,6 +47,8 @@ pub mod document;
 pub mod explain;
 mod explain_h2;
 pub mod ladder;
+pub mod proxy;
+mod proxy_text;
 pub mod render;
 pub mod run;
 pub mod series;
@@ -152,6 +161,9 @@ pub struct ResetOptions {
     pub isolate: bool,
     /// Serve TLS (HTTP/1.1 over rustls) instead of cleartext.
     pub tls: Option<tls::TlsLab>,
+    /// Put a real reverse proxy between the client and the server: the
+    /// capture then holds both legs ([`proxy`]).
+    pub via: Option<proxy::Proxy>,
 }
 
 impl Default for ResetOptions {
@@ -175,6 +187,7 @@ impl Default for ResetOptions {
             save_pcap: None,
             isolate: true,
             tls: None,
+            via: None,
         }
     }
 }
@@ -188,6 +201,7 @@ impl ResetOptions {
     pub fn validate(&self) -> Result<(), Conflict> {
         self.validate_tls()?;
         self.validate_proto()?;
+        self.validate_via()?;
         if self.client == ClientKind::Curl {
             if self.late_bytes > 0 {
                 return Err(Conflict::LateBytesNeedOwnClient);
@@ -207,6 +221,26 @@ impl ResetOptions {
         }
         if self.keepalive_race && self.pipeline > 1 {
             return Err(Conflict::RaceWithPipeline);
+        }
+        Ok(())
+    }
+
+    /// What a run through a proxy can do: HTTP/1.1 in cleartext, a client
+    /// that speaks to the proxy as to any server (the raw client's late
+    /// bytes and pipelines would stage the proxy's behaviour, not the
+    /// server's).
+    fn validate_via(&self) -> Result<(), Conflict> {
+        if self.via.is_none() {
+            return Ok(());
+        }
+        if self.tls.is_some() || self.proto != Proto::H1 {
+            return Err(Conflict::ViaCleartextHttp1);
+        }
+        if self.late_bytes > 0 {
+            return Err(Conflict::ViaScenario(Http1Scenario::LateBytes));
+        }
+        if self.pipeline > 1 {
+            return Err(Conflict::ViaScenario(Http1Scenario::Pipeline));
         }
         Ok(())
     }
@@ -399,6 +433,12 @@ pub enum Conflict {
     /// A scenario the TLS clients do not stage.
     #[error("{0} is not staged over TLS with this client")]
     TlsScenario(Http1Scenario),
+    /// The proxy lab runs HTTP/1.1 in cleartext on both legs.
+    #[error("a run through a proxy speaks HTTP/1.1 in cleartext: no TLS, no HTTP/2")]
+    ViaCleartextHttp1,
+    /// A scenario that would stage the proxy rather than the server.
+    #[error("{0} is not staged through a proxy")]
+    ViaScenario(Http1Scenario),
     /// s_client sends one GET from its stdin.
     #[error(
         "openssl s_client sends one GET: a request body or a pipeline needs the raw client or curl"

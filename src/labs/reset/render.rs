@@ -18,6 +18,14 @@ pub fn text(r: &ResetRun) -> String {
     // HTTP/1 runs keep their header as it was; HTTP/2 has no framing knob
     // (DATA frames carry the body), so it names the protocol instead.
     let _ = match r.proto {
+        Proto::H1 if let Some(p) = &r.proxy => writeln!(
+            out,
+            "lab reset: via {}, mode {}, framing {}, server {}",
+            p.proxy.name(),
+            r.mode,
+            r.framing,
+            r.server
+        ),
         Proto::H1 if r.tls.is_some() => writeln!(
             out,
             "lab reset: TLS, mode {}, framing {}, server {}",
@@ -64,6 +72,9 @@ pub fn text(r: &ResetRun) -> String {
     if let Some(t) = &r.tls {
         tls_text(&mut out, t);
     }
+    if let Some(p) = &r.proxy {
+        super::proxy_text::legs(&mut out, p);
+    }
     // What the analyzer's decoders read: the exchanges, and what each RST
     // destroyed (the same lines as `lab analyze`'s table).
     let carried: String = r
@@ -105,21 +116,31 @@ pub fn text(r: &ResetRun) -> String {
     } else {
         format!("status {}", c.status)
     };
+    // Through a proxy the body the client read is the proxy's (its own
+    // 502 page, or the server's body as far as it relayed it).
+    let body = match &r.proxy {
+        Some(_) => format!(
+            "body {} bytes (server sent {})",
+            c.body_received, c.body_expected
+        ),
+        None => format!("body {} of {} bytes", c.body_received, c.body_expected),
+    };
     let _ = writeln!(
         out,
-        "  client   {}: {status}, body {} of {} bytes",
+        "  client   {}: {status}, {body}",
         match (c.curl_exit, c.nghttp_exit, c.kind) {
             (Some(code), _, _) => format!("curl (exit {code})"),
             (None, Some(code), _) => format!("nghttp (exit {code})"),
             (None, None, ClientKind::Openssl) => "openssl s_client".to_string(),
             (None, None, _) => "raw client".to_string(),
         },
-        c.body_received,
-        c.body_expected,
     );
     let _ = writeln!(out, "           {}", c.end);
     if let Some(retry) = &c.curl_retry {
         let _ = writeln!(out, "           curl: {retry}");
+    }
+    if let Some(p) = &r.proxy {
+        super::proxy_text::witness(&mut out, p);
     }
     if let Some(t) = &c.tls {
         wrap(&mut out, &client_tls_text(t), "           ");

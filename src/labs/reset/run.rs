@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::clients::drive_client;
 use super::explain::{self, Verdict};
 use super::ladder::{self, Conversation};
+use super::proxy::{self, Leg, Proxy, ProxyRun};
 use super::tls::{self, Files, TlsRun};
 use super::watch::Watch;
 use super::witness::{ClientWitness, KernelWitness, ServerClose, ServerH2};
@@ -17,6 +18,7 @@ use crate::capture::{self, LiveCapture};
 use crate::client;
 use crate::labs::counters::{self, Counters};
 use crate::labs::netns::{self, Isolation};
+use crate::labs::nginx::{Nginx, NginxError, ProxySettings};
 use crate::report::ConnectionReport;
 use crate::server::{self, Config, Dir, Event, LogSink, Record};
 
@@ -54,6 +56,9 @@ pub enum Error {
     /// A TLS run's directory, CA or key log could not be written or read.
     #[error("cannot prepare the TLS run's files: {0}")]
     TlsFiles(#[source] std::io::Error),
+    /// The proxy (`--via nginx`) is missing or would not start.
+    #[error(transparent)]
+    Proxy(#[from] NginxError),
 }
 
 /// Everything one run found.
@@ -81,6 +86,8 @@ pub struct ResetRun {
     pub server_h2: ServerH2,
     /// The TLS side: ALPN, version and the TLS ending (TLS runs).
     pub tls: Option<TlsRun>,
+    /// The proxy's side: each leg's verdict and its error log (`--via`).
+    pub proxy: Option<ProxyRun>,
     /// The kernel's counters.
     pub kernel: KernelWitness,
     /// Where the witnesses contradict each other, in words.
@@ -185,7 +192,23 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     if let Some(f) = &files {
         std::fs::write(&f.ca, &ca_pem).map_err(Error::TlsFiles)?;
     }
-    let filter = format!("tcp port {}", addr.port());
+    // The proxy starts in this thread's namespace, so both legs cross the
+    // same loopback and the kernel counters count its RSTs too. Upstream
+    // keep-alive only for the race, which needs a reused connection.
+    let nginx = match opts.via {
+        Some(Proxy::Nginx) => Some(Nginx::start(
+            addr,
+            ProxySettings {
+                upstream_keepalive: opts.keepalive_race,
+            },
+        )?),
+        None => None,
+    };
+    let target = nginx.as_ref().map_or(addr, Nginx::addr);
+    let filter = match &nginx {
+        Some(n) => format!("tcp port {} or tcp port {}", addr.port(), n.addr().port()),
+        None => format!("tcp port {}", addr.port()),
+    };
     // Whole frames: the analyzer's decoders read every byte (a snap length
     // would turn each body into gaps). The frames are read once, by the
     // watch; a file is written only when asked.
@@ -215,7 +238,7 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
         Watch::new(&analyze)
     };
     let client = std::thread::scope(|s| {
-        let client = s.spawn(|| drive_client(opts, addr, files.as_ref(), &ca_pem));
+        let client = s.spawn(|| drive_client(opts, target, files.as_ref(), &ca_pem));
         while !client.is_finished() {
             watch.pump(&mut cap, Duration::from_millis(10))?;
         }
@@ -233,10 +256,41 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
     let pass = watch.finish(&cap, keylog)?;
     drop(cap);
     let after = Counters::read()?;
+    // nginx writes its error line as it gives up on the upstream, before it
+    // answers the client; the teardown is over, so the log is complete.
+    let proxy = nginx.map(|n| {
+        let client_leg = proxy::on_port(&pass.connections, n.addr().port());
+        let upstream_leg = proxy::on_port(&pass.connections, addr.port());
+        ProxyRun {
+            proxy: Proxy::Nginx,
+            addr: n.addr().to_string(),
+            client_leg: proxy::verdict(Leg::Client, &client_leg),
+            upstream_leg: proxy::verdict(Leg::Upstream, &upstream_leg),
+            error_log: n.errors(),
+        }
+    });
     let _ = server.shutdown();
     let records: Vec<Record> = drain(&rx);
 
     let ladder = ladder::conversations(&pass.segments, &pass.connections);
+    // Through a proxy the server's log explains the upstream leg and the
+    // client witness the client's leg; the packets of both are counted
+    // against the kernel.
+    let of_leg = |leg: &proxy::LegVerdict| -> Vec<Conversation> {
+        ladder
+            .iter()
+            .filter(|c| leg.connections.iter().any(|l| l.id == c.id))
+            .cloned()
+            .collect()
+    };
+    let (client_convs, server_convs, server_conns) = match &proxy {
+        Some(p) => (
+            of_leg(&p.client_leg),
+            of_leg(&p.upstream_leg),
+            proxy::on_port(&pass.connections, addr.port()),
+        ),
+        None => (ladder.clone(), ladder.clone(), pass.connections.clone()),
+    };
     let server_log = closes(&records);
     let server_h2 = h2_story(&records, server_log.first().map_or(1, |s| s.conn));
     let sent_body: u64 = records
@@ -256,8 +310,17 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
         note,
         deltas: after.delta_since(&before),
     };
-    let verdict = explain::verdict(opts, &pass.connections, &server_log, &server_h2, &kernel);
-    let mut disagreements = explain::disagreements(&ladder, &client, &server_log, &kernel);
+    let verdict = explain::verdict(opts, &server_conns, &server_log, &server_h2, &kernel);
+    let mut disagreements = explain::disagreements(
+        explain::Sides {
+            all: &ladder,
+            client: &client_convs,
+            server: &server_convs,
+        },
+        &client,
+        &server_log,
+        &kernel,
+    );
     let first_conn = server_log.first().map_or(1, |s| s.conn);
     let tls = opts.tls.as_ref().zip(files.as_ref()).map(|(lab, f)| {
         tls::story(tls::Seen {
@@ -285,6 +348,7 @@ fn run_here(opts: &ResetOptions) -> Result<ResetRun, Error> {
         server_log,
         server_h2,
         tls,
+        proxy,
         kernel,
         disagreements,
         frames: pass.frames,
