@@ -17,6 +17,7 @@ mod file;
 mod input;
 mod live;
 mod pcapng;
+mod set;
 mod span;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ mod times;
 
 pub use file::{FileReader, Format, open_file, open_input};
 pub use live::{LiveCapture, LiveOptions, LiveStats};
+pub use set::{CaptureSet, Skipped, directory_files};
 pub use span::{FrameSpan, Spanned};
 pub use times::{FrameTimes, Timed};
 
@@ -282,6 +284,17 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// One file of several could not be read.
+    #[error("{}: {error}", path.display())]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: Box<Error>,
+    },
+    /// A file of a set read differently the second time it was opened.
+    #[error("its first record changed while the set was read (is it still being written?)")]
+    Changed,
     /// Capturing needs privileges this process lacks.
     #[error(
         "no permission to capture on {interface}: run as root, or give the binary the capabilities: sudo setcap cap_net_raw,cap_net_admin+eip {binary}"
