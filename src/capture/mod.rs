@@ -5,9 +5,10 @@
 //! provenance: the 1-based frame number Wireshark shows ("Go to packet"), the
 //! timestamp, the link type, and both lengths, so snap-length cuts are visible.
 //!
-//! Two sources produce frames through [`FrameSource`]: [`FileReader`] (pcap and
-//! pcapng, own streaming code, any [`std::io::Read`]) and [`LiveCapture`]
-//! (libpcap on an interface). What a source cannot read it counts in
+//! Three sources produce frames through [`FrameSource`]: [`FileReader`] (pcap
+//! and pcapng, own streaming code, any [`std::io::Read`]), [`CaptureSet`]
+//! (several files merged by timestamp, as mergecap merges them) and
+//! [`LiveCapture`] (libpcap on an interface). What a source cannot read it counts in
 //! [`CaptureAnomalies`] and goes on; only what makes reading impossible is an
 //! [`Error`].
 

@@ -126,16 +126,27 @@ pub fn directory_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     Ok(files)
 }
 
-/// Adds one file's counts to the set's.
+/// Adds one file's counts to the set's. Every field is named, so that a
+/// count added to [`CaptureAnomalies`] cannot be left out of a set's.
 fn add(total: &mut CaptureAnomalies, a: &CaptureAnomalies) {
-    total.truncated_records += a.truncated_records;
-    total.truncated_bytes += a.truncated_bytes;
-    total.damaged_records += a.damaged_records;
-    total.skipped_bytes += a.skipped_bytes;
-    total.unknown_blocks += a.unknown_blocks;
-    total.unknown_interface += a.unknown_interface;
+    let CaptureAnomalies {
+        truncated_records,
+        truncated_bytes,
+        damaged_records,
+        skipped_bytes,
+        unknown_blocks,
+        unknown_interface,
+        first_damage,
+    } = a;
+    total.truncated_records += truncated_records;
+    total.truncated_bytes += truncated_bytes;
+    total.damaged_records += damaged_records;
+    total.skipped_bytes += skipped_bytes;
+    total.unknown_blocks += unknown_blocks;
+    total.unknown_interface += unknown_interface;
+    // The first in file order; the per-file counts name the file.
     if total.first_damage.is_none() {
-        total.first_damage = a.first_damage;
+        total.first_damage = *first_damage;
     }
 }
 
