@@ -16,6 +16,8 @@
 //!   the order Zeek removes them; the flow table runs on a second thread
 //!   while the calling thread reads and decodes frames and takes the
 //!   finished connections (`packet.rs`, `pipeline.rs`);
+//! - [`analyze_each_alone`] does the same on the calling thread alone, for
+//!   a caller that runs one analysis per core;
 //! - [`analyze_live`] does the same on a live capture until a stop flag is
 //!   set, firing Zeek's timers on the wall clock while no packet arrives.
 //!
@@ -63,6 +65,27 @@ pub fn analyze_each<S: FrameSource + ?Sized>(
     on: impl FnMut(Finished<'_>),
 ) -> Result<Summary, Error> {
     pipeline::run(source, opts, on)
+}
+
+/// [`analyze_each`] on the calling thread alone, with the same result.
+///
+/// For a caller that runs several analyses at once, one per core: there
+/// the flow table's own thread would only compete with the other
+/// analyses for the cores and add its hand-overs.
+///
+/// # Errors
+///
+/// As [`analyze_each`].
+pub fn analyze_each_alone<S: FrameSource + ?Sized>(
+    source: &mut S,
+    opts: &AnalyzeOptions,
+    mut on: impl FnMut(Finished<'_>),
+) -> Result<Summary, Error> {
+    let mut engine = Analyzer::new(opts);
+    while let Some(frame) = source.next_frame()? {
+        engine.frame(&frame, &mut on);
+    }
+    engine.finish(source.anomalies(), &mut on)
 }
 
 /// Analyzes a whole capture into a [`Report`], connections in id order.

@@ -5,9 +5,10 @@
 //! provenance: the 1-based frame number Wireshark shows ("Go to packet"), the
 //! timestamp, the link type, and both lengths, so snap-length cuts are visible.
 //!
-//! Two sources produce frames through [`FrameSource`]: [`FileReader`] (pcap and
-//! pcapng, own streaming code, any [`std::io::Read`]) and [`LiveCapture`]
-//! (libpcap on an interface). What a source cannot read it counts in
+//! Three sources produce frames through [`FrameSource`]: [`FileReader`] (pcap
+//! and pcapng, own streaming code, any [`std::io::Read`]), [`CaptureSet`]
+//! (several files merged by timestamp, as mergecap merges them) and
+//! [`LiveCapture`] (libpcap on an interface). What a source cannot read it counts in
 //! [`CaptureAnomalies`] and goes on; only what makes reading impossible is an
 //! [`Error`].
 
@@ -17,6 +18,7 @@ mod file;
 mod input;
 mod live;
 mod pcapng;
+mod set;
 mod span;
 #[cfg(test)]
 mod tests;
@@ -24,6 +26,7 @@ mod times;
 
 pub use file::{FileReader, Format, open_file, open_input};
 pub use live::{LiveCapture, LiveOptions, LiveStats};
+pub use set::{CaptureSet, Skipped, directory_files};
 pub use span::{FrameSpan, Spanned};
 pub use times::{FrameTimes, Timed};
 
@@ -282,6 +285,17 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// One file of several could not be read.
+    #[error("{}: {error}", path.display())]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: Box<Error>,
+    },
+    /// A file of a set read differently the second time it was opened.
+    #[error("its first record changed while the set was read (is it still being written?)")]
+    Changed,
     /// Capturing needs privileges this process lacks.
     #[error(
         "no permission to capture on {interface}: run as root, or give the binary the capabilities: sudo setcap cap_net_raw,cap_net_admin+eip {binary}"

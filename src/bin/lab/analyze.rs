@@ -1,6 +1,8 @@
 //! `lab analyze`: classify every TCP connection's teardown in a capture file,
 //! standard input, or a live interface.
 
+mod each;
+mod inputs;
 mod log_clock;
 pub(crate) mod pictures;
 
@@ -22,6 +24,7 @@ use wirelab::wire::DecodeOptions;
 use crate::resolve::HostArg;
 use crate::term::ColorChoice;
 use crate::{flags, progress, term, warn};
+use inputs::Inputs;
 use log_clock::LogClock;
 use pictures::{Extras, PictureArgs};
 
@@ -57,16 +60,21 @@ pub enum Decode {
     tcpdump -i eth0 -w - | lab analyze -        from a running tcpdump\n  \
     lab analyze -i lo --filter 'tcp port 8080'  live; each row about 5 s after the close\n  \
     lab analyze trace.pcap --format zeek        Zeek's conn.log, streamed\n  \
+    lab analyze rotated/ --format zeek          a directory of rotated files, as one capture\n  \
+    lab analyze --each --jobs 2 a.pcap b.pcap   each file on its own, two at a time\n  \
     lab analyze trace.pcap --expect fin         exit 1 unless every connection ended in FIN\n  \
     lab analyze trace.pcap --ladder svg --ladder-out ladder.svg   the ladders as a picture\n  \
     lab analyze trace.pcap --annotate trace-annotated.pcapng      verdicts as Wireshark comments")]
 pub struct Args {
-    /// Capture file (pcap or pcapng); `-` reads standard input.
+    /// Capture file (pcap or pcapng); `-` reads standard input. Several
+    /// files, or one directory of them (a rotated set), are read as one
+    /// capture in timestamp order, as `mergecap` merges them.
     #[arg(
+        value_name = "FILE",
         required_unless_present_any = ["interface", "read"],
         conflicts_with_all = ["interface", "read"]
     )]
-    file: Option<PathBuf>,
+    files: Vec<PathBuf>,
     /// The capture file, as tcpdump and tshark take it (`-r FILE`).
     #[arg(
         short = 'r',
@@ -128,6 +136,15 @@ pub struct Args {
     /// this flag gives keys: SSLKEYLOGFILE is not read by the analyzer.
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+    /// Analyze each file on its own instead of as one capture: the outputs
+    /// one after another in the order given, each as `lab analyze FILE`
+    /// alone writes it (the table with a `==> FILE <==` line before it).
+    #[arg(long, conflicts_with_all = ["interface", "ladder", "annotate"])]
+    each: bool,
+    /// Threads of analysis at most: with --each, files analyzed at once;
+    /// otherwise 1 keeps the analysis on one thread (default: the cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
     #[command(flatten)]
     pictures: PictureArgs,
 }
@@ -168,7 +185,7 @@ fn finish(
     }
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
     let live = args.interface.is_some();
     let format = report::output::Format::from(args.format);
     let keylog = match &args.keylog {
@@ -196,17 +213,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..AnalyzeOptions::default()
     };
     let mut extras = Extras::new(args.pictures.clone(), args.frames);
-    let copy_from = match &args.interface {
-        Some(_) => args.write.clone(),
-        None => Some(
-            args.read
-                .clone()
-                .or(args.file.clone())
-                .unwrap_or_else(|| PathBuf::from("-")),
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
+    let inputs = match (&args.interface, args.read.clone()) {
+        (Some(_), _) => None,
+        (None, Some(read)) => Some(Inputs::resolve(vec![read])?),
+        (None, None) if args.files.is_empty() => Some(Inputs::One(PathBuf::from("-"))),
+        (None, None) => Some(Inputs::resolve(std::mem::take(&mut args.files))?),
+    };
+    let copy_from = match &inputs {
+        None => args.write.clone(),
+        Some(Inputs::One(path)) => Some(path.clone()),
+        Some(_) if args.pictures.annotate.is_some() => anyhow::bail!(
+            "--annotate copies one capture file: merge the set first (mergecap -w merged.pcapng FILES) and annotate that"
         ),
+        Some(_) => None,
     };
     extras.check(copy_from.as_deref())?;
     let style = term::stdout_style(args.color);
+    let expect = args.expect.clone();
     let checker = Checker::new(args.expect);
     // conn.log's `#open`/`#close` times (see `LogClock`); other formats
     // have none.
@@ -266,10 +293,47 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         (output, summary)
     } else {
         opts.filter = args.filter;
-        let path = args
-            .read
-            .or(args.file)
-            .unwrap_or_else(|| PathBuf::from("-"));
+        let inputs = inputs.context("no input")?;
+        if args.each {
+            let plan = each::Plan {
+                opts: &opts,
+                format,
+                style,
+                expect,
+                jobs,
+                lenient: matches!(inputs, Inputs::Directory(..)),
+            };
+            return each::run(&inputs.files(), &plan);
+        }
+        let Inputs::One(path) = inputs else {
+            let mut set = inputs.open_set()?;
+            let (mut timed, set_times) = Timed::new(&mut set, extras.wants_ladder());
+            times = set_times;
+            let (mut reader, span) = Spanned::new(&mut timed);
+            let settings = Settings {
+                live,
+                style,
+                checker,
+                log_times: log_times(LogClock::Capture(span))?,
+            };
+            let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
+            let on = |f: analyze::Finished<'_>| {
+                let app = extras.see(f.connection, f.app);
+                output.connection(f.connection, app);
+            };
+            let summary = if jobs == 1 {
+                analyze::analyze_each_alone(&mut reader, &opts, on)?
+            } else {
+                analyze::analyze_each(&mut reader, &opts, on)?
+            };
+            drop(reader);
+            drop(timed);
+            let warnings = set_warnings(&summary, &set);
+            let code = finish(output, summary, &mut progress);
+            warn::print(&warnings);
+            extras.finish(&times, None)?;
+            return code;
+        };
         // Table and JSON print once the whole capture is read.
         let streams = format.streams(live);
         let hint = (!streams).then_some(
@@ -290,10 +354,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             log_times: log_times(LogClock::Capture(span))?,
         };
         let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
-        let summary = analyze::analyze_each(&mut reader, &opts, |f| {
+        let on = |f: analyze::Finished<'_>| {
             let app = extras.see(f.connection, f.app);
             output.connection(f.connection, app);
-        })?;
+        };
+        let summary = if jobs == 1 {
+            analyze::analyze_each_alone(&mut reader, &opts, on)?
+        } else {
+            analyze::analyze_each(&mut reader, &opts, on)?
+        };
         (output, summary)
     };
     // What the library found worth saying besides the report, one line each,
@@ -308,6 +377,37 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     warn::print(&warnings);
     extras.finish(&times, copy_from.as_deref())?;
     code
+}
+
+/// The warnings of a set's analysis: damage and cut records named per file
+/// (the summary's own words give an offset without the file), the rest as
+/// for one file.
+fn set_warnings(summary: &Summary, set: &capture::CaptureSet) -> Vec<String> {
+    use wirelab::report::Warning;
+    let mut lines: Vec<String> = summary
+        .warnings()
+        .iter()
+        .filter(|w| {
+            !matches!(
+                w,
+                Warning::TruncatedCapture { .. } | Warning::Damaged { .. }
+            )
+        })
+        .map(|w| w.naming(flags::setting).to_string())
+        .collect();
+    for (path, anomalies) in set.file_anomalies() {
+        let alone = Summary {
+            capture_anomalies: anomalies.clone(),
+            ..Summary::default()
+        };
+        lines.extend(
+            alone
+                .warnings()
+                .iter()
+                .map(|w| format!("{}: {}", path.display(), w.naming(flags::setting))),
+        );
+    }
+    lines
 }
 
 /// The key log, with a word on stderr for the lines it could not use
