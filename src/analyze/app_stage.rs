@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::num::NonZeroU64;
 
+use crate::app::dns::{DnsExchange, DnsTracker};
 use crate::app::ip_trail::IpTrail;
 use crate::app::quic::{QuicReport, QuicTracker};
 use crate::app::timeline::Moment;
@@ -35,12 +36,23 @@ impl Hasher for IdHasher {
     }
 }
 
+/// What the UDP datagrams held, handed out at the end of the input.
+#[derive(Default)]
+pub(super) struct UdpReports {
+    /// QUIC connections in order of their first packet.
+    pub(super) quic: Vec<QuicReport>,
+    /// DNS exchanges in order of their first message.
+    pub(super) dns: Vec<DnsExchange>,
+}
+
 /// Decoders of the connections open in the flow table.
 pub(super) struct AppStage {
     opts: AppOptions,
     open: HashMap<u64, Box<ConnectionDecoder>, BuildHasherDefault<IdHasher>>,
     /// QUIC connections, kept here: the flow table keeps no UDP flows.
     quic: QuicTracker,
+    /// DNS exchanges, from the UDP datagrams QUIC did not take.
+    dns: DnsTracker,
     /// Each open connection's IP marks, from its first segment on, when
     /// [`AppOptions::ip_trail`] asks (a decoder starts at the first
     /// payload, too late for the handshake and for connections without).
@@ -53,6 +65,7 @@ impl AppStage {
             trails: opts.ip_trail.then(HashMap::default),
             open: HashMap::default(),
             quic: QuicTracker::new(opts.keylog.clone()),
+            dns: DnsTracker::new(),
             opts,
         }
     }
@@ -89,7 +102,9 @@ impl AppStage {
         decoder.segment(frame, ts, sender, seg, payload);
     }
 
-    /// A UDP datagram, with its captured payload.
+    /// A UDP datagram, with its captured payload: QUIC's when it opens a
+    /// QUIC connection (RFC 9000 §17.2.2) or goes between the endpoints of
+    /// one, else DNS's when it is DNS.
     pub(super) fn datagram(
         &mut self,
         frame: u64,
@@ -97,7 +112,9 @@ impl AppStage {
         d: &UdpDatagram<'_>,
         payload: &[u8],
     ) {
-        self.quic_datagram(frame, ts, d, payload);
+        if !self.quic.datagram(frame, ts, d.src, d.dst, payload) {
+            self.dns.datagram(frame, ts, d.src, d.dst, payload);
+        }
     }
 
     /// An ICMP error quoting a UDP datagram: QUIC's, if it quotes one of
@@ -106,16 +123,14 @@ impl AppStage {
         self.quic.icmp(frame, ts, u);
     }
 
-    /// QUIC's share of the datagrams: those that open a QUIC connection
-    /// (RFC 9000 §17.2.2) and the rest between the same two endpoints.
-    fn quic_datagram(&mut self, frame: u64, ts: Timestamp, d: &UdpDatagram<'_>, payload: &[u8]) {
-        self.quic.datagram(frame, ts, d.src, d.dst, payload);
-    }
-
-    /// The QUIC connections at the end of the input; `end` is the network
-    /// time then, against which idle timeouts are judged.
-    pub(super) fn finish_quic(&mut self, end: Timestamp) -> Vec<QuicReport> {
-        std::mem::take(&mut self.quic).finish(end)
+    /// The QUIC connections and DNS exchanges at the end of the input;
+    /// `end` is the network time then, against which QUIC's idle timeouts
+    /// are judged.
+    pub(super) fn finish_udp(&mut self, end: Timestamp) -> UdpReports {
+        UdpReports {
+            quic: std::mem::take(&mut self.quic).finish(end),
+            dns: std::mem::take(&mut self.dns).finish(),
+        }
     }
 
     /// The report of a connection the table handed out.

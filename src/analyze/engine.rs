@@ -152,7 +152,9 @@ impl Analyzer {
             deliver(scope, summary, on, c, a)
         });
         if let Some(app) = app {
-            summary.quic = app.finish_quic(table.network_time());
+            let udp = app.finish_udp(table.network_time());
+            summary.quic = udp.quic;
+            summary.dns = udp.dns;
         }
         let mut summary = totals(
             self.summary,

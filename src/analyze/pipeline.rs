@@ -20,12 +20,11 @@ use std::mem;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
 use crate::app::AppReport;
-use crate::app::quic::QuicReport;
 use crate::capture::FrameSource;
 use crate::flow::{Connection, FlowAnomalies, FlowTable};
 use crate::report::Summary;
 
-use super::app_stage::AppStage;
+use super::app_stage::{AppStage, UdpReports};
 use super::engine::{Analyzer, Finished, apply, deliver, totals};
 use super::options::{AnalyzeOptions, Error};
 use super::packet::{Kind, Packet, Payloads};
@@ -68,8 +67,9 @@ enum Ended {
 type Batch = (Vec<Packet>, usize, Payloads);
 
 /// The flow thread's end: the table's anomalies, its peak, and the QUIC
-/// connections of the application stage (none after a read error).
-type FlowEnd = (FlowAnomalies, u64, Vec<QuicReport>);
+/// connections and DNS exchanges of the application stage (none after a
+/// read error).
+type FlowEnd = (FlowAnomalies, u64, UdpReports);
 
 /// A connection the table removed, with its application report.
 type Done = (Connection, Option<Box<AppReport>>);
@@ -115,7 +115,7 @@ pub(super) fn run<S: FrameSource + ?Sized>(
             .name("lab-flow".into())
             .spawn_scoped(s, move || match table_rx.recv() {
                 Ok((table, app)) => flow_thread(table, app, peak, full_rx, back_tx, spare_rx),
-                Err(_) => (FlowAnomalies::default(), peak, Vec::new()),
+                Err(_) => (FlowAnomalies::default(), peak, UdpReports::default()),
             });
         let Ok(flow) = spawned else {
             return Ended::Alone(Box::new((table, app)));
@@ -193,7 +193,7 @@ pub(super) fn run<S: FrameSource + ?Sized>(
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         Ended::Piped(outcome, flow)
     });
-    let (outcome, (anomalies, peak, quic)) = match ended {
+    let (outcome, (anomalies, peak, udp)) = match ended {
         Ended::Piped(outcome, flow) => (outcome, flow),
         Ended::Alone(alone) => {
             let (table, app) = *alone;
@@ -214,7 +214,8 @@ pub(super) fn run<S: FrameSource + ?Sized>(
     outcome?;
     let unfilterable = decoder.filter_verdict()?;
     summary.peak_open = peak;
-    summary.quic = quic;
+    summary.quic = udp.quic;
+    summary.dns = udp.dns;
     let mut summary = totals(summary, decoder.counts, source.anomalies(), &anomalies);
     summary.unfilterable = unfilterable;
     Ok(summary)
@@ -275,13 +276,13 @@ fn flow_thread(
             gone |= !flush(&mut done);
         }
         if gone || back.send(Back::Empty(batch, payloads)).is_err() {
-            return (*table.anomalies(), peak, Vec::new());
+            return (*table.anomalies(), peak, UdpReports::default());
         }
     }
     if !ended {
         // A read error: the calling thread returns it, as `Analyzer`'s
         // caller would, without ending the connections still open.
-        return (*table.anomalies(), peak, Vec::new());
+        return (*table.anomalies(), peak, UdpReports::default());
     }
     table.finish(&mut |c| {
         let a = app.as_mut().and_then(|s| s.finish(c));
@@ -293,9 +294,9 @@ fn flow_thread(
     if !done.is_empty() {
         let _ = flush(&mut done);
     }
-    let quic = app
+    let udp = app
         .as_mut()
-        .map(|a| a.finish_quic(table.network_time()))
+        .map(|a| a.finish_udp(table.network_time()))
         .unwrap_or_default();
-    (*table.anomalies(), peak, quic)
+    (*table.anomalies(), peak, udp)
 }

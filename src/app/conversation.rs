@@ -106,6 +106,9 @@ pub struct ExchangeReport {
     pub h2_response_end: Option<u64>,
     /// HTTP/1: the response's body runs to the close (RFC 9112 §6.3 rule 8).
     pub until_close: bool,
+    /// The response's `Alt-Svc` (RFC 7838 §3), as sent: where else the
+    /// origin is served, e.g. `h3=":8443"; ma=86400` for HTTP/3.
+    pub alt_svc: Option<String>,
 }
 
 impl ExchangeReport {
@@ -794,6 +797,11 @@ impl Conversation {
                 .response
                 .as_ref()
                 .is_some_and(|r| r.message.framing == http1::Framing::UntilClose),
+            alt_svc: e
+                .response
+                .as_ref()
+                .and_then(|r| r.message.fields.alt_svc())
+                .map(str::to_owned),
         }
     }
 
@@ -841,6 +849,7 @@ impl Conversation {
             request_range: None,
             h2_response_end: s.response_end_offset,
             until_close: false,
+            alt_svc: s.alt_svc.as_deref().map(str::to_owned),
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod connection;
 pub mod conversation;
 pub mod detect;
+pub mod dns;
 pub mod h2;
 pub mod h3;
 pub mod http1;

@@ -350,6 +350,11 @@ pub fn connection(c: &ConnectionReport, ladder: bool) -> String {
             out.push_str(" (most likely unread when the server closed)");
         }
         out.push('\n');
+        // Where else the origin is served (RFC 7838): how a client learns
+        // of HTTP/3 before it opens a QUIC connection.
+        if let Some(a) = &e.alt_svc {
+            let _ = writeln!(out, "     alt-svc: {a}");
+        }
     }
     if let Some(t) = &conv.tls {
         tls_text(t, c.teardown.ending, &mut out);

@@ -9,6 +9,7 @@
 //! for byte against these views by the tests below.
 
 mod app;
+mod dns;
 mod pretty;
 mod quic;
 mod quic_keyed;
@@ -32,6 +33,8 @@ pub const VERSION: u32 = 1;
 struct Document<'a> {
     version: u32,
     connections: Vec<ConnectionView<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dns: Vec<dns::DnsView>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     quic: Vec<quic::QuicView>,
     summary: &'a Summary,
@@ -167,6 +170,7 @@ pub fn render(report: &Report) -> String {
     let doc = Document {
         version: VERSION,
         connections: report.connections.iter().map(ConnectionView::of).collect(),
+        dns: report.summary.dns.iter().map(dns::DnsView::of).collect(),
         quic: report.summary.quic.iter().map(quic::QuicView::of).collect(),
         summary: &report.summary,
     };
@@ -336,6 +340,13 @@ fn write_start(out: &mut impl Write) -> io::Result<()> {
 /// connections when there were any, and the summary.
 fn write_tail(out: &mut impl Write, any: bool, summary: &Summary) -> io::Result<()> {
     out.write_all(if any { b"\n  ]" } else { b"]" })?;
+    if !summary.dns.is_empty() {
+        out.write_all(b",\n  \"dns\": ")?;
+        let views: Vec<dns::DnsView> = summary.dns.iter().map(dns::DnsView::of).collect();
+        let mut buf = Vec::with_capacity(4096);
+        let _ = serde_json::to_writer_pretty(&mut buf, &views);
+        write_indented(out, &buf, b"  ", false)?;
+    }
     if !summary.quic.is_empty() {
         out.write_all(b",\n  \"quic\": ")?;
         let views: Vec<quic::QuicView> = summary.quic.iter().map(quic::QuicView::of).collect();
@@ -370,6 +381,26 @@ fn write_indented(out: &mut impl Write, text: &[u8], indent: &[u8], first: bool)
 /// document (JSON Lines and live mode print one per finished connection).
 pub fn line(c: &ConnectionReport) -> String {
     serde_json::to_string(&ConnectionView::of(c)).unwrap_or_default()
+}
+
+/// The DNS exchanges as JSON Lines, `{"version": 1, "dns": {...}}` each,
+/// written before the QUIC lines.
+pub fn dns_lines(s: &Summary) -> Vec<String> {
+    #[derive(Serialize)]
+    struct One {
+        version: u32,
+        dns: dns::DnsView,
+    }
+    s.dns
+        .iter()
+        .map(|x| {
+            serde_json::to_string(&One {
+                version: VERSION,
+                dns: dns::DnsView::of(x),
+            })
+            .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// The QUIC connections as JSON Lines, `{"version": 1, "quic": {...}}`

@@ -354,6 +354,10 @@ pub struct Summary {
     /// member, never inside the summary.
     #[serde(skip)]
     pub quic: Vec<crate::app::quic::QuicReport>,
+    /// The DNS exchanges, when decoding was on; written as their own
+    /// member as QUIC's are.
+    #[serde(skip)]
+    pub dns: Vec<crate::app::dns::DnsExchange>,
 }
 
 /// The application stage's totals over the connections in scope.

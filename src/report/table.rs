@@ -7,6 +7,7 @@
 //! summary under the table is short and names every count as the JSON
 //! summary does (`summary.rs`).
 
+mod dns;
 mod fit;
 mod quic;
 mod quic_keyed;
@@ -126,7 +127,14 @@ pub fn render_styled(report: &Report, style: &Style) -> String {
         }
         Some(width) => fit::table(&report.connections, rows, width, style),
     };
-    let mut out = format!("{table}\n");
+    let mut out = dns_section(&report.summary, style);
+    // A capture of UDP alone gets no empty TCP table (its heading would
+    // read as if connections were missing).
+    let udp_only = report.connections.is_empty()
+        && (!report.summary.quic.is_empty() || !report.summary.dns.is_empty());
+    if !udp_only {
+        out.push_str(&format!("{table}\n"));
+    }
     if let Some(note) = note {
         out.push_str(&note);
         out.push('\n');
@@ -147,6 +155,13 @@ pub fn render_styled(report: &Report, style: &Style) -> String {
 /// without QUIC).
 pub fn quic_section(s: &super::Summary, style: &Style) -> String {
     let text = quic::section(&s.quic);
+    if style.ascii { ascii(&text) } else { text }
+}
+
+/// The DNS exchanges' lines, for the table's two renderers (empty without
+/// DNS).
+pub fn dns_section(s: &super::Summary, style: &Style) -> String {
+    let text = dns::section(&s.dns);
     if style.ascii { ascii(&text) } else { text }
 }
 

@@ -68,6 +68,9 @@ pub struct Stream {
     pub target: Option<String>,
     /// The final `:status` (1xx informational responses are not final).
     pub status: Option<u16>,
+    /// The response's `alt-svc` (RFC 7838 §3), its fields joined with
+    /// `, ` (RFC 9110 §5.3).
+    pub alt_svc: Option<Box<str>>,
     /// The client sent END_STREAM: the request is complete.
     pub request_complete: bool,
     /// The server sent END_STREAM: the response is complete.
@@ -604,6 +607,14 @@ impl H2Decoder {
                         Ok(code) if code >= 200 => s.status = Some(code),
                         _ => {}
                     }
+                }
+                let alt_svc: Vec<String> = fields
+                    .iter()
+                    .filter(|f| f.name == b"alt-svc")
+                    .map(|f| String::from_utf8_lossy(&f.value).into_owned())
+                    .collect();
+                if !alt_svc.is_empty() {
+                    s.alt_svc = Some(alt_svc.join(", ").into_boxed_str());
                 }
                 if end_stream {
                     s.response_complete = true;

@@ -38,19 +38,24 @@ pub enum Note {
 pub struct HeadFields {
     /// Content-Length, when present and valid.
     pub content_length: Option<u64>,
-    /// The fields of an upgrade offer, only for a head that has one:
-    /// every connection's decoder holds its exchanges until the flow table
-    /// lets the connection go, and most heads offer nothing (boxed, so a
-    /// head without an offer costs one pointer and no allocation).
+    /// The fields of an upgrade offer or an alternative service, only for
+    /// a head that has one: every connection's decoder holds its exchanges
+    /// until the flow table lets the connection go, and most heads offer
+    /// nothing (boxed, so a head without an offer costs one pointer and no
+    /// allocation).
     offer: Option<Box<Offer>>,
 }
 
-/// The fields that tell how a connection may switch protocols.
+/// The fields that tell how a connection may switch protocols, or where
+/// else the origin is served.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 struct Offer {
     connection: Vec<String>,
     upgrade: Vec<String>,
     http2_settings: Vec<String>,
+    /// Alt-Svc (RFC 7838 §3), its fields joined with `, ` as RFC 9110
+    /// §5.3 combines a repeated list field.
+    alt_svc: Option<String>,
 }
 
 impl HeadFields {
@@ -62,11 +67,19 @@ impl HeadFields {
             .filter(|f| f.name.eq_ignore_ascii_case("http2-settings"))
             .map(|f| String::from_utf8_lossy(&f.value).into_owned())
             .collect();
-        let offer = (!upgrade.is_empty() || !http2_settings.is_empty()).then(|| {
+        let alt_svc: Vec<String> = fields
+            .iter()
+            .filter(|f| f.name.eq_ignore_ascii_case("alt-svc"))
+            .map(|f| String::from_utf8_lossy(&f.value).into_owned())
+            .collect();
+        let alt_svc = (!alt_svc.is_empty()).then(|| alt_svc.join(", "));
+        let any = !upgrade.is_empty() || !http2_settings.is_empty() || alt_svc.is_some();
+        let offer = any.then(|| {
             Box::new(Offer {
                 connection: list_members(fields, "connection"),
                 upgrade,
                 http2_settings,
+                alt_svc,
             })
         });
         HeadFields {
@@ -85,6 +98,11 @@ impl HeadFields {
     /// empty for any other head.
     pub fn connection(&self) -> &[String] {
         self.offer.as_ref().map_or(&[], |o| &o.connection)
+    }
+
+    /// The `Alt-Svc` value (RFC 7838 §3), as sent (several fields joined).
+    pub fn alt_svc(&self) -> Option<&str> {
+        self.offer.as_ref().and_then(|o| o.alt_svc.as_deref())
     }
 
     /// Each `HTTP2-Settings` field's value, as sent: an h2c upgrade needs

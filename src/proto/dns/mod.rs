@@ -29,7 +29,7 @@ use std::fmt;
 pub use header::{Header, Opcode, Rcode};
 pub use message::{Message, Question, RData, Record};
 pub use name::Name;
-pub use svcb::{SvcParam, SvcParamKey, Svcb};
+pub use svcb::{SvcParam, SvcParamKey, SvcParamValue, Svcb};
 
 /// The wire's limit without EDNS (RFC 1035 §4.2.1): a UDP answer longer than
 /// this is cut and marked truncated, and the client asks again over TCP.

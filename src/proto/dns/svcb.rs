@@ -342,46 +342,60 @@ impl fmt::Display for Svcb {
         write!(f, "{} {}", self.priority, self.target)?;
         for p in &self.params {
             write!(f, " {}", p.key())?;
-            match p {
-                SvcParam::Mandatory(keys) => {
-                    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-                    write!(f, "={}", keys.join(","))?;
-                }
-                SvcParam::Alpn(ids) => {
-                    f.write_str("=\"")?;
-                    for (i, id) in ids.iter().enumerate() {
-                        if i > 0 {
-                            f.write_str(",")?;
-                        }
-                        // §7.1.1: a comma inside an id is escaped, then
-                        // the value's own escaping applies.
-                        for &b in id {
-                            match b {
-                                b',' => f.write_str("\\\\,")?,
-                                _ => escape(f, b)?,
-                            }
+            if *p != SvcParam::NoDefaultAlpn {
+                write!(f, "={}", SvcParamValue(p))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A SvcParam's value in presentation form (RFC 9460 §2.1), what follows
+/// `key=`: `"h3,h2"` for `alpn`, `8443` for `port`. `no-default-alpn` has
+/// none (empty).
+pub struct SvcParamValue<'a>(pub &'a SvcParam);
+
+impl fmt::Display for SvcParamValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            SvcParam::Mandatory(keys) => {
+                let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                write!(f, "{}", keys.join(","))?;
+            }
+            SvcParam::Alpn(ids) => {
+                f.write_str("\"")?;
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    // §7.1.1: a comma inside an id is escaped, then
+                    // the value's own escaping applies.
+                    for &b in id {
+                        match b {
+                            b',' => f.write_str("\\\\,")?,
+                            _ => escape(f, b)?,
                         }
                     }
-                    f.write_str("\"")?;
                 }
-                SvcParam::NoDefaultAlpn => {}
-                SvcParam::Port(port) => write!(f, "={port}")?,
-                SvcParam::Ipv4Hint(a) => {
-                    let a: Vec<String> = a.iter().map(|a| a.to_string()).collect();
-                    write!(f, "={}", a.join(","))?;
+                f.write_str("\"")?;
+            }
+            SvcParam::NoDefaultAlpn => {}
+            SvcParam::Port(port) => write!(f, "{port}")?,
+            SvcParam::Ipv4Hint(a) => {
+                let a: Vec<String> = a.iter().map(|a| a.to_string()).collect();
+                write!(f, "{}", a.join(","))?;
+            }
+            SvcParam::Ipv6Hint(a) => {
+                let a: Vec<String> = a.iter().map(|a| a.to_string()).collect();
+                write!(f, "{}", a.join(","))?;
+            }
+            SvcParam::Ech(v) => write!(f, "\"{}\"", base64(v))?,
+            SvcParam::Unknown(_, v) => {
+                f.write_str("\"")?;
+                for &b in v {
+                    escape(f, b)?;
                 }
-                SvcParam::Ipv6Hint(a) => {
-                    let a: Vec<String> = a.iter().map(|a| a.to_string()).collect();
-                    write!(f, "={}", a.join(","))?;
-                }
-                SvcParam::Ech(v) => write!(f, "=\"{}\"", base64(v))?,
-                SvcParam::Unknown(_, v) => {
-                    f.write_str("=\"")?;
-                    for &b in v {
-                        escape(f, b)?;
-                    }
-                    f.write_str("\"")?;
-                }
+                f.write_str("\"")?;
             }
         }
         Ok(())

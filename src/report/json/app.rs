@@ -51,6 +51,8 @@ struct ExchangeView<'a> {
     request_body: Option<BodyView>,
     response_body: Option<BodyView>,
     response_delivered: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alt_svc: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -288,6 +290,7 @@ impl<'a> AppView<'a> {
                     expected: b.expected,
                 }),
                 response_delivered: *delivered,
+                alt_svc: e.alt_svc.as_deref(),
             })
             .collect();
         let http2 = conv.and_then(|c| c.http2.as_ref()).map(|h| {

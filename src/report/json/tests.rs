@@ -164,17 +164,31 @@ fn records_and_their_reports_write_the_same_document() {
     // The application captures carry HTTP/2 (frame counts, GOAWAY, stream
     // resets), the others HTTP/1.
     let dirs = ["captures", "captures/app"].map(|d| std::fs::read_dir(d).unwrap());
-    for entry in dirs.into_iter().flatten() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "pcap") {
-            continue;
-        }
+    let mut paths: Vec<(std::path::PathBuf, Option<&str>)> = dirs
+        .into_iter()
+        .flatten()
+        .map(|e| (e.unwrap().path(), None))
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
+    // With its key log: Alt-Svc inside TLS, and the DNS and QUIC members
+    // after the connections.
+    paths.push((
+        "captures/quic/discovery/h3-discovery.pcap".into(),
+        Some("captures/quic/discovery/h3-discovery.keys"),
+    ));
+    for (path, keys) in paths {
+        let keylog = keys.map(|k| {
+            std::sync::Arc::new(crate::tls_decrypt::KeyLog::parse(
+                &std::fs::read(k).unwrap(),
+            ))
+        });
         let mut records = Vec::new();
         let mut reader = crate::capture::open_file(&path).unwrap();
         // Decoded, with ladders: the application members are held too.
         let opts = AnalyzeOptions {
             app: Some(crate::app::AppOptions {
                 ladder: true,
+                keylog,
                 ..Default::default()
             }),
             ..AnalyzeOptions::default()

@@ -88,10 +88,11 @@ impl<W: Write> Renderer<W> for JsonLines {
         summary: Summary,
         before_write: &mut dyn FnMut(),
     ) -> io::Result<()> {
+        let dns = json::dns_lines(&summary);
         let quic = json::quic_lines(&summary);
         let line = json::summary_line(&summary);
         before_write();
-        for q in quic {
+        for q in dns.into_iter().chain(quic) {
             writeln!(out, "{q}")?;
         }
         writeln!(out, "{line}")
@@ -156,10 +157,11 @@ impl<W: Write> Renderer<W> for TableLines {
         summary: Summary,
         before_write: &mut dyn FnMut(),
     ) -> io::Result<()> {
+        let dns = table::dns_section(&summary, &self.style);
         let quic = table::quic_section(&summary, &self.style);
         let text = table::summary(&summary, &self.style);
         before_write();
-        write!(out, "{quic}")?;
+        write!(out, "{dns}{quic}")?;
         writeln!(out, "{text}")
     }
 }

@@ -94,6 +94,22 @@ fn quic_clause(s: &Summary) -> String {
     )
 }
 
+/// The DNS exchanges, e.g. `5 DNS exchanges (4 answered, 1 malformed)`;
+/// only for a capture with DNS.
+fn dns_clause(s: &Summary) -> String {
+    let answered = s.dns.iter().filter(|x| x.answer.is_some()).count();
+    let malformed = s.dns.iter().filter(|x| x.malformed > 0).count();
+    let mut out = format!(
+        "{} ({answered} answered",
+        count(s.dns.len() as u64, "DNS exchange", "DNS exchanges")
+    );
+    if malformed > 0 {
+        out.push_str(&format!(", {malformed} malformed"));
+    }
+    out.push(')');
+    out
+}
+
 /// E.g. `3 connections (1 more out of scope): 2 fin, 1 rst; 40 frames read
 /// (30 TCP, 10 filtered out); anomalies: 1 truncated record; at most 2 open
 /// at once`.
@@ -125,12 +141,19 @@ pub fn summary(s: &Summary, style: &Style) -> String {
     if !s.quic.is_empty() {
         clauses.push(quic_clause(s));
     }
+    if !s.dns.is_empty() {
+        clauses.push(dns_clause(s));
+    }
 
     let sk = &s.skipped;
     let mut frames = vec![format!("{} TCP", s.tcp_segments)];
     let quic_datagrams: u64 = s.quic.iter().map(|q| q.datagrams).sum();
     if quic_datagrams > 0 {
         frames.push(format!("{quic_datagrams} QUIC"));
+    }
+    let dns_datagrams: u64 = s.dns.iter().map(|x| u64::from(x.datagrams)).sum();
+    if dns_datagrams > 0 {
+        frames.push(format!("{dns_datagrams} DNS"));
     }
     if s.decapsulated.total > 0 {
         frames.push(format!("{} from tunnels", s.decapsulated.total));

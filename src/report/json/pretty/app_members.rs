@@ -307,6 +307,9 @@ pub(super) fn app_members(b: &mut Block, a: &AppReport) {
             }
         }
         x.opt_bool("response_delivered", **delivered);
+        if let Some(a) = &e.alt_svc {
+            x.str("alt_svc", a);
+        }
         x.close();
     });
     match conv.and_then(|c| c.http2.as_ref()) {
