@@ -12,8 +12,10 @@ use crate::dns_server::DnsEvent;
 use crate::labs::netns::Isolation;
 use crate::server::Event;
 
-/// One line of the timeline, placed by its frame.
+/// One line of the timeline, placed by `at` (its frame, or the frame of
+/// the line it belongs after) and showing `frame` when the packets gave it.
 struct Line {
+    at: u64,
     frame: Option<u64>,
     what: &'static str,
     text: String,
@@ -112,6 +114,7 @@ fn dns_line(m: &DnsSeen) -> Line {
         format!("{} asks {}", m.from, m.question())
     };
     Line {
+        at: m.frame,
         frame: Some(m.frame),
         what: "DNS",
         text,
@@ -123,8 +126,10 @@ fn tcp_lines(t: &TcpSeen, client: &ClientSaw, lines: &mut Vec<Line>) {
     let status = t
         .status()
         .map_or_else(String::new, |s| format!("; response {s}"));
+    let first = t.teardown().frames.first;
     lines.push(Line {
-        frame: Some(t.teardown().frames.first),
+        at: first,
+        frame: Some(first),
         what: "TCP",
         text: format!(
             "{} → {}: TLS, SNI {}, ALPN offered {}, chosen {}{status}",
@@ -135,20 +140,17 @@ fn tcp_lines(t: &TcpSeen, client: &ClientSaw, lines: &mut Vec<Line>) {
             t.alpn_chosen().as_deref().unwrap_or("unknown"),
         ),
     });
-    // Alt-Svc travels inside TLS: the client's copy is what is shown.
+    // Alt-Svc travels inside TLS, and this analyzer does not read header
+    // fields there yet: the client's copy is shown, after its connection.
     if let Some(f) = &client.tcp {
-        let last = t
-            .teardown()
-            .frames
-            .client_fin
-            .or(t.teardown().frames.server_fin);
         let text = match (&f.alt_svc, &f.cache_line) {
             (Some(v), Some(c)) => format!("{v}  (curl's cache: {c})"),
             (Some(v), None) => format!("{v}  (as the client received it)"),
             (None, _) => "none in the response".into(),
         };
         lines.push(Line {
-            frame: last,
+            at: first,
+            frame: None,
             what: "Alt-Svc",
             text,
         });
@@ -160,6 +162,7 @@ fn quic_lines(q: &QuicReport, lines: &mut Vec<Line>) {
     let idle =
         client_idle_ms(q).map_or_else(String::new, |ms| format!(", max_idle_timeout {ms} ms"));
     lines.push(Line {
+        at: q.first_frame,
         frame: Some(q.first_frame),
         what: "QUIC",
         text: format!(
@@ -178,6 +181,7 @@ fn quic_lines(q: &QuicReport, lines: &mut Vec<Line>) {
     });
     if let Some(frame) = q.handshake_done {
         lines.push(Line {
+            at: frame,
             frame: Some(frame),
             what: "QUIC",
             text: format!(
@@ -187,8 +191,10 @@ fn quic_lines(q: &QuicReport, lines: &mut Vec<Line>) {
         });
     }
     for e in q.http3.iter().flat_map(|h| &h.exchanges) {
+        let frame = e.response_frame.or(e.request_frame);
         lines.push(Line {
-            frame: e.response_frame.or(e.request_frame),
+            at: frame.unwrap_or(q.first_frame),
+            frame,
             what: "HTTP/3",
             text: format!(
                 "stream {}: {} {} → {}, {} body bytes",
@@ -203,6 +209,7 @@ fn quic_lines(q: &QuicReport, lines: &mut Vec<Line>) {
     }
     for g in q.http3.iter().flat_map(|h| &h.goaway) {
         lines.push(Line {
+            at: g.frame,
             frame: Some(g.frame),
             what: "HTTP/3",
             text: format!("GOAWAY from the {} (id {})", side(g.by), g.id),
@@ -215,6 +222,7 @@ fn quic_lines(q: &QuicReport, lines: &mut Vec<Line>) {
         .or(q.stateless_reset.as_ref().map(|s| s.frame))
         .or(q.icmp.as_ref().map(|i| i.frame));
     lines.push(Line {
+        at: end_frame.unwrap_or(u64::MAX),
         frame: end_frame,
         what: "QUIC",
         text: format!("ending: {}", quic_ending(q)),
@@ -273,9 +281,10 @@ fn timeline(r: &DiscoverRun) -> Vec<Line> {
     for q in &r.timeline.quic {
         quic_lines(q, &mut lines);
     }
-    // Capture order; a line without a frame keeps its place after the last
-    // numbered one before it.
-    lines.sort_by_key(|l| l.frame.unwrap_or(u64::MAX));
+    // Capture order; the sort is stable, so a line placed at the frame of
+    // the one it follows stays after it, and an ending without a frame
+    // (an idle timeout is silence) comes last.
+    lines.sort_by_key(|l| l.at);
     lines
 }
 

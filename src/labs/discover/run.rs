@@ -15,7 +15,9 @@ use crate::dns_server::{DnsConfig, DnsLog, DnsRecord, DnsServer, DnsServerError}
 use crate::labs::netns::{self, Isolation};
 use crate::labs::peer::PeerError;
 use crate::proto::dns::Name;
-use crate::server::{self, Config, H3Settings, Identity, LogSink, ReadMode, Record, TlsSettings};
+use crate::server::{
+    self, Config, H3Close, H3Settings, Identity, LogSink, ReadMode, Record, TlsSettings,
+};
 use crate::tls_decrypt::KeyLog;
 
 /// The discard port (RFC 863): the lab's last datagram goes there, so that
@@ -228,14 +230,17 @@ fn run_here(opts: &DiscoverOptions) -> Result<DiscoverRun, Error> {
         ca_pem: &origin.ca_pem,
         alt_svc_file: &alt_svc_file,
         idle_timeout: opts.h3_idle_timeout,
+        pings: opts.h3_close != H3Close::Idle,
     };
+    // The client's own failure (a missing tool) is returned only once
+    // the servers and the capture are stopped.
     let client = std::thread::scope(|s| {
         let client = s.spawn(|| clients::drive(opts.client, &setup));
         while !client.is_finished() {
             pump(&mut cap, Duration::from_millis(10))?;
         }
         client.join().map_err(|_| Error::Panicked)
-    })??;
+    });
     // Wait for the wire to stay quiet past the idle timeout: an `idle`
     // ending is that silence, and a late close must not be cut off.
     let quiet = opts.h3_idle_timeout + QUIET_MARGIN;
@@ -261,6 +266,7 @@ fn run_here(opts: &DiscoverOptions) -> Result<DiscoverRun, Error> {
     let _ = dns_thread.join();
     let server_log: Vec<Record> = drain(&rx);
     let dns_log: Vec<DnsRecord> = drain(&dns_rx);
+    let client = client??;
 
     let keys = std::fs::read(&keylog).map_err(files_err(d))?;
     let timeline = timeline::read(
