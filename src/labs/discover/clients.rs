@@ -446,3 +446,41 @@ fn dig(s: &Setup<'_>) -> Result<ClientSaw, PeerError> {
     }
     Ok(saw)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines as gtlsclient (ngtcp2 0.12) prints them.
+    #[test]
+    fn gtlsclient_endings_are_read_from_what_it_received() {
+        let close = "I00000028 0xd90c frm rx 5 1RTT CONNECTION_CLOSE(0x1d) \
+                     error_code=(unknown)(0x100) frame_type=0 reason_len=0 reason=[]";
+        assert_eq!(
+            gtlsclient_ending(close).as_deref(),
+            Some("received CONNECTION_CLOSE(0x1d) error_code=(unknown)(0x100)")
+        );
+        // Its own close (frm tx) is not the server's ending.
+        let sent = close.replace(" frm rx ", " frm tx ");
+        assert_eq!(gtlsclient_ending(&sent), None);
+        assert!(
+            gtlsclient_ending("I0001 pkt rx 1RTT SR token=0xabcd")
+                .is_some_and(|e| e.contains("stateless reset"))
+        );
+        assert!(
+            gtlsclient_ending("timeout: ERR_IDLE_CLOSE").is_some_and(|e| e.starts_with("idle"))
+        );
+    }
+
+    #[test]
+    fn the_endpoint_is_the_records_ipv4_address_and_port() {
+        let r = Resolved {
+            addresses: vec!["::1".parse().unwrap(), "127.0.0.1".parse().unwrap()],
+            https: None,
+            answers: Vec::new(),
+        };
+        // No record: the origin's own port, 443.
+        assert_eq!(endpoint(&r), Some("127.0.0.1:443".parse().unwrap()));
+        assert_eq!(endpoint(&Resolved::default()), None);
+    }
+}

@@ -102,3 +102,34 @@ impl Expect {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_parses_back_to_itself() {
+        let all = [
+            Expect::H3Used,
+            Expect::AltSvcSeen,
+            Expect::HttpsRecord,
+            Expect::QuicClose(H3Close::Graceful),
+            Expect::QuicClose(H3Close::Abrupt),
+            Expect::QuicClose(H3Close::Idle),
+            Expect::QuicClose(H3Close::StatelessReset),
+        ];
+        for e in all {
+            assert_eq!(Expect::parse(&e.name()), Some(e));
+        }
+        for bad in [
+            "",
+            "h3",
+            "quic-close",
+            "quic-close=",
+            "quic-close=fin",
+            "rst",
+        ] {
+            assert_eq!(Expect::parse(bad), None, "{bad:?}");
+        }
+    }
+}
