@@ -24,6 +24,11 @@
 //! its ENDING line and its CLIENT lines; the ending's explanation is the
 //! reset lab's and is judged there.
 //!
+//! A `lab discover` transcript is judged by everything from its TIMELINE
+//! on (the timeline, the endings, the witnesses), runs of spaces as one,
+//! with the same masks and one more: the client's random connection ID
+//! after `DCID`.
+//!
 //! A `lab analyze` or `lab diagnose` transcript reads a reference capture
 //! in `captures/`: the same file gives the same output, so it must match
 //! line for line.
@@ -46,6 +51,9 @@ use std::time::{Duration, Instant};
 fn verdict_lines(output: &str, either_closer: bool) -> Vec<String> {
     if output.lines().any(|l| l.starts_with("NEGOTIATION")) {
         return negotiation_lines(output);
+    }
+    if output.starts_with("lab discover") {
+        return discover_lines(output);
     }
     let mut lines = Vec::new();
     let mut in_witnesses = false;
@@ -106,6 +114,22 @@ fn negotiation_lines(output: &str) -> Vec<String> {
     lines
 }
 
+/// The lines of a `lab discover` transcript that are judged.
+fn discover_lines(output: &str) -> Vec<String> {
+    let mut on = false;
+    let mut lines = Vec::new();
+    for line in output.lines() {
+        on |= line.starts_with("TIMELINE");
+        let note = line.starts_with("note:") || line.starts_with("capture saved");
+        // Runs of spaces as one: a frame number one digit longer shifts
+        // the columns after it.
+        if on && !note && !line.trim().is_empty() {
+            lines.push(mask(&line.split_whitespace().collect::<Vec<_>>().join(" ")));
+        }
+    }
+    lines
+}
+
 fn mask(line: &str) -> String {
     let mut out = Vec::new();
     let mut prev = "";
@@ -125,7 +149,10 @@ fn mask(line: &str) -> String {
             && !w.is_empty()
         {
             "#".to_string()
-        } else if prev == "history" || (prev == "body" && w.chars().all(|c| c.is_ascii_digit())) {
+        } else if prev == "history"
+            || prev == "DCID"
+            || (prev == "body" && w.chars().all(|c| c.is_ascii_digit()))
+        {
             "*".to_string()
         } else if prev == "TcpOutRsts" && w != "+0" {
             "+n".to_string()
@@ -339,6 +366,22 @@ fn masking_keeps_verdicts_and_hides_noise() {
         "  client   curl (exit 56): status 200, body * of 4000000 bytes"
     );
     assert_ne!(mask("VERDICT  FIN"), mask("VERDICT  RST"));
+    // A discovery run: its random connection ID and ports are noise, its
+    // SNI, ALPN and ending are not.
+    let initial = |dcid: &str, sni: &str| {
+        format!(
+            "lab discover: client own\n\nTIMELINE  (x)\n  frame 21   QUIC    127.0.0.1:5 → 127.0.0.1:8443: \
+             Initial v1, DCID {dcid} SNI {sni}, ALPN offered h3\nnote: own namespace\n"
+        )
+    };
+    assert_eq!(
+        verdict_lines(&initial("4e5a,", "wirelab.test"), false),
+        verdict_lines(&initial("10ff,", "wirelab.test"), false)
+    );
+    assert_ne!(
+        verdict_lines(&initial("4e5a,", "wirelab.test"), false),
+        verdict_lines(&initial("4e5a,", "localhost"), false)
+    );
     let rsts = |n| {
         format!("  kernel   TcpExtTCPAbortOnClose +1, TcpExtTCPAbortOnData +0, TcpOutRsts +{n}")
     };

@@ -3,6 +3,8 @@
 
 pub mod counters;
 pub mod curl;
+#[cfg(feature = "h3")]
+pub mod discover;
 pub mod negotiate;
 pub mod netns;
 pub mod nghttp;

@@ -4,6 +4,8 @@
 mod analyze;
 mod completions;
 mod diagnose;
+#[cfg(feature = "h3")]
+mod discover;
 mod dns;
 mod flags;
 mod manual;
@@ -54,6 +56,9 @@ enum Command {
     Reset(reset::Args),
     /// Show how a client and the server chose HTTP/2, from a capture.
     Negotiate(negotiate::Args),
+    /// Find HTTP/3 as a browser does: DNS HTTPS record, Alt-Svc, QUIC; how each connection ended.
+    #[cfg(feature = "h3")]
+    Discover(discover::Args),
     /// Answer DNS on loopback for a test origin: A, AAAA and its HTTPS record.
     Dns(dns::Args),
     // Putting `lab` on PATH: completions and manual pages.
@@ -71,6 +76,8 @@ fn main() -> ExitCode {
         Command::Diagnose(args) => diagnose::run(args),
         Command::Reset(args) => reset::run(args),
         Command::Negotiate(args) => negotiate::run(args),
+        #[cfg(feature = "h3")]
+        Command::Discover(args) => discover::run(args),
         Command::Dns(args) => dns::run(args),
         Command::Completions(args) => completions::run(args, Cli::command()),
         Command::Man(args) => manual::run(args, Cli::command()),
