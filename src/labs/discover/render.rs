@@ -135,7 +135,7 @@ fn tcp_lines(t: &TcpSeen, client: &ClientSaw, lines: &mut Vec<Line>) {
             "{} → {}: TLS, SNI {}, ALPN offered {}, chosen {}{status}",
             t.teardown().client,
             t.teardown().server,
-            t.sni().unwrap_or("none"),
+            t.sni().unwrap_or(std::borrow::Cow::Borrowed("none")),
             if offered.is_empty() { "none" } else { &offered },
             t.alpn_chosen().as_deref().unwrap_or("unknown"),
         ),

@@ -87,14 +87,15 @@ impl TcpSeen {
     }
 
     /// The ClientHello's SNI.
-    pub fn sni(&self) -> Option<&str> {
-        self.tls()?.sni.as_deref()
+    pub fn sni(&self) -> Option<std::borrow::Cow<'_, str>> {
+        self.tls()?.sni()
     }
 
     /// The ALPN list offered.
     pub fn alpn_offered(&self) -> Vec<String> {
         self.tls()
-            .and_then(|t| t.alpn_offered.clone())
+            .and_then(|t| t.alpn_offered())
+            .map(|names| names.map(|n| n.into_owned()).collect())
             .unwrap_or_default()
     }
 
