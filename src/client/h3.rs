@@ -141,6 +141,9 @@ pub struct FetchedAll {
     pub alpn: String,
     /// The responses, in the order of the URLs.
     pub responses: Vec<Response>,
+    /// When the last response was complete (a load generator's clock
+    /// stops there, not after the close).
+    pub answered: std::time::Instant,
     /// How the connection ended.
     pub ending: Ending,
 }
@@ -312,6 +315,7 @@ async fn fetch(
         responses[i] = Some(result.map_err(|e| ended(&conn, e.to_string()))?);
     }
     let responses = responses.into_iter().flatten().collect();
+    let answered = std::time::Instant::now();
     // Keep `sender` alive while waiting: dropping the last one closes the
     // connection from our side.
     let ending = match tokio::time::timeout(options.wait_end, conn.closed()).await {
@@ -328,6 +332,7 @@ async fn fetch(
     Ok(FetchedAll {
         alpn,
         responses,
+        answered,
         ending,
     })
 }
