@@ -56,7 +56,10 @@ fn main() -> anyhow::Result<()> {
             .collect();
         threads
             .into_iter()
-            .map(|t| t.join().map_err(|_| anyhow::anyhow!("a connection's thread panicked")))
+            .map(|t| {
+                t.join()
+                    .map_err(|_| anyhow::anyhow!("a connection's thread panicked"))
+            })
             .collect()
     });
     let mut answered = 0usize;

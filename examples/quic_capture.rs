@@ -4,7 +4,7 @@
 //! on `lo` into `DIR/quic.pcap`, with the servers' key log `DIR/quic.keys`
 //! and the truth `DIR/quic-truth.tsv`: for each connection (its client
 //! address alone names it: every connection sends from its own 127.20.x.y)
-//! the ending it was made to have.
+//! the ending it was made to have, as its client saw it.
 //!
 //! The mix, by connection number modulo 16: the server closes gracefully
 //! (6 of 16: GOAWAY, CONNECTION_CLOSE H3_NO_ERROR) or abruptly (4:
@@ -80,15 +80,15 @@ impl Kind {
         }
     }
 
-    /// What the client must have seen.
-    fn seen(self, e: &Ending) -> bool {
-        match (self, e) {
-            (Kind::Graceful, Ending::ServerClosed { code, .. }) => *code == 0x100,
-            (Kind::Abrupt, Ending::ServerClosed { code, .. }) => *code == 0x102,
-            (Kind::ClientCloses, Ending::WeClosed) => true,
-            (Kind::Idle, Ending::IdleTimeout) => true,
-            (Kind::StatelessReset, Ending::StatelessReset) => true,
-            _ => false,
+    /// The ending the client saw, as one of ours.
+    fn seen(e: &Ending) -> Option<Kind> {
+        match e {
+            Ending::ServerClosed { code: 0x100, .. } => Some(Kind::Graceful),
+            Ending::ServerClosed { code: 0x102, .. } => Some(Kind::Abrupt),
+            Ending::WeClosed => Some(Kind::ClientCloses),
+            Ending::IdleTimeout => Some(Kind::Idle),
+            Ending::StatelessReset => Some(Kind::StatelessReset),
+            _ => None,
         }
     }
 }
@@ -140,8 +140,9 @@ struct Endpoints<'a> {
     resetters: &'a [Endpoint],
 }
 
-/// Makes connection `i` of `n`; why it failed to end as planned.
-fn connect(eps: &Endpoints<'_>, i: usize, n: usize) -> Result<(), String> {
+/// Makes connection `i` of `n`; the ending its client saw, or why it
+/// failed (no response, or an ending none of ours).
+fn connect(eps: &Endpoints<'_>, i: usize, n: usize) -> Result<Kind, String> {
     let kind = Kind::of(i, n);
     let (ep, _one) = match kind {
         Kind::Graceful => (eps.graceful, None),
@@ -164,8 +165,10 @@ fn connect(eps: &Endpoints<'_>, i: usize, n: usize) -> Result<(), String> {
     let url = format!("https://localhost:{}/c{i}", ep.addr.port());
     let urls = vec![url.as_str(); 1 + i % 3];
     let what = match h3::get_all(&urls, ep.addr, &o) {
-        Ok(all) if kind.seen(&all.ending) => return Ok(()),
-        Ok(all) => format!("ended {:?}", all.ending),
+        Ok(all) => match Kind::seen(&all.ending) {
+            Some(seen) => return Ok(seen),
+            None => format!("ended {:?}", all.ending),
+        },
         Err(e) => e.to_string(),
     };
     Err(format!("{} ({kind:?}): {what}", client_ip(i)))
@@ -232,9 +235,17 @@ fn main() -> anyhow::Result<()> {
         resetters: &resetters,
     };
     let n = args.connections;
-    let fail = |r: Result<(), String>| {
-        if let (Err(what), Ok(mut f)) = (r, failed.lock()) {
-            f.push(what);
+    let observed = Mutex::new(vec![None; n]);
+    let note = |i: usize, r: Result<Kind, String>| match r {
+        Ok(kind) => {
+            if let Ok(mut o) = observed.lock() {
+                o[i] = Some(kind);
+            }
+        }
+        Err(what) => {
+            if let Ok(mut f) = failed.lock() {
+                f.push(what);
+            }
         }
     };
     std::thread::scope(|s| -> anyhow::Result<()> {
@@ -246,7 +257,7 @@ fn main() -> anyhow::Result<()> {
                         if i + 1 >= n {
                             return;
                         }
-                        fail(connect(&eps, i, n));
+                        note(i, connect(&eps, i, n));
                     }
                 })
             })
@@ -257,7 +268,7 @@ fn main() -> anyhow::Result<()> {
         // idle ones must be seen silent for longer than the timeout.
         let last = s.spawn(|| {
             std::thread::sleep(IDLE * 2);
-            fail(connect(&eps, n - 1, n));
+            note(n - 1, connect(&eps, n - 1, n));
         });
         frames += record(&mut cap, &[last])?;
         Ok(())
@@ -277,7 +288,8 @@ fn main() -> anyhow::Result<()> {
         ep.handle.shutdown().context("stopping a server")?;
     }
     let failed = failed.into_inner().unwrap_or_default();
-    write_outputs(&args)?;
+    let observed = observed.into_inner().unwrap_or_default();
+    write_outputs(&args, &observed)?;
     let secs = elapsed.as_secs_f64();
     println!(
         "{}: {frames} frames, {} connections in {secs:.1} s ({:.0} connections/s); libpcap received {} dropped {} if_dropped {}",
@@ -288,12 +300,32 @@ fn main() -> anyhow::Result<()> {
         stats.dropped,
         stats.if_dropped
     );
+    // A loaded machine can turn a planned ending into another (an idle
+    // timer stretched to three probe timeouts, RFC 9000 §10.1, outlasts
+    // the other side's, which then resets or closes): the client's view
+    // is the truth, and how many strayed is said.
+    let strayed: Vec<String> = observed
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| {
+            let planned = Kind::of(i, n);
+            o.filter(|seen| *seen != planned)
+                .map(|seen| format!("{} planned {planned:?}, ended {seen:?}", client_ip(i)))
+        })
+        .collect();
+    println!(
+        "{} of {n} connections ended as planned; the others' truth is the ending their client saw",
+        n - strayed.len() - failed.len()
+    );
+    for s in strayed.iter().take(10) {
+        println!("  {s}");
+    }
     if !failed.is_empty() {
         for f in failed.iter().take(10) {
             eprintln!("  {f}");
         }
         bail!(
-            "{} connections did not end as they were made to (the client saw another ending)",
+            "{} connections failed (no response, or an ending none of the five)",
             failed.len()
         );
     }
@@ -303,15 +335,17 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The truth (every connection; the client saw each ending as planned, or
-/// the run failed) and the servers' key logs in one file.
-fn write_outputs(args: &Args) -> anyhow::Result<()> {
+/// The truth (the ending each client saw; a connection that failed is
+/// left out, and the run fails) and the servers' key logs in one file.
+fn write_outputs(args: &Args, observed: &[Option<Kind>]) -> anyhow::Result<()> {
     let tsv = args.out.join("quic-truth.tsv");
     let mut w = BufWriter::new(File::create(&tsv).with_context(|| tsv.display().to_string())?);
     writeln!(w, "client\tending\tby\tcode")?;
-    for i in 0..args.connections {
-        let (ending, by, code) = Kind::of(i, args.connections).truth();
-        writeln!(w, "{}\t{ending}\t{by}\t{code}", client_ip(i))?;
+    for (i, seen) in observed.iter().enumerate() {
+        if let Some(kind) = seen {
+            let (ending, by, code) = kind.truth();
+            writeln!(w, "{}\t{ending}\t{by}\t{code}", client_ip(i))?;
+        }
     }
     w.flush()?;
     let keys = args.out.join("quic.keys");
