@@ -25,13 +25,16 @@ const ACK_WAIT: Duration = Duration::from_secs(2);
 /// A reserved unidirectional stream type, 0x1f * N + 0x21 with N = 0
 /// (RFC 9114 §6.2.3), as a one-byte variable-length integer.
 const RESERVED_STREAM_TYPE: u8 = 0x21;
-/// How long no request may be in flight, and no new one arrive, before
-/// the last response is taken as the connection's last and the ending
-/// begins. HTTP/3 has no way for a client to say it is done short of
-/// closing (RFC 9114 §5.2), so a server decides by quiet, as an HTTP/1.1
-/// server's keep-alive timeout does; long enough, on loopback, for a
-/// client that sends its next request as soon as it has read a response.
-const QUIET: Duration = Duration::from_millis(15);
+/// How long, once every response has been acknowledged, no new request
+/// may arrive before the last response is taken as the connection's last
+/// and the ending begins. HTTP/3 has no way for a client to say it is done
+/// short of closing (RFC 9114 §5.2), so a server decides by quiet, as an
+/// HTTP/1.1 server's keep-alive timeout does. It is counted from the
+/// acknowledgement because a client that has used all the streams we
+/// allow is silent until we raise the limit (MAX_STREAMS, RFC 9000
+/// §4.6), which quinn does only once the finished streams' data is
+/// acknowledged; it then opens the next within a round trip.
+const QUIET: Duration = Duration::from_millis(50);
 
 pub(super) async fn serve(incoming: quinn::Incoming, ctx: Arc<Ctx>) {
     let id = ctx.log().next_conn();
@@ -92,14 +95,15 @@ async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx
                 ours = close(&conn, H3_NO_ERROR, "");
             }
             H3Close::Abrupt => {
-                // The ACK may have come during the quiet time already.
+                // At once: the quiet time waited for this ACK, unless
+                // that wait gave up.
                 acknowledged(&conn, acks).await;
                 ours = close(&conn, H3_INTERNAL_ERROR, "--h3-close abrupt");
             }
             H3Close::Idle => {}
             H3Close::StatelessReset => {
-                // The client has likely acknowledged the last response
-                // during the quiet time and has nothing more to send. A
+                // The client has acknowledged the last response (the
+                // quiet time waited for it) and has nothing more to send. A
                 // stream of a reserved type (RFC 9114 §6.2.3: the peer
                 // ignores it) gives it a packet to acknowledge; forget as
                 // soon as that is on the wire, and the client's ACK is
@@ -132,7 +136,7 @@ struct Answered {
 
 /// Answers every request stream the client opens, each on its own task,
 /// until the client stops opening them (it closed, or opened none for
-/// [`QUIET`] with every answer sent).
+/// [`QUIET`] after acknowledging every answer).
 async fn requests(
     h3: &mut h3::server::Connection<h3_quinn::Connection, Bytes>,
     conn: &Connection,
@@ -166,7 +170,7 @@ async fn requests(
                     last = last.max(Some(answered));
                 }
             }
-            () = tokio::time::sleep(QUIET), if answering.is_empty() && last.is_some() => break,
+            () = quiet(conn, last), if answering.is_empty() && last.is_some() => break,
         }
     }
     while let Some(done) = answering.join_next().await {
@@ -175,6 +179,14 @@ async fn requests(
         }
     }
     last
+}
+
+/// The last answer acknowledged, then [`QUIET`].
+async fn quiet(conn: &Connection, last: Option<Answered>) {
+    if let Some(a) = last {
+        acknowledged(conn, a.acks).await;
+    }
+    tokio::time::sleep(QUIET).await;
 }
 
 /// Reads the request body, sends the server's response, finishes the
