@@ -126,12 +126,22 @@ async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx
     drop(h3);
 }
 
-/// The last request stream answered whole, and how many ACK frames had
-/// come once its response was on the wire.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// The highest request stream answered whole, and how many ACK frames
+/// had come once the last response to finish was on the wire.
+#[derive(Clone, Copy)]
 struct Answered {
     stream: u64,
     acks: u64,
+}
+
+impl Answered {
+    /// Both so far, with `next` (answers finish in any order).
+    fn and(last: Option<Answered>, next: Answered) -> Answered {
+        last.map_or(next, |l| Answered {
+            stream: l.stream.max(next.stream),
+            acks: l.acks.max(next.acks),
+        })
+    }
 }
 
 /// Answers every request stream the client opens, each on its own task,
@@ -167,7 +177,7 @@ async fn requests(
             },
             Some(done) = answering.join_next(), if !answering.is_empty() => {
                 if let Ok(Some(answered)) = done {
-                    last = last.max(Some(answered));
+                    last = Some(Answered::and(last, answered));
                 }
             }
             () = quiet(conn, last), if answering.is_empty() && last.is_some() => break,
@@ -175,7 +185,7 @@ async fn requests(
     }
     while let Some(done) = answering.join_next().await {
         if let Ok(Some(answered)) = done {
-            last = last.max(Some(answered));
+            last = Some(Answered::and(last, answered));
         }
     }
     last
