@@ -98,3 +98,42 @@ fn the_diagnosis_benchmark_runs_and_prints_its_readme_row() {
     );
     assert!(stdout.contains("Goals: time "), "{stdout}");
 }
+
+/// `bench/quic --smoke`: 500 HTTP/3 connections of the library's client
+/// against its own server (five endings, 1 to 3 requests each, several
+/// servers in one process) recorded on lo, and every ending `lab analyze
+/// --keylog` finds checked against the truth; the timed rows are printed,
+/// not asserted.
+#[test]
+fn quic_benchmark_pipeline_runs_and_every_ending_matches_the_truth() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new("bash")
+        .arg(format!("{root}/bench/quic"))
+        .arg("--smoke")
+        .current_dir(root)
+        .env("BENCH_NO_BUILD", "1")
+        .output()
+        .expect("run bench/quic");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "bench/quic --smoke failed (capturing on lo needs root or CAP_NET_RAW):\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("QUIC endings: 500 of 500 agree with the truth (0 disagree or are missing, 0 not in the truth)"),
+        "{stdout}"
+    );
+    for ending in [
+        "connection_close server 0x100",
+        "connection_close server 0x102",
+        "connection_close client 0x100",
+        "idle_timeout - -",
+        "stateless_reset server -",
+    ] {
+        assert!(stdout.contains(ending), "no {ending} row in:\n{stdout}");
+    }
+    for tool in ["| libpcap-c |", "| initial |", "| keyed |"] {
+        assert!(stdout.contains(tool), "no {tool} row in:\n{stdout}");
+    }
+}

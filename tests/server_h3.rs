@@ -376,3 +376,113 @@ fn garbage_datagrams_and_a_foreign_alpn_are_logged_and_change_nothing() {
     let f = fetch(&l, &Options::new(&l.ca));
     assert_eq!(f.status, 200);
 }
+
+/// The log's `event=stream` records, as (connection, stream ID, target).
+fn streams(l: &H3Lab) -> Vec<(Option<u64>, u64, String)> {
+    l.records
+        .iter()
+        .filter_map(|r| match quic(r) {
+            Some(QuicEvent::H3Stream { id, target, .. }) => Some((r.conn, *id, target.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn every_request_on_a_connection_is_answered_then_each_ending_follows() {
+    let urls_owned = |addr: SocketAddr| -> Vec<String> {
+        (0..5)
+            .map(|i| format!("https://localhost:{}/r{i}", addr.port()))
+            .collect()
+    };
+    for close in H3Close::ALL {
+        let mut l = start(close, Duration::from_millis(400), TlsSettings::default());
+        let mut options = Options::new(&l.ca);
+        if close == H3Close::Idle {
+            options.keep_alive = None;
+        }
+        let urls = urls_owned(l.h3);
+        let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+        let all = h3::get_all(&urls, l.h3, &options).expect("five GETs on one connection");
+        assert_eq!(all.responses.len(), 5, "{close}");
+        for r in &all.responses {
+            assert_eq!((r.status, r.body.len()), (200, 128), "{close}");
+        }
+        let expected = match close {
+            H3Close::Graceful => Ending::ServerClosed {
+                application: true,
+                code: 0x100,
+                reason: String::new(),
+            },
+            H3Close::Abrupt => Ending::ServerClosed {
+                application: true,
+                code: 0x102,
+                reason: "--h3-close abrupt".into(),
+            },
+            H3Close::Idle => Ending::IdleTimeout,
+            H3Close::StatelessReset => Ending::StatelessReset,
+        };
+        assert_eq!(all.ending, expected, "{close}");
+        l.wait_for(5, |r| matches!(quic(r), Some(QuicEvent::H3Stream { .. })));
+        l.wait_for(1, |r| match (close, quic(r)) {
+            (H3Close::Graceful | H3Close::Abrupt, Some(QuicEvent::ConnectionClose { by, .. })) => {
+                *by == By::Us
+            }
+            (H3Close::Idle, Some(QuicEvent::IdleTimeout { .. })) => true,
+            (H3Close::StatelessReset, Some(QuicEvent::StatelessReset { .. })) => true,
+            _ => false,
+        });
+        // One handshake, five request streams (client-initiated
+        // bidirectional: IDs 0, 4, … RFC 9000 §2.1) on connection 1.
+        let mut seen = streams(&l);
+        seen.sort_by_key(|s| s.1);
+        let ids: Vec<u64> = seen.iter().map(|s| s.1).collect();
+        assert_eq!(ids, [0, 4, 8, 12, 16], "{close}: {}", l.log_text());
+        assert!(seen.iter().all(|s| s.0 == Some(1)), "{close}: {seen:?}");
+        let mut targets: Vec<&str> = seen.iter().map(|s| s.2.as_str()).collect();
+        targets.sort_unstable();
+        assert_eq!(targets, ["/r0", "/r1", "/r2", "/r3", "/r4"], "{close}");
+        let text = l.log_text();
+        assert_eq!(text.matches("event=quic-handshake").count(), 1, "{text}");
+        // GOAWAY names the stream after the last one answered.
+        assert_eq!(
+            text.contains("event=h3-goaway dir=sent id=20"),
+            close == H3Close::Graceful,
+            "{close}: {text}"
+        );
+    }
+}
+
+#[test]
+fn gtlsclient_gets_every_uri_on_one_connection() {
+    let mut l = start(
+        H3Close::Graceful,
+        Duration::from_secs(30),
+        TlsSettings::default(),
+    );
+    let base = url(l.h3);
+    let out = Command::new("gtlsclient")
+        .args(["--no-quic-dump", "--timeout=5s"])
+        .arg(l.h3.ip().to_string())
+        .arg(l.h3.port().to_string())
+        .args([format!("{base}a"), format!("{base}b"), format!("{base}c")])
+        .output()
+        .expect("gtlsclient runs (scripts/setup installs ngtcp2-client)");
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.matches("[:status: 200]").count(), 3, "{out}");
+    assert!(
+        out.contains("CONNECTION_CLOSE(0x1d) error_code=(unknown)(0x100)"),
+        "{out}"
+    );
+    l.wait_for(3, |r| matches!(quic(r), Some(QuicEvent::H3Stream { .. })));
+    let seen = streams(&l);
+    assert!(seen.iter().all(|s| s.0 == Some(1)), "{seen:?}");
+    let mut targets: Vec<&str> = seen.iter().map(|s| s.2.as_str()).collect();
+    targets.sort_unstable();
+    assert_eq!(targets, ["/a", "/b", "/c"], "{}", l.log_text());
+    assert_eq!(l.log_text().matches("event=quic-handshake").count(), 1);
+}

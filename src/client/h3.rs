@@ -1,8 +1,9 @@
-//! An HTTP/3 client on quinn and h3, for one GET: what tests, labs and
+//! An HTTP/3 client on quinn and h3, for one GET ([`get`]) or several on
+//! one connection, all sent at once ([`get_all`]): what tests, labs and
 //! benchmarks use to fetch from `lab serve --h3` (or any h3 server) and to
 //! see how the server ended the connection.
 //!
-//! After the response it keeps the connection open for
+//! After the responses it keeps the connection open for
 //! [`Options::wait_end`], sending a PING every [`Options::keep_alive`] so
 //! that a server that forgot the connection has a packet to answer with a
 //! stateless reset (RFC 9000 §10.3), and reports the ending it saw: the
@@ -10,7 +11,7 @@
 //! §19.19), a stateless reset, the idle timeout (§10.1), or its own close
 //! when the server did nothing within the wait.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,6 +42,10 @@ pub struct Options {
     pub keep_alive: Option<Duration>,
     /// The max_idle_timeout we announce (default 30 s).
     pub idle_timeout: Duration,
+    /// The local address to send from (default: any, on a port the
+    /// kernel picks); a generator gives each connection its own, so that
+    /// a capture tells them apart by address alone.
+    pub local: Option<IpAddr>,
 }
 
 impl Options {
@@ -53,6 +58,7 @@ impl Options {
             wait_end: Duration::from_secs(5),
             keep_alive: Some(Duration::from_millis(100)),
             idle_timeout: Duration::from_secs(30),
+            local: None,
         }
     }
 }
@@ -117,6 +123,31 @@ pub struct Fetched {
     pub ending: Ending,
 }
 
+/// One response of [`get_all`].
+#[derive(Clone, Debug)]
+pub struct Response {
+    /// Response status.
+    pub status: u16,
+    /// Response header fields, lower-case names, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// What came back on one connection from [`get_all`].
+#[derive(Clone, Debug)]
+pub struct FetchedAll {
+    /// The ALPN protocol the handshake chose.
+    pub alpn: String,
+    /// The responses, in the order of the URLs.
+    pub responses: Vec<Response>,
+    /// When the last response was complete (a load generator's clock
+    /// stops there, not after the close).
+    pub answered: std::time::Instant,
+    /// How the connection ended.
+    pub ending: Ending,
+}
+
 /// Why a fetch failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -151,16 +182,52 @@ pub enum Error {
 /// [`Error`]; how the connection ended is in [`Fetched::ending`] when the
 /// response came.
 pub fn get(url: &str, addr: SocketAddr, options: &Options) -> Result<Fetched, Error> {
-    let uri: http::Uri = url.parse().map_err(|_| Error::Url(url.into()))?;
-    let host = uri
-        .host()
-        .ok_or_else(|| Error::Url(url.into()))?
+    let all = get_all(&[url], addr, options)?;
+    let Response {
+        status,
+        headers,
+        body,
+    } = all
+        .responses
+        .into_iter()
+        .next()
+        .ok_or(Error::Url(url.into()))?;
+    Ok(Fetched {
+        alpn: all.alpn,
+        status,
+        headers,
+        body,
+        ending: all.ending,
+    })
+}
+
+/// GETs every URL in `urls` on one connection to `addr`, each on its own
+/// request stream and all at once (quinn holds back those beyond the
+/// server's stream limit until it raises it, RFC 9000 §4.6); the first
+/// URL's host is the SNI.
+///
+/// # Errors
+///
+/// [`Error`] if any request fails (an empty `urls` is [`Error::Url`]);
+/// how the connection ended is in [`FetchedAll::ending`].
+pub fn get_all(urls: &[&str], addr: SocketAddr, options: &Options) -> Result<FetchedAll, Error> {
+    let mut uris = Vec::with_capacity(urls.len());
+    for url in urls {
+        uris.push(
+            url.parse::<http::Uri>()
+                .map_err(|_| Error::Url((*url).into()))?,
+        );
+    }
+    let host = uris
+        .first()
+        .and_then(http::Uri::host)
+        .ok_or_else(|| Error::Url(urls.first().copied().unwrap_or_default().into()))?
         .to_string();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Setup(e.to_string()))?;
-    rt.block_on(fetch(uri, host, addr, options))
+    rt.block_on(fetch(uris, host, addr, options))
 }
 
 fn client_config(options: &Options) -> Result<quinn::ClientConfig, Error> {
@@ -201,16 +268,16 @@ fn client_config(options: &Options) -> Result<quinn::ClientConfig, Error> {
 }
 
 async fn fetch(
-    uri: http::Uri,
+    uris: Vec<http::Uri>,
     host: String,
     addr: SocketAddr,
     options: &Options,
-) -> Result<Fetched, Error> {
+) -> Result<FetchedAll, Error> {
     let config = client_config(options)?;
-    let local: SocketAddr = if addr.is_ipv6() {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
-    } else {
-        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    let local: SocketAddr = match options.local {
+        Some(ip) => (ip, 0).into(),
+        None if addr.is_ipv6() => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
+        None => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
     };
     let mut endpoint = quinn::Endpoint::client(local).map_err(|e| Error::Setup(e.to_string()))?;
     endpoint.set_default_client_config(config);
@@ -229,41 +296,26 @@ async fn fetch(
         Some(e) => Error::Ended(Ending::of(&e)),
         None => Error::H3(what),
     };
-    let (mut driver, mut sender) = h3::client::new(h3_quinn::Connection::new(conn.clone()))
+    let (mut driver, sender) = h3::client::new(h3_quinn::Connection::new(conn.clone()))
         .await
         .map_err(|e| ended(&conn, e.to_string()))?;
     // The driver reads the server's control stream (SETTINGS, GOAWAY).
     let drive = tokio::spawn(async move { driver.wait_idle().await });
-    let request = http::Request::get(uri)
-        .body(())
-        .map_err(|e| Error::H3(e.to_string()))?;
-    let (status, headers, body) = async {
-        let mut stream = sender.send_request(request).await?;
-        stream.finish().await?;
-        let response = stream.recv_response().await?;
-        let mut body = Vec::new();
-        while let Some(mut chunk) = stream.recv_data().await? {
-            while chunk.has_remaining() {
-                let part = chunk.chunk();
-                body.extend_from_slice(part);
-                let n = part.len();
-                chunk.advance(n);
-            }
-        }
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect::<Vec<_>>();
-        Ok::<_, h3::error::StreamError>((response.status().as_u16(), headers, body))
+    let mut requests = tokio::task::JoinSet::new();
+    for (i, uri) in uris.into_iter().enumerate() {
+        let request = http::Request::get(uri)
+            .body(())
+            .map_err(|e| Error::H3(e.to_string()))?;
+        let mut sender = sender.clone();
+        requests.spawn(async move { (i, one(&mut sender, request).await) });
     }
-    .await
-    .map_err(|e| ended(&conn, e.to_string()))?;
+    let mut responses = vec![None; requests.len()];
+    while let Some(done) = requests.join_next().await {
+        let (i, result) = done.map_err(|e| Error::H3(e.to_string()))?;
+        responses[i] = Some(result.map_err(|e| ended(&conn, e.to_string()))?);
+    }
+    let responses = responses.into_iter().flatten().collect();
+    let answered = std::time::Instant::now();
     // Keep `sender` alive while waiting: dropping the last one closes the
     // connection from our side.
     let ending = match tokio::time::timeout(options.wait_end, conn.closed()).await {
@@ -277,11 +329,45 @@ async fn fetch(
     drive.abort();
     // Let our close (if any) reach the wire.
     let _ = tokio::time::timeout(Duration::from_secs(1), endpoint.wait_idle()).await;
-    Ok(Fetched {
+    Ok(FetchedAll {
         alpn,
-        status,
+        responses,
+        answered,
+        ending,
+    })
+}
+
+/// One request on its own stream, its body empty (RFC 9114 §4.1), and the
+/// whole response.
+async fn one(
+    sender: &mut h3::client::SendRequest<h3_quinn::OpenStreams, bytes::Bytes>,
+    request: http::Request<()>,
+) -> Result<Response, h3::error::StreamError> {
+    let mut stream = sender.send_request(request).await?;
+    stream.finish().await?;
+    let response = stream.recv_response().await?;
+    let mut body = Vec::new();
+    while let Some(mut chunk) = stream.recv_data().await? {
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            body.extend_from_slice(part);
+            let n = part.len();
+            chunk.advance(n);
+        }
+    }
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    Ok(Response {
+        status: response.status().as_u16(),
         headers,
         body,
-        ending,
     })
 }

@@ -17,7 +17,7 @@ pub struct H3Args {
     /// 'Alt-Svc: h3=":PORT"; ma=86400' unless --alt-svc says otherwise.
     #[arg(long)]
     h3: bool,
-    /// How each QUIC connection ends after its first response.
+    /// How each QUIC connection ends once its requests are answered.
     #[arg(long, value_enum, default_value_t = CloseArg::Graceful, requires = "h3")]
     h3_close: CloseArg,
     /// The max_idle_timeout announced (RFC 9000 §10.1): how long `idle`

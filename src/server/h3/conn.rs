@@ -1,6 +1,8 @@
-//! One QUIC connection: the handshake, the first request answered with
-//! the server's body rules, then the ending `--h3-close` chose, and the
-//! log line of how it really ended (which may be the client's doing).
+//! One QUIC connection: the handshake, every request stream answered
+//! with the server's body rules (each on its own task, as many at once as
+//! the client opens within the stream limit, RFC 9000 §4.6), then, once
+//! the client has gone quiet, the ending `--h3-close` chose, and the log
+//! line of how it really ended (which may be the client's doing).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -20,6 +22,19 @@ const H3_NO_ERROR: u32 = 0x100;
 const H3_INTERNAL_ERROR: u32 = 0x102;
 /// How long an ending waits for the client's acknowledgement.
 const ACK_WAIT: Duration = Duration::from_secs(2);
+/// A reserved unidirectional stream type, 0x1f * N + 0x21 with N = 0
+/// (RFC 9114 §6.2.3), as a one-byte variable-length integer.
+const RESERVED_STREAM_TYPE: u8 = 0x21;
+/// How long, once every response has been acknowledged, no new request
+/// may arrive before the last response is taken as the connection's last
+/// and the ending begins. HTTP/3 has no way for a client to say it is done
+/// short of closing (RFC 9114 §5.2), so a server decides by quiet, as an
+/// HTTP/1.1 server's keep-alive timeout does. It is counted from the
+/// acknowledgement because a client that has used all the streams we
+/// allow is silent until we raise the limit (MAX_STREAMS, RFC 9000
+/// §4.6), which quinn does only once the finished streams' data is
+/// acknowledged; it then opens the next within a round trip.
+const QUIET: Duration = Duration::from_millis(50);
 
 pub(super) async fn serve(incoming: quinn::Incoming, ctx: Arc<Ctx>) {
     let id = ctx.log().next_conn();
@@ -28,7 +43,7 @@ pub(super) async fn serve(incoming: quinn::Incoming, ctx: Arc<Ctx>) {
     ctx.live.fetch_sub(1, Ordering::SeqCst);
 }
 
-async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx: &Ctx) {
+async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx: &Arc<Ctx>) {
     let emit = |e: QuicEvent| ctx.log().emit(Some(id), Event::Quic(e));
     let conn = match incoming.accept() {
         Ok(connecting) => match connecting.await {
@@ -59,39 +74,44 @@ async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx
             return ended(ctx, id, &end, None);
         }
     };
-    let answered = match h3.accept().await {
-        Ok(Some(resolver)) => match resolver.resolve_request().await {
-            Ok((request, stream)) => answer(ctx, id, request, stream).await,
-            Err(_) => None,
-        },
-        _ => None,
-    };
+    let answered = requests(&mut h3, &conn, id, ctx).await;
     let mut ours = None;
-    if let Some(stream) = answered
+    if let Some(Answered { stream, acks }) = answered
         && conn.close_reason().is_none()
     {
         match ctx.settings.close {
             H3Close::Graceful => {
                 // RFC 9114 §5.2: GOAWAY names the first request stream that
-                // will not be processed: the one after this one.
+                // will not be processed: the one after the last accepted
+                // (h3 counts from it; every accepted one was answered).
                 if h3.shutdown(1).await.is_ok() {
                     emit(QuicEvent::H3Goaway {
                         dir: Dir::Sent,
                         id: stream + 4,
                     });
                 }
-                acknowledged(&conn).await;
+                flushed(&conn).await;
+                acknowledged(&conn, conn.stats().frame_rx.acks).await;
                 ours = close(&conn, H3_NO_ERROR, "");
             }
             H3Close::Abrupt => {
-                acknowledged(&conn).await;
+                // At once: the quiet time waited for this ACK, unless
+                // that wait gave up.
+                acknowledged(&conn, acks).await;
                 ours = close(&conn, H3_INTERNAL_ERROR, "--h3-close abrupt");
             }
             H3Close::Idle => {}
             H3Close::StatelessReset => {
-                // Forget as soon as the response is on the wire, before
-                // the client's acknowledgement of it: that ACK is then the
-                // packet the restarted endpoint answers with a reset.
+                // The client has acknowledged the last response (the
+                // quiet time waited for it) and has nothing more to send. A
+                // stream of a reserved type (RFC 9114 §6.2.3: the peer
+                // ignores it) gives it a packet to acknowledge; forget as
+                // soon as that is on the wire, and the client's ACK is
+                // the packet the restarted endpoint answers with a reset.
+                if let Ok(mut nudge) = conn.open_uni().await {
+                    let _ = nudge.write_all(&[RESERVED_STREAM_TYPE]).await;
+                    let _ = nudge.finish();
+                }
                 flushed(&conn).await;
                 ctx.restart.notify_one();
                 std::future::pending::<()>().await;
@@ -104,6 +124,79 @@ async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx
     let end = conn.closed().await;
     ended(ctx, id, &end, Some(ctx.settings.idle_timeout));
     drop(h3);
+}
+
+/// The highest request stream answered whole, and how many ACK frames
+/// had come once the last response to finish was on the wire.
+#[derive(Clone, Copy)]
+struct Answered {
+    stream: u64,
+    acks: u64,
+}
+
+impl Answered {
+    /// Both so far, with `next` (answers finish in any order).
+    fn and(last: Option<Answered>, next: Answered) -> Answered {
+        last.map_or(next, |l| Answered {
+            stream: l.stream.max(next.stream),
+            acks: l.acks.max(next.acks),
+        })
+    }
+}
+
+/// Answers every request stream the client opens, each on its own task,
+/// until the client stops opening them (it closed, or opened none for
+/// [`QUIET`] after acknowledging every answer).
+async fn requests(
+    h3: &mut h3::server::Connection<h3_quinn::Connection, Bytes>,
+    conn: &Connection,
+    id: u64,
+    ctx: &Arc<Ctx>,
+) -> Option<Answered> {
+    let mut answering = tokio::task::JoinSet::new();
+    let mut last = None;
+    loop {
+        tokio::select! {
+            // h3's accept holds no half-read request when dropped (it
+            // takes the stream only once QUIC hands it over), so losing
+            // the race to the quiet timer loses nothing.
+            accepted = h3.accept() => match accepted {
+                Ok(Some(resolver)) => {
+                    let (ctx, conn) = (ctx.clone(), conn.clone());
+                    answering.spawn(async move {
+                        let (request, stream) = resolver.resolve_request().await.ok()?;
+                        let stream = answer(&ctx, id, request, stream).await?;
+                        flushed(&conn).await;
+                        let acks = conn.stats().frame_rx.acks;
+                        Some(Answered { stream, acks })
+                    });
+                }
+                // The client closed, or broke HTTP/3: the answers under
+                // way finish or fail on their own.
+                _ => break,
+            },
+            Some(done) = answering.join_next(), if !answering.is_empty() => {
+                if let Ok(Some(answered)) = done {
+                    last = Some(Answered::and(last, answered));
+                }
+            }
+            () = quiet(conn, last), if answering.is_empty() && last.is_some() => break,
+        }
+    }
+    while let Some(done) = answering.join_next().await {
+        if let Ok(Some(answered)) = done {
+            last = Some(Answered::and(last, answered));
+        }
+    }
+    last
+}
+
+/// The last answer acknowledged, then [`QUIET`].
+async fn quiet(conn: &Connection, last: Option<Answered>) {
+    if let Some(a) = last {
+        acknowledged(conn, a.acks).await;
+    }
+    tokio::time::sleep(QUIET).await;
 }
 
 /// Reads the request body, sends the server's response, finishes the
@@ -178,14 +271,13 @@ async fn flushed(conn: &Connection) {
     }
 }
 
-/// Then waits for the client to acknowledge a packet sent since: RFC 9000
+/// Waits for an ACK frame beyond the first `acks` (counted once what was
+/// queued was on the wire), so one that acknowledges a packet sent since: RFC 9000
 /// §13.2.1 has it acknowledge an ack-eliciting packet within its
 /// max_ack_delay. A close before that could overtake data that is lost
 /// and would have been retransmitted (§13.3): quinn's close stops
 /// retransmission.
-async fn acknowledged(conn: &Connection) {
-    flushed(conn).await;
-    let acks = conn.stats().frame_rx.acks;
+async fn acknowledged(conn: &Connection, acks: u64) {
     let deadline = Instant::now() + ACK_WAIT;
     while conn.stats().frame_rx.acks == acks
         && conn.close_reason().is_none()

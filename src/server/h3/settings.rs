@@ -6,8 +6,8 @@
 use std::fmt;
 use std::time::Duration;
 
-/// How the server ends a QUIC connection once it has answered its first
-/// request. QUIC has no FIN and no RST: these are its four endings.
+/// How the server ends a QUIC connection once it has answered its
+/// requests and the client has gone quiet. QUIC has no FIN and no RST: these are its four endings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum H3Close {
@@ -57,7 +57,7 @@ impl fmt::Display for H3Close {
 /// an `h3` alternative names a UDP port).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct H3Settings {
-    /// How each connection ends after its first response.
+    /// How each connection ends once its requests are answered.
     pub close: H3Close,
     /// The max_idle_timeout transport parameter we announce (RFC 9000
     /// §18.2); the connection's is the smaller of both sides' (§10.1).
