@@ -226,6 +226,52 @@ fn the_keepalive_race_through_nginx_is_retried_and_logged() {
     );
 }
 
+/// The same race with a POST: nginx does not send a non-idempotent
+/// request again on another upstream connection (`proxy_next_upstream`
+/// leaves `non_idempotent` off), so the RST becomes the 502 the user sees.
+/// Unlike the upload's race, this one goes the same way every run.
+#[test]
+fn a_post_in_the_keepalive_race_draws_nginxs_502() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("race-post.pcap");
+    let doc = run_json(
+        &[
+            "--mode",
+            "full",
+            "--keepalive-race",
+            "--request-body",
+            "100",
+            "--expect",
+            "status:502,client:fin,upstream:rst-by-server",
+        ],
+        &pcap,
+    );
+    let run = &doc["run"];
+    legs_are_where_they_belong(run);
+    assert_eq!(run["client"]["curl_exit"], 0);
+    assert_eq!(run["client"]["status"], 502);
+    // One upstream connection only: nothing was resent.
+    assert_eq!(leg(run, "upstream"), ["rst-by-server"], "{run}");
+    assert_eq!(
+        error_log(run),
+        [(
+            "recv() failed (104: Connection reset by peer) while reading response header from \
+             upstream"
+                .to_string(),
+            "POST /second HTTP/1.1".to_string()
+        )]
+    );
+    let server = run["server"].as_str().unwrap();
+    assert_eq!(
+        diagnosed(&pcap),
+        [(
+            "keep-alive-race".to_string(),
+            server.to_string(),
+            "server".to_string()
+        )]
+    );
+}
+
 /// An upload the server never reads: nginx answers 502 when its write of
 /// the request body meets the RST, and relays the server's 200 when its
 /// read of the response comes first. Which one is a race on loopback (both

@@ -47,8 +47,9 @@ use crate::serve::{FramingArg, Http2Arg, Mode};
     lab reset --tls --client openssl --tls-versions 1.2    ALPN in the clear ServerHello\n  \
     lab reset --tls --proto h2 --mode drain    HTTP/2 by ALPN: GOAWAY, close_notify, FIN\n  \
     lab reset --via nginx --mode no-read --client curl   the RST upstream, what nginx made of it\n  \
-    lab reset --via nginx --mode no-read --client curl --request-body 4000000 --expect status:502,upstream:rst-by-server\n  \
-    lab reset --via nginx --mode full --keepalive-race --client curl   nginx retries: 200, and recv() failed (104)\n\n\
+    lab reset --via nginx --mode full --keepalive-race --client curl   nginx retries: 200, and recv() failed (104)\n  \
+    lab reset --via nginx --mode full --keepalive-race --request-body 100 --client curl --expect status:502,upstream:rst-by-server\n  \
+                                               a POST is not resent: the 502\n\n\
 Clients per protocol: h1 with own or curl; h2c-upgrade and h2-prior with own\n\
 (the raw client speaking HTTP/2 to the end of RFC 9113 §6.8), curl (--http2,\n\
 --http2-prior-knowledge) or nghttp (-u, prior knowledge). With --tls: HTTP/1.1\n\
