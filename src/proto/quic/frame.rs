@@ -113,6 +113,12 @@ mod ty {
     pub const CLOSE_QUIC: u64 = 0x1c;
     pub const CLOSE_APP: u64 = 0x1d;
     pub const HANDSHAKE_DONE: u64 = 0x1e;
+    /// IMMEDIATE_ACK of the ACK frequency extension
+    /// (draft-ietf-quic-ack-frequency): no fields, it asks the peer to
+    /// acknowledge at once. quinn puts it in its path MTU probes when both
+    /// sides advertised `min_ack_delay`; not knowing it would drop the rest
+    /// of the packet's frames.
+    pub const IMMEDIATE_ACK: u64 = 0x1f;
     /// RFC 9221 §4.
     pub const DATAGRAM: u64 = 0x30;
     pub const DATAGRAM_LEN: u64 = 0x31;
@@ -142,6 +148,7 @@ pub fn type_name(kind: u64) -> &'static str {
         ty::CLOSE_QUIC | ty::CLOSE_APP => "CONNECTION_CLOSE",
         ty::HANDSHAKE_DONE => "HANDSHAKE_DONE",
         ty::DATAGRAM | ty::DATAGRAM_LEN => "DATAGRAM",
+        ty::IMMEDIATE_ACK => "IMMEDIATE_ACK",
         _ => "unknown",
     }
 }
@@ -260,6 +267,7 @@ impl<'a> Frames<'a> {
                 r.varint_bytes("Datagram Data")?;
                 Frame::Other(kind)
             }
+            ty::IMMEDIATE_ACK => Frame::Other(kind),
             other => return Err(QuicError::UnknownFrame(other)),
         })
     }

@@ -162,6 +162,25 @@ fn bad_input_is_an_error_never_a_panic() {
     assert_eq!(f, vec![Err(QuicError::AckRange)]);
 }
 
+/// quinn's path MTU probe: PING, IMMEDIATE_ACK (0x1f, the ACK frequency
+/// draft), PADDING. The frames after IMMEDIATE_ACK are read, not lost to an
+/// unknown type; a type nobody defined still stops the packet.
+#[test]
+fn immediate_ack_is_read_and_the_padding_after_it_too() {
+    let f: Vec<_> = Frames::one_rtt(&[0x01, 0x1f, 0x00, 0x00, 0x00]).collect();
+    assert_eq!(
+        f,
+        vec![
+            Ok(Frame::Ping),
+            Ok(Frame::Other(0x1f)),
+            Ok(Frame::Padding(3))
+        ]
+    );
+    assert_eq!(frame::type_name(0x1f), "IMMEDIATE_ACK");
+    let f: Vec<_> = Frames::one_rtt(&[0x01, 0x2f, 0x00]).collect();
+    assert_eq!(f, vec![Ok(Frame::Ping), Err(QuicError::UnknownFrame(0x2f))]);
+}
+
 #[test]
 fn crypto_stream_reassembles_shuffled_and_repeated_pieces() {
     let mut s = CryptoStream::default();
