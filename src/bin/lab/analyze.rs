@@ -317,15 +317,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
                 log_times: log_times(LogClock::Capture(span))?,
             };
             let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
-            let on = |f: analyze::Finished<'_>| {
-                let app = extras.see(f.connection, f.app);
-                output.connection(f.connection, app);
-            };
-            let summary = if jobs == 1 {
-                analyze::analyze_each_alone(&mut reader, &opts, on)?
-            } else {
-                analyze::analyze_each(&mut reader, &opts, on)?
-            };
+            let summary = analyze_into(&mut reader, &opts, jobs, &mut output, &mut extras)?;
             drop(reader);
             drop(timed);
             let warnings = set_warnings(&summary, &set);
@@ -354,15 +346,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             log_times: log_times(LogClock::Capture(span))?,
         };
         let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
-        let on = |f: analyze::Finished<'_>| {
-            let app = extras.see(f.connection, f.app);
-            output.connection(f.connection, app);
-        };
-        let summary = if jobs == 1 {
-            analyze::analyze_each_alone(&mut reader, &opts, on)?
-        } else {
-            analyze::analyze_each(&mut reader, &opts, on)?
-        };
+        let summary = analyze_into(&mut reader, &opts, jobs, &mut output, &mut extras)?;
         (output, summary)
     };
     // What the library found worth saying besides the report, one line each,
@@ -446,4 +430,25 @@ pub(crate) fn read_keylog(path: &std::path::Path) -> anyhow::Result<wirelab::tls
         ));
     }
     Ok(keylog)
+}
+
+/// Analyzes one frame source (a file or a set of files read as one), each
+/// finished connection written as it ends; `--jobs 1` keeps the whole
+/// analysis on this thread.
+fn analyze_into<S: capture::FrameSource + ?Sized>(
+    reader: &mut S,
+    opts: &AnalyzeOptions,
+    jobs: usize,
+    output: &mut Output<BufWriter<io::Stdout>>,
+    extras: &mut Extras,
+) -> anyhow::Result<Summary> {
+    let on = |f: analyze::Finished<'_>| {
+        let app = extras.see(f.connection, f.app);
+        output.connection(f.connection, app);
+    };
+    Ok(if jobs == 1 {
+        analyze::analyze_each_alone(reader, opts, on)?
+    } else {
+        analyze::analyze_each(reader, opts, on)?
+    })
 }
