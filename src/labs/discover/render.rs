@@ -39,7 +39,7 @@ pub fn text(r: &DiscoverRun) -> String {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "TIMELINE  (the capture, read with the server's key log; DNS decoded by the lab)"
+        "TIMELINE  (the capture, read with the server's key log)"
     );
     for line in timeline(r) {
         let frame = line
@@ -99,14 +99,10 @@ pub fn text(r: &DiscoverRun) -> String {
 }
 
 fn dns_line(m: &DnsSeen) -> Line {
-    let text = if m.message.header.response {
-        let answers: Vec<String> = m.message.answers.iter().map(|a| a.to_string()).collect();
+    let text = if let Some((rcode, records)) = &m.answer {
+        let answers: Vec<String> = records.iter().map(|a| a.to_string()).collect();
         if answers.is_empty() {
-            format!(
-                "answer {}: {}, no records",
-                m.question(),
-                m.message.header.rcode
-            )
+            format!("answer {}: {rcode}, no records", m.question())
         } else {
             format!("answer {}", answers.join("; "))
         }

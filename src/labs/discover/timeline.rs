@@ -1,14 +1,9 @@
 //! What the capture shows, read as `lab analyze --keylog` reads it: the
-//! DNS messages, the TCP connections to the server (TLS hello, the HTTP
-//! status inside, the FIN or RST verdict) and the QUIC connections (the
-//! Initial's SNI, ALPN and transport parameters, the HTTP/3 response, the
-//! ending), each with its frame numbers.
-//!
-//! DNS is read here with [`crate::proto::dns`] from the UDP datagrams to
-//! and from the responder's port, because the analyzer does not decode
-//! DNS yet. [`DnsSource`] says where the lines came from, so that once it
-//! does, its output replaces [`dns_from_packets`] without the rest of the
-//! lab changing.
+//! DNS exchanges with the responder, the TCP connections to the server (TLS
+//! hello, the HTTP status inside, the FIN or RST verdict) and the QUIC
+//! connections (the Initial's SNI, ALPN and transport parameters, the
+//! HTTP/3 response, the ending), each with its frame numbers. One pass of
+//! the analyzer gives all three.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,37 +13,42 @@ use crate::app::AppOptions;
 use crate::app::quic::{QuicEnding, QuicReport};
 use crate::capture;
 use crate::flow::ConnState;
-use crate::proto::dns::{Message, RData, RType, Svcb};
+use crate::app::dns::DnsExchange;
+use crate::proto::dns::{Question, RData, RType, Rcode, Record, Svcb};
 use crate::proto::quic::{Side, TransportParameter};
 use crate::report::ConnectionReport;
 use crate::server::H3Close;
 use crate::teardown::{Ending, Role, Teardown};
 use crate::tls_decrypt::KeyLog;
-use crate::wire::{self, DecodeOptions, Decoded, Endpoint};
+use crate::wire::Endpoint;
 
 /// Where the DNS lines of the timeline came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DnsSource {
-    /// The capture's datagrams, decoded by the lab with `proto::dns`.
-    Packets,
+    /// The analyzer's DNS exchanges (`Summary::dns`), as `lab analyze`
+    /// shows them.
+    Analyzer,
 }
 
-/// One DNS message in the capture.
+/// One DNS message in the capture: a query, or its answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DnsSeen {
     /// Its frame.
     pub frame: u64,
     /// Its sender.
     pub from: Endpoint,
-    /// The message.
-    pub message: Message,
+    /// The exchange's question.
+    pub question: Option<Question>,
+    /// For an answer, its response code and answer records; `None` for a
+    /// query.
+    pub answer: Option<(Rcode, Vec<Record>)>,
 }
 
 impl DnsSeen {
     /// The question, as `NAME TYPE`.
     pub fn question(&self) -> String {
-        self.message.questions.first().map_or_else(
+        self.question.as_ref().map_or_else(
             || "(no question)".into(),
             |q| format!("{} {}", q.name, q.qtype),
         )
@@ -56,7 +56,7 @@ impl DnsSeen {
 
     /// The HTTPS record in the answer, if any (ServiceMode).
     pub fn https(&self) -> Option<&Svcb> {
-        self.message.answers.iter().find_map(|r| match &r.data {
+        self.answer.as_ref()?.1.iter().find_map(|r| match &r.data {
             RData::Svcb(s) if r.rtype == RType::HTTPS && !s.is_alias() => Some(s),
             _ => None,
         })
@@ -226,35 +226,38 @@ pub fn read(
         .filter(|q| q.server.port == server_port)
         .collect();
     Ok(Timeline {
-        dns_source: Some(DnsSource::Packets),
-        dns: dns_from_packets(pcap, dns_port)?,
+        dns_source: Some(DnsSource::Analyzer),
+        dns: dns_messages(report.summary.dns, dns_port),
         tcp,
         quic,
         frames: report.summary.frames,
     })
 }
 
-/// The DNS messages over UDP to or from `port`. A datagram that does not
-/// decode is left out: the responder's own log tells what it made of it.
-///
-/// # Errors
-///
-/// A capture that cannot be read.
-pub fn dns_from_packets(pcap: &Path, port: u16) -> Result<Vec<DnsSeen>, ReadError> {
-    let mut source = capture::open_file(pcap)?;
-    let decode = DecodeOptions::default();
+/// The queries and answers of the exchanges with the responder on `port`,
+/// in frame order. A message that did not decode is counted by the
+/// analyzer, not shown here: the responder's own log tells what it made of
+/// it.
+fn dns_messages(exchanges: Vec<DnsExchange>, port: u16) -> Vec<DnsSeen> {
     let mut seen = Vec::new();
-    while let Some(frame) = source.next_frame()? {
-        if let Decoded::Udp(d) = wire::decode(&frame, &decode)
-            && (d.src.port == port || d.dst.port == port)
-            && let Ok(message) = Message::decode(d.payload)
-        {
+    for x in exchanges.into_iter().filter(|x| x.server.port == port) {
+        if let Some(q) = x.query {
             seen.push(DnsSeen {
-                frame: frame.number,
-                from: d.src,
-                message,
+                frame: q.frame.get(),
+                from: x.client,
+                question: x.question.clone(),
+                answer: None,
+            });
+        }
+        if let Some(a) = x.answer {
+            seen.push(DnsSeen {
+                frame: a.at.frame.get(),
+                from: x.server,
+                question: x.question,
+                answer: Some((a.rcode, a.answers)),
             });
         }
     }
-    Ok(seen)
+    seen.sort_by_key(|m| m.frame);
+    seen
 }
