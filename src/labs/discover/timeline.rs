@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use crate::analyze::{self, AnalyzeOptions};
 use crate::app::AppOptions;
+use crate::app::dns::DnsExchange;
 use crate::app::quic::{QuicEnding, QuicReport};
 use crate::capture;
 use crate::flow::ConnState;
-use crate::app::dns::DnsExchange;
 use crate::proto::dns::{Question, RData, RType, Rcode, Record, Svcb};
 use crate::proto::quic::{Side, TransportParameter};
 use crate::report::ConnectionReport;
