@@ -136,14 +136,20 @@ fn tcp_lines(t: &TcpSeen, client: &ClientSaw, lines: &mut Vec<Line>) {
             t.alpn_chosen().as_deref().unwrap_or("unknown"),
         ),
     });
-    // Alt-Svc travels inside TLS, and this analyzer does not read header
-    // fields there yet: the client's copy is shown, after its connection.
-    if let Some(f) = &client.tcp {
-        let text = match (&f.alt_svc, &f.cache_line) {
-            (Some(v), Some(c)) => format!("{v}  (curl's cache: {c})"),
-            (Some(v), None) => format!("{v}  (as the client received it)"),
-            (None, _) => "none in the response".into(),
+    // Alt-Svc travels inside TLS: the analyzer reads it with the key log.
+    // Without it, the client's copy stands in, and says so.
+    let seen = t.alt_svc();
+    if seen.is_some() || client.tcp.is_some() {
+        let received = client.tcp.as_ref().and_then(|f| f.alt_svc.as_deref());
+        let cache = client.tcp.as_ref().and_then(|f| f.cache_line.as_deref());
+        let mut text = match (seen, received) {
+            (Some(v), _) => format!("{v}  (in the response)"),
+            (None, Some(v)) => format!("{v}  (as the client received it)"),
+            (None, None) => "none in the response".into(),
         };
+        if let Some(c) = cache {
+            text.push_str(&format!("; curl's cache: {c}"));
+        }
         lines.push(Line {
             at: first,
             frame: None,

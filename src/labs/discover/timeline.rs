@@ -111,6 +111,13 @@ impl TcpSeen {
         conv.exchanges.iter().find_map(|e| e.status)
     }
 
+    /// The first response's `Alt-Svc` as the capture shows it (inside TLS:
+    /// read with the key log).
+    pub fn alt_svc(&self) -> Option<&str> {
+        let conv = self.report.app.as_ref()?.conversation.as_ref()?;
+        conv.exchanges.iter().find_map(|e| e.alt_svc.as_deref())
+    }
+
     /// The verdict in `lab reset`'s words: `fin, the server closed first,
     /// frames 8 and 12`, `rst by the client (unread_data), frame 9`.
     pub fn verdict(&self) -> String {
