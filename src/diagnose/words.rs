@@ -201,7 +201,11 @@ pub const TABLE: &[Words] = &[
     measured(Close, Curl, &[CURL_56]),
     measured(Close, Py, &[PY_RESET]),
     measured(Close, Rq, &[RQ_BROKEN]),
-    measured(Close, Node, &["no error: the whole response"]),
+    // A race: Node's http parser may have taken every byte the kernel
+    // queued before the RST is read (the body ends at the close, so Node
+    // sees no error), or the RST comes first (ECONNRESET). Both were seen
+    // in the test suite's runs, the second on a loaded machine.
+    measured(Close, Node, &["no error: the whole response", NODE_READ]),
     measured(Close, Nginx, &[NGINX_CHUNKED]),
     measured(Whole, Curl, &["exit 0"]),
     measured(Whole, Py, &["no error: the whole response"]),
