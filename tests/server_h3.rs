@@ -267,15 +267,11 @@ fn gtlsclient_gets_the_answer_and_sees_each_ending() {
     }
 }
 
-#[test]
-fn curl_over_tcp_sees_the_alt_svc_that_names_the_h3_port() {
-    let l = start(
-        H3Close::Graceful,
-        Duration::from_secs(30),
-        TlsSettings::default(),
-    );
+/// curl over TCP+TLS to the lab's origin, trusting its CA: the response
+/// head on standard output.
+fn curl_headers(l: &H3Lab) -> common::Curl {
     let ca = l.ca.to_str().expect("utf-8 path");
-    let out = common::curl(&[
+    common::curl(&[
         "-sS",
         "--cacert",
         ca,
@@ -284,7 +280,17 @@ fn curl_over_tcp_sees_the_alt_svc_that_names_the_h3_port() {
         "-o",
         "/dev/null",
         &url(l.h3),
-    ]);
+    ])
+}
+
+#[test]
+fn curl_over_tcp_sees_the_alt_svc_that_names_the_h3_port() {
+    let l = start(
+        H3Close::Graceful,
+        Duration::from_secs(30),
+        TlsSettings::default(),
+    );
+    let out = curl_headers(&l);
     let want = format!("alt-svc: h3=\":{}\"; ma=86400", l.h3.port());
     assert!(out.stdout.to_lowercase().contains(&want), "{}", out.stdout);
 
@@ -294,17 +300,7 @@ fn curl_over_tcp_sees_the_alt_svc_that_names_the_h3_port() {
         ..TlsSettings::default()
     };
     let l = start(H3Close::Graceful, Duration::from_secs(30), own);
-    let ca = l.ca.to_str().expect("utf-8 path");
-    let out = common::curl(&[
-        "-sS",
-        "--cacert",
-        ca,
-        "-D",
-        "-",
-        "-o",
-        "/dev/null",
-        &url(l.h3),
-    ]);
+    let out = curl_headers(&l);
     assert!(
         out.stdout.contains("alt-svc: h3=\":9443\""),
         "{}",
