@@ -3,7 +3,7 @@
 //! finished connections.
 //!
 //! Records live in a [`Slab`] (fixed chunks with a free list) and are found
-//! through a chained [`Index`] whose chains run through the records; a
+//! through a chained [`Index`] that keeps its chain links beside the heads; a
 //! [`TimerQueue`] (a timing wheel) orders the connections by their next
 //! deadline. The memory the lookups and timers wait for is requested ahead
 //! (`store/prefetch.rs`). Ids are assigned in first-seen order.
