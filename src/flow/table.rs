@@ -3,7 +3,7 @@
 //! finished connections.
 //!
 //! Records live in a [`Slab`] (fixed chunks with a free list) and are found
-//! through a chained [`Index`] whose chains run through the records; a
+//! through a chained [`Index`] that keeps its chain links beside the heads; a
 //! [`TimerQueue`] (a timing wheel) orders the connections by their next
 //! deadline. The memory the lookups and timers wait for is requested ahead
 //! (`store/prefetch.rs`). Ids are assigned in first-seen order.
@@ -316,16 +316,15 @@ impl FlowTable {
     }
 
     /// The open connection between `a` and `b`: a walk along the bucket's
-    /// chain, comparing keys in the records.
+    /// chain (links in the index), comparing keys in the records.
     #[inline]
     fn find(&self, hash: u32, a: Endpoint, b: Endpoint) -> Option<u32> {
         let mut s = self.index.head(hash);
         while s != NONE {
-            let c = self.slab.get(s)?;
-            if c.joins(a, b) {
+            if self.slab.get(s)?.joins(a, b) {
                 return Some(s);
             }
-            s = c.chain;
+            s = self.index.next(s);
         }
         None
     }
@@ -336,39 +335,11 @@ impl FlowTable {
         if self.index.full() {
             self.index.rebuild();
             let FlowTable { slab, index, .. } = self;
-            for (s, c) in slab.iter_mut().filter(|(s, _)| *s != slot) {
-                let h = c.hash();
-                c.chain = index.head(h);
-                index.push_head(h, s);
+            for (s, c) in slab.iter().filter(|(s, _)| *s != slot) {
+                index.push_head(c.hash(), s);
             }
         }
-        let head = self.index.head(hash);
-        if let Some(c) = self.slab.get_mut(slot) {
-            c.chain = head;
-            self.index.push_head(hash, slot);
-        }
-    }
-
-    /// Removes `slot` from its bucket's chain.
-    fn unlink(&mut self, hash: u32, slot: u32) {
-        let next = self.slab.get(slot).map_or(NONE, |c| c.chain);
-        let mut s = self.index.head(hash);
-        if s == slot {
-            self.index.set_head(hash, next);
-            self.index.removed();
-            return;
-        }
-        while s != NONE {
-            let Some(c) = self.slab.get_mut(s) else {
-                return;
-            };
-            if c.chain == slot {
-                c.chain = next;
-                self.index.removed();
-                return;
-            }
-            s = c.chain;
-        }
+        self.index.push_head(hash, slot);
     }
 
     fn create(
@@ -422,7 +393,7 @@ impl FlowTable {
         prefetch::line(self.index.head_ptr(hash));
         // Handed out where it lies, then dropped in place: no copy of the record.
         emit(conn);
-        self.unlink(hash, slot);
+        self.index.unlink(hash, slot);
         self.queue.set(slot, NEVER);
         self.slab.free(slot);
     }

@@ -1,14 +1,21 @@
 //! The flow table's lookup index: a chained hash table whose chains run
-//! through the connection records.
+//! through an array of links beside the heads, one per slab slot.
 //!
-//! The index holds one 4-byte head slot per bucket; each record keeps the
-//! slot of the next record in its bucket (`Connection::chain`, which fits in
-//! bytes the record's alignment leaves free). Lookups compare keys in the
-//! records themselves, so the index needs no copy of the keys or hashes.
+//! The index holds one 4-byte head slot per bucket and one 4-byte link per
+//! record slot (the slot of the next record in the same bucket). The links
+//! used to live in the records themselves (`Connection::chain`), on the
+//! 224-byte record's last cache line: every step along a chain then loaded
+//! two lines of a record long out of the caches (its key at the front, the
+//! link at the back), and removing a connection walked its bucket through
+//! the other records only to find the link pointing at it. With the links
+//! here a chain walk reads 4-byte words packed sixteen to a line, and a
+//! removal touches no other record at all. Lookups still compare keys in
+//! the records, so the index needs no copy of the keys or hashes.
+//!
 //! Buckets number a power of two and at least the entries (load ≤ 1), so
-//! the index costs 4 to 8 bytes per open connection, and 12 at the moment
-//! it doubles (old and new head arrays side by side). The table walks and
-//! relinks the chains; this type only keeps the heads and the count.
+//! the heads cost 4 to 8 bytes per open connection, and 12 at the moment
+//! they double (old and new head arrays side by side); the links cost 4
+//! bytes per slot, grown [`LINK_CHUNK`] slots at a time like the slab.
 
 /// No record: an empty bucket or the end of a chain.
 pub const NONE: u32 = u32::MAX;
@@ -16,10 +23,16 @@ pub const NONE: u32 = u32::MAX;
 /// Smallest number of buckets.
 const MIN_BUCKETS: usize = 16;
 
-/// Bucket heads of a chained hash table.
+/// Links added at a time: exact growth (no doubling), so the links cost
+/// 4 bytes per slot and not up to 8.
+const LINK_CHUNK: usize = 1024;
+
+/// Bucket heads and chain links of a chained hash table.
 #[derive(Debug, Default)]
 pub struct Index {
     heads: Vec<u32>,
+    /// Per slab slot, the next slot in its bucket's chain.
+    links: Vec<u32>,
     len: usize,
 }
 
@@ -29,9 +42,9 @@ impl Index {
         self.len
     }
 
-    /// Bytes held by the head array.
+    /// Bytes held by the head and link arrays.
     pub fn heap_bytes(&self) -> usize {
-        self.heads.capacity() * std::mem::size_of::<u32>()
+        (self.heads.capacity() + self.links.capacity()) * std::mem::size_of::<u32>()
     }
 
     fn bucket(&self, hash: u32) -> Option<usize> {
@@ -39,7 +52,7 @@ impl Index {
         (n != 0).then(|| hash as usize & (n - 1))
     }
 
-    /// The first slot of `hash`'s chain, or `NONE`.
+    /// The first slot in this hash's bucket, or [`NONE`].
     #[inline]
     pub fn head(&self, hash: u32) -> u32 {
         self.bucket(hash)
@@ -47,8 +60,7 @@ impl Index {
             .unwrap_or(NONE)
     }
 
-    /// Where `hash`'s chain head lives (null with no buckets), for a
-    /// prefetch hint.
+    /// Where this hash's bucket head lies (for a prefetch hint), or null.
     #[inline]
     pub fn head_ptr(&self, hash: u32) -> *const u32 {
         self.bucket(hash)
@@ -56,39 +68,65 @@ impl Index {
             .map_or(std::ptr::null(), |h| h as *const u32)
     }
 
-    /// Makes `slot` the first of `hash`'s chain; the caller has linked the
-    /// old head behind it. Call [`Index::full`] first.
+    /// The slot after `slot` in its chain, or [`NONE`].
+    #[inline]
+    pub fn next(&self, slot: u32) -> u32 {
+        self.links.get(slot as usize).copied().unwrap_or(NONE)
+    }
+
+    /// Puts `slot` first in this hash's bucket. The caller has made room
+    /// ([`Index::full`], [`Index::rebuild`]).
     pub fn push_head(&mut self, hash: u32, slot: u32) {
-        if let Some(h) = self.bucket(hash).and_then(|b| self.heads.get_mut(b)) {
+        let Some(b) = self.bucket(hash) else {
+            return;
+        };
+        let s = slot as usize;
+        if s >= self.links.len() {
+            let want = (s / LINK_CHUNK + 1) * LINK_CHUNK;
+            self.links.reserve_exact(want - self.links.len());
+            self.links.resize(want, NONE);
+        }
+        if let (Some(h), Some(l)) = (self.heads.get_mut(b), self.links.get_mut(s)) {
+            *l = *h;
             *h = slot;
             self.len += 1;
         }
     }
 
-    /// Replaces the first slot of `hash`'s chain (unlinking its old head).
-    pub fn set_head(&mut self, hash: u32, slot: u32) {
-        if let Some(h) = self.bucket(hash).and_then(|b| self.heads.get_mut(b)) {
-            *h = slot;
+    /// Takes `slot` out of this hash's bucket; false if it was not there.
+    pub fn unlink(&mut self, hash: u32, slot: u32) -> bool {
+        let next = self.next(slot);
+        let Some(b) = self.bucket(hash) else {
+            return false;
+        };
+        let (mut prev, mut s) = (NONE, self.head(hash));
+        while s != NONE {
+            if s == slot {
+                let at = if prev == NONE {
+                    self.heads.get_mut(b)
+                } else {
+                    self.links.get_mut(prev as usize)
+                };
+                if let Some(at) = at {
+                    *at = next;
+                }
+                self.len = self.len.saturating_sub(1);
+                return true;
+            }
+            (prev, s) = (s, self.next(s));
         }
+        false
     }
 
-    /// One entry fewer (the caller unlinked it).
-    pub fn removed(&mut self) {
-        self.len = self.len.saturating_sub(1);
-    }
-
-    /// True when one more entry needs more buckets: the caller then calls
-    /// [`Index::rebuild`] with every entry.
+    /// Whether one more entry needs more buckets (load would pass 1).
     pub fn full(&self) -> bool {
         self.len + 1 > self.heads.len()
     }
 
-    /// Starts over with twice the buckets (at least [`MIN_BUCKETS`]), all
-    /// empty; the caller relinks every entry with [`Index::push_head`].
+    /// Doubles the buckets and empties them: the caller pushes every entry
+    /// again. The old head array is freed before the new one is made.
     pub fn rebuild(&mut self) {
         let n = (self.heads.len() * 2).max(MIN_BUCKETS);
-        // Free the old array before the new one is written, so both are not
-        // resident at once any longer than the allocation itself.
         self.heads = Vec::new();
         self.heads = vec![NONE; n];
         self.len = 0;

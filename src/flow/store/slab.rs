@@ -121,18 +121,6 @@ impl<T> Slab<T> {
             })
     }
 
-    /// Every stored record with its slot, mutably.
-    pub(in crate::flow) fn iter_mut(&mut self) -> impl Iterator<Item = (u32, &mut T)> {
-        self.chunks
-            .iter_mut()
-            .flat_map(|c| c.iter_mut())
-            .enumerate()
-            .filter_map(|(s, c)| match c {
-                Cell::Used(c) => Some((s as u32, c)),
-                Cell::Free { .. } => None,
-            })
-    }
-
     /// Bytes of one slot: a test checks that the free-list link costs no
     /// room beside the records stored.
     #[cfg(test)]

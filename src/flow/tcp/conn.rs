@@ -14,7 +14,6 @@ use std::net::IpAddr;
 
 use crate::capture::Timestamp;
 use crate::flow::key::{Ends, FlowKey, TransportProto};
-use crate::flow::store::index;
 use crate::wire::{Endpoint, TunnelId};
 
 use super::conn_state::ConnState;
@@ -102,8 +101,6 @@ pub struct Connection {
     pub(in crate::flow) timers: Timers,
     pub(in crate::flow) timer_bits: TimerBits,
     pub(in crate::flow) removal: Removal,
-    /// The next record in this one's lookup bucket (see `index.rs`).
-    pub(in crate::flow) chain: u32,
     /// Per endpoint, the relative sequence number up to which Zeek's
     /// reassembler has its stream contiguous (low 32 bits; `gaps.rs`).
     pub(in crate::flow) delivered: [u32; 2],
@@ -154,7 +151,6 @@ impl Connection {
             timers: Timers::new(now),
             timer_bits: TimerBits::default(),
             removal: Removal::EndOfInput,
-            chain: index::NONE,
             // Zeek's reassembler starts at relative sequence number 1, the
             // first octet after the SYN.
             delivered: [1, 1],
