@@ -1,6 +1,6 @@
-//! `lab discover` against real peers: the project's client and Debian's
-//! gtlsclient each end with an HTTP/3 response and a classified QUIC
-//! ending; curl keeps the Alt-Svc entry in its cache file; dig reads the
+//! `lab discover` against real peers: the project's client, Debian's
+//! gtlsclient and Python's aioquic (the venv `scripts/setup` makes) each
+//! end with an HTTP/3 response and a classified QUIC ending; curl keeps the Alt-Svc entry in its cache file; dig reads the
 //! HTTPS record; `--expect` passes and fails as it should; a missing
 //! client fails loudly. Every run must have a network namespace of its
 //! own (root): the fixed ports of the lab are then free whatever else
@@ -261,6 +261,111 @@ fn a_missing_client_fails_loudly() {
     let err = text(&o.stderr);
     assert!(
         err.contains("gtlsclient is not installed") && err.lines().count() == 1,
+        "{err}"
+    );
+}
+
+/// The venv `scripts/setup` makes, or the interpreter the lab is told to
+/// use: it must import aioquic.
+#[track_caller]
+fn aioquic() {
+    let python = std::env::var("WIRELAB_AIOQUIC_PYTHON")
+        .unwrap_or_else(|_| "/opt/wirelab/aioquic/bin/python3".into());
+    let ok = Command::new(&python)
+        .args(["-c", "import aioquic"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(ok, "{python} cannot import aioquic: run scripts/setup");
+}
+
+#[test]
+fn aioquic_gets_an_h3_response_and_its_own_key_log_decrypts_the_capture() {
+    aioquic();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kept = dir.path().join("run");
+    let (out, _) = run(
+        &[
+            "--client",
+            "aioquic",
+            "--expect",
+            "h3-used",
+            "--expect",
+            "quic-close=graceful",
+            "--expect",
+            "https-record",
+            "--out",
+            kept.to_str().expect("utf-8"),
+        ],
+        0,
+    );
+    for want in [
+        "client   aioquic (scripts/clients/aioquic_get.py) (exit 0)",
+        "the lab resolved for it (it reads no HTTPS record)",
+        "SNI wirelab.test, ALPN offered h3,",
+        "HANDSHAKE_DONE: ALPN chosen h3",
+        "HTTP/3  stream 0: GET / → 200, 128 body bytes",
+        "GOAWAY from the server",
+        "connection_close by the server: H3_NO_ERROR (application 0x100)",
+        "HTTP/3: ALPN h3, status 200, 128 body bytes",
+        "QUIC ended: received CONNECTION_CLOSE (0x1d) code 0x100",
+        "VERDICT  HTTPS record answered, HTTP/3 used",
+    ] {
+        assert!(out.contains(want), "missing {want:?}:\n{out}");
+    }
+    assert!(out.contains("0 TCP and 1 QUIC"), "{out}");
+    // The client's key log alone (not the server's) opens the same
+    // connection: aioquic wrote its secrets as it was asked to.
+    let keys = kept.join("aioquic.keylog");
+    let lines = std::fs::read_to_string(&keys).expect("aioquic.keylog kept");
+    assert!(lines.contains("CLIENT_TRAFFIC_SECRET_0 "), "{lines}");
+    let o = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .arg("analyze")
+        .arg(kept.join("discover.pcap"))
+        .arg("--keylog")
+        .arg(&keys)
+        .output()
+        .expect("run lab analyze");
+    let a = text(&o.stdout);
+    assert!(
+        a.contains("HTTP/3 stream 0: GET wirelab.test/ → 200"),
+        "{a}"
+    );
+    assert!(a.contains("EncryptedExtensions: ALPN h3"), "{a}");
+}
+
+#[test]
+fn aioquic_sees_the_abrupt_close_code() {
+    aioquic();
+    let (out, _) = run(
+        &[
+            "--client",
+            "aioquic",
+            "--h3-close",
+            "abrupt",
+            "--expect",
+            "quic-close=abrupt",
+        ],
+        0,
+    );
+    assert!(
+        out.contains("QUIC ended: received CONNECTION_CLOSE (0x1d) code 0x102"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_missing_aioquic_fails_loudly_naming_scripts_setup() {
+    let o = Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args(["discover", "--client", "aioquic"])
+        .env("WIRELAB_AIOQUIC_PYTHON", "/nonexistent/wirelab/python3")
+        .output()
+        .expect("run lab");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("aioquic is not installed")
+            && err.contains("scripts/setup")
+            && err.lines().count() == 1,
         "{err}"
     );
 }

@@ -24,6 +24,7 @@ use wirelab::server::H3Close;
 #[command(after_help = "Examples:\n  \
     lab discover                                  the project's client: DNS, TCP+TLS (Alt-Svc), HTTP/3\n  \
     lab discover --client gtlsclient --h3-close abrupt\n  \
+    lab discover --client aioquic --expect h3-used\n  \
     lab discover --client curl                    TCP only: the Alt-Svc entry in curl's cache file\n  \
     lab discover --client dig --expect https-record\n  \
     lab discover --expect h3-used --expect quic-close=graceful --out run/\n\n\
@@ -63,6 +64,9 @@ enum ClientArg {
     Own,
     /// Debian's ngtcp2 HTTP/3 client, given the address the records name.
     Gtlsclient,
+    /// Python's aioquic (the venv scripts/setup makes), given the address
+    /// the records name.
+    Aioquic,
     /// curl over TCP, with an --alt-svc cache file.
     Curl,
     /// dig for the HTTPS record.
@@ -95,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         client: match args.client {
             ClientArg::Own => DiscoverClient::Own,
             ClientArg::Gtlsclient => DiscoverClient::Gtlsclient,
+            ClientArg::Aioquic => DiscoverClient::Aioquic,
             ClientArg::Curl => DiscoverClient::Curl,
             ClientArg::Dig => DiscoverClient::Dig,
         },

@@ -407,6 +407,7 @@ fn client(out: &mut String, c: &ClientSaw) {
     let name = match c.kind {
         DiscoverClient::Own => "own (wirelab::client)",
         DiscoverClient::Gtlsclient => "gtlsclient",
+        DiscoverClient::Aioquic => "aioquic (scripts/clients/aioquic_get.py)",
         DiscoverClient::Curl => "curl",
         DiscoverClient::Dig => "dig",
     };
