@@ -30,11 +30,13 @@
 pub mod aioquic;
 pub mod cert;
 pub mod clients;
+pub mod document;
 pub mod expect;
 pub mod render;
 pub mod resolve;
 pub mod run;
 pub mod timeline;
+pub mod verdict;
 
 use std::path::PathBuf;
 use std::time::Duration;
