@@ -19,6 +19,7 @@ use std::sync::mpsc;
 
 use serde::Serialize;
 
+use crate::app::quic::QuicReport;
 use crate::flow::Connection;
 use crate::teardown::{Frames, Reset, Role};
 
@@ -381,6 +382,13 @@ fn write_indented(out: &mut impl Write, text: &[u8], indent: &[u8], first: bool)
 /// document (JSON Lines and live mode print one per finished connection).
 pub fn line(c: &ConnectionReport) -> String {
     serde_json::to_string(&ConnectionView::of(c)).unwrap_or_default()
+}
+
+/// One QUIC connection as the single-line object of `lab analyze --format
+/// json`'s `quic` array (for documents that embed the analyzer's view, as
+/// `lab discover --format json` does).
+pub fn quic_object(q: &QuicReport) -> String {
+    serde_json::to_string(&quic::QuicView::of(q)).unwrap_or_default()
 }
 
 /// The DNS exchanges as JSON Lines, `{"version": 1, "dns": {...}}` each,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::ValueEnum;
-use wirelab::labs::discover::{self, DiscoverClient, DiscoverOptions, Expect, render};
+use wirelab::labs::discover::{self, DiscoverClient, DiscoverOptions, Expect, document, render};
 use wirelab::server::H3Close;
 
 /// Find HTTP/3 as a browser does, on loopback: the DNS HTTPS record, the
@@ -24,9 +24,11 @@ use wirelab::server::H3Close;
 #[command(after_help = "Examples:\n  \
     lab discover                                  the project's client: DNS, TCP+TLS (Alt-Svc), HTTP/3\n  \
     lab discover --client gtlsclient --h3-close abrupt\n  \
+    lab discover --client aioquic --expect h3-used\n  \
     lab discover --client curl                    TCP only: the Alt-Svc entry in curl's cache file\n  \
     lab discover --client dig --expect https-record\n  \
-    lab discover --expect h3-used --expect quic-close=graceful --out run/\n\n\
+    lab discover --expect h3-used --expect quic-close=graceful --out run/\n  \
+    lab discover --client aioquic --format json | jq .verdict\n\n\
 Expectations (repeatable): h3-used, quic-close=graceful|abrupt|idle|stateless-reset,\n\
 alt-svc-seen, https-record. Exit status 1 with one line per unmet one.")]
 pub struct Args {
@@ -55,6 +57,17 @@ pub struct Args {
     /// Run in the current network namespace even as root.
     #[arg(long)]
     no_netns: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    format: FormatArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// Timeline, verdict and witnesses for a terminal.
+    Text,
+    /// One JSON document: the same facts, typed, and each --expect's result.
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -63,6 +76,9 @@ enum ClientArg {
     Own,
     /// Debian's ngtcp2 HTTP/3 client, given the address the records name.
     Gtlsclient,
+    /// Python's aioquic (the venv scripts/setup makes), given the address
+    /// the records name.
+    Aioquic,
     /// curl over TCP, with an --alt-svc cache file.
     Curl,
     /// dig for the HTTPS record.
@@ -95,6 +111,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         client: match args.client {
             ClientArg::Own => DiscoverClient::Own,
             ClientArg::Gtlsclient => DiscoverClient::Gtlsclient,
+            ClientArg::Aioquic => DiscoverClient::Aioquic,
             ClientArg::Curl => DiscoverClient::Curl,
             ClientArg::Dig => DiscoverClient::Dig,
         },
@@ -119,7 +136,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--port and --dns-port must differ");
     }
     let r = discover::run(&opts)?;
-    crate::print(&render::text(&r))?;
+    match args.format {
+        FormatArg::Text => crate::print(&render::text(&r))?,
+        FormatArg::Json => {
+            let doc = document::document(&r, &args.expect);
+            crate::print(&format!("{}\n", serde_json::to_string_pretty(&doc)?))?;
+        }
+    }
     let mut failed = false;
     for e in &args.expect {
         if let Some(seen) = e.check(&r) {

@@ -85,7 +85,7 @@ pub struct ClientSaw {
 }
 
 impl ClientSaw {
-    fn new(kind: DiscoverClient, resolver: Resolver) -> Self {
+    pub(super) fn new(kind: DiscoverClient, resolver: Resolver) -> Self {
         ClientSaw {
             kind,
             resolver,
@@ -102,6 +102,9 @@ impl ClientSaw {
 
 /// What a client needs to know of the run.
 pub struct Setup<'a> {
+    /// The run's directory: a client's own files (aioquic's script and
+    /// key log) go there.
+    pub dir: &'a Path,
     /// The DNS responder.
     pub dns: SocketAddr,
     /// The CA file the clients trust.
@@ -130,6 +133,7 @@ pub fn drive(kind: DiscoverClient, s: &Setup<'_>) -> Result<ClientSaw, PeerError
     match kind {
         DiscoverClient::Own => Ok(own(s)),
         DiscoverClient::Gtlsclient => gtlsclient(s),
+        DiscoverClient::Aioquic => super::aioquic::drive(s),
         DiscoverClient::Curl => curl(s),
         DiscoverClient::Dig => dig(s),
     }
@@ -152,7 +156,7 @@ fn endpoint(r: &Resolved) -> Option<SocketAddr> {
 }
 
 /// Resolves for a client; on failure the witness says why.
-fn resolved(saw: &mut ClientSaw, s: &Setup<'_>) -> Option<SocketAddr> {
+pub(super) fn resolved(saw: &mut ClientSaw, s: &Setup<'_>) -> Option<SocketAddr> {
     match resolve::origin(s.dns, &origin_name(), STEP) {
         Ok(r) => {
             saw.answers = r.answers.clone();
@@ -284,7 +288,7 @@ fn run_tool(
     ))
 }
 
-fn command_line(tool: &str, args: &[String]) -> String {
+pub(super) fn command_line(tool: &str, args: &[String]) -> String {
     let mut s = tool.to_string();
     for a in args {
         s.push(' ');

@@ -16,7 +16,7 @@
 //! 3. a capture of both, written beside that key log;
 //! 4. one client ([`DiscoverClient`]): the project's own (it resolves,
 //!    fetches over TCP and sees Alt-Svc, then fetches over HTTP/3),
-//!    gtlsclient, curl or dig ([`clients`]).
+//!    gtlsclient, aioquic, curl or dig ([`clients`]).
 //!
 //! Then the capture is read as `lab analyze --keylog` reads it
 //! ([`timeline`]): DNS answers, each TCP connection's TLS hello and its FIN
@@ -24,16 +24,19 @@
 //! parameters: readable by anyone, RFC 9001 §5.2), its HTTP/3 response and
 //! its ending. [`expect`] holds a run to what CI asks; [`render`] words it.
 //!
-//! Dependencies go one way: `run` → `clients`, `cert`, `resolve`,
+//! Dependencies go one way: `run` → `clients` (→ [`aioquic`]), `cert`, `resolve`,
 //! `timeline`; `expect` and `render` read a finished [`DiscoverRun`].
 
+pub mod aioquic;
 pub mod cert;
 pub mod clients;
+pub mod document;
 pub mod expect;
 pub mod render;
 pub mod resolve;
 pub mod run;
 pub mod timeline;
+pub mod verdict;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,6 +60,11 @@ pub enum DiscoverClient {
     /// Debian's `gtlsclient` (ngtcp2): a real HTTP/3 client that reads no
     /// DNS record itself; the lab resolves and hands it address and port.
     Gtlsclient,
+    /// Python's aioquic (PyPI; `scripts/setup` puts it in a venv): the
+    /// lab's small client script on aioquic's API, handed address and
+    /// port as gtlsclient is; it checks the certificate and writes its own
+    /// key log.
+    Aioquic,
     /// curl: Debian's has no HTTP/3; it fetches over TCP and keeps the
     /// Alt-Svc entry in its `--alt-svc` cache file.
     Curl,
@@ -70,6 +78,7 @@ impl DiscoverClient {
         match self {
             DiscoverClient::Own => "own",
             DiscoverClient::Gtlsclient => "gtlsclient",
+            DiscoverClient::Aioquic => "aioquic",
             DiscoverClient::Curl => "curl",
             DiscoverClient::Dig => "dig",
         }
@@ -77,7 +86,10 @@ impl DiscoverClient {
 
     /// Whether it speaks HTTP/3 at all.
     pub fn speaks_h3(self) -> bool {
-        matches!(self, DiscoverClient::Own | DiscoverClient::Gtlsclient)
+        matches!(
+            self,
+            DiscoverClient::Own | DiscoverClient::Gtlsclient | DiscoverClient::Aioquic
+        )
     }
 }
 

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::clients::{ClientSaw, Resolver};
 use super::run::DiscoverRun;
 use super::timeline::{DnsSeen, TcpSeen, client_idle_ms, close_kind};
+use super::verdict::Verdict;
 use super::{DiscoverClient, ORIGIN_HOST};
 use crate::app::quic::{QuicEnding, QuicReport};
 use crate::dns_server::DnsEvent;
@@ -48,7 +49,7 @@ pub fn text(r: &DiscoverRun) -> String {
         let _ = writeln!(out, "  {frame:<10} {:<7} {}", line.what, line.text);
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "VERDICT  {}", verdict(r));
+    let _ = writeln!(out, "VERDICT  {}", Verdict::of(r).words());
     for t in &r.timeline.tcp {
         let _ = writeln!(
             out,
@@ -290,41 +291,6 @@ fn timeline(r: &DiscoverRun) -> Vec<Line> {
     lines
 }
 
-/// One line: what the run showed, the way `--expect` words it.
-fn verdict(r: &DiscoverRun) -> String {
-    let t = &r.timeline;
-    let mut parts = Vec::new();
-    if t.dns.iter().any(|m| m.https().is_some()) {
-        parts.push("HTTPS record answered".to_string());
-    }
-    if r.client
-        .tcp
-        .as_ref()
-        .and_then(|f| f.alt_svc.as_deref())
-        .is_some_and(|v| v.contains("h3="))
-    {
-        parts.push("Alt-Svc h3 seen".to_string());
-    }
-    match t.quic.first() {
-        Some(q)
-            if q.alpn.as_deref() == Some("h3")
-                && q.http3
-                    .as_ref()
-                    .is_some_and(|h| h.exchanges.iter().any(|e| e.status.is_some())) =>
-        {
-            parts.push("HTTP/3 used".to_string());
-        }
-        Some(_) => parts.push("QUIC without an HTTP/3 response".to_string()),
-        None if r.options.client.speaks_h3() => parts.push("no QUIC connection".to_string()),
-        None => {}
-    }
-    if parts.is_empty() {
-        "nothing discovered".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
 fn witnesses(out: &mut String, r: &DiscoverRun) {
     let t = &r.timeline;
     let _ = writeln!(
@@ -407,6 +373,7 @@ fn client(out: &mut String, c: &ClientSaw) {
     let name = match c.kind {
         DiscoverClient::Own => "own (wirelab::client)",
         DiscoverClient::Gtlsclient => "gtlsclient",
+        DiscoverClient::Aioquic => "aioquic (scripts/clients/aioquic_get.py)",
         DiscoverClient::Curl => "curl",
         DiscoverClient::Dig => "dig",
     };

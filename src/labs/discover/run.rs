@@ -225,6 +225,7 @@ fn run_here(opts: &DiscoverOptions) -> Result<DiscoverRun, Error> {
     );
     let mut cap = LiveCapture::open_with_snaplen("lo", Some(&filter), Some(&pcap), WHOLE_FRAME)?;
     let setup = Setup {
+        dir: d,
         dns: dns_addr,
         ca_file: &origin.ca,
         ca_pem: &origin.ca_pem,
