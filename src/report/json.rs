@@ -343,17 +343,11 @@ fn write_tail(out: &mut impl Write, any: bool, summary: &Summary) -> io::Result<
     out.write_all(if any { b"\n  ]" } else { b"]" })?;
     if !summary.dns.is_empty() {
         out.write_all(b",\n  \"dns\": ")?;
-        let views: Vec<dns::DnsView> = summary.dns.iter().map(dns::DnsView::of).collect();
-        let mut buf = Vec::with_capacity(4096);
-        let _ = serde_json::to_writer_pretty(&mut buf, &views);
-        write_indented(out, &buf, b"  ", false)?;
+        write_array(out, summary.dns.iter().map(dns::DnsView::of))?;
     }
     if !summary.quic.is_empty() {
         out.write_all(b",\n  \"quic\": ")?;
-        let views: Vec<quic::QuicView> = summary.quic.iter().map(quic::QuicView::of).collect();
-        let mut buf = Vec::with_capacity(4096);
-        let _ = serde_json::to_writer_pretty(&mut buf, &views);
-        write_indented(out, &buf, b"  ", false)?;
+        write_array(out, summary.quic.iter().map(quic::QuicView::of))?;
     }
     out.write_all(b",\n  \"summary\": ")?;
     let mut buf = Vec::with_capacity(2048);
@@ -361,6 +355,30 @@ fn write_tail(out: &mut impl Write, any: bool, summary: &Summary) -> io::Result<
     // The value of a member one level deep: its first line follows the key.
     write_indented(out, &buf, b"  ", false)?;
     out.write_all(b"\n}")
+}
+
+/// A non-empty array, the value of a member one level deep, one element
+/// at a time: the text serde_json's pretty printer gives for the whole
+/// array, indented as [`write_indented`] would, without holding the
+/// views or their text (with a key log, QUIC's run to tens of kilobytes
+/// a connection). An element alone is printed from indent level 0; in the
+/// array it sits two levels deeper, four spaces. serde_json escapes line
+/// breaks inside strings, so each line break is one of the printer's.
+fn write_array<T: Serialize>(
+    out: &mut impl Write,
+    items: impl Iterator<Item = T>,
+) -> io::Result<()> {
+    out.write_all(b"[")?;
+    let mut buf = Vec::with_capacity(4096);
+    let mut any = false;
+    for item in items {
+        out.write_all(if any { b",\n" } else { b"\n" })?;
+        any = true;
+        buf.clear();
+        let _ = serde_json::to_writer_pretty(&mut buf, &item);
+        write_indented(out, &buf, b"    ", true)?;
+    }
+    out.write_all(if any { b"\n  ]" } else { b"]" })
 }
 
 /// Writes `text` line by line with `indent` before each line (but the first

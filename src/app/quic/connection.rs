@@ -23,7 +23,7 @@ use crate::wire::{Endpoint, UdpUnreachable};
 use super::keyed::Keyed;
 use super::report::{
     CloseSeen, IcmpSeen, KeysSeen, KeysStatus, MAX_PROBLEMS, PacketCounts, PacketKind, QuicEnding,
-    QuicProblem, QuicReport, ResetSeen, RetrySeen, ServerHelloSeen,
+    QuicProblem, QuicReport, ResetSeen, RetrySeen, ServerHelloSeen, idle_timeout_ms,
 };
 
 /// One direction's CRYPTO stream in a packet number space and the
@@ -99,9 +99,13 @@ fn at(side: Side) -> usize {
     }
 }
 
+/// The keys and the HTTP/3 decoder are boxed: their AES key schedules
+/// and tables are kilobytes, which a connection whose handshake is done
+/// (the Initial keys dropped) or that has no key log should not carry
+/// while it waits to be finished ([`super::held`]).
 pub(super) struct QuicConnection {
     report: QuicReport,
-    keys: Option<InitialKeys>,
+    keys: Option<Box<InitialKeys>>,
     /// A Retry came: the client's next Initial brings new keys.
     rekey: bool,
     /// The handshake is done: the Initial keys and streams are gone (RFC
@@ -117,7 +121,7 @@ pub(super) struct QuicConnection {
     /// ClientHello.random: what the key log is keyed by.
     client_random: Option<[u8; 32]>,
     /// The Handshake and 1-RTT keys, once the ServerHello named the suite.
-    keyed: Option<Keyed>,
+    keyed: Option<Box<Keyed>>,
     /// Each direction's Handshake CRYPTO stream.
     handshake: [Handshake; 2],
     /// Each direction's largest 1-RTT packet number.
@@ -133,8 +137,8 @@ pub(super) struct QuicConnection {
     /// A short-header packet that did not open and ends in a token its
     /// sender issued.
     reset: Option<ResetSeen>,
-    /// HTTP/3 on the streams.
-    h3: crate::app::h3::H3Decoder,
+    /// HTTP/3 on the streams, from the first STREAM frame on.
+    h3: Option<Box<crate::app::h3::H3Decoder>>,
 }
 
 impl QuicConnection {
@@ -198,7 +202,7 @@ impl QuicConnection {
             last_opened: 0,
             last_from: [0, 0],
             reset: None,
-            h3: Default::default(),
+            h3: None,
         }
     }
 
@@ -342,7 +346,7 @@ impl QuicConnection {
                     if self.keys.is_none() || self.rekey {
                         self.rekey = false;
                         match InitialKeys::new(*version, &dcid.0) {
-                            Ok(k) => self.keys = Some(k),
+                            Ok(k) => self.keys = Some(Box::new(k)),
                             Err(e) => return self.problem(frame, from, e),
                         }
                     }
@@ -448,7 +452,7 @@ impl QuicConnection {
             .unwrap_or(crate::proto::quic::Version::V1);
         match Keyed::from_keylog(keylog, random, suite, version) {
             Ok(k) => {
-                self.keyed = Some(k);
+                self.keyed = Some(Box::new(k));
                 self.report.keys = Some(KeysSeen {
                     status: KeysStatus::Ok,
                     reason: String::new(),
@@ -472,25 +476,12 @@ impl QuicConnection {
         if let Some(k) = &self.keyed {
             self.report.key_updates = k.updates;
         }
-        self.report.http3 = self.h3.finish();
+        self.report.http3 = self.h3.as_mut().and_then(|h3| h3.finish());
         let keyed = self.keyed.is_some();
         let r = &mut self.report;
         r.handshake_completed = r.client_packets.one_rtt > 0 && r.server_packets.one_rtt > 0;
-        // RFC 9000 §10.1: each side's max_idle_timeout, 0 or absent for
-        // none; the effective timeout is the smaller of those given.
-        r.idle_timeout_ms = [&r.transport_parameters, &r.server_transport_parameters]
-            .iter()
-            .filter_map(|ps| {
-                ps.iter().find_map(|p| match p {
-                    TransportParameter::MaxIdleTimeout(ms) if *ms > 0 => Some(*ms),
-                    _ => None,
-                })
-            })
-            .min();
-        let silent_ns = end.0.saturating_sub(r.last_ts.0);
-        r.silent_past_idle = r
-            .idle_timeout_ms
-            .is_some_and(|ms| i128::from(silent_ns) > i128::from(ms) * 1_000_000);
+        r.idle_timeout_ms =
+            idle_timeout_ms(&r.transport_parameters, &r.server_transport_parameters);
         // A reset ends the connection when nothing opened after it.
         r.stateless_reset = self.reset.filter(|s| s.frame > self.last_opened);
         // An ICMP error ends it when the side it says is unreachable sent
@@ -524,11 +515,30 @@ impl QuicConnection {
             QuicEnding::VersionNegotiation
         } else if unread {
             QuicEnding::UnknownEncrypted
-        } else if r.silent_past_idle {
-            QuicEnding::IdleTimeout
         } else {
+            // An idle timeout once the silence is judged, below.
             QuicEnding::Open
         };
+        r.judge_silence(end);
         self.report
+    }
+
+    /// Time of its last datagram.
+    pub(super) fn last_ts(&self) -> Timestamp {
+        self.report.last_ts
+    }
+
+    /// A CONNECTION_CLOSE was read or a stateless reset recognised: what
+    /// remains is the draining period (RFC 9000 §10.2).
+    pub(super) fn closing(&self) -> bool {
+        self.report.close.is_some() || self.reset.is_some()
+    }
+
+    /// The effective idle timeout from the parameters read so far.
+    pub(super) fn idle_timeout_ms(&self) -> Option<u64> {
+        idle_timeout_ms(
+            &self.report.transport_parameters,
+            &self.report.server_transport_parameters,
+        )
     }
 }

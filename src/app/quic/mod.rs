@@ -11,12 +11,12 @@
 //! endpoints belong to it, whatever they hold.
 
 mod connection;
+mod held;
 mod keyed;
 pub mod report;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::capture::Timestamp;
@@ -25,6 +25,7 @@ use crate::tls_decrypt::KeyLog;
 use crate::wire::{Endpoint, UdpUnreachable};
 
 use connection::QuicConnection;
+use held::Held;
 pub use report::{
     CloseSeen, IcmpSeen, KeysSeen, KeysStatus, NewCidSeen, PacketCounts, PacketKind, QuicEnding,
     QuicProblem, QuicReport, ResetSeen, RetrySeen, ServerHelloSeen, TokenSource,
@@ -55,9 +56,9 @@ pub fn starts_connection(payload: &[u8]) -> bool {
 /// The QUIC connections of a capture.
 #[derive(Default)]
 pub struct QuicTracker {
-    /// Connections by (client, server).
-    index: HashMap<(Endpoint, Endpoint), usize>,
-    connections: Vec<QuicConnection>,
+    /// Open connections by address pair, and every one in order of its
+    /// first packet.
+    held: Held,
     /// The key log for Handshake and 1-RTT packets (`--keylog`).
     keylog: Option<Arc<KeyLog>>,
 }
@@ -75,11 +76,7 @@ impl QuicTracker {
     /// An ICMP or ICMPv6 error quoting a UDP datagram: the QUIC connection
     /// whose datagram it quotes learns of it.
     pub fn icmp(&mut self, frame: u64, _ts: Timestamp, u: &UdpUnreachable) {
-        let at = self
-            .index
-            .get(&(u.src, u.dst))
-            .or_else(|| self.index.get(&(u.dst, u.src)));
-        if let Some(c) = at.and_then(|&i| self.connections.get_mut(i)) {
+        if let Some(c) = self.held.get_mut(u.src, u.dst) {
             c.icmp(frame, u);
         }
     }
@@ -94,38 +91,27 @@ impl QuicTracker {
         dst: Endpoint,
         payload: &[u8],
     ) -> bool {
-        let at = match self
-            .index
-            .get(&(src, dst))
-            .or_else(|| self.index.get(&(dst, src)))
-        {
-            Some(&i) => i,
+        self.held.advance(ts);
+        let c = match self.held.get_mut(src, dst) {
+            Some(c) => c,
             None if starts_connection(payload) => {
-                self.connections.push(QuicConnection::new(
-                    src,
-                    dst,
-                    frame,
-                    ts,
-                    self.keylog.clone(),
-                ));
-                self.index.insert((src, dst), self.connections.len() - 1);
-                self.connections.len() - 1
+                let c = QuicConnection::new(src, dst, frame, ts, self.keylog.clone());
+                self.held.insert(src, dst, c);
+                match self.held.get_mut(src, dst) {
+                    Some(c) => c,
+                    None => return true,
+                }
             }
             None => return false,
         };
-        if let Some(c) = self.connections.get_mut(at) {
-            let from = c.side_of(&src);
-            c.datagram(frame, ts, from, payload);
-        }
+        let from = c.side_of(&src);
+        c.datagram(frame, ts, from, payload);
         true
     }
 
     /// Every connection's report, in order of their first packet; `end` is
     /// the capture's last time, against which idle timeouts are judged.
     pub fn finish(self, end: Timestamp) -> Vec<QuicReport> {
-        self.connections
-            .into_iter()
-            .map(|c| c.finish(end))
-            .collect()
+        self.held.finish(end)
     }
 }

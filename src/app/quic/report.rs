@@ -326,7 +326,40 @@ pub const MAX_PROBLEMS: usize = 8;
 /// handful, RFC 9000 §5.1.1; a hostile one cannot make the report grow).
 pub const MAX_NEW_CIDS: usize = 32;
 
+/// RFC 9000 §10.1: each side's max_idle_timeout, 0 or absent for none;
+/// the effective timeout is the smaller of those given.
+pub(super) fn idle_timeout_ms(
+    client: &[TransportParameter],
+    server: &[TransportParameter],
+) -> Option<u64> {
+    [client, server]
+        .iter()
+        .filter_map(|ps| {
+            ps.iter().find_map(|p| match p {
+                TransportParameter::MaxIdleTimeout(ms) if *ms > 0 => Some(*ms),
+                _ => None,
+            })
+        })
+        .min()
+}
+
 impl QuicReport {
+    /// Judges the silence after its last packet at `end`, the capture's
+    /// last time: past the idle timeout, a connection that would be open
+    /// timed out. Judged again at a later `end`, it can only go from open
+    /// to timed out, so a connection finished early (at the network time
+    /// then) is judged once more at the end of the capture and reads as
+    /// if it had been finished there.
+    pub(super) fn judge_silence(&mut self, end: Timestamp) {
+        let silent_ns = end.0.saturating_sub(self.last_ts.0);
+        self.silent_past_idle = self
+            .idle_timeout_ms
+            .is_some_and(|ms| i128::from(silent_ns) > i128::from(ms) * 1_000_000);
+        if self.silent_past_idle && self.ending == QuicEnding::Open {
+            self.ending = QuicEnding::IdleTimeout;
+        }
+    }
+
     /// The close's error name: an application's code named by HTTP/3
     /// (RFC 9114 §8.1) when the server chose h3, else as
     /// [`ConnectionClose::code_name`] says.

@@ -55,3 +55,18 @@ fn datagrams_that_start_nothing_are_left_to_other_decoders() {
     ));
     assert_eq!(r[0].ending, QuicEnding::UnknownEncrypted);
 }
+
+#[test]
+fn a_connection_without_an_idle_timeout_is_held_to_the_end() {
+    // A truncated Initial: no transport parameters, so no idle timeout
+    // says when its endpoints forget it.
+    let mut t = QuicTracker::default();
+    let initial = [0xc0, 0, 0, 0, 1, 8];
+    assert!(t.datagram(1, Timestamp(0), endpoint(40000), endpoint(443), &initial));
+    // An hour on, the same pair is still the same connection.
+    let hour = Timestamp(3600 * Timestamp::SECOND);
+    assert!(t.datagram(2, hour, endpoint(443), endpoint(40000), &[0x40]));
+    let r = t.finish(hour);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].datagrams, 2);
+}

@@ -5,6 +5,8 @@
 //! Header protection (§5.4) hides the packet number's length and value
 //! behind an AES mask made from a sample of the ciphertext.
 
+use std::sync::OnceLock;
+
 use ring::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::hkdf;
 
@@ -66,12 +68,16 @@ pub struct InitialKeys {
 impl InitialKeys {
     /// The keys of `version` for the client's `dcid`.
     pub fn new(version: Version, dcid: &[u8]) -> Result<InitialKeys, QuicError> {
+        // The salts' HMAC keys, set up once: every connection's Initial
+        // keys start from one of them.
+        static V1: OnceLock<hkdf::Salt> = OnceLock::new();
+        static V2: OnceLock<hkdf::Salt> = OnceLock::new();
         let salt = match version {
-            Version::V1 => &SALT_V1,
-            Version::V2 => &SALT_V2,
+            Version::V1 => V1.get_or_init(|| hkdf::Salt::new(hkdf::HKDF_SHA256, &SALT_V1)),
+            Version::V2 => V2.get_or_init(|| hkdf::Salt::new(hkdf::HKDF_SHA256, &SALT_V2)),
             v => return Err(QuicError::UnknownVersion(v)),
         };
-        let initial = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(dcid);
+        let initial = salt.extract(dcid);
         let mut client = [0; 32];
         let mut server = [0; 32];
         expand_label(&initial, b"client in", &mut client);

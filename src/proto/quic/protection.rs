@@ -110,13 +110,21 @@ impl std::fmt::Debug for PayloadKey {
 impl PayloadKey {
     /// The key and IV `secret` expands to.
     pub fn new(suite: Suite, version: Version, secret: &[u8]) -> PayloadKey {
-        let prk = hkdf::Prk::new_less_safe(suite.hkdf(), secret);
+        Self::from_prk(
+            suite,
+            version,
+            &hkdf::Prk::new_less_safe(suite.hkdf(), secret),
+        )
+    }
+
+    /// The key and IV a secret's HMAC key `prk` expands to.
+    fn from_prk(suite: Suite, version: Version, prk: &hkdf::Prk) -> PayloadKey {
         let [l_key, l_iv, ..] = labels(version);
         let mut key = [0; 32];
         let key = &mut key[..suite.key_len()];
         let mut iv = [0; 12];
-        expand_label(&prk, l_key, key);
-        expand_label(&prk, l_iv, &mut iv);
+        expand_label(prk, l_key, key);
+        expand_label(prk, l_iv, &mut iv);
         let alg = match suite {
             Suite::Aes128GcmSha256 => &AES_128_GCM,
             Suite::Aes256GcmSha384 => &AES_256_GCM,
@@ -181,14 +189,22 @@ pub struct Unprotected {
 impl HeaderKey {
     /// The header-protection key `secret` expands to.
     pub fn new(suite: Suite, version: Version, secret: &[u8]) -> HeaderKey {
-        let prk = hkdf::Prk::new_less_safe(suite.hkdf(), secret);
+        Self::from_prk(
+            suite,
+            version,
+            &hkdf::Prk::new_less_safe(suite.hkdf(), secret),
+        )
+    }
+
+    /// The header-protection key a secret's HMAC key `prk` expands to.
+    fn from_prk(suite: Suite, version: Version, prk: &hkdf::Prk) -> HeaderKey {
         let mut hp = [0; 32];
         let (alg, len) = match suite {
             Suite::Aes128GcmSha256 => (&AES_128, 16),
             Suite::Aes256GcmSha384 => (&AES_256, 32),
             Suite::ChaCha20Poly1305Sha256 => (&CHACHA20, 32),
         };
-        expand_label(&prk, labels(version)[2], &mut hp[..len]);
+        expand_label(prk, labels(version)[2], &mut hp[..len]);
         // The key has the algorithm's length by construction.
         HeaderKey(HeaderProtectionKey::new(alg, &hp[..len]).expect("key of the suite's length"))
     }
@@ -241,9 +257,12 @@ pub struct DirectionKeys {
 impl DirectionKeys {
     /// Both keys `secret` expands to.
     pub fn new(suite: Suite, version: Version, secret: &[u8]) -> DirectionKeys {
+        // One HMAC key for the three expansions: setting one up hashes
+        // two blocks, as much as an expansion does.
+        let prk = hkdf::Prk::new_less_safe(suite.hkdf(), secret);
         DirectionKeys {
-            hp: HeaderKey::new(suite, version, secret),
-            payload: PayloadKey::new(suite, version, secret),
+            hp: HeaderKey::from_prk(suite, version, &prk),
+            payload: PayloadKey::from_prk(suite, version, &prk),
         }
     }
 

@@ -243,7 +243,10 @@ impl QuicConnection {
                     offset,
                     fin,
                     data,
-                }) => self.h3.stream(frame, from, id, offset, fin, data),
+                }) => self
+                    .h3
+                    .get_or_insert_with(Box::default)
+                    .stream(frame, from, id, offset, fin, data),
                 Ok(_) => {}
                 Err(e) => self.problem(frame, from, e),
             }

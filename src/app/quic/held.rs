@@ -1,0 +1,161 @@
+//! The QUIC connections a tracker holds: the open ones by address pair,
+//! and every one in order of its first packet, each finished into its
+//! report once the capture has been silent about it long enough that
+//! nothing more can belong to it. The memory then follows the
+//! connections open at once; a finished one keeps its report only.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+
+use crate::capture::Timestamp;
+use crate::flow::{FlowKey, TransportProto};
+use crate::wire::Endpoint;
+
+use super::connection::QuicConnection;
+use super::report::QuicReport;
+
+/// RFC 9000 §10.2: the closing and draining periods last three probe
+/// timeouts, and RFC 9002 §6.2.2's initial RTT of 333 ms makes a first
+/// PTO of about one second: after 3 s of silence a closed connection's
+/// endpoints have discarded it.
+const DRAINING_NS: i64 = 3 * Timestamp::SECOND;
+
+/// RFC 9000 §10.1: each side stretches its idle timer to at least three
+/// of its own probe timeouts, which the capture does not show; the same
+/// 3 s beyond the idle timeout covers them.
+const IDLE_GRACE_NS: i64 = 3 * Timestamp::SECOND;
+
+/// How often (in network time) the open connections are looked over.
+const SWEEP_NS: i64 = Timestamp::SECOND;
+
+/// An address pair, the same both ways, hashed as the flow table hashes
+/// its 4-tuples (one multiply-and-rotate per word, not SipHash).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct Pair(FlowKey);
+
+impl Pair {
+    pub(super) fn new(a: Endpoint, b: Endpoint) -> Self {
+        Pair(FlowKey::new(TransportProto::Udp, a, b))
+    }
+}
+
+impl Hash for Pair {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u32(self.0.hash32());
+    }
+}
+
+/// Takes [`Pair`]'s hash as it is, spread over 64 bits (the map's control
+/// bytes come from the top bits).
+#[derive(Default)]
+pub(super) struct PairHasher(u64);
+
+impl Hasher for PairHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// One connection in first-packet order: still open, or finished.
+enum Slot {
+    Open(Box<QuicConnection>),
+    Done(Box<QuicReport>),
+    /// Only while an open one is being finished.
+    Finishing,
+}
+
+/// The connections of a capture.
+#[derive(Default)]
+pub(super) struct Held {
+    /// Open connections by address pair: their place in `all`.
+    open: HashMap<Pair, usize, BuildHasherDefault<PairHasher>>,
+    all: Vec<Slot>,
+    /// Network time: the latest datagram's (it never goes back).
+    now: Timestamp,
+    /// When the open connections are next looked over.
+    next_sweep: Timestamp,
+}
+
+impl Held {
+    /// The open connection between `a` and `b`.
+    pub(super) fn get_mut(&mut self, a: Endpoint, b: Endpoint) -> Option<&mut QuicConnection> {
+        let i = *self.open.get(&Pair::new(a, b))?;
+        match self.all.get_mut(i) {
+            Some(Slot::Open(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// A new open connection between `a` and `b`.
+    pub(super) fn insert(&mut self, a: Endpoint, b: Endpoint, c: QuicConnection) {
+        self.open.insert(Pair::new(a, b), self.all.len());
+        self.all.push(Slot::Open(Box::new(c)));
+    }
+
+    /// Network time moves to `ts`; once a second of it, the connections
+    /// the capture has been silent about for long enough are finished.
+    pub(super) fn advance(&mut self, ts: Timestamp) {
+        self.now = self.now.max(ts);
+        if self.now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = Timestamp(self.now.0.saturating_add(SWEEP_NS));
+        let now = self.now;
+        let all = &mut self.all;
+        self.open.retain(|_, &mut i| {
+            let Some(slot) = all.get_mut(i) else {
+                return false;
+            };
+            let Slot::Open(c) = slot else {
+                return false;
+            };
+            if !over(c, now) {
+                return true;
+            }
+            let Slot::Open(c) = std::mem::replace(slot, Slot::Finishing) else {
+                return false;
+            };
+            *slot = Slot::Done(Box::new(c.finish(now)));
+            false
+        });
+    }
+
+    /// Every connection's report in order of its first packet, judged
+    /// at `end`, the capture's last time.
+    pub(super) fn finish(self, end: Timestamp) -> Vec<QuicReport> {
+        let mut reports = Vec::with_capacity(self.all.len());
+        for slot in self.all {
+            match slot {
+                Slot::Open(c) => reports.push(c.finish(end)),
+                Slot::Done(mut r) => {
+                    r.judge_silence(end);
+                    reports.push(*r);
+                }
+                Slot::Finishing => {}
+            }
+        }
+        reports
+    }
+}
+
+/// Whether nothing more can belong to `c` at `now`: a closed connection
+/// silent past its draining period, another silent past its idle timeout
+/// with the grace above. One without an idle timeout stays to the end.
+fn over(c: &QuicConnection, now: Timestamp) -> bool {
+    let silent = now.0.saturating_sub(c.last_ts().0);
+    if c.closing() {
+        return silent > DRAINING_NS;
+    }
+    c.idle_timeout_ms().is_some_and(|ms| {
+        let ms = i64::try_from(ms).unwrap_or(i64::MAX);
+        silent > ms.saturating_mul(1_000_000).saturating_add(IDLE_GRACE_NS)
+    })
+}
