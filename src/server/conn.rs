@@ -28,6 +28,11 @@ pub(super) struct Cx<'a> {
     /// Someone reads the events (the log is not discarded).
     pub log: bool,
     pub now: Instant,
+    /// A readiness event woke this drive and reported neither the peer's
+    /// FIN nor an error (false for timers, yields and stopping). With a
+    /// peek in the same drive that found the queue empty, a second look
+    /// can only say EAGAIN.
+    pub quiet: bool,
 }
 
 /// Which lingering-close limit (RFC 9112 §9.6's "linger" after a

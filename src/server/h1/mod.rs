@@ -112,6 +112,10 @@ pub(super) struct Conn {
     /// The request being read asked for h2c (RFC 7540 §3.2): once its body
     /// is read, HTTP/2 takes over instead of an HTTP/1 answer.
     upgrade: Option<Upgrade>,
+    /// The peek that completed the current head saw nothing queued behind
+    /// it (a short peek: fewer bytes than asked for), so once the answer is
+    /// out there is nothing to read until epoll reports the next arrival.
+    queue_empty: bool,
 }
 
 impl Conn {
@@ -135,6 +139,7 @@ impl Conn {
             timer: Some((now + config.header_timeout, Timer::Header)),
             body_due: false,
             upgrade: None,
+            queue_empty: false,
         }
     }
 
@@ -156,6 +161,8 @@ impl Conn {
     /// turn ([`TURN`] steps): then it returns [`Next::Yield`] and the loop drives
     /// it again after the other ready connections.
     pub fn drive(&mut self, cx: &mut Cx<'_>) -> Next {
+        // Only a peek in this drive, after the event that woke it, counts.
+        self.queue_empty = false;
         for _ in 0..TURN {
             let flow = match &mut self.phase {
                 Phase::AwaitRequest { got } => {

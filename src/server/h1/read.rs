@@ -102,6 +102,7 @@ impl Conn {
                 Flow::Continue
             }
             Ok(Check::Complete(len)) => {
+                self.queue_empty = n < cap && base + n == len;
                 let done = self.consume(len - base, cx);
                 self.head.truncate(base + done);
                 if base + done < len {
@@ -187,6 +188,8 @@ impl Conn {
     }
 
     pub(super) fn read_body(&mut self, cx: &mut Cx<'_>) -> Flow {
+        // The head's peek said nothing of what follows the body.
+        self.queue_empty = false;
         let Phase::Body(body) = &mut self.phase else {
             return Flow::Continue;
         };

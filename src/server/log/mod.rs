@@ -452,11 +452,7 @@ impl LogSink {
         match self {
             LogSink::Discard => {}
             LogSink::Writer(format, out) => {
-                let mut line = match format {
-                    LogFormat::Text => record.to_text(),
-                    LogFormat::Json => serde_json::to_string(&record).unwrap_or_default(),
-                };
-                line.push('\n');
+                let line = Self::line(*format, &record);
                 // One write per line so concurrent writers do not interleave lines.
                 let _ = out.write_all(line.as_bytes());
             }
@@ -465,6 +461,39 @@ impl LogSink {
                 let _ = tx.send(record);
             }
         }
+    }
+
+    /// A writer's line is appended to `held` for [`LogSink::write_held`];
+    /// the other sinks take the record now.
+    pub(crate) fn hold(&mut self, record: Record, held: &mut Vec<u8>) {
+        match self {
+            LogSink::Writer(format, _) => {
+                held.extend_from_slice(Self::line(*format, &record).as_bytes())
+            }
+            _ => self.emit(record),
+        }
+    }
+
+    /// Writes the held lines in one write (whole lines, so concurrent
+    /// writers still do not interleave them) and empties `held`.
+    pub(crate) fn write_held(&mut self, held: &mut Vec<u8>) {
+        if held.is_empty() {
+            return;
+        }
+        if let LogSink::Writer(_, out) = self {
+            let _ = out.write_all(held);
+        }
+        held.clear();
+    }
+
+    /// One record as a line, newline included.
+    fn line(format: LogFormat, record: &Record) -> String {
+        let mut line = match format {
+            LogFormat::Text => record.to_text(),
+            LogFormat::Json => serde_json::to_string(record).unwrap_or_default(),
+        };
+        line.push('\n');
+        line
     }
 }
 
