@@ -12,6 +12,7 @@
 
 mod connection;
 mod keyed;
+pub mod ladder;
 pub mod report;
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,7 @@ use crate::tls_decrypt::KeyLog;
 use crate::wire::{Endpoint, UdpUnreachable};
 
 use connection::QuicConnection;
+pub use ladder::{QuicLadder, QuicMark, QuicStep};
 pub use report::{
     CloseSeen, IcmpSeen, KeysSeen, KeysStatus, NewCidSeen, PacketCounts, PacketKind, QuicEnding,
     QuicProblem, QuicReport, ResetSeen, RetrySeen, ServerHelloSeen, TokenSource,
@@ -60,6 +62,9 @@ pub struct QuicTracker {
     connections: Vec<QuicConnection>,
     /// The key log for Handshake and 1-RTT packets (`--keylog`).
     keylog: Option<Arc<KeyLog>>,
+    /// Keep each connection's [`QuicLadder`] (`--ladder`, `--frames`,
+    /// `--annotate`); off, a connection pays one empty pointer.
+    ladder: bool,
 }
 
 impl QuicTracker {
@@ -70,6 +75,12 @@ impl QuicTracker {
             keylog,
             ..QuicTracker::default()
         }
+    }
+
+    /// The same, keeping each connection's [`QuicLadder`] when `on`.
+    pub fn with_ladder(mut self, on: bool) -> Self {
+        self.ladder = on;
+        self
     }
 
     /// An ICMP or ICMPv6 error quoting a UDP datagram: the QUIC connection
@@ -107,6 +118,7 @@ impl QuicTracker {
                     frame,
                     ts,
                     self.keylog.clone(),
+                    self.ladder,
                 ));
                 self.index.insert((src, dst), self.connections.len() - 1);
                 self.connections.len() - 1
