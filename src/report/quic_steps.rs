@@ -58,14 +58,14 @@ fn mark(q: &QuicReport, m: &QuicMark) -> String {
         QuicMark::Close => close_label(q),
         QuicMark::StatelessReset => match &q.stateless_reset {
             Some(r) => format!(
-                "stateless reset by the {}: a short header ending in its token",
+                "stateless reset: a short header ending in the {}'s token",
                 who(r.by)
             ),
             None => "stateless reset".to_owned(),
         },
         QuicMark::Icmp => match &q.icmp {
             Some(i) => format!(
-                "ICMP {} from {}, quoting the {}'s datagram",
+                "ICMP {} from {} (the {}'s datagram)",
                 i.kind.name(),
                 i.reporter,
                 who(i.about)
@@ -93,10 +93,7 @@ fn message(q: &QuicReport, t: HandshakeType) -> String {
             }
         }
         HandshakeType::ServerHello => match &q.server_hello {
-            Some(h) => format!(
-                "ServerHello ({})",
-                names::cipher_suite(h.cipher_suite)
-            ),
+            Some(h) => format!("ServerHello ({})", names::cipher_suite(h.cipher_suite)),
             None => "ServerHello".to_owned(),
         },
         HandshakeType::EncryptedExtensions => match &q.alpn {
@@ -120,17 +117,13 @@ fn close_label(q: &QuicReport) -> String {
     let Some(c) = &q.close else {
         return "CONNECTION_CLOSE".to_owned();
     };
-    let mut s = format!(
-        "CONNECTION_CLOSE (0x{}, {}) by the {}: {}",
-        if c.close.application { "1d" } else { "1c" },
-        if c.close.application {
-            "application"
-        } else {
-            "transport"
-        },
-        who(c.by),
-        q.close_name().unwrap_or_default()
-    );
+    let name = q.close_name().unwrap_or_default();
+    // An application's code name says "application" already.
+    let mut s = if c.close.application {
+        format!("CONNECTION_CLOSE {name}")
+    } else {
+        format!("CONNECTION_CLOSE (transport) {name}")
+    };
     if !c.close.reason.is_empty() {
         s.push_str(&format!(", reason {:?}", c.close.reason));
     }
@@ -141,10 +134,7 @@ fn close_label(q: &QuicReport) -> String {
 pub fn step_label(q: &QuicReport, s: &QuicStep) -> String {
     // The first Initial is named by its ClientHello when that completed in
     // the same packet.
-    let named = s
-        .marks
-        .iter()
-        .any(|m| matches!(m, QuicMark::Crypto { .. }));
+    let named = s.marks.iter().any(|m| matches!(m, QuicMark::Crypto { .. }));
     let words: Vec<String> = s
         .marks
         .iter()
@@ -221,7 +211,7 @@ pub fn deciding_frame(q: &QuicReport) -> Option<u64> {
 pub fn frame_comments(n: usize, q: &QuicReport) -> Vec<(u64, String)> {
     let mut marks = Vec::new();
     if let Some(c) = &q.close {
-        marks.push((c.frame, close_label(q)));
+        marks.push((c.frame, format!("{} by the {}", close_label(q), who(c.by))));
     }
     if let Some(r) = &q.stateless_reset {
         marks.push((r.frame, mark(q, &QuicMark::StatelessReset)));

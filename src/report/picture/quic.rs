@@ -36,12 +36,7 @@ impl Ladder {
     /// Adds QUIC connection `n` (its number in the QUIC section): the
     /// steps its ladder record kept (none when the analyzer kept no
     /// record), and its verdict. `time` gives a frame's capture time.
-    pub fn add_quic(
-        &mut self,
-        n: usize,
-        q: &QuicReport,
-        time: impl Fn(u64) -> Option<Timestamp>,
-    ) {
+    pub fn add_quic(&mut self, n: usize, q: &QuicReport, time: impl Fn(u64) -> Option<Timestamp>) {
         if self.connections.len() >= MAX_CONNECTIONS {
             self.omitted += 1;
             return;

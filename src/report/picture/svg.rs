@@ -171,31 +171,31 @@ pub fn render(ladder: &Ladder) -> String {
 
 /// One arrow and its label.
 fn arrow(body: &mut String, s: &super::Step, (x1, x2): (f64, f64), y: f64, tag: &str) {
-        let (color, width, marker) = style(s.kind);
-        let dash = dashes(s.kind);
-        // The label stays between the two lifelines it joins.
-        let fits = ((x2 - x1).abs() / CHAR) as usize;
-        let label = shorten(
-            &format!("{tag}frame {} · {}", s.frame, shorten(&s.text, MAX_LABEL)),
-            fits.saturating_sub(4).max(12),
-        );
-        let weight = if matches!(
-            s.kind,
-            StepKind::Fin | StepKind::Rst | StepKind::Close | StepKind::StatelessReset
-        ) {
-            r#" font-weight="bold""#
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            body,
-            r##"<g><title>{}</title><line x1="{x1:.1}" y1="{y:.1}" x2="{x2:.1}" y2="{:.1}" stroke="{color}" stroke-width="{width}"{dash} marker-end="url(#{marker})"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{color}"{weight}>{}</text></g>"##,
-            xml(&format!("frame {}: {}", s.frame, s.text)),
-            y + SLANT,
-            (x1 + x2) / 2.0,
-            y - 4.0,
-            xml(&label)
-        );
+    let (color, width, marker) = style(s.kind);
+    let dash = dashes(s.kind);
+    // The label stays between the two lifelines it joins.
+    let fits = ((x2 - x1).abs() / CHAR) as usize;
+    let label = shorten(
+        &format!("{tag}frame {} · {}", s.frame, shorten(&s.text, MAX_LABEL)),
+        fits.saturating_sub(4).max(12),
+    );
+    let weight = if matches!(
+        s.kind,
+        StepKind::Fin | StepKind::Rst | StepKind::Close | StepKind::StatelessReset
+    ) {
+        r#" font-weight="bold""#
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        body,
+        r##"<g><title>{}</title><line x1="{x1:.1}" y1="{y:.1}" x2="{x2:.1}" y2="{:.1}" stroke="{color}" stroke-width="{width}"{dash} marker-end="url(#{marker})"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{color}"{weight}>{}</text></g>"##,
+        xml(&format!("frame {}: {}", s.frame, s.text)),
+        y + SLANT,
+        (x1 + x2) / 2.0,
+        y - 4.0,
+        xml(&label)
+    );
 }
 
 /// The silence past a QUIC idle timeout: a grey note between the two
