@@ -64,7 +64,7 @@ impl AppStage {
         AppStage {
             trails: opts.ip_trail.then(HashMap::default),
             open: HashMap::default(),
-            quic: QuicTracker::new(opts.keylog.clone()),
+            quic: QuicTracker::new(opts.keylog.clone()).with_ladder(opts.ladder),
             dns: DnsTracker::new(),
             opts,
         }

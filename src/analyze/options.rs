@@ -10,7 +10,7 @@ use crate::capture;
 use crate::flow::{Connection, FlowOptions};
 
 use super::app_rules::APP_RULES;
-use crate::wire::DecodeOptions;
+use crate::wire::{DecodeOptions, Endpoint};
 
 /// Why an analysis stopped.
 #[derive(Debug, thiserror::Error)]
@@ -44,10 +44,15 @@ pub struct Scope {
 impl Scope {
     /// Whether a connection is in scope.
     pub fn matches(&self, c: &Connection) -> bool {
+        self.matches_ends(c.orig().addr, c.resp().addr)
+    }
+
+    /// Whether a conversation between these two endpoints is in scope (a
+    /// QUIC connection's, which the flow table does not hold).
+    pub fn matches_ends(&self, o: Endpoint, r: Endpoint) -> bool {
         if self.ports.is_empty() && self.hosts.is_empty() {
             return true;
         }
-        let (o, r) = (c.orig().addr, c.resp().addr);
         let port_ok =
             self.ports.is_empty() || self.ports.contains(&o.port) || self.ports.contains(&r.port);
         let host_ok =

@@ -27,6 +27,7 @@ pub mod json;
 mod line;
 pub mod output;
 pub mod picture;
+pub mod quic_steps;
 pub mod table;
 mod warning;
 pub mod zeek;

@@ -9,7 +9,7 @@
 
 mod dns;
 mod fit;
-mod quic;
+pub(crate) mod quic;
 mod quic_keyed;
 mod summary;
 

@@ -21,6 +21,7 @@ use crate::tls_decrypt::KeyLog;
 use crate::wire::{Endpoint, UdpUnreachable};
 
 use super::keyed::Keyed;
+use super::ladder::Recorder;
 use super::report::{
     CloseSeen, IcmpSeen, KeysSeen, KeysStatus, MAX_PROBLEMS, PacketCounts, PacketKind, QuicEnding,
     QuicProblem, QuicReport, ResetSeen, RetrySeen, ServerHelloSeen, idle_timeout_ms,
@@ -139,6 +140,8 @@ pub(super) struct QuicConnection {
     reset: Option<ResetSeen>,
     /// HTTP/3 on the streams, from the first STREAM frame on.
     h3: Option<Box<crate::app::h3::H3Decoder>>,
+    /// The packets worth drawing, when a ladder was asked for.
+    record: Option<Box<Recorder>>,
 }
 
 impl QuicConnection {
@@ -148,6 +151,7 @@ impl QuicConnection {
         frame: u64,
         ts: Timestamp,
         keylog: Option<Arc<KeyLog>>,
+        ladder: bool,
     ) -> Self {
         QuicConnection {
             report: QuicReport {
@@ -185,6 +189,7 @@ impl QuicConnection {
                 ending: QuicEnding::Open,
                 silent_past_idle: false,
                 problems: Vec::new(),
+                ladder: None,
             },
             keys: None,
             rekey: false,
@@ -203,6 +208,7 @@ impl QuicConnection {
             last_from: [0, 0],
             reset: None,
             h3: None,
+            record: ladder.then(Box::default),
         }
     }
 
@@ -233,6 +239,13 @@ impl QuicConnection {
             self.report
                 .problems
                 .push(QuicProblem { frame, from, error });
+        }
+    }
+
+    /// A packet that was not opened, for the ladder.
+    fn sealed(&mut self, frame: u64, from: Side, packet: PacketKind) {
+        if let Some(r) = &mut self.record {
+            r.sealed(frame, from, packet);
         }
     }
 
@@ -272,6 +285,9 @@ impl QuicConnection {
         match &p.header {
             PacketHeader::VersionNegotiation { versions, .. } => {
                 self.counts(from).version_negotiation += 1;
+                if let Some(r) = &mut self.record {
+                    r.version_negotiation(frame, from);
+                }
                 self.report.negotiation = Some(versions.clone());
             }
             PacketHeader::Retry {
@@ -379,6 +395,9 @@ impl QuicConnection {
         for close in closes {
             self.closed(frame, from, PacketKind::Initial, close);
         }
+        if let Some(r) = &mut self.record {
+            r.crypto(frame, from, PacketKind::Initial, &messages);
+        }
         for (t, body) in messages {
             self.message(frame, from, t, &body);
         }
@@ -477,6 +496,7 @@ impl QuicConnection {
             self.report.key_updates = k.updates;
         }
         self.report.http3 = self.h3.as_mut().and_then(|h3| h3.finish());
+        let record = self.record.take();
         let keyed = self.keyed.is_some();
         let r = &mut self.report;
         r.handshake_completed = r.client_packets.one_rtt > 0 && r.server_packets.one_rtt > 0;
@@ -520,6 +540,9 @@ impl QuicConnection {
             QuicEnding::Open
         };
         r.judge_silence(end);
+        let last_frame = self.last_from[0].max(self.last_from[1]);
+        let ladder = record.map(|rec| Box::new(rec.finish(r, last_frame)));
+        r.ladder = ladder;
         self.report
     }
 

@@ -13,6 +13,7 @@
 mod connection;
 mod held;
 mod keyed;
+pub mod ladder;
 pub mod report;
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ use crate::wire::{Endpoint, UdpUnreachable};
 
 use connection::QuicConnection;
 use held::Held;
+pub use ladder::{QuicLadder, QuicMark, QuicStep};
 pub use report::{
     CloseSeen, IcmpSeen, KeysSeen, KeysStatus, NewCidSeen, PacketCounts, PacketKind, QuicEnding,
     QuicProblem, QuicReport, ResetSeen, RetrySeen, ServerHelloSeen, TokenSource,
@@ -61,6 +63,9 @@ pub struct QuicTracker {
     held: Held,
     /// The key log for Handshake and 1-RTT packets (`--keylog`).
     keylog: Option<Arc<KeyLog>>,
+    /// Keep each connection's [`QuicLadder`] (`--ladder`, `--frames`,
+    /// `--annotate`); off, a connection pays one empty pointer.
+    ladder: bool,
 }
 
 impl QuicTracker {
@@ -71,6 +76,12 @@ impl QuicTracker {
             keylog,
             ..QuicTracker::default()
         }
+    }
+
+    /// The same, keeping each connection's [`QuicLadder`] when `on`.
+    pub fn with_ladder(mut self, on: bool) -> Self {
+        self.ladder = on;
+        self
     }
 
     /// An ICMP or ICMPv6 error quoting a UDP datagram: the QUIC connection
@@ -95,7 +106,7 @@ impl QuicTracker {
         let c = match self.held.get_mut(src, dst) {
             Some(c) => c,
             None if starts_connection(payload) => {
-                let c = QuicConnection::new(src, dst, frame, ts, self.keylog.clone());
+                let c = QuicConnection::new(src, dst, frame, ts, self.keylog.clone(), self.ladder);
                 self.held.insert(src, dst, c);
                 match self.held.get_mut(src, dst) {
                     Some(c) => c,

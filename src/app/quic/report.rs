@@ -317,6 +317,9 @@ pub struct QuicReport {
     /// Datagrams or packets that did not parse or open, in order (the
     /// first [`MAX_PROBLEMS`] of them).
     pub problems: Vec<QuicProblem>,
+    /// The packets worth drawing (`--ladder`, `--frames`, `--annotate`
+    /// only).
+    pub ladder: Option<Box<super::QuicLadder>>,
 }
 
 /// Problems kept per connection.

@@ -63,7 +63,7 @@ pub enum Decode {
     lab analyze rotated/ --format zeek          a directory of rotated files, as one capture\n  \
     lab analyze --each --jobs 2 a.pcap b.pcap   each file on its own, two at a time\n  \
     lab analyze trace.pcap --expect fin         exit 1 unless every connection ended in FIN\n  \
-    lab analyze trace.pcap --ladder svg --ladder-out ladder.svg   the ladders as a picture\n  \
+    lab analyze trace.pcap --ladder svg --ladder-out ladder.svg   the ladders as a picture (TCP and QUIC)\n  \
     lab analyze trace.pcap --annotate trace-annotated.pcapng      verdicts as Wireshark comments")]
 pub struct Args {
     /// Capture file (pcap or pcapng); `-` reads standard input. Several
@@ -127,7 +127,9 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", default_value_t = wirelab::stream::DEFAULT_WINDOW)]
     reassembly_window: usize,
     /// Print each connection's frames labelled with the messages they
-    /// carry (a ladder); in JSON, a `ladder` array per connection.
+    /// carry (a ladder), QUIC's packets too (Initials, handshake, HTTP/3
+    /// with --keylog, the ending); in JSON, a `ladder` array per TCP
+    /// connection.
     #[arg(long)]
     frames: bool,
     /// Decrypt TLS with this NSS key log (the file SSLKEYLOGFILE names for
@@ -205,7 +207,11 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             Decode::Auto if !format.decodes_by_default() => None,
             _ => Some(AppOptions {
                 window: args.reassembly_window,
-                ladder: args.frames || args.pictures.ladder.is_some(),
+                // QUIC's ladder record also gives `--annotate` an idle
+                // timeout's last packet.
+                ladder: args.frames
+                    || args.pictures.ladder.is_some()
+                    || args.pictures.annotate.is_some(),
                 keylog,
                 ip_trail: false,
             }),
@@ -278,11 +284,12 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         // Live, the header goes out at once rather than with the first row.
         output.start();
         let (mut timed, live_times) = Timed::new(&mut capture, extras.wants_ladder());
-        let summary = analyze::analyze_live(&mut timed, &opts, &stop, |f| {
+        let mut summary = analyze::analyze_live(&mut timed, &opts, &stop, |f| {
             let app = extras.see(f.connection, f.app);
             output.connection(f.connection, app);
         })?;
         times = live_times;
+        extras.quic(&mut summary.quic, &opts.scope);
         capture.flush()?;
         // libpcap's own counters: a drop means the analysis missed packets.
         let stats = capture.stats()?;
@@ -317,7 +324,8 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
                 log_times: log_times(LogClock::Capture(span))?,
             };
             let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
-            let summary = analyze_into(&mut reader, &opts, jobs, &mut output, &mut extras)?;
+            let mut summary = analyze_into(&mut reader, &opts, jobs, &mut output, &mut extras)?;
+            extras.quic(&mut summary.quic, &opts.scope);
             drop(reader);
             drop(timed);
             let warnings = set_warnings(&summary, &set);
@@ -346,7 +354,8 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             log_times: log_times(LogClock::Capture(span))?,
         };
         let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
-        let summary = analyze_into(&mut reader, &opts, jobs, &mut output, &mut extras)?;
+        let mut summary = analyze_into(&mut reader, &opts, jobs, &mut output, &mut extras)?;
+        extras.quic(&mut summary.quic, &opts.scope);
         (output, summary)
     };
     // What the library found worth saying besides the report, one line each,

@@ -1,7 +1,10 @@
 //! The ladder as a Mermaid `sequenceDiagram` (the syntax GitHub renders in
 //! a ```` ```mermaid ```` block): one participant per endpoint, one arrow
-//! per step (`->>` for data and SYN, `-)` for FIN, `-x` for RST), and a
-//! note over each connection's two lifelines with its verdict.
+//! per step (`->>` for data, SYN and a QUIC Initial, `-)` for FIN, `-x`
+//! for RST; for QUIC's endings, which are neither, `-->>` for a
+//! CONNECTION_CLOSE, `--x` for a stateless reset, `--)` for an ICMP
+//! error, and a note for the silence past an idle timeout), and a note
+//! over each connection's two lifelines with its verdict.
 
 use std::fmt::Write;
 
@@ -31,7 +34,7 @@ pub fn render(ladder: &Ladder) -> String {
         );
     }
     let start = ladder.steps.iter().find_map(|s| s.ts);
-    let mut last_of: Vec<(u64, usize)> = Vec::new();
+    let mut last_of: Vec<(super::ConnId, usize)> = Vec::new();
     for (i, s) in ladder.steps.iter().enumerate() {
         match last_of.iter_mut().find(|(id, _)| *id == s.connection) {
             Some(entry) => entry.1 = i,
@@ -43,31 +46,45 @@ pub fn render(ladder: &Ladder) -> String {
             continue;
         };
         let arrow = match s.kind {
-            StepKind::Syn | StepKind::Message => "->>",
+            StepKind::Syn | StepKind::Message | StepKind::Initial => "->>",
             StepKind::Fin => "-)",
             StepKind::Rst => "-x",
+            StepKind::Close => "-->>",
+            StepKind::StatelessReset => "--x",
+            StepKind::Icmp | StepKind::Silence => "--)",
         };
         let when = match (s.ts, start) {
             (Some(t), Some(t0)) => format!(" +{}s", seconds(t.0 - t0.0)),
             _ => String::new(),
         };
         let tag = if ladder.connections.len() > 1 {
-            format!("#{} ", s.connection)
+            format!("{} ", s.connection)
         } else {
             String::new()
         };
-        let label = format!(
-            "{tag}frame {}{when} · {}",
-            s.frame,
-            shorten(&s.text, MAX_LABEL)
-        );
-        let _ = writeln!(
-            out,
-            "    {}{arrow}{}: {}",
-            alias(from),
-            alias(to),
-            mermaid(&label)
-        );
+        if s.kind == StepKind::Silence {
+            // Not a packet: nothing was sent, for longer than the timeout.
+            let _ = writeln!(
+                out,
+                "    Note over {},{}: {}",
+                alias(from),
+                alias(to),
+                mermaid(&format!("{tag}after frame {}{when} · {}", s.frame, s.text))
+            );
+        } else {
+            let label = format!(
+                "{tag}frame {}{when} · {}",
+                s.frame,
+                shorten(&s.text, MAX_LABEL)
+            );
+            let _ = writeln!(
+                out,
+                "    {}{arrow}{}: {}",
+                alias(from),
+                alias(to),
+                mermaid(&label)
+            );
+        }
         if last_of
             .iter()
             .any(|&(id, at)| id == s.connection && at == i)

@@ -12,9 +12,13 @@
 //! line and their interleaving shows.
 
 pub mod mermaid;
+mod quic;
 pub mod svg;
 mod text;
 
+use std::fmt;
+
+use crate::app::quic::QuicEnding;
 use crate::capture::Timestamp;
 use crate::teardown::{Ending, Role, Teardown};
 use crate::wire::Endpoint;
@@ -36,6 +40,58 @@ pub enum StepKind {
     Rst,
     /// A frame that completed application messages.
     Message,
+    /// A QUIC client's first Initial (RFC 9000 §17.2.2).
+    Initial,
+    /// A packet carrying QUIC's CONNECTION_CLOSE (RFC 9000 §19.19): neither
+    /// a FIN nor a RST.
+    Close,
+    /// A QUIC stateless reset (RFC 9000 §10.3).
+    StatelessReset,
+    /// An ICMP error quoting a datagram (RFC 9000 §14.2.1).
+    Icmp,
+    /// Not an arrow: a QUIC connection's silence past its idle timeout
+    /// (RFC 9000 §10.1), drawn as a note after its last packet.
+    Silence,
+}
+
+impl StepKind {
+    /// Order among the steps of one frame: the messages first, then the
+    /// flag or ending, a silence after everything.
+    fn rank(self) -> u8 {
+        match self {
+            StepKind::Message => 0,
+            StepKind::Silence => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Which connection a step belongs to: TCP's by the table's id, QUIC's by
+/// its number in the QUIC section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConnId {
+    /// A TCP connection (`#ID`).
+    Tcp(u64),
+    /// A QUIC connection (`QUIC N`).
+    Quic(u64),
+}
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnId::Tcp(n) => write!(f, "#{n}"),
+            ConnId::Quic(n) => write!(f, "QUIC {n}"),
+        }
+    }
+}
+
+/// How a drawn connection ended, for its note's colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// A TCP connection's verdict.
+    Tcp(Ending),
+    /// A QUIC connection's.
+    Quic(QuicEnding),
 }
 
 /// One arrow.
@@ -46,7 +102,7 @@ pub struct Step {
     /// Its capture time, when known.
     pub ts: Option<Timestamp>,
     /// Which connection ([`Connection::id`]).
-    pub connection: u64,
+    pub connection: ConnId,
     /// Its sender.
     pub from: Role,
     /// Its style.
@@ -59,7 +115,7 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Connection {
     /// The report's id.
-    pub id: u64,
+    pub id: ConnId,
     /// The client's address.
     pub client: Endpoint,
     /// The server's address.
@@ -67,7 +123,7 @@ pub struct Connection {
     /// The verdict in one line (raw).
     pub verdict: String,
     /// How it ended.
-    pub ending: Ending,
+    pub ending: Ended,
     /// Ladder steps the analyzer counted but did not keep.
     pub dropped: u64,
 }
@@ -103,7 +159,7 @@ impl Ladder {
             steps.push(Step {
                 frame,
                 ts: time(frame),
-                connection: c.id,
+                connection: ConnId::Tcp(c.id),
                 from,
                 kind,
                 text,
@@ -135,18 +191,28 @@ impl Ladder {
             }
         }
         self.connections.push(Connection {
-            id: c.id,
+            id: ConnId::Tcp(c.id),
             client: t.client,
             server: t.server,
             verdict: super::annotation::verdict(c.id, t),
-            ending: t.ending,
+            ending: Ended::Tcp(t.ending),
             dropped,
         });
         self.steps.extend(steps);
-        // Frame order; on one frame (a FIN that also carried the last
-        // bytes), the messages first, then the flag.
-        self.steps
-            .sort_by_key(|s| (s.frame, s.kind != StepKind::Message));
+        self.sort();
+    }
+
+    /// Frame order; on one frame (a FIN that also carried the last bytes),
+    /// the messages first, then the flag.
+    fn sort(&mut self) {
+        self.steps.sort_by_key(|s| (s.frame, s.kind.rank()));
+    }
+
+    /// Whether a QUIC connection is drawn (the legend names its arrows).
+    pub fn has_quic(&self) -> bool {
+        self.connections
+            .iter()
+            .any(|c| matches!(c.id, ConnId::Quic(_)))
     }
 
     /// The distinct endpoints in order of first appearance: the lifelines.
@@ -163,7 +229,7 @@ impl Ladder {
     }
 
     /// A connection by id.
-    pub fn connection(&self, id: u64) -> Option<&Connection> {
+    pub fn connection(&self, id: ConnId) -> Option<&Connection> {
         self.connections.iter().find(|c| c.id == id)
     }
 
@@ -192,7 +258,7 @@ fn tcp_text(kind: StepKind, from: Role, t: &Teardown) -> String {
                 None => "RST".to_string(),
             }
         }
-        StepKind::Message => String::new(),
+        _ => String::new(),
     }
 }
 
@@ -217,18 +283,18 @@ mod tests {
         let step = |frame, from, kind, text: &str| Step {
             frame,
             ts: Some(Timestamp(frame as i64 * 2 * Timestamp::SECOND)),
-            connection: 1,
+            connection: ConnId::Tcp(1),
             from,
             kind,
             text: text.to_string(),
         };
         Ladder {
             connections: vec![Connection {
-                id: 1,
+                id: ConnId::Tcp(1),
                 client: ep(40000),
                 server: ep(80),
                 verdict: "#1 ended rst; server RST (unread_data) at frame 2".into(),
-                ending: Ending::Rst,
+                ending: Ended::Tcp(Ending::Rst),
                 dropped: 0,
             }],
             steps: vec![

@@ -1,7 +1,10 @@
 //! The ladder as a self-contained SVG document (SVG 1.1: no script, no
 //! external fonts or images): one lifeline per endpoint, time running top
 //! to bottom, each step an arrow slanted from its sender down to its
-//! receiver, SYN grey, data black, FIN blue, RST red with a cross.
+//! receiver, SYN grey, data black, FIN blue, RST red with a cross; for
+//! QUIC, the first Initial teal, a CONNECTION_CLOSE purple with a diamond
+//! head, a stateless reset orange and dashed with a bar, an ICMP error
+//! brown and dotted, and the silence past an idle timeout a grey note.
 //!
 //! Vertical distance grows with the time between frames (logarithmically,
 //! so microseconds and seconds both fit); a gap over a second is drawn as
@@ -34,6 +37,35 @@ fn style(kind: StepKind) -> (&'static str, f64, &'static str) {
         StepKind::Message => ("#212121", 1.4, "head-data"),
         StepKind::Fin => ("#1565c0", 2.4, "head-fin"),
         StepKind::Rst => ("#c62828", 2.8, "cross"),
+        StepKind::Initial => ("#00897b", 1.6, "head-initial"),
+        StepKind::Close => ("#6a1b9a", 2.6, "head-close"),
+        StepKind::StatelessReset => ("#e65100", 2.8, "bar"),
+        StepKind::Icmp | StepKind::Silence => ("#5d4037", 1.8, "head-icmp"),
+    }
+}
+
+/// A dashed line for the endings that are no frame of the connection's
+/// own protocol: a stateless reset and an ICMP error.
+fn dashes(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::StatelessReset => r#" stroke-dasharray="8 4""#,
+        StepKind::Icmp => r#" stroke-dasharray="2 3""#,
+        _ => "",
+    }
+}
+
+/// A verdict note's fill: red for a TCP RST, purple for a QUIC
+/// CONNECTION_CLOSE, orange for a stateless reset, brown for an ICMP
+/// error, yellow otherwise.
+fn note_fill(e: super::Ended) -> &'static str {
+    use crate::app::quic::QuicEnding;
+    use crate::teardown::Ending;
+    match e {
+        super::Ended::Tcp(Ending::Rst) => "#ffebee",
+        super::Ended::Quic(QuicEnding::ConnectionClose) => "#f3e5f5",
+        super::Ended::Quic(QuicEnding::StatelessReset) => "#fff3e0",
+        super::Ended::Quic(QuicEnding::IcmpUnreachable) => "#efebe9",
+        _ => "#fffde7",
     }
 }
 
@@ -54,7 +86,7 @@ pub fn render(ladder: &Ladder) -> String {
     let mut y = TOP;
     let start = ladder.steps.iter().find_map(|s| s.ts);
     let mut prev: Option<Timestamp> = None;
-    let last_step = |id: u64| ladder.steps.iter().rposition(|s| s.connection == id);
+    let last_step = |id: super::ConnId| ladder.steps.iter().rposition(|s| s.connection == id);
     for (i, s) in ladder.steps.iter().enumerate() {
         let Some((from, to)) = ladder.ends(s) else {
             continue;
@@ -80,8 +112,7 @@ pub fn render(ladder: &Ladder) -> String {
         }
         prev = s.ts.or(prev);
         let (x1, x2) = (x_of(from), x_of(to));
-        let (color, width, marker) = style(s.kind);
-        if let (Some(t), Some(t0)) = (s.ts, start) {
+        if let (Some(t), Some(t0), false) = (s.ts, start, s.kind == StepKind::Silence) {
             let _ = writeln!(
                 body,
                 r##"<text x="8" y="{:.1}" fill="#616161">+{}</text>"##,
@@ -90,31 +121,17 @@ pub fn render(ladder: &Ladder) -> String {
             );
         }
         let tag = if ladder.connections.len() > 1 {
-            format!("#{} ", s.connection)
+            format!("{} ", s.connection)
         } else {
             String::new()
         };
-        // The label stays between the two lifelines it joins.
-        let fits = ((x2 - x1).abs() / CHAR) as usize;
-        let label = shorten(
-            &format!("{tag}frame {} · {}", s.frame, shorten(&s.text, MAX_LABEL)),
-            fits.saturating_sub(4).max(12),
-        );
-        let weight = if matches!(s.kind, StepKind::Fin | StepKind::Rst) {
-            r#" font-weight="bold""#
+        if s.kind == StepKind::Silence {
+            silence(&mut body, (x1, x2), y, &format!("{tag}{}", s.text));
+            y += 30.0;
         } else {
-            ""
-        };
-        let _ = writeln!(
-            body,
-            r##"<g><title>{}</title><line x1="{x1:.1}" y1="{y:.1}" x2="{x2:.1}" y2="{:.1}" stroke="{color}" stroke-width="{width}" marker-end="url(#{marker})"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{color}"{weight}>{}</text></g>"##,
-            xml(&format!("frame {}: {}", s.frame, s.text)),
-            y + SLANT,
-            (x1 + x2) / 2.0,
-            y - 4.0,
-            xml(&label)
-        );
-        y += STEP;
+            arrow(&mut body, s, (x1, x2), y, &tag);
+            y += STEP;
+        }
         if last_step(s.connection) == Some(i)
             && let Some(c) = ladder.connection(s.connection)
         {
@@ -124,11 +141,7 @@ pub fn render(ladder: &Ladder) -> String {
             if c.dropped > 0 {
                 note.push_str(&format!(" ({} more labelled frames not drawn)", c.dropped));
             }
-            let fill = if c.ending == crate::teardown::Ending::Rst {
-                "#ffebee"
-            } else {
-                "#fffde7"
-            };
+            let fill = note_fill(c.ending);
             // A note that does not fit one line (a diagnosis) is wrapped,
             // not cut: its words are what the reader came for.
             let lines = wrap(&note, ((right - left) / CHAR) as usize, MAX_NOTE_LINES);
@@ -153,6 +166,63 @@ pub fn render(ladder: &Ladder) -> String {
             y += 30.0 + extra;
         }
     }
+    finish(ladder, &endpoints, body, y, x_of)
+}
+
+/// One arrow and its label.
+fn arrow(body: &mut String, s: &super::Step, (x1, x2): (f64, f64), y: f64, tag: &str) {
+    let (color, width, marker) = style(s.kind);
+    let dash = dashes(s.kind);
+    // The label stays between the two lifelines it joins.
+    let fits = ((x2 - x1).abs() / CHAR) as usize;
+    let label = shorten(
+        &format!("{tag}frame {} · {}", s.frame, shorten(&s.text, MAX_LABEL)),
+        fits.saturating_sub(4).max(12),
+    );
+    let weight = if matches!(
+        s.kind,
+        StepKind::Fin | StepKind::Rst | StepKind::Close | StepKind::StatelessReset
+    ) {
+        r#" font-weight="bold""#
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        body,
+        r##"<g><title>{}</title><line x1="{x1:.1}" y1="{y:.1}" x2="{x2:.1}" y2="{:.1}" stroke="{color}" stroke-width="{width}"{dash} marker-end="url(#{marker})"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{color}"{weight}>{}</text></g>"##,
+        xml(&format!("frame {}: {}", s.frame, s.text)),
+        y + SLANT,
+        (x1 + x2) / 2.0,
+        y - 4.0,
+        xml(&label)
+    );
+}
+
+/// The silence past a QUIC idle timeout: a grey note between the two
+/// lifelines, after the last packet (nothing was sent, so no arrow).
+fn silence(body: &mut String, (x1, x2): (f64, f64), y: f64, text: &str) {
+    let (left, right) = (x1.min(x2) - 20.0, x1.max(x2) + 20.0);
+    let fits = ((right - left) / CHAR) as usize;
+    let _ = writeln!(
+        body,
+        r##"<g><title>{}</title><rect x="{left:.1}" y="{:.1}" width="{:.1}" height="22" fill="#f5f5f5" stroke="#5d4037" stroke-dasharray="2 3"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#5d4037" font-style="italic">{}</text></g>"##,
+        xml(text),
+        y - 12.0,
+        right - left,
+        (left + right) / 2.0,
+        y + 3.0,
+        xml(&shorten(text, fits.saturating_sub(2).max(12)))
+    );
+}
+
+/// The connections left out, the lifelines, the head: the document.
+fn finish(
+    ladder: &Ladder,
+    endpoints: &[crate::wire::Endpoint],
+    mut body: String,
+    mut y: f64,
+    x_of: impl Fn(crate::wire::Endpoint) -> f64,
+) -> String {
     if ladder.omitted > 0 {
         let _ = writeln!(
             body,
@@ -176,7 +246,12 @@ pub fn render(ladder: &Ladder) -> String {
         out,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="12">"##
     );
-    out.push_str("<title>TCP ladder (wirelab)</title>\n");
+    let quic = ladder.has_quic();
+    out.push_str(if quic {
+        "<title>TCP and QUIC ladder (wirelab)</title>\n"
+    } else {
+        "<title>TCP ladder (wirelab)</title>\n"
+    });
     out.push_str(DEFS);
     let _ = writeln!(
         out,
@@ -186,7 +261,13 @@ pub fn render(ladder: &Ladder) -> String {
         out,
         r##"<text x="8" y="20" fill="#616161">time since the first frame (s); arrows: <tspan fill="#757575">SYN</tspan> · data · <tspan fill="#1565c0" font-weight="bold">FIN</tspan> · <tspan fill="#c62828" font-weight="bold">RST</tspan>; frame numbers as Wireshark's</text>"##
     );
-    for e in &endpoints {
+    if quic {
+        let _ = writeln!(
+            out,
+            r##"<text x="8" y="32" fill="#616161">QUIC: <tspan fill="#00897b">Initial</tspan> · packets · <tspan fill="#6a1b9a" font-weight="bold">CONNECTION_CLOSE</tspan> · <tspan fill="#e65100" font-weight="bold">stateless reset</tspan> · <tspan fill="#5d4037">ICMP, idle timeout</tspan> (no FIN or RST in QUIC)</text>"##
+        );
+    }
+    for e in endpoints {
         let x = x_of(*e);
         let role = if ladder.connections.iter().any(|c| c.server == *e) {
             "server"
@@ -213,6 +294,10 @@ const DEFS: &str = r##"<defs>
 <marker id="head-syn" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse" markerUnits="userSpaceOnUse"><path d="M0,0 L10,5 L0,10 z" fill="#757575"/></marker>
 <marker id="head-data" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse" markerUnits="userSpaceOnUse"><path d="M0,0 L10,5 L0,10 z" fill="#212121"/></marker>
 <marker id="head-fin" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="11" markerHeight="11" orient="auto-start-reverse" markerUnits="userSpaceOnUse"><path d="M0,0 L10,5 L0,10" fill="none" stroke="#1565c0" stroke-width="2"/></marker>
+<marker id="head-initial" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse" markerUnits="userSpaceOnUse"><path d="M0,0 L10,5 L0,10 z" fill="#00897b"/></marker>
+<marker id="head-close" viewBox="0 0 12 12" refX="12" refY="6" markerWidth="13" markerHeight="13" orient="auto-start-reverse" markerUnits="userSpaceOnUse"><path d="M0,6 L6,0 L12,6 L6,12 z" fill="#6a1b9a"/></marker>
+<marker id="bar" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="14" markerHeight="14" orient="auto" markerUnits="userSpaceOnUse"><path d="M5,0 L5,10" stroke="#e65100" stroke-width="3"/></marker>
+<marker id="head-icmp" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" markerHeight="9" orient="auto-start-reverse" markerUnits="userSpaceOnUse"><path d="M0,0 L10,5 L0,10" fill="none" stroke="#5d4037" stroke-width="1.5"/></marker>
 <marker id="cross" viewBox="0 0 10 10" refX="5" refY="5" markerWidth="14" markerHeight="14" markerUnits="userSpaceOnUse"><path d="M0,0 L10,10 M10,0 L0,10" stroke="#c62828" stroke-width="2.5"/></marker>
 </defs>
 "##;

@@ -8,7 +8,7 @@ use crate::app::quic::{PacketCounts, QuicReport};
 use crate::proto::quic::{Side, TransportParameter};
 use crate::proto::tls::names;
 
-pub(super) fn who(s: Side) -> &'static str {
+pub(crate) fn who(s: Side) -> &'static str {
     match s {
         Side::Client => "client",
         Side::Server => "server",
@@ -139,22 +139,8 @@ fn connection(n: usize, q: &QuicReport) -> String {
             ""
         }
     );
-    if let Some(c) = &q.close {
-        let mut line = format!(
-            "  CONNECTION_CLOSE (0x{}) by the {} in {} packet (frame {}): {}",
-            if c.close.application { "1d" } else { "1c" },
-            who(c.by),
-            c.packet.with_article(),
-            c.frame,
-            q.close_name().unwrap_or_default()
-        );
-        if let Some(ft) = c.close.frame_type.filter(|&t| t != 0) {
-            let _ = write!(line, ", caused by a frame of type 0x{ft:x}");
-        }
-        if !c.close.reason.is_empty() {
-            let _ = write!(line, ", reason {:?}", c.close.reason);
-        }
-        let _ = writeln!(s, "{line}");
+    if let Some(line) = close_sentence(q) {
+        let _ = writeln!(s, "  {line}");
     }
     super::quic_keyed::endings(&mut s, q);
     for p in &q.problems {
@@ -166,7 +152,42 @@ fn connection(n: usize, q: &QuicReport) -> String {
             p.error
         );
     }
+    // `--frames`: the packets worth naming, as TCP's ladder lines.
+    if let Some(l) = q.ladder.as_deref() {
+        for line in crate::report::quic_steps::frame_lines(l, q) {
+            let _ = writeln!(s, "    {line}");
+        }
+    }
     s
+}
+
+/// The close in one sentence, as the table's line says it (the ladder's
+/// note and the annotated copy's comment say it the same way).
+pub(crate) fn close_sentence(q: &QuicReport) -> Option<String> {
+    let c = q.close.as_ref()?;
+    let mut line = format!(
+        "CONNECTION_CLOSE (0x{}) by the {} in {} packet (frame {}): {}",
+        if c.close.application { "1d" } else { "1c" },
+        who(c.by),
+        c.packet.with_article(),
+        c.frame,
+        q.close_name().unwrap_or_default()
+    );
+    if let Some(ft) = c.close.frame_type.filter(|&t| t != 0) {
+        let _ = write!(line, ", caused by a frame of type 0x{ft:x}");
+    }
+    if !c.close.reason.is_empty() {
+        let _ = write!(line, ", reason {:?}", c.close.reason);
+    }
+    Some(line)
+}
+
+/// The sentences after the close (a stateless reset, an ICMP error, the
+/// silence past the idle timeout), without their indent.
+pub(crate) fn ending_sentences(q: &QuicReport) -> Vec<String> {
+    let mut s = String::new();
+    super::quic_keyed::endings(&mut s, q);
+    s.lines().map(|l| l.trim().to_owned()).collect()
 }
 
 /// The section: empty when the capture had no QUIC.

@@ -49,6 +49,7 @@ impl QuicConnection {
             self.drop_initial();
         }
         let Some(keyed) = &self.keyed else {
+            self.sealed(frame, from, PacketKind::Handshake);
             self.encrypted = true;
             self.unread_last = true;
             return;
@@ -68,6 +69,9 @@ impl QuicConnection {
         } = hs.packet(&opened.payload);
         for c in closes {
             self.closed(frame, from, PacketKind::Handshake, c);
+        }
+        if let Some(r) = &mut self.record {
+            r.crypto(frame, from, PacketKind::Handshake, &messages);
         }
         for (t, body) in messages {
             if (from, t) == (Side::Server, HandshakeType::EncryptedExtensions) {
@@ -125,6 +129,7 @@ impl QuicConnection {
     /// receiver issued, the one it starts with first.
     pub(super) fn short(&mut self, frame: u64, from: Side, bytes: &[u8]) {
         if self.keyed.is_none() {
+            self.sealed(frame, from, PacketKind::OneRtt);
             self.encrypted = true;
             self.unread_last = true;
             return;

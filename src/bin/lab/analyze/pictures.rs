@@ -9,12 +9,14 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use wirelab::analyze::Scope;
 use wirelab::app::AppReport;
+use wirelab::app::quic::QuicReport;
 use wirelab::capture::FrameTimes;
 use wirelab::capture::annotate::{self, Comments};
 use wirelab::flow::Connection;
 use wirelab::report::picture::{self, Ladder};
-use wirelab::report::{ConnectionReport, annotation};
+use wirelab::report::{ConnectionReport, annotation, quic_steps};
 
 /// The picture formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -29,8 +31,10 @@ pub enum LadderFormat {
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct PictureArgs {
     /// Draw the connections in scope as a ladder: SYN, the messages each
-    /// frame completed, FIN and RST, and each verdict; mermaid (a
-    /// sequenceDiagram) or svg. Written to --ladder-out.
+    /// frame completed, FIN and RST, and each verdict; QUIC connections
+    /// beside them (Initial, handshake, HTTP/3 with --keylog, and
+    /// CONNECTION_CLOSE, stateless reset, ICMP error or idle timeout);
+    /// mermaid (a sequenceDiagram) or svg. Written to --ladder-out.
     #[arg(long, value_enum, value_name = "FORMAT", requires = "ladder_out")]
     pub ladder: Option<LadderFormat>,
     /// The file --ladder writes; a name ending in .md gets the diagram in a
@@ -38,7 +42,9 @@ pub struct PictureArgs {
     #[arg(long, value_name = "FILE", requires = "ladder")]
     pub ladder_out: Option<PathBuf>,
     /// Copy the capture to this pcapng file with each connection's verdict
-    /// as a comment on its FIN and RST frames (Wireshark: frame.comment).
+    /// as a comment on its FIN and RST frames (Wireshark: frame.comment),
+    /// and each QUIC connection's on its CONNECTION_CLOSE, stateless reset
+    /// or ICMP error (for an idle timeout, its last packet).
     /// The capture is read a second time, so not from standard input; live,
     /// the copy is made from the --write file.
     #[arg(long, value_name = "OUT.pcapng")]
@@ -51,6 +57,8 @@ pub struct Extras {
     /// The table's ladder lines were asked for (`--frames`).
     frames: bool,
     kept: Vec<ConnectionReport>,
+    /// QUIC connections to draw, with their number in the QUIC section.
+    kept_quic: Vec<(usize, QuicReport)>,
     omitted: u64,
     comments: Comments,
     /// Words another command adds to a connection's note in the ladder.
@@ -63,6 +71,7 @@ impl Extras {
             args,
             frames,
             kept: Vec::new(),
+            kept_quic: Vec::new(),
             omitted: 0,
             comments: Comments::new(),
             notes: HashMap::new(),
@@ -89,6 +98,33 @@ impl Extras {
     /// True when the analyzer must keep ladders.
     pub fn wants_ladder(&self) -> bool {
         self.args.ladder.is_some()
+    }
+
+    /// Notes the QUIC connections at the end of the analysis (those in
+    /// `scope` are drawn and annotated), and takes away the ladder records
+    /// the table did not ask for (`--frames`).
+    pub fn quic(&mut self, quic: &mut [QuicReport], scope: &Scope) {
+        for (i, q) in quic.iter_mut().enumerate() {
+            let n = i + 1;
+            if scope.matches_ends(q.client, q.server) {
+                if self.args.annotate.is_some() {
+                    for (frame, line) in quic_steps::frame_comments(n, q) {
+                        // One line of a few hundred bytes: never too long.
+                        let _ = self.comments.add(frame, line);
+                    }
+                }
+                if self.args.ladder.is_some() {
+                    if self.kept.len() + self.kept_quic.len() < picture::MAX_CONNECTIONS {
+                        self.kept_quic.push((n, q.clone()));
+                    } else {
+                        self.omitted += 1;
+                    }
+                }
+            }
+            if !self.frames {
+                q.ladder = None;
+            }
+        }
     }
 
     /// Refuses what cannot work before any reading: a copy of standard
@@ -144,11 +180,13 @@ impl Extras {
             } else {
                 self.omitted += 1;
             }
-            if !self.frames
-                && let Some(a) = app.as_deref_mut()
-            {
-                a.ladder = None;
-            }
+        }
+        // `--annotate` alone keeps ladders for QUIC's sake: the table
+        // shows TCP's only with `--frames`.
+        if !self.frames
+            && let Some(a) = app.as_deref_mut()
+        {
+            a.ladder = None;
         }
         app
     }
@@ -162,10 +200,13 @@ impl Extras {
                 ladder.add(c, |n| times.get(n));
                 if let (Some(note), Some(drawn)) =
                     (self.notes.get(&c.id), ladder.connections.last_mut())
-                    && drawn.id == c.id
+                    && drawn.id == picture::ConnId::Tcp(c.id)
                 {
                     drawn.verdict = format!("{}. {note}", drawn.verdict);
                 }
+            }
+            for (n, q) in &self.kept_quic {
+                ladder.add_quic(*n, q, |f| times.get(f));
             }
             ladder.omitted += self.omitted;
             let text = match format {
