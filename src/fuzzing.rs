@@ -685,7 +685,9 @@ pub fn http1_stream(data: &[u8]) {
 
 /// One connection's segments through the analyzer's application stage
 /// ([`crate::app::ConnectionDecoder`]: in-flight bytes, reassembly,
-/// protocol detection, the HTTP/1 to HTTP/2 switch, the ladder).
+/// protocol detection, the HTTP/1 to HTTP/2 switch, the ladder), and the
+/// same segments through a [`crate::app::Held`] connection, which lets its
+/// decoders go once both directions ended: the two reports must agree.
 ///
 /// Input: records of `[sel, seq_lo, seq_hi, ack_lo, ack_hi, len, payload…]`:
 /// `sel`'s top bit is the sender (0 client), its low bits pick SYN, FIN, RST
@@ -694,14 +696,16 @@ pub fn http1_stream(data: &[u8]) {
 /// overlaps, holes and wrap-around all occur. The first payload bytes steer
 /// detection: seeds start with an HTTP/1 request or the HTTP/2 preface.
 pub fn app_connection(data: &[u8]) {
-    use crate::app::{AppOptions, ConnectionDecoder, Direction};
+    use crate::app::{AppOptions, ConnectionDecoder, Direction, Held};
     use crate::wire::{SeqNum, TcpFlags, TcpSegment};
-    let mut d = ConnectionDecoder::new(AppOptions {
+    let opts = AppOptions {
         window: 4096,
         ladder: true,
         keylog: None,
         ip_trail: false,
-    });
+    };
+    let mut held = Held::new(opts.clone());
+    let mut d = ConnectionDecoder::new(opts);
     let mut seq = [0xffff_f000u32, 0x7fff_ff00u32];
     let mut ack = [0u32; 2];
     let mut rest = data;
@@ -740,9 +744,12 @@ pub fn app_connection(data: &[u8]) {
             &seg,
             payload,
         );
+        let ts = crate::capture::Timestamp(frame as i64);
+        held.segment(frame, ts, sender, &seg, payload);
         seq[i] = seq[i].wrapping_add(len as u32);
     }
     let report = d.finish();
+    assert_eq!(held.finish(), report, "settling changed the report");
     assert_eq!(report.exchanges().len(), report.delivered.len());
     for r in report.rst.iter().flatten() {
         for &n in r.lost_in.iter().chain(&r.unacked_in) {

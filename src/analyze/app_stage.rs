@@ -1,4 +1,5 @@
-//! The application stage's side store: one [`ConnectionDecoder`] per
+//! The application stage's side store: one [`Held`] connection (its
+//! decoders, or what is left of them once both directions ended) per
 //! connection that the flow table has seen, keyed by the connection's id,
 //! so the flow record keeps its size and the flow table knows nothing of
 //! payloads. The table says which connection each segment went to
@@ -13,7 +14,7 @@ use crate::app::dns::{DnsExchange, DnsTracker};
 use crate::app::ip_trail::IpTrail;
 use crate::app::quic::{QuicReport, QuicTracker};
 use crate::app::timeline::Moment;
-use crate::app::{AppOptions, AppReport, ConnectionDecoder, Direction};
+use crate::app::{AppOptions, AppReport, Direction, Held};
 use crate::capture::Timestamp;
 use crate::flow::{Applied, Connection};
 use crate::wire::{TcpSegment, UdpDatagram};
@@ -48,7 +49,7 @@ pub(super) struct UdpReports {
 /// Decoders of the connections open in the flow table.
 pub(super) struct AppStage {
     opts: AppOptions,
-    open: HashMap<u64, Box<ConnectionDecoder>, BuildHasherDefault<IdHasher>>,
+    open: HashMap<u64, Held, BuildHasherDefault<IdHasher>>,
     /// QUIC connections, kept here: the flow table keeps no UDP flows.
     quic: QuicTracker,
     /// DNS exchanges, from the UDP datagrams QUIC did not take.
@@ -97,7 +98,7 @@ impl AppStage {
             None => self
                 .open
                 .entry(to.id)
-                .or_insert_with(|| Box::new(ConnectionDecoder::new(opts.clone()))),
+                .or_insert_with(|| Held::new(opts.clone())),
         };
         decoder.segment(frame, ts, sender, seg, payload);
     }

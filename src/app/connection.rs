@@ -13,11 +13,16 @@ use crate::stream::{Piece, Reassembler, Stopped};
 use crate::wire::TcpSegment;
 
 use super::Direction;
-use super::conversation::{Conversation, ConversationReport, ExchangeOutcome, Label};
+use super::conversation::{Conversation, ConversationReport, Label};
 use super::http1::End;
-use super::in_flight::{DirBytes, RstLoss};
-use super::timeline::{Moment, Timeline};
+use super::in_flight::RstLoss;
+use super::timeline::Timeline;
 use crate::capture::Timestamp;
+
+mod packets;
+mod settled;
+use packets::Packets;
+pub use settled::Settled;
 
 /// Most ladder steps kept per connection; later ones are counted.
 pub const MAX_LADDER: usize = 4096;
@@ -156,18 +161,6 @@ impl AppReport {
     }
 }
 
-/// What the packets showed at the connection's first RST (and at the
-/// other side's, if it sent one too).
-#[derive(Debug, Clone)]
-struct RstMoment {
-    /// Per sender (client, server): in flight at its first RST.
-    loss: [Option<RstLoss>; 2],
-    /// The server direction at the first RST: acknowledged offset and
-    /// bytes sent, to tell whether a response was delivered before it.
-    server_acked: Option<u64>,
-    server_sent: u64,
-}
-
 /// One connection being decoded.
 #[derive(Debug)]
 pub struct ConnectionDecoder {
@@ -175,26 +168,31 @@ pub struct ConnectionDecoder {
     /// [`AppOptions::window`], at most 4 GiB (held narrow: this struct
     /// is per connection; the key log went to the conversation).
     window: u32,
-    bytes: [DirBytes; 2],
+    payload_seen: bool,
+    ended: [bool; 2],
+    packets: Packets,
     streams: [Option<Reassembler>; 2],
     conversation: Conversation,
-    payload_seen: bool,
-    snapped: [u64; 2],
-    ended: [bool; 2],
-    /// Set at the first RST (most connections have none: boxed).
-    rst: Option<Box<RstMoment>>,
-    timeline: Timeline,
-    /// The ladder, when one is wanted ([`AppOptions::ladder`]; boxed: by
-    /// default none is).
-    ladder: Option<Box<Ladder>>,
 }
 
-/// The labelled frames of one connection.
-#[derive(Debug, Default)]
-struct Ladder {
-    steps: Vec<LadderStep>,
-    /// Steps past [`MAX_LADDER`], not kept.
-    dropped: u64,
+/// A connection as the analyzer holds it while the flow table keeps it.
+///
+/// The rule for letting the decoders go: once both directions have ended
+/// (each side's FIN, or a RST from either, RFC 9293 §3.10.7), nothing is
+/// fed to the reassemblers or the conversation any more. A direction's
+/// later payload (a retransmission, data after its FIN) is not decoded,
+/// and an ACK no longer declares holes in an ended direction (it covers
+/// the FIN, no byte); so the conversation's report and the streams'
+/// counts are final at that segment, and the rest of the connection's
+/// stay (Zeek holds a closed one 5 s) only updates the packet-level facts
+/// a later RST or ACK changes ([`packets::Packets`]). The report is the
+/// same either way: [`ConnectionDecoder::finish`] settles the same way.
+#[derive(Debug)]
+pub enum Held {
+    /// A direction is still open: the decoders run.
+    Decoding(Box<ConnectionDecoder>),
+    /// Both ended: only the packet-level facts are updated.
+    Settled(Box<Settled>),
 }
 
 fn index(d: Direction) -> usize {
@@ -217,15 +215,11 @@ impl ConnectionDecoder {
         let conversation = Conversation::new(opts.ladder).with_keylog(opts.keylog);
         ConnectionDecoder {
             window: u32::try_from(opts.window).unwrap_or(u32::MAX),
-            bytes: [DirBytes::default(); 2],
+            payload_seen: false,
+            ended: [false; 2],
+            packets: Packets::new(opts.ladder),
             streams: [None, None],
             conversation,
-            payload_seen: false,
-            snapped: [0; 2],
-            ended: [false; 2],
-            rst: None,
-            timeline: Timeline::default(),
-            ladder: opts.ladder.then(Box::default),
         }
     }
 
@@ -239,6 +233,11 @@ impl ConnectionDecoder {
             + self.conversation.buffered()
     }
 
+    /// Both directions have ended: nothing more will be decoded.
+    pub fn settled(&self) -> bool {
+        self.ended == [true, true]
+    }
+
     /// One segment of the connection, from frame `frame` captured at `ts`;
     /// `payload` is its captured payload.
     pub fn segment(
@@ -249,32 +248,19 @@ impl ConnectionDecoder {
         seg: &TcpSegment<'_>,
         payload: &[u8],
     ) {
-        if let Some(frame) = std::num::NonZeroU64::new(frame) {
-            self.timeline.segment(
-                Moment { frame, ts },
-                sender,
-                seg.payload_len > 0,
-                seg.flags.fin(),
-                seg.flags.rst(),
-            );
-        }
+        self.packets.segment(frame, ts, sender, seg, payload);
         let i = index(sender);
         let peer = other(sender);
         self.conversation.at_frame(frame);
-        self.bytes[i].sent_segment(seg);
-        if seg.flags.ack() {
-            self.bytes[1 - i].acknowledged(seg.ack.0);
-        }
         let mut labels = Vec::new();
         let mut sink = |d: Direction, conv: &mut Conversation, piece: Piece<'_>| match piece {
             Piece::Data { offset, bytes } => conv.feed(d, offset, bytes, &mut |l| labels.push(l)),
             Piece::Gap { offset, .. } => conv.gap(d, offset),
         };
-        self.snapped[i] += u64::from(seg.payload_len).saturating_sub(payload.len() as u64);
         if !payload.is_empty() && !self.ended[i] {
             self.payload_seen = true;
             if self.streams[i].is_none()
-                && let Some(base) = self.bytes[i].base()
+                && let Some(base) = self.packets.bytes[i].base()
             {
                 self.streams[i] = Some(Reassembler::new(base, self.window as usize));
             }
@@ -293,17 +279,6 @@ impl ConnectionDecoder {
             r.acknowledged(seg.ack.0, &mut |p| sink(peer, conv, p));
         }
         if seg.flags.rst() {
-            let bytes = &self.bytes;
-            let moment = self.rst.get_or_insert_with(|| {
-                Box::new(RstMoment {
-                    loss: [None, None],
-                    server_acked: bytes[1].acked(),
-                    server_sent: bytes[1].sent(),
-                })
-            });
-            if moment.loss[i].is_none() {
-                moment.loss[i] = Some(RstLoss::at(&bytes[i], &bytes[1 - i]));
-            }
             // The connection is gone for both sides (RFC 9293 §3.10.7).
             for d in [sender, peer] {
                 self.end(d, End::Rst, Some(sender), &mut labels);
@@ -311,7 +286,7 @@ impl ConnectionDecoder {
         } else if seg.flags.fin() {
             self.end(sender, End::Fin, None, &mut labels);
         }
-        self.note(frame, sender, labels);
+        self.packets.note(frame, sender, labels);
     }
 
     fn end(&mut self, d: Direction, how: End, rst_by: Option<Direction>, labels: &mut Vec<Label>) {
@@ -332,22 +307,29 @@ impl ConnectionDecoder {
         self.conversation.end(d, how, rst_by);
     }
 
-    fn note(&mut self, frame: u64, sender: Direction, labels: Vec<Label>) {
-        let Some(ladder) = &mut self.ladder else {
-            return;
-        };
-        if labels.is_empty() {
-            return;
-        }
-        if ladder.steps.len() < MAX_LADDER {
-            ladder.steps.push(LadderStep {
-                frame,
-                sender,
-                labels,
-            });
+    /// What the report reads of the decoders, once both directions ended
+    /// ([`ConnectionDecoder::settled`]). The packet-level facts move out:
+    /// the decoder is spent, to be dropped.
+    fn settle(&mut self) -> Settled {
+        let conversation = if self.payload_seen {
+            self.conversation.report()
         } else {
-            ladder.dropped += 1;
-        }
+            None
+        };
+        let streams = self.streams.each_ref().map(|s| {
+            s.as_ref().map_or(StreamFigures::default(), |r| {
+                let c = r.counts();
+                StreamFigures {
+                    delivered: c.delivered,
+                    gaps: c.gaps,
+                    gap_bytes: c.gap_bytes,
+                    duplicate_bytes: c.duplicate_bytes,
+                    window_overflow: r.stopped() == Some(Stopped::WindowOverflow),
+                    snapped_bytes: 0,
+                }
+            })
+        });
+        Settled::new(std::mem::take(&mut self.packets), conversation, streams)
     }
 
     /// The connection was handed out: the directions still open end with
@@ -357,95 +339,44 @@ impl ConnectionDecoder {
         for d in [Direction::ClientToServer, Direction::ServerToClient] {
             self.end(d, End::CaptureEnd, None, &mut labels);
         }
-        let conversation = if self.payload_seen {
-            self.conversation.report()
-        } else {
-            None
-        };
-        let exchanges = conversation.as_ref().map_or(&[][..], |c| &c.exchanges[..]);
-        // Acknowledged before the first RST, or by the end.
-        let (acked, sent) = self.rst.as_ref().map_or_else(
-            || (self.bytes[1].acked(), self.bytes[1].sent()),
-            |m| (m.server_acked, m.server_sent),
-        );
-        let known = self.bytes[1].base().is_some();
-        let delivered = exchanges
-            .iter()
-            .map(|e| {
-                let end = e.response_end()?;
-                if !known || e.outcome == ExchangeOutcome::NeverAnswered {
-                    return None;
-                }
-                // A body that runs to the close ends where the server
-                // stopped sending; any other response cut short was not
-                // delivered whole.
-                let end = end.or(e.until_close.then_some(sent));
-                Some(end.is_some_and(|end| acked.is_some_and(|a| a >= end)))
-            })
-            .collect();
-        let rst = [0, 1].map(|i| {
-            self.rst
-                .as_ref()
-                .and_then(|m| m.loss[i])
-                .map(|loss| RstReport {
-                    loss,
-                    lost_in: overlapping(exchanges, i, loss.lost_range),
-                    unacked_in: overlapping(exchanges, 1 - i, loss.unacked_range),
-                })
-        });
-        let streams = [0, 1].map(|i| {
-            let mut f = self.streams[i]
-                .as_ref()
-                .map_or(StreamFigures::default(), |r| {
-                    let c = r.counts();
-                    StreamFigures {
-                        delivered: c.delivered,
-                        gaps: c.gaps,
-                        gap_bytes: c.gap_bytes,
-                        duplicate_bytes: c.duplicate_bytes,
-                        window_overflow: r.stopped() == Some(Stopped::WindowOverflow),
-                        snapped_bytes: 0,
-                    }
-                });
-            f.snapped_bytes = self.snapped[i];
-            f
-        });
-        AppReport {
-            conversation,
-            delivered,
-            rst,
-            streams,
-            ladder_dropped: self.ladder.as_ref().map_or(0, |l| l.dropped),
-            ladder: self.ladder.map(|l| l.steps),
-            timeline: self.timeline,
-            ip_trail: None,
-        }
+        self.settle().finish()
     }
 }
 
-/// The exchanges whose message in direction `dir` (0 requests, 1
-/// responses) overlaps the stream range.
-fn overlapping(
-    exchanges: &[super::ExchangeReport],
-    dir: usize,
-    range: Option<(u64, u64)>,
-) -> Vec<usize> {
-    let Some((from, to)) = range.filter(|(a, b)| a < b) else {
-        return Vec::new();
-    };
-    exchanges
-        .iter()
-        .enumerate()
-        .filter(|(_, e)| {
-            let r = if dir == 0 {
-                e.request_range
-            } else {
-                e.response_range
-            };
-            r.is_some_and(|(start, end)| start < to && end.is_none_or(|end| end > from))
-        })
-        .map(|(n, _)| n)
-        .collect()
+impl Held {
+    /// A connection whose first payload segment is about to come.
+    pub fn new(opts: AppOptions) -> Self {
+        Held::Decoding(Box::new(ConnectionDecoder::new(opts)))
+    }
+
+    /// One segment (see [`ConnectionDecoder::segment`]); the decoders are
+    /// let go at the segment that ends the second direction.
+    pub fn segment(
+        &mut self,
+        frame: u64,
+        ts: Timestamp,
+        sender: Direction,
+        seg: &TcpSegment<'_>,
+        payload: &[u8],
+    ) {
+        match self {
+            Held::Decoding(d) => {
+                d.segment(frame, ts, sender, seg, payload);
+                if d.settled() {
+                    *self = Held::Settled(Box::new(d.settle()));
+                }
+            }
+            Held::Settled(s) => s.segment(frame, ts, sender, seg, payload),
+        }
+    }
+
+    /// The connection was handed out: its report.
+    pub fn finish(self) -> AppReport {
+        match self {
+            Held::Decoding(d) => d.finish(),
+            Held::Settled(s) => s.finish(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -465,7 +396,7 @@ mod tests {
             ("AppReport", size_of::<AppReport>()),
             ("ConversationReport", size_of::<ConversationReport>()),
             ("Timeline", size_of::<Timeline>()),
-            ("DirBytes", size_of::<DirBytes>()),
+            ("DirBytes", size_of::<crate::app::in_flight::DirBytes>()),
             ("StreamFigures", size_of::<StreamFigures>()),
             (
                 "Http2Report",
@@ -478,6 +409,8 @@ mod tests {
             ("TlsReport", size_of::<crate::app::tls::TlsReport>()),
             ("Message", size_of::<crate::app::http1::Message>()),
             ("HeadFields", size_of::<crate::app::http1::HeadFields>()),
+            ("Settled", size_of::<Settled>()),
+            ("Held", size_of::<Held>()),
         ];
         eprintln!("{sizes:?}");
         // 512 before the diagnosis timeline (120 bytes: the frames and
@@ -490,6 +423,57 @@ mod tests {
         // stop were boxed.
         assert!(sizes[4].1 <= 320, "{sizes:?}");
         assert!(sizes[5].1 <= 296, "{sizes:?}");
+        // What a closed connection waiting out Zeek's timer holds instead
+        // of the decoder, the HTTP/1 decoder and the exchange (1 224):
+        // the packet-level facts, the conversation's report with its rare
+        // parts boxed (its exchanges on the heap), the streams' figures.
+        assert!(sizes[17].1 <= 352, "{sizes:?}");
+    }
+
+    /// Both FINs, then a retransmitted request byte, data after the
+    /// client's FIN, a late ACK and a RST: the held connection settles at
+    /// the second FIN and its report is the decoder's.
+    #[test]
+    fn a_settled_connection_reports_what_its_decoder_would() {
+        const ACK: u8 = 0x10;
+        const FIN: u8 = 0x01;
+        const RST: u8 = 0x04;
+        let opts = AppOptions::default();
+        let mut held = Held::new(opts.clone());
+        let mut d = ConnectionDecoder::new(opts);
+        let c = Direction::ClientToServer;
+        let s = Direction::ServerToClient;
+        let req = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        let (rq, rs) = (req.len() as u32, resp.len() as u32);
+        let segs = [
+            (c, seg(999, 0, 0x02, b"")),
+            (s, seg(4999, 1000, 0x12, b"")),
+            (c, seg(1000, 5000, ACK, req)),
+            (s, seg(5000, 1000 + rq, ACK, resp)),
+            (s, seg(5000 + rs, 1000 + rq, ACK | FIN, b"")),
+            (c, seg(1000 + rq, 5001 + rs, ACK | FIN, b"")),
+            // After both FINs: a retransmission, data past the FIN, a
+            // late ACK and a RST.
+            (c, seg(1000, 5001 + rs, ACK, &req[..4])),
+            (c, seg(1001 + rq, 5001 + rs, ACK, b"late")),
+            (s, seg(5001 + rs, 1002 + rq, ACK, b"")),
+            (c, seg(1002 + rq, 0, RST, b"")),
+        ];
+        for (n, (dir, sg)) in segs.iter().enumerate() {
+            let frame = n as u64 + 1;
+            d.segment(frame, Timestamp(n as i64), *dir, sg, sg.payload);
+            held.segment(frame, Timestamp(n as i64), *dir, sg, sg.payload);
+            assert_eq!(
+                matches!(held, Held::Settled(_)),
+                n >= 5,
+                "after frame {frame}"
+            );
+        }
+        let report = d.finish();
+        assert_eq!(report.exchanges().len(), 1);
+        assert!(report.rst[0].is_some(), "the late RST is in the report");
+        assert_eq!(held.finish(), report);
     }
 
     fn seg(seq: u32, ack: u32, flags: u8, payload: &[u8]) -> TcpSegment<'_> {

@@ -21,7 +21,7 @@ pub mod timeline;
 pub mod tls;
 
 pub use connection::{
-    AppOptions, AppReport, ConnectionDecoder, LadderStep, RstReport, StreamFigures,
+    AppOptions, AppReport, ConnectionDecoder, Held, LadderStep, RstReport, Settled, StreamFigures,
 };
 pub use conversation::{Conversation, ConversationReport, ExchangeOutcome, ExchangeReport, Label};
 pub use detect::Protocol;
