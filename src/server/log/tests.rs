@@ -126,17 +126,29 @@ fn the_loop_handle_holds_lines_until_flush_and_keeps_their_order() {
     let now = held.immediate();
     held.emit(Some(1), Event::Read { bytes: 5, total: 5 });
     held.emit(Some(1), Event::Continue);
-    assert!(writes.0.lock().unwrap().is_empty(), "nothing written before a flush");
+    assert!(
+        writes.0.lock().unwrap().is_empty(),
+        "nothing written before a flush"
+    );
     // The immediate handle writes what is held first, then its own line.
     now.emit(None, Event::Stopped);
     held.emit(Some(2), Event::Continue);
     held.flush();
     held.flush();
     let w = writes.0.lock().unwrap();
-    let lines: Vec<String> = w.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+    let lines: Vec<String> = w
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
     assert_eq!(lines.len(), 3, "{lines:?}");
     assert!(lines[0].contains("conn=1 event=read bytes=5 total=5\n"));
-    assert!(lines[0].ends_with("conn=1 event=continue status=100\n"), "{lines:?}");
+    assert!(
+        lines[0].ends_with("conn=1 event=continue status=100\n"),
+        "{lines:?}"
+    );
     assert!(lines[1].ends_with("event=stopped\n"), "{lines:?}");
-    assert!(lines[2].ends_with("conn=2 event=continue status=100\n"), "{lines:?}");
+    assert!(
+        lines[2].ends_with("conn=2 event=continue status=100\n"),
+        "{lines:?}"
+    );
 }
