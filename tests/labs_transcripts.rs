@@ -286,6 +286,10 @@ fn run_session(file: &Path, body: &str) {
     let mut server = Background(None);
     for (cmd, recorded) in &steps {
         if let Some(background) = cmd.strip_suffix('&') {
+            // A CA left by an earlier run must not pass for this one's.
+            if let Some(ca) = write_ca(cmd) {
+                let _ = std::fs::remove_file(ca);
+            }
             let child = bash(&format!("exec {background}"))
                 .stdin(Stdio::null())
                 .spawn()
@@ -314,8 +318,19 @@ fn run_session(file: &Path, body: &str) {
     }
 }
 
-/// Waits until the background command's `--port` accepts connections.
+/// The file a `lab serve --write-ca FILE` writes its CA to.
+fn write_ca(cmd: &str) -> Option<&str> {
+    cmd.split_whitespace()
+        .skip_while(|w| *w != "--write-ca")
+        .nth(1)
+}
+
+/// Waits until the background command's `--port` accepts connections and,
+/// with `--write-ca`, its CA is written: `lab serve` listens before it
+/// writes the CA, so a port that accepts does not yet mean a client can
+/// trust it (curl's `(77) error setting certificate file`, seen under load).
 fn wait_for_port(file: &Path, cmd: &str) {
+    wait_for_ca(file, cmd);
     let port: u16 = cmd
         .split_whitespace()
         .skip_while(|w| *w != "--port")
@@ -330,6 +345,20 @@ fn wait_for_port(file: &Path, cmd: &str) {
             file.display()
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until the `--write-ca` file, if any, has its content.
+fn wait_for_ca(file: &Path, cmd: &str) {
+    let Some(ca) = write_ca(cmd) else { return };
+    let until = Instant::now() + Duration::from_secs(10);
+    while !std::fs::metadata(ca).is_ok_and(|m| m.len() > 0) {
+        assert!(
+            Instant::now() < until,
+            "{}: `{cmd}` did not write {ca}",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
