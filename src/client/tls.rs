@@ -225,6 +225,15 @@ impl Client {
                 break;
             }
             let n = match self.stream.read(&mut buf) {
+                // Linux reports a RST once, to the first call that meets it:
+                // when that was the write of our close_notify, the reads
+                // after it return 0, and that 0 is the reset connection's,
+                // not the server's FIN (RFC 9293 §3.10.7.4: a RST is
+                // "connection reset", never an end of data).
+                Ok(0) if self.send_failure.as_ref().is_some_and(|f| f.reset) => {
+                    self.end = Some(ReadEnd::Reset);
+                    break;
+                }
                 Ok(0) => {
                     self.end = Some(ReadEnd::Eof);
                     if self.tls_end == TlsEnd::None {
@@ -278,8 +287,11 @@ impl Client {
             if state.peer_has_closed() {
                 self.tls_end = TlsEnd::CloseNotify;
                 tls.send_close_notify();
-                self.sent_close_notify = true;
                 self.flush();
+                // Sent only if the write took it: a server that closed with
+                // unread bytes has often reset the connection by now, and
+                // the alert then never leaves (the write meets the RST).
+                self.sent_close_notify = self.send_failure.is_none();
                 return;
             }
         }

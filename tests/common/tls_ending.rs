@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use super::{Closed, start_with, tshark};
 use wirelab::capture::LiveCapture;
 use wirelab::server::{Config, Event, ReadMode, TlsSettings};
+use wirelab::wire::{self, DecodeOptions, Decoded, Endpoint};
 
 /// What one connection looked like on the wire and in the server's log.
 #[derive(Debug)]
@@ -37,6 +38,42 @@ pub struct Ending {
     /// `lab analyze --keylog` on the capture: the "TLS ending:" line,
     /// without the frames of the closing alerts after it.
     pub analyzed: String,
+}
+
+/// How long the wire must stay quiet once the connection looks over: a RST
+/// answering late data may still follow a FIN.
+const QUIET: Duration = Duration::from_millis(100);
+
+/// Reads the capture until the connection has ended on the wire (a RST, or
+/// both FINs and an ACK after the second, RFC 9293 §3.6) and the wire has
+/// then been quiet for [`QUIET`]; 10 s bound a run that never ends.
+fn until_over(cap: &mut LiveCapture) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (mut fins, mut rst, mut acked) = (Vec::<Endpoint>::new(), false, false);
+    let mut quiet_since: Option<Instant> = None;
+    cap.set_wait(Duration::from_millis(10));
+    while Instant::now() < deadline {
+        let Some(frame) = cap.next_frame().expect("capture works") else {
+            if rst || acked {
+                let since = *quiet_since.get_or_insert_with(Instant::now);
+                if since.elapsed() >= QUIET {
+                    return;
+                }
+            }
+            continue;
+        };
+        quiet_since = None;
+        if let Decoded::Tcp(seg) = wire::decode(&frame, &DecodeOptions::default()) {
+            if seg.flags.rst() {
+                rst = true;
+            } else if seg.flags.fin() && !fins.contains(&seg.src) {
+                fins.push(seg.src);
+            } else if fins.len() == 2 && seg.flags.ack() {
+                acked = true;
+            }
+        }
+    }
+    panic!("the connection did not end on the wire within 10 s");
 }
 
 /// Serves one connection in `mode` over TLS while capturing it; `client`
@@ -66,12 +103,10 @@ pub fn capture(mode: ReadMode, close_notify: bool, client: impl FnOnce(u16, &Pat
         .unwrap_or_else(|e| panic!("{e}"));
     client(port, &ca);
     let closed = lab.closed(1).remove(0);
-    // Let the last segments reach the capture, then stop it (2 s: under a
-    // loaded CI run 600 ms once left the server's RST out of the file).
-    let until = Instant::now() + Duration::from_millis(2000);
-    while Instant::now() < until {
-        let _ = cap.next_frame().expect("capture works");
-    }
+    // Stop on the event, the connection's end on the wire, not after a
+    // fixed time (600 ms once left the server's RST out of the file under a
+    // loaded CI run).
+    until_over(&mut cap);
     cap.flush().expect("capture written");
     drop(cap);
     lab.drain_records();

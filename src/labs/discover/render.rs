@@ -311,15 +311,19 @@ fn witnesses(out: &mut String, r: &DiscoverRun) {
         );
     }
     client(out, &r.client);
-    for rec in &r.server_log {
-        let line = match &rec.event {
-            Event::Quic(q) => server_quic_line(q),
-            Event::Closed { end, .. } => Some(format!("tcp closed: {end}")),
-            _ => None,
-        };
-        if let Some(line) = line {
-            let _ = writeln!(out, "  server   {line}");
-        }
+    // TCP's lines, then QUIC's, as the packets list them: the two are served
+    // by different threads, so the log's own order of a TCP close and a
+    // QUIC handshake is a scheduling race (seen both ways under load).
+    let tcp = r.server_log.iter().filter_map(|rec| match &rec.event {
+        Event::Closed { end, .. } => Some(format!("tcp closed: {end}")),
+        _ => None,
+    });
+    let quic = r.server_log.iter().filter_map(|rec| match &rec.event {
+        Event::Quic(q) => server_quic_line(q),
+        _ => None,
+    });
+    for line in tcp.chain(quic) {
+        let _ = writeln!(out, "  server   {line}");
     }
     for rec in &r.dns_log {
         if let DnsEvent::Query {
