@@ -356,3 +356,29 @@ fn tls_port_beside_the_cleartext_one() {
     assert_eq!(c.stdout, "2", "{}", c.stderr);
     assert_eq!(t.chosen(1)[0].1, Some(Alpn::H2));
 }
+
+/// `write_ca` is written while the server binds, before its port listens:
+/// a script that waits for the port to accept can read the CA at once
+/// (written after the bind, curl met a missing file under load: exit 77).
+#[test]
+fn the_ca_file_is_there_before_the_port_accepts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ca.pem");
+    let config = Config {
+        bind: "127.0.0.1:0".parse().expect("address"),
+        tls: Some(TlsSettings {
+            write_ca: Some(path.clone()),
+            ..TlsSettings::default()
+        }),
+        ..Config::default()
+    };
+    let server =
+        wirelab::server::Server::bind(config, wirelab::server::LogSink::Discard).expect("bound");
+    let addr = server.tls_addr().expect("a TLS port");
+    // The kernel completes handshakes into the backlog from the bind on,
+    // before the loop runs: the port accepts now.
+    std::net::TcpStream::connect(addr).expect("the port accepts");
+    let pem = std::fs::read_to_string(&path).expect("the CA file exists");
+    assert_eq!(Some(pem.as_str()), server.ca_pem(), "the file holds the CA");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+}

@@ -247,7 +247,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         LogArg::Off => LogSink::Discard,
     };
     let server = Server::bind(config, sink).map_err(crate::flags::server_error)?;
-    args.tls.write_ca(server.ca_pem())?;
     let stopper = server.stopper();
     let mut signals = Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
     std::thread::spawn(move || {

@@ -3,7 +3,6 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::ValueEnum;
 use wirelab::http::AltSvc;
 use wirelab::server::{Alpn, Identity, TlsListen, TlsSettings, TlsVersions};
@@ -132,6 +131,8 @@ impl TlsArgs {
                 .or_else(|| std::env::var_os("SSLKEYLOGFILE").map(PathBuf::from)),
             close_notify: !self.no_close_notify,
             alt_svc: self.alt_svc_value(),
+            // Written before the port listens (see TlsSettings::write_ca).
+            write_ca: self.write_ca.clone(),
         })
     }
 
@@ -187,13 +188,5 @@ impl TlsArgs {
             );
         }
         Ok(())
-    }
-
-    /// `--write-ca`: the generated CA, for the client's trust store.
-    pub fn write_ca(&self, pem: Option<&str>) -> anyhow::Result<()> {
-        let (Some(path), Some(pem)) = (&self.write_ca, pem) else {
-            return Ok(());
-        };
-        std::fs::write(path, pem).with_context(|| format!("writing {}", path.display()))
     }
 }

@@ -151,6 +151,11 @@ pub struct TlsSettings {
     /// (RFC 7838 §3), such as `h3=":8443"; ma=86400`. None by default: a
     /// server must not advertise an alternative it does not serve.
     pub alt_svc: Option<crate::http::AltSvc>,
+    /// Write the generated CA's PEM here (nothing with the user's own
+    /// certificate). Written while the configuration is built, before any
+    /// port listens: a client that can connect can also read the file,
+    /// which a script waiting on the port relies on.
+    pub write_ca: Option<PathBuf>,
 }
 
 impl Default for TlsSettings {
@@ -163,6 +168,7 @@ impl Default for TlsSettings {
             keylog: None,
             close_notify: true,
             alt_svc: None,
+            write_ca: None,
         }
     }
 }
@@ -204,6 +210,14 @@ pub enum TlsSetupError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The generated CA cannot be written where `write_ca` says.
+    #[error("cannot write the CA to {path}: {source}")]
+    WriteCa {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
 /// rustls's configuration and what the user may need from it.
@@ -230,6 +244,12 @@ pub(super) fn build(
     quic: bool,
 ) -> Result<Built, TlsSetupError> {
     let identity = identity::load(&settings.identity)?;
+    if let (Some(path), Some(pem)) = (&settings.write_ca, &identity.ca_pem) {
+        std::fs::write(path, pem).map_err(|source| TlsSetupError::WriteCa {
+            path: path.clone(),
+            source,
+        })?;
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let key_log: Option<Arc<dyn rustls::KeyLog>> = match &settings.keylog {
         Some(path) => Some(Arc::new(keylog::NssKeyLog::open(path).map_err(
