@@ -72,11 +72,24 @@ enum Slot {
     Finishing,
 }
 
+/// An open connection's entry in the map: its place in `all`, and the
+/// network time after which it is over if nothing more comes (see
+/// [`over_after`]), kept so that a sweep need not touch a connection that
+/// is not yet due: reading every open connection's state once a second
+/// was a cache miss each, and the transport parameters read again each
+/// time (a third of the keyless run). `None` until a sweep computes it;
+/// every datagram or ICMP error for the connection clears it, since it may
+/// change the connection's state (a close shortens the wait).
+struct Entry {
+    at: usize,
+    due: Option<Timestamp>,
+}
+
 /// The connections of a capture.
 #[derive(Default)]
 pub(super) struct Held {
-    /// Open connections by address pair: their place in `all`.
-    open: HashMap<Pair, usize, BuildHasherDefault<PairHasher>>,
+    /// Open connections by address pair.
+    open: HashMap<Pair, Entry, BuildHasherDefault<PairHasher>>,
     all: Vec<Slot>,
     /// Network time: the latest datagram's (it never goes back).
     now: Timestamp,
@@ -87,8 +100,9 @@ pub(super) struct Held {
 impl Held {
     /// The open connection between `a` and `b`.
     pub(super) fn get_mut(&mut self, a: Endpoint, b: Endpoint) -> Option<&mut QuicConnection> {
-        let i = *self.open.get(&Pair::new(a, b))?;
-        match self.all.get_mut(i) {
+        let e = self.open.get_mut(&Pair::new(a, b))?;
+        e.due = None;
+        match self.all.get_mut(e.at) {
             Some(Slot::Open(c)) => Some(c),
             _ => None,
         }
@@ -96,7 +110,11 @@ impl Held {
 
     /// A new open connection between `a` and `b`.
     pub(super) fn insert(&mut self, a: Endpoint, b: Endpoint, c: QuicConnection) {
-        self.open.insert(Pair::new(a, b), self.all.len());
+        let e = Entry {
+            at: self.all.len(),
+            due: None,
+        };
+        self.open.insert(Pair::new(a, b), e);
         self.all.push(Slot::Open(Box::new(c)));
     }
 
@@ -110,14 +128,19 @@ impl Held {
         self.next_sweep = Timestamp(self.now.0.saturating_add(SWEEP_NS));
         let now = self.now;
         let all = &mut self.all;
-        self.open.retain(|_, &mut i| {
-            let Some(slot) = all.get_mut(i) else {
+        self.open.retain(|_, e| {
+            if e.due.is_some_and(|due| now <= due) {
+                return true;
+            }
+            let Some(slot) = all.get_mut(e.at) else {
                 return false;
             };
             let Slot::Open(c) = slot else {
                 return false;
             };
-            if !over(c, now) {
+            let due = over_after(c);
+            if due.is_none_or(|due| now <= due) {
+                e.due = Some(due.unwrap_or(Timestamp(i64::MAX)));
                 return true;
             }
             let Slot::Open(c) = std::mem::replace(slot, Slot::Finishing) else {
@@ -146,16 +169,16 @@ impl Held {
     }
 }
 
-/// Whether nothing more can belong to `c` at `now`: a closed connection
-/// silent past its draining period, another silent past its idle timeout
-/// with the grace above. One without an idle timeout stays to the end.
-fn over(c: &QuicConnection, now: Timestamp) -> bool {
-    let silent = now.0.saturating_sub(c.last_ts().0);
-    if c.closing() {
-        return silent > DRAINING_NS;
-    }
-    c.idle_timeout_ms().is_some_and(|ms| {
-        let ms = i64::try_from(ms).unwrap_or(i64::MAX);
-        silent > ms.saturating_mul(1_000_000).saturating_add(IDLE_GRACE_NS)
-    })
+/// The network time after which nothing more can belong to `c`, if
+/// nothing more comes: a closed connection's last packet plus its
+/// draining period, another's plus its idle timeout and the grace above.
+/// `None`: no idle timeout, it stays to the end.
+fn over_after(c: &QuicConnection) -> Option<Timestamp> {
+    let wait = if c.closing() {
+        DRAINING_NS
+    } else {
+        let ms = i64::try_from(c.idle_timeout_ms()?).unwrap_or(i64::MAX);
+        ms.saturating_mul(1_000_000).saturating_add(IDLE_GRACE_NS)
+    };
+    Some(Timestamp(c.last_ts().0.saturating_add(wait)))
 }
