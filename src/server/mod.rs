@@ -42,6 +42,7 @@
 
 mod config;
 mod conn;
+mod error;
 mod h1;
 pub mod h2;
 pub mod h3;
@@ -49,10 +50,12 @@ mod handle;
 mod listeners;
 pub mod log;
 mod read_mode;
+mod stats;
 pub mod tls;
 mod transport;
 
 pub use config::{Config, ConfigError, Http2};
+pub use error::Error;
 pub use h3::{H3Close, H3Settings};
 pub use handle::{ServerHandle, Stopper, spawn};
 pub use log::TlsVersion;
@@ -61,6 +64,7 @@ pub use log::{
     QuicEvent, Record, SettingValue,
 };
 pub use read_mode::ReadMode;
+pub use stats::Stats;
 pub use tls::{Alpn, AlpnError, Identity, TlsListen, TlsSettings, TlsSetupError, TlsVersions};
 
 use std::collections::HashMap;
@@ -82,65 +86,6 @@ const WAKER: Token = Token(1);
 /// Scratch buffer for peeks and discarded reads (nginx lingers with 4 KiB; a larger
 /// buffer lets one peek see a whole head and its pipelined neighbours).
 const SCRATCH: usize = 64 * 1024;
-
-/// Errors that stop the server.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The configuration cannot work.
-    #[error("invalid configuration: {0}")]
-    Config(#[from] ConfigError),
-    /// Binding or listening failed.
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// The cause.
-        source: io::Error,
-    },
-    /// The poller failed.
-    #[error("event loop failed: {0}")]
-    Poll(#[source] io::Error),
-    /// TLS could not be set up (certificate, key, key log).
-    #[error("TLS: {0}")]
-    Tls(#[from] TlsSetupError),
-    /// The server thread panicked.
-    #[error("server thread panicked")]
-    Panicked,
-    /// The HTTP/3 endpoint's UDP port could not be bound.
-    #[error("cannot bind UDP {addr} for HTTP/3: {source}")]
-    BindUdp {
-        /// The address.
-        addr: SocketAddr,
-        /// The cause.
-        source: io::Error,
-    },
-}
-
-/// Counters over the server's life, returned when it stops.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Stats {
-    /// Connections accepted (refused ones included).
-    pub accepted: u64,
-    /// Connections answered 503 because of `max_conns`.
-    pub refused: u64,
-    /// Request heads parsed.
-    pub requests: u64,
-    /// Final responses written completely.
-    pub responses: u64,
-    /// Requests refused with 4xx/5xx.
-    pub rejected: u64,
-    /// Connections that ended with our FIN.
-    pub we_sent_fin: u64,
-    /// Connections that ended with a RST we provoked (unread bytes or an abort).
-    pub we_provoked_rst: u64,
-    /// Connections we closed before a request body arrived: FIN or RST,
-    /// which the server cannot see (see [`CloseEnding::WeClosedBodyDue`]).
-    pub we_closed_body_due: u64,
-    /// Connections the peer closed with FIN first.
-    pub peer_fin: u64,
-    /// Connections the peer reset.
-    pub peer_rst: u64,
-}
 
 /// A bound server, ready to [`run`](Server::run).
 pub struct Server {
