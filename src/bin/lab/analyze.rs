@@ -289,7 +289,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             output.connection(f.connection, app);
         })?;
         times = live_times;
-        extras.quic(&mut summary.quic, &opts.scope);
+        extras.quic(&mut summary);
         capture.flush()?;
         // libpcap's own counters: a drop means the analysis missed packets.
         let stats = capture.stats()?;
@@ -325,7 +325,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             };
             let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
             let mut summary = analyze_into(&mut reader, &opts, jobs, &mut output, &mut extras)?;
-            extras.quic(&mut summary.quic, &opts.scope);
+            extras.quic(&mut summary);
             drop(reader);
             drop(timed);
             let warnings = set_warnings(&summary, &set);
@@ -355,7 +355,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         };
         let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
         let mut summary = analyze_into(&mut reader, &opts, jobs, &mut output, &mut extras)?;
-        extras.quic(&mut summary.quic, &opts.scope);
+        extras.quic(&mut summary);
         (output, summary)
     };
     // What the library found worth saying besides the report, one line each,
