@@ -106,18 +106,24 @@ fn more_out_of_scope(n: u64) -> String {
     }
 }
 
-/// The DNS exchanges, e.g. `5 DNS exchanges (4 answered, 1 malformed)`;
-/// only for a capture with DNS.
+/// The DNS exchanges, e.g. `5 DNS exchanges (4 answered, 1 malformed)` or
+/// `1 DNS exchange (1 answered, 4 more out of scope)`; only for a capture
+/// with DNS.
 fn dns_clause(s: &Summary) -> String {
     let answered = s.dns.iter().filter(|x| x.answer.is_some()).count();
     let malformed = s.dns.iter().filter(|x| x.malformed > 0).count();
     let mut out = format!(
-        "{}{} ({answered} answered",
-        count(s.dns.len() as u64, "DNS exchange", "DNS exchanges"),
-        more_out_of_scope(s.udp_scope.dns_out_of_scope)
+        "{} ({answered} answered",
+        count(s.dns.len() as u64, "DNS exchange", "DNS exchanges")
     );
     if malformed > 0 {
         out.push_str(&format!(", {malformed} malformed"));
+    }
+    if s.udp_scope.dns_out_of_scope > 0 {
+        out.push_str(&format!(
+            ", {} more out of scope",
+            s.udp_scope.dns_out_of_scope
+        ));
     }
     out.push(')');
     out
