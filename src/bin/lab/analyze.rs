@@ -106,11 +106,13 @@ pub struct Args {
     /// (repeatable; all must hold).
     #[arg(long, value_name = "EXPECTATION")]
     expect: Vec<Expectation>,
-    /// Only connections with this port on either side (repeatable).
+    /// Only connections (TCP and QUIC) and DNS exchanges with this port on
+    /// either side (repeatable).
     #[arg(long = "port", value_name = "N")]
     ports: Vec<u16>,
-    /// Only connections with this address on either side (repeatable); a
-    /// name (`localhost`) stands for every address it resolves to.
+    /// Only connections (TCP and QUIC) and DNS exchanges with this address
+    /// on either side (repeatable); a name (`localhost`) stands for every
+    /// address it resolves to.
     #[arg(long = "host", value_name = "ADDR", value_parser = crate::resolve::host_arg)]
     hosts: Vec<HostArg>,
     /// Colour RST and FIN in the table: auto (on a terminal, unless
