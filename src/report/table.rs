@@ -132,9 +132,7 @@ pub fn render_styled(report: &Report, style: &Style) -> String {
     // read as if connections were missing), whether or not the scope kept
     // any of its QUIC and DNS.
     let s = &report.summary;
-    let udp_only = report.connections.is_empty()
-        && s.out_of_scope == 0
-        && (s.quic_seen() > 0 || s.dns_seen() > 0);
+    let udp_only = report.connections.is_empty() && (s.quic_seen() > 0 || s.dns_seen() > 0);
     if !udp_only {
         out.push_str(&format!("{table}\n"));
     }
