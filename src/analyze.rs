@@ -36,6 +36,7 @@ mod packet;
 mod pipeline;
 #[cfg(test)]
 mod tests;
+mod udp_scope;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -84,7 +84,9 @@ const FIELDS: &[&str] = &[
     "quic.cc.reason_phrase",
 ];
 
-const SERVER_PORTS: [u16; 3] = [18490, 18491, 18492];
+/// The servers' ports in `scripts/record-quic-captures` (18493 is where
+/// nothing listens: only the client sends there).
+const SERVER_PORTS: [u16; 5] = [18490, 18491, 18492, 18494, 18495];
 
 fn number(s: &str) -> u64 {
     match s.strip_prefix("0x") {

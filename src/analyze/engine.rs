@@ -153,8 +153,7 @@ impl Analyzer {
         });
         if let Some(app) = app {
             let udp = app.finish_udp(table.network_time());
-            summary.quic = udp.quic;
-            summary.dns = udp.dns;
+            super::udp_scope::keep_in_scope(scope, udp, summary);
         }
         let mut summary = totals(
             self.summary,

@@ -214,8 +214,7 @@ pub(super) fn run<S: FrameSource + ?Sized>(
     outcome?;
     let unfilterable = decoder.filter_verdict()?;
     summary.peak_open = peak;
-    summary.quic = udp.quic;
-    summary.dns = udp.dns;
+    super::udp_scope::keep_in_scope(&scope, udp, &mut summary);
     let mut summary = totals(summary, decoder.counts, source.anomalies(), &anomalies);
     summary.unfilterable = unfilterable;
     Ok(summary)

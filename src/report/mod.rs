@@ -29,10 +29,12 @@ pub mod output;
 pub mod picture;
 pub mod quic_steps;
 pub mod table;
+mod udp_scope;
 mod warning;
 pub mod zeek;
 
 pub use crate::flow::TimeWentBack;
+pub use udp_scope::UdpScope;
 pub use warning::{Named, Setting, Unfilterable, Warning};
 
 use crate::app::AppReport;
@@ -359,6 +361,9 @@ pub struct Summary {
     /// member as QUIC's are.
     #[serde(skip)]
     pub dns: Vec<crate::app::dns::DnsExchange>,
+    /// What the `--port`/`--host` scope left out of `quic` and `dns`.
+    #[serde(flatten)]
+    pub udp_scope: UdpScope,
 }
 
 /// The application stage's totals over the connections in scope.

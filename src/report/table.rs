@@ -129,9 +129,10 @@ pub fn render_styled(report: &Report, style: &Style) -> String {
     };
     let mut out = dns_section(&report.summary, style);
     // A capture of UDP alone gets no empty TCP table (its heading would
-    // read as if connections were missing).
-    let udp_only = report.connections.is_empty()
-        && (!report.summary.quic.is_empty() || !report.summary.dns.is_empty());
+    // read as if connections were missing), whether or not the scope kept
+    // any of its QUIC and DNS.
+    let s = &report.summary;
+    let udp_only = report.connections.is_empty() && (s.quic_seen() > 0 || s.dns_seen() > 0);
     if !udp_only {
         out.push_str(&format!("{table}\n"));
     }
@@ -154,14 +155,14 @@ pub fn render_styled(report: &Report, style: &Style) -> String {
 /// The QUIC connections' sentences, for the table's two renderers (empty
 /// without QUIC).
 pub fn quic_section(s: &super::Summary, style: &Style) -> String {
-    let text = quic::section(&s.quic);
+    let text = quic::section(s.quic_numbered());
     if style.ascii { ascii(&text) } else { text }
 }
 
 /// The DNS exchanges' lines, for the table's two renderers (empty without
 /// DNS).
 pub fn dns_section(s: &super::Summary, style: &Style) -> String {
-    let text = dns::section(&s.dns);
+    let text = dns::section(s.dns_numbered());
     if style.ascii { ascii(&text) } else { text }
 }
 

@@ -106,11 +106,13 @@ pub struct Args {
     /// (repeatable; all must hold).
     #[arg(long, value_name = "EXPECTATION")]
     expect: Vec<Expectation>,
-    /// Only connections with this port on either side (repeatable).
+    /// Only connections (TCP and QUIC) and DNS exchanges with this port on
+    /// either side (repeatable).
     #[arg(long = "port", value_name = "N")]
     ports: Vec<u16>,
-    /// Only connections with this address on either side (repeatable); a
-    /// name (`localhost`) stands for every address it resolves to.
+    /// Only connections (TCP and QUIC) and DNS exchanges with this address
+    /// on either side (repeatable); a name (`localhost`) stands for every
+    /// address it resolves to.
     #[arg(long = "host", value_name = "ADDR", value_parser = crate::resolve::host_arg)]
     hosts: Vec<HostArg>,
     /// Colour RST and FIN in the table: auto (on a terminal, unless
@@ -289,7 +291,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             output.connection(f.connection, app);
         })?;
         times = live_times;
-        extras.quic(&mut summary.quic, &opts.scope);
+        extras.quic(&mut summary);
         capture.flush()?;
         // libpcap's own counters: a drop means the analysis missed packets.
         let stats = capture.stats()?;
@@ -325,7 +327,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
             };
             let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
             let mut summary = analyze_into(&mut reader, &opts, jobs, &mut output, &mut extras)?;
-            extras.quic(&mut summary.quic, &opts.scope);
+            extras.quic(&mut summary);
             drop(reader);
             drop(timed);
             let warnings = set_warnings(&summary, &set);
@@ -355,7 +357,7 @@ pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
         };
         let mut output = Output::new(BufWriter::new(io::stdout()), format, settings);
         let mut summary = analyze_into(&mut reader, &opts, jobs, &mut output, &mut extras)?;
-        extras.quic(&mut summary.quic, &opts.scope);
+        extras.quic(&mut summary);
         (output, summary)
     };
     // What the library found worth saying besides the report, one line each,

@@ -128,7 +128,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     extras.check(copy_from.as_deref())?;
     let want_times = extras.wants_ladder();
     if let Some(app) = &mut opts.app {
-        app.ladder = extras.wants_ladder();
+        app.ladder = extras.wants_records();
     }
     let mut diagnoses = Vec::new();
     // The terminal report tells every harmful RST and the first
@@ -179,8 +179,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "capturing on {interface}; the diagnosis comes at Ctrl-C"
         ));
         let (mut timed, live_times) = Timed::new(&mut capture, want_times);
-        analyze::analyze_live(&mut timed, &opts, &stop, &mut on)?;
+        let mut summary = analyze::analyze_live(&mut timed, &opts, &stop, &mut on)?;
         times = live_times;
+        // No diagnosis for QUIC (its endings are not FIN or RST), but the
+        // pictures draw and annotate it as `lab analyze`'s do.
+        extras.quic(&mut summary);
     } else {
         opts.filter = args.filter;
         let path = args
@@ -190,8 +193,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let input = capture::open_input(&path)?;
         let mut reader = capture::FileReader::new(input)?;
         let (mut timed, file_times) = Timed::new(&mut reader, want_times);
-        analyze::analyze_each(&mut timed, &opts, &mut on)?;
+        let mut summary = analyze::analyze_each(&mut timed, &opts, &mut on)?;
         times = file_times;
+        extras.quic(&mut summary);
     }
     diagnoses.extend(uncertain.into_values());
     diagnoses.sort_by_key(|d| d.id);

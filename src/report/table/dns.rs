@@ -90,10 +90,8 @@ fn exchange(n: usize, x: &DnsExchange) -> String {
     s
 }
 
-/// The section: empty when the capture had no DNS.
-pub fn section(dns: &[DnsExchange]) -> String {
-    dns.iter()
-        .enumerate()
-        .map(|(i, x)| exchange(i + 1, x))
-        .collect()
+/// The section: empty when the capture had no DNS (in scope); each
+/// exchange with its number in the capture.
+pub fn section<'a>(dns: impl Iterator<Item = (usize, &'a DnsExchange)>) -> String {
+    dns.map(|(n, x)| exchange(n, x)).collect()
 }

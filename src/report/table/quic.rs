@@ -190,10 +190,8 @@ pub(crate) fn ending_sentences(q: &QuicReport) -> Vec<String> {
     s.lines().map(|l| l.trim().to_owned()).collect()
 }
 
-/// The section: empty when the capture had no QUIC.
-pub fn section(quic: &[QuicReport]) -> String {
-    quic.iter()
-        .enumerate()
-        .map(|(i, q)| connection(i + 1, q))
-        .collect()
+/// The section: empty when the capture had no QUIC (in scope); each
+/// connection with its number in the capture.
+pub fn section<'a>(quic: impl Iterator<Item = (usize, &'a QuicReport)>) -> String {
+    quic.map(|(n, q)| connection(n, q)).collect()
 }

@@ -75,8 +75,9 @@ fn join(clauses: &[String], width: Option<u16>) -> String {
 }
 
 /// The QUIC connections beside the TCP ones (RFC 9000 §10 endings, not
-/// FIN or RST), e.g. `1 QUIC connection: 1 connection_close`; only for a
-/// capture with QUIC, so a TCP capture's line stays as it was.
+/// FIN or RST), e.g. `1 QUIC connection (5 more out of scope): 1
+/// connection_close`; only for a capture with QUIC, so a TCP capture's line
+/// stays as it was.
 fn quic_clause(s: &Summary) -> String {
     let mut endings: Vec<(&'static str, u64)> = Vec::new();
     for q in &s.quic {
@@ -87,15 +88,27 @@ fn quic_clause(s: &Summary) -> String {
         }
     }
     let list: Vec<String> = endings.iter().map(|(n, k)| format!("{k} {n}")).collect();
-    format!(
-        "{}: {}",
-        count(s.quic.len() as u64, "QUIC connection", "QUIC connections"),
-        list.join(", ")
-    )
+    let mut out = count(s.quic.len() as u64, "QUIC connection", "QUIC connections");
+    out.push_str(&more_out_of_scope(s.udp_scope.quic_out_of_scope));
+    if !list.is_empty() {
+        out.push_str(": ");
+        out.push_str(&list.join(", "));
+    }
+    out
 }
 
-/// The DNS exchanges, e.g. `5 DNS exchanges (4 answered, 1 malformed)`;
-/// only for a capture with DNS.
+/// ` (N more out of scope)`, or nothing.
+fn more_out_of_scope(n: u64) -> String {
+    if n > 0 {
+        format!(" ({n} more out of scope)")
+    } else {
+        String::new()
+    }
+}
+
+/// The DNS exchanges, e.g. `5 DNS exchanges (4 answered, 1 malformed)` or
+/// `1 DNS exchange (1 answered, 4 more out of scope)`; only for a capture
+/// with DNS.
 fn dns_clause(s: &Summary) -> String {
     let answered = s.dns.iter().filter(|x| x.answer.is_some()).count();
     let malformed = s.dns.iter().filter(|x| x.malformed > 0).count();
@@ -105,6 +118,12 @@ fn dns_clause(s: &Summary) -> String {
     );
     if malformed > 0 {
         out.push_str(&format!(", {malformed} malformed"));
+    }
+    if s.udp_scope.dns_out_of_scope > 0 {
+        out.push_str(&format!(
+            ", {} more out of scope",
+            s.udp_scope.dns_out_of_scope
+        ));
     }
     out.push(')');
     out
@@ -116,14 +135,12 @@ fn dns_clause(s: &Summary) -> String {
 pub fn summary(s: &Summary, style: &Style) -> String {
     let mut clauses = Vec::with_capacity(4);
     // Beside QUIC's, the TCP connections say what they are.
-    let mut out = if s.quic.is_empty() {
+    let mut out = if s.quic_seen() == 0 {
         count(s.connections, "connection", "connections")
     } else {
         count(s.connections, "TCP connection", "TCP connections")
     };
-    if s.out_of_scope > 0 {
-        out.push_str(&format!(" ({} more out of scope)", s.out_of_scope));
-    }
+    out.push_str(&more_out_of_scope(s.out_of_scope));
     let verdicts: Vec<String> = Ending::ALL
         .iter()
         .filter(|e| s.verdicts.get(**e) > 0)
@@ -138,20 +155,25 @@ pub fn summary(s: &Summary, style: &Style) -> String {
     }
 
     clauses.push(out);
-    if !s.quic.is_empty() {
+    // Seen but out of scope still says so: `0 QUIC connections (6 more out
+    // of scope)` tells a scope that matched nothing from a capture without.
+    if s.quic_seen() > 0 {
         clauses.push(quic_clause(s));
     }
-    if !s.dns.is_empty() {
+    if s.dns_seen() > 0 {
         clauses.push(dns_clause(s));
     }
 
     let sk = &s.skipped;
     let mut frames = vec![format!("{} TCP", s.tcp_segments)];
-    let quic_datagrams: u64 = s.quic.iter().map(|q| q.datagrams).sum();
+    // Every frame read is counted, in scope or not, as TCP's segments are.
+    let quic_datagrams: u64 =
+        s.quic.iter().map(|q| q.datagrams).sum::<u64>() + s.udp_scope.quic_datagrams_out_of_scope;
     if quic_datagrams > 0 {
         frames.push(format!("{quic_datagrams} QUIC"));
     }
-    let dns_datagrams: u64 = s.dns.iter().map(|x| u64::from(x.datagrams)).sum();
+    let dns_datagrams: u64 = s.dns.iter().map(|x| u64::from(x.datagrams)).sum::<u64>()
+        + s.udp_scope.dns_datagrams_out_of_scope;
     if dns_datagrams > 0 {
         frames.push(format!("{dns_datagrams} DNS"));
     }

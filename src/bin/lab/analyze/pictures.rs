@@ -9,14 +9,13 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use wirelab::analyze::Scope;
 use wirelab::app::AppReport;
 use wirelab::app::quic::QuicReport;
 use wirelab::capture::FrameTimes;
 use wirelab::capture::annotate::{self, Comments};
 use wirelab::flow::Connection;
 use wirelab::report::picture::{self, Ladder};
-use wirelab::report::{ConnectionReport, annotation, quic_steps};
+use wirelab::report::{ConnectionReport, Summary, annotation, quic_steps};
 
 /// The picture formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -100,13 +99,13 @@ impl Extras {
         self.args.ladder.is_some()
     }
 
-    /// Notes the QUIC connections at the end of the analysis (those in
-    /// `scope` are drawn and annotated), and takes away the ladder records
-    /// the table did not ask for (`--frames`).
-    pub fn quic(&mut self, quic: &mut [QuicReport], scope: &Scope) {
-        for (i, q) in quic.iter_mut().enumerate() {
-            let n = i + 1;
-            if scope.matches_ends(q.client, q.server) {
+    /// Notes the QUIC connections at the end of the analysis (the library
+    /// kept those in scope, each with its number in the capture): they are
+    /// drawn and annotated. Takes away the ladder records the table did not
+    /// ask for (`--frames`).
+    pub fn quic(&mut self, summary: &mut Summary) {
+        if self.args.annotate.is_some() || self.args.ladder.is_some() {
+            for (n, q) in summary.quic_numbered() {
                 if self.args.annotate.is_some() {
                     for (frame, line) in quic_steps::frame_comments(n, q) {
                         // One line of a few hundred bytes: never too long.
@@ -121,10 +120,19 @@ impl Extras {
                     }
                 }
             }
-            if !self.frames {
+        }
+        if !self.frames {
+            for q in &mut summary.quic {
                 q.ladder = None;
             }
         }
+    }
+
+    /// True when the analyzer must keep ladder records: for the picture,
+    /// and for `--annotate`'s sake (QUIC's record gives an idle timeout's
+    /// last packet).
+    pub fn wants_records(&self) -> bool {
+        self.args.ladder.is_some() || self.args.annotate.is_some()
     }
 
     /// Refuses what cannot work before any reading: a copy of standard
