@@ -1,5 +1,6 @@
 //! The log's text and JSON shapes.
 use super::*;
+use std::io::Write;
 
 fn closed(end: CloseEnding) -> Record {
     Record {
