@@ -423,3 +423,72 @@ fn expect_checks_the_tcp_connections_in_scope_and_not_quic_or_dns() {
         stderr(&none)
     );
 }
+
+/// `--each` analyzes each file on its own, with the same scope: a port
+/// that only one file's QUIC connection uses keeps that connection (with
+/// its number) in that file's section and counts the other file's two as
+/// out of scope there.
+#[test]
+fn each_file_is_narrowed_on_its_own_under_each() {
+    let two = two_servers();
+    let disc = discovery();
+    let out = run(
+        &[
+            "analyze",
+            "--color",
+            "never",
+            "--port",
+            "18470",
+            "--each",
+            two.to_str().unwrap(),
+            disc.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let sections: Vec<&str> = text.split("==> ").filter(|s| !s.is_empty()).collect();
+    assert_eq!(sections.len(), 2, "one section per file:\n{text}");
+    assert!(sections[0].starts_with(two.to_str().unwrap()), "{text}");
+    assert!(sections[1].starts_with(disc.to_str().unwrap()), "{text}");
+
+    // The first file: both QUIC connections are on 18494/18495.
+    assert!(quic_heads(sections[0]).is_empty(), "{}", sections[0]);
+    assert!(
+        summary(sections[0].trim_end()).contains("0 QUIC connections (2 more out of scope)"),
+        "{}",
+        sections[0]
+    );
+
+    // The second file: its one QUIC connection is on 18470; the DNS on
+    // 18453 is out of scope, counted.
+    let heads = quic_heads(sections[1]);
+    assert_eq!(heads.len(), 1, "{}", sections[1]);
+    assert!(
+        heads[0].starts_with("QUIC 1: ") && heads[0].contains(":18470,"),
+        "{heads:?}"
+    );
+    let last = summary(sections[1].trim_end());
+    assert!(last.contains("1 QUIC connection:"), "{last}");
+    assert!(
+        last.contains("0 DNS exchanges (0 answered, 5 more out of scope)"),
+        "{last}"
+    );
+
+    // Each section alone says what `lab analyze FILE --port 18470` says.
+    for (file, section) in [(&two, sections[0]), (&disc, sections[1])] {
+        let alone = analyze(file, &["--port", "18470"]);
+        assert_eq!(
+            quic_heads(&alone),
+            quic_heads(section),
+            "{}",
+            file.display()
+        );
+        assert_eq!(
+            summary(&alone),
+            summary(section.trim_end()),
+            "{}",
+            file.display()
+        );
+    }
+}
