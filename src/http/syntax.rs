@@ -13,28 +13,49 @@
 use super::head::lines;
 use super::{Field, ParseError, Version, is_tchar};
 
-/// A request head as sent: any token as method, any visible target.
+/// One field line as sent, borrowed from the head it was read in: the name,
+/// and the value with the whitespace around it removed (RFC 9112 §5.1).
+/// An observer reads a few fields of each head and keeps fewer, so it does
+/// not copy every name and value into owned strings ([`Field`] is the
+/// owned form the server keeps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldView<'a> {
+    /// The field name as sent (a token: ASCII).
+    pub name: &'a [u8],
+    /// The value, obs-text (0x80-0xFF) included.
+    pub value: &'a [u8],
+}
+
+impl FieldView<'_> {
+    /// The name matches `name` regardless of case (RFC 9110 §5.1).
+    pub fn is(&self, name: &str) -> bool {
+        self.name.eq_ignore_ascii_case(name.as_bytes())
+    }
+}
+
+/// A request head as sent, borrowed from its bytes: any token as method,
+/// any visible target.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestSyntax {
+pub struct RequestSyntax<'a> {
     /// The method token, case preserved (RFC 9110 §9.1: case-sensitive).
-    pub method: String,
+    pub method: &'a str,
     /// The request target as sent, in any of the four forms of RFC 9112 §3.2
     /// (authority-form included, for CONNECT).
-    pub target: String,
+    pub target: &'a str,
     /// The version.
     pub version: Version,
     /// The header fields in order.
-    pub fields: Vec<Field>,
+    pub fields: Vec<FieldView<'a>>,
 }
 
-impl RequestSyntax {
+impl<'a> RequestSyntax<'a> {
     /// Parses a complete head, as delimited by [`check_head`](super::check_head).
     ///
     /// # Errors
     ///
     /// A request line or a field line that breaks the grammar of RFC 9112
     /// §3 and §5 (the same [`ParseError`] values the server gives them).
-    pub fn parse(head: &[u8]) -> Result<RequestSyntax, ParseError> {
+    pub fn parse(head: &'a [u8]) -> Result<RequestSyntax<'a>, ParseError> {
         let mut it = lines(head);
         let start = it.next().ok_or(ParseError::MalformedStartLine("empty"))?;
         let (method, target, version) = split_request_line(start)?;
@@ -42,15 +63,81 @@ impl RequestSyntax {
             return Err(ParseError::BadTarget);
         }
         let version = parse_version(version)?;
-        let fields = it.map(parse_field_line).collect::<Result<_, _>>()?;
-        // Tokens and visible targets are ASCII: the conversions are lossless.
+        let fields = it.map(split_field_line).collect::<Result<_, _>>()?;
+        // A token and a visible target are ASCII, so both are UTF-8; the
+        // error arm is unreachable but costs nothing to keep honest.
+        let ascii = |b| std::str::from_utf8(b).map_err(|_| ParseError::BadTarget);
         Ok(RequestSyntax {
-            method: String::from_utf8_lossy(method).into_owned(),
-            target: String::from_utf8_lossy(target).into_owned(),
+            method: ascii(method)?,
+            target: ascii(target)?,
             version,
             fields,
         })
     }
+}
+
+/// A response head as sent, borrowed from its bytes (the reason phrase,
+/// which no reader of this layer keeps, is left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseSyntax<'a> {
+    /// Version of the status line.
+    pub version: Version,
+    /// Status code.
+    pub status: u16,
+    /// The header fields in order.
+    pub fields: Vec<FieldView<'a>>,
+}
+
+impl<'a> ResponseSyntax<'a> {
+    /// Parses a complete head, as delimited by [`check_head`](super::check_head).
+    ///
+    /// # Errors
+    ///
+    /// A malformed status line or field line: the errors of
+    /// [`ResponseHead::parse`](super::ResponseHead::parse), which reads the
+    /// status line with the same function.
+    pub fn parse(head: &'a [u8]) -> Result<ResponseSyntax<'a>, ParseError> {
+        let mut it = lines(head);
+        let line = it.next().ok_or(ParseError::MalformedStatusLine)?;
+        let (version, status, _reason) = split_status_line(line)?;
+        let fields = it.map(split_field_line).collect::<Result<_, _>>()?;
+        Ok(ResponseSyntax {
+            version,
+            status,
+            fields,
+        })
+    }
+}
+
+/// `HTTP-version SP status-code SP [ reason-phrase ]` (RFC 9112 §4): the
+/// version, the three-digit code, and the reason as bytes.
+pub(crate) fn split_status_line(line: &[u8]) -> Result<(Version, u16, &[u8]), ParseError> {
+    let mut parts = line.splitn(3, |&b| b == b' ');
+    let version = parse_version(parts.next().unwrap_or_default())
+        .map_err(|_| ParseError::MalformedStatusLine)?;
+    let code = parts.next().unwrap_or_default();
+    if code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
+        return Err(ParseError::MalformedStatusLine);
+    }
+    let status = code
+        .iter()
+        .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
+    Ok((version, status, parts.next().unwrap_or_default()))
+}
+
+/// The comma-separated list members of every field named `name`
+/// (case-insensitive), trimmed, empty members left out (RFC 9110 §5.6.1),
+/// borrowed: what [`list_members`] gives, without a copy.
+pub fn members<'a>(
+    fields: &'a [FieldView<'a>],
+    name: &'a str,
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    fields
+        .iter()
+        .filter(move |f| f.is(name))
+        .flat_map(|f| f.value.split(|&b| b == b','))
+        .map(trim_ows)
+        .filter(|m| !m.is_empty())
 }
 
 /// The comma-separated list members of every field named `name`
@@ -110,6 +197,16 @@ pub(crate) fn parse_version(v: &[u8]) -> Result<Version, ParseError> {
 
 /// `field-name ":" OWS field-value OWS` (RFC 9112 §5.1, RFC 9110 §5.5).
 pub(crate) fn parse_field_line(line: &[u8]) -> Result<Field, ParseError> {
+    let f = split_field_line(line)?;
+    Ok(Field {
+        // is_tchar admits ASCII only, so the name is valid UTF-8.
+        name: String::from_utf8_lossy(f.name).into_owned(),
+        value: f.value.to_vec(),
+    })
+}
+
+/// [`parse_field_line`]'s rules, the line borrowed rather than copied.
+pub(crate) fn split_field_line(line: &[u8]) -> Result<FieldView<'_>, ParseError> {
     if line.first().is_some_and(|&b| b == b' ' || b == b'\t') {
         return Err(ParseError::ObsFold);
     }
@@ -128,11 +225,7 @@ pub(crate) fn parse_field_line(line: &[u8]) -> Result<Field, ParseError> {
     if value.iter().any(|&b| b != b'\t' && (b < 0x20 || b == 0x7f)) {
         return Err(ParseError::BadFieldValue);
     }
-    Ok(Field {
-        // is_tchar admits ASCII only, so the name is valid UTF-8.
-        name: String::from_utf8_lossy(name).into_owned(),
-        value: value.to_vec(),
-    })
+    Ok(FieldView { name, value })
 }
 
 pub(crate) fn trim_ows(mut v: &[u8]) -> &[u8] {
@@ -154,10 +247,7 @@ mod tests {
     fn any_token_method_and_authority_form_are_syntax() {
         let h =
             RequestSyntax::parse(b"CONNECT example.com:443 HTTP/1.1\r\nHost: e\r\n\r\n").unwrap();
-        assert_eq!(
-            (h.method.as_str(), h.target.as_str()),
-            ("CONNECT", "example.com:443")
-        );
+        assert_eq!((h.method, h.target), ("CONNECT", "example.com:443"));
         assert_eq!(h.version, Version::Http11);
         // The server's policy refuses both, as it always has.
         let served = RequestHead::parse(b"CONNECT example.com:443 HTTP/1.1\r\nHost: e\r\n\r\n");
@@ -176,8 +266,9 @@ mod tests {
             b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
         )
         .unwrap();
-        assert_eq!(list_members(&h.fields, "transfer-encoding"), ["chunked"]);
-        assert_eq!(list_members(&h.fields, "CONTENT-LENGTH"), ["3"]);
+        let got = |name| members(&h.fields, name).collect::<Vec<_>>();
+        assert_eq!(got("transfer-encoding"), [b"chunked"]);
+        assert_eq!(got("CONTENT-LENGTH"), [b"3"]);
     }
 
     #[test]
