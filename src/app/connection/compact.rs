@@ -1,6 +1,6 @@
 //! A settled connection's HTTP/1 exchanges in a compact form: the report of
-//! an exchange is 216 bytes plus a heap block each for its method and its
-//! target, while a plain HTTP/1 exchange (a known method, a short target,
+//! an exchange is 216 bytes (its method and target in place when short,
+//! [`Text`]), while a plain HTTP/1 exchange (a known method, a short target,
 //! offsets and body sizes under 4 GiB, no Alt-Svc) fits in 64 bytes with
 //! nothing on the heap. Closed connections waiting out Zeek's timer hold
 //! their exchanges this way ([`super::Settled`]); the report is rebuilt,
@@ -13,8 +13,8 @@
 //! target, a large offset) is not squeezed: the connection keeps its
 //! reports as they are ([`Kept::Full`]).
 
-use crate::app::Direction;
 use crate::app::conversation::{BodyCount, ExchangeOutcome, ExchangeReport};
+use crate::app::{Direction, Text};
 
 use super::StreamFigures;
 
@@ -87,6 +87,12 @@ pub(super) enum Kept {
 
 impl Kept {
     pub(super) fn new(exchanges: Vec<ExchangeReport>) -> Self {
+        // Most connections carry one exchange: no list is made for it.
+        if let [one] = exchanges.as_slice()
+            && let Some(c) = Compact::new(one)
+        {
+            return Kept::One(c);
+        }
         let compact: Option<Vec<Compact>> = exchanges.iter().map(Compact::new).collect();
         match compact {
             Some(mut c) if c.len() == 1 => Kept::One(c.swap_remove(0)),
@@ -180,7 +186,7 @@ impl Compact {
             target: [0; TARGET],
         };
         if let Some(m) = &r.method {
-            c.method = METHODS.iter().position(|k| k == m)? as u8 + 1;
+            c.method = METHODS.iter().position(|k| m == k)? as u8 + 1;
         }
         if let Some(t) = &r.target {
             let t = t.as_bytes();
@@ -248,10 +254,10 @@ impl Compact {
         let target = &self.target[..usize::from(self.target_len)];
         ExchangeReport {
             stream: None,
-            method: (self.method > 0).then(|| METHODS[usize::from(self.method) - 1].to_owned()),
+            method: (self.method > 0).then(|| METHODS[usize::from(self.method) - 1].into()),
             target: self
                 .is(TARGET_SET)
-                .then(|| String::from_utf8_lossy(target).into_owned()),
+                .then(|| Text::from(&*String::from_utf8_lossy(target))),
             status: self.is(STATUS).then_some(self.status),
             outcome: OUTCOMES[usize::from(self.outcome)],
             request_body: body(
@@ -341,7 +347,7 @@ mod tests {
             ..plain()
         });
         cases.push(ExchangeReport {
-            target: Some("/".repeat(TARGET)),
+            target: Some("/".repeat(TARGET).into()),
             status: Some(0),
             request_body: Some(BodyCount {
                 seen: edge,
@@ -356,7 +362,7 @@ mod tests {
             ..plain()
         });
         cases.push(ExchangeReport {
-            target: Some(String::new()),
+            target: Some("".into()),
             response_range: Some((0, Some(0))),
             ..plain()
         });
@@ -387,7 +393,7 @@ mod tests {
                 ..plain()
             },
             ExchangeReport {
-                target: Some("/".repeat(TARGET + 1)),
+                target: Some("/".repeat(TARGET + 1).into()),
                 ..plain()
             },
             ExchangeReport {
