@@ -33,6 +33,66 @@ impl FieldView<'_> {
     }
 }
 
+/// Field lines kept in place before a head needs a list on the heap: a
+/// request or a response seen on the wire usually has a handful.
+const INLINE_FIELDS: usize = 8;
+
+/// A head's field lines, borrowed: the first [`INLINE_FIELDS`] in place,
+/// all of them on the heap past that. Reads as a slice.
+#[derive(Clone, Debug)]
+pub struct FieldViews<'a> {
+    len: usize,
+    inline: [FieldView<'a>; INLINE_FIELDS],
+    spilled: Vec<FieldView<'a>>,
+}
+
+impl<'a> FieldViews<'a> {
+    /// The field lines of a head (after its start line), each checked.
+    fn parse(lines: impl Iterator<Item = &'a [u8]>) -> Result<Self, ParseError> {
+        let empty = FieldView {
+            name: &[],
+            value: &[],
+        };
+        let mut f = FieldViews {
+            len: 0,
+            inline: [empty; INLINE_FIELDS],
+            spilled: Vec::new(),
+        };
+        for line in lines {
+            let field = split_field_line(line)?;
+            if f.len < INLINE_FIELDS {
+                f.inline[f.len] = field;
+            } else {
+                if f.spilled.is_empty() {
+                    f.spilled.extend_from_slice(&f.inline);
+                }
+                f.spilled.push(field);
+            }
+            f.len += 1;
+        }
+        Ok(f)
+    }
+}
+
+impl<'a> std::ops::Deref for FieldViews<'a> {
+    type Target = [FieldView<'a>];
+    fn deref(&self) -> &[FieldView<'a>] {
+        if self.len <= INLINE_FIELDS {
+            &self.inline[..self.len]
+        } else {
+            &self.spilled
+        }
+    }
+}
+
+impl PartialEq for FieldViews<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for FieldViews<'_> {}
+
 /// A request head as sent, borrowed from its bytes: any token as method,
 /// any visible target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +105,7 @@ pub struct RequestSyntax<'a> {
     /// The version.
     pub version: Version,
     /// The header fields in order.
-    pub fields: Vec<FieldView<'a>>,
+    pub fields: FieldViews<'a>,
 }
 
 impl<'a> RequestSyntax<'a> {
@@ -63,7 +123,7 @@ impl<'a> RequestSyntax<'a> {
             return Err(ParseError::BadTarget);
         }
         let version = parse_version(version)?;
-        let fields = it.map(split_field_line).collect::<Result<_, _>>()?;
+        let fields = FieldViews::parse(it)?;
         // A token and a visible target are ASCII, so both are UTF-8; the
         // error arm is unreachable but costs nothing to keep honest.
         let ascii = |b| std::str::from_utf8(b).map_err(|_| ParseError::BadTarget);
@@ -85,7 +145,7 @@ pub struct ResponseSyntax<'a> {
     /// Status code.
     pub status: u16,
     /// The header fields in order.
-    pub fields: Vec<FieldView<'a>>,
+    pub fields: FieldViews<'a>,
 }
 
 impl<'a> ResponseSyntax<'a> {
@@ -100,7 +160,7 @@ impl<'a> ResponseSyntax<'a> {
         let mut it = lines(head);
         let line = it.next().ok_or(ParseError::MalformedStatusLine)?;
         let (version, status, _reason) = split_status_line(line)?;
-        let fields = it.map(split_field_line).collect::<Result<_, _>>()?;
+        let fields = FieldViews::parse(it)?;
         Ok(ResponseSyntax {
             version,
             status,
@@ -159,12 +219,20 @@ pub(crate) type LineParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
 /// (RFC 9112 §3), the method a token; the target and version are returned
 /// unchecked for the caller's rules.
 pub(crate) fn split_request_line(line: &[u8]) -> Result<LineParts<'_>, ParseError> {
-    let parts: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
-    let [method, target, version] = parts.as_slice() else {
+    // Exactly two spaces make the three parts (no list is built: this runs
+    // for every request an observer reads).
+    let mut parts = line.splitn(3, |&b| b == b' ');
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
         return Err(ParseError::MalformedStartLine(
             "expected method, target and version separated by single spaces",
         ));
     };
+    if version.contains(&b' ') {
+        return Err(ParseError::MalformedStartLine(
+            "expected method, target and version separated by single spaces",
+        ));
+    }
     if method.is_empty() || !method.iter().all(|&b| is_tchar(b)) {
         return Err(ParseError::MalformedStartLine("method is not a token"));
     }
@@ -272,9 +340,44 @@ mod tests {
     }
 
     #[test]
+    fn many_fields_are_all_kept_in_order() {
+        for n in [
+            0,
+            1,
+            INLINE_FIELDS - 1,
+            INLINE_FIELDS,
+            INLINE_FIELDS + 1,
+            40,
+        ] {
+            let mut head = String::from("GET / HTTP/1.1\r\n");
+            for i in 0..n {
+                head.push_str(&format!("X-{i}: {i}\r\n"));
+            }
+            head.push_str("\r\n");
+            let h = RequestSyntax::parse(head.as_bytes()).unwrap();
+            let got: Vec<String> = h
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}={}",
+                        String::from_utf8_lossy(f.name),
+                        String::from_utf8_lossy(f.value)
+                    )
+                })
+                .collect();
+            let want: Vec<String> = (0..n).map(|i| format!("X-{i}={i}")).collect();
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
     fn grammar_errors_are_the_servers_errors() {
         for (head, err) in [
             (&b"GET  / HTTP/1.1\r\n\r\n"[..], "malformed request line"),
+            (b"GET / HTTP/1.1 \r\n\r\n", "malformed request line"),
+            (b"GET / HTTP/1.1 x\r\n\r\n", "malformed request line"),
+            (b"GET /\r\n\r\n", "malformed request line"),
             (b"G@T / HTTP/1.1\r\n\r\n", "malformed request line"),
             (b"GET / HTTP/1.x\r\n\r\n", "malformed HTTP version"),
             (
