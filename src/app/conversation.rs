@@ -84,10 +84,10 @@ pub struct BodyCount {
 pub struct ExchangeReport {
     /// HTTP/2 stream id; `None` for HTTP/1.
     pub stream: Option<u32>,
-    /// Request method.
-    pub method: Option<String>,
+    /// Request method (held in place when short: [`super::Text`]).
+    pub method: Option<super::Text>,
     /// Request target (`:path`).
-    pub target: Option<String>,
+    pub target: Option<super::Text>,
     /// Final status.
     pub status: Option<u16>,
     /// Where it ended up.
@@ -784,8 +784,8 @@ impl Conversation {
         };
         ExchangeReport {
             stream: None,
-            method: e.request.as_ref().map(|r| r.method.clone()),
-            target: e.request.as_ref().map(|r| r.target.clone()),
+            method: e.request.as_ref().map(|r| r.method.as_str().into()),
+            target: e.request.as_ref().map(|r| r.target.as_str().into()),
             status: e.response.as_ref().map(|r| r.status),
             outcome,
             request_body: e.request.as_ref().map(|r| body(&r.message)),
@@ -833,8 +833,8 @@ impl Conversation {
         };
         ExchangeReport {
             stream: Some(s.id),
-            method: s.method.clone(),
-            target: s.target.clone(),
+            method: s.method.as_deref().map(Into::into),
+            target: s.target.as_deref().map(Into::into),
             status: s.status,
             outcome,
             request_body: Some(BodyCount {

@@ -17,6 +17,7 @@ pub mod negotiation;
 pub mod quic;
 #[cfg(test)]
 mod tests;
+pub mod text;
 pub mod timeline;
 pub mod tls;
 
@@ -27,6 +28,7 @@ pub use conversation::{Conversation, ConversationReport, ExchangeOutcome, Exchan
 pub use detect::Protocol;
 pub use in_flight::RstLoss;
 pub use negotiation::Negotiation;
+pub use text::Text;
 
 /// Which way bytes went on a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

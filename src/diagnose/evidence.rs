@@ -129,9 +129,12 @@ pub(super) fn collect(f: &Facts<'_>, cause: &Cause) -> Vec<Evidence> {
         }
     };
     let request = |n: usize| {
-        f.exchanges()
-            .get(n)
-            .and_then(|e| e.method.clone().zip(e.target.clone()))
+        f.exchanges().get(n).and_then(|e| {
+            e.method
+                .as_deref()
+                .map(str::to_owned)
+                .zip(e.target.as_deref().map(str::to_owned))
+        })
     };
     match cause {
         Cause::Refused => push(f.t.frames.syn, Witness::SynRefused),

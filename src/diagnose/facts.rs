@@ -153,7 +153,11 @@ impl<'a> Facts<'a> {
             .find(|(_, e)| e.status.is_some())?;
         Some(ResponseSeen {
             exchange: n,
-            request: e.method.clone().zip(e.target.clone()),
+            request: e
+                .method
+                .as_deref()
+                .map(str::to_owned)
+                .zip(e.target.as_deref().map(str::to_owned)),
             status: e.status?,
             acknowledged: self.delivered(n),
         })

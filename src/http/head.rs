@@ -60,6 +60,25 @@ pub(crate) fn check_head_from(
         }
     };
     while i < buf.len() {
+        // Skip the run of ordinary bytes the checks below would take one by
+        // one without a word: no CR or LF, no control character in the
+        // start line, and short of the byte that would break a length
+        // limit. The byte that ends the run goes through the checks.
+        let limit = if line_no == 0 {
+            limits.max_start_line
+        } else {
+            limits.max_field_line
+        };
+        let end = buf
+            .len()
+            .min(line_start.saturating_add(limit))
+            .min(limits.max_head);
+        while i < end && ordinary(buf[i], line_no) {
+            i += 1;
+        }
+        if i == buf.len() {
+            break;
+        }
         match buf[i] {
             b'\r' => {
                 let Some(&next) = buf.get(i + 1) else {
@@ -110,6 +129,12 @@ pub(crate) fn check_head_from(
     }
     save(i, line_start, line_no);
     Ok(Check::Incomplete)
+}
+
+/// A byte of line `line_no` that is neither CR, LF, nor (in the start
+/// line) a control character.
+fn ordinary(b: u8, line_no: usize) -> bool {
+    b != b'\r' && b != b'\n' && (line_no > 0 || (b != 0x7f && (b >= 0x20 || b == b'\t')))
 }
 
 /// Line `line_no` (0 = start line) has `len` bytes so far: too long?

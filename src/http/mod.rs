@@ -44,7 +44,7 @@ pub use response::{
     BodyLength, CHUNK_SIZE, Framing, Response, ResponseHead, check_response, encode_continue,
     http_date, is_pattern, pattern_byte, reason_phrase,
 };
-pub use syntax::{RequestSyntax, list_members};
+pub use syntax::{FieldView, FieldViews, RequestSyntax, ResponseSyntax, list_members, members};
 
 /// The HTTP/1.x versions the server speaks (RFC 9112 §2.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

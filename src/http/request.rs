@@ -224,19 +224,29 @@ impl RequestHead {
 
 /// RFC 9110 §8.6: a list of identical values may be accepted as one; any
 /// disagreement, or anything but digits, is an error (RFC 9112 §6.3 step 5).
-pub(crate) fn content_length(members: &[String]) -> Result<u64, ParseError> {
+pub(crate) fn content_length<M: AsRef<[u8]>>(
+    members: impl IntoIterator<Item = M>,
+) -> Result<u64, ParseError> {
     let mut value = None;
     for m in members {
-        if m.is_empty() || !m.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ParseError::BadContentLength);
-        }
-        let n: u64 = m.parse().map_err(|_| ParseError::BadContentLength)?;
+        let n = decimal(m.as_ref()).ok_or(ParseError::BadContentLength)?;
         match value {
             Some(v) if v != n => return Err(ParseError::ConflictingContentLength),
             _ => value = Some(n),
         }
     }
     value.ok_or(ParseError::BadContentLength)
+}
+
+/// `1*DIGIT` as a u64: `None` when empty, not all digits, or too large.
+fn decimal(m: &[u8]) -> Option<u64> {
+    if m.is_empty() {
+        return None;
+    }
+    m.iter().try_fold(0u64, |n, &b| {
+        let d = b.is_ascii_digit().then(|| u64::from(b - b'0'))?;
+        n.checked_mul(10)?.checked_add(d)
+    })
 }
 
 /// The server's reading of the request line: the syntax of

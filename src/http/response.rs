@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::head::{check_head, lines};
-use super::syntax::{parse_field_line, parse_version};
+use super::syntax::{parse_field_line, split_status_line};
 use super::{Check, Field, Limits, ParseError, Version, chunked};
 
 /// How a response body is delimited (RFC 9112 §6.3).
@@ -279,17 +279,8 @@ impl ResponseHead {
     pub fn parse(head: &[u8]) -> Result<ResponseHead, ParseError> {
         let mut it = lines(head);
         let line = it.next().ok_or(ParseError::MalformedStatusLine)?;
-        let mut parts = line.splitn(3, |&b| b == b' ');
-        let version = parse_version(parts.next().unwrap_or_default())
-            .map_err(|_| ParseError::MalformedStatusLine)?;
-        let code = parts.next().unwrap_or_default();
-        if code.len() != 3 || !code.iter().all(u8::is_ascii_digit) {
-            return Err(ParseError::MalformedStatusLine);
-        }
-        let status = code
-            .iter()
-            .fold(0u16, |acc, &d| acc * 10 + u16::from(d - b'0'));
-        let reason = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+        let (version, status, reason) = split_status_line(line)?;
+        let reason = String::from_utf8_lossy(reason).into_owned();
         let fields = it.map(parse_field_line).collect::<Result<_, _>>()?;
         Ok(ResponseHead {
             version,

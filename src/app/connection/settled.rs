@@ -5,16 +5,17 @@
 //! Most connections held at once are such closed ones waiting out Zeek's
 //! timer (5 s), so this is kept small: the conversation's report without
 //! the parts a plain HTTP/1 connection leaves empty, which are boxed
-//! together.
+//! together, and its exchanges packed ([`super::compact`]).
 
+use crate::app::Direction;
 use crate::app::conversation::{ConversationReport, DecodeError, Http2Report};
 use crate::app::detect::Protocol;
 use crate::app::negotiation::Negotiation;
 use crate::app::tls::TlsReport;
-use crate::app::{Direction, ExchangeReport};
 use crate::capture::Timestamp;
 use crate::wire::TcpSegment;
 
+use super::compact::{Kept, Streams};
 use super::packets::Packets;
 use super::{AppReport, StreamFigures};
 
@@ -24,14 +25,15 @@ pub struct Settled {
     packets: Packets,
     conversation: Option<Final>,
     /// Reassembly figures, their `snapped_bytes` not yet filled in.
-    streams: [StreamFigures; 2],
+    streams: Streams,
 }
 
 /// A [`ConversationReport`], its rarely present parts boxed.
 #[derive(Debug)]
 struct Final {
     protocol: Protocol,
-    exchanges: Vec<ExchangeReport>,
+    /// Packed when they are plain HTTP/1 ([`super::compact`]).
+    exchanges: Kept,
     rare: Option<Box<Rare>>,
 }
 
@@ -60,7 +62,7 @@ impl Final {
         });
         Final {
             protocol: r.protocol,
-            exchanges: r.exchanges,
+            exchanges: Kept::new(r.exchanges),
             rare,
         }
     }
@@ -77,7 +79,7 @@ impl Final {
         );
         ConversationReport {
             protocol: self.protocol,
-            exchanges: self.exchanges,
+            exchanges: self.exchanges.reports(),
             http2: rare.http2,
             decode_error: rare.decode_error,
             negotiation: rare.negotiation,
@@ -97,7 +99,7 @@ impl Settled {
         Settled {
             packets,
             conversation: conversation.map(Final::new),
-            streams,
+            streams: Streams::new(streams),
         }
     }
 
@@ -117,6 +119,6 @@ impl Settled {
     /// The connection was handed out: its report.
     pub fn finish(self) -> AppReport {
         let conversation = self.conversation.map(Final::report);
-        self.packets.report(conversation, self.streams)
+        self.packets.report(conversation, self.streams.figures())
     }
 }

@@ -4,7 +4,7 @@
 //! observer cannot refuse, so it reads such a message the way the RFC says
 //! it must be read, and flags it.
 
-use crate::http::{Field, ParseError, Version, list_members};
+use crate::http::{FieldView, ParseError, Version, members};
 
 /// How a body is delimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -59,27 +59,28 @@ struct Offer {
 }
 
 impl HeadFields {
-    /// The fields of interest among `fields`.
-    pub fn read(fields: &[Field]) -> Self {
-        let upgrade = list_members(fields, "upgrade");
-        let http2_settings: Vec<String> = fields
+    /// The fields of interest among `fields`: owned only for a head with
+    /// an offer (the rest of the head is not kept).
+    pub fn read(fields: &[FieldView<'_>]) -> Self {
+        let any = fields
             .iter()
-            .filter(|f| f.name.eq_ignore_ascii_case("http2-settings"))
-            .map(|f| String::from_utf8_lossy(&f.value).into_owned())
-            .collect();
-        let alt_svc: Vec<String> = fields
-            .iter()
-            .filter(|f| f.name.eq_ignore_ascii_case("alt-svc"))
-            .map(|f| String::from_utf8_lossy(&f.value).into_owned())
-            .collect();
-        let alt_svc = (!alt_svc.is_empty()).then(|| alt_svc.join(", "));
-        let any = !upgrade.is_empty() || !http2_settings.is_empty() || alt_svc.is_some();
+            .any(|f| f.is("http2-settings") || f.is("alt-svc"))
+            || members(fields, "upgrade").next().is_some();
         let offer = any.then(|| {
+            let owned = |m: &[u8]| String::from_utf8_lossy(m).into_owned();
+            let values = |name| -> Vec<String> {
+                fields
+                    .iter()
+                    .filter(|f| f.is(name))
+                    .map(|f| owned(f.value))
+                    .collect()
+            };
+            let alt_svc = values("alt-svc");
             Box::new(Offer {
-                connection: list_members(fields, "connection"),
-                upgrade,
-                http2_settings,
-                alt_svc,
+                connection: members(fields, "connection").map(owned).collect(),
+                upgrade: members(fields, "upgrade").map(owned).collect(),
+                http2_settings: values("http2-settings"),
+                alt_svc: (!alt_svc.is_empty()).then(|| alt_svc.join(", ")),
             })
         });
         HeadFields {
@@ -112,31 +113,35 @@ impl HeadFields {
     }
 }
 
-fn present(fields: &[Field], name: &str) -> bool {
-    fields.iter().any(|f| f.name.eq_ignore_ascii_case(name))
+fn present(fields: &[FieldView<'_>], name: &str) -> bool {
+    fields.iter().any(|f| f.is(name))
 }
 
 /// `Ok(None)` without Content-Length; identical repeated values are one
 /// (RFC 9110 §8.6); anything else is the error of rule 5.
-fn content_length(fields: &[Field]) -> Result<Option<u64>, ParseError> {
+fn content_length(fields: &[FieldView<'_>]) -> Result<Option<u64>, ParseError> {
     if !present(fields, "content-length") {
         return Ok(None);
     }
-    crate::http::content_length(&list_members(fields, "content-length")).map(Some)
+    crate::http::content_length(members(fields, "content-length")).map(Some)
 }
 
 /// Transfer-Encoding is present: the notes it earns, and whether chunked is
 /// the final coding, applied once (§6.1).
-fn coded(version: Version, fields: &[Field], notes: &mut Vec<Note>) -> bool {
+fn coded(version: Version, fields: &[FieldView<'_>], notes: &mut Vec<Note>) -> bool {
     if present(fields, "content-length") {
         notes.push(Note::TransferEncodingWithContentLength);
     }
     if version == Version::Http10 {
         notes.push(Note::TransferEncodingInHttp10);
     }
-    let codings = list_members(fields, "transfer-encoding");
-    let chunked = |c: &String| c.eq_ignore_ascii_case("chunked");
-    codings.last().is_some_and(chunked) && codings.iter().filter(|c| chunked(c)).count() == 1
+    // Chunked once, and last.
+    let (mut chunked, mut last) = (0, false);
+    for c in members(fields, "transfer-encoding") {
+        last = c.eq_ignore_ascii_case(b"chunked");
+        chunked += usize::from(last);
+    }
+    last && chunked == 1
 }
 
 /// A request's body (§6.3 rules 3 to 7).
@@ -145,7 +150,10 @@ fn coded(version: Version, fields: &[Field], notes: &mut Vec<Note>) -> bool {
 ///
 /// Transfer-Encoding whose final coding is not chunked (rule 4: the length
 /// cannot be determined), or an invalid Content-Length (rule 5).
-pub fn request(version: Version, fields: &[Field]) -> Result<(Framing, Vec<Note>), ParseError> {
+pub fn request(
+    version: Version,
+    fields: &[FieldView<'_>],
+) -> Result<(Framing, Vec<Note>), ParseError> {
     let mut notes = Vec::new();
     if present(fields, "transfer-encoding") {
         if !coded(version, fields, &mut notes) {
@@ -169,7 +177,7 @@ pub fn request(version: Version, fields: &[Field]) -> Result<(Framing, Vec<Note>
 pub fn response(
     version: Version,
     status: u16,
-    fields: &[Field],
+    fields: &[FieldView<'_>],
     method: Option<&str>,
 ) -> Result<(Framing, Vec<Note>), ParseError> {
     let mut notes = Vec::new();
@@ -201,10 +209,10 @@ pub fn response(
 mod tests {
     use super::*;
 
-    fn field(name: &str, value: &str) -> Field {
-        Field {
-            name: name.into(),
-            value: value.as_bytes().to_vec(),
+    fn field<'a>(name: &'a str, value: &'a str) -> FieldView<'a> {
+        FieldView {
+            name: name.as_bytes(),
+            value: value.as_bytes(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Heads and bodies: what the decoder does with each message it meets.
 
 use crate::app::Direction;
-use crate::http::{ChunkedDecoder, RequestSyntax, ResponseHead};
+use crate::http::{ChunkedDecoder, RequestSyntax, ResponseSyntax};
 
 use super::exchange::{Exchange, Message, Request, Response};
 use super::framing::{self, Framing, HeadFields};
@@ -55,8 +55,8 @@ impl Http1Decoder {
         m.notes = notes;
         self.exchanges.push(Exchange {
             request: Some(Request {
-                method: syntax.method,
-                target: syntax.target,
+                method: syntax.method.to_owned(),
+                target: syntax.target.to_owned(),
                 version: syntax.version,
                 message: m,
             }),
@@ -72,7 +72,7 @@ impl Http1Decoder {
     pub(super) fn response(&mut self, start: u64, head: &[u8]) {
         let start = start + leading_crlf(head);
         let head_end = self.sides[1].offset;
-        let parsed = match ResponseHead::parse(head) {
+        let parsed = match ResponseSyntax::parse(head) {
             Ok(h) => h,
             Err(e) => return self.stop(SERVER, start, format!("unreadable response head: {e}")),
         };
@@ -100,9 +100,10 @@ impl Http1Decoder {
             }
             return;
         }
-        let method = exchange.request.as_ref().map(|r| r.method.clone());
+        let method = exchange.request.as_ref().map(|r| r.method.as_str());
+        let connect = method == Some("CONNECT");
         let (framing, notes) =
-            match framing::response(parsed.version, status, &parsed.fields, method.as_deref()) {
+            match framing::response(parsed.version, status, &parsed.fields, method) {
                 Ok(f) => f,
                 Err(e) => {
                     let reason = format!("response body length unknown: {e} (RFC 9112 §6.3)");
@@ -120,7 +121,7 @@ impl Http1Decoder {
         });
         let kind = if status == 101 {
             Some(SwitchKind::Upgrade)
-        } else if method.as_deref() == Some("CONNECT") && (200..300).contains(&status) {
+        } else if connect && (200..300).contains(&status) {
             Some(SwitchKind::Tunnel)
         } else {
             None

@@ -308,19 +308,35 @@ impl Http1Decoder {
             self.stop(sender, at, reason);
             return input.len();
         }
-        side.buf.extend_from_slice(&input[..take]);
         let start = side.offset - old as u64;
-        match crate::http::check_head_from(&side.buf, &LIMITS, &mut side.scan) {
+        // A head that starts at the start of this input is checked where it
+        // is, and parsed there if it is complete (most heads come in one
+        // segment); only a head still incomplete is copied to `buf`.
+        let checked = if old == 0 {
+            crate::http::check_head_from(&input[..take], &LIMITS, &mut side.scan)
+        } else {
+            side.buf.extend_from_slice(&input[..take]);
+            crate::http::check_head_from(&side.buf, &LIMITS, &mut side.scan)
+        };
+        match checked {
             Ok(crate::http::Check::Incomplete) => {
+                if old == 0 {
+                    side.buf.extend_from_slice(&input[..take]);
+                }
                 side.offset += take as u64;
                 take
             }
             Ok(crate::http::Check::Complete(len)) => {
                 let used = len - old;
                 side.offset += used as u64;
-                let head = std::mem::take(&mut side.buf);
                 side.scan = crate::http::Scan::default();
-                let head = &head[..len];
+                let held;
+                let head = if old == 0 {
+                    &input[..len]
+                } else {
+                    held = std::mem::take(&mut side.buf);
+                    &held[..len]
+                };
                 match sender {
                     Direction::ClientToServer => self.request(start, head),
                     Direction::ServerToClient => self.response(start, head),
