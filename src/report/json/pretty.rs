@@ -12,6 +12,7 @@
 //! the serde views in `json.rs`, which remain the contract.
 
 mod app_members;
+mod members;
 
 use std::io::Write;
 use std::net::IpAddr;
