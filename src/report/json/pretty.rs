@@ -13,6 +13,9 @@
 
 mod app_members;
 mod members;
+mod quic_object;
+
+pub(in crate::report) use quic_object::append_quic;
 
 use std::io::Write;
 use std::net::IpAddr;
