@@ -142,6 +142,10 @@ pub(super) struct QuicConnection {
     h3: Option<Box<crate::app::h3::H3Decoder>>,
     /// The packets worth drawing, when a ladder was asked for.
     record: Option<Box<Recorder>>,
+    /// The client's transport parameters hold grease_quic_bit (RFC 9287
+    /// §3): noted when they are read rather than looked up in every
+    /// datagram of the server's.
+    client_greases: bool,
 }
 
 impl QuicConnection {
@@ -209,6 +213,7 @@ impl QuicConnection {
             reset: None,
             h3: None,
             record: ladder.then(Box::default),
+            client_greases: false,
         }
     }
 
@@ -259,17 +264,14 @@ impl QuicConnection {
         // encrypted, so packets to it are read as if it had too, once it
         // answered: only the first Initials must show the bit.
         let greased = match from {
-            Side::Server => self
-                .report
-                .transport_parameters
-                .contains(&TransportParameter::GreaseQuicBit),
+            Side::Server => self.client_greases,
             Side::Client => self.report.server_scid.is_some(),
         };
-        let d = header::datagram(payload, greased);
-        for p in &d.packets {
-            self.packet(frame, from, p);
+        let mut packets = header::coalesced(payload, greased);
+        for p in packets.by_ref() {
+            self.packet(frame, from, &p);
         }
-        if let Some(e) = d.error {
+        if let Some(e) = packets.error {
             self.problem(frame, from, e);
         }
     }
@@ -438,7 +440,10 @@ impl QuicConnection {
                 self.report.alpn_offered = e.alpn.unwrap_or_default();
                 if let Some(tp) = e.quic_transport_parameters {
                     match TransportParameters::parse(&tp) {
-                        Ok(tp) => self.report.transport_parameters = tp.0,
+                        Ok(tp) => {
+                            self.client_greases = tp.0.contains(&TransportParameter::GreaseQuicBit);
+                            self.report.transport_parameters = tp.0;
+                        }
                         Err(err) => self.problem(frame, from, err),
                     }
                 }
