@@ -579,6 +579,14 @@ fn quic_objects_are_byte_for_byte_serde_json_for_varied_connections() {
     full.alpn_offered = vec![odd.into(), String::new()];
     full.transport_parameters.extend([
         P::Other { id: 0x2a, len: 3 },
+        P::Other {
+            id: 0x2945_37fb_d758_4b84,
+            len: 8,
+        },
+        P::Other {
+            id: u64::MAX,
+            len: usize::MAX,
+        },
         P::PreferredAddress(41),
         P::VersionInformation {
             chosen: Version::V1,

@@ -36,6 +36,17 @@ impl Block {
         self.len += bytes.len() * 2 + 2;
     }
 
+    /// Appends `n` in lowercase hex without leading zeros, as `{:x}` does.
+    fn lower_hex(&mut self, n: u64) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let digits = ((64 - n.leading_zeros() as usize).div_ceil(4)).max(1);
+        let room = self.room(digits);
+        for (i, d) in room.iter_mut().rev().enumerate() {
+            *d = HEX[((n >> (4 * i)) & 0xf) as usize];
+        }
+        self.len += digits;
+    }
+
     /// Appends a version as a JSON string of its `Display` text.
     fn version(&mut self, v: Version) {
         match v {
@@ -55,23 +66,36 @@ impl Block {
 
 /// A transport parameter: `{"name": …, "value": …}`, its members `indent`
 /// spaces in. The value is a number for the integer parameters, `null` for
-/// the flags, text for the rest (§18.2).
+/// the flags, text for the rest (§18.2). Clients send unknown (GREASE,
+/// §18.1) parameters in most handshakes: their `0x…` name and `N bytes`
+/// value are written in place, as their `Display` texts read.
 fn param(b: &mut Block, indent: usize, p: &TransportParameter) {
     let mut m = Members::open(b, indent);
-    match p.known_name() {
-        Some(name) => m.key("name").name(name),
-        None => m.str("name", &p.name()),
+    match (p.known_name(), p) {
+        (Some(name), _) => m.key("name").name(name),
+        (None, TransportParameter::Other { id, .. }) => {
+            let name = m.key("name");
+            name.bytes(b"\"0x");
+            name.lower_hex(*id);
+            name.bytes(b"\"");
+        }
+        (None, _) => m.str("name", &p.name()),
     }
     let value = m.key("value");
     if let Some(v) = p.number() {
         value.u64(v);
     } else if p.is_flag() {
         value.bytes(b"null");
+    } else if let Some(id) = p.connection_id_bytes() {
+        value.hex(id);
+    } else if let TransportParameter::Other { len, .. }
+    | TransportParameter::PreferredAddress(len) = p
+    {
+        value.bytes(b"\"");
+        value.u64(*len as u64);
+        value.bytes(b" bytes\"");
     } else {
-        match p.connection_id_bytes() {
-            Some(id) => value.hex(id),
-            None => value.string(p.value().as_bytes()),
-        }
+        value.string(p.value().as_bytes());
     }
     m.close();
 }
