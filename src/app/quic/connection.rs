@@ -16,7 +16,7 @@ use crate::proto::quic::{
     ConnectionId, CryptoStream, Frames, InitialKeys, LongType, QuicError, Side, TransportParameter,
     TransportParameters,
 };
-use crate::proto::tls::{ClientHello, HandshakeReader, HandshakeType, ServerHello};
+use crate::proto::tls::{ClientHelloView, HandshakeReader, HandshakeType, ServerHello};
 use crate::tls_decrypt::KeyLog;
 use crate::wire::{Endpoint, UdpUnreachable};
 
@@ -431,15 +431,21 @@ impl QuicConnection {
     fn message(&mut self, frame: u64, from: Side, t: HandshakeType, body: &[u8]) {
         match (from, t) {
             (Side::Client, HandshakeType::ClientHello) => {
-                let Ok(hello) = ClientHello::parse(body) else {
+                // Read in place: only the random, the name, ALPN and the
+                // transport parameters are kept, nothing else is copied.
+                let Ok(hello) = ClientHelloView::parse(body) else {
                     return;
                 };
                 self.client_random = Some(hello.random);
                 let e = hello.extensions;
-                self.report.sni = e.server_name;
-                self.report.alpn_offered = e.alpn.unwrap_or_default();
-                if let Some(tp) = e.quic_transport_parameters {
-                    match TransportParameters::parse(&tp) {
+                let lossy = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+                self.report.sni = e.server_name().map(lossy);
+                self.report.alpn_offered = e
+                    .alpn()
+                    .map(|names| names.map(lossy).collect())
+                    .unwrap_or_default();
+                if let Some(tp) = e.quic_transport_parameters() {
+                    match TransportParameters::parse(tp) {
                         Ok(tp) => {
                             self.client_greases = tp.0.contains(&TransportParameter::GreaseQuicBit);
                             self.report.transport_parameters = tp.0;
