@@ -64,56 +64,78 @@ impl Block {
     }
 }
 
-/// A transport parameter: `{"name": …, "value": …}`, its members `indent`
-/// spaces in. The value is a number for the integer parameters, `null` for
-/// the flags, text for the rest (§18.2). Clients send unknown (GREASE,
-/// §18.1) parameters in most handshakes: their `0x…` name and `N bytes`
-/// value are written in place, as their `Display` texts read.
-fn param(b: &mut Block, indent: usize, p: &TransportParameter) {
-    let mut m = Members::open(b, indent);
+/// A transport parameter as an element of its array: `{"name": …,
+/// "value": …}`, its members ten spaces in. The value is a number for the
+/// integer parameters, `null` for the flags, text for the rest (§18.2).
+/// Clients send unknown (GREASE, §18.1) parameters in most handshakes:
+/// their `0x…` name and `N bytes` value are written in place, as their
+/// `Display` texts read. A connection has a dozen or more parameters, so
+/// the constant text around the values is written in whole pieces.
+fn param(b: &mut Block, p: &TransportParameter) {
+    b.bytes(b"{\n          \"name\": ");
     match (p.known_name(), p) {
-        (Some(name), _) => m.key("name").name(name),
+        (Some(name), _) => b.name(name),
         (None, TransportParameter::Other { id, .. }) => {
-            let name = m.key("name");
-            name.bytes(b"\"0x");
-            name.lower_hex(*id);
-            name.bytes(b"\"");
+            b.bytes(b"\"0x");
+            b.lower_hex(*id);
+            b.bytes(b"\"");
         }
-        (None, _) => m.str("name", &p.name()),
+        (None, _) => b.string(p.name().as_bytes()),
     }
-    let value = m.key("value");
+    b.bytes(b",\n          \"value\": ");
     if let Some(v) = p.number() {
-        value.u64(v);
+        b.u64(v);
     } else if p.is_flag() {
-        value.bytes(b"null");
+        b.bytes(b"null");
     } else if let Some(id) = p.connection_id_bytes() {
-        value.hex(id);
+        b.hex(id);
     } else if let TransportParameter::Other { len, .. }
     | TransportParameter::PreferredAddress(len) = p
     {
-        value.bytes(b"\"");
-        value.u64(*len as u64);
-        value.bytes(b" bytes\"");
+        b.bytes(b"\"");
+        b.u64(*len as u64);
+        b.bytes(b" bytes\"");
     } else {
-        value.string(p.value().as_bytes());
+        b.string(p.value().as_bytes());
     }
-    m.close();
+    b.bytes(b"\n        }");
 }
 
+/// A list of transport parameters, the value of a member six spaces in.
 fn params(b: &mut Block, ps: &[TransportParameter]) {
-    array(b, 8, ps, |b, p| param(b, 10, p));
+    if ps.is_empty() {
+        b.bytes(b"[]");
+        return;
+    }
+    for (i, p) in ps.iter().enumerate() {
+        b.bytes(if i == 0 {
+            b"[\n        "
+        } else {
+            b",\n        "
+        });
+        param(b, p);
+    }
+    b.bytes(b"\n      ]");
 }
 
+/// One side's packet counts, the value of a member eight spaces in, in
+/// whole pieces of constant text as [`param`].
 fn counts(b: &mut Block, c: &PacketCounts) {
-    let mut m = Members::open(b, 10);
-    m.u64("initial", c.initial.into());
-    m.u64("zero_rtt", c.zero_rtt.into());
-    m.u64("handshake", c.handshake.into());
-    m.u64("one_rtt", c.one_rtt.into());
-    m.u64("retry", c.retry.into());
-    m.u64("version_negotiation", c.version_negotiation.into());
-    m.u64("unknown_version", c.unknown_version.into());
-    m.close();
+    b.bytes(b"{\n          \"initial\": ");
+    b.u64(c.initial.into());
+    b.bytes(b",\n          \"zero_rtt\": ");
+    b.u64(c.zero_rtt.into());
+    b.bytes(b",\n          \"handshake\": ");
+    b.u64(c.handshake.into());
+    b.bytes(b",\n          \"one_rtt\": ");
+    b.u64(c.one_rtt.into());
+    b.bytes(b",\n          \"retry\": ");
+    b.u64(c.retry.into());
+    b.bytes(b",\n          \"version_negotiation\": ");
+    b.u64(c.version_negotiation.into());
+    b.bytes(b",\n          \"unknown_version\": ");
+    b.u64(c.unknown_version.into());
+    b.bytes(b"\n        }");
 }
 
 /// The `http3` object (its members eight spaces in).
@@ -204,16 +226,24 @@ fn http3(b: &mut Block, h: &H3Report) {
 /// its closing brace four. Members appear, or are left out when empty, as
 /// in the serde view `QuicView`.
 pub(in crate::report) fn append_quic(b: &mut Block, q: &QuicReport) {
-    let mut m = Members::open(b, 6);
-    m.key("client").endpoint(q.client);
-    m.key("server").endpoint(q.server);
-    m.u64("first_frame", q.first_frame);
-    m.key("first_ts").f64(q.first_ts.as_secs_f64());
-    m.key("last_ts").f64(q.last_ts.as_secs_f64());
+    // The members every connection has, up to `version`, in whole pieces
+    // of constant text; then the rest one by one.
+    b.bytes(b"{\n      \"client\": ");
+    b.endpoint(q.client);
+    b.bytes(b",\n      \"server\": ");
+    b.endpoint(q.server);
+    b.bytes(b",\n      \"first_frame\": ");
+    b.u64(q.first_frame);
+    b.bytes(b",\n      \"first_ts\": ");
+    b.f64(q.first_ts.as_secs_f64());
+    b.bytes(b",\n      \"last_ts\": ");
+    b.f64(q.last_ts.as_secs_f64());
+    b.bytes(b",\n      \"version\": ");
     match q.version {
-        Some(v) => m.key("version").version(v),
-        None => m.key("version").bytes(b"null"),
+        Some(v) => b.version(v),
+        None => b.bytes(b"null"),
     }
+    let mut m = Members::after(b, 6);
     if let Some(vs) = &q.negotiation {
         array(m.key("version_negotiation"), 8, vs, |b, &v| b.version(v));
     }
@@ -242,10 +272,12 @@ pub(in crate::report) fn append_quic(b: &mut Block, q: &QuicReport) {
         x.str("cipher_suite", &names::cipher_suite(h.cipher_suite));
         x.close();
     }
-    let mut p = Members::open(m.key("packets"), 8);
-    counts(p.key("client"), &q.client_packets);
-    counts(p.key("server"), &q.server_packets);
-    p.close();
+    let packets = m.key("packets");
+    packets.bytes(b"{\n        \"client\": ");
+    counts(packets, &q.client_packets);
+    packets.bytes(b",\n        \"server\": ");
+    counts(packets, &q.server_packets);
+    packets.bytes(b"\n      }");
     m.bool("handshake_completed", q.handshake_completed);
     if let Some(k) = &q.keys {
         let mut x = Members::open(m.key("keys"), 8);
