@@ -154,8 +154,10 @@ impl TransportParameters {
     /// Parses the extension's bytes.
     pub fn parse(bytes: &[u8]) -> Result<TransportParameters, QuicError> {
         let mut r = Reader::new(bytes);
-        let mut out = Vec::new();
-        let mut seen = Vec::new();
+        // Clients send a dozen or more (GREASE ones among them, §18.1):
+        // room for them from the start rather than four regrowths.
+        let mut out = Vec::with_capacity(16);
+        let mut seen = Vec::with_capacity(16);
         while !r.is_empty() {
             let id = r.varint("transport parameter id")?;
             let value = r.varint_bytes("transport parameter value")?;
