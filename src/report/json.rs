@@ -347,7 +347,7 @@ fn write_tail(out: &mut impl Write, any: bool, summary: &Summary) -> io::Result<
     }
     if !summary.quic.is_empty() {
         out.write_all(b",\n  \"quic\": ")?;
-        write_array(out, summary.quic.iter().map(quic::QuicView::of))?;
+        write_quic_array(out, &summary.quic)?;
     }
     out.write_all(b",\n  \"summary\": ")?;
     let mut buf = Vec::with_capacity(2048);
@@ -379,6 +379,25 @@ fn write_array<T: Serialize>(
         write_indented(out, &buf, b"    ", true)?;
     }
     out.write_all(if any { b"\n  ]" } else { b"]" })
+}
+
+/// The `quic` array, written by hand ([`pretty::append_quic`]): the same
+/// text as [`write_array`] of the serde views, gathered into blocks so
+/// that `out` sees few large writes.
+fn write_quic_array(out: &mut impl Write, quic: &[QuicReport]) -> io::Result<()> {
+    const BLOCK: usize = 64 * 1024;
+    let mut buf = pretty::Block::default();
+    buf.bytes(b"[");
+    for (i, q) in quic.iter().enumerate() {
+        buf.bytes(if i > 0 { b",\n    " } else { b"\n    " });
+        pretty::append_quic(&mut buf, q);
+        if buf.as_bytes().len() >= BLOCK {
+            out.write_all(buf.as_bytes())?;
+            buf.clear();
+        }
+    }
+    buf.bytes(if quic.is_empty() { b"]" } else { b"\n  ]" });
+    out.write_all(buf.as_bytes())
 }
 
 /// Writes `text` line by line with `indent` before each line (but the first

@@ -16,7 +16,7 @@ use crate::proto::quic::{
     ConnectionId, CryptoStream, Frames, InitialKeys, LongType, QuicError, Side, TransportParameter,
     TransportParameters,
 };
-use crate::proto::tls::{ClientHello, HandshakeReader, HandshakeType, ServerHello};
+use crate::proto::tls::{ClientHelloView, HandshakeReader, HandshakeType, ServerHello};
 use crate::tls_decrypt::KeyLog;
 use crate::wire::{Endpoint, UdpUnreachable};
 
@@ -142,6 +142,10 @@ pub(super) struct QuicConnection {
     h3: Option<Box<crate::app::h3::H3Decoder>>,
     /// The packets worth drawing, when a ladder was asked for.
     record: Option<Box<Recorder>>,
+    /// The client's transport parameters hold grease_quic_bit (RFC 9287
+    /// §3): noted when they are read rather than looked up in every
+    /// datagram of the server's.
+    client_greases: bool,
 }
 
 impl QuicConnection {
@@ -209,6 +213,7 @@ impl QuicConnection {
             reset: None,
             h3: None,
             record: ladder.then(Box::default),
+            client_greases: false,
         }
     }
 
@@ -259,17 +264,14 @@ impl QuicConnection {
         // encrypted, so packets to it are read as if it had too, once it
         // answered: only the first Initials must show the bit.
         let greased = match from {
-            Side::Server => self
-                .report
-                .transport_parameters
-                .contains(&TransportParameter::GreaseQuicBit),
+            Side::Server => self.client_greases,
             Side::Client => self.report.server_scid.is_some(),
         };
-        let d = header::datagram(payload, greased);
-        for p in &d.packets {
-            self.packet(frame, from, p);
+        let mut packets = header::coalesced(payload, greased);
+        for p in packets.by_ref() {
+            self.packet(frame, from, &p);
         }
-        if let Some(e) = d.error {
+        if let Some(e) = packets.error {
             self.problem(frame, from, e);
         }
     }
@@ -429,16 +431,25 @@ impl QuicConnection {
     fn message(&mut self, frame: u64, from: Side, t: HandshakeType, body: &[u8]) {
         match (from, t) {
             (Side::Client, HandshakeType::ClientHello) => {
-                let Ok(hello) = ClientHello::parse(body) else {
+                // Read in place: only the random, the name, ALPN and the
+                // transport parameters are kept, nothing else is copied.
+                let Ok(hello) = ClientHelloView::parse(body) else {
                     return;
                 };
                 self.client_random = Some(hello.random);
                 let e = hello.extensions;
-                self.report.sni = e.server_name;
-                self.report.alpn_offered = e.alpn.unwrap_or_default();
-                if let Some(tp) = e.quic_transport_parameters {
-                    match TransportParameters::parse(&tp) {
-                        Ok(tp) => self.report.transport_parameters = tp.0,
+                let lossy = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+                self.report.sni = e.server_name().map(lossy);
+                self.report.alpn_offered = e
+                    .alpn()
+                    .map(|names| names.map(lossy).collect())
+                    .unwrap_or_default();
+                if let Some(tp) = e.quic_transport_parameters() {
+                    match TransportParameters::parse(tp) {
+                        Ok(tp) => {
+                            self.client_greases = tp.0.contains(&TransportParameter::GreaseQuicBit);
+                            self.report.transport_parameters = tp.0;
+                        }
                         Err(err) => self.problem(frame, from, err),
                     }
                 }

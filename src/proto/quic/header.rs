@@ -248,26 +248,69 @@ pub fn packet(bytes: &[u8], greased: bool) -> Result<Packet<'_>, QuicError> {
     })
 }
 
-/// Every packet coalesced in a datagram's payload (RFC 9000 §12.2), up to
-/// the first one that does not parse; `greased` as for [`packet`].
-pub fn datagram(mut bytes: &[u8], greased: bool) -> Datagram<'_> {
-    let mut d = Datagram::default();
-    while !bytes.is_empty() {
-        if !d.packets.is_empty() && bytes.iter().all(|&b| b == 0) {
-            d.trailing_zeros = bytes.len();
-            break;
+/// The packets coalesced in a datagram's payload (RFC 9000 §12.2), read
+/// one at a time up to the first one that does not parse: a datagram is
+/// read as it is walked, with no list of its packets made. Once walked,
+/// `trailing_zeros` and `error` say how it ended.
+#[derive(Debug, Clone)]
+pub struct Coalesced<'a> {
+    rest: &'a [u8],
+    greased: bool,
+    read: usize,
+    /// Zero bytes after the last packet (padding outside any packet, which
+    /// some stacks send; RFC 9000 §12.2 lets a receiver drop it).
+    pub trailing_zeros: usize,
+    /// Why the rest of the datagram could not be read.
+    pub error: Option<QuicError>,
+}
+
+impl<'a> Iterator for Coalesced<'a> {
+    type Item = Packet<'a>;
+
+    fn next(&mut self) -> Option<Packet<'a>> {
+        if self.rest.is_empty() {
+            return None;
         }
-        match packet(bytes, greased) {
+        if self.read > 0 && self.rest.iter().all(|&b| b == 0) {
+            self.trailing_zeros = self.rest.len();
+            self.rest = &[];
+            return None;
+        }
+        match packet(self.rest, self.greased) {
             Ok(p) => {
-                let n = p.bytes.len();
-                d.packets.push(p);
-                bytes = &bytes[n..];
+                // Every packet takes at least its first byte.
+                self.rest = &self.rest[p.bytes.len()..];
+                self.read += 1;
+                Some(p)
             }
             Err(e) => {
-                d.error = Some(e);
-                break;
+                self.error = Some(e);
+                self.rest = &[];
+                None
             }
         }
     }
-    d
+}
+
+/// The packets of a datagram's payload, to be walked; `greased` as for
+/// [`packet`].
+pub fn coalesced(bytes: &[u8], greased: bool) -> Coalesced<'_> {
+    Coalesced {
+        rest: bytes,
+        greased,
+        read: 0,
+        trailing_zeros: 0,
+        error: None,
+    }
+}
+
+/// Every packet coalesced in a datagram's payload (RFC 9000 §12.2), up to
+/// the first one that does not parse; `greased` as for [`packet`].
+pub fn datagram(bytes: &[u8], greased: bool) -> Datagram<'_> {
+    let mut packets = coalesced(bytes, greased);
+    Datagram {
+        packets: packets.by_ref().collect(),
+        trailing_zeros: packets.trailing_zeros,
+        error: packets.error,
+    }
 }

@@ -154,8 +154,10 @@ impl TransportParameters {
     /// Parses the extension's bytes.
     pub fn parse(bytes: &[u8]) -> Result<TransportParameters, QuicError> {
         let mut r = Reader::new(bytes);
-        let mut out = Vec::new();
-        let mut seen = Vec::new();
+        // Clients send a dozen or more (GREASE ones among them, §18.1):
+        // room for them from the start rather than four regrowths.
+        let mut out = Vec::with_capacity(16);
+        let mut seen = Vec::with_capacity(16);
         while !r.is_empty() {
             let id = r.varint("transport parameter id")?;
             let value = r.varint_bytes("transport parameter value")?;
@@ -184,8 +186,17 @@ impl TransportParameters {
 impl TransportParameter {
     /// The name §18.2 gives it.
     pub fn name(&self) -> String {
+        if let TransportParameter::Other { id, .. } = self {
+            return format!("0x{id:x}");
+        }
+        self.known_name().unwrap_or_default().to_owned()
+    }
+
+    /// [`TransportParameter::name`] without a string made, for every
+    /// parameter but one this reader does not know (named by its id).
+    pub fn known_name(&self) -> Option<&'static str> {
         use TransportParameter as P;
-        match self {
+        Some(match self {
             P::OriginalDestinationConnectionId(_) => "original_destination_connection_id",
             P::MaxIdleTimeout(_) => "max_idle_timeout",
             P::StatelessResetToken(_) => "stateless_reset_token",
@@ -205,9 +216,21 @@ impl TransportParameter {
             P::RetrySourceConnectionId(_) => "retry_source_connection_id",
             P::VersionInformation { .. } => "version_information",
             P::GreaseQuicBit => "grease_quic_bit",
-            P::Other { id, .. } => return format!("0x{id:x}"),
+            P::Other { .. } => return None,
+        })
+    }
+
+    /// The bytes of a parameter whose value text is their hex: the three
+    /// connection IDs and the stateless reset token.
+    pub fn connection_id_bytes(&self) -> Option<&[u8]> {
+        use TransportParameter as P;
+        match self {
+            P::OriginalDestinationConnectionId(c)
+            | P::InitialSourceConnectionId(c)
+            | P::RetrySourceConnectionId(c) => Some(&c.0),
+            P::StatelessResetToken(t) => Some(t),
+            _ => None,
         }
-        .to_owned()
     }
 
     /// Its value when it is an integer (RFC 9000 §18.2: the varint

@@ -228,3 +228,24 @@ fn transport_parameters_decode() {
         Err(QuicError::Parameter { id: 2, .. })
     ));
 }
+
+/// A run of PADDING, read eight bytes a step, ends where the zeros do,
+/// whatever its length and wherever the next frame starts.
+#[test]
+fn padding_runs_of_every_length_end_at_the_next_frame() {
+    for zeros in 1..40 {
+        for tail in [&[][..], &[0x01], &[0x01, 0x00, 0x00]] {
+            let mut payload = vec![0; zeros];
+            payload.extend_from_slice(tail);
+            let frames: Vec<_> = Frames::new(&payload).collect();
+            let mut expected = vec![Ok(Frame::Padding(zeros))];
+            if !tail.is_empty() {
+                expected.push(Ok(Frame::Ping));
+            }
+            if tail.len() > 1 {
+                expected.push(Ok(Frame::Padding(tail.len() - 1)));
+            }
+            assert_eq!(frames, expected, "{zeros} zeros then {tail:?}");
+        }
+    }
+}

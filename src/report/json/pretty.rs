@@ -9,9 +9,14 @@
 //! IPv4 connections. The layout is serde_json's pretty printer's (two spaces
 //! per level, `"key": value`); floats go through serde_json itself, so they
 //! keep its shortest round-trip digits. A test holds it byte for byte against
-//! the serde views in `json.rs`, which remain the contract.
+//! the serde views in `json.rs`, which remain the contract. The `quic`
+//! array's objects are written the same way (`quic_object`).
 
 mod app_members;
+mod members;
+mod quic_object;
+
+pub(in crate::report) use quic_object::append_quic;
 
 use std::io::Write;
 use std::net::IpAddr;

@@ -457,3 +457,267 @@ fn tls_members_are_byte_for_byte_serde_json() {
     }
     assert_eq!(String::from_utf8(out).unwrap(), rendered);
 }
+
+/// The QUIC connections of every capture under captures/quic, read
+/// without and (where there is one) with its key log.
+fn quic_reports() -> Vec<(String, Vec<QuicReport>)> {
+    use crate::analyze::{AnalyzeOptions, analyze_each};
+    let mut pcaps = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from("captures/quic")];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "pcap") {
+                pcaps.push(p);
+            }
+        }
+    }
+    pcaps.sort();
+    let mut out = Vec::new();
+    for pcap in pcaps {
+        let keys = pcap.with_extension("keys");
+        let mut keylogs = vec![None];
+        if keys.exists() {
+            keylogs.push(Some(keys));
+        }
+        for keys in keylogs {
+            let keylog = keys.as_ref().map(|k| {
+                std::sync::Arc::new(crate::tls_decrypt::KeyLog::parse(
+                    &std::fs::read(k).unwrap(),
+                ))
+            });
+            let opts = AnalyzeOptions {
+                app: Some(crate::app::AppOptions {
+                    keylog,
+                    ..Default::default()
+                }),
+                ..AnalyzeOptions::default()
+            };
+            let mut reader = crate::capture::open_file(&pcap).unwrap();
+            let summary = analyze_each(&mut reader, &opts, |_| {}).unwrap();
+            out.push((format!("{pcap:?} keys {keys:?}"), summary.quic));
+        }
+    }
+    out
+}
+
+/// The `quic` array as the serde views print it, and as written by hand.
+fn quic_arrays(quic: &[QuicReport]) -> (String, String) {
+    let mut views = Vec::new();
+    write_array(&mut views, quic.iter().map(quic::QuicView::of)).unwrap();
+    let mut by_hand = Vec::new();
+    write_quic_array(&mut by_hand, quic).unwrap();
+    (
+        String::from_utf8(views).unwrap(),
+        String::from_utf8(by_hand).unwrap(),
+    )
+}
+
+#[test]
+fn quic_objects_are_byte_for_byte_serde_json_on_the_reference_captures() {
+    let (mut runs, mut connections, mut keyed) = (0, 0, 0);
+    for (name, quic) in quic_reports() {
+        let (views, by_hand) = quic_arrays(&quic);
+        assert_eq!(by_hand, views, "{name}");
+        runs += 1;
+        connections += quic.len();
+        keyed += quic.iter().filter(|q| q.http3.is_some()).count();
+    }
+    // 13 captures, 10 of them with a key log.
+    assert!(runs >= 23, "only {runs} runs");
+    assert!(connections >= 25, "only {connections} QUIC connections");
+    assert!(keyed >= 10, "only {keyed} connections with HTTP/3 decoded");
+}
+
+/// Connections with what the reference captures do not hold: every member
+/// that is left out when empty present (and absent), text that needs
+/// escaping, IPv6 endpoints, versions and parameters without names.
+#[test]
+fn quic_objects_are_byte_for_byte_serde_json_for_varied_connections() {
+    use crate::app::h3::{GoawaySeen, H3Exchange, H3Problem, SettingsSeen};
+    use crate::app::quic::{
+        CloseSeen, IcmpSeen, KeysSeen, KeysStatus, NewCidSeen, PacketKind, QuicEnding, QuicProblem,
+        ResetSeen, RetrySeen, ServerHelloSeen, TokenSource,
+    };
+    use crate::proto::h3::{H3Error, QpackError};
+    use crate::proto::quic::{
+        ConnectionClose, ConnectionId, QuicError, Side, TransportParameter as P, Version,
+    };
+    let all = quic_reports();
+    let base = all
+        .iter()
+        .flat_map(|(_, q)| q)
+        .find(|q| q.http3.is_some())
+        .expect("a connection with HTTP/3 decoded")
+        .clone();
+    let odd = "a\"b\\c\nd\te\u{1}\u{7f}é\r\u{8}\u{c}";
+    let mut full = base.clone();
+    full.client = Endpoint {
+        addr: "2001:db8::1".parse().unwrap(),
+        port: 443,
+    };
+    full.server = Endpoint {
+        addr: "::ffff:10.0.0.1".parse().unwrap(),
+        port: 0,
+    };
+    full.first_ts = Timestamp(-1_500_000_123);
+    full.last_ts = Timestamp(1 << 62);
+    full.version = Some(Version(0x1a2a_3a4a));
+    full.negotiation = Some(vec![Version(0xff00_001d), Version::V1, Version::V2]);
+    full.original_dcid = ConnectionId(vec![]);
+    full.client_scid = None;
+    full.server_scid = Some(ConnectionId((0..=255).collect()));
+    full.retry = Some(RetrySeen {
+        frame: 7,
+        token_len: 0,
+        scid: ConnectionId(vec![0, 0xff]),
+        tag_valid: false,
+    });
+    full.sni = Some(odd.into());
+    full.alpn_offered = vec![odd.into(), String::new()];
+    full.transport_parameters.extend([
+        P::Other { id: 0x2a, len: 3 },
+        P::Other {
+            id: 0x2945_37fb_d758_4b84,
+            len: 8,
+        },
+        P::Other {
+            id: u64::MAX,
+            len: usize::MAX,
+        },
+        P::PreferredAddress(41),
+        P::VersionInformation {
+            chosen: Version::V1,
+            available: vec![Version::V2, Version(0x0a0a_0a0a)],
+        },
+        P::RetrySourceConnectionId(ConnectionId(vec![1, 2])),
+        P::StatelessResetToken([0xab; 16]),
+        P::GreaseQuicBit,
+        P::DisableActiveMigration,
+        P::MaxIdleTimeout(u64::MAX),
+    ]);
+    full.server_hello = Some(ServerHelloSeen {
+        version: crate::proto::tls::ProtocolVersion(0x7a7a),
+        cipher_suite: 0xabcd,
+    });
+    full.keys = Some(KeysSeen {
+        status: KeysStatus::Mismatch,
+        reason: odd.into(),
+    });
+    full.alpn = Some("h3".into());
+    full.server_transport_parameters = vec![P::Other { id: 0, len: 0 }];
+    full.handshake_done = Some(u64::MAX);
+    full.new_connection_ids = vec![NewCidSeen {
+        by: Side::Server,
+        frame: 9,
+        sequence: 1,
+        cid: ConnectionId(vec![9; 20]),
+        token: [0x0f; 16],
+    }];
+    full.key_updates = [3, 0];
+    let h = full.http3.as_mut().unwrap();
+    h.settings.push(SettingsSeen {
+        by: Side::Client,
+        frame: 4,
+        values: vec![(0x21, 1), (0x06, 0)],
+    });
+    h.settings.push(SettingsSeen {
+        by: Side::Server,
+        frame: 5,
+        values: vec![],
+    });
+    h.goaway = vec![GoawaySeen {
+        by: Side::Server,
+        frame: 11,
+        id: 4,
+    }];
+    h.exchanges.push(H3Exchange {
+        method: Some(odd.into()),
+        path: Some(String::new()),
+        status: Some(599),
+        undecoded: Some(QpackError::Truncated),
+        ..H3Exchange::default()
+    });
+    h.problems = vec![H3Problem {
+        frame: 12,
+        by: Side::Client,
+        stream: 2,
+        error: H3Error::Malformed("SETTINGS"),
+    }];
+    h.qpack_encoder_bytes = [1, u64::MAX];
+    full.close = Some(CloseSeen {
+        by: Side::Client,
+        frame: 13,
+        packet: PacketKind::OneRtt,
+        close: ConnectionClose {
+            application: true,
+            code: 0x0100,
+            frame_type: None,
+            reason: odd.into(),
+        },
+    });
+    full.stateless_reset = Some(ResetSeen {
+        by: Side::Server,
+        frame: 14,
+        token_from: TokenSource::NewConnectionId(2),
+    });
+    full.icmp = Some(IcmpSeen {
+        frame: 15,
+        reporter: "fe80::1".parse().unwrap(),
+        about: Side::Client,
+        kind: crate::wire::Unreachable::Prohibited,
+    });
+    full.idle_timeout_ms = None;
+    full.ending = QuicEnding::UnknownEncrypted;
+    full.problems = vec![
+        QuicProblem {
+            frame: 16,
+            from: Side::Server,
+            error: QuicError::FixedBit(0x12),
+        };
+        2
+    ];
+    // The other branch of each choice, and the members left out again.
+    let mut other = full.clone();
+    other.client = base.client;
+    other.version = None;
+    other.negotiation = Some(vec![]);
+    other.sni = None;
+    other.alpn_offered = vec![];
+    other.transport_parameters = vec![];
+    other.keys = Some(KeysSeen {
+        status: KeysStatus::Ok,
+        reason: String::new(),
+    });
+    other.alpn = None;
+    other.close.as_mut().unwrap().close = ConnectionClose {
+        application: false,
+        code: 0x0a,
+        frame_type: Some(0x06),
+        reason: String::new(),
+    };
+    other.stateless_reset.as_mut().unwrap().token_from = TokenSource::TransportParameter;
+    other.icmp.as_mut().unwrap().reporter = "192.0.2.255".parse().unwrap();
+    let mut bare = base.clone();
+    bare.keys = None;
+    bare.http3 = None;
+    bare.alpn = None;
+    bare.server_transport_parameters = vec![];
+    bare.new_connection_ids = vec![];
+    bare.handshake_done = None;
+    bare.server_hello = None;
+    bare.close = None;
+    let cases = [
+        vec![full.clone()],
+        vec![other.clone()],
+        vec![bare.clone()],
+        vec![bare, full, other, base],
+    ];
+    for (n, quic) in cases.iter().enumerate() {
+        let (views, by_hand) = quic_arrays(quic);
+        assert_eq!(by_hand, views, "case {n}");
+    }
+    assert_eq!(quic_arrays(&[]).0, quic_arrays(&[]).1);
+}

@@ -7,6 +7,7 @@
 //! against them.
 
 use super::Block;
+use super::members::{Members, SPACES, array, strings};
 use crate::app::tls::TlsReport;
 use crate::app::{AppReport, Direction, ExchangeOutcome, LadderStep, RstReport, StreamFigures};
 use crate::proto::tls::names;
@@ -16,104 +17,6 @@ fn side(d: Direction) -> &'static str {
         Direction::ClientToServer => "client",
         Direction::ServerToClient => "server",
     }
-}
-
-/// Spaces for an indentation level (two per level, as serde_json).
-const SPACES: &[u8; 64] = b"                                                                ";
-
-/// Members of one JSON object being written.
-struct Members<'b> {
-    b: &'b mut Block,
-    /// Spaces before each member.
-    indent: usize,
-    first: bool,
-}
-
-impl<'b> Members<'b> {
-    /// An object whose `{` was just written.
-    fn open(b: &'b mut Block, indent: usize) -> Self {
-        b.bytes(b"{");
-        Members {
-            b,
-            indent,
-            first: true,
-        }
-    }
-
-    /// Members appended to an object already holding some.
-    fn after(b: &'b mut Block, indent: usize) -> Self {
-        Members {
-            b,
-            indent,
-            first: false,
-        }
-    }
-
-    fn key(&mut self, name: &str) -> &mut Block {
-        let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
-        self.first = false;
-        self.b.member(sep, self.indent.min(SPACES.len()), name);
-        self.b
-    }
-
-    fn u64(&mut self, name: &str, n: u64) {
-        self.key(name).u64(n);
-    }
-
-    fn opt_u64(&mut self, name: &str, n: Option<u64>) {
-        self.key(name).opt_u64(n);
-    }
-
-    fn bool(&mut self, name: &str, v: bool) {
-        self.key(name).bytes(if v { b"true" } else { b"false" });
-    }
-
-    fn opt_bool(&mut self, name: &str, v: Option<bool>) {
-        match v {
-            Some(v) => self.bool(name, v),
-            None => self.key(name).bytes(b"null"),
-        }
-    }
-
-    fn str(&mut self, name: &str, s: &str) {
-        self.key(name).string(s.as_bytes());
-    }
-
-    fn opt_str(&mut self, name: &str, s: Option<&str>) {
-        match s {
-            Some(s) => self.str(name, s),
-            None => self.key(name).bytes(b"null"),
-        }
-    }
-
-    /// Closes an object opened with [`Members::open`].
-    fn close(self) {
-        if self.first {
-            self.b.bytes(b"}");
-        } else {
-            self.b.bytes(b"\n");
-            let outer = self.indent - 2;
-            self.b.bytes(&SPACES[..outer.min(SPACES.len())]);
-            self.b.bytes(b"}");
-        }
-    }
-}
-
-/// An array at `indent` (the spaces before its elements): `[]` when empty.
-fn array<T>(b: &mut Block, indent: usize, items: &[T], mut each: impl FnMut(&mut Block, &T)) {
-    if items.is_empty() {
-        b.bytes(b"[]");
-        return;
-    }
-    b.bytes(b"[");
-    for (i, item) in items.iter().enumerate() {
-        b.bytes(if i == 0 { b"\n" } else { b",\n" });
-        b.bytes(&SPACES[..indent.min(SPACES.len())]);
-        each(b, item);
-    }
-    b.bytes(b"\n");
-    b.bytes(&SPACES[..(indent - 2).min(SPACES.len())]);
-    b.bytes(b"]");
 }
 
 fn indices(b: &mut Block, indent: usize, v: &[usize]) {
@@ -139,10 +42,6 @@ fn stream_object(b: &mut Block, s: &StreamFigures) {
     m.bool("window_overflow", s.window_overflow);
     m.u64("snapped_bytes", s.snapped_bytes);
     m.close();
-}
-
-fn strings(b: &mut Block, indent: usize, items: &[String]) {
-    array(b, indent, items, |b, s| b.string(s.as_bytes()));
 }
 
 /// An array of strings given one by one (as `array` lays it out), so that
