@@ -276,27 +276,40 @@ impl KeyLog {
             self.counts.comments += 1;
             return;
         }
-        let fields: Vec<&[u8]> = trimmed
+        // The first three words and how many there are: a line is read
+        // in place, with no list per line (a QUIC key log has five lines
+        // per connection, hundreds of thousands in a benchmark's).
+        let mut fields: [&[u8]; 3] = [&[]; 3];
+        let mut count = 0;
+        for word in trimmed
             .split(|b| b.is_ascii_whitespace())
             .filter(|f| !f.is_empty())
-            .collect();
-        if fields.first().is_some_and(|label| ignored(label)) {
+        {
+            if let Some(slot) = fields.get_mut(count) {
+                *slot = word;
+            }
+            count += 1;
+        }
+        if count > 0 && ignored(fields[0]) {
             self.counts.ignored += 1;
             return;
         }
-        match Self::entry(&fields) {
+        match Self::entry(&fields, count) {
             Ok((label, random, secret)) => self.keep(number, label, random, secret),
             Err(problem) => self.reject(number, problem),
         }
     }
 
-    fn entry(fields: &[&[u8]]) -> Result<(Label, Random, Secret), LineProblem> {
-        let &[label, random, secret] = fields else {
-            return Err(LineProblem::FieldCount(fields.len()));
-        };
+    /// A line's entry from its first three words and its word count.
+    fn entry(fields: &[&[u8]; 3], count: usize) -> Result<(Label, Random, Secret), LineProblem> {
+        if count != 3 {
+            return Err(LineProblem::FieldCount(count));
+        }
+        let [label, random, secret] = *fields;
         let label = Label::parse(label).ok_or(LineProblem::UnknownLabel)?;
-        let random = hex(random)
-            .and_then(|r| <[u8; 32]>::try_from(r).ok())
+        let mut bytes = [0u8; 32];
+        let random = (random.len() == 64 && hex_into(random, &mut bytes))
+            .then_some(bytes)
             .ok_or(LineProblem::BadClientRandom)?;
         let secret = hex(secret).ok_or(LineProblem::BadSecretHex)?;
         if !label.fits(secret.len()) {
@@ -333,13 +346,42 @@ fn hex(digits: &[u8]) -> Option<Vec<u8>> {
     if !digits.len().is_multiple_of(2) {
         return None;
     }
-    digits
-        .chunks_exact(2)
-        .map(|pair| Some(nibble(pair[0])? << 4 | nibble(pair[1])?))
-        .collect()
+    let mut out = vec![0; digits.len() / 2];
+    hex_into(digits, &mut out).then_some(out)
 }
 
-fn nibble(d: u8) -> Option<u8> {
+/// Hex digits into `out`, which holds exactly half as many bytes; false
+/// for a non-hex digit.
+fn hex_into(digits: &[u8], out: &mut [u8]) -> bool {
+    debug_assert_eq!(digits.len(), out.len() * 2);
+    // A table and one check at the end instead of a branch per digit: a
+    // key log is megabytes of hex, read before the first packet.
+    let mut bad = 0u8;
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = (NIBBLE[pair[0] as usize], NIBBLE[pair[1] as usize]);
+        bad |= high | low;
+        *byte = high << 4 | low;
+    }
+    bad & NOT_HEX == 0
+}
+
+/// A digit's value, or [`NOT_HEX`] for a byte that is not a hex digit.
+const NIBBLE: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut d = 0;
+    while d < 256 {
+        if let Some(v) = nibble(d as u8) {
+            table[d] = v;
+        }
+        d += 1;
+    }
+    table
+};
+
+/// The mark of a non-hex byte in [`NIBBLE`]: a bit no digit's value has.
+const NOT_HEX: u8 = 0x10;
+
+const fn nibble(d: u8) -> Option<u8> {
     match d {
         b'0'..=b'9' => Some(d - b'0'),
         b'a'..=b'f' => Some(d - b'a' + 10),
@@ -351,6 +393,25 @@ fn nibble(d: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_takes_every_digit_and_refuses_every_other_byte() {
+        for first in 0..=255u8 {
+            for second in [b'0', b'9', b'a', b'F', first] {
+                let pair = [first, second];
+                let want = match (nibble(first), nibble(second)) {
+                    (Some(h), Some(l)) => Some(vec![h << 4 | l]),
+                    _ => None,
+                };
+                assert_eq!(hex(&pair), want, "{pair:?}");
+            }
+        }
+        assert_eq!(hex(b"0aF"), None, "odd count");
+        assert_eq!(hex(b""), Some(vec![]));
+        // A bad digit anywhere, not only first.
+        assert_eq!(hex(b"00112g"), None);
+        assert_eq!(hex(b"DEADbeef"), Some(vec![0xde, 0xad, 0xbe, 0xef]));
+    }
 
     #[test]
     fn key_log_keeps_good_lines_and_numbers_bad_ones() {
