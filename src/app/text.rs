@@ -27,9 +27,12 @@ impl Text {
     pub fn as_str(&self) -> &str {
         match &self.0 {
             // The bytes are a whole `str` copied in `From<&str>`, so they
-            // are UTF-8; the empty fallback is never taken.
+            // are UTF-8; the empty fallback is never taken (a debug build
+            // says so if it ever were).
             Repr::Inline { len, bytes } => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+                let text = std::str::from_utf8(&bytes[..usize::from(*len)]);
+                debug_assert!(text.is_ok(), "inline text is not UTF-8");
+                text.unwrap_or_default()
             }
             Repr::Heap(s) => s,
         }

@@ -42,7 +42,8 @@ const TARGET_SET: u16 = 1 << 10;
 
 /// One HTTP/1 exchange's report, packed (see the module documentation).
 /// Ranges are kept as a start and a length, the length relative to the
-/// message's first byte, so that both fit in 32 bits when the start does.
+/// message's first byte, each packed only when it fits in 32 bits (a
+/// message past 4 GiB into the stream, or longer, keeps its full report).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Compact {
     request_start: u32,
@@ -93,9 +94,12 @@ impl Kept {
         {
             return Kept::One(c);
         }
+        // All or nothing: a connection keeps one form for its exchanges,
+        // so that their order needs no record of which form each is in.
+        // One that does not pack (an extension method, a range past
+        // 4 GiB) costs memory only; the report is the same either way.
         let compact: Option<Vec<Compact>> = exchanges.iter().map(Compact::new).collect();
         match compact {
-            Some(mut c) if c.len() == 1 => Kept::One(c.swap_remove(0)),
             Some(c) if !c.is_empty() => Kept::Compact(c),
             _ => Kept::Full(exchanges),
         }

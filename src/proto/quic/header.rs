@@ -124,7 +124,9 @@ pub struct Datagram<'a> {
     /// The packets, in order.
     pub packets: Vec<Packet<'a>>,
     /// Zero bytes after the last packet (padding outside any packet, which
-    /// some stacks send; RFC 9000 §12.2 lets a receiver drop it).
+    /// some stacks send). A zero first byte has the Fixed Bit clear, so it
+    /// starts no valid packet and is discarded (RFC 9000 §17.2, §17.3.1),
+    /// while the packets before it are kept (§12.2).
     pub trailing_zeros: usize,
     /// Why the rest of the datagram could not be read.
     pub error: Option<QuicError>,
@@ -258,7 +260,9 @@ pub struct Coalesced<'a> {
     greased: bool,
     read: usize,
     /// Zero bytes after the last packet (padding outside any packet, which
-    /// some stacks send; RFC 9000 §12.2 lets a receiver drop it).
+    /// some stacks send). A zero first byte has the Fixed Bit clear, so it
+    /// starts no valid packet and is discarded (RFC 9000 §17.2, §17.3.1),
+    /// while the packets before it are kept (§12.2).
     pub trailing_zeros: usize,
     /// Why the rest of the datagram could not be read.
     pub error: Option<QuicError>,
