@@ -29,9 +29,11 @@ use crate::wire::{Endpoint, UdpUnreachable};
 use super::app_stage::UdpReports;
 
 /// Rounds each shard may have unanswered while the flow thread fills the
-/// next: one keeps the shards busy through the next batch, and a round's
-/// datagrams (a batch's at most) are all the copies that wait.
-const IN_FLIGHT: usize = 1;
+/// next: past this the flow thread waits for the oldest answer, and the
+/// reading thread, whose batches it holds, for it. A round holds one
+/// batch's datagrams at most (about 1.2 MB of the benchmark's), so a few
+/// in flight are little memory and let the shards run unevenly.
+const IN_FLIGHT: usize = 3;
 
 /// Shard threads at most: past the cores, more only interleave.
 pub(super) const MAX_SHARDS: usize = 4;
