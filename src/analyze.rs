@@ -37,6 +37,7 @@ mod pipeline;
 #[cfg(test)]
 mod tests;
 mod udp_scope;
+mod udp_shards;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -65,7 +66,25 @@ pub fn analyze_each<S: FrameSource + ?Sized>(
     opts: &AnalyzeOptions,
     on: impl FnMut(Finished<'_>),
 ) -> Result<Summary, Error> {
-    pipeline::run(source, opts, on)
+    pipeline::run(source, opts, 1, on)
+}
+
+/// [`analyze_each`] with QUIC connections spread over `threads` threads
+/// of their own (at most four; fewer than two keeps them on the flow
+/// table's), with the same result: a keyed QUIC capture's decryption and
+/// HTTP/3 decoding is most of its work, and its connections are
+/// independent.
+///
+/// # Errors
+///
+/// As [`analyze_each`].
+pub fn analyze_each_spread<S: FrameSource + ?Sized>(
+    source: &mut S,
+    opts: &AnalyzeOptions,
+    threads: usize,
+    on: impl FnMut(Finished<'_>),
+) -> Result<Summary, Error> {
+    pipeline::run(source, opts, threads, on)
 }
 
 /// [`analyze_each`] on the calling thread alone, with the same result.

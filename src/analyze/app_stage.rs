@@ -19,6 +19,8 @@ use crate::capture::Timestamp;
 use crate::flow::{Applied, Connection};
 use crate::wire::{TcpSegment, UdpDatagram};
 
+use super::udp_shards::UdpShards;
+
 /// Ids are sequential: a multiply spreads them over the table's buckets.
 #[derive(Default)]
 pub(super) struct IdHasher(u64);
@@ -46,14 +48,25 @@ pub(super) struct UdpReports {
     pub(super) dns: Vec<DnsExchange>,
 }
 
+/// The UDP side: on this thread, or QUIC spread over threads.
+enum Udp {
+    Here {
+        quic: QuicTracker,
+        /// DNS exchanges, from the UDP datagrams QUIC did not take.
+        dns: DnsTracker,
+    },
+    Spread(Box<UdpShards>),
+    /// Only while one becomes the other, or after the end.
+    Gone,
+}
+
 /// Decoders of the connections open in the flow table.
 pub(super) struct AppStage {
     opts: AppOptions,
     open: HashMap<u64, Held, BuildHasherDefault<IdHasher>>,
-    /// QUIC connections, kept here: the flow table keeps no UDP flows.
-    quic: QuicTracker,
-    /// DNS exchanges, from the UDP datagrams QUIC did not take.
-    dns: DnsTracker,
+    /// QUIC connections and DNS exchanges, kept here: the flow table keeps
+    /// no UDP flows.
+    udp: Udp,
     /// Each open connection's IP marks, from its first segment on, when
     /// [`AppOptions::ip_trail`] asks (a decoder starts at the first
     /// payload, too late for the handshake and for connections without).
@@ -65,8 +78,10 @@ impl AppStage {
         AppStage {
             trails: opts.ip_trail.then(HashMap::default),
             open: HashMap::default(),
-            quic: QuicTracker::new(opts.keylog.clone()).with_ladder(opts.ladder),
-            dns: DnsTracker::new(),
+            udp: Udp::Here {
+                quic: QuicTracker::new(opts.keylog.clone()).with_ladder(opts.ladder),
+                dns: DnsTracker::new(),
+            },
             opts,
         }
     }
@@ -113,24 +128,64 @@ impl AppStage {
         d: &UdpDatagram<'_>,
         payload: &[u8],
     ) {
-        if !self.quic.datagram(frame, ts, d.src, d.dst, payload) {
-            self.dns.datagram(frame, ts, d.src, d.dst, payload);
+        match &mut self.udp {
+            Udp::Here { quic, dns } => {
+                if !quic.datagram(frame, ts, d.src, d.dst, payload) {
+                    dns.datagram(frame, ts, d.src, d.dst, payload);
+                }
+            }
+            Udp::Spread(s) => s.datagram(frame, ts, d.src, d.dst, payload),
+            Udp::Gone => {}
+        }
+    }
+
+    /// From here on, QUIC connections go to `threads` threads of their own
+    /// ([`UdpShards`]); with fewer than two (asked, or allowed by the
+    /// system) they stay on this one.
+    pub(super) fn spread_udp(&mut self, threads: usize) {
+        if threads < 2 {
+            return;
+        }
+        self.udp = match std::mem::replace(&mut self.udp, Udp::Gone) {
+            Udp::Here { quic, dns } => match UdpShards::spread(quic, dns, threads) {
+                Ok(s) => Udp::Spread(Box::new(s)),
+                Err(back) => {
+                    let (quic, dns) = *back;
+                    Udp::Here { quic, dns }
+                }
+            },
+            other => other,
+        };
+    }
+
+    /// The end of a packet batch: spread datagrams go to their threads.
+    pub(super) fn batch_end(&mut self) {
+        if let Udp::Spread(s) = &mut self.udp {
+            s.batch_end();
         }
     }
 
     /// An ICMP error quoting a UDP datagram: QUIC's, if it quotes one of
     /// a QUIC connection's.
     pub(super) fn icmp(&mut self, frame: u64, ts: Timestamp, u: &crate::wire::UdpUnreachable) {
-        self.quic.icmp(frame, ts, u);
+        match &mut self.udp {
+            Udp::Here { quic, .. } => quic.icmp(frame, ts, u),
+            Udp::Spread(s) => s.icmp(frame, ts, u),
+            Udp::Gone => {}
+        }
     }
 
     /// The QUIC connections and DNS exchanges at the end of the input;
     /// `end` is the network time then, against which QUIC's idle timeouts
     /// are judged.
     pub(super) fn finish_udp(&mut self, end: Timestamp) -> UdpReports {
-        UdpReports {
-            quic: std::mem::take(&mut self.quic).finish(end),
-            dns: std::mem::take(&mut self.dns).finish(),
+        match std::mem::replace(&mut self.udp, Udp::Gone) {
+            Udp::Here { quic, dns } => UdpReports {
+                quic: quic.finish(end),
+                dns: dns.finish(),
+            },
+            Udp::Spread(s) => s.finish(end),
+            Udp::Gone => UdpReports::default(),
         }
     }
 

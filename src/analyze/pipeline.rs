@@ -1,6 +1,8 @@
 //! A capture analyzed on two threads: the calling thread reads, filters and
 //! decodes frames into [`Packet`]s and hands finished connections to the
-//! caller; a second thread runs the flow table on the packets.
+//! caller; a second thread runs the flow table on the packets, and hands
+//! QUIC's datagrams on to threads of their own when asked
+//! ([`super::udp_shards`]).
 //!
 //! The flow table needs the packets in capture order, so the split is a
 //! pipeline, not a partition, and it is cut where the work balances: reading
@@ -86,6 +88,7 @@ enum Back {
 pub(super) fn run<S: FrameSource + ?Sized>(
     source: &mut S,
     opts: &AnalyzeOptions,
+    udp_threads: usize,
     mut on: impl FnMut(Finished<'_>),
 ) -> Result<Summary, Error> {
     let mut engine = Analyzer::new(opts);
@@ -114,7 +117,12 @@ pub(super) fn run<S: FrameSource + ?Sized>(
         let spawned = std::thread::Builder::new()
             .name("lab-flow".into())
             .spawn_scoped(s, move || match table_rx.recv() {
-                Ok((table, app)) => flow_thread(table, app, peak, full_rx, back_tx, spare_rx),
+                Ok((table, mut app)) => {
+                    if let Some(app) = &mut app {
+                        app.spread_udp(udp_threads);
+                    }
+                    flow_thread(table, app, peak, full_rx, back_tx, spare_rx)
+                }
                 Err(_) => (FlowAnomalies::default(), peak, UdpReports::default()),
             });
         let Ok(flow) = spawned else {
@@ -270,6 +278,9 @@ fn flow_thread(
                 }
             });
             peak = peak.max(open);
+        }
+        if let Some(app) = &mut app {
+            app.batch_end();
         }
         if !done.is_empty() {
             gone |= !flush(&mut done);

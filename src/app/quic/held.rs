@@ -39,10 +39,24 @@ impl Pair {
     }
 }
 
+impl Pair {
+    /// Its two endpoints, the lower first.
+    fn ends(&self) -> (Endpoint, Endpoint) {
+        (self.0.lo(), self.0.hi())
+    }
+}
+
 impl Hash for Pair {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u32(self.0.hash32());
     }
+}
+
+/// Which of `n` shards the pair of `a` and `b` goes to: by its hash's top
+/// bits (the map's buckets take the low ones of the spread hash).
+pub(super) fn shard_of(a: Endpoint, b: Endpoint, n: usize) -> usize {
+    let h = u64::from(Pair::new(a, b).0.hash32());
+    ((h * n.max(1) as u64) >> 32) as usize
 }
 
 /// Takes [`Pair`]'s hash as it is, spread over 64 bits (the map's control
@@ -98,12 +112,41 @@ pub(super) struct Held {
 }
 
 impl Held {
-    /// The open connection between `a` and `b`.
-    pub(super) fn get_mut(&mut self, a: Endpoint, b: Endpoint) -> Option<&mut QuicConnection> {
-        let e = self.open.get_mut(&Pair::new(a, b))?;
+    /// The open connection between `a` and `b`, for a datagram or ICMP
+    /// error at `ts`. One the capture has been silent about past its end
+    /// (see [`over_after`]) is finished first and is not returned, whether
+    /// or not a sweep has come by since: what belongs to a connection
+    /// then depends on the times of its own packets only, not on when the
+    /// once-a-second sweep last ran, so the QUIC connections split over
+    /// threads ([`super::QuicTracker::split`]) end as they do on one.
+    pub(super) fn get_mut(
+        &mut self,
+        a: Endpoint,
+        b: Endpoint,
+        ts: Timestamp,
+    ) -> Option<&mut QuicConnection> {
+        let pair = Pair::new(a, b);
+        let e = self.open.get_mut(&pair)?;
         e.due = None;
-        match self.all.get_mut(e.at) {
-            Some(Slot::Open(c)) => Some(c),
+        let slot = self.all.get_mut(e.at)?;
+        // Every wait is at least this long: most lookups stop at the
+        // first test, without reading the transport parameters.
+        let over = match slot {
+            Slot::Open(c) => {
+                ts.0.saturating_sub(c.last_ts().0) > DRAINING_NS.min(IDLE_GRACE_NS)
+                    && over_after(c).is_some_and(|due| ts > due)
+            }
+            _ => return None,
+        };
+        if over {
+            if let Slot::Open(c) = std::mem::replace(slot, Slot::Finishing) {
+                *slot = Slot::Done(Box::new(c.finish(ts)));
+            }
+            self.open.remove(&pair);
+            return None;
+        }
+        match slot {
+            Slot::Open(c) => Some(c),
             _ => None,
         }
     }
@@ -149,6 +192,48 @@ impl Held {
             *slot = Slot::Done(Box::new(c.finish(now)));
             false
         });
+    }
+
+    /// These connections as `n` holds by [`shard_of`] their pairs, each
+    /// keeping its own first-packet order; the finished ones go to the
+    /// first. The clocks are copied: each moves with its own datagrams.
+    pub(super) fn split(self, n: usize) -> Vec<Held> {
+        let n = n.max(1);
+        let mut out: Vec<Held> = (0..n)
+            .map(|_| Held {
+                now: self.now,
+                next_sweep: self.next_sweep,
+                ..Held::default()
+            })
+            .collect();
+        // Where each open slot goes, from its pair.
+        let mut dest: Vec<Option<(usize, Pair)>> = (0..self.all.len()).map(|_| None).collect();
+        for (pair, e) in &self.open {
+            if let Some(d) = dest.get_mut(e.at) {
+                let (a, b) = pair.ends();
+                *d = Some((shard_of(a, b, n), *pair));
+            }
+        }
+        for (slot, d) in self.all.into_iter().zip(dest) {
+            match (slot, d) {
+                (Slot::Open(c), Some((i, pair))) => {
+                    let h = &mut out[i];
+                    h.open.insert(
+                        pair,
+                        Entry {
+                            at: h.all.len(),
+                            due: None,
+                        },
+                    );
+                    h.all.push(Slot::Open(c));
+                }
+                (Slot::Done(r), _) => out[0].all.push(Slot::Done(r)),
+                // An open slot is always in the map; one being finished
+                // exists only inside `advance`.
+                _ => {}
+            }
+        }
+        out
     }
 
     /// Every connection's report in order of its first packet, judged

@@ -86,8 +86,8 @@ impl QuicTracker {
 
     /// An ICMP or ICMPv6 error quoting a UDP datagram: the QUIC connection
     /// whose datagram it quotes learns of it.
-    pub fn icmp(&mut self, frame: u64, _ts: Timestamp, u: &UdpUnreachable) {
-        if let Some(c) = self.held.get_mut(u.src, u.dst) {
+    pub fn icmp(&mut self, frame: u64, ts: Timestamp, u: &UdpUnreachable) {
+        if let Some(c) = self.held.get_mut(u.src, u.dst, ts) {
             c.icmp(frame, u);
         }
     }
@@ -103,12 +103,12 @@ impl QuicTracker {
         payload: &[u8],
     ) -> bool {
         self.held.advance(ts);
-        let c = match self.held.get_mut(src, dst) {
+        let c = match self.held.get_mut(src, dst, ts) {
             Some(c) => c,
             None if starts_connection(payload) => {
                 let c = QuicConnection::new(src, dst, frame, ts, self.keylog.clone(), self.ladder);
                 self.held.insert(src, dst, c);
-                match self.held.get_mut(src, dst) {
+                match self.held.get_mut(src, dst, ts) {
                     Some(c) => c,
                     None => return true,
                 }
@@ -118,6 +118,30 @@ impl QuicTracker {
         let from = c.side_of(&src);
         c.datagram(frame, ts, from, payload);
         true
+    }
+
+    /// Which of `n` shards the connection between `a` and `b` belongs to
+    /// (either way round): every datagram and ICMP error of one address
+    /// pair goes to the same one.
+    pub fn shard_of(a: Endpoint, b: Endpoint, n: usize) -> usize {
+        held::shard_of(a, b, n)
+    }
+
+    /// This tracker as `n` trackers, each holding the connections whose
+    /// pairs [`QuicTracker::shard_of`] gives it, with the same key log and
+    /// ladder setting; connections already finished stay with the first.
+    /// Their reports, merged by first frame, are this tracker's.
+    pub fn split(self, n: usize) -> Vec<QuicTracker> {
+        let (keylog, ladder) = (self.keylog, self.ladder);
+        self.held
+            .split(n)
+            .into_iter()
+            .map(|held| QuicTracker {
+                held,
+                keylog: keylog.clone(),
+                ladder,
+            })
+            .collect()
     }
 
     /// Every connection's report, in order of their first packet; `end` is

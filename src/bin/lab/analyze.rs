@@ -145,8 +145,9 @@ pub struct Args {
     /// alone writes it (the table with a `==> FILE <==` line before it).
     #[arg(long, conflicts_with_all = ["interface", "ladder", "annotate"])]
     each: bool,
-    /// Threads of analysis at most: with --each, files analyzed at once;
-    /// otherwise 1 keeps the analysis on one thread (default: the cores).
+    /// Threads of analysis: with --each, files analyzed at once; otherwise
+    /// the threads QUIC connections are spread over (at most 4), and 1 keeps
+    /// the whole analysis on one thread (default: the cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     jobs: Option<u16>,
     #[command(flatten)]
@@ -460,6 +461,6 @@ fn analyze_into<S: capture::FrameSource + ?Sized>(
     Ok(if jobs == 1 {
         analyze::analyze_each_alone(reader, opts, on)?
     } else {
-        analyze::analyze_each(reader, opts, on)?
+        analyze::analyze_each_spread(reader, opts, jobs, on)?
     })
 }
