@@ -187,15 +187,6 @@ pub struct Unprotected {
 }
 
 impl HeaderKey {
-    /// The header-protection key `secret` expands to.
-    pub fn new(suite: Suite, version: Version, secret: &[u8]) -> HeaderKey {
-        Self::from_prk(
-            suite,
-            version,
-            &hkdf::Prk::new_less_safe(suite.hkdf(), secret),
-        )
-    }
-
     /// The header-protection key a secret's HMAC key `prk` expands to.
     fn from_prk(suite: Suite, version: Version, prk: &hkdf::Prk) -> HeaderKey {
         let mut hp = [0; 32];
