@@ -62,19 +62,21 @@ impl QuicConnection {
         self.opened(frame);
         let hs = &mut self.handshake[at(from)];
         hs.saw(opened.packet_number);
+        // Only the server's EncryptedExtensions is read.
+        let wanted = (from == Side::Server).then_some(HandshakeType::EncryptedExtensions);
         let super::CryptoPacket {
             messages,
             closes,
             failure,
-        } = hs.packet(&opened.payload);
+        } = hs.packet(&opened.payload, wanted);
         for c in closes {
             self.closed(frame, from, PacketKind::Handshake, c);
         }
         if let Some(r) = &mut self.record {
             r.crypto(frame, from, PacketKind::Handshake, &messages);
         }
-        for (t, body) in messages {
-            if (from, t) == (Side::Server, HandshakeType::EncryptedExtensions) {
+        for (_, body) in messages {
+            if let Some(body) = body {
                 self.encrypted_extensions(frame, &body);
             }
         }
