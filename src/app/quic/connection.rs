@@ -13,8 +13,8 @@ use crate::proto::quic::frame::Frame;
 use crate::proto::quic::header::{self, PacketHeader};
 use crate::proto::quic::initial::retry_tag_valid;
 use crate::proto::quic::{
-    ConnectionId, CryptoStream, Frames, InitialKeys, LongType, QuicError, Side, TransportParameter,
-    TransportParameters,
+    ConnectionId, CryptoStream, Frames, InitialKeys, LongType, QuicError, Scratch, Side,
+    TransportParameter, TransportParameters,
 };
 use crate::proto::tls::{ClientHelloView, HandshakeReader, HandshakeType, ServerHello};
 use crate::tls_decrypt::KeyLog;
@@ -391,7 +391,8 @@ impl QuicConnection {
             Side::Client => &mut self.client,
             Side::Server => &mut self.server,
         };
-        let opened = match keys.open(from, p, hs.largest_pn) {
+        let mut scratch = Scratch::default();
+        let opened = match keys.open(from, p, hs.largest_pn, &mut scratch) {
             Ok(o) => o,
             Err(e) => return self.problem(frame, from, e),
         };
@@ -406,7 +407,7 @@ impl QuicConnection {
             messages,
             closes,
             failure,
-        } = hs.packet(&opened.payload, Some(wanted));
+        } = hs.packet(opened.payload, Some(wanted));
         for close in closes {
             self.closed(frame, from, PacketKind::Initial, close);
         }

@@ -5,7 +5,7 @@
 //! generation, which the Key Phase bit announces.
 
 use crate::proto::quic::protection::{DirectionKeys, PayloadKey, next_secret};
-use crate::proto::quic::{Opened, QuicError, Side, Suite, Version};
+use crate::proto::quic::{Opened, QuicError, Scratch, Side, Suite, Version};
 use crate::tls_decrypt::{KeyLog, Label, Random};
 
 use super::report::{KeysSeen, KeysStatus};
@@ -119,16 +119,17 @@ impl Keyed {
         })
     }
 
-    /// A Handshake packet from `from`.
-    pub(super) fn open_handshake(
+    /// A Handshake packet from `from`, opened in `scratch`.
+    pub(super) fn open_handshake<'s>(
         &self,
         from: Side,
         bytes: &[u8],
         pn_offset: usize,
         largest: Option<u64>,
-    ) -> Result<Opened, QuicError> {
+        scratch: &'s mut Scratch,
+    ) -> Result<Opened<'s>, QuicError> {
         self.handshake[at(from)]
-            .open(bytes, pn_offset, largest)
+            .open(bytes, pn_offset, largest, scratch)
             .map_err(|e| match e {
                 QuicError::Open => QuicError::Undecryptable("Handshake"),
                 e => e,
@@ -136,50 +137,50 @@ impl Keyed {
     }
 
     /// A short-header packet from `from` whose Destination Connection ID
-    /// is `dcid_len` bytes long. A Key Phase bit other than the current
-    /// generation's is tried with the next generation's keys (a key update,
-    /// RFC 9001 §6.3), then with the previous one's (a packet reordered
-    /// across an update, §6.5).
-    pub(super) fn open_one_rtt(
+    /// is `dcid_len` bytes long, opened in `scratch`. A Key Phase bit other
+    /// than the current generation's is tried with the next generation's
+    /// keys (a key update, RFC 9001 §6.3), then with the previous one's (a
+    /// packet reordered across an update, §6.5).
+    pub(super) fn open_one_rtt<'s>(
         &mut self,
         from: Side,
         bytes: &[u8],
         dcid_len: usize,
         largest: Option<u64>,
-    ) -> Result<Opened, QuicError> {
+        scratch: &'s mut Scratch,
+    ) -> Result<Opened<'s>, QuicError> {
         let (suite, version) = (self.suite, self.version);
         let keys = &mut self.app[at(from)];
         let u = keys.keys.hp.unprotect(bytes, 1 + dcid_len, largest)?;
-        let fail = |_| QuicError::Undecryptable("1-RTT");
-        let payload = if u.key_phase == keys.phase {
-            match keys.keys.payload.open(&u, bytes) {
-                Ok(p) => p,
-                Err(_) => match &keys.previous {
-                    Some(prev) => prev.open(&u, bytes).map_err(fail)?,
-                    None => return Err(QuicError::Undecryptable("1-RTT")),
-                },
+        let undecryptable = QuicError::Undecryptable("1-RTT");
+        // Each try copies the packet into `scratch` afresh: ring leaves
+        // the bytes of a failed one overwritten in a way it does not say.
+        if u.key_phase == keys.phase {
+            if keys.keys.payload.open(&u, bytes, scratch).is_err() {
+                match &keys.previous {
+                    Some(prev) => prev.open(&u, bytes, scratch).map_err(|_| undecryptable)?,
+                    None => return Err(undecryptable),
+                }
             }
         } else {
             let secret_len = suite.secret_len();
             let secret = next_secret(suite, version, &keys.secret[..secret_len]);
             let next = PayloadKey::new(suite, version, &secret);
-            match next.open(&u, bytes) {
-                Ok(p) => {
-                    keys.previous = Some(std::mem::replace(&mut keys.keys.payload, next));
-                    keys.secret[..secret_len].copy_from_slice(&secret);
-                    keys.phase = u.key_phase;
-                    self.updates[at(from)] += 1;
-                    p
+            if next.open(&u, bytes, scratch).is_ok() {
+                keys.previous = Some(std::mem::replace(&mut keys.keys.payload, next));
+                keys.secret[..secret_len].copy_from_slice(&secret);
+                keys.phase = u.key_phase;
+                self.updates[at(from)] += 1;
+            } else {
+                match &keys.previous {
+                    Some(prev) => prev.open(&u, bytes, scratch).map_err(|_| undecryptable)?,
+                    None => return Err(undecryptable),
                 }
-                Err(_) => match &keys.previous {
-                    Some(prev) => prev.open(&u, bytes).map_err(fail)?,
-                    None => return Err(QuicError::Undecryptable("1-RTT")),
-                },
             }
-        };
+        }
         Ok(Opened {
             packet_number: u.packet_number,
-            payload,
+            payload: scratch.plaintext(),
         })
     }
 }

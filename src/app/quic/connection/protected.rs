@@ -6,7 +6,7 @@
 
 use crate::proto::quic::frame::Frame;
 use crate::proto::quic::header::Packet;
-use crate::proto::quic::{ConnectionId, Frames, QuicError, Side, TransportParameters};
+use crate::proto::quic::{ConnectionId, Frames, QuicError, Scratch, Side, TransportParameters};
 use crate::proto::tls::{HandshakeType, encrypted_extensions};
 
 use super::super::report::{
@@ -55,7 +55,8 @@ impl QuicConnection {
             return;
         };
         let largest = self.handshake[at(from)].largest_pn;
-        let opened = match keyed.open_handshake(from, p.bytes, p.pn_offset, largest) {
+        let mut scratch = Scratch::default();
+        let opened = match keyed.open_handshake(from, p.bytes, p.pn_offset, largest, &mut scratch) {
             Ok(o) => o,
             Err(e) => return self.keys_failed(frame, from, e),
         };
@@ -68,7 +69,7 @@ impl QuicConnection {
             messages,
             closes,
             failure,
-        } = hs.packet(&opened.payload, wanted);
+        } = hs.packet(opened.payload, wanted);
         for c in closes {
             self.closed(frame, from, PacketKind::Handshake, c);
         }
@@ -117,9 +118,10 @@ impl QuicConnection {
             return;
         };
         let largest = self.app_largest[at(from)];
+        let mut scratch = Scratch::default();
         let mut result = Err(QuicError::Undecryptable("1-RTT"));
         for len in dcid_lens(&self.report, from, bytes) {
-            result = keyed.open_one_rtt(from, bytes, len, largest);
+            result = keyed.open_one_rtt(from, bytes, len, largest, &mut scratch);
             if result.is_ok() {
                 break;
             }
@@ -137,7 +139,7 @@ impl QuicConnection {
         self.app_largest[at(from)] =
             Some(largest.map_or(opened.packet_number, |l| l.max(opened.packet_number)));
         self.opened(frame);
-        self.one_rtt_frames(frame, from, &opened.payload);
+        self.one_rtt_frames(frame, from, opened.payload);
     }
 
     /// Whether a packet that did not open ends in a stateless reset token
