@@ -278,7 +278,7 @@ impl H3Decoder {
     /// A request's or response's field section, decoded or not.
     fn headers(&mut self, frame: u64, from: Side, id: u64, fields: Result<Vec<Field>, QpackError>) {
         let x = self.exchange(id);
-        let fields = match fields {
+        let mut fields = match fields {
             Ok(f) => f,
             Err(e) => {
                 x.undecoded.get_or_insert(e);
@@ -293,11 +293,12 @@ impl H3Decoder {
                 return;
             }
         };
-        let get = |name: &str| {
+        // Each name is looked up once: its value is moved out, not cloned.
+        let mut get = |name: &str| {
             fields
-                .iter()
+                .iter_mut()
                 .find(|f| f.name == name)
-                .map(|f| f.value.clone())
+                .map(|f| std::mem::take(&mut f.value))
         };
         match from {
             Side::Client if x.request_frame.is_none() => {
