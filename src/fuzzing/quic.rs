@@ -4,7 +4,7 @@ use crate::app::quic::QuicTracker;
 use crate::capture::Timestamp;
 use crate::proto::quic::header::{self, PacketHeader};
 use crate::proto::quic::{
-    CryptoStream, Frame, Frames, InitialKeys, LongType, Side, TransportParameters, Version,
+    CryptoStream, Frame, Frames, InitialKeys, LongType, Scratch, Side, TransportParameters, Version,
 };
 use crate::proto::tls::{ClientHello, HandshakeReader, HandshakeType};
 use crate::wire::Endpoint;
@@ -49,11 +49,12 @@ pub fn quic_initial(data: &[u8]) {
             version == Version::V1 || version == Version::V2
         );
         let Ok(keys) = keys else { continue };
-        let Ok(opened) = keys.open(from, p, None) else {
+        let mut scratch = Scratch::default();
+        let Ok(opened) = keys.open(from, p, None, &mut scratch) else {
             continue;
         };
         assert!(opened.payload.len() < p.bytes.len());
-        for f in Frames::new(&opened.payload) {
+        for f in Frames::new(opened.payload) {
             let Ok(Frame::Crypto { offset, data }) = f else {
                 continue;
             };

@@ -92,6 +92,14 @@ impl H3Decoder {
         if st.failed {
             return;
         }
+        // The usual frame, in order with no gap before it: read where it
+        // lies.
+        if let Some(run) = st.bytes.in_order(offset, data) {
+            if !run.is_empty() {
+                self.bytes(frame, from, id, run);
+            }
+            return self.fin(frame, from, id, fin);
+        }
         let mut ordered = Vec::new();
         if let Err(max) = st
             .bytes
@@ -103,6 +111,11 @@ impl H3Decoder {
         if !ordered.is_empty() {
             self.bytes(frame, from, id, &ordered);
         }
+        self.fin(frame, from, id, fin);
+    }
+
+    /// A STREAM frame's FIN bit: a request or response ends.
+    fn fin(&mut self, frame: u64, from: Side, id: u64, fin: bool) {
         if fin && !unidirectional(id) {
             let x = self.exchange(id);
             // A retransmitted FIN (RFC 9000 §13.3) is not a later end.
@@ -265,7 +278,7 @@ impl H3Decoder {
     /// A request's or response's field section, decoded or not.
     fn headers(&mut self, frame: u64, from: Side, id: u64, fields: Result<Vec<Field>, QpackError>) {
         let x = self.exchange(id);
-        let fields = match fields {
+        let mut fields = match fields {
             Ok(f) => f,
             Err(e) => {
                 x.undecoded.get_or_insert(e);
@@ -280,11 +293,12 @@ impl H3Decoder {
                 return;
             }
         };
-        let get = |name: &str| {
+        // Each name is looked up once: its value is moved out, not cloned.
+        let mut get = |name: &str| {
             fields
-                .iter()
+                .iter_mut()
                 .find(|f| f.name == name)
-                .map(|f| f.value.clone())
+                .map(|f| std::mem::take(&mut f.value))
         };
         match from {
             Side::Client if x.request_frame.is_none() => {

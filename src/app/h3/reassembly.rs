@@ -17,6 +17,24 @@ pub struct Reassembly {
 }
 
 impl Reassembly {
+    /// The new bytes of a STREAM frame that continues the stream where it
+    /// is in order and nothing waits beyond a gap, as they lie (empty when
+    /// it only repeats bytes): the one run [`Reassembly::insert`] would
+    /// give, with nothing copied. `None` for any other frame, which
+    /// `insert` takes.
+    pub fn in_order<'d>(&mut self, offset: u64, data: &'d [u8]) -> Option<&'d [u8]> {
+        if offset > self.next || !self.pending.is_empty() {
+            return None;
+        }
+        let end = offset.saturating_add(data.len() as u64);
+        if end <= self.next {
+            return Some(&[]);
+        }
+        let skip = usize::try_from(self.next - offset).unwrap_or(usize::MAX);
+        self.next = end;
+        Some(&data[skip.min(data.len())..])
+    }
+
     /// A STREAM frame's bytes; `out` gets every run now in order. `Err`
     /// when more than [`MAX_HELD`] bytes would wait beyond a gap.
     pub fn insert(

@@ -63,3 +63,41 @@ fn a_malformed_frame_is_a_problem_not_a_panic() {
     assert_eq!(report.problems.len(), 1);
     assert_eq!(report.problems[0].stream, 3);
 }
+
+#[test]
+fn a_frame_in_order_is_the_run_insert_would_give() {
+    use super::reassembly::Reassembly;
+    // Each step on two copies: `in_order` where it answers, `insert` on
+    // the other; both must give the same runs and stay alike.
+    let steps: [(u64, &[u8]); 6] = [
+        (0, b"abc"),
+        (1, b"bcde"), // overlaps what was read: "de" is new
+        (2, b"cd"),   // a repeat: nothing new
+        (9, b"jk"),   // past a gap: held
+        (5, b"fghi"), // fills the gap: with a piece held, `insert` takes it
+        (11, b"lm"),
+    ];
+    let (mut fast, mut slow) = (Reassembly::default(), Reassembly::default());
+    for (offset, data) in steps {
+        let mut want = Vec::new();
+        slow.insert(offset, data, &mut |b| want.extend_from_slice(b))
+            .unwrap();
+        let got = match fast.in_order(offset, data) {
+            Some(run) => run.to_vec(),
+            None => {
+                let mut got = Vec::new();
+                fast.insert(offset, data, &mut |b| got.extend_from_slice(b))
+                    .unwrap();
+                got
+            }
+        };
+        assert_eq!(got, want, "at offset {offset}");
+    }
+    // The one past a gap, and the one that fills it while a piece waits,
+    // are not `in_order`'s.
+    let mut r = Reassembly::default();
+    assert_eq!(r.in_order(0, b"ab"), Some(&b"ab"[..]));
+    assert_eq!(r.in_order(4, b"ef"), None);
+    r.insert(4, b"ef", &mut |_| {}).unwrap();
+    assert_eq!(r.in_order(2, b"cd"), None);
+}

@@ -13,8 +13,8 @@ use crate::proto::quic::frame::Frame;
 use crate::proto::quic::header::{self, PacketHeader};
 use crate::proto::quic::initial::retry_tag_valid;
 use crate::proto::quic::{
-    ConnectionId, CryptoStream, Frames, InitialKeys, LongType, QuicError, Side, TransportParameter,
-    TransportParameters,
+    ConnectionId, CryptoStream, Frames, InitialKeys, LongType, QuicError, Scratch, Side,
+    TransportParameter, TransportParameters,
 };
 use crate::proto::tls::{ClientHelloView, HandshakeReader, HandshakeType, ServerHello};
 use crate::tls_decrypt::KeyLog;
@@ -39,24 +39,31 @@ struct Handshake {
 /// What one Initial or Handshake packet carried ([`Handshake::packet`]).
 #[derive(Default)]
 struct CryptoPacket {
-    messages: Vec<(HandshakeType, Vec<u8>)>,
+    /// The handshake messages its CRYPTO frames completed, in order, with
+    /// the body of those of the type asked for: the others (a Certificate
+    /// among them) are only named, not copied.
+    messages: Vec<(HandshakeType, Option<Vec<u8>>)>,
     closes: Vec<crate::proto::quic::ConnectionClose>,
     failure: Option<QuicError>,
 }
 
 impl Handshake {
-    /// A CRYPTO frame's bytes; the messages they complete go to `out`.
+    /// A CRYPTO frame's bytes; the messages they complete go to `out`,
+    /// with their body when they are of type `wanted`.
     fn crypto(
         &mut self,
         offset: u64,
         data: &[u8],
-        out: &mut Vec<(HandshakeType, Vec<u8>)>,
+        wanted: Option<HandshakeType>,
+        out: &mut Vec<(HandshakeType, Option<Vec<u8>>)>,
     ) -> Result<(), QuicError> {
         let reader = &mut self.messages;
         let mut fed = Ok(());
         self.crypto.insert(offset, data, &mut |bytes| {
             if fed.is_ok() {
-                fed = reader.feed(bytes, &mut |t, body| out.push((t, body.to_vec())));
+                fed = reader.feed(bytes, &mut |t, body| {
+                    out.push((t, (Some(t) == wanted).then(|| body.to_vec())));
+                });
             }
         })?;
         // A handshake message too long to hold: not one this reader can
@@ -69,13 +76,14 @@ impl Handshake {
 
     /// The frames of one opened Initial or Handshake packet (RFC 9000
     /// §12.4: both spaces carry CRYPTO and CONNECTION_CLOSE): the handshake
-    /// messages its CRYPTO frames complete, its closes, and the last error.
-    fn packet(&mut self, payload: &[u8]) -> CryptoPacket {
+    /// messages its CRYPTO frames complete (the bodies of type `wanted`),
+    /// its closes, and the last error.
+    fn packet(&mut self, payload: &[u8], wanted: Option<HandshakeType>) -> CryptoPacket {
         let mut p = CryptoPacket::default();
         for f in Frames::new(payload) {
             match f {
                 Ok(Frame::Crypto { offset, data }) => {
-                    if let Err(e) = self.crypto(offset, data, &mut p.messages) {
+                    if let Err(e) = self.crypto(offset, data, wanted, &mut p.messages) {
                         p.failure = Some(e);
                     }
                 }
@@ -383,17 +391,23 @@ impl QuicConnection {
             Side::Client => &mut self.client,
             Side::Server => &mut self.server,
         };
-        let opened = match keys.open(from, p, hs.largest_pn) {
+        let mut scratch = Scratch::default();
+        let opened = match keys.open(from, p, hs.largest_pn, &mut scratch) {
             Ok(o) => o,
             Err(e) => return self.problem(frame, from, e),
         };
         hs.saw(opened.packet_number);
         self.unread_last = false;
+        // Only the hellos are read (`message`).
+        let wanted = match from {
+            Side::Client => HandshakeType::ClientHello,
+            Side::Server => HandshakeType::ServerHello,
+        };
         let CryptoPacket {
             messages,
             closes,
             failure,
-        } = hs.packet(&opened.payload);
+        } = hs.packet(opened.payload, Some(wanted));
         for close in closes {
             self.closed(frame, from, PacketKind::Initial, close);
         }
@@ -401,7 +415,9 @@ impl QuicConnection {
             r.crypto(frame, from, PacketKind::Initial, &messages);
         }
         for (t, body) in messages {
-            self.message(frame, from, t, &body);
+            if let Some(body) = body {
+                self.message(frame, from, t, &body);
+            }
         }
         if let Some(e) = failure {
             self.problem(frame, from, e);

@@ -139,7 +139,7 @@ impl Recorder {
         frame: u64,
         from: Side,
         packet: PacketKind,
-        messages: &[(HandshakeType, Vec<u8>)],
+        messages: &[(HandshakeType, Option<Vec<u8>>)],
     ) {
         if !messages.is_empty() {
             let messages = messages.iter().map(|(t, _)| *t).collect();

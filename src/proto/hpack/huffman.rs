@@ -131,34 +131,48 @@ pub fn encode(input: &[u8], out: &mut Vec<u8>) {
 
 /// Appends the decoding of a Huffman-coded string to `out`.
 pub fn decode(input: &[u8], out: &mut Vec<u8>) -> Result<(), HuffmanError> {
-    let mut code = 0u32;
-    let mut len = 0usize;
-    for &byte in input {
-        for bit in (0..8).rev() {
-            code = (code << 1) | u32::from((byte >> bit) & 1);
-            len += 1;
-            if len < MIN_LEN {
-                continue;
-            }
+    // Undecoded bits wait in the low end of `acc`, `pending` of them (the
+    // bits above are stale). Bytes are added while one fits, so the
+    // longest code's 30 bits are there unless the input has ended.
+    let mut acc = 0u64;
+    let mut pending = 0usize;
+    let mut bytes = input.iter();
+    loop {
+        while pending <= 56 {
+            let Some(&b) = bytes.next() else {
+                break;
+            };
+            acc = acc << 8 | u64::from(b);
+            pending += 8;
+        }
+        // The code the next bits start with: the codes are canonical and
+        // prefix-free, so the shortest length whose first code and count
+        // take them in is it, one compare per length rather than per bit.
+        let mut symbol = None;
+        for len in MIN_LEN..=pending.min(MAX_LEN) {
+            let code = (acc >> (pending - len)) as u32 & ((1u32 << len) - 1);
             let index = code.wrapping_sub(FIRST[len]);
             if index < COUNT[len] {
-                let sym = SORTED[OFFSET[len] as usize + index as usize];
-                if sym == EOS {
-                    return Err(HuffmanError::Eos);
-                }
-                out.push(sym as u8);
-                code = 0;
-                len = 0;
+                symbol = Some((len, SORTED[OFFSET[len] as usize + index as usize]));
+                break;
             }
-            // The code is complete, so some symbol ends by bit 30; EOS, the
-            // only 30-bit code that is all ones, was caught above.
-            debug_assert!(len < MAX_LEN);
         }
+        // No code complete: the input has ended (every 30 bits start
+        // with a code; EOS, the only 30-bit one of all ones, among them).
+        let Some((len, sym)) = symbol else {
+            break;
+        };
+        if sym == EOS {
+            return Err(HuffmanError::Eos);
+        }
+        out.push(sym as u8);
+        pending -= len;
     }
-    if len > 7 {
+    debug_assert!(pending < MAX_LEN);
+    if pending > 7 {
         return Err(HuffmanError::PaddingTooLong);
     }
-    if code != (1u32 << len) - 1 {
+    if acc & ((1u64 << pending) - 1) != (1u64 << pending) - 1 {
         return Err(HuffmanError::PaddingNotOnes);
     }
     Ok(())
@@ -242,6 +256,76 @@ mod tests {
     fn eos_inside_a_string_is_rejected() {
         // 30 ones (EOS) then two ones of padding: four 0xff bytes.
         assert_eq!(decode(&[0xff; 4], &mut Vec::new()), Err(HuffmanError::Eos));
+    }
+
+    /// The decoder §5.2 describes, one bit at a time: what [`decode`]
+    /// must agree with, results and bytes.
+    fn decode_bit_by_bit(input: &[u8], out: &mut Vec<u8>) -> Result<(), HuffmanError> {
+        let (mut code, mut len) = (0u32, 0usize);
+        for &byte in input {
+            for bit in (0..8).rev() {
+                code = (code << 1) | u32::from((byte >> bit) & 1);
+                len += 1;
+                if len < MIN_LEN {
+                    continue;
+                }
+                let index = code.wrapping_sub(FIRST[len]);
+                if index < COUNT[len] {
+                    let sym = SORTED[OFFSET[len] as usize + index as usize];
+                    if sym == EOS {
+                        return Err(HuffmanError::Eos);
+                    }
+                    out.push(sym as u8);
+                    (code, len) = (0, 0);
+                }
+            }
+        }
+        if len > 7 {
+            return Err(HuffmanError::PaddingTooLong);
+        }
+        if code != (1u32 << len) - 1 {
+            return Err(HuffmanError::PaddingNotOnes);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn decoding_agrees_with_the_bit_by_bit_reading() {
+        let check = |input: &[u8]| {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            let got = decode(input, &mut fast);
+            assert_eq!(got, decode_bit_by_bit(input, &mut slow), "{input:02x?}");
+            assert_eq!(fast, slow, "{input:02x?}");
+        };
+        // Every string of one and two bytes.
+        for a in 0..=255u8 {
+            check(&[a]);
+            for b in 0..=255u8 {
+                check(&[a, b]);
+            }
+        }
+        // Longer ones: encodings (with their padding changed) and runs of
+        // ones around EOS, from a fixed xorshift sequence.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for n in 0..4000 {
+            let mut bytes = Vec::new();
+            for _ in 0..n % 40 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                bytes.push(x as u8);
+            }
+            check(&bytes);
+            let mut enc = Vec::new();
+            encode(&bytes, &mut enc);
+            check(&enc);
+            if let Some(last) = enc.last_mut() {
+                *last ^= (x >> 8) as u8 & 0x0f;
+            }
+            check(&enc);
+            enc.extend_from_slice(&[0xff; 4][..n % 5]);
+            check(&enc);
+        }
     }
 
     #[test]

@@ -335,14 +335,15 @@ impl<'a> Frames<'a> {
 
 /// How many zero bytes `bytes` starts with. A run of PADDING frames fills
 /// most of every Initial datagram a client sends (RFC 9000 §14.1: at
-/// least 1200 bytes), so the run is read eight bytes a step.
+/// least 1200 bytes), and the packets of many a 1-RTT flight, so the run
+/// is read 32 bytes a step (two SSE2 loads OR-ed).
 fn zeros(bytes: &[u8]) -> usize {
     let mut n = 0;
-    for word in bytes.chunks_exact(8) {
-        if word.iter().fold(0, |acc, &b| acc | b) != 0 {
+    for block in bytes.chunks_exact(32) {
+        if block.iter().fold(0, |acc, &b| acc | b) != 0 {
             break;
         }
-        n += 8;
+        n += 32;
     }
     n + bytes[n..].iter().take_while(|&&b| b == 0).count()
 }

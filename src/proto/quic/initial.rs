@@ -11,7 +11,7 @@ use ring::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::hkdf;
 
 use super::header::Packet;
-use super::protection::{DirectionKeys, Opened, Suite, expand_label};
+use super::protection::{DirectionKeys, Opened, Scratch, Suite, expand_label};
 use super::{QuicError, Version};
 
 /// Who sent a packet.
@@ -89,19 +89,20 @@ impl InitialKeys {
     }
 
     /// Removes the header protection of a long-header packet sent by
-    /// `from` and opens it. `largest` is the largest packet number opened
-    /// so far in that direction, to expand the truncated one.
-    pub fn open(
+    /// `from` and opens it in `scratch`. `largest` is the largest packet
+    /// number opened so far in that direction, to expand the truncated one.
+    pub fn open<'s>(
         &self,
         from: Side,
         packet: &Packet<'_>,
         largest: Option<u64>,
-    ) -> Result<Opened, QuicError> {
+        scratch: &'s mut Scratch,
+    ) -> Result<Opened<'s>, QuicError> {
         let keys = match from {
             Side::Client => &self.client,
             Side::Server => &self.server,
         };
-        keys.open(packet.bytes, packet.pn_offset, largest)
+        keys.open(packet.bytes, packet.pn_offset, largest, scratch)
     }
 }
 

@@ -34,7 +34,7 @@ pub use frame::{ConnectionClose, Frame, Frames};
 pub use header::{Datagram, LongType, Packet, PacketHeader};
 pub use initial::{InitialKeys, Side};
 pub use params::{TransportParameter, TransportParameters};
-pub use protection::{Opened, Suite};
+pub use protection::{Opened, Scratch, Suite};
 
 /// A QUIC version number (RFC 8999 §5.1: 32 bits; 0 is reserved for
 /// Version Negotiation).

@@ -7,6 +7,8 @@
 //! key log's handshake and application secrets are built the same way;
 //! only where the secret comes from differs.
 
+use std::ops::Range;
+
 use ring::aead::quic::{AES_128, AES_256, CHACHA20, HeaderProtectionKey};
 use ring::aead::{
     AES_128_GCM, AES_256_GCM, Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey,
@@ -135,24 +137,93 @@ impl PayloadKey {
         PayloadKey { key, iv }
     }
 
-    /// Opens the payload of a packet whose header protection is off.
-    pub fn open(&self, u: &Unprotected, bytes: &[u8]) -> Result<Vec<u8>, QuicError> {
+    /// Opens the payload of the packet `bytes`, whose header protection
+    /// `u` took off, in `scratch`, which then lends the plaintext
+    /// ([`Scratch::plaintext`]): the AEAD decrypts in place, with the
+    /// header in the clear as its associated data (RFC 9001 §5.3) and the
+    /// packet number XORed into the IV as the nonce.
+    pub fn open(
+        &self,
+        u: &Unprotected,
+        bytes: &[u8],
+        scratch: &mut Scratch,
+    ) -> Result<(), QuicError> {
         let mut nonce = self.iv;
         for (n, p) in nonce[4..].iter_mut().zip(u.packet_number.to_be_bytes()) {
             *n ^= p;
         }
-        let mut payload = bytes[u.header.len()..].to_vec();
-        let n = self
+        let packet = scratch.load(bytes);
+        u.clear_header(packet);
+        let (header, payload) = packet.split_at_mut(u.header_len);
+        let len = self
             .key
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(&u.header[..]),
-                &mut payload,
+                Aad::from(&*header),
+                payload,
             )
             .map_err(|_| QuicError::Open)?
             .len();
-        payload.truncate(n);
-        Ok(payload)
+        scratch.plaintext = u.header_len..u.header_len + len;
+        Ok(())
+    }
+}
+
+/// Where a packet is opened: a copy of its bytes that the AEAD decrypts in
+/// place (RFC 9001 §5.3), whose plaintext is lent to whoever reads the
+/// frames. A packet of up to [`Scratch::STACK`] bytes, as every packet of a
+/// path with an Ethernet MTU is, is held in the scratch itself (its users
+/// keep one on the stack: nothing is allocated); a larger one
+/// (max_udp_payload_size allows 65527, RFC 9000 §18.2) in a Vec.
+pub struct Scratch {
+    stack: [u8; Scratch::STACK],
+    heap: Vec<u8>,
+    /// The packet last loaded is in `heap`.
+    on_heap: bool,
+    /// Where the plaintext of the packet last opened lies (empty when the
+    /// last packet loaded did not open).
+    plaintext: Range<usize>,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            stack: [0; Scratch::STACK],
+            heap: Vec::new(),
+            on_heap: false,
+            plaintext: 0..0,
+        }
+    }
+}
+
+impl Scratch {
+    /// The largest packet held on the stack: a 1500-byte MTU's IPv4 UDP
+    /// payload.
+    pub const STACK: usize = 1472;
+
+    /// `bytes` copied in, to be opened where they lie.
+    fn load(&mut self, bytes: &[u8]) -> &mut [u8] {
+        self.plaintext = 0..0;
+        self.on_heap = bytes.len() > Self::STACK;
+        if self.on_heap {
+            self.heap.clear();
+            self.heap.extend_from_slice(bytes);
+            &mut self.heap
+        } else {
+            let room = &mut self.stack[..bytes.len()];
+            room.copy_from_slice(bytes);
+            room
+        }
+    }
+
+    /// The plaintext of the packet last opened: its frames.
+    pub fn plaintext(&self) -> &[u8] {
+        let packet = if self.on_heap {
+            &self.heap[..]
+        } else {
+            &self.stack[..]
+        };
+        &packet[self.plaintext.clone()]
     }
 }
 
@@ -174,28 +245,35 @@ impl std::fmt::Debug for HeaderKey {
     }
 }
 
-/// A packet with its header protection removed.
+/// A packet with its header protection removed: what differs from the
+/// protected bytes (the first byte's low bits and the packet number, RFC
+/// 9001 §5.4.1), kept beside them rather than in a copy of the header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unprotected {
-    /// The header in the clear, packet number included: the AEAD's
-    /// associated data (§5.3).
-    pub header: Vec<u8>,
+    /// The header's length, packet number included: the header in the
+    /// clear is the AEAD's associated data (§5.3).
+    pub header_len: usize,
+    /// The first byte in the clear.
+    first: u8,
+    /// The packet number's bytes in the clear, as many as `first` says.
+    pn: [u8; 4],
     /// The packet number, expanded (RFC 9000 Appendix A.3).
     pub packet_number: u64,
     /// A short header's Key Phase bit (RFC 9001 §6); false for a long one.
     pub key_phase: bool,
 }
 
-impl HeaderKey {
-    /// The header-protection key `secret` expands to.
-    pub fn new(suite: Suite, version: Version, secret: &[u8]) -> HeaderKey {
-        Self::from_prk(
-            suite,
-            version,
-            &hkdf::Prk::new_less_safe(suite.hkdf(), secret),
-        )
+impl Unprotected {
+    /// Puts the header in the clear over the protected one at the start of
+    /// `packet`.
+    fn clear_header(&self, packet: &mut [u8]) {
+        let pn_len = usize::from(self.first & 3) + 1;
+        packet[0] = self.first;
+        packet[self.header_len - pn_len..self.header_len].copy_from_slice(&self.pn[..pn_len]);
     }
+}
 
+impl HeaderKey {
     /// The header-protection key a secret's HMAC key `prk` expands to.
     fn from_prk(suite: Suite, version: Version, prk: &hkdf::Prk) -> HeaderKey {
         let mut hp = [0; 32];
@@ -229,15 +307,22 @@ impl HeaderKey {
         // byte, a short header the low five (Key Phase among them).
         let first = bytes[0] ^ (mask[0] & if long { 0x0f } else { 0x1f });
         let pn_len = usize::from(first & 3) + 1;
-        let mut header = bytes[..pn_offset + pn_len].to_vec();
-        header[0] = first;
+        // The sample lies past the longest packet number: its bytes are
+        // there.
+        let mut pn = [0; 4];
         let mut truncated = 0u64;
-        for i in 0..pn_len {
-            header[pn_offset + i] ^= mask[1 + i];
-            truncated = truncated << 8 | u64::from(header[pn_offset + i]);
+        for ((clear, b), m) in pn[..pn_len]
+            .iter_mut()
+            .zip(&bytes[pn_offset..])
+            .zip(&mask[1..])
+        {
+            *clear = b ^ m;
+            truncated = truncated << 8 | u64::from(*clear);
         }
         Ok(Unprotected {
-            header,
+            header_len: pn_offset + pn_len,
+            first,
+            pn,
             packet_number: expand_pn(largest, truncated, pn_len * 8),
             key_phase: !long && first & 0x04 != 0,
         })
@@ -266,29 +351,31 @@ impl DirectionKeys {
         }
     }
 
-    /// Header protection off, then the payload opened.
-    pub fn open(
+    /// Header protection off, then the payload opened in `scratch`.
+    pub fn open<'s>(
         &self,
         bytes: &[u8],
         pn_offset: usize,
         largest: Option<u64>,
-    ) -> Result<Opened, QuicError> {
+        scratch: &'s mut Scratch,
+    ) -> Result<Opened<'s>, QuicError> {
         let u = self.hp.unprotect(bytes, pn_offset, largest)?;
-        let payload = self.payload.open(&u, bytes)?;
+        self.payload.open(&u, bytes, scratch)?;
         Ok(Opened {
             packet_number: u.packet_number,
-            payload,
+            payload: scratch.plaintext(),
         })
     }
 }
 
-/// A packet opened: its full packet number and its frames' bytes.
+/// A packet opened: its full packet number and its frames' bytes, where
+/// they were decrypted.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Opened {
+pub struct Opened<'s> {
     /// The packet number, expanded (RFC 9000 §17.1, Appendix A.3).
     pub packet_number: u64,
     /// The plaintext payload: frames.
-    pub payload: Vec<u8>,
+    pub payload: &'s [u8],
 }
 
 /// RFC 9000 Appendix A.3: the packet number closest to the one expected

@@ -65,9 +65,10 @@ fn server_initial_of_rfc_9001_appendix_a3_opens() {
     assert!(dcid.0.is_empty() && token.is_empty());
     assert_eq!(scid.to_string(), "f067a5502a4262b5");
     let keys = InitialKeys::new(Version::V1, &hex(RFC_DCID)).unwrap();
-    let opened = keys.open(Side::Server, p, None).unwrap();
+    let mut scratch = Scratch::default();
+    let opened = keys.open(Side::Server, p, None, &mut scratch).unwrap();
     assert_eq!(opened.packet_number, 1);
-    let frames: Vec<_> = Frames::new(&opened.payload)
+    let frames: Vec<_> = Frames::new(opened.payload)
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(frames[0], Frame::Ack { largest: 0 });
@@ -79,7 +80,10 @@ fn server_initial_of_rfc_9001_appendix_a3_opens() {
     let hello = crate::proto::tls::ServerHello::parse(&data[4..]).unwrap();
     assert_eq!(hello.cipher_suite, 0x1301);
     // The client's keys do not open the server's packet.
-    assert_eq!(keys.open(Side::Client, p, None), Err(QuicError::Open));
+    assert_eq!(
+        keys.open(Side::Client, p, None, &mut Scratch::default()),
+        Err(QuicError::Open)
+    );
 }
 
 #[test]
@@ -151,7 +155,7 @@ fn bad_input_is_an_error_never_a_panic() {
     let p = header::packet(&short, false).unwrap();
     let keys = InitialKeys::new(Version::V1, &[]).unwrap();
     assert!(matches!(
-        keys.open(Side::Client, &p, None),
+        keys.open(Side::Client, &p, None, &mut Scratch::default()),
         Err(QuicError::NoSample(_))
     ));
     // A frame an Initial may not carry (STREAM, 0x08).
@@ -233,7 +237,7 @@ fn transport_parameters_decode() {
 /// whatever its length and wherever the next frame starts.
 #[test]
 fn padding_runs_of_every_length_end_at_the_next_frame() {
-    for zeros in 1..40 {
+    for zeros in 1..100 {
         for tail in [&[][..], &[0x01], &[0x01, 0x00, 0x00]] {
             let mut payload = vec![0; zeros];
             payload.extend_from_slice(tail);
@@ -247,5 +251,76 @@ fn padding_runs_of_every_length_end_at_the_next_frame() {
             }
             assert_eq!(frames, expected, "{zeros} zeros then {tail:?}");
         }
+    }
+}
+
+#[test]
+fn short_header_of_rfc_9001_appendix_a5_opens() {
+    // ChaCha20-Poly1305, a 3-byte packet number and no DCID; one PING.
+    let secret = hex("9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b");
+    let keys = protection::DirectionKeys::new(Suite::ChaCha20Poly1305Sha256, Version::V1, &secret);
+    let packet = hex("4cfe4189655e5cd55c41f69080575d7999c25a5bfb");
+    let mut scratch = Scratch::default();
+    let opened = keys
+        .open(&packet, 1, Some(654_360_563), &mut scratch)
+        .unwrap();
+    assert_eq!(opened.packet_number, 654_360_564);
+    assert_eq!(opened.payload, [0x01]);
+}
+
+#[test]
+fn a_packet_larger_than_the_stack_scratch_opens_on_the_heap() {
+    use ring::aead::quic::{AES_128, HeaderProtectionKey};
+    use ring::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    use ring::hkdf;
+
+    // A 1-RTT packet protected here as RFC 9001 §5.3 and §5.4.1 say,
+    // with the keys a secret expands to: PING, then PADDING to past the
+    // stack's room.
+    let secret = [7; 32];
+    let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, &secret);
+    let (mut key, mut iv, mut hp) = ([0; 16], [0; 12], [0; 16]);
+    protection::expand_label(&prk, b"quic key", &mut key);
+    protection::expand_label(&prk, b"quic iv", &mut iv);
+    protection::expand_label(&prk, b"quic hp", &mut hp);
+    let seal = |frames: &[u8]| {
+        let dcid = [0xd5; 8];
+        // The fixed bit, a 2-byte packet number: 5.
+        let mut packet = vec![0x41];
+        packet.extend_from_slice(&dcid);
+        packet.extend_from_slice(&[0, 5]);
+        let header_len = packet.len();
+        let mut nonce = iv;
+        nonce[11] ^= 5;
+        let mut body = frames.to_vec();
+        let aead = LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &key).unwrap());
+        aead.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(&packet[..]),
+            &mut body,
+        )
+        .unwrap();
+        packet.extend_from_slice(&body);
+        let pn_offset = 1 + dcid.len();
+        let sample = &packet[pn_offset + 4..pn_offset + 20];
+        let mask = HeaderProtectionKey::new(&AES_128, &hp)
+            .unwrap()
+            .new_mask(sample)
+            .unwrap();
+        packet[0] ^= mask[0] & 0x1f;
+        packet[pn_offset] ^= mask[1];
+        packet[pn_offset + 1] ^= mask[2];
+        assert_eq!(packet.len(), header_len + frames.len() + 16);
+        packet
+    };
+    let keys = protection::DirectionKeys::new(Suite::Aes128GcmSha256, Version::V1, &secret);
+    for len in [40, Scratch::STACK, 3000] {
+        let mut frames = vec![0; len];
+        frames[0] = 0x01;
+        let packet = seal(&frames);
+        let mut scratch = Scratch::default();
+        let opened = keys.open(&packet, 9, Some(4), &mut scratch).unwrap();
+        assert_eq!(opened.packet_number, 5);
+        assert_eq!(opened.payload, frames, "{len} bytes of frames");
     }
 }

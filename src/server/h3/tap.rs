@@ -18,7 +18,7 @@ use quinn::{AsyncUdpSocket, UdpPoller};
 
 use super::cid::{CID_LEN, Keys};
 use crate::proto::quic::header::{self, LongType, PacketHeader};
-use crate::proto::quic::{InitialKeys, Side, Version};
+use crate::proto::quic::{InitialKeys, Scratch, Side, Version};
 use crate::server::log::{Emitter, Event, QuicEvent};
 
 /// RFC 9000 §14.1: a client's Initial travels in a datagram of at least
@@ -117,9 +117,10 @@ impl Watch {
                 if self.keys.issued(&dcid.0) {
                     return None;
                 }
-                match InitialKeys::new(*version, &dcid.0)
-                    .and_then(|k| k.open(Side::Client, &packet, None))
-                {
+                match InitialKeys::new(*version, &dcid.0).and_then(|k| {
+                    k.open(Side::Client, &packet, None, &mut Scratch::default())
+                        .map(|_| ())
+                }) {
                     Ok(_) => None,
                     Err(e) => Some(format!("an Initial that does not open: {e}")),
                 }

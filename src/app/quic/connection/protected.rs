@@ -6,11 +6,11 @@
 
 use crate::proto::quic::frame::Frame;
 use crate::proto::quic::header::Packet;
-use crate::proto::quic::{ConnectionId, Frames, QuicError, Side, TransportParameters};
+use crate::proto::quic::{ConnectionId, Frames, QuicError, Scratch, Side, TransportParameters};
 use crate::proto::tls::{HandshakeType, encrypted_extensions};
 
 use super::super::report::{
-    KeysSeen, KeysStatus, MAX_NEW_CIDS, NewCidSeen, PacketKind, ResetSeen, TokenSource,
+    KeysSeen, KeysStatus, MAX_NEW_CIDS, NewCidSeen, PacketKind, QuicReport, ResetSeen, TokenSource,
 };
 use super::{QuicConnection, at};
 
@@ -55,26 +55,29 @@ impl QuicConnection {
             return;
         };
         let largest = self.handshake[at(from)].largest_pn;
-        let opened = match keyed.open_handshake(from, p.bytes, p.pn_offset, largest) {
+        let mut scratch = Scratch::default();
+        let opened = match keyed.open_handshake(from, p.bytes, p.pn_offset, largest, &mut scratch) {
             Ok(o) => o,
             Err(e) => return self.keys_failed(frame, from, e),
         };
         self.opened(frame);
         let hs = &mut self.handshake[at(from)];
         hs.saw(opened.packet_number);
+        // Only the server's EncryptedExtensions is read.
+        let wanted = (from == Side::Server).then_some(HandshakeType::EncryptedExtensions);
         let super::CryptoPacket {
             messages,
             closes,
             failure,
-        } = hs.packet(&opened.payload);
+        } = hs.packet(opened.payload, wanted);
         for c in closes {
             self.closed(frame, from, PacketKind::Handshake, c);
         }
         if let Some(r) = &mut self.record {
             r.crypto(frame, from, PacketKind::Handshake, &messages);
         }
-        for (t, body) in messages {
-            if (from, t) == (Side::Server, HandshakeType::EncryptedExtensions) {
+        for (_, body) in messages {
+            if let Some(body) = body {
                 self.encrypted_extensions(frame, &body);
             }
         }
@@ -104,54 +107,21 @@ impl QuicConnection {
         }
     }
 
-    /// The connection IDs the receiver of a packet from `from` issued: the
-    /// SCID of its first long header and those of its NEW_CONNECTION_ID
-    /// frames.
-    fn receiver_cids(&self, from: Side) -> Vec<&ConnectionId> {
-        let (first, issuer) = match from {
-            Side::Client => (&self.report.server_scid, Side::Server),
-            Side::Server => (&self.report.client_scid, Side::Client),
-        };
-        first
-            .iter()
-            .chain(
-                self.report
-                    .new_connection_ids
-                    .iter()
-                    .filter(|n| n.by == issuer)
-                    .map(|n| &n.cid),
-            )
-            .collect()
-    }
-
     /// A short-header packet: its Destination Connection ID's length is
-    /// not on the wire (RFC 9000 §17.3.1), so it is taken from the IDs its
-    /// receiver issued, the one it starts with first.
+    /// not on the wire (RFC 9000 §17.3.1), so it is tried with the lengths
+    /// of the IDs its receiver issued ([`dcid_lens`]).
     pub(super) fn short(&mut self, frame: u64, from: Side, bytes: &[u8]) {
-        if self.keyed.is_none() {
+        let Some(keyed) = &mut self.keyed else {
             self.sealed(frame, from, PacketKind::OneRtt);
             self.encrypted = true;
             self.unread_last = true;
             return;
-        }
-        let cids = self.receiver_cids(from);
-        let mut lens: Vec<usize> = cids
-            .iter()
-            .filter(|c| bytes.get(1..1 + c.0.len()) == Some(&c.0[..]))
-            .map(|c| c.0.len())
-            .collect();
-        for c in &cids {
-            if !lens.contains(&c.0.len()) {
-                lens.push(c.0.len());
-            }
-        }
-        let Some(keyed) = &mut self.keyed else {
-            return;
         };
         let largest = self.app_largest[at(from)];
+        let mut scratch = Scratch::default();
         let mut result = Err(QuicError::Undecryptable("1-RTT"));
-        for len in lens {
-            result = keyed.open_one_rtt(from, bytes, len, largest);
+        for len in dcid_lens(&self.report, from, bytes) {
+            result = keyed.open_one_rtt(from, bytes, len, largest, &mut scratch);
             if result.is_ok() {
                 break;
             }
@@ -169,7 +139,7 @@ impl QuicConnection {
         self.app_largest[at(from)] =
             Some(largest.map_or(opened.packet_number, |l| l.max(opened.packet_number)));
         self.opened(frame);
-        self.one_rtt_frames(frame, from, &opened.payload);
+        self.one_rtt_frames(frame, from, opened.payload);
     }
 
     /// Whether a packet that did not open ends in a stateless reset token
@@ -256,5 +226,90 @@ impl QuicConnection {
                 Err(e) => self.problem(frame, from, e),
             }
         }
+    }
+}
+
+/// The connection IDs the receiver of a packet from `from` issued: the
+/// SCID of its first long header and those of its NEW_CONNECTION_ID
+/// frames.
+fn receiver_cids(report: &QuicReport, from: Side) -> impl Iterator<Item = &ConnectionId> + Clone {
+    let (first, issuer) = match from {
+        Side::Client => (&report.server_scid, Side::Server),
+        Side::Server => (&report.client_scid, Side::Client),
+    };
+    first.iter().chain(
+        report
+            .new_connection_ids
+            .iter()
+            .filter(move |n| n.by == issuer)
+            .map(|n| &n.cid),
+    )
+}
+
+/// The Destination Connection ID lengths a short-header packet from `from`
+/// is tried with: first that of each ID its receiver issued that the
+/// packet starts with, in the order they were issued, then each other
+/// length of those IDs once. Walked as the tries go, nothing collected: the
+/// first length opens nearly every packet.
+fn dcid_lens<'a>(
+    report: &'a QuicReport,
+    from: Side,
+    bytes: &'a [u8],
+) -> impl Iterator<Item = usize> + 'a {
+    let cids = receiver_cids(report, from);
+    let starts = move |c: &ConnectionId| bytes.get(1..1 + c.0.len()) == Some(&c.0[..]);
+    let starting = cids.clone().filter(move |c| starts(c));
+    let others = cids.clone().enumerate().filter(move |&(i, c)| {
+        let len = c.0.len();
+        !cids.clone().take(i).any(|d| d.0.len() == len)
+            && !cids.clone().any(|d| d.0.len() == len && starts(d))
+    });
+    starting.chain(others.map(|(_, c)| c)).map(|c| c.0.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::Timestamp;
+    use crate::wire::Endpoint;
+
+    #[test]
+    fn a_short_header_tries_the_ids_it_starts_with_then_each_other_length_once() {
+        let at = |port| Endpoint {
+            addr: [127, 0, 0, 1].into(),
+            port,
+        };
+        let mut r = QuicConnection::new(at(40000), at(443), 1, Timestamp(0), None, false).report;
+        r.server_scid = Some(ConnectionId(vec![1; 8]));
+        let issued = [
+            (Side::Server, vec![2; 4]),
+            (Side::Server, vec![9; 8]),
+            (Side::Client, vec![2; 6]),
+            (Side::Server, vec![2; 5]),
+            (Side::Server, vec![3; 16]),
+            (Side::Server, vec![2; 4]),
+        ];
+        for (sequence, (by, cid)) in (1..).zip(issued) {
+            r.new_connection_ids.push(NewCidSeen {
+                by,
+                frame: 1,
+                sequence,
+                cid: ConnectionId(cid),
+                token: [0; 16],
+            });
+        }
+        // The client's packet starts with the server's 4- and 5-byte IDs
+        // (the 4-byte one issued twice: tried twice), then the server's
+        // other lengths in the order they were issued; the client's own ID
+        // is not the receiver's.
+        let packet = [0x40, 2, 2, 2, 2, 2, 2, 7, 7, 7];
+        let lens: Vec<_> = dcid_lens(&r, Side::Client, &packet).collect();
+        assert_eq!(lens, [4, 5, 4, 8, 16]);
+        // Nothing matches: each length once, in order.
+        let lens: Vec<_> = dcid_lens(&r, Side::Client, &[0x40, 5, 5]).collect();
+        assert_eq!(lens, [8, 4, 5, 16]);
+        // The server's packet: only the ID the client issued counts.
+        let lens: Vec<_> = dcid_lens(&r, Side::Server, &packet).collect();
+        assert_eq!(lens, [6]);
     }
 }
