@@ -83,13 +83,14 @@ pub trait Renderer<W: Write> {
 
     /// The end: whatever was kept, then the summary. `before_write` is
     /// called once, after the slow rendering and just before the bytes go
-    /// out (the caller clears a progress line there).
+    /// out (the caller clears a progress line there). What was kept comes
+    /// back with the summary, written and not yet dropped ([`Spent`]).
     fn finish(
         self: Box<Self>,
         out: &mut W,
         summary: Summary,
         before_write: &mut dyn FnMut(),
-    ) -> io::Result<()>;
+    ) -> (io::Result<()>, Spent);
 }
 
 /// What an [`Output`] is asked to do besides the format.
@@ -104,6 +105,32 @@ pub struct Settings {
     pub log_times: Option<Box<dyn LogTimes>>,
 }
 
+/// What an output held to the end (the connection records or reports of a
+/// format written at the end, the summary with its QUIC connections and
+/// DNS exchanges), written and handed back undropped.
+///
+/// Dropping it frees the memory as any value does. A program about to exit
+/// may `std::mem::forget` it instead and leave the memory to the system:
+/// freeing it block by block is a measurable part of a big capture's run
+/// (see docs/performance.md, 2026-12-04 evening).
+pub struct Spent {
+    _held: Box<dyn std::any::Any>,
+}
+
+impl std::fmt::Debug for Spent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Spent(..)")
+    }
+}
+
+impl Spent {
+    pub(super) fn of<T: 'static>(held: T) -> Self {
+        Spent {
+            _held: Box::new(held),
+        }
+    }
+}
+
 /// How the output ended.
 #[derive(Debug)]
 pub struct Outcome {
@@ -113,6 +140,8 @@ pub struct Outcome {
     /// With expectations: `Ok(n)` when all `n` connections met them,
     /// otherwise the one-line reason (see [`Checker::verdict`]).
     pub expectation: Option<Result<u64, String>>,
+    /// What the output held, written; see [`Spent`].
+    pub spent: Spent,
 }
 
 /// Finished connections on their way to a writer, in one format.
@@ -183,7 +212,7 @@ impl<W: Write> Output<W> {
 
     /// Writes what was kept and the summary, flushes, and says how it went.
     pub fn finish(mut self, summary: Summary, mut before_write: impl FnMut()) -> Outcome {
-        let rendered = self
+        let (rendered, spent) = self
             .renderer
             .finish(&mut self.out, summary, &mut before_write);
         let flushed = self.out.flush();
@@ -192,6 +221,7 @@ impl<W: Write> Output<W> {
         Outcome {
             written,
             expectation,
+            spent,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use super::{LogTimes, Renderer};
+use super::{LogTimes, Renderer, Spent};
 use crate::app::AppReport;
 use crate::flow::Connection;
 use crate::report::table::{self, Style};
@@ -58,13 +58,14 @@ impl<W: Write> Renderer<W> for ConnLog {
     fn finish(
         mut self: Box<Self>,
         out: &mut W,
-        _summary: Summary,
+        summary: Summary,
         before_write: &mut dyn FnMut(),
-    ) -> io::Result<()> {
+    ) -> (io::Result<()>, Spent) {
         let header = self.header(out);
         let close = self.times.as_ref().map(|t| t.close()).unwrap_or_default();
         before_write();
-        header.and(out.write_all(zeek::close(close).as_bytes()))
+        let written = header.and(out.write_all(zeek::close(close).as_bytes()));
+        (written, Spent::of(summary))
     }
 }
 
@@ -87,15 +88,17 @@ impl<W: Write> Renderer<W> for JsonLines {
         out: &mut W,
         summary: Summary,
         before_write: &mut dyn FnMut(),
-    ) -> io::Result<()> {
+    ) -> (io::Result<()>, Spent) {
         let dns = json::dns_lines(&summary);
         let quic = json::quic_lines(&summary);
         let line = json::summary_line(&summary);
         before_write();
-        for q in dns.into_iter().chain(quic) {
-            writeln!(out, "{q}")?;
-        }
-        writeln!(out, "{line}")
+        let written = dns
+            .into_iter()
+            .chain(quic)
+            .try_for_each(|q| writeln!(out, "{q}"))
+            .and_then(|()| writeln!(out, "{line}"));
+        (written, Spent::of(summary))
     }
 }
 
@@ -122,11 +125,12 @@ impl<W: Write> Renderer<W> for JsonDocument {
         out: &mut W,
         summary: Summary,
         before_write: &mut dyn FnMut(),
-    ) -> io::Result<()> {
+    ) -> (io::Result<()>, Spent) {
         // Written while formatted: the document is never held whole.
         before_write();
         let written = json::write_connections(out, &self.kept, &summary);
-        written.and(out.write_all(b"\n"))
+        let written = written.and(out.write_all(b"\n"));
+        (written, Spent::of((self.kept, summary)))
     }
 }
 
@@ -156,13 +160,13 @@ impl<W: Write> Renderer<W> for TableLines {
         out: &mut W,
         summary: Summary,
         before_write: &mut dyn FnMut(),
-    ) -> io::Result<()> {
+    ) -> (io::Result<()>, Spent) {
         let dns = table::dns_section(&summary, &self.style);
         let quic = table::quic_section(&summary, &self.style);
         let text = table::summary(&summary, &self.style);
         before_write();
-        write!(out, "{dns}{quic}")?;
-        writeln!(out, "{text}")
+        let written = write!(out, "{dns}{quic}").and_then(|()| writeln!(out, "{text}"));
+        (written, Spent::of(summary))
     }
 }
 
@@ -198,7 +202,7 @@ impl<W: Write> Renderer<W> for KeptTable {
         out: &mut W,
         summary: Summary,
         before_write: &mut dyn FnMut(),
-    ) -> io::Result<()> {
+    ) -> (io::Result<()>, Spent) {
         let KeptTable { style, mut kept } = *self;
         kept.sort_by_key(|c| c.id);
         let report = Report {
@@ -207,6 +211,6 @@ impl<W: Write> Renderer<W> for KeptTable {
         };
         let text = table::render_styled(&report, &style);
         before_write();
-        out.write_all(text.as_bytes())
+        (out.write_all(text.as_bytes()), Spent::of(report))
     }
 }
