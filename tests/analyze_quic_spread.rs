@@ -12,6 +12,8 @@
 //! timeout is unknown stays open to the end and takes it instead, on one
 //! thread as on several).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -182,4 +184,84 @@ fn spread_over_threads_ends_every_quic_connection_as_one_thread_does() {
             assert_eq!(spread, alone, "keys {keys}, {threads} threads");
         }
     }
+}
+
+/// The same through `lab analyze`: `--jobs` (the threads QUIC connections
+/// are spread over) changes nothing in the output, with or without the key
+/// log. The file is four recordings (two servers, a graceful close, a
+/// stateless reset, and the discovery with its DNS) one after another,
+/// written again and again later in time until it is several batches long.
+#[test]
+fn lab_analyze_prints_the_same_at_any_jobs() {
+    use common::captures::{run, stdout};
+    use common::rewrite;
+    let names = [
+        "quic/quic-two-servers",
+        "quic/serve/h3-serve-graceful",
+        "quic/serve/h3-serve-stateless-reset",
+        "quic/discovery/h3-discovery",
+    ];
+    let mut records = Vec::new();
+    let mut keys = Vec::new();
+    let mut copy = 0i64;
+    while records.len() < 3 * 2048 {
+        for name in names {
+            let once = rewrite::records(&format!("{name}.pcap"));
+            let first = once[0].micros;
+            let moved: Vec<rewrite::Record> = once
+                .iter()
+                .map(|r| rewrite::Record {
+                    micros: r.micros - first + copy * 10_000_000_000,
+                    ..r.clone()
+                })
+                .collect();
+            records.extend(moved);
+            copy += 1;
+        }
+    }
+    for name in names {
+        let path = format!("{}/captures/{name}.keys", env!("CARGO_MANIFEST_DIR"));
+        keys.extend(std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}")));
+        keys.push(b'\n');
+    }
+    let dir = std::env::temp_dir().join(format!("wirelab-quic-spread-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("replay.pcap");
+    let keylog = dir.join("replay.keys");
+    std::fs::write(&pcap, rewrite::pcap(1, &records)).unwrap();
+    std::fs::write(&keylog, &keys).unwrap();
+    let (pcap, keylog) = (pcap.to_str().unwrap(), keylog.to_str().unwrap());
+    for with_keys in [false, true] {
+        let out = |jobs: &str| {
+            let mut args = vec!["analyze", "--format", "json", "--jobs", jobs, pcap];
+            if with_keys {
+                args.extend(["--keylog", keylog]);
+            }
+            let o = run(&args, None);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            (stdout(&o), String::from_utf8_lossy(&o.stderr).into_owned())
+        };
+        let one = out("1");
+        let doc: serde_json::Value = serde_json::from_str(&one.0).expect("JSON");
+        let quic = doc["quic"].as_array().expect("quic array");
+        assert!(
+            quic.len() >= copy as usize,
+            "{} QUIC connections",
+            quic.len()
+        );
+        assert!(!doc["dns"].as_array().expect("dns array").is_empty());
+        if with_keys {
+            let opened = quic.iter().filter(|q| q["keys"]["status"] == "ok").count();
+            assert!(opened >= copy as usize / 2, "{opened} connections opened");
+        }
+        for jobs in ["2", "4"] {
+            let other = out(jobs);
+            assert!(
+                one.0 == other.0,
+                "keys {with_keys}: --jobs {jobs} printed another document"
+            );
+            assert_eq!(one.1, other.1, "keys {with_keys}: --jobs {jobs}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
