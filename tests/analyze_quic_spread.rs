@@ -90,24 +90,35 @@ fn frames_of(path: &Path) -> Vec<Owned> {
 }
 
 /// Every QUIC capture, `copies` times over, each capture's copy starting
-/// 10 000 s after the previous one started.
+/// 10 000 s after the previous one started; then, with time going back,
+/// each capture once more, 5 s after its own last copy started: within
+/// that copy's idle timeout by its own packets' times, long past it by the
+/// capture's (the latest datagram before).
 fn replay(copies: usize) -> Replay {
     let captures: Vec<Vec<Owned>> = quic_captures().iter().map(|p| frames_of(p)).collect();
     assert!(captures.len() >= 10, "captures/quic has {}", captures.len());
     let mut frames = Vec::new();
     let mut slot = 0i64;
+    let mut last_base = vec![0i64; captures.len()];
+    let copy = |frames: &mut Vec<Owned>, c: &[Owned], base: i64| {
+        let Some(first) = c.first() else { return };
+        frames.extend(c.iter().map(|f| Owned {
+            ts: Timestamp(base + (f.ts.0 - first.ts.0)),
+            link: f.link,
+            data: f.data.clone(),
+            orig_len: f.orig_len,
+        }));
+    };
     for _ in 0..copies {
-        for c in &captures {
-            let Some(first) = c.first() else { continue };
+        for (i, c) in captures.iter().enumerate() {
             let base = slot * 10_000 * Timestamp::SECOND;
             slot += 1;
-            frames.extend(c.iter().map(|f| Owned {
-                ts: Timestamp(base + (f.ts.0 - first.ts.0)),
-                link: f.link,
-                data: f.data.clone(),
-                orig_len: f.orig_len,
-            }));
+            last_base[i] = base;
+            copy(&mut frames, c, base);
         }
+    }
+    for (i, c) in captures.iter().enumerate() {
+        copy(&mut frames, c, last_base[i] + 5 * Timestamp::SECOND);
     }
     Replay {
         frames,

@@ -14,9 +14,13 @@
 //! with which datagrams QUIC took; the others go on to the DNS tracker here,
 //! merged back into frame order, so DNS sees exactly what it sees when one
 //! thread does everything (its idea of which endpoints are DNS servers
-//! spans pairs, so it is not split). One round per shard is in flight while
-//! the flow thread fills the next. At the end each shard's reports come
-//! back and are merged by first frame, the order one tracker keeps.
+//! spans pairs, so it is not split). A few rounds per shard are in flight
+//! while the flow thread fills the next. Each datagram carries the network
+//! time of all of them (the latest datagram's so far), which its shard
+//! moves to first: a connection is over by that time on every thread alike
+//! ([`crate::app::quic`]'s held connections), also when the capture's times
+//! go back. At the end each shard's reports come back and are merged by
+//! first frame, the order one tracker keeps.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
@@ -38,6 +42,11 @@ const IN_FLIGHT: usize = 3;
 /// Shard threads at most: past the cores, more only interleave.
 pub(super) const MAX_SHARDS: usize = 4;
 
+/// Payload bytes a round keeps room for between uses: a batch of
+/// full-sized loopback datagrams (64 KB each) would otherwise leave every
+/// spare round holding 128 MB.
+const ROUND_KEEP: usize = 4 << 20;
+
 /// What a shard is asked to look at.
 #[derive(Clone, Copy)]
 enum What {
@@ -50,6 +59,8 @@ enum What {
 struct Item {
     frame: u64,
     ts: Timestamp,
+    /// The network time once this datagram is seen.
+    now: Timestamp,
     what: What,
     start: usize,
     end: usize,
@@ -68,6 +79,7 @@ impl Round {
     fn clear(&mut self) {
         self.items.clear();
         self.bytes.clear();
+        self.bytes.shrink_to(ROUND_KEEP);
         self.taken.clear();
     }
 }
@@ -85,7 +97,9 @@ enum FromShard {
 
 struct Shard {
     tx: Option<Sender<ToShard>>,
-    rx: Receiver<FromShard>,
+    /// Dropped before joining, so that a shard stops at its next answer
+    /// instead of working through the rounds still queued.
+    rx: Option<Receiver<FromShard>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -93,9 +107,9 @@ impl Shard {
     /// The shard's answer; a shard that is gone panicked, and its panic
     /// goes on here.
     fn recv(&mut self) -> FromShard {
-        match self.rx.recv() {
-            Ok(msg) => msg,
-            Err(_) => {
+        match self.rx.as_ref().map(Receiver::recv) {
+            Some(Ok(msg)) => msg,
+            _ => {
                 if let Some(t) = self.thread.take()
                     && let Err(panic) = t.join()
                 {
@@ -124,6 +138,8 @@ pub(super) struct UdpShards {
     in_flight: usize,
     spare: Vec<Round>,
     dns: DnsTracker,
+    /// Network time: the latest datagram's so far.
+    now: Timestamp,
 }
 
 /// The shard thread: each round through its tracker, in order.
@@ -133,6 +149,7 @@ fn shard_thread(mut quic: QuicTracker, rx: Receiver<ToShard>, tx: Sender<FromSha
             ToShard::Round(mut r) => {
                 r.taken.clear();
                 for it in &r.items {
+                    quic.advance(it.now);
                     let payload = r.bytes.get(it.start..it.end).unwrap_or_default();
                     let took = match &it.what {
                         What::Datagram { src, dst } => {
@@ -194,6 +211,7 @@ impl UdpShards {
             }
             return Err(Box::new((quic, dns)));
         }
+        let now = quic.now();
         let trackers = quic.split(threads.len());
         let mut shards = Vec::with_capacity(threads.len());
         for ((quic, start), thread) in trackers.into_iter().zip(starts).zip(threads) {
@@ -203,7 +221,7 @@ impl UdpShards {
             let _ = start.send((quic, to_rx, from_tx));
             shards.push(Shard {
                 tx: Some(to_tx),
-                rx: from_rx,
+                rx: Some(from_rx),
                 thread: Some(thread),
             });
         }
@@ -214,14 +232,20 @@ impl UdpShards {
             in_flight: 0,
             spare: Vec::new(),
             dns,
+            now,
         })
     }
 
     fn push(&mut self, frame: u64, ts: Timestamp, what: What, payload: &[u8]) {
         let (a, b) = match &what {
-            What::Datagram { src, dst } => (*src, *dst),
+            What::Datagram { src, dst } => {
+                self.now = self.now.max(ts);
+                (*src, *dst)
+            }
+            // One tracker's time moves with datagrams only.
             What::Icmp(u) => (u.src, u.dst),
         };
+        let now = self.now;
         let i = QuicTracker::shard_of(a, b, self.shards.len());
         let Some(r) = self.filling.get_mut(i) else {
             return;
@@ -231,6 +255,7 @@ impl UdpShards {
         r.items.push(Item {
             frame,
             ts,
+            now,
             what,
             start,
             end: r.bytes.len(),
@@ -321,9 +346,12 @@ impl UdpShards {
         while self.in_flight > 0 {
             self.answers();
         }
-        let mut quic = Vec::new();
+        // Every shard finishes its open connections at once.
         for s in &mut self.shards {
             s.send(ToShard::Finish(end));
+        }
+        let mut quic = Vec::new();
+        for s in &mut self.shards {
             match s.recv() {
                 FromShard::Reports(r) => quic.extend(r),
                 FromShard::Round(_) => unreachable!("every round was answered"),
@@ -339,15 +367,20 @@ impl UdpShards {
 }
 
 impl Drop for UdpShards {
-    /// The threads are told to stop (their channel closes) and joined, so
-    /// none outlives the analysis, after an error too.
+    /// The threads are told to stop (their channels close) and joined, so
+    /// none outlives the analysis, after an error too; a shard's panic
+    /// goes on here unless one is already unwinding.
     fn drop(&mut self) {
         for s in &mut self.shards {
             s.tx = None;
+            s.rx = None;
         }
         for s in &mut self.shards {
-            if let Some(t) = s.thread.take() {
-                let _ = t.join();
+            if let Some(t) = s.thread.take()
+                && let Err(panic) = t.join()
+                && !std::thread::panicking()
+            {
+                std::panic::resume_unwind(panic);
             }
         }
     }

@@ -114,7 +114,7 @@ pub struct Settings {
 /// freeing it block by block is a measurable part of a big capture's run
 /// (see docs/performance.md, 2026-12-04 evening).
 pub struct Spent {
-    _held: Box<dyn std::any::Any>,
+    _held: Box<dyn std::any::Any + Send>,
 }
 
 impl std::fmt::Debug for Spent {
@@ -124,7 +124,7 @@ impl std::fmt::Debug for Spent {
 }
 
 impl Spent {
-    pub(super) fn of<T: 'static>(held: T) -> Self {
+    pub(super) fn of<T: Send + 'static>(held: T) -> Self {
         Spent {
             _held: Box::new(held),
         }

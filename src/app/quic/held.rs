@@ -105,26 +105,26 @@ pub(super) struct Held {
     /// Open connections by address pair.
     open: HashMap<Pair, Entry, BuildHasherDefault<PairHasher>>,
     all: Vec<Slot>,
-    /// Network time: the latest datagram's (it never goes back).
+    /// Network time: the latest datagram's (it never goes back); on a
+    /// thread holding some of the connections, the latest of all of them.
     now: Timestamp,
     /// When the open connections are next looked over.
     next_sweep: Timestamp,
 }
 
 impl Held {
-    /// The open connection between `a` and `b`, for a datagram or ICMP
-    /// error at `ts`. One the capture has been silent about past its end
-    /// (see [`over_after`]) is finished first and is not returned, whether
-    /// or not a sweep has come by since: what belongs to a connection
-    /// then depends on the times of its own packets only, not on when the
-    /// once-a-second sweep last ran, so the QUIC connections split over
-    /// threads ([`super::QuicTracker::split`]) end as they do on one.
-    pub(super) fn get_mut(
-        &mut self,
-        a: Endpoint,
-        b: Endpoint,
-        ts: Timestamp,
-    ) -> Option<&mut QuicConnection> {
+    /// The open connection between `a` and `b`. One the capture has been
+    /// silent about past its end (see [`over_after`]) by the network time
+    /// is finished first and is not returned, whether or not a sweep has
+    /// come by since. A sweep at time N finishes only connections over by
+    /// N, and every later lookup sees a time of at least N and finishes
+    /// them too: so what belongs to a connection does not depend on when
+    /// sweeps ran, and the QUIC connections split over threads
+    /// ([`super::QuicTracker::split`]), each thread given the network time
+    /// of all of them ([`Held::advance`]), end as they do on one, even
+    /// when the capture's times go back.
+    pub(super) fn get_mut(&mut self, a: Endpoint, b: Endpoint) -> Option<&mut QuicConnection> {
+        let now = self.now;
         let pair = Pair::new(a, b);
         let e = self.open.get_mut(&pair)?;
         e.due = None;
@@ -133,14 +133,14 @@ impl Held {
         // first test, without reading the transport parameters.
         let over = match slot {
             Slot::Open(c) => {
-                ts.0.saturating_sub(c.last_ts().0) > DRAINING_NS.min(IDLE_GRACE_NS)
-                    && over_after(c).is_some_and(|due| ts > due)
+                now.0.saturating_sub(c.last_ts().0) > DRAINING_NS.min(IDLE_GRACE_NS)
+                    && over_after(c).is_some_and(|due| now > due)
             }
             _ => return None,
         };
         if over {
             if let Slot::Open(c) = std::mem::replace(slot, Slot::Finishing) {
-                *slot = Slot::Done(Box::new(c.finish(ts)));
+                *slot = Slot::Done(Box::new(c.finish(now)));
             }
             self.open.remove(&pair);
             return None;
@@ -149,6 +149,11 @@ impl Held {
             Slot::Open(c) => Some(c),
             _ => None,
         }
+    }
+
+    /// The network time.
+    pub(super) fn now(&self) -> Timestamp {
+        self.now
     }
 
     /// A new open connection between `a` and `b`.
@@ -229,8 +234,8 @@ impl Held {
                 }
                 (Slot::Done(r), _) => out[0].all.push(Slot::Done(r)),
                 // An open slot is always in the map; one being finished
-                // exists only inside `advance`.
-                _ => {}
+                // exists only inside `advance` and `get_mut`.
+                _ => debug_assert!(false, "an open QUIC connection missing from the map"),
             }
         }
         out

@@ -86,8 +86,8 @@ impl QuicTracker {
 
     /// An ICMP or ICMPv6 error quoting a UDP datagram: the QUIC connection
     /// whose datagram it quotes learns of it.
-    pub fn icmp(&mut self, frame: u64, ts: Timestamp, u: &UdpUnreachable) {
-        if let Some(c) = self.held.get_mut(u.src, u.dst, ts) {
+    pub fn icmp(&mut self, frame: u64, _ts: Timestamp, u: &UdpUnreachable) {
+        if let Some(c) = self.held.get_mut(u.src, u.dst) {
             c.icmp(frame, u);
         }
     }
@@ -103,12 +103,12 @@ impl QuicTracker {
         payload: &[u8],
     ) -> bool {
         self.held.advance(ts);
-        let c = match self.held.get_mut(src, dst, ts) {
+        let c = match self.held.get_mut(src, dst) {
             Some(c) => c,
             None if starts_connection(payload) => {
                 let c = QuicConnection::new(src, dst, frame, ts, self.keylog.clone(), self.ladder);
                 self.held.insert(src, dst, c);
-                match self.held.get_mut(src, dst, ts) {
+                match self.held.get_mut(src, dst) {
                     Some(c) => c,
                     None => return true,
                 }
@@ -118,6 +118,18 @@ impl QuicTracker {
         let from = c.side_of(&src);
         c.datagram(frame, ts, from, payload);
         true
+    }
+
+    /// The network time: the latest datagram's seen.
+    pub fn now(&self) -> Timestamp {
+        self.held.now()
+    }
+
+    /// The network time moves to `now` (a datagram of a connection held
+    /// elsewhere, see [`QuicTracker::split`]): connections over by then
+    /// are finished at the next lookup or sweep, as on one thread.
+    pub fn advance(&mut self, now: Timestamp) {
+        self.held.advance(now);
     }
 
     /// Which of `n` shards the connection between `a` and `b` belongs to
