@@ -2,7 +2,7 @@
 //! by an independent implementation are in `tests/h2_oracle.rs`.)
 
 use super::*;
-use crate::proto::h2::{PrioritySpec, SettingsParams};
+use crate::proto::h2::{Frame, PrioritySpec, SettingsParams};
 use crate::proto::hpack::{Encoder, Sensitivity};
 
 const C: Direction = Direction::ClientToServer;

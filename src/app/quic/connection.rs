@@ -2,29 +2,29 @@
 //! keys (re-derived after a Retry, dropped once the handshake is done),
 //! each direction's CRYPTO stream and handshake messages, the counts, the
 //! close; with a key log, the Handshake and 1-RTT packets too
-//! ([`protected`]).
+//! ([`protected`]). Each packet by its header is in [`packets`], the hellos
+//! in [`hellos`], the report at the end in [`ending`].
 
+mod ending;
+mod hellos;
+mod packets;
 mod protected;
 
 use std::sync::Arc;
 
 use crate::capture::Timestamp;
 use crate::proto::quic::frame::Frame;
-use crate::proto::quic::header::{self, PacketHeader};
-use crate::proto::quic::initial::retry_tag_valid;
-use crate::proto::quic::{
-    ConnectionId, CryptoStream, Frames, InitialKeys, LongType, QuicError, Scratch, Side,
-    TransportParameter, TransportParameters,
-};
-use crate::proto::tls::{ClientHelloView, HandshakeReader, HandshakeType, ServerHello};
+use crate::proto::quic::header;
+use crate::proto::quic::{ConnectionId, CryptoStream, Frames, InitialKeys, QuicError, Side};
+use crate::proto::tls::{HandshakeReader, HandshakeType};
 use crate::tls_decrypt::KeyLog;
 use crate::wire::{Endpoint, UdpUnreachable};
 
 use super::keyed::Keyed;
 use super::ladder::Recorder;
 use super::report::{
-    CloseSeen, IcmpSeen, KeysSeen, KeysStatus, MAX_PROBLEMS, PacketCounts, PacketKind, QuicEnding,
-    QuicProblem, QuicReport, ResetSeen, RetrySeen, ServerHelloSeen, idle_timeout_ms,
+    IcmpSeen, MAX_PROBLEMS, PacketCounts, PacketKind, QuicEnding, QuicProblem, QuicReport,
+    ResetSeen, idle_timeout_ms,
 };
 
 /// One direction's CRYPTO stream in a packet number space and the
@@ -289,288 +289,6 @@ impl QuicConnection {
             Side::Client => &mut self.report.client_packets,
             Side::Server => &mut self.report.server_packets,
         }
-    }
-
-    fn packet(&mut self, frame: u64, from: Side, p: &header::Packet<'_>) {
-        match &p.header {
-            PacketHeader::VersionNegotiation { versions, .. } => {
-                self.counts(from).version_negotiation += 1;
-                if let Some(r) = &mut self.record {
-                    r.version_negotiation(frame, from);
-                }
-                self.report.negotiation = Some(versions.clone());
-            }
-            PacketHeader::Retry {
-                version,
-                scid,
-                token,
-                ..
-            } => {
-                self.counts(from).retry += 1;
-                let tag_valid = retry_tag_valid(*version, &self.report.original_dcid.0, p.bytes);
-                self.report.retry = Some(RetrySeen {
-                    frame,
-                    token_len: token.len(),
-                    scid: scid.clone(),
-                    tag_valid,
-                });
-                self.rekey = true;
-            }
-            PacketHeader::UnknownVersion {
-                version,
-                dcid,
-                scid,
-            } => {
-                self.counts(from).unknown_version += 1;
-                if from == Side::Client && self.report.version.is_none() {
-                    self.report.version = Some(*version);
-                    self.report.original_dcid = dcid.clone();
-                    self.report.client_scid = Some(scid.clone());
-                }
-                self.problem(frame, from, QuicError::UnknownVersion(*version));
-            }
-            PacketHeader::Short => {
-                self.counts(from).one_rtt += 1;
-                self.short(frame, from, p.bytes);
-            }
-            PacketHeader::Long {
-                kind,
-                version,
-                dcid,
-                scid,
-                token,
-            } => {
-                match kind {
-                    LongType::Initial => self.counts(from).initial += 1,
-                    LongType::Handshake => self.counts(from).handshake += 1,
-                    _ => self.counts(from).zero_rtt += 1,
-                }
-                if from == Side::Server && self.report.server_scid.is_none() {
-                    self.report.server_scid = Some(scid.clone());
-                }
-                match kind {
-                    LongType::Initial if self.initial_dropped => return,
-                    LongType::Initial => {}
-                    LongType::Handshake => return self.handshake_packet(frame, from, p),
-                    _ => {
-                        // 0-RTT: the key log's early secret is not used.
-                        self.encrypted = true;
-                        self.unread_last = true;
-                        return;
-                    }
-                }
-                if from == Side::Client {
-                    if self.report.version.is_none() {
-                        self.report.version = Some(*version);
-                        self.report.original_dcid = dcid.clone();
-                        self.report.client_scid = Some(scid.clone());
-                    }
-                    self.report.token_len = token.len();
-                    // RFC 9001 §5.2: the Initial keys come from the DCID of
-                    // the client's first Initial, and again from its first
-                    // Initial after a Retry (the Retry's SCID).
-                    if self.keys.is_none() || self.rekey {
-                        self.rekey = false;
-                        match InitialKeys::new(*version, &dcid.0) {
-                            Ok(k) => self.keys = Some(Box::new(k)),
-                            Err(e) => return self.problem(frame, from, e),
-                        }
-                    }
-                }
-                self.initial(frame, from, p);
-            }
-        }
-    }
-
-    /// An Initial packet: opened, its frames read.
-    fn initial(&mut self, frame: u64, from: Side, p: &header::Packet<'_>) {
-        let Some(keys) = &self.keys else {
-            return;
-        };
-        let hs = match from {
-            Side::Client => &mut self.client,
-            Side::Server => &mut self.server,
-        };
-        let mut scratch = Scratch::default();
-        let opened = match keys.open(from, p, hs.largest_pn, &mut scratch) {
-            Ok(o) => o,
-            Err(e) => return self.problem(frame, from, e),
-        };
-        hs.saw(opened.packet_number);
-        self.unread_last = false;
-        // Only the hellos are read (`message`).
-        let wanted = match from {
-            Side::Client => HandshakeType::ClientHello,
-            Side::Server => HandshakeType::ServerHello,
-        };
-        let CryptoPacket {
-            messages,
-            closes,
-            failure,
-        } = hs.packet(opened.payload, Some(wanted));
-        for close in closes {
-            self.closed(frame, from, PacketKind::Initial, close);
-        }
-        if let Some(r) = &mut self.record {
-            r.crypto(frame, from, PacketKind::Initial, &messages);
-        }
-        for (t, body) in messages {
-            if let Some(body) = body {
-                self.message(frame, from, t, &body);
-            }
-        }
-        if let Some(e) = failure {
-            self.problem(frame, from, e);
-        }
-    }
-
-    /// The first CONNECTION_CLOSE is the one that ended the connection;
-    /// the other side's answer or repeats (RFC 9000 §10.2) are not.
-    fn closed(
-        &mut self,
-        frame: u64,
-        from: Side,
-        packet: PacketKind,
-        close: crate::proto::quic::ConnectionClose,
-    ) {
-        if self.report.close.is_none() {
-            self.report.close = Some(CloseSeen {
-                by: from,
-                frame,
-                packet,
-                close,
-            });
-        }
-    }
-
-    /// A whole handshake message from the Initial CRYPTO stream.
-    fn message(&mut self, frame: u64, from: Side, t: HandshakeType, body: &[u8]) {
-        match (from, t) {
-            (Side::Client, HandshakeType::ClientHello) => {
-                // Read in place: only the random, the name, ALPN and the
-                // transport parameters are kept, nothing else is copied.
-                let Ok(hello) = ClientHelloView::parse(body) else {
-                    return;
-                };
-                self.client_random = Some(hello.random);
-                let e = hello.extensions;
-                let lossy = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
-                self.report.sni = e.server_name().map(lossy);
-                self.report.alpn_offered = e
-                    .alpn()
-                    .map(|names| names.map(lossy).collect())
-                    .unwrap_or_default();
-                if let Some(tp) = e.quic_transport_parameters() {
-                    match TransportParameters::parse(tp) {
-                        Ok(tp) => {
-                            self.client_greases = tp.0.contains(&TransportParameter::GreaseQuicBit);
-                            self.report.transport_parameters = tp.0;
-                        }
-                        Err(err) => self.problem(frame, from, err),
-                    }
-                }
-            }
-            (Side::Server, HandshakeType::ServerHello) => {
-                if let Ok(hello) = ServerHello::parse(body) {
-                    self.report.server_hello = Some(ServerHelloSeen {
-                        version: hello.version(),
-                        cipher_suite: hello.cipher_suite,
-                    });
-                    self.key_log(hello.cipher_suite);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The Handshake and 1-RTT keys from the key log, once the ServerHello
-    /// named the suite.
-    fn key_log(&mut self, suite: u16) {
-        let (Some(keylog), None) = (&self.keylog, &self.report.keys) else {
-            return;
-        };
-        let Some(random) = self.client_random else {
-            return;
-        };
-        let version = self
-            .report
-            .version
-            .unwrap_or(crate::proto::quic::Version::V1);
-        match Keyed::from_keylog(keylog, random, suite, version) {
-            Ok(k) => {
-                self.keyed = Some(Box::new(k));
-                self.report.keys = Some(KeysSeen {
-                    status: KeysStatus::Ok,
-                    reason: String::new(),
-                });
-            }
-            Err(seen) => self.report.keys = Some(seen),
-        }
-    }
-
-    /// The report, with the ending judged at `end` (the capture's last
-    /// time).
-    pub(super) fn finish(mut self, end: Timestamp) -> QuicReport {
-        if self.keylog.is_some() && self.report.keys.is_none() {
-            self.report.keys = Some(KeysSeen {
-                status: KeysStatus::Unusable,
-                reason:
-                    "no ServerHello was seen: the suite and the secrets' connection are unknown"
-                        .to_owned(),
-            });
-        }
-        if let Some(k) = &self.keyed {
-            self.report.key_updates = k.updates;
-        }
-        self.report.http3 = self.h3.as_mut().and_then(|h3| h3.finish());
-        let record = self.record.take();
-        let keyed = self.keyed.is_some();
-        let r = &mut self.report;
-        r.handshake_completed = r.client_packets.one_rtt > 0 && r.server_packets.one_rtt > 0;
-        r.idle_timeout_ms =
-            idle_timeout_ms(&r.transport_parameters, &r.server_transport_parameters);
-        // A reset ends the connection when nothing opened after it.
-        r.stateless_reset = self.reset.filter(|s| s.frame > self.last_opened);
-        // An ICMP error ends it when the side it says is unreachable sent
-        // nothing after it.
-        let icmp_final = r.icmp.as_ref().is_some_and(|i| {
-            let unreachable = match i.about {
-                Side::Client => Side::Server,
-                Side::Server => Side::Client,
-            };
-            self.last_from[at(unreachable)] < i.frame
-        });
-        let unread = if keyed {
-            self.unread_last
-        } else {
-            self.encrypted
-        };
-        // An ICMP error before any close is the cause; a close after it is
-        // the sender giving up on it (ngtcp2 closes on the socket error).
-        let icmp_first = icmp_final
-            && match (&r.icmp, &r.close) {
-                (Some(i), Some(c)) => i.frame < c.frame,
-                _ => true,
-            };
-        r.ending = if icmp_first {
-            QuicEnding::IcmpUnreachable
-        } else if r.close.is_some() {
-            QuicEnding::ConnectionClose
-        } else if r.stateless_reset.is_some() {
-            QuicEnding::StatelessReset
-        } else if r.negotiation.is_some() && r.client_packets.initial == 0 && !self.encrypted {
-            QuicEnding::VersionNegotiation
-        } else if unread {
-            QuicEnding::UnknownEncrypted
-        } else {
-            // An idle timeout once the silence is judged, below.
-            QuicEnding::Open
-        };
-        r.judge_silence(end);
-        let last_frame = self.last_from[0].max(self.last_from[1]);
-        let ladder = record.map(|rec| Box::new(rec.finish(r, last_frame)));
-        r.ladder = ladder;
-        self.report
     }
 
     /// Time of its last datagram.

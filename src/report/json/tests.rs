@@ -1,6 +1,8 @@
+use super::writer::{write_array, write_connections_in_blocks, write_quic_array};
 use super::*;
 use crate::capture::Timestamp;
 use crate::flow::{ConnState, Removal};
+use crate::report::ZeekRecord;
 use crate::teardown::{Ending, Frames, Teardown};
 use crate::wire::Endpoint;
 
