@@ -68,8 +68,8 @@ pub(super) fn write_connections_in_blocks(
     let order = id_order(records);
     let block = block.max(1);
     // Block `n` of the array, separators included.
+    // `in_two_threads` hands each block over cleared.
     let format = |buf: &mut pretty::Block, n: usize, part: &[usize]| {
-        buf.clear();
         for (k, &i) in part.iter().enumerate() {
             buf.bytes(if n + k > 0 { b",\n    " } else { b"\n    " });
             if let Some((c, app)) = records.get(i) {
