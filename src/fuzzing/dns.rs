@@ -59,5 +59,5 @@ fn analyzer_exchange(data: &[u8]) {
         ..Summary::default()
     };
     let _ = table::dns_section(&summary, &table::Style::default());
-    let _ = json::dns_lines(&summary);
+    let _ = json::write_dns_lines(&mut std::io::sink(), &summary);
 }

@@ -89,15 +89,12 @@ impl<W: Write> Renderer<W> for JsonLines {
         summary: Summary,
         before_write: &mut dyn FnMut(),
     ) -> (io::Result<()>, Spent) {
-        let dns = json::dns_lines(&summary);
-        let quic = json::quic_lines(&summary);
-        let line = json::summary_line(&summary);
+        // Each DNS and QUIC line is written as it is formatted, so the
+        // progress line is cleared first.
         before_write();
-        let written = dns
-            .into_iter()
-            .chain(quic)
-            .try_for_each(|q| writeln!(out, "{q}"))
-            .and_then(|()| writeln!(out, "{line}"));
+        let written = json::write_dns_lines(out, &summary)
+            .and_then(|()| json::write_quic_lines(out, &summary))
+            .and_then(|()| writeln!(out, "{}", json::summary_line(&summary)));
         (written, Spent::of(summary))
     }
 }
