@@ -9,7 +9,8 @@
 //! With [`AnalyzeOptions::app`] set, each segment also goes to the
 //! application stage (`app_stage.rs`: reassembly and decoders per
 //! connection, [`crate::app`]), and each finished connection comes with its
-//! [`crate::app::AppReport`] ([`Finished`]).
+//! application layer ([`Finished`]): a [`crate::app::Finished`], of which
+//! the caller makes the [`crate::app::AppReport`] where it renders it.
 //!
 //! - [`analyze`] collects a [`Report`] (connections in first-seen order);
 //! - [`analyze_each`] streams, calling back once per finished connection in
@@ -119,7 +120,7 @@ pub fn analyze<S: FrameSource + ?Sized>(
 ) -> Result<Report, Error> {
     let mut connections = Vec::new();
     let summary = analyze_each(source, opts, |f| {
-        connections.push(ConnectionReport::of(f.connection).with_app(f.app))
+        connections.push(ConnectionReport::of(f.connection).with_finished(f.app))
     })?;
     connections.sort_by_key(|c| c.id);
     Ok(Report {

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::Command;
 
 use wirelab::analyze::{AnalyzeOptions, analyze_each};
+use wirelab::app::Finished;
 use wirelab::capture::open_file;
 use wirelab::diagnose::{Cause, CauseKind, Diagnosis, Impact, Tally, UnknownShape};
 
@@ -25,7 +26,8 @@ fn diagnose(path: &str) -> (Vec<Diagnosis>, Tally) {
     let mut out = Vec::new();
     let mut tally = Tally::default();
     analyze_each(&mut source, &opts, |f| {
-        match Diagnosis::of(&f.teardown, f.connection, f.app.as_deref()) {
+        let app = f.app.map(Finished::into_report);
+        match Diagnosis::of(&f.teardown, f.connection, app.as_ref()) {
             Some(d) => {
                 tally.add(&d);
                 out.push(d);
@@ -330,7 +332,8 @@ fn tls_endings() -> Vec<Diagnosis> {
     };
     let mut out = Vec::new();
     analyze_each(&mut source, &opts, |f| {
-        out.extend(Diagnosis::of(&f.teardown, f.connection, f.app.as_deref()));
+        let app = f.app.map(Finished::into_report);
+        out.extend(Diagnosis::of(&f.teardown, f.connection, app.as_ref()));
     })
     .unwrap();
     out

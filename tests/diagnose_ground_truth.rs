@@ -86,7 +86,8 @@ fn every_generated_rst_gets_the_cause_its_scenario_made() {
     analyze_each(&mut source, &opts, |f| {
         // The kernel's own RSTs are judged against each side's IP marks:
         // none may be called middlebox-suspected (not in `allowed`).
-        trailed += usize::from(f.app.as_ref().is_some_and(|a| a.ip_trail.is_some()));
+        let app = f.app.map(|a| a.into_report());
+        trailed += usize::from(app.as_ref().is_some_and(|a| a.ip_trail.is_some()));
         let t = &f.teardown;
         let pair = (
             SocketAddr::new(t.client.addr, t.client.port),
@@ -95,7 +96,7 @@ fn every_generated_rst_gets_the_cause_its_scenario_made() {
         found.push((
             f.connection.id(),
             pair,
-            Diagnosis::of(t, f.connection, f.app.as_deref()),
+            Diagnosis::of(t, f.connection, app.as_ref()),
         ));
     })
     .expect("analyze");

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use wirelab::analyze::{AnalyzeOptions, analyze_each};
+use wirelab::app::Finished;
 use wirelab::capture::open_file;
 use wirelab::diagnose::{Cause, CauseKind, Diagnosis, Impact, words::Shape};
 use wirelab::teardown::Role;
@@ -24,7 +25,8 @@ fn only(name: &str) -> Diagnosis {
     };
     let mut out = Vec::new();
     analyze_each(&mut source, &opts, |f| {
-        out.extend(Diagnosis::of(&f.teardown, f.connection, f.app.as_deref()));
+        let app = f.app.map(Finished::into_report);
+        out.extend(Diagnosis::of(&f.teardown, f.connection, app.as_ref()));
     })
     .unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(out.len(), 1, "{name}: one RST expected, got {out:#?}");

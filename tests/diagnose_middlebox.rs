@@ -23,10 +23,11 @@ fn diagnose(path: &Path) -> Vec<Diagnosis> {
     };
     let mut out = Vec::new();
     analyze_each(&mut source, &opts, |f| {
-        let d = Diagnosis::of(&f.teardown, f.connection, f.app.as_deref());
+        let app = f.app.map(|a| a.into_report());
+        let d = Diagnosis::of(&f.teardown, f.connection, app.as_ref());
         // The trail must be there, or "not suspected" would mean nothing.
         assert!(
-            d.is_none() || f.app.as_ref().is_some_and(|a| a.ip_trail.is_some()),
+            d.is_none() || app.as_ref().is_some_and(|a| a.ip_trail.is_some()),
             "{}: no IP trail",
             path.display()
         );

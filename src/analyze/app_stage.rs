@@ -3,8 +3,8 @@
 //! connection that the flow table has seen, keyed by the connection's id,
 //! so the flow record keeps its size and the flow table knows nothing of
 //! payloads. The table says which connection each segment went to
-//! ([`Applied`]); when it hands a connection out, its decoder is finished
-//! into an [`AppReport`] that travels with it.
+//! ([`Applied`]); when it hands a connection out, its decoder is settled
+//! into a [`Finished`] that travels with it (its report is made later).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -14,7 +14,7 @@ use crate::app::dns::{DnsExchange, DnsTracker};
 use crate::app::ip_trail::IpTrail;
 use crate::app::quic::{QuicReport, QuicTracker};
 use crate::app::timeline::Moment;
-use crate::app::{AppOptions, AppReport, Direction, Held};
+use crate::app::{AppOptions, Direction, Finished, Held};
 use crate::capture::Timestamp;
 use crate::flow::{Applied, Connection};
 use crate::wire::{TcpSegment, UdpDatagram};
@@ -189,19 +189,21 @@ impl AppStage {
         }
     }
 
-    /// The report of a connection the table handed out.
-    pub(super) fn finish(&mut self, c: &Connection) -> Option<Box<AppReport>> {
-        let mut report = match self.open.remove(&c.id()) {
-            Some(d) => d.finish(),
-            None => AppReport::without_payload(
+    /// The application layer of a connection the table handed out, in
+    /// its compact form: the report is made where it is rendered, off
+    /// this thread.
+    pub(super) fn finish(&mut self, c: &Connection) -> Option<Finished> {
+        let finished = match self.open.remove(&c.id()) {
+            Some(d) => Finished::of_held(d),
+            None => Finished::without_payload(
                 c.orig().rst_frame.is_some(),
                 c.resp().rst_frame.is_some(),
                 self.opts.ladder,
             ),
         };
-        if let Some(trails) = &mut self.trails {
-            report.ip_trail = trails.remove(&c.id()).map(Box::new);
-        }
-        Some(Box::new(report))
+        Some(match &mut self.trails {
+            Some(trails) => finished.with_ip_trail(trails.remove(&c.id()).map(Box::new)),
+            None => finished,
+        })
     }
 }

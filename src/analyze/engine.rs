@@ -7,7 +7,7 @@
 //! one way: the facade (`analyze.rs`) and `pipeline.rs` call this module,
 //! never the reverse.
 
-use crate::app::AppReport;
+use crate::app;
 use crate::capture::{CaptureAnomalies, Frame, Timestamp};
 use crate::flow::{Connection, FlowAnomalies, FlowTable};
 use crate::report::Summary;
@@ -24,8 +24,9 @@ pub struct Finished<'a> {
     pub connection: &'a Connection,
     /// Its teardown verdict.
     pub teardown: Teardown,
-    /// Its application layer, when decoding was asked for.
-    pub app: Option<Box<AppReport>>,
+    /// Its application layer, when decoding was asked for, in the form
+    /// it was held in ([`app::Finished::into_report`] makes the report).
+    pub app: Option<app::Finished>,
 }
 
 /// The streaming engine behind [`crate::analyze::analyze`],
@@ -47,14 +48,14 @@ pub(super) fn deliver(
     summary: &mut Summary,
     on: &mut impl FnMut(Finished<'_>),
     c: &Connection,
-    app: Option<Box<AppReport>>,
+    app: Option<app::Finished>,
 ) {
     if scope.matches(c) {
         let t = Teardown::of(c);
         summary.connections += 1;
         summary.verdicts.add(t.ending);
         if let Some(a) = &app {
-            summary.decode.get_or_insert_default().add(a);
+            summary.decode.get_or_insert_default().add_finished(a);
         }
         on(Finished {
             connection: c,
@@ -194,7 +195,7 @@ pub(super) fn apply(
     mut app: Option<&mut AppStage>,
     p: &Packet,
     payloads: &Payloads,
-    emit: &mut impl FnMut(&Connection, Option<Box<AppReport>>),
+    emit: &mut impl FnMut(&Connection, Option<app::Finished>),
 ) -> u64 {
     let mut out = |c: &Connection| {
         let a = app.as_deref_mut().and_then(|s| s.finish(c));

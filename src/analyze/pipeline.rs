@@ -21,7 +21,7 @@
 use std::mem;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 
-use crate::app::AppReport;
+use crate::app;
 use crate::capture::FrameSource;
 use crate::flow::{Connection, FlowAnomalies, FlowTable};
 use crate::report::Summary;
@@ -73,8 +73,8 @@ type Batch = (Vec<Packet>, usize, Payloads);
 /// read error).
 type FlowEnd = (FlowAnomalies, u64, UdpReports);
 
-/// A connection the table removed, with its application report.
-type Done = (Connection, Option<Box<AppReport>>);
+/// A connection the table removed, with its application layer.
+type Done = (Connection, Option<app::Finished>);
 
 /// From the flow thread back to the calling thread.
 enum Back {

@@ -14,7 +14,8 @@ type Outcome = (Vec<ConnectionReport>, Result<Summary, String>);
 
 fn serial(bytes: impl Read, opts: &AnalyzeOptions) -> Outcome {
     let mut seen = Vec::new();
-    let mut on = |f: Finished<'_>| seen.push(ConnectionReport::of(f.connection).with_app(f.app));
+    let mut on =
+        |f: Finished<'_>| seen.push(ConnectionReport::of(f.connection).with_finished(f.app));
     let result = FileReader::new(bytes)
         .map_err(Error::from)
         .and_then(|mut source| {
@@ -33,7 +34,7 @@ fn piped(bytes: impl Read + Send, opts: &AnalyzeOptions) -> Outcome {
         .map_err(Error::from)
         .and_then(|mut source| {
             analyze_each(&mut source, opts, |f| {
-                seen.push(ConnectionReport::of(f.connection).with_app(f.app))
+                seen.push(ConnectionReport::of(f.connection).with_finished(f.app))
             })
         });
     (seen, result.map_err(|e| e.to_string()))

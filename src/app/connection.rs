@@ -17,9 +17,11 @@ use super::http1::End;
 use crate::capture::Timestamp;
 
 mod compact;
+mod finished;
 mod packets;
 mod report;
 mod settled;
+pub use finished::Finished;
 use packets::Packets;
 pub use report::{AppReport, LadderStep, RstReport, StreamFigures};
 pub use settled::Settled;
@@ -225,12 +227,18 @@ impl ConnectionDecoder {
 
     /// The connection was handed out: the directions still open end with
     /// the capture (or the table's timers), and the report is made.
-    pub fn finish(mut self) -> AppReport {
+    pub fn finish(self) -> AppReport {
+        self.ended_by_capture().finish()
+    }
+
+    /// The directions still open end with the capture (or the table's
+    /// timers); what the report reads of the decoders is kept.
+    fn ended_by_capture(mut self) -> Settled {
         let mut labels = Vec::new();
         for d in [Direction::ClientToServer, Direction::ServerToClient] {
             self.end(d, End::CaptureEnd, None, &mut labels);
         }
-        self.settle().finish()
+        self.settle()
     }
 }
 
@@ -263,9 +271,16 @@ impl Held {
 
     /// The connection was handed out: its report.
     pub fn finish(self) -> AppReport {
+        self.into_settled().finish()
+    }
+
+    /// The connection was handed out: what its report is made of, the
+    /// directions still open ended as [`ConnectionDecoder::finish`] ends
+    /// them.
+    pub fn into_settled(self) -> Box<Settled> {
         match self {
-            Held::Decoding(d) => d.finish(),
-            Held::Settled(s) => s.finish(),
+            Held::Decoding(d) => Box::new(d.ended_by_capture()),
+            Held::Settled(s) => s,
         }
     }
 }
@@ -305,6 +320,7 @@ mod tests {
             ("HeadFields", size_of::<crate::app::http1::HeadFields>()),
             ("Settled", size_of::<Settled>()),
             ("Held", size_of::<Held>()),
+            ("Finished", size_of::<Finished>()),
         ];
         eprintln!("{sizes:?}");
         // 512 before the diagnosis timeline (120 bytes: the frames and
@@ -326,6 +342,77 @@ mod tests {
         // target, before they were packed).
         assert!(sizes[17].1 <= 328, "{sizes:?}");
         assert!(sizes[10].1 <= 24, "{sizes:?}");
+        // What a JSON document keeps per connection beside its record
+        // until the end, instead of the report (1 304 and its lists).
+        assert!(sizes[19].1 <= 16, "{sizes:?}");
+    }
+
+    /// A connection handed out still decoding (the server's FIN not yet
+    /// seen) and one handed out settled: the report made from what was
+    /// handed out, moved or copied, is the decoder's, and what the
+    /// summary counts of it is what the report says.
+    #[test]
+    fn a_finished_connection_makes_its_decoders_report() {
+        const ACK: u8 = 0x10;
+        const FIN: u8 = 0x01;
+        let opts = AppOptions {
+            ladder: true,
+            ..AppOptions::default()
+        };
+        let c = Direction::ClientToServer;
+        let s = Direction::ServerToClient;
+        let req = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        let (rq, rs) = (req.len() as u32, resp.len() as u32);
+        let segs = [
+            (c, seg(999, 0, 0x02, b"")),
+            (s, seg(4999, 1000, 0x12, b"")),
+            // The request's first bytes are missing: a gap.
+            (c, seg(1004, 5000, ACK, &req[4..])),
+            (s, seg(5000, 1000 + rq, ACK, resp)),
+            (c, seg(1000 + rq, 5000 + rs, ACK | FIN, b"")),
+            (s, seg(5000 + rs, 1001 + rq, ACK | FIN, b"")),
+        ];
+        for upto in [segs.len() - 1, segs.len()] {
+            let mut held = Held::new(opts.clone());
+            let mut d = ConnectionDecoder::new(opts.clone());
+            for (n, (dir, sg)) in segs[..upto].iter().enumerate() {
+                let frame = n as u64 + 1;
+                d.segment(frame, Timestamp(n as i64), *dir, sg, sg.payload);
+                held.segment(frame, Timestamp(n as i64), *dir, sg, sg.payload);
+            }
+            assert_eq!(matches!(held, Held::Settled(_)), upto == segs.len());
+            let expected = d.finish();
+            assert!(expected.ladder.as_ref().is_some_and(|l| !l.is_empty()));
+            let f = Finished::of_held(held);
+            assert_eq!(*f.report(), expected, "copied, after {upto} segments");
+            assert_eq!(f.carried_payload(), expected.conversation.is_some());
+            let conv = expected.conversation.as_ref();
+            assert_eq!(f.decode_error(), conv.and_then(|c| c.decode_error.as_ref()));
+            assert_eq!(f.tls(), conv.and_then(|c| c.tls.as_ref()));
+            assert_eq!(f.streams(), expected.streams);
+            assert!(f.streams()[0].gaps > 0, "{:?}", f.streams());
+            assert_eq!(f.into_report(), expected, "moved, after {upto} segments");
+        }
+    }
+
+    /// A connection without payload is three flags until its report is
+    /// made; a report already made goes on as it is.
+    #[test]
+    fn a_finished_connection_without_payload_or_made_keeps_its_report() {
+        let trail = Some(Box::<crate::app::ip_trail::IpTrail>::default());
+        let mut expected = AppReport::without_payload(true, false, true);
+        expected.ip_trail = trail.clone();
+        let f = Finished::without_payload(true, false, true).with_ip_trail(trail.clone());
+        assert_eq!(*f.report(), expected);
+        assert!(!f.carried_payload());
+        assert_eq!(f.streams(), [StreamFigures::default(); 2]);
+        assert_eq!(f.into_report(), expected);
+        let made = Finished::from(AppReport::without_payload(false, true, false));
+        assert!(matches!(made.report(), std::borrow::Cow::Borrowed(_)));
+        let mut expected = AppReport::without_payload(false, true, false);
+        expected.ip_trail = trail.clone();
+        assert_eq!(*made.with_ip_trail(trail).into_boxed(), expected);
     }
 
     /// Both FINs, then a retransmitted request byte, data after the

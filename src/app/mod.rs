@@ -22,7 +22,8 @@ pub mod timeline;
 pub mod tls;
 
 pub use connection::{
-    AppOptions, AppReport, ConnectionDecoder, Held, LadderStep, RstReport, Settled, StreamFigures,
+    AppOptions, AppReport, ConnectionDecoder, Finished, Held, LadderStep, RstReport, Settled,
+    StreamFigures,
 };
 pub use conversation::{Conversation, ConversationReport, ExchangeOutcome, ExchangeReport, Label};
 pub use detect::Protocol;

@@ -145,6 +145,12 @@ impl ConnectionReport {
         self.app = app;
         self
     }
+
+    /// The same report with the application layer the analyzer handed
+    /// out, its report made now.
+    pub fn with_finished(self, app: Option<crate::app::Finished>) -> Self {
+        self.with_app(app.map(crate::app::Finished::into_boxed))
+    }
 }
 
 /// Connections per teaching verdict.
@@ -399,10 +405,34 @@ pub struct TlsKeyCounts {
 impl DecodeCounts {
     /// Counts one connection's application report.
     pub fn add(&mut self, a: &AppReport) {
-        if let Some(c) = &a.conversation {
+        let c = a.conversation.as_ref();
+        self.count(
+            c.map(|c| (c.decode_error.is_some(), c.tls.as_ref())),
+            &a.streams,
+        );
+    }
+
+    /// Counts one connection's application layer as the analyzer hands it
+    /// out, without making its report: the same counts as
+    /// [`DecodeCounts::add`] of that report.
+    pub fn add_finished(&mut self, a: &crate::app::Finished) {
+        let c = a
+            .carried_payload()
+            .then(|| (a.decode_error().is_some(), a.tls()));
+        self.count(c, &a.streams());
+    }
+
+    /// `conversation`: whether it has a decoding error, and its TLS
+    /// report; `None` without payload.
+    fn count(
+        &mut self,
+        conversation: Option<(bool, Option<&crate::app::tls::TlsReport>)>,
+        streams: &[crate::app::StreamFigures; 2],
+    ) {
+        if let Some((decode_error, tls)) = conversation {
             self.with_payload += 1;
-            self.decode_errors += u64::from(c.decode_error.is_some());
-            if let Some(k) = c.tls.as_ref().and_then(|t| t.keys.as_ref()) {
+            self.decode_errors += u64::from(decode_error);
+            if let Some(k) = tls.and_then(|t| t.keys.as_ref()) {
                 let n = self.tls_keys.get_or_insert_default();
                 match k.status {
                     crate::app::tls::KeysStatus::Ok => n.ok += 1,
@@ -412,8 +442,8 @@ impl DecodeCounts {
                 }
             }
         }
-        self.window_overflows += u64::from(a.streams.iter().any(|s| s.window_overflow));
-        self.gaps += a.streams.iter().map(|s| s.gaps).sum::<u64>();
+        self.window_overflows += u64::from(streams.iter().any(|s| s.window_overflow));
+        self.gaps += streams.iter().map(|s| s.gaps).sum::<u64>();
     }
 }
 

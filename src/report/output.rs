@@ -21,7 +21,7 @@ use std::io::{self, Write};
 use super::Summary;
 use super::expect::Checker;
 use super::table::{self, Style};
-use crate::app::AppReport;
+use crate::app;
 use crate::capture::Timestamp;
 use crate::flow::Connection;
 
@@ -73,12 +73,14 @@ pub trait Renderer<W: Write> {
         Ok(())
     }
 
-    /// One finished connection with its application layer, if decoded.
+    /// One finished connection with its application layer, if decoded,
+    /// as the analyzer handed it out: the renderer makes its report
+    /// ([`app::Finished::into_report`]) when it needs it.
     fn connection(
         &mut self,
         out: &mut W,
         c: &Connection,
-        app: Option<Box<AppReport>>,
+        app: Option<app::Finished>,
     ) -> io::Result<()>;
 
     /// The end: whatever was kept, then the summary. `before_write` is
@@ -191,7 +193,7 @@ impl<W: Write> Output<W> {
     }
 
     /// One finished connection.
-    pub fn connection(&mut self, c: &Connection, app: Option<Box<AppReport>>) {
+    pub fn connection(&mut self, c: &Connection, app: Option<app::Finished>) {
         if !self.checker.is_empty() {
             // The expectations read the verdict and Zeek's fields, never
             // the application layer.

@@ -77,7 +77,7 @@ const OUTCOMES: [ExchangeOutcome; 9] = [
 ];
 
 /// A settled connection's exchanges.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) enum Kept {
     /// All of them compact; one (most connections) without a heap block.
     One(Compact),
@@ -105,18 +105,27 @@ impl Kept {
         }
     }
 
+    /// The reports, those kept whole moved out.
     pub(super) fn reports(self) -> Vec<ExchangeReport> {
+        match self {
+            Kept::Full(r) => r,
+            packed => packed.to_reports(),
+        }
+    }
+
+    /// The reports, those kept whole copied.
+    pub(super) fn to_reports(&self) -> Vec<ExchangeReport> {
         match self {
             Kept::One(c) => vec![c.report()],
             Kept::Compact(c) => c.iter().map(Compact::report).collect(),
-            Kept::Full(r) => r,
+            Kept::Full(r) => r.clone(),
         }
     }
 }
 
 /// Both directions' reassembly figures, without `snapped_bytes` (the
 /// packets fill it in at the report).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) enum Streams {
     /// Delivered bytes, gaps, gap bytes, duplicate bytes, then whether the
     /// window overflowed; client then server.
@@ -144,7 +153,7 @@ impl Streams {
         }
     }
 
-    pub(super) fn figures(self) -> [StreamFigures; 2] {
+    pub(super) fn figures(&self) -> [StreamFigures; 2] {
         match self {
             Streams::Narrow(counts, overflow) => [0, 1].map(|i| {
                 let [delivered, gaps, gap_bytes, duplicate_bytes] = counts[i].map(u64::from);
@@ -157,7 +166,7 @@ impl Streams {
                     snapped_bytes: 0,
                 }
             }),
-            Streams::Wide(f) => *f,
+            Streams::Wide(f) => **f,
         }
     }
 }

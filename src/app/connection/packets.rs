@@ -27,7 +27,7 @@ struct RstMoment {
 }
 
 /// The labelled frames of one connection.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Ladder {
     steps: Vec<LadderStep>,
     /// Steps past [`MAX_LADDER`], not kept.
@@ -35,7 +35,7 @@ struct Ladder {
 }
 
 /// The packet-level facts (see the module documentation).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct Packets {
     pub(super) bytes: [DirBytes; 2],
     snapped: [u64; 2],
@@ -122,13 +122,43 @@ impl Packets {
         }
     }
 
+    /// Each direction's reassembly figures with their `snapped_bytes`,
+    /// which are this struct's: the capture may cut frames after the
+    /// decoders are gone.
+    pub(super) fn streams(&self, mut streams: [StreamFigures; 2]) -> [StreamFigures; 2] {
+        for (f, snapped) in streams.iter_mut().zip(self.snapped) {
+            f.snapped_bytes = snapped;
+        }
+        streams
+    }
+
     /// The report, from the conversation's final report and each
-    /// direction's reassembly figures (their `snapped_bytes` are this
-    /// struct's: the capture may cut frames after the decoders are gone).
+    /// direction's reassembly figures ([`Packets::streams`]); the ladder
+    /// moves into it.
     pub(super) fn report(
-        self,
+        mut self,
         conversation: Option<ConversationReport>,
-        mut streams: [StreamFigures; 2],
+        streams: [StreamFigures; 2],
+    ) -> AppReport {
+        let ladder = self.ladder.take().map(|l| *l);
+        self.assemble(conversation, streams, ladder)
+    }
+
+    /// [`Packets::report`] with the ladder copied: the facts stay.
+    pub(super) fn to_report(
+        &self,
+        conversation: Option<ConversationReport>,
+        streams: [StreamFigures; 2],
+    ) -> AppReport {
+        let ladder = self.ladder.as_deref().cloned();
+        self.assemble(conversation, streams, ladder)
+    }
+
+    fn assemble(
+        &self,
+        conversation: Option<ConversationReport>,
+        streams: [StreamFigures; 2],
+        ladder: Option<Ladder>,
     ) -> AppReport {
         let exchanges = conversation.as_ref().map_or(&[][..], |c| &c.exchanges[..]);
         // Acknowledged before the first RST, or by the end.
@@ -161,16 +191,13 @@ impl Packets {
                     unacked_in: overlapping(exchanges, 1 - i, loss.unacked_range),
                 })
         });
-        for (f, snapped) in streams.iter_mut().zip(self.snapped) {
-            f.snapped_bytes = snapped;
-        }
         AppReport {
             conversation,
             delivered,
             rst,
-            streams,
-            ladder_dropped: self.ladder.as_ref().map_or(0, |l| l.dropped),
-            ladder: self.ladder.map(|l| l.steps),
+            streams: self.streams(streams),
+            ladder_dropped: ladder.as_ref().map_or(0, |l| l.dropped),
+            ladder: ladder.map(|l| l.steps),
             timeline: self.timeline,
             ip_trail: None,
         }

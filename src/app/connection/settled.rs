@@ -8,7 +8,7 @@
 //! together, and its exchanges packed ([`super::compact`]).
 
 use crate::app::Direction;
-use crate::app::conversation::{ConversationReport, DecodeError, Http2Report};
+use crate::app::conversation::{ConversationReport, DecodeError, ExchangeReport, Http2Report};
 use crate::app::detect::Protocol;
 use crate::app::negotiation::Negotiation;
 use crate::app::tls::TlsReport;
@@ -20,7 +20,7 @@ use super::packets::Packets;
 use super::{AppReport, StreamFigures};
 
 /// See the module documentation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Settled {
     packets: Packets,
     conversation: Option<Final>,
@@ -29,7 +29,7 @@ pub struct Settled {
 }
 
 /// A [`ConversationReport`], its rarely present parts boxed.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Final {
     protocol: Protocol,
     /// Packed when they are plain HTTP/1 ([`super::compact`]).
@@ -38,7 +38,7 @@ struct Final {
 }
 
 /// HTTP/2, TLS, a negotiation or a decoding error: any of them.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Rare {
     http2: Option<Http2Report>,
     decode_error: Option<DecodeError>,
@@ -68,18 +68,30 @@ impl Final {
     }
 
     fn report(self) -> ConversationReport {
-        let rare = self.rare.map_or(
-            Rare {
-                http2: None,
-                decode_error: None,
-                negotiation: None,
-                tls: None,
-            },
-            |b| *b,
-        );
+        let exchanges = self.exchanges.reports();
+        Final::assemble(self.protocol, exchanges, self.rare.map(|b| *b))
+    }
+
+    /// [`Final::report`], what is kept whole copied.
+    fn to_report(&self) -> ConversationReport {
+        let rare = self.rare.as_deref().cloned();
+        Final::assemble(self.protocol, self.exchanges.to_reports(), rare)
+    }
+
+    fn assemble(
+        protocol: Protocol,
+        exchanges: Vec<ExchangeReport>,
+        rare: Option<Rare>,
+    ) -> ConversationReport {
+        let rare = rare.unwrap_or(Rare {
+            http2: None,
+            decode_error: None,
+            negotiation: None,
+            tls: None,
+        });
         ConversationReport {
-            protocol: self.protocol,
-            exchanges: self.exchanges.reports(),
+            protocol,
+            exchanges,
             http2: rare.http2,
             decode_error: rare.decode_error,
             negotiation: rare.negotiation,
@@ -120,5 +132,36 @@ impl Settled {
     pub fn finish(self) -> AppReport {
         let conversation = self.conversation.map(Final::report);
         self.packets.report(conversation, self.streams.figures())
+    }
+
+    /// The same report as [`Settled::finish`], what is kept whole (the
+    /// exchanges that were not packed, the rare parts, the ladder) copied.
+    pub fn to_report(&self) -> AppReport {
+        let conversation = self.conversation.as_ref().map(Final::to_report);
+        self.packets.to_report(conversation, self.streams.figures())
+    }
+
+    /// Whether any payload was seen: the report has a conversation.
+    pub fn carried_payload(&self) -> bool {
+        self.conversation.is_some()
+    }
+
+    /// The report's conversation's decoding error.
+    pub fn decode_error(&self) -> Option<&DecodeError> {
+        self.rare()?.decode_error.as_ref()
+    }
+
+    /// The report's conversation's TLS report.
+    pub fn tls(&self) -> Option<&TlsReport> {
+        self.rare()?.tls.as_ref()
+    }
+
+    fn rare(&self) -> Option<&Rare> {
+        self.conversation.as_ref()?.rare.as_deref()
+    }
+
+    /// The report's reassembly figures.
+    pub fn streams(&self) -> [StreamFigures; 2] {
+        self.packets.streams(self.streams.figures())
     }
 }

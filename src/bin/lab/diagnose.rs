@@ -139,14 +139,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let keep_all = !matches!(args.format, Format::Table);
     let mut tally = Tally::default();
     let mut on = |f: Finished<'_>| {
-        let d = Diagnosis::of(&f.teardown, f.connection, f.app.as_deref());
+        // The diagnosis reads the report: it is made here, once, and
+        // handed on made.
+        let app = f.app.map(|a| a.into_boxed());
+        let d = Diagnosis::of(&f.teardown, f.connection, app.as_deref());
         if let Some(d) = &d {
             for (frame, line) in diagnosis::frame_comments(d) {
                 extras.comment(frame, line);
             }
             extras.note(d.id, diagnosis::ladder_note(d));
         }
-        extras.see(f.connection, f.app);
+        extras.see(f.connection, app.map(wirelab::app::Finished::from));
         match d {
             Some(d) => {
                 tally.add(&d);

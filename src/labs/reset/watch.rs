@@ -126,7 +126,7 @@ impl Watch {
             let connections = &mut self.connections;
             match &mut self.feed {
                 Feed::Live(analyzer) => analyzer.frame(&frame, &mut |f| {
-                    connections.push(ConnectionReport::of(f.connection).with_app(f.app));
+                    connections.push(ConnectionReport::of(f.connection).with_finished(f.app));
                 }),
                 Feed::Holding(_, held) => held.push(Held {
                     number: frame.number,
@@ -214,14 +214,14 @@ impl Watch {
                         orig_len: h.orig_len,
                     };
                     analyzer.frame(&frame, &mut |f| {
-                        connections.push(ConnectionReport::of(f.connection).with_app(f.app));
+                        connections.push(ConnectionReport::of(f.connection).with_finished(f.app));
                     });
                 }
                 analyzer
             }
         };
         analyzer.finish(cap.anomalies(), &mut |f| {
-            connections.push(ConnectionReport::of(f.connection).with_app(f.app));
+            connections.push(ConnectionReport::of(f.connection).with_finished(f.app));
         })?;
         // `analyze::analyze` orders by id (first seen); so does the lab.
         connections.sort_by_key(|c| c.id);

@@ -201,9 +201,21 @@ fn records_and_their_reports_write_the_same_document() {
         .unwrap();
         // Removal order, which is not id order once timers fire.
         records.reverse();
-        let report_of = |k: &Kept| ConnectionReport::of(&k.0).with_app(k.1.clone());
+        // The reports made by moving what was kept; the writer below
+        // makes them leaving it in place.
+        let report_of = |k: &Kept| ConnectionReport::of(&k.0).with_finished(k.1.clone());
         let mut reports: Vec<_> = records.iter().map(report_of).collect();
         reports.sort_by_key(|c| c.id);
+        // The summary counted what was handed out, without the reports.
+        let mut counts = crate::report::DecodeCounts::default();
+        for a in reports.iter().filter_map(|c| c.app.as_deref()) {
+            counts.add(a);
+        }
+        assert_eq!(
+            summary.decode,
+            (!reports.is_empty()).then_some(counts),
+            "{path:?}"
+        );
         let expected = render(&Report {
             connections: reports,
             summary: summary.clone(),

@@ -35,8 +35,8 @@ pub fn write_document(
 }
 
 /// A finished connection kept for the document, with its application
-/// layer when decoded.
-pub type Kept = (Connection, Option<Box<crate::app::AppReport>>);
+/// layer when decoded (its report is made as the connection is formatted).
+pub type Kept = (Connection, Option<crate::app::Finished>);
 
 /// Writes the document of finished connection records in id (first-seen)
 /// order, whatever the order of `records`, without building a
@@ -73,7 +73,11 @@ pub(super) fn write_connections_in_blocks(
         for (k, &i) in part.iter().enumerate() {
             buf.bytes(if n + k > 0 { b",\n    " } else { b"\n    " });
             if let Some((c, app)) = records.get(i) {
-                pretty::append_connection(buf, &pretty::View::of_connection(c, app.as_deref()));
+                // Made here, on the formatting threads, and dropped once
+                // formatted: only the compact form is kept.
+                let report = app.as_ref().map(crate::app::Finished::report);
+                let view = pretty::View::of_connection(c, report.as_deref());
+                pretty::append_connection(buf, &view);
             }
         }
     };

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::{LogTimes, Renderer, Spent};
-use crate::app::AppReport;
+use crate::app;
 use crate::flow::Connection;
 use crate::report::table::{self, Style};
 use crate::report::{ConnectionReport, Report, Summary, json, zeek};
@@ -47,7 +47,7 @@ impl<W: Write> Renderer<W> for ConnLog {
         &mut self,
         out: &mut W,
         c: &Connection,
-        _app: Option<Box<AppReport>>,
+        _app: Option<app::Finished>,
     ) -> io::Result<()> {
         self.header(out)?;
         self.row.clear();
@@ -77,9 +77,9 @@ impl<W: Write> Renderer<W> for JsonLines {
         &mut self,
         out: &mut W,
         c: &Connection,
-        app: Option<Box<AppReport>>,
+        app: Option<app::Finished>,
     ) -> io::Result<()> {
-        let report = ConnectionReport::of(c).with_app(app);
+        let report = ConnectionReport::of(c).with_finished(app);
         writeln!(out, "{}", json::line(&report))
     }
 
@@ -99,8 +99,9 @@ impl<W: Write> Renderer<W> for JsonLines {
     }
 }
 
-/// One JSON document: the connection records are kept (not their reports)
-/// and written by hand, in id order, at the end.
+/// One JSON document: the connection records are kept (not their reports,
+/// and their application layers in the compact form they were handed out
+/// in) and written by hand, in id order, at the end.
 #[derive(Default)]
 pub(super) struct JsonDocument {
     kept: Vec<json::Kept>,
@@ -111,7 +112,7 @@ impl<W: Write> Renderer<W> for JsonDocument {
         &mut self,
         _out: &mut W,
         c: &Connection,
-        app: Option<Box<AppReport>>,
+        app: Option<app::Finished>,
     ) -> io::Result<()> {
         self.kept.push((c.clone(), app));
         Ok(())
@@ -141,9 +142,9 @@ impl<W: Write> Renderer<W> for TableLines {
         &mut self,
         out: &mut W,
         c: &Connection,
-        app: Option<Box<AppReport>>,
+        app: Option<app::Finished>,
     ) -> io::Result<()> {
-        let report = ConnectionReport::of(c).with_app(app);
+        let report = ConnectionReport::of(c).with_finished(app);
         let line = table::line(&report);
         if self.style.ascii {
             writeln!(out, "{}", table::ascii(&line))
@@ -188,9 +189,9 @@ impl<W: Write> Renderer<W> for KeptTable {
         &mut self,
         _out: &mut W,
         c: &Connection,
-        app: Option<Box<AppReport>>,
+        app: Option<app::Finished>,
     ) -> io::Result<()> {
-        self.kept.push(ConnectionReport::of(c).with_app(app));
+        self.kept.push(ConnectionReport::of(c).with_finished(app));
         Ok(())
     }
 

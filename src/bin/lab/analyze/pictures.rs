@@ -9,7 +9,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use wirelab::app::AppReport;
+use wirelab::app;
 use wirelab::app::quic::QuicReport;
 use wirelab::capture::FrameTimes;
 use wirelab::capture::annotate::{self, Comments};
@@ -164,16 +164,19 @@ impl Extras {
         Ok(())
     }
 
-    /// Notes a finished connection; returns the application report for
-    /// the output, without the ladder the table did not ask for.
+    /// Notes a finished connection; returns its application layer for
+    /// the output, without the ladder the table did not ask for. Without
+    /// a picture or an annotated copy asked for, the application layer
+    /// goes on as it came; otherwise its report is made here.
     pub fn see(
         &mut self,
         connection: &Connection,
-        mut app: Option<Box<AppReport>>,
-    ) -> Option<Box<AppReport>> {
+        app: Option<app::Finished>,
+    ) -> Option<app::Finished> {
         if self.args.ladder.is_none() && self.args.annotate.is_none() {
             return app;
         }
+        let mut app = app.map(app::Finished::into_boxed);
         let mut report = ConnectionReport::of(connection);
         if self.args.annotate.is_some() {
             for (frame, line) in annotation::frame_comments(&report) {
@@ -196,7 +199,7 @@ impl Extras {
         {
             a.ladder = None;
         }
-        app
+        app.map(app::Finished::from)
     }
 
     /// Writes the picture and the annotated copy; `input` is the capture
