@@ -84,9 +84,12 @@ pub trait Renderer<W: Write> {
     ) -> io::Result<()>;
 
     /// The end: whatever was kept, then the summary. `before_write` is
-    /// called once, after the slow rendering and just before the bytes go
-    /// out (the caller clears a progress line there). What was kept comes
-    /// back with the summary, written and not yet dropped ([`Spent`]).
+    /// called once, just before the first byte goes out (the caller clears
+    /// a progress line there): after the slow rendering for a renderer that
+    /// renders whole (the table), before it for one that writes as it
+    /// formats (the JSON document, JSON Lines' QUIC and DNS lines), so the
+    /// line never mixes with the output. What was kept comes back with the
+    /// summary, written and not yet dropped ([`Spent`]).
     fn finish(
         self: Box<Self>,
         out: &mut W,
