@@ -443,22 +443,3 @@ pub fn acked_then_rst(c: &ConnectionReport) -> bool {
 pub const ACKED_THEN_RST_NOTE: &str = "Acknowledged is not yet read: a Linux client still reads \
                                        the bytes queued before a RST; other stacks may discard \
                                        them.\n";
-
-/// The section under the table: every decoded connection's lines, and
-/// one note when a response was acknowledged before a RST.
-pub fn section(connections: &[ConnectionReport]) -> String {
-    let mut out = String::new();
-    let mut acked = false;
-    for c in connections {
-        let text = connection(c, true);
-        if text.is_empty() {
-            continue;
-        }
-        out.push_str(&text);
-        acked |= acked_then_rst(c);
-    }
-    if acked {
-        out.push_str(ACKED_THEN_RST_NOTE);
-    }
-    out
-}
