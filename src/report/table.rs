@@ -2,16 +2,18 @@
 //! lines under the table, and a summary line.
 //!
 //! [`render`] draws every column at its natural width, for files and pipes
-//! (its bytes are what tests and scripts hold). [`render_styled`] fits a
-//! terminal with comfy-table: fewer columns and wrapped cells when narrow,
-//! colour on the verdicts, ASCII when the terminal cannot show UTF-8
-//! (`fit.rs`). Both draw from [`KeptRow`]s, what a file's table keeps of
-//! each connection until the end (`kept.rs`). The summary under the table
-//! is short and names every count as the JSON summary does (`summary.rs`).
+//! (its bytes are what tests and scripts hold), written by hand as
+//! comfy-table draws it (`natural.rs`). [`render_styled`] fits a terminal
+//! with comfy-table: fewer columns and wrapped cells when narrow, colour on
+//! the verdicts, ASCII when the terminal cannot show UTF-8 (`fit.rs`). Both
+//! draw from [`KeptRow`]s, what a file's table keeps of each connection
+//! until the end (`kept.rs`). The summary under the table is short and
+//! names every count as the JSON summary does (`summary.rs`).
 
 mod dns;
 mod fit;
 mod kept;
+mod natural;
 pub(crate) mod quic;
 mod quic_keyed;
 mod summary;
@@ -137,13 +139,29 @@ pub fn write_kept(
     // read as if connections were missing), whether or not the scope kept
     // any of its QUIC and DNS.
     let udp_only = rows.is_empty() && (s.quic_seen() > 0 || s.dns_seen() > 0);
-    let (table, note) = match style.width {
-        None => (comfy_natural(rows), None),
-        Some(width) => fit::table(rows, width, style),
+    let widths = match style.width {
+        None => natural::widths(rows, KeptRow::cell),
+        Some(_) => None,
     };
-    if !udp_only {
-        writeln!(out, "{table}")?;
-    }
+    let note = match (style.width, widths) {
+        // Every column at its natural width, no colour: drawn by hand.
+        (None, Some(widths)) => {
+            if !udp_only {
+                natural::write(out, &widths, rows, KeptRow::cell)?;
+            }
+            None
+        }
+        (width, _) => {
+            let (table, note) = match width {
+                None => (comfy_natural(rows), None),
+                Some(width) => fit::table(rows, width, style),
+            };
+            if !udp_only {
+                writeln!(out, "{table}")?;
+            }
+            note
+        }
+    };
     if let Some(note) = note {
         writeln!(out, "{note}")?;
     }
@@ -152,7 +170,8 @@ pub fn write_kept(
     writeln!(out, "{}", summary(s, style))
 }
 
-/// Every column at its natural width, no colour.
+/// The natural-width table drawn by comfy-table, for a column too wide for
+/// the hand-drawn one to follow (see `natural.rs`).
 fn comfy_natural(rows: &[KeptRow]) -> Table {
     let mut table = Table::new();
     table
