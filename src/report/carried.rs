@@ -428,27 +428,18 @@ pub fn connection(c: &ConnectionReport, ladder: bool) -> String {
     out
 }
 
-/// The section under the table: every decoded connection's lines, and
-/// one note when a response was acknowledged before a RST.
-pub fn section(connections: &[ConnectionReport]) -> String {
-    let mut out = String::new();
-    let mut acked_then_rst = false;
-    for c in connections {
-        let text = connection(c, true);
-        if text.is_empty() {
-            continue;
-        }
-        out.push_str(&text);
-        acked_then_rst |= c.teardown.first_rst.is_some()
-            && c.app
-                .as_deref()
-                .is_some_and(|a| a.delivered.contains(&Some(true)));
-    }
-    if acked_then_rst {
-        out.push_str(
-            "Acknowledged is not yet read: a Linux client still reads the bytes queued before a \
-             RST; other stacks may discard them.\n",
-        );
-    }
-    out
+/// Whether `c`'s note belongs under the section: a RST came after the
+/// client had acknowledged a whole response (counted where the connection
+/// has lines of its own).
+pub fn acked_then_rst(c: &ConnectionReport) -> bool {
+    c.teardown.first_rst.is_some()
+        && c.app
+            .as_deref()
+            .is_some_and(|a| a.delivered.contains(&Some(true)))
 }
+
+/// The note that closes the section when [`acked_then_rst`] held for a
+/// connection with lines.
+pub const ACKED_THEN_RST_NOTE: &str = "Acknowledged is not yet read: a Linux client still reads \
+                                       the bytes queued before a RST; other stacks may discard \
+                                       them.\n";

@@ -1,26 +1,34 @@
-//! The human rendering: one comfy-table row per connection and a summary line.
+//! The human rendering: one row per connection, the decoded connections'
+//! lines under the table, and a summary line.
 //!
 //! [`render`] draws every column at its natural width, for files and pipes
-//! (its bytes are what tests and scripts hold). [`render_styled`] fits a
-//! terminal: fewer columns and wrapped cells when narrow, colour on the
-//! verdicts, ASCII when the terminal cannot show UTF-8 (`fit.rs`). The
-//! summary under the table is short and names every count as the JSON
-//! summary does (`summary.rs`).
+//! (its bytes are what tests and scripts hold), written by hand as
+//! comfy-table draws it (`natural.rs`). [`render_styled`] fits a terminal
+//! with comfy-table: fewer columns and wrapped cells when narrow, colour on
+//! the verdicts, ASCII when the terminal cannot show UTF-8 (`fit.rs`). Both
+//! draw from [`KeptRow`]s, what a file's table keeps of each connection
+//! until the end (`kept.rs`). The summary under the table is short and
+//! names every count as the JSON summary does (`summary.rs`).
 
 mod dns;
 mod fit;
+mod kept;
+mod natural;
 pub(crate) mod quic;
 mod quic_keyed;
 mod summary;
+
+use std::io::{self, Write};
 
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use crate::teardown::{Reset, Teardown};
 
-use super::{ConnectionReport, Report};
+use super::{ConnectionReport, Report, Summary};
 
 pub use fit::ascii;
+pub use kept::KeptRow;
 pub use summary::summary;
 
 /// How to draw for the reader at hand. The default is a file or pipe:
@@ -112,44 +120,68 @@ pub fn render(report: &Report) -> String {
 
 /// The table and summary drawn for a reader: see [`Style`].
 pub fn render_styled(report: &Report, style: &Style) -> String {
-    let rows: Vec<[String; 9]> = report.connections.iter().map(cells).collect();
-    let (table, note) = match style.width {
-        None => {
-            let mut table = Table::new();
-            table
-                .load_style(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Disabled)
-                .set_header(HEADINGS);
-            for row in rows {
-                table.add_row(row);
-            }
-            (table, None)
-        }
-        Some(width) => fit::table(&report.connections, rows, width, style),
-    };
-    let mut out = dns_section(&report.summary, style);
+    let rows: Vec<KeptRow> = report.connections.iter().map(KeptRow::of).collect();
+    let mut out = Vec::new();
+    write_kept(&mut out, &rows, &report.summary, style).expect("writing to memory");
+    String::from_utf8(out).expect("the table is UTF-8")
+}
+
+/// The table of the kept `rows` (in the order given), the lines under it
+/// and the summary, written to `out` for a reader: see [`Style`].
+pub fn write_kept(
+    out: &mut impl Write,
+    rows: &[KeptRow],
+    s: &Summary,
+    style: &Style,
+) -> io::Result<()> {
+    out.write_all(dns_section(s, style).as_bytes())?;
     // A capture of UDP alone gets no empty TCP table (its heading would
     // read as if connections were missing), whether or not the scope kept
     // any of its QUIC and DNS.
-    let s = &report.summary;
-    let udp_only = report.connections.is_empty() && (s.quic_seen() > 0 || s.dns_seen() > 0);
-    if !udp_only {
-        out.push_str(&format!("{table}\n"));
-    }
+    let udp_only = rows.is_empty() && (s.quic_seen() > 0 || s.dns_seen() > 0);
+    let widths = match style.width {
+        None => natural::widths(rows, KeptRow::cell),
+        Some(_) => None,
+    };
+    let note = match (style.width, widths) {
+        // Every column at its natural width, no colour: drawn by hand.
+        (None, Some(widths)) => {
+            if !udp_only {
+                natural::write(out, &widths, rows, KeptRow::cell)?;
+            }
+            None
+        }
+        (width, _) => {
+            let (table, note) = match width {
+                None => (comfy_natural(rows), None),
+                Some(width) => fit::table(rows, width, style),
+            };
+            if !udp_only {
+                writeln!(out, "{table}")?;
+            }
+            note
+        }
+    };
     if let Some(note) = note {
-        out.push_str(&note);
-        out.push('\n');
+        writeln!(out, "{note}")?;
     }
-    let carried = super::carried::section(&report.connections);
-    if style.ascii {
-        out.push_str(&ascii(&carried));
-    } else {
-        out.push_str(&carried);
+    kept::write_carried(out, rows, style)?;
+    out.write_all(quic_section(s, style).as_bytes())?;
+    writeln!(out, "{}", summary(s, style))
+}
+
+/// The natural-width table drawn by comfy-table, for a column too wide for
+/// the hand-drawn one to follow (see `natural.rs`).
+fn comfy_natural(rows: &[KeptRow]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(HEADINGS);
+    for r in rows {
+        table.add_row(r.cells());
     }
-    out.push_str(&quic_section(&report.summary, style));
-    out.push_str(&summary(&report.summary, style));
-    out.push('\n');
-    out
+    table
 }
 
 /// The QUIC connections' sentences, for the table's two renderers (empty

@@ -5,8 +5,8 @@ use std::io::{self, Write};
 use super::{LogTimes, Renderer, Spent};
 use crate::app;
 use crate::flow::Connection;
-use crate::report::table::{self, Style};
-use crate::report::{ConnectionReport, Report, Summary, json, zeek};
+use crate::report::table::{self, KeptRow, Style};
+use crate::report::{ConnectionReport, Summary, json, zeek};
 
 /// Zeek's conn.log, streamed: each row straight from the connection record,
 /// with no owned report built (the fast path for large captures).
@@ -168,11 +168,12 @@ impl<W: Write> Renderer<W> for TableLines {
     }
 }
 
-/// The table from a file: every report kept, since each column is as wide
-/// as its widest row.
+/// The table from a file: every connection's row kept, since each column
+/// is as wide as its widest row (its cells and lines under the table, not
+/// its report: see `table::KeptRow`).
 pub(super) struct KeptTable {
     style: Style,
-    kept: Vec<ConnectionReport>,
+    kept: Vec<KeptRow>,
 }
 
 impl KeptTable {
@@ -191,7 +192,8 @@ impl<W: Write> Renderer<W> for KeptTable {
         c: &Connection,
         app: Option<app::Finished>,
     ) -> io::Result<()> {
-        self.kept.push(ConnectionReport::of(c).with_finished(app));
+        let report = ConnectionReport::of(c).with_finished(app);
+        self.kept.push(KeptRow::of(&report));
         Ok(())
     }
 
@@ -202,13 +204,10 @@ impl<W: Write> Renderer<W> for KeptTable {
         before_write: &mut dyn FnMut(),
     ) -> (io::Result<()>, Spent) {
         let KeptTable { style, mut kept } = *self;
-        kept.sort_by_key(|c| c.id);
-        let report = Report {
-            connections: kept,
-            summary,
-        };
-        let text = table::render_styled(&report, &style);
+        kept.sort_by_key(|r| r.id);
+        // Written while drawn: the table is never held whole.
         before_write();
-        (out.write_all(text.as_bytes()), Spent::of(report))
+        let written = table::write_kept(out, &kept, &summary, &style);
+        (written, Spent::of((kept, summary)))
     }
 }

@@ -11,10 +11,9 @@
 use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Row, Table, Width};
 
-use crate::report::ConnectionReport;
 use crate::teardown::Ending;
 
-use super::{HEADINGS, Style};
+use super::{HEADINGS, KeptRow, Style};
 
 /// Every column, by index into [`HEADINGS`].
 const ALL: [usize; 9] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
@@ -63,17 +62,15 @@ fn content_width(rows: &[[String; 9]], i: usize) -> usize {
 
 /// The table for `width` terminal columns, and the note to print under it
 /// when columns were left out.
-pub(super) fn table(
-    connections: &[ConnectionReport],
-    rows: Vec<[String; 9]>,
-    width: u16,
-    style: &Style,
-) -> (Table, Option<String>) {
+pub(super) fn table(kept: &[KeptRow], width: u16, style: &Style) -> (Table, Option<String>) {
     let glyphs = |t: &str| {
         if style.ascii { ascii(t) } else { t.to_string() }
     };
     let headings: Vec<String> = HEADINGS.iter().map(|h| glyphs(h)).collect();
-    let rows: Vec<[String; 9]> = rows.into_iter().map(|r| r.map(|c| glyphs(&c))).collect();
+    let rows: Vec<[String; 9]> = kept
+        .iter()
+        .map(|r| std::array::from_fn(|i| glyphs(r.cell(i))))
+        .collect();
     let natural = |cols: &[usize]| {
         1 + cols
             .iter()
@@ -81,7 +78,7 @@ pub(super) fn table(
             .sum::<usize>()
     };
     let fits = |cols: &[usize]| natural(cols) <= usize::from(width);
-    let (cols, note, rows): (&[usize], _, _) = if fits(&ALL) || connections.is_empty() {
+    let (cols, note, rows): (&[usize], _, _) = if fits(&ALL) || kept.is_empty() {
         (&ALL, None, rows)
     } else {
         // Two short lines take less width than one long one: the client
@@ -146,11 +143,11 @@ pub(super) fn table(
         }
     }
     table.set_header(cols.iter().map(|&i| headings[i].clone()));
-    for (c, row) in connections.iter().zip(rows) {
+    for (c, row) in kept.iter().zip(rows) {
         let cells = cols.iter().map(|&i| {
             let color = match i {
                 _ if !style.color => None,
-                ENDED => verdict_color(c.teardown.ending),
+                ENDED => verdict_color(c.ending),
                 RST_BY if row[i] != "-" => Some(Color::Red),
                 _ => None,
             };
@@ -176,7 +173,7 @@ mod tests {
     use super::*;
     use crate::capture::Timestamp;
     use crate::flow::{ConnState, Removal, RstPhase};
-    use crate::report::{Report, Summary, ZeekRecord};
+    use crate::report::{ConnectionReport, Report, Summary, ZeekRecord};
     use crate::teardown::{Frames, Reset, Role, Teardown};
     use crate::wire::Endpoint;
 
