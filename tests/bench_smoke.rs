@@ -45,6 +45,7 @@ fn benchmark_pipeline_runs_and_every_verdict_matches_ground_truth() {
         "| zeek |",
         "| json |",
         "| json-http |",
+        "| table-http |",
     ] {
         assert!(stdout.contains(tool), "no {tool} row in:\n{stdout}");
     }
@@ -133,7 +134,12 @@ fn quic_benchmark_pipeline_runs_and_every_ending_matches_the_truth() {
     ] {
         assert!(stdout.contains(ending), "no {ending} row in:\n{stdout}");
     }
-    for tool in ["| libpcap-c |", "| initial |", "| keyed |"] {
+    for tool in [
+        "| libpcap-c |",
+        "| initial |",
+        "| keyed |",
+        "| keyed-jsonl |",
+    ] {
         assert!(stdout.contains(tool), "no {tool} row in:\n{stdout}");
     }
 }
