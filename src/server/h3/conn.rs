@@ -81,6 +81,12 @@ async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx
     {
         match ctx.settings.close {
             H3Close::Graceful => {
+                // ACK frames are counted before the GOAWAY is queued: one
+                // counted after it is on the wire may already be its ACK
+                // (loopback answers within microseconds, and under load
+                // `flushed` returns later), and waiting for another would
+                // outlast the client's idle timeout.
+                let before_goaway = conn.stats().frame_rx.acks;
                 // RFC 9114 §5.2: GOAWAY names the first request stream that
                 // will not be processed: the one after the last accepted
                 // (h3 counts from it; every accepted one was answered).
@@ -91,7 +97,7 @@ async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx
                     });
                 }
                 flushed(&conn).await;
-                acknowledged(&conn, conn.stats().frame_rx.acks).await;
+                acknowledged(&conn, before_goaway).await;
                 ours = close(&conn, H3_NO_ERROR, "");
             }
             H3Close::Abrupt => {
@@ -108,6 +114,9 @@ async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx
                 // ignores it) gives it a packet to acknowledge; forget as
                 // soon as that is on the wire, and the client's ACK is
                 // the packet the restarted endpoint answers with a reset.
+                // Deaf first: the ACK must not reach this endpoint
+                // (under load it could come back before the restart).
+                ctx.deaf.store(true, std::sync::atomic::Ordering::SeqCst);
                 if let Ok(mut nudge) = conn.open_uni().await {
                     let _ = nudge.write_all(&[RESERVED_STREAM_TYPE]).await;
                     let _ = nudge.finish();
@@ -127,7 +136,7 @@ async fn run(id: u64, peer: std::net::SocketAddr, incoming: quinn::Incoming, ctx
 }
 
 /// The highest request stream answered whole, and how many ACK frames
-/// had come once the last response to finish was on the wire.
+/// had come before the last response to finish was queued.
 #[derive(Clone, Copy)]
 struct Answered {
     stream: u64,
@@ -165,9 +174,8 @@ async fn requests(
                     let (ctx, conn) = (ctx.clone(), conn.clone());
                     answering.spawn(async move {
                         let (request, stream) = resolver.resolve_request().await.ok()?;
-                        let stream = answer(&ctx, id, request, stream).await?;
+                        let (stream, acks) = answer(&ctx, &conn, id, request, stream).await?;
                         flushed(&conn).await;
-                        let acks = conn.stats().frame_rx.acks;
                         Some(Answered { stream, acks })
                     });
                 }
@@ -200,13 +208,19 @@ async fn quiet(conn: &Connection, last: Option<Answered>) {
 }
 
 /// Reads the request body, sends the server's response, finishes the
-/// stream (RFC 9114 §4.1); its stream ID if all of it was handed to QUIC.
+/// stream (RFC 9114 §4.1); its stream ID if all of it was handed to QUIC,
+/// and the ACK frames received before the response was queued. Counted
+/// later, once the response is on the wire, they may already include its
+/// ACK (loopback answers within microseconds; under load this task resumes
+/// later), and the wait for one more would outlast the client's idle
+/// timeout.
 async fn answer(
     ctx: &Ctx,
+    conn: &Connection,
     id: u64,
     request: http::Request<()>,
     mut stream: RequestStream<h3_quinn::BidiStream<Bytes>, Bytes>,
-) -> Option<u64> {
+) -> Option<(u64, u64)> {
     let stream_id = stream.id().into_inner();
     let mut request_bytes = 0u64;
     loop {
@@ -218,6 +232,7 @@ async fn answer(
     }
     // HEAD gets the header fields alone (RFC 9110 §9.3.2).
     let head = request.method() == http::Method::HEAD;
+    let acks = conn.stats().frame_rx.acks;
     let response = http::Response::builder()
         .status(ctx.status)
         .header("content-type", "text/plain")
@@ -244,7 +259,7 @@ async fn answer(
             body_bytes: if head { 0 } else { ctx.body.len() },
         }),
     );
-    Some(stream_id)
+    Some((stream_id, acks))
 }
 
 /// Sends our CONNECTION_CLOSE (type 0x1d, RFC 9000 §19.19) and says so.
@@ -271,8 +286,8 @@ async fn flushed(conn: &Connection) {
     }
 }
 
-/// Waits for an ACK frame beyond the first `acks` (counted once what was
-/// queued was on the wire), so one that acknowledges a packet sent since: RFC 9000
+/// Waits for an ACK frame beyond the first `acks` (counted before the last
+/// packet was queued), so one that acknowledges a packet sent since: RFC 9000
 /// §13.2.1 has it acknowledge an ack-eliciting packet within its
 /// max_ack_delay. A close before that could overtake data that is lost
 /// and would have been retransmitted (§13.3): quinn's close stops

@@ -14,7 +14,7 @@
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -37,6 +37,10 @@ pub(super) struct Ctx {
     pub live: AtomicUsize,
     /// A connection in `stateless-reset` asks the endpoint to forget.
     pub restart: Notify,
+    /// Set by that connection before its last packet goes out: the socket
+    /// is no longer read, so the client's answer waits in the kernel for
+    /// the restarted endpoint (see [`Tap::deaf`]).
+    pub deaf: Arc<AtomicBool>,
 }
 
 impl Ctx {
@@ -87,6 +91,7 @@ impl Bound {
             watch: Arc::new(Watch::new(self.keys.clone(), log)),
             live: AtomicUsize::new(0),
             restart: Notify::new(),
+            deaf: Arc::new(AtomicBool::new(false)),
         });
         let thread = {
             let stop = stop.clone();
@@ -158,6 +163,7 @@ fn run(bound: Bound, ctx: Arc<Ctx>, stop: &Notify) {
             (Ok(Life::Restart), Ok(s)) => {
                 let forgot = ctx.live.swap(0, Ordering::SeqCst);
                 log.emit(None, Event::Quic(QuicEvent::EndpointRestart { forgot }));
+                ctx.deaf.store(false, Ordering::SeqCst);
                 socket = s;
             }
             (Ok(Life::Stopped), _) => return,
@@ -185,6 +191,7 @@ async fn serve(
     let tap = Arc::new(Tap {
         inner,
         watch: ctx.watch.clone(),
+        deaf: ctx.deaf.clone(),
     });
     let endpoint = quinn::Endpoint::new_with_abstract_socket(
         endpoint_config(&bound.keys),

@@ -10,6 +10,7 @@ use std::fmt;
 use std::io::{self, IoSliceMut};
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
@@ -174,6 +175,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub(super) struct Tap {
     pub inner: Arc<dyn AsyncUdpSocket>,
     pub watch: Arc<Watch>,
+    /// Once set, nothing more is read: the endpoint is about to be
+    /// dropped and restarted on the same socket, and a datagram it read in
+    /// the meantime (the client's ACK of the last packet) would be taken
+    /// by the connection it is about to forget instead of meeting the
+    /// restarted endpoint, whose answer is the stateless reset (RFC 9000
+    /// §10.3). The runtime that polls this is dropped without waking it.
+    pub deaf: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for Tap {
@@ -205,6 +213,9 @@ impl AsyncUdpSocket for Tap {
         bufs: &mut [IoSliceMut<'_>],
         meta: &mut [RecvMeta],
     ) -> Poll<io::Result<usize>> {
+        if self.deaf.load(Ordering::SeqCst) {
+            return Poll::Pending;
+        }
         let polled = self.inner.poll_recv(cx, bufs, meta);
         if let Poll::Ready(Ok(n)) = &polled {
             for (buf, m) in bufs.iter().zip(meta.iter()).take(*n) {
