@@ -292,6 +292,15 @@ mod tests {
     use crate::app::in_flight::RstLoss;
     use crate::app::timeline::Timeline;
 
+    // TCP flags (RFC 9293 §3.1).
+    const FIN: u8 = 0x01;
+    const RST: u8 = 0x04;
+    const ACK: u8 = 0x10;
+
+    /// One plain HTTP/1.1 exchange, the payload of the settling tests.
+    const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+
     #[test]
     fn sizes() {
         let sizes = [
@@ -353,16 +362,13 @@ mod tests {
     /// summary counts of it is what the report says.
     #[test]
     fn a_finished_connection_makes_its_decoders_report() {
-        const ACK: u8 = 0x10;
-        const FIN: u8 = 0x01;
         let opts = AppOptions {
             ladder: true,
             ..AppOptions::default()
         };
         let c = Direction::ClientToServer;
         let s = Direction::ServerToClient;
-        let req = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        let (req, resp) = (REQUEST, RESPONSE);
         let (rq, rs) = (req.len() as u32, resp.len() as u32);
         let segs = [
             (c, seg(999, 0, 0x02, b"")),
@@ -420,16 +426,12 @@ mod tests {
     /// the second FIN and its report is the decoder's.
     #[test]
     fn a_settled_connection_reports_what_its_decoder_would() {
-        const ACK: u8 = 0x10;
-        const FIN: u8 = 0x01;
-        const RST: u8 = 0x04;
         let opts = AppOptions::default();
         let mut held = Held::new(opts.clone());
         let mut d = ConnectionDecoder::new(opts);
         let c = Direction::ClientToServer;
         let s = Direction::ServerToClient;
-        let req = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
-        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        let (req, resp) = (REQUEST, RESPONSE);
         let (rq, rs) = (req.len() as u32, resp.len() as u32);
         let segs = [
             (c, seg(999, 0, 0x02, b"")),
@@ -474,7 +476,6 @@ mod tests {
 
     #[test]
     fn a_window_overflow_stops_one_direction_and_is_reported() {
-        const ACK: u8 = 0x10;
         let mut d = ConnectionDecoder::new(AppOptions {
             window: 16,
             ladder: false,
